@@ -1,0 +1,1 @@
+"""Vendor adapters: everything vendor-specific lives in one folder per vendor."""

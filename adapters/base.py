@@ -1,0 +1,403 @@
+"""The contract every vendor adapter implements, and the normalized domain types.
+
+Adapters translate a vendor's wire model into these types and back. Nothing here knows
+GraphQL or the database: the gateway depends on this module, never the other way round.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+
+JSON = dict[str, Any]
+
+
+class SessionStatus(enum.StrEnum):
+    """Lifecycle and final outcome in one enum, ordered roughly by progress (design §3.1)."""
+
+    CREATED = "CREATED"
+    IN_PROGRESS = "IN_PROGRESS"
+    PROCESSING = "PROCESSING"
+    AWAITING_USER = "AWAITING_USER"
+    AWAITING_DECISION = "AWAITING_DECISION"
+    IN_REVIEW = "IN_REVIEW"
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    ABANDONED = "ABANDONED"
+    FAILED = "FAILED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+    @property
+    def rank(self) -> int:
+        """Progress tier used to order events that carry the same vendor time."""
+        return STATUS_RANK[self]
+
+
+FINAL_STATUSES = frozenset(
+    {
+        SessionStatus.APPROVED,
+        SessionStatus.DECLINED,
+        SessionStatus.CANCELLED,
+        SessionStatus.EXPIRED,
+        SessionStatus.ABANDONED,
+        SessionStatus.FAILED,
+    }
+)
+
+STATUS_RANK: dict[SessionStatus, int] = {
+    SessionStatus.CREATED: 0,
+    SessionStatus.IN_PROGRESS: 1,
+    SessionStatus.AWAITING_USER: 2,
+    SessionStatus.PROCESSING: 3,
+    SessionStatus.AWAITING_DECISION: 4,
+    SessionStatus.IN_REVIEW: 4,
+    **{status: 5 for status in FINAL_STATUSES},
+}
+
+
+class Environment(enum.StrEnum):
+    SANDBOX = "SANDBOX"
+    LIVE = "LIVE"
+
+
+class Outcome(enum.StrEnum):
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+    REVIEW = "REVIEW"
+
+
+class DecidedBy(enum.StrEnum):
+    PROVIDER = "PROVIDER"
+    REVIEWER = "REVIEWER"
+    INTEGRATOR = "INTEGRATOR"
+    POLICY = "POLICY"
+
+
+class DecisionAction(enum.StrEnum):
+    """What an integrator may ask a vendor to do with a finished (or reviewed) session."""
+
+    APPROVE = "APPROVE"
+    DECLINE = "DECLINE"
+    REQUEST_RESUBMISSION = "REQUEST_RESUBMISSION"
+
+
+class Capability(enum.StrEnum):
+    """Actions a vendor offers; declared per adapter and, narrowed by status, per session."""
+
+    CREATE = "CREATE"
+    READ = "READ"
+    REFRESH = "REFRESH"
+    CANCEL = "CANCEL"
+    DECIDE = "DECIDE"
+    REQUEST_RESUBMISSION = "REQUEST_RESUBMISSION"
+    CONTINUE = "CONTINUE"
+    RESUME = "RESUME"
+    REDACT = "REDACT"
+    WEBHOOKS = "WEBHOOKS"
+    POLLING = "POLLING"
+
+
+class DocumentType(enum.StrEnum):
+    PASSPORT = "PASSPORT"
+    ID_CARD = "ID_CARD"
+    DRIVERS_LICENSE = "DRIVERS_LICENSE"
+    RESIDENCE_PERMIT = "RESIDENCE_PERMIT"
+    VISA = "VISA"
+    OTHER = "OTHER"
+
+
+class ErrorCode(enum.StrEnum):
+    """Normalized error codes (design §4), shared by user errors and top-level errors."""
+
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    UNSUPPORTED_BY_PROVIDER = "UNSUPPORTED_BY_PROVIDER"
+    PROVIDER_REJECTED = "PROVIDER_REJECTED"
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
+    RATE_LIMITED = "RATE_LIMITED"
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class ExpectedPerson:
+    first_name: str | None = None
+    last_name: str | None = None
+    date_of_birth: date | None = None
+    nationality: str | None = None  # ISO 3166-1 alpha-3
+    document_country: str | None = None  # ISO 3166-1 alpha-3
+    document_types: tuple[DocumentType, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreateSessionRequest:
+    """A normalized create request; `provider_options` carries vendor-only fields."""
+
+    client_reference: str | None = None
+    metadata: JSON | None = None
+    return_url: str | None = None
+    expires_in: int | None = None  # seconds
+    language: str | None = None
+    contact: Contact | None = None
+    expected_person: ExpectedPerson | None = None
+    workflow_id: str | None = None
+    provider_options: JSON = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    decided_by: DecidedBy = DecidedBy.PROVIDER
+    reason_codes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    risk_score: float | None = None
+    decided_at: datetime | None = None
+
+    def to_json(self) -> JSON:
+        return {
+            "outcome": self.outcome.value,
+            "decided_by": self.decided_by.value,
+            "reason_codes": list(self.reason_codes),
+            "warnings": list(self.warnings),
+            "risk_score": self.risk_score,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Decision:
+        decided_at = data.get("decided_at")
+        return cls(
+            outcome=Outcome(data["outcome"]),
+            decided_by=DecidedBy(data.get("decided_by", DecidedBy.PROVIDER)),
+            reason_codes=tuple(data.get("reason_codes") or ()),
+            warnings=tuple(data.get("warnings") or ()),
+            risk_score=data.get("risk_score"),
+            decided_at=datetime.fromisoformat(decided_at) if decided_at else None,
+        )
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """What a vendor says about one session at one moment.
+
+    `status` is None when the vendor's raw status is not in the adapter's table: the gateway
+    then keeps the previous normalized status and shows `provider_status` raw.
+    `occurred_at` is the vendor's own time for this state, when the vendor gives one; it is
+    what orders events (design §3.4).
+    """
+
+    provider_session_id: str
+    provider_status: str
+    status: SessionStatus | None
+    environment: Environment
+    verification_url: str | None = None
+    qr_code: str | None = None
+    client_reference: str | None = None
+    metadata: JSON | None = None
+    expires_at: datetime | None = None
+    decision: Decision | None = None
+    occurred_at: datetime | None = None
+    raw: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One verified vendor event. `snapshot` is None for events about something else than a
+    session's state (e.g. Didit `user.status.updated`): those are acknowledged and kept."""
+
+    dedupe_key: str
+    event_type: str
+    provider_session_id: str | None
+    snapshot: SessionSnapshot | None
+    received_payload: JSON
+
+
+class ProviderError(Exception):
+    """A vendor call failed in an expected way. The message is safe to show to a client:
+    adapters keep the vendor's own message but scrub secrets and PII from it."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        field: tuple[str, ...] | None = None,
+        provider_code: str | None = None,
+        retry_after: int | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.provider_code = provider_code
+        self.retry_after = retry_after
+        self.http_status = http_status
+
+
+class UnsupportedByProvider(ProviderError):
+    def __init__(self, provider: str, action: str) -> None:
+        super().__init__(
+            ErrorCode.UNSUPPORTED_BY_PROVIDER,
+            f"{provider} does not support '{action}'",
+        )
+
+
+class WebhookRejectReason(enum.StrEnum):
+    SIGNATURE = "signature"  # 401: missing or wrong signature
+    TIMESTAMP = "timestamp"  # 401: missing, malformed or outside the tolerance window
+    MALFORMED = "malformed"  # 400: not JSON, or JSON without the fields an event needs
+
+
+class WebhookRejected(Exception):
+    def __init__(self, reason: WebhookRejectReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    """Everything an adapter needs from the outside, resolved by the gateway's settings.
+
+    In sandbox mode the gateway fills `base_url`, `api_key`, `webhook_secret` and `transport`
+    so that the adapter talks to its own emulator, unchanged.
+    """
+
+    environment: Environment
+    base_url: str
+    api_key: str
+    webhook_secret: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    transport: httpx.AsyncBaseTransport | None = None
+    timeout_s: float = 10.0
+    retry_attempts: int = 3
+    retry_wait_s: float = 0.2
+    webhook_tolerance_s: int = 300
+    clock: Clock = utc_now
+    secrets_to_scrub: tuple[str, ...] = ()
+
+
+class SandboxHandle(abc.ABC):
+    """A running vendor emulator: an ASGI app to mount plus the credentials it accepts."""
+
+    provider: str
+    api_key: str
+    webhook_secret: str
+    options: Mapping[str, str]
+
+    @property
+    @abc.abstractmethod
+    def app(self) -> Any:  # an ASGI application
+        ...
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Stop background work (webhook deliveries in flight)."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How the gateway wires a sandbox: where it is served and where its webhooks go."""
+
+    public_base_url: str  # e.g. http://127.0.0.1:8000/sandbox/didit
+    webhook_url: str  # e.g. http://127.0.0.1:8000/webhooks/didit
+    state_path: str | None = None  # JSON file the emulator keeps its sessions in
+    webhook_transport: httpx.AsyncBaseTransport | None = None
+    webhook_retry_delays_s: tuple[float, ...] = (1.0, 4.0)
+    clock: Clock = utc_now
+
+
+class ProviderAdapter(abc.ABC):
+    """One vendor. Subclasses declare `name`, `capabilities` and the credential keys they read,
+    and implement the calls the vendor offers. Calls the vendor lacks raise
+    `UnsupportedByProvider` (the default here), never crash."""
+
+    name: str
+    capabilities: frozenset[Capability]
+    #: settings keys (after the vendor prefix) holding live credentials, e.g. ("api_key",)
+    credential_keys: tuple[str, ...] = ("api_key", "webhook_secret")
+    default_base_url: str
+
+    def __init__(self, config: AdapterConfig) -> None:
+        self.config = config
+
+    @property
+    def environment(self) -> Environment:
+        return self.config.environment
+
+    # -- sessions -----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def create_session(self, request: CreateSessionRequest) -> SessionSnapshot: ...
+
+    @abc.abstractmethod
+    async def fetch_session(self, provider_session_id: str) -> SessionSnapshot: ...
+
+    async def cancel_session(self, provider_session_id: str) -> SessionSnapshot | None:
+        raise UnsupportedByProvider(self.name, "cancel")
+
+    async def decide_session(
+        self, provider_session_id: str, action: DecisionAction, reason: str | None
+    ) -> SessionSnapshot | None:
+        raise UnsupportedByProvider(self.name, "decide")
+
+    async def continue_session(self, provider_session_id: str) -> SessionSnapshot | None:
+        raise UnsupportedByProvider(self.name, "continue")
+
+    async def resume_session(self, provider_session_id: str) -> SessionSnapshot | None:
+        raise UnsupportedByProvider(self.name, "resume")
+
+    async def redact_session(self, provider_session_id: str) -> None:
+        raise UnsupportedByProvider(self.name, "redact")
+
+    def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
+        """Actions allowed on one session in its current vendor status (default: all)."""
+        return self.capabilities
+
+    # -- status table -------------------------------------------------------------------
+    @abc.abstractmethod
+    def map_status(self, provider_status: str) -> SessionStatus | None:
+        """Vendor status → normalized status; None for a value not in the table."""
+
+    @classmethod
+    @abc.abstractmethod
+    def vocabulary(cls) -> frozenset[str]:
+        """Every raw status the vendor documents (drives the exhaustive table tests)."""
+
+    # -- webhooks -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
+        """Verify signature and timestamp, then parse. Raises `WebhookRejected`."""
+
+    # -- sandbox ------------------------------------------------------------------------
+    @classmethod
+    def build_sandbox(cls, config: SandboxConfig) -> SandboxHandle | None:
+        """A faithful local emulator of this vendor, or None when there is none."""
+        return None
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release HTTP clients."""

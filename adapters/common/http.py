@@ -1,0 +1,123 @@
+"""A small vendor-agnostic HTTP layer: one client per adapter, bounded retries, typed errors.
+
+Only idempotent methods are retried, and only on failures that say nothing about the request
+(transport errors, 502/503/504): retrying a POST could create two sessions at the vendor.
+Vendor-specific error bodies are turned into `ProviderError` by the mapper the adapter passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from adapters.base import AdapterConfig, ErrorCode, ProviderError
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+#: The exponential back-off between retries never exceeds this many times the base wait.
+MAX_WAIT_FACTOR = 8
+
+ErrorMapper = Callable[[httpx.Response], ProviderError]
+
+
+class _RetryableStatus(Exception):
+    """Internal: a gateway-ish 5xx that is worth another attempt."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class VendorHttp:
+    """`httpx.AsyncClient` wrapper shared by adapters.
+
+    `request` returns the response when its status is in `expected`; otherwise it raises what
+    `error_mapper` makes of it. Transport failures become `PROVIDER_UNAVAILABLE`.
+    """
+
+    def __init__(
+        self,
+        config: AdapterConfig,
+        *,
+        vendor: str,
+        headers: Mapping[str, str],
+        error_mapper: ErrorMapper,
+    ) -> None:
+        self._config = config
+        self._vendor = vendor
+        self._headers = dict(headers)
+        self._error_mapper = error_mapper
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """Created on first use, so an adapter can be built outside an event loop."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self._config.base_url,
+                transport=self._config.transport,
+                timeout=self._config.timeout_s,
+                headers=self._headers,
+                follow_redirects=False,  # a redirect would drop auth headers (design §7)
+            )
+        return self._client
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        expected: Collection[int] = (200,),
+    ) -> httpx.Response:
+        method = method.upper()
+        attempts = max(1, self._config.retry_attempts) if method in IDEMPOTENT_METHODS else 1
+        wait_s = max(0.0, self._config.retry_wait_s)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=wait_s, min=0, max=wait_s * MAX_WAIT_FACTOR),
+            retry=retry_if_exception_type((httpx.TransportError, _RetryableStatus)),
+            reraise=True,
+        )
+        kwargs: dict[str, Any] = {} if json is None else {"json": json}
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    response = await self.client.request(method, path, **kwargs)
+                    if response.status_code in RETRYABLE_STATUSES:
+                        raise _RetryableStatus(response)
+        except _RetryableStatus as exc:
+            response = exc.response
+        except httpx.TimeoutException as exc:
+            raise self._unavailable(f"{self._vendor} timed out ({type(exc).__name__})") from exc
+        except httpx.RequestError as exc:
+            raise self._unavailable(f"{self._vendor} unreachable ({type(exc).__name__})") from exc
+        if response.status_code not in expected:
+            raise self._error_mapper(response)
+        return response
+
+    def json_of(self, response: httpx.Response) -> Any:
+        """The response body as JSON; a vendor answering garbage is a vendor outage."""
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise self._unavailable(
+                f"{self._vendor} returned a non-JSON body (HTTP {response.status_code})",
+                http_status=response.status_code,
+            ) from exc
+
+    def _unavailable(self, message: str, *, http_status: int | None = None) -> ProviderError:
+        return ProviderError(ErrorCode.PROVIDER_UNAVAILABLE, message, http_status=http_status)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

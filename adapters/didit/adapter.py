@@ -1,0 +1,477 @@
+"""Didit adapter: REST `/v3` with `x-api-key`, signed `status.updated` webhooks
+(providers/didit.md). Translation only — wire shapes live in `wire.py`, the status table in
+`statuses.py`, assumptions in `inferred.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel, ValidationError
+
+from adapters.base import (
+    JSON,
+    AdapterConfig,
+    Capability,
+    CreateSessionRequest,
+    DecidedBy,
+    Decision,
+    DecisionAction,
+    DocumentType,
+    Environment,
+    ErrorCode,
+    ExpectedPerson,
+    Outcome,
+    ProviderAdapter,
+    ProviderError,
+    SandboxConfig,
+    SandboxHandle,
+    SessionSnapshot,
+    SessionStatus,
+    WebhookEvent,
+    WebhookRejected,
+    WebhookRejectReason,
+)
+from adapters.common.http import VendorHttp
+from adapters.common.scrub import Scrubber
+from adapters.didit import inferred
+from adapters.didit.errors import INPUT, map_error
+from adapters.didit.signature import canonical_json, verify_webhook
+from adapters.didit.statuses import DIDIT_STATUSES, map_didit_status
+from adapters.didit.wire import (
+    ContactDetails,
+    CreateSessionBody,
+    CreateSessionResponse,
+    DecisionBody,
+    DecisionResponse,
+    ExpectedDetails,
+    NodeToResubmit,
+    UpdateStatusBody,
+    WebhookEnvelope,
+)
+
+#: §A2.1 `language` enum (ISO 639-1 + pt-BR, zh-CN, zh-TW, cnr).
+LANGUAGES: frozenset[str] = frozenset(
+    "en ar bg bn bs ca cnr cs da de el es et fa fi fr he hi hr hu hy id it ja ka kk ko ky lt lv "
+    "mk mn ms nl no pl pt-BR pt ro ru sk sl so sq sr sv th tr uk uz vi zh-CN zh-TW zh".split()
+)
+_LANGUAGE_BY_FOLDED = {lang.casefold(): lang for lang in LANGUAGES}
+
+#: §A2.1 hard limit on `vendor_data`.
+VENDOR_DATA_MAX_BYTES = 2000
+
+#: Normalized document type → Didit `expected_document_types` code (§A2.1).
+DOCUMENT_TYPES: dict[DocumentType, str] = {
+    DocumentType.PASSPORT: "P",
+    DocumentType.ID_CARD: "ID",
+    DocumentType.DRIVERS_LICENSE: "DL",
+    DocumentType.RESIDENCE_PERMIT: "RP",
+    DocumentType.VISA: "VISA",
+    DocumentType.OTHER: "OTHER",
+}
+
+#: Didit-only create fields accepted through `providerOptions`, with where they go.
+TOP_LEVEL_OPTIONS = ("callback_method", "portrait_image", "vendor_business_id")
+CONTACT_OPTIONS = ("send_notification_emails", "email_lang")
+PROVIDER_OPTIONS: frozenset[str] = frozenset(TOP_LEVEL_OPTIONS + CONTACT_OPTIONS)
+CALLBACK_METHODS = frozenset({"initiator", "completer", "both"})
+
+#: Normalized request fields Didit cannot honour per session, ignored on purpose:
+#: `expires_in` — expiry is a workflow setting (`session_expiration_time`, §A2.7);
+#: `idempotency_key` — Didit has no idempotency header (§A2.1); the gateway dedupes itself.
+IGNORED_REQUEST_FIELDS = ("expires_in", "idempotency_key")
+
+OUTCOMES: dict[str, Outcome] = {
+    "Approved": Outcome.APPROVED,
+    "Declined": Outcome.DECLINED,
+    "In Review": Outcome.REVIEW,
+}
+NEW_STATUS: dict[DecisionAction, str] = {
+    DecisionAction.APPROVE: "Approved",
+    DecisionAction.DECLINE: "Declined",
+    DecisionAction.REQUEST_RESUBMISSION: "Resubmitted",
+}
+SESSION_EVENTS = frozenset({"status.updated", "data.updated"})
+#: Warning levels that explain an outcome (the rest are informational).
+REASON_LOG_TYPES = frozenset({"error", "warning"})
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
+    {
+        Capability.READ,
+        Capability.REFRESH,
+        Capability.REDACT,
+        Capability.WEBHOOKS,
+        Capability.POLLING,
+    }
+)
+
+
+def _bad_input(message: str, *field: str) -> ProviderError:
+    return ProviderError(ErrorCode.BAD_USER_INPUT, message, field=(INPUT, *field))
+
+
+def _session_path(session_id: str, action: str) -> str:
+    """`/v3/session/{id}/{action}/` — the id is quoted, the trailing slash is mandatory."""
+    if not session_id:
+        raise _bad_input("a provider session id is required", "providerSessionId")
+    return f"/v3/session/{quote(session_id, safe='')}/{action}/"
+
+
+class DiditAdapter(ProviderAdapter):
+    name = "didit"
+    default_base_url = inferred.DEFAULT_BASE_URL
+    credential_keys = ("api_key", "webhook_secret")
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.CREATE,
+            Capability.READ,
+            Capability.REFRESH,
+            Capability.DECIDE,
+            Capability.REQUEST_RESUBMISSION,
+            Capability.REDACT,
+            Capability.WEBHOOKS,
+            Capability.POLLING,
+        }
+    )  # no CANCEL: Didit has no cancel endpoint (§A2.7)
+
+    def __init__(self, config: AdapterConfig) -> None:
+        super().__init__(config)
+        self._scrub = Scrubber(
+            (*config.secrets_to_scrub, config.api_key, config.webhook_secret)
+        )
+        self._http = VendorHttp(
+            config,
+            vendor="Didit",
+            headers={"x-api-key": config.api_key, "accept": "application/json"},
+            error_mapper=lambda response: map_error(response, self._scrub, now=config.clock()),
+        )
+
+    # -- sessions -----------------------------------------------------------------------
+    async def create_session(self, request: CreateSessionRequest) -> SessionSnapshot:
+        body = self._create_body(request)
+        response = await self._http.request(
+            "POST",
+            "/v3/session/",
+            json=body.to_json(),
+            expected=inferred.CREATE_SUCCESS_STATUSES,
+        )
+        created = self._parse(CreateSessionResponse, self._http.json_of(response))
+        return SessionSnapshot(
+            provider_session_id=created.session_id,
+            provider_status=created.status,
+            status=self.map_status(created.status),
+            environment=self.environment,
+            verification_url=created.url,
+            client_reference=created.vendor_data,
+            metadata=created.metadata if isinstance(created.metadata, dict) else None,
+            occurred_at=None,  # the create response carries no vendor time
+            raw=created.model_dump(mode="json"),
+        )
+
+    async def fetch_session(self, provider_session_id: str) -> SessionSnapshot:
+        response = await self._http.request("GET", _session_path(provider_session_id, "decision"))
+        decision = self._parse(DecisionResponse, self._http.json_of(response))
+        return SessionSnapshot(
+            provider_session_id=decision.session_id,
+            provider_status=decision.status,
+            status=self.map_status(decision.status),
+            environment=self._environment_of(decision.environment),
+            # `session_url` stays in raw: it is keyed by session id, while the hosted link
+            # from create carries the session token (§A1), so it must not replace it.
+            client_reference=decision.vendor_data,
+            metadata=decision.metadata if isinstance(decision.metadata, dict) else None,
+            decision=_decision(decision.status, decision, decided_at=None),
+            raw=decision.model_dump(mode="json"),
+        )
+
+    async def decide_session(
+        self, provider_session_id: str, action: DecisionAction, reason: str | None
+    ) -> SessionSnapshot | None:
+        nodes: list[NodeToResubmit] | None = None
+        if action is DecisionAction.REQUEST_RESUBMISSION:
+            current = await self.fetch_session(provider_session_id)
+            nodes = _nodes_to_resubmit(DecisionBody.model_validate(current.raw))
+            if not nodes:
+                raise ProviderError(
+                    ErrorCode.BAD_USER_INPUT,
+                    "no verification step of this session can be resubmitted",
+                    field=("decision",),
+                )
+        body = UpdateStatusBody(
+            new_status=NEW_STATUS[action],  # type: ignore[arg-type]
+            comment=reason,
+            nodes_to_resubmit=nodes,
+        )
+        await self._http.request(
+            "PATCH", _session_path(provider_session_id, "update-status"), json=body.to_json()
+        )
+        return await self.fetch_session(provider_session_id)
+
+    async def redact_session(self, provider_session_id: str) -> None:
+        await self._http.request(
+            "DELETE",
+            _session_path(provider_session_id, "delete"),
+            expected=inferred.DELETE_SUCCESS_STATUSES,
+        )
+
+    def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
+        allowed = set(ALWAYS_ALLOWED)
+        if provider_status in inferred.UPDATE_STATUS_ALLOWED_FROM:
+            allowed.add(Capability.DECIDE)
+        if provider_status in inferred.RESUBMIT_ALLOWED_FROM:
+            allowed.add(Capability.REQUEST_RESUBMISSION)
+        return frozenset(allowed)
+
+    # -- status table ---------------------------------------------------------------------
+    def map_status(self, provider_status: str) -> SessionStatus | None:
+        return map_didit_status(provider_status)
+
+    @classmethod
+    def vocabulary(cls) -> frozenset[str]:
+        return DIDIT_STATUSES
+
+    # -- webhooks ---------------------------------------------------------------------------
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
+        payload = verify_webhook(
+            body,
+            headers,
+            secret=self.config.webhook_secret,
+            now=self.config.clock(),
+            tolerance_s=self.config.webhook_tolerance_s,
+        )
+        try:
+            envelope = WebhookEnvelope.model_validate(payload)
+        except ValidationError as exc:
+            raise WebhookRejected(
+                WebhookRejectReason.MALFORMED,
+                f"not a Didit v3 webhook ({exc.error_count()} invalid fields)",
+            ) from exc
+        return [self._event(envelope, payload)]
+
+    def _event(self, envelope: WebhookEnvelope, payload: JSON) -> WebhookEvent:
+        snapshot: SessionSnapshot | None = None
+        if envelope.webhook_type in SESSION_EVENTS:
+            if not envelope.session_id or not envelope.status:
+                raise WebhookRejected(
+                    WebhookRejectReason.MALFORMED,
+                    f"{envelope.webhook_type} without session_id or status",
+                )
+            occurred_at = _from_unix(envelope.timestamp)
+            snapshot = SessionSnapshot(
+                provider_session_id=envelope.session_id,
+                provider_status=envelope.status,
+                status=self.map_status(envelope.status),
+                environment=self._environment_of(envelope.environment),
+                client_reference=envelope.vendor_data,
+                metadata=envelope.metadata if isinstance(envelope.metadata, dict) else None,
+                decision=_decision(envelope.status, envelope.decision, decided_at=occurred_at),
+                occurred_at=occurred_at,
+                raw=payload,
+            )
+        return WebhookEvent(
+            dedupe_key=_dedupe_key(envelope, payload),
+            event_type=envelope.webhook_type,
+            provider_session_id=envelope.session_id,
+            snapshot=snapshot,
+            received_payload=payload,
+        )
+
+    # -- sandbox ----------------------------------------------------------------------------
+    @classmethod
+    def build_sandbox(cls, config: SandboxConfig) -> SandboxHandle | None:
+        from adapters.didit.sandbox import DiditSandbox  # lazy: sandbox deps load on demand
+
+        return DiditSandbox(config)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _environment_of(self, value: str | None) -> Environment:
+        if value == inferred.ENVIRONMENT_SANDBOX_VALUE:
+            return Environment.SANDBOX
+        if value == inferred.ENVIRONMENT_LIVE_VALUE:
+            return Environment.LIVE
+        return self.environment
+
+    def _parse(self, model: type[_Model], data: Any) -> _Model:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise ProviderError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"Didit answered an unexpected {model.__name__} ({exc.error_count()} fields)",
+            ) from exc
+
+    def _create_body(self, request: CreateSessionRequest) -> CreateSessionBody:
+        workflow_id = request.workflow_id or self.config.options.get("workflow_id")
+        if not workflow_id:
+            raise _bad_input("Didit needs a workflow id (input or settings)", "workflowId")
+        if request.client_reference is not None and (
+            len(request.client_reference.encode("utf-8")) > VENDOR_DATA_MAX_BYTES
+        ):
+            raise _bad_input(
+                f"clientReference exceeds {VENDOR_DATA_MAX_BYTES} bytes (UTF-8)",
+                "clientReference",
+            )
+        language = None
+        if request.language is not None:
+            language = _language(request.language, "language")
+
+        options = dict(request.provider_options or {})
+        for key in options:
+            if key not in PROVIDER_OPTIONS:
+                raise _bad_input(f"unknown Didit option '{key}'", "providerOptions", key)
+        _check_options(options)
+
+        contact = _contact(request, options)
+        return CreateSessionBody(
+            workflow_id=workflow_id,
+            vendor_data=request.client_reference,
+            callback=request.return_url,
+            callback_method=options.get("callback_method"),
+            metadata=request.metadata,
+            language=language,
+            contact_details=contact,
+            expected_details=_expected(request.expected_person),
+            portrait_image=options.get("portrait_image"),
+            vendor_business_id=options.get("vendor_business_id"),
+        )
+
+
+def _language(value: str, *field: str) -> str:
+    """Didit's spelling of a language (`pt-br` → `pt-BR`), or BAD_USER_INPUT."""
+    canonical = _LANGUAGE_BY_FOLDED.get(value.strip().casefold())
+    if canonical is None:
+        raise _bad_input(f"language '{value[:20]}' is not supported by Didit", *field)
+    return canonical
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    method = options.get("callback_method")
+    if method is not None and method not in CALLBACK_METHODS:
+        raise _bad_input(
+            "callback_method must be one of initiator, completer, both",
+            "providerOptions",
+            "callback_method",
+        )
+    notify = options.get("send_notification_emails")
+    if notify is not None and not isinstance(notify, bool):
+        raise _bad_input(
+            "send_notification_emails must be a boolean",
+            "providerOptions",
+            "send_notification_emails",
+        )
+    for key in ("portrait_image", "vendor_business_id"):
+        if key in options and not isinstance(options[key], str):
+            raise _bad_input(f"{key} must be a string", "providerOptions", key)
+    email_lang = options.get("email_lang")
+    if email_lang is not None:
+        if not isinstance(email_lang, str):
+            raise _bad_input("email_lang must be a string", "providerOptions", "email_lang")
+        _language(email_lang, "providerOptions", "email_lang")
+
+
+def _contact(request: CreateSessionRequest, options: Mapping[str, Any]) -> ContactDetails | None:
+    email_lang = options.get("email_lang")
+    fields = {
+        "email": request.contact.email if request.contact else None,
+        "phone": request.contact.phone if request.contact else None,
+        "send_notification_emails": options.get("send_notification_emails"),
+        "email_lang": _language(email_lang) if isinstance(email_lang, str) else None,
+    }
+    if all(v is None for v in fields.values()):
+        return None
+    return ContactDetails(**fields)
+
+
+def _expected(person: ExpectedPerson | None) -> ExpectedDetails | None:
+    if person is None:
+        return None
+    details = ExpectedDetails(
+        first_name=person.first_name,
+        last_name=person.last_name,
+        date_of_birth=person.date_of_birth.isoformat() if person.date_of_birth else None,
+        nationality=person.nationality,
+        id_country=person.document_country,
+        expected_document_types=[DOCUMENT_TYPES[t] for t in person.document_types] or None,
+    )
+    return details if details.to_json() else None
+
+
+def _decision(
+    status: str, body: DecisionBody | None, *, decided_at: datetime | None
+) -> Decision | None:
+    """The outcome for decided statuses; codes only — names, numbers, e-mails stay in raw."""
+    outcome = OUTCOMES.get(status)
+    if outcome is None:
+        return None
+    reasons: list[str] = []
+    warnings: list[str] = []
+    decided_by = DecidedBy.PROVIDER
+    if body is not None:
+        for _, report in body.feature_reports():
+            for warning in report.warnings or ():
+                if not warning.risk:
+                    continue
+                if warning.risk not in warnings:
+                    warnings.append(warning.risk)
+                if warning.log_type in REASON_LOG_TYPES and warning.risk not in reasons:
+                    reasons.append(warning.risk)
+        decided_by = _decided_by(body)
+    return Decision(
+        outcome=outcome,
+        decided_by=decided_by,
+        reason_codes=tuple(reasons),
+        warnings=tuple(warnings),
+        decided_at=decided_at,
+    )
+
+
+def _decided_by(body: DecisionBody) -> DecidedBy:
+    """Who set the current status: the last review entry that changed the status says."""
+    changes = [r for r in body.reviews or () if r.new_status]
+    if not changes:
+        return DecidedBy.PROVIDER
+    last = max(changes, key=lambda r: r.created_at or "")
+    if last.actor_type == inferred.REVIEW_ACTOR_REVIEWER:
+        return DecidedBy.REVIEWER
+    if last.actor_type == inferred.REVIEW_ACTOR_INTEGRATOR:
+        return DecidedBy.INTEGRATOR
+    return DecidedBy.PROVIDER
+
+
+def _nodes_to_resubmit(body: DecisionBody) -> list[NodeToResubmit]:
+    nodes: list[NodeToResubmit] = []
+    for feature, report in body.feature_reports():
+        if report.node_id and report.status and report.status != inferred.FEATURE_PASSED_STATUS:
+            nodes.append(NodeToResubmit(node_id=report.node_id, feature=feature))
+    return nodes
+
+
+def _from_unix(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise WebhookRejected(WebhookRejectReason.MALFORMED, "timestamp out of range") from exc
+
+
+def _dedupe_key(envelope: WebhookEnvelope, payload: JSON) -> str:
+    if envelope.event_id:
+        return envelope.event_id
+    if envelope.timestamp is not None:
+        return inferred.DEDUPE_FALLBACK_FORMAT.format(
+            session_id=envelope.session_id or "",
+            webhook_type=envelope.webhook_type,
+            timestamp=envelope.timestamp,
+        )
+    # No id and no time: a content hash still makes an identical redelivery a duplicate.
+    return "sha256:" + hashlib.sha256(canonical_json(payload, ensure_ascii=True)).hexdigest()

@@ -1,0 +1,176 @@
+"""Didit error responses → `ProviderError` (providers/didit.md §A1, §A2.1, §A5).
+
+Didit is Django REST Framework: `{"detail": "..."}`, field errors `{"field": ["msg"]}`
+(nested for objects), bare arrays `["msg"]`, `{"error": "..."}`, sometimes a `code`. A field
+error on something the integrator sent maps to BAD_USER_INPUT on the normalized input path;
+anything else is the vendor refusing. Messages are kept (they help) but always scrubbed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from adapters.base import ErrorCode, ProviderError
+
+INPUT = "input"
+MAX_MESSAGE_LENGTH = 500
+VENDOR = "Didit"
+
+#: Didit request field path → normalized GraphQL input path. The longest matching prefix
+#: wins, so `expected_details.expected_document_types.0` → `expectedPerson.documentTypes`.
+FIELD_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("workflow_id",): (INPUT, "workflowId"),
+    ("vendor_data",): (INPUT, "clientReference"),
+    ("callback",): (INPUT, "returnUrl"),
+    ("metadata",): (INPUT, "metadata"),
+    ("language",): (INPUT, "language"),
+    ("contact_details",): (INPUT, "contact"),
+    ("contact_details", "email"): (INPUT, "contact", "email"),
+    ("contact_details", "phone"): (INPUT, "contact", "phone"),
+    ("contact_details", "send_notification_emails"): (
+        INPUT,
+        "providerOptions",
+        "send_notification_emails",
+    ),
+    ("contact_details", "email_lang"): (INPUT, "providerOptions", "email_lang"),
+    ("expected_details",): (INPUT, "expectedPerson"),
+    ("expected_details", "first_name"): (INPUT, "expectedPerson", "firstName"),
+    ("expected_details", "last_name"): (INPUT, "expectedPerson", "lastName"),
+    ("expected_details", "date_of_birth"): (INPUT, "expectedPerson", "dateOfBirth"),
+    ("expected_details", "nationality"): (INPUT, "expectedPerson", "nationality"),
+    ("expected_details", "id_country"): (INPUT, "expectedPerson", "documentCountry"),
+    ("expected_details", "expected_document_types"): (INPUT, "expectedPerson", "documentTypes"),
+    ("callback_method",): (INPUT, "providerOptions", "callback_method"),
+    ("portrait_image",): (INPUT, "providerOptions", "portrait_image"),
+    ("vendor_business_id",): (INPUT, "providerOptions", "vendor_business_id"),
+}
+
+#: Keys of a DRF error object that carry a message, not a field.
+_MESSAGE_KEYS = ("detail", "error", "message", "non_field_errors")
+_THROTTLE_SECONDS = re.compile(r"available in (\d+) seconds?")
+
+
+def normalized_field(didit_path: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Normalized input path for a Didit field path, or None when it is not ours."""
+    for end in range(len(didit_path), 0, -1):
+        hit = FIELD_PATHS.get(didit_path[:end])
+        if hit is not None:
+            return hit
+    return None
+
+
+def _flatten(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    """DRF error structure → [(field path, message)]; list indexes become path parts."""
+    if isinstance(value, str):
+        return [(prefix, value)]
+    if isinstance(value, list):
+        out: list[tuple[tuple[str, ...], str]] = []
+        for index, item in enumerate(value):
+            if isinstance(item, dict | list):
+                out.extend(_flatten(item, (*prefix, str(index))))
+            else:
+                out.extend(_flatten(item, prefix))
+        return out
+    if isinstance(value, dict):
+        out = []
+        for key, item in value.items():
+            out.extend(_flatten(item, (*prefix, str(key))))
+        return out
+    return [] if value is None else [(prefix, str(value))]
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (ValueError, json.JSONDecodeError):
+        return None
+
+
+def _retry_after(response: httpx.Response, message: str, now: datetime) -> int | None:
+    header = response.headers.get("retry-after", "").strip()
+    if header.isdigit():
+        return int(header)
+    if header:
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return max(0, int((when - now).total_seconds()))
+    reset = response.headers.get("x-ratelimit-reset", "").strip()
+    if reset.isdigit():
+        return max(0, int(reset) - int(now.timestamp()))
+    match = _THROTTLE_SECONDS.search(message)
+    return int(match.group(1)) if match else None
+
+
+def _describe(entries: list[tuple[tuple[str, ...], str]]) -> str:
+    return "; ".join(f"{'.'.join(path)}: {msg}" if path else msg for path, msg in entries)
+
+
+def map_error(
+    response: httpx.Response,
+    scrub: Callable[[str], str],
+    *,
+    now: datetime | None = None,
+) -> ProviderError:
+    """Translate one non-success Didit response. Never includes the request body."""
+    status = response.status_code
+    body = _body(response)
+    provider_code: str | None = None
+    field_entries: list[tuple[tuple[str, ...], str]] = []
+    message_entries: list[tuple[tuple[str, ...], str]] = []
+    if isinstance(body, dict):
+        code = body.get("code")
+        provider_code = code if isinstance(code, str) else None
+        for key, value in body.items():
+            if key == "code":
+                continue
+            if key in _MESSAGE_KEYS:
+                message_entries.extend(_flatten(value))
+            else:
+                field_entries.extend(_flatten(value, (str(key),)))
+    elif body is not None:
+        message_entries = _flatten(body)
+
+    text = _describe(message_entries + field_entries) or f"{VENDOR} answered HTTP {status}"
+    message = scrub(text)[:MAX_MESSAGE_LENGTH]
+
+    def error(code: ErrorCode, default_code: str, **extra: Any) -> ProviderError:
+        return ProviderError(
+            code,
+            message,
+            provider_code=provider_code or default_code,
+            http_status=status,
+            **extra,
+        )
+
+    if status == 400:
+        for path, _ in field_entries:
+            mapped = normalized_field(path)
+            if mapped is not None:
+                return error(ErrorCode.BAD_USER_INPUT, "invalid", field=mapped)
+        return error(ErrorCode.PROVIDER_REJECTED, "invalid")
+    if status in (401, 403):
+        # Didit answers 403 for missing, revoked or wrong-environment keys (§A1).
+        return error(ErrorCode.PROVIDER_REJECTED, "permission_denied")
+    if status == 404:
+        return error(ErrorCode.NOT_FOUND, "not_found")
+    if status == 409:
+        return error(ErrorCode.PROVIDER_REJECTED, "conflict")
+    if status == 429:
+        retry_after = _retry_after(response, text, now or datetime.now(UTC))
+        return error(ErrorCode.RATE_LIMITED, "throttled", retry_after=retry_after)
+    if status >= 500:
+        return error(ErrorCode.PROVIDER_UNAVAILABLE, "server_error")
+    if 300 <= status < 400:
+        # A redirect means a path without its trailing slash: our bug, reported as a refusal.
+        return error(ErrorCode.PROVIDER_REJECTED, "redirect")
+    return error(ErrorCode.PROVIDER_REJECTED, "rejected")

@@ -1,0 +1,63 @@
+"""A faithful local emulator of Didit's v3 session API, used when the gateway has no Didit
+credentials.
+
+It is written from the vendor docs (shared/docs/providers/didit.md), not from the adapter,
+so the adapter is tested against Didit's contract rather than against itself:
+
+- `sandbox_api`: `/v3` session endpoints, health check, control endpoint, DRF manners
+- `sandbox_page`: the hosted flow the session `url` points at
+- `sandbox_engine`: status rules and the one path a status change takes
+- `sandbox_webhooks`: signed, ordered, retried `status.updated` deliveries
+- `sandbox_store`: sessions, persisted atomically to `state_path`
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from fastapi import FastAPI
+
+from adapters.base import SandboxConfig, SandboxHandle
+from adapters.didit.sandbox_api import AppendSlash, install_api
+from adapters.didit.sandbox_engine import DiditEmulator
+from adapters.didit.sandbox_model import SANDBOX_WORKFLOW_ID
+from adapters.didit.sandbox_page import install_page
+
+__all__ = ["SANDBOX_WORKFLOW_ID", "DiditSandbox"]
+
+
+class DiditSandbox(SandboxHandle):
+    """The handle the gateway mounts (at e.g. /sandbox/didit) and points the adapter at."""
+
+    provider = "didit"
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.api_key: str = secrets.token_urlsafe(32)
+        self.webhook_secret: str = secrets.token_urlsafe(32)
+        self.options: Mapping[str, str] = MappingProxyType({"workflow_id": SANDBOX_WORKFLOW_ID})
+        self._engine = DiditEmulator(config, self.webhook_secret)
+        self._app = self._build_app()
+
+    @property
+    def app(self) -> FastAPI:
+        return self._app
+
+    async def aclose(self) -> None:
+        """Cancel webhook deliveries still queued or waiting to be retried."""
+        await self._engine.aclose()
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(
+            title="Didit sandbox",
+            docs_url=None,
+            redoc_url=None,
+            openapi_url=None,
+            redirect_slashes=False,  # Didit answers 301 (AppendSlash), not Starlette's 307
+        )
+        install_api(app, self._engine, self.api_key)
+        install_page(app, self._engine)
+        app.add_middleware(AppendSlash, router=app.router)
+        return app

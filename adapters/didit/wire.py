@@ -1,0 +1,193 @@
+"""Didit's own request/response shapes (providers/didit.md §A2, §A4.4).
+
+Requests are strict (we control them; `extra="forbid"` catches typos in the adapter).
+Responses and webhooks are lenient: Didit adds fields over time and a feature block is null
+until that feature has run, so unknown fields are kept and every block is optional.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from adapters.didit.inferred import FEATURE_BLOCKS
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# -- create session (§A2.1) -------------------------------------------------------------
+class ContactDetails(_Request):
+    email: str | None = None
+    phone: str | None = None  # E.164
+    send_notification_emails: bool | None = None
+    email_lang: str | None = None
+
+
+class ExpectedDetails(_Request):
+    first_name: str | None = None
+    last_name: str | None = None
+    date_of_birth: str | None = None  # YYYY-MM-DD
+    nationality: str | None = None  # ISO 3166-1 alpha-3
+    id_country: str | None = None  # ISO 3166-1 alpha-3
+    expected_document_types: list[str] | None = None  # P, ID, DL, RP, VISA, OTHER, ...
+
+
+class CreateSessionBody(_Request):
+    workflow_id: str
+    vendor_data: str | None = None
+    callback: str | None = None
+    callback_method: Literal["initiator", "completer", "both"] | None = None
+    metadata: dict[str, Any] | None = None
+    language: str | None = None
+    contact_details: ContactDetails | None = None
+    expected_details: ExpectedDetails | None = None
+    portrait_image: str | None = None  # base64
+    vendor_business_id: str | None = None  # KYB only
+
+
+class CreateSessionResponse(_Lenient):
+    session_id: str
+    status: str
+    session_number: int | None = None
+    session_token: str | None = None
+    url: str | None = None
+    vendor_data: str | None = None
+    metadata: Any = None
+    workflow_id: str | None = None
+    workflow_version: int | None = None
+    callback: str | None = None
+    session_kind: str | None = None
+
+
+# -- decision (§A2.2) -------------------------------------------------------------------
+class VendorWarning(_Lenient):
+    """Didit's warning object (§A2.2); `risk` is a stable machine code."""
+
+    risk: str | None = None
+    feature: str | None = None
+    log_type: str | None = None  # "error" | "warning" | "information"
+    short_description: str | None = None
+    long_description: str | None = None
+    additional_data: Any = None
+
+
+class FeatureReport(_Lenient):
+    """One item of a plural feature block; PII fields stay in `model_extra`."""
+
+    node_id: str | None = None
+    status: str | None = None
+    warnings: list[VendorWarning] | None = None
+
+
+class Review(_Lenient):
+    activity_type: str | None = None
+    actor_type: str | None = None  # "API_KEY" | "CONSOLE_USER"
+    new_status: str | None = None
+    previous_status: str | None = None
+    created_at: str | None = None
+
+
+class DecisionBody(_Lenient):
+    """The decision object, as GET /decision/ returns it and webhooks embed it."""
+
+    session_id: str | None = None
+    session_kind: str | None = None
+    session_number: int | None = None
+    session_url: str | None = None
+    status: str | None = None
+    environment: str | None = None
+    workflow_id: str | None = None
+    features: list[str] | None = None
+    vendor_data: str | None = None
+    metadata: Any = None
+    callback: str | None = None
+    created_at: Any = None
+    id_verifications: list[FeatureReport] | None = None
+    nfc_verifications: list[FeatureReport] | None = None
+    liveness_checks: list[FeatureReport] | None = None
+    face_matches: list[FeatureReport] | None = None
+    poa_verifications: list[FeatureReport] | None = None
+    phone_verifications: list[FeatureReport] | None = None
+    email_verifications: list[FeatureReport] | None = None
+    aml_screenings: list[FeatureReport] | None = None
+    ip_analyses: list[FeatureReport] | None = None
+    database_validations: list[FeatureReport] | None = None
+    document_ai_documents: list[FeatureReport] | None = None
+    questionnaire_responses: list[FeatureReport] | None = None
+    reviews: list[Review] | None = None
+
+    def feature_reports(self) -> list[tuple[str, FeatureReport]]:
+        """(Didit feature name, report) for every item of every block that has run."""
+        out: list[tuple[str, FeatureReport]] = []
+        for block, feature in FEATURE_BLOCKS.items():
+            for report in getattr(self, block) or ():
+                out.append((feature, report))
+        return out
+
+
+class DecisionResponse(DecisionBody):
+    session_id: str
+    status: str
+
+
+# -- update status (§A2.4) ------------------------------------------------------------------
+class NodeToResubmit(_Request):
+    node_id: str
+    feature: str
+
+
+class UpdateStatusBody(_Request):
+    new_status: Literal["Approved", "Declined", "Resubmitted"]
+    comment: str | None = None
+    send_email: bool | None = None
+    email_address: str | None = None
+    email_language: str | None = None
+    nodes_to_resubmit: list[NodeToResubmit] | None = None
+
+
+class UpdateStatusResponse(_Lenient):
+    session_id: str
+
+
+# -- delete (§A2.5) ---------------------------------------------------------------------------
+class DeleteSessionResponse(_Lenient):
+    session_id: str | None = None
+    session_number: int | None = None
+    face_retention_outcome: str | None = None
+    deleted_child_verifications: int | None = None
+
+
+# -- webhooks (§A4.4, v3) ---------------------------------------------------------------------
+class ResubmitInfo(_Lenient):
+    nodes_to_resubmit: list[Any] | None = None
+    reasons: dict[str, Any] | None = None
+
+
+class WebhookEnvelope(_Lenient):
+    webhook_type: str
+    event_id: str | None = None
+    timestamp: int | None = None
+    created_at: int | None = None
+    application_id: str | None = None
+    session_id: str | None = None
+    status: str | None = None
+    workflow_id: str | None = None
+    workflow_version: int | None = None
+    vendor_data: str | None = None
+    metadata: Any = None
+    decision: DecisionBody | None = None
+    environment: str | None = None
+    resubmit_info: ResubmitInfo | None = None
+    session_kind: str | None = None
+    business_session_id: str | None = None
+    vendor_business_id: str | None = None

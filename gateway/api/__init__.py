@@ -1,0 +1,1 @@
+"""GraphQL API (strawberry on FastAPI). Knows the normalized model only."""

@@ -1,0 +1,25 @@
+"""Opaque Relay cursors for the sessions connection (created_at + id keyset)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from adapters.base import ErrorCode
+from gateway.errors import ServiceError
+
+
+def encode(created_at: datetime, session_id: str) -> str:
+    raw = f"{created_at.isoformat()}|{session_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, session_id = base64.urlsafe_b64decode(padded).decode().split("|", 1)
+        return datetime.fromisoformat(created), session_id
+    except (ValueError, UnicodeDecodeError):
+        raise ServiceError.single(
+            ErrorCode.BAD_USER_INPUT, "after is not a cursor from this API", ("after",)
+        ) from None

@@ -1,0 +1,30 @@
+"""The normalized enums, exposed to GraphQL under their own names."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from adapters import base
+
+SessionStatus = strawberry.enum(
+    base.SessionStatus,
+    description="Lifecycle and outcome in one enum. Clients must treat an unknown value as "
+    "'not final' and show providerStatus.",
+)
+Environment = strawberry.enum(base.Environment)
+Outcome = strawberry.enum(base.Outcome)
+DecidedBy = strawberry.enum(base.DecidedBy)
+DecisionAction = strawberry.enum(base.DecisionAction)
+Capability = strawberry.enum(base.Capability)
+DocumentType = strawberry.enum(base.DocumentType)
+ErrorCode = strawberry.enum(base.ErrorCode)
+
+
+@strawberry.enum
+class StatusSource(enum.Enum):
+    WEBHOOK = "WEBHOOK"
+    POLL = "POLL"
+    API = "API"
+    SANDBOX = "SANDBOX"

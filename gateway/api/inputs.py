@@ -1,0 +1,93 @@
+"""Input types and their translation to the normalized request."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from adapters import base
+from adapters.base import ErrorCode
+from gateway.api.enums import DocumentType, SessionStatus
+from gateway.errors import FieldProblem, ServiceError
+
+
+@strawberry.input
+class ContactInput:
+    email: str | None = None
+    phone: str | None = None
+
+
+@strawberry.input
+class ExpectedPersonInput:
+    first_name: str | None = None
+    last_name: str | None = None
+    date_of_birth: date | None = None
+    nationality: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-3")
+    document_country: str | None = strawberry.field(
+        default=None, description="ISO 3166-1 alpha-3"
+    )
+    document_types: list[DocumentType] | None = None
+
+
+@strawberry.input
+class CreateSessionInput:
+    provider: str | None = strawberry.field(
+        default=None, description="Vendor name; omitted = the gateway's default provider."
+    )
+    client_reference: str | None = None
+    metadata: JSON | None = None
+    return_url: str | None = None
+    expires_in: int | None = strawberry.field(default=None, description="Seconds.")
+    language: str | None = None
+    contact: ContactInput | None = None
+    expected_person: ExpectedPersonInput | None = None
+    workflow_id: str | None = None
+    provider_options: JSON | None = strawberry.field(
+        default=None, description="Vendor-only fields, passed to the provider's adapter."
+    )
+    idempotency_key: str | None = None
+
+    def to_request(self) -> base.CreateSessionRequest:
+        problems = []
+        for name, value in (("metadata", self.metadata), ("providerOptions", self.provider_options)):
+            if value is not None and not isinstance(value, dict):
+                problems.append(
+                    FieldProblem(
+                        ErrorCode.BAD_USER_INPUT, f"{name} must be a JSON object", ("input", name)
+                    )
+                )
+        if problems:
+            raise ServiceError(*problems)
+        person = self.expected_person
+        return base.CreateSessionRequest(
+            client_reference=self.client_reference,
+            metadata=self.metadata,
+            return_url=self.return_url,
+            expires_in=self.expires_in,
+            language=self.language,
+            contact=base.Contact(self.contact.email, self.contact.phone) if self.contact else None,
+            expected_person=base.ExpectedPerson(
+                first_name=person.first_name,
+                last_name=person.last_name,
+                date_of_birth=person.date_of_birth,
+                nationality=person.nationality,
+                document_country=person.document_country,
+                document_types=tuple(person.document_types or ()),
+            )
+            if person
+            else None,
+            workflow_id=self.workflow_id,
+            provider_options=dict(self.provider_options or {}),
+            idempotency_key=self.idempotency_key,
+        )
+
+
+@strawberry.input
+class SessionFilterInput:
+    provider: str | None = None
+    status: SessionStatus | None = None
+    client_reference: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None

@@ -1,0 +1,84 @@
+"""Query root."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+
+from gateway.api import cursors
+from gateway.api.context import Info
+from gateway.api.inputs import SessionFilterInput
+from gateway.api.types import PageInfo, Provider, Session, SessionConnection, SessionEdge
+from gateway.errors import ServiceError
+from gateway.service import SessionFilter
+
+MAX_PAGE = 100
+
+
+class BadUserInput(GraphQLError):
+    """An expected error on a query (queries have no payload type to carry user errors)."""
+
+    def __init__(self, message: str, field: list[str] | None = None) -> None:
+        super().__init__(message, extensions={"code": "BAD_USER_INPUT", "field": field})
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def session(self, info: Info, id: strawberry.ID) -> Session | None:
+        row = await info.context.service.get(str(id))
+        return Session.from_row(row) if row else None
+
+    @strawberry.field
+    async def sessions(
+        self,
+        info: Info,
+        filter: SessionFilterInput | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> SessionConnection:
+        if not 1 <= first <= MAX_PAGE:
+            raise BadUserInput(f"first must be between 1 and {MAX_PAGE}", ["first"])
+        try:
+            position = cursors.decode(after) if after else None
+        except ServiceError as error:
+            raise BadUserInput(error.problems[0].message, ["after"]) from None
+        f = filter or SessionFilterInput()
+        page = await info.context.service.list(
+            SessionFilter(
+                provider=f.provider,
+                status=f.status,
+                client_reference=f.client_reference,
+                created_after=f.created_after,
+                created_before=f.created_before,
+            ),
+            first,
+            position,
+        )
+        edges = [
+            SessionEdge(cursor=cursors.encode(r.created_at, r.id), node=Session.from_row(r))
+            for r in page.rows
+        ]
+        return SessionConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=page.total,
+        )
+
+    @strawberry.field
+    def providers(self, info: Info) -> list[Provider]:
+        registry = info.context.service.registry
+        return [
+            Provider(
+                name=entry.name,
+                mode=entry.environment,
+                configured=entry.configured,
+                capabilities=sorted(entry.capabilities, key=lambda c: c.value),
+            )
+            for entry in (registry.entries[n] for n in registry.names())
+        ]

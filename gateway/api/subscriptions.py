@@ -1,0 +1,50 @@
+"""Subscription root: live status changes, optionally resumed from a cursor with no gap."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from graphql import GraphQLError
+
+from gateway.api.context import Info
+from gateway.api.types import SessionStatusEvent
+from gateway.events import SubscriberOverflow
+from gateway.service import SessionFilter
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Status changes of the sessions matching every given argument. With "
+        "`after` (a cursor from an earlier event), missed changes are replayed first."
+    )
+    async def session_status_changed(
+        self,
+        info: Info,
+        session_id: strawberry.ID | None = None,
+        provider: str | None = None,
+        client_reference: str | None = None,
+        after: str | None = None,
+    ) -> AsyncGenerator[SessionStatusEvent, None]:
+        if after is not None and not after.isdigit():
+            raise GraphQLError(
+                "after must be a cursor from an earlier event",
+                extensions={"code": "BAD_USER_INPUT", "field": ["after"]},
+            )
+        where = SessionFilter(
+            session_id=str(session_id) if session_id else None,
+            provider=provider,
+            client_reference=client_reference,
+        )
+        events = info.context.service.watch(where, int(after) if after else None)
+        try:
+            async for event in events:
+                yield SessionStatusEvent.from_event(event)
+        except SubscriberOverflow as overflow:
+            raise GraphQLError(
+                str(overflow),
+                extensions={"code": "SUBSCRIBER_OVERFLOW", "lastCursor": overflow.last_cursor},
+            ) from None
+        finally:
+            await events.aclose()

@@ -1,0 +1,214 @@
+"""Output types. `Session` is built from a stored row; nested lists resolve lazily."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from adapters import base
+from gateway.api.context import Info
+from gateway.api.enums import (
+    Capability,
+    DecidedBy,
+    Environment,
+    ErrorCode,
+    Outcome,
+    SessionStatus,
+    StatusSource,
+)
+from gateway.errors import FieldProblem
+from gateway.events import StatusChanged
+from gateway.store.models import SessionRow, StatusChangeRow
+
+
+@strawberry.type
+class Decision:
+    outcome: Outcome
+    reason_codes: list[str]
+    warnings: list[str]
+    risk_score: float | None
+    decided_by: DecidedBy
+    decided_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: dict) -> Decision:
+        d = base.Decision.from_json(data)
+        return cls(
+            outcome=d.outcome,
+            reason_codes=list(d.reason_codes),
+            warnings=list(d.warnings),
+            risk_score=d.risk_score,
+            decided_by=d.decided_by,
+            decided_at=d.decided_at,
+        )
+
+
+@strawberry.type
+class StatusChange:
+    sequence: int
+    previous_status: SessionStatus | None
+    status: SessionStatus
+    provider_status: str
+    source: StatusSource
+    occurred_at: datetime
+    received_at: datetime
+    cursor: str
+
+    @classmethod
+    def from_row(cls, row: StatusChangeRow) -> StatusChange:
+        return cls(
+            sequence=row.sequence,
+            previous_status=base.SessionStatus(row.from_status) if row.from_status else None,
+            status=base.SessionStatus(row.to_status),
+            provider_status=row.provider_status,
+            source=StatusSource(row.source),
+            occurred_at=row.occurred_at,
+            received_at=row.received_at,
+            cursor=str(row.id),
+        )
+
+
+@strawberry.type
+class Session:
+    id: strawberry.ID
+    provider: str
+    provider_session_id: str
+    status: SessionStatus
+    provider_status: str = strawberry.field(description="The vendor's own status, verbatim.")
+    environment: Environment
+    client_reference: str | None
+    metadata: JSON | None
+    verification_url: str | None = strawberry.field(
+        description="Capability URL for the person's hosted flow: treat as a secret."
+    )
+    qr_code: str | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None
+    raw: JSON | None = strawberry.field(description="The vendor's last payload (restricted).")
+    _row: strawberry.Private[SessionRow]
+
+    @strawberry.field
+    def is_final(self) -> bool:
+        return base.SessionStatus(self.status).is_final
+
+    @strawberry.field
+    def decision(self) -> Decision | None:
+        return Decision.from_json(self._row.decision) if self._row.decision else None
+
+    @strawberry.field
+    async def history(self, info: Info) -> list[StatusChange]:
+        rows = await info.context.service.history(self._row.id)
+        return [StatusChange.from_row(r) for r in rows]
+
+    @strawberry.field(description="Actions the vendor allows on this session now.")
+    def capabilities(self, info: Info) -> list[Capability]:
+        return sorted(info.context.service.capabilities(self._row), key=lambda c: c.value)
+
+    @classmethod
+    def from_row(cls, row: SessionRow) -> Session:
+        return cls(
+            id=strawberry.ID(row.id),
+            provider=row.provider,
+            provider_session_id=row.provider_session_id,
+            status=base.SessionStatus(row.status),
+            provider_status=row.provider_status,
+            environment=base.Environment(row.environment),
+            client_reference=row.client_reference,
+            metadata=row.metadata_,
+            verification_url=row.verification_url,
+            qr_code=row.qr_code,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            expires_at=row.expires_at,
+            raw=row.raw,
+            _row=row,
+        )
+
+
+@strawberry.type
+class UserError:
+    code: ErrorCode
+    field: list[str] | None
+    message: str
+    provider_code: str | None = None
+    retry_after: int | None = strawberry.field(
+        default=None, description="Seconds to wait before retrying (RATE_LIMITED)."
+    )
+
+    @classmethod
+    def from_problem(cls, problem: FieldProblem) -> UserError:
+        return cls(
+            code=problem.code,
+            field=list(problem.field) if problem.field else None,
+            message=problem.message,
+            provider_code=problem.provider_code,
+            retry_after=problem.retry_after,
+        )
+
+
+@strawberry.type
+class SessionPayload:
+    session: Session | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class SessionEdge:
+    cursor: str
+    node: Session
+
+
+@strawberry.type
+class SessionConnection:
+    edges: list[SessionEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class Provider:
+    name: str
+    mode: Environment
+    configured: bool
+    capabilities: list[Capability]
+
+
+@strawberry.type
+class SessionStatusEvent:
+    previous_status: SessionStatus | None
+    status: SessionStatus
+    provider_status: str
+    source: StatusSource
+    occurred_at: datetime
+    cursor: str
+    sequence: int
+    session_id: strawberry.ID
+
+    @strawberry.field
+    async def session(self, info: Info) -> Session | None:
+        row = await info.context.service.get(str(self.session_id))
+        return Session.from_row(row) if row else None
+
+    @classmethod
+    def from_event(cls, event: StatusChanged) -> SessionStatusEvent:
+        return cls(
+            previous_status=event.previous_status,
+            status=event.status,
+            provider_status=event.provider_status,
+            source=StatusSource(event.source),
+            occurred_at=event.occurred_at,
+            cursor=str(event.cursor),
+            sequence=event.sequence,
+            session_id=strawberry.ID(event.session_id),
+        )

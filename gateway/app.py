@@ -1,0 +1,143 @@
+"""The ASGI application: GraphQL, webhook ingress, vendor sandboxes, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from adapters.base import Clock, utc_now
+from gateway import metrics
+from gateway.api.context import Context
+from gateway.api.schema import build_schema
+from gateway.events import InProcessBus
+from gateway.providers import ProviderRegistry, build_registry
+from gateway.service import SessionService
+from gateway.settings import Settings
+from gateway.store.db import make_engine, make_session_factory
+from gateway.store.migrate import upgrade
+from gateway.validation import Limits
+from gateway.webhooks import webhook_router
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Gateway:
+    """Handles tests and the CLI need besides the ASGI app."""
+
+    app: FastAPI
+    service: SessionService
+    registry: ProviderRegistry
+    bus: InProcessBus
+
+
+def create_gateway(
+    settings: Settings,
+    *,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
+    sandbox_retry_delays_s: tuple[float, ...] | None = None,
+    clock: Clock = utc_now,
+    run_migrations: bool = True,
+) -> Gateway:
+    assert settings.database_url is not None
+    registry = build_registry(
+        settings,
+        webhook_transport=webhook_transport,
+        webhook_retry_delays_s=sandbox_retry_delays_s,
+    )
+    engine = make_engine(settings.database_url)
+    bus = InProcessBus(queue_size=settings.subscriber_queue_size)
+    service = SessionService(
+        make_session_factory(engine),
+        registry,
+        bus,
+        default_provider=settings.default_provider,
+        limits=Limits(
+            max_metadata_bytes=settings.max_metadata_bytes,
+            min_expires_in_s=settings.min_expires_in_s,
+            max_expires_in_s=settings.max_expires_in_s,
+        ),
+        read_cache_ttl_s=settings.vendor_read_cache_ttl_s,
+        clock=clock,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if run_migrations:
+            await asyncio.to_thread(upgrade, settings.database_url)
+        log.info(
+            "gateway started",
+            extra={
+                "providers": ",".join(
+                    f"{n}:{registry.entries[n].environment.value}" for n in registry.names()
+                )
+            },
+        )
+        try:
+            yield
+        finally:
+            await bus.aclose()
+            await registry.aclose()
+            await engine.dispose()
+
+    app = FastAPI(title="kyc-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
+    if settings.enable_legacy_graphql_ws:
+        protocols.append(GRAPHQL_WS_PROTOCOL)
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        introspection=settings.introspection,
+    )
+    async def get_context() -> Context:
+        return Context(service=service)
+
+    app.include_router(
+        GraphQLRouter(
+            schema,
+            path="/graphql",
+            graphql_ide="graphiql" if settings.graphiql else None,
+            context_getter=get_context,
+            subscription_protocols=protocols,
+        )
+    )
+    app.include_router(webhook_router(service, settings.webhook_max_body_bytes))
+    for name in registry.names():
+        sandbox = registry.entries[name].sandbox
+        if sandbox is not None:
+            app.mount(f"/sandbox/{name}", sandbox.app)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, object]:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return {
+            "status": "ok",
+            "providers": {
+                n: registry.entries[n].environment.value for n in registry.names()
+            },
+        }
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> PlainTextResponse:
+        return PlainTextResponse(
+            generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST
+        )
+
+    return Gateway(app=app, service=service, registry=registry, bus=bus)

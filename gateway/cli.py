@@ -1,0 +1,99 @@
+"""`kyc-gateway serve | export-schema | db upgrade`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gateway.errors import ConfigError
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import create_gateway
+    from gateway.logs import configure_logging
+    from gateway.settings import load_settings
+    from gateway.store.migrate import upgrade
+
+    overrides: dict[str, object] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    settings = load_settings(**overrides)
+    configure_logging(settings.log_level)
+    assert settings.database_url is not None
+    upgrade(settings.database_url)
+    gateway = create_gateway(settings, run_migrations=False)
+    print(
+        f"kyc-gateway listening on http://{settings.host}:{settings.port}/graphql",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        gateway.app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        ws="websockets-sansio",
+    )
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from gateway.api.schema import export_sdl
+
+    sdl = export_sdl()
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from gateway.logs import configure_logging
+    from gateway.settings import load_settings
+    from gateway.store.migrate import upgrade
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    assert settings.database_url is not None
+    upgrade(settings.database_url, args.revision)
+    print("database is at the latest revision", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kyc-gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply migrations and serve the gateway")
+    serve.add_argument("--host", help="bind address (KYCGW_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (KYCGW_PORT, default 8000)")
+    serve.set_defaults(func=_serve)
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("-o", "--output", default="-", help="file to write (default stdout)")
+    export.set_defaults(func=_export_schema)
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    up = db_commands.add_parser("upgrade", help="apply Alembic migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=_db_upgrade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as error:
+        print(f"kyc-gateway: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

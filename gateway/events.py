@@ -1,0 +1,129 @@
+"""In-process event bus for status changes, with bounded per-subscriber queues.
+
+A slow subscriber never blocks publishers or other subscribers: when its queue is full it is
+closed with `SubscriberOverflow`, and the client resumes from its last cursor (the changes are
+in the database, so nothing is lost). The `EventBus` protocol is what a Redis bus implements
+for scale-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from adapters.base import SessionStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    cursor: int  # the status change's global id
+    session_id: str
+    provider: str
+    client_reference: str | None
+    sequence: int
+    previous_status: SessionStatus | None
+    status: SessionStatus
+    provider_status: str
+    source: str
+    occurred_at: datetime
+
+
+Predicate = Callable[[StatusChanged], bool]
+
+
+class SubscriberOverflow(Exception):
+    """The subscriber fell too far behind; resubscribe with `after` = last cursor seen."""
+
+    def __init__(self, last_cursor: int | None) -> None:
+        super().__init__(
+            f"subscriber fell behind; resubscribe with after: {last_cursor}"
+            if last_cursor is not None
+            else "subscriber fell behind; resubscribe"
+        )
+        self.last_cursor = last_cursor
+
+
+_CLOSED = object()
+
+
+class Subscription:
+    def __init__(self, bus: InProcessBus, predicate: Predicate, maxsize: int) -> None:
+        self._bus = bus
+        self._predicate = predicate
+        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=maxsize)
+        self._overflowed = False
+        self._last_cursor: int | None = None
+
+    def offer(self, event: StatusChanged) -> None:
+        if self._overflowed or not self._predicate(event):
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self._overflowed = True
+            log.warning("subscriber overflow; closing it", extra={"queue": self._queue.maxsize})
+            self._bus.discard(self)
+
+    async def __aiter__(self) -> AsyncIterator[StatusChanged]:
+        while True:
+            if self._overflowed and self._queue.empty():
+                raise SubscriberOverflow(self._last_cursor)
+            item = await self._queue.get() if not self._overflowed else self._queue.get_nowait()
+            if item is _CLOSED:
+                return
+            assert isinstance(item, StatusChanged)
+            self._last_cursor = item.cursor
+            yield item
+
+    def close(self) -> None:
+        self._bus.discard(self)
+        try:
+            self._queue.put_nowait(_CLOSED)
+        except asyncio.QueueFull:
+            self._overflowed = True
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+
+class EventBus(Protocol):
+    async def publish(self, event: StatusChanged) -> None: ...
+
+    def subscribe(self, predicate: Predicate) -> Subscription: ...
+
+    async def aclose(self) -> None: ...
+
+
+class InProcessBus:
+    """Fan-out within one process; publishing never awaits a subscriber."""
+
+    def __init__(self, queue_size: int = 256) -> None:
+        self._queue_size = queue_size
+        self._subscribers: set[Subscription] = set()
+
+    async def publish(self, event: StatusChanged) -> None:
+        for subscriber in list(self._subscribers):
+            subscriber.offer(event)
+
+    def subscribe(self, predicate: Predicate) -> Subscription:
+        subscription = Subscription(self, predicate, self._queue_size)
+        self._subscribers.add(subscription)
+        return subscription
+
+    def discard(self, subscription: Subscription) -> None:
+        self._subscribers.discard(subscription)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    async def aclose(self) -> None:
+        for subscriber in list(self._subscribers):
+            subscriber.close()

@@ -1,0 +1,32 @@
+"""Prometheus counters: what an operator watches (no labels carry PII)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+webhooks_total = Counter(
+    "kycgw_webhooks_total",
+    "Webhook deliveries by provider and outcome",
+    ["provider", "outcome"],
+    registry=REGISTRY,
+)
+unknown_status_total = Counter(
+    "kycgw_unknown_provider_status_total",
+    "Vendor statuses not in the adapter's table (previous status kept)",
+    ["provider"],
+    registry=REGISTRY,
+)
+status_changes_total = Counter(
+    "kycgw_status_changes_total",
+    "Normalized status changes recorded",
+    ["provider", "source", "status"],
+    registry=REGISTRY,
+)
+vendor_errors_total = Counter(
+    "kycgw_vendor_errors_total",
+    "Vendor calls that failed, by normalized code",
+    ["provider", "code"],
+    registry=REGISTRY,
+)

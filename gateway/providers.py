@@ -1,0 +1,154 @@
+"""Builds one adapter per registered vendor from settings: live with credentials, else sandbox.
+
+Sandboxes are never built for a vendor that has live credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import httpx
+
+from adapters.base import (
+    AdapterConfig,
+    Capability,
+    Environment,
+    ProviderAdapter,
+    SandboxConfig,
+    SandboxHandle,
+)
+from adapters.registry import adapter_class, provider_names
+from gateway.errors import ConfigError
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ProviderEntry:
+    name: str
+    adapter: ProviderAdapter | None
+    sandbox: SandboxHandle | None = None
+    problem: str | None = None  # why the provider is not usable, when it is not
+
+    @property
+    def configured(self) -> bool:
+        return self.adapter is not None
+
+    @property
+    def environment(self) -> Environment:
+        return self.adapter.environment if self.adapter else Environment.SANDBOX
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self.adapter.capabilities if self.adapter else frozenset()
+
+
+@dataclass
+class ProviderRegistry:
+    entries: dict[str, ProviderEntry] = field(default_factory=dict)
+
+    def get(self, name: str) -> ProviderEntry | None:
+        return self.entries.get(name)
+
+    def adapter(self, name: str) -> ProviderAdapter | None:
+        entry = self.entries.get(name)
+        return entry.adapter if entry else None
+
+    def names(self) -> list[str]:
+        return sorted(self.entries)
+
+    async def aclose(self) -> None:
+        for entry in self.entries.values():
+            if entry.adapter:
+                await entry.adapter.aclose()
+            if entry.sandbox:
+                await entry.sandbox.aclose()
+
+
+def build_registry(
+    settings: Settings,
+    *,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
+    webhook_retry_delays_s: tuple[float, ...] | None = None,
+) -> ProviderRegistry:
+    wanted = settings.providers or provider_names()
+    unknown = sorted(set(wanted) - set(provider_names()))
+    if unknown:
+        raise ConfigError(f"KYCGW_PROVIDERS names unknown vendors: {', '.join(unknown)}")
+    registry = ProviderRegistry()
+    for name in wanted:
+        registry.entries[name] = _build_entry(
+            name, settings, webhook_transport, webhook_retry_delays_s
+        )
+    if settings.default_provider not in registry.entries:
+        raise ConfigError(f"KYCGW_DEFAULT_PROVIDER '{settings.default_provider}' is not enabled")
+    return registry
+
+
+def _vendor_options(settings: Settings, name: str, skip: set[str]) -> dict[str, str]:
+    prefix = f"{name.upper()}_"
+    return {
+        key[len(prefix) :].lower(): value
+        for key, value in settings.vendor_env.items()
+        if key.startswith(prefix) and key[len(prefix) :].lower() not in skip and value
+    }
+
+
+def _build_entry(
+    name: str,
+    settings: Settings,
+    webhook_transport: httpx.AsyncBaseTransport | None,
+    retry_delays: tuple[float, ...] | None,
+) -> ProviderEntry:
+    cls = adapter_class(name)
+    credentials = {key: settings.vendor_value(name, key) for key in cls.credential_keys}
+    present = [key for key, value in credentials.items() if value]
+    options = _vendor_options(settings, name, set(cls.credential_keys) | {"base_url"})
+    if present and len(present) < len(credentials):
+        missing = [f"KYCGW_{name.upper()}_{k.upper()}" for k, v in credentials.items() if not v]
+        raise ConfigError(
+            f"{name}: live credentials are incomplete; also set {', '.join(missing)}"
+        )
+    common = {
+        "timeout_s": settings.vendor_timeout_s,
+        "retry_attempts": settings.vendor_retry_attempts,
+    }
+    if present:
+        config = AdapterConfig(
+            environment=Environment.LIVE,
+            base_url=settings.vendor_value(name, "base_url") or cls.default_base_url,
+            api_key=credentials.get("api_key") or "",
+            webhook_secret=credentials.get("webhook_secret") or "",
+            options=options,
+            secrets_to_scrub=tuple(v for v in credentials.values() if v),
+            **common,
+        )
+        log.info("provider live", extra={"provider": name})
+        return ProviderEntry(name, cls(config))
+
+    state_dir = settings.data_dir / "sandbox"
+    sandbox = cls.build_sandbox(
+        SandboxConfig(
+            public_base_url=f"{settings.public_url}/sandbox/{name}",
+            webhook_url=f"{settings.public_url}/webhooks/{name}",
+            state_path=str(state_dir / f"{name}.json"),
+            webhook_transport=webhook_transport,
+            webhook_retry_delays_s=retry_delays or tuple(settings.sandbox_webhook_retry_delays_s),
+        )
+    )
+    if sandbox is None:
+        return ProviderEntry(name, None, problem=f"{name} has no credentials and no sandbox")
+    config = AdapterConfig(
+        environment=Environment.SANDBOX,
+        base_url=f"http://{name}.sandbox",
+        api_key=sandbox.api_key,
+        webhook_secret=sandbox.webhook_secret,
+        options={**sandbox.options, **options},
+        transport=httpx.ASGITransport(app=sandbox.app),
+        secrets_to_scrub=(sandbox.api_key, sandbox.webhook_secret),
+        **common,
+    )
+    log.info("provider sandbox", extra={"provider": name})
+    return ProviderEntry(name, cls(config), sandbox=sandbox)

@@ -1,0 +1,602 @@
+"""The normalized session service: every entry point (GraphQL, webhooks, polling) goes through
+here, so ordering, deduplication, persistence and publishing happen in one place."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from adapters.base import (
+    Capability,
+    Clock,
+    CreateSessionRequest,
+    DecisionAction,
+    ErrorCode,
+    ProviderAdapter,
+    ProviderError,
+    SessionSnapshot,
+    SessionStatus,
+    WebhookEvent,
+    utc_now,
+)
+from gateway import metrics
+from gateway.errors import ServiceError, UnknownSessionForEvent
+from gateway.events import EventBus, StatusChanged
+from gateway.ordering import Current, Incoming, Verdict, judge, next_order_time
+from gateway.providers import ProviderRegistry
+from gateway.store.models import IdempotencyKeyRow, SessionRow, StatusChangeRow, VendorEventRow
+from gateway.validation import Limits, validate_create
+from gateway.vendor_reads import VendorReadCache
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Our own mutations are confirmed by the vendor "now", but vendor clocks and second-resolution
+#: timestamps lag ours: an event stamped within this slack before a mutation still applies.
+MUTATION_ORDER_SLACK = timedelta(seconds=1)
+
+
+class Source:
+    WEBHOOK = "WEBHOOK"
+    POLL = "POLL"
+    API = "API"
+    SANDBOX = "SANDBOX"
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    session_id: str | None = None
+    provider: str | None = None
+    status: SessionStatus | None = None
+    client_reference: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[SessionRow]
+    has_next: bool
+    total: int
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: str  # applied | stale | unchanged | unknown_status | ignored | duplicate
+    session_id: str | None = None
+
+
+def new_session_id() -> str:
+    return f"ses_{uuid.uuid4().hex}"
+
+
+def _request_hash(provider: str, request: CreateSessionRequest) -> str:
+    body = asdict(request)
+    body.pop("idempotency_key", None)
+    body["provider"] = provider
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class SessionService:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        registry: ProviderRegistry,
+        bus: EventBus,
+        *,
+        default_provider: str,
+        limits: Limits,
+        read_cache_ttl_s: float = 2.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._db = session_factory
+        self.registry = registry
+        self.bus = bus
+        self.default_provider = default_provider
+        self.limits = limits
+        self.clock = clock
+        self._reads = VendorReadCache(read_cache_ttl_s)
+
+    # -- reads ------------------------------------------------------------------------------
+    async def get(self, session_id: str) -> SessionRow | None:
+        async with self._db() as db:
+            return await db.get(SessionRow, session_id)
+
+    async def history(self, session_id: str) -> list[StatusChangeRow]:
+        async with self._db() as db:
+            result = await db.exec(
+                select(StatusChangeRow)
+                .where(StatusChangeRow.session_id == session_id)
+                .order_by(col(StatusChangeRow.sequence))
+            )
+            return list(result.all())
+
+    async def list(
+        self, where: SessionFilter, first: int, after: tuple[datetime, str] | None
+    ) -> Page:
+        conditions = []
+        if where.provider:
+            conditions.append(SessionRow.provider == where.provider)
+        if where.status:
+            conditions.append(SessionRow.status == where.status.value)
+        if where.client_reference is not None:
+            conditions.append(SessionRow.client_reference == where.client_reference)
+        if where.created_after:
+            conditions.append(col(SessionRow.created_at) >= where.created_after)
+        if where.created_before:
+            conditions.append(col(SessionRow.created_at) < where.created_before)
+        async with self._db() as db:
+            total = (
+                await db.exec(select(func.count()).select_from(SessionRow).where(*conditions))
+            ).one()
+            query = select(SessionRow).where(*conditions)
+            if after is not None:
+                created, last_id = after
+                query = query.where(
+                    (col(SessionRow.created_at) < created)
+                    | ((col(SessionRow.created_at) == created) & (col(SessionRow.id) < last_id))
+                )
+            query = query.order_by(
+                col(SessionRow.created_at).desc(), col(SessionRow.id).desc()
+            ).limit(first + 1)
+            rows = list((await db.exec(query)).all())
+        return Page(rows=rows[:first], has_next=len(rows) > first, total=int(total))
+
+    def capabilities(self, row: SessionRow) -> frozenset[Capability]:
+        adapter = self.registry.adapter(row.provider)
+        return adapter.session_capabilities(row.provider_status) if adapter else frozenset()
+
+    # -- create -----------------------------------------------------------------------------
+    async def create_session(
+        self, provider: str | None, request: CreateSessionRequest
+    ) -> SessionRow:
+        name = provider or self.default_provider
+        adapter = self._adapter_or_error(name, field=("input", "provider"))
+        problems = validate_create(request, self.limits)
+        if problems:
+            raise ServiceError(*problems)
+        request_hash = _request_hash(name, request)
+        if request.idempotency_key:
+            replay = await self._idempotent_replay(request.idempotency_key, request_hash)
+            if replay is not None:
+                return replay
+        snapshot = await self._call(name, adapter.create_session(request))
+        now = self.clock()
+        changes: list[StatusChanged] = []
+        async with self._db() as db, db.begin():
+            row = await self._find(db, name, snapshot.provider_session_id)
+            if row is not None:
+                # The vendor handed back an existing unfinished session (Didit does this for
+                # the same vendor_data): keep one gateway session per vendor session.
+                _, change = await self._apply(db, row, snapshot, Source.API, None, now)
+                changes += [change] if change else []
+            else:
+                row = self._new_row(name, snapshot, request, now)
+                db.add(row)
+                await db.flush()
+                changes.append(
+                    await self._record_change(
+                        db, row, None, SessionStatus(row.status), snapshot, Source.API, None, now
+                    )
+                )
+            if request.idempotency_key:
+                db.add(
+                    IdempotencyKeyRow(
+                        key=request.idempotency_key,
+                        request_hash=request_hash,
+                        session_id=row.id,
+                        created_at=now,
+                    )
+                )
+        await self._publish(changes)
+        return row
+
+    async def _idempotent_replay(self, key: str, request_hash: str) -> SessionRow | None:
+        async with self._db() as db:
+            existing = await db.get(IdempotencyKeyRow, key)
+            if existing is None:
+                return None
+            if existing.request_hash != request_hash:
+                raise ServiceError.single(
+                    ErrorCode.BAD_USER_INPUT,
+                    "idempotencyKey was already used with a different request",
+                    ("input", "idempotencyKey"),
+                )
+            return await db.get(SessionRow, existing.session_id)
+
+    def _new_row(
+        self,
+        provider: str,
+        snapshot: SessionSnapshot,
+        request: CreateSessionRequest,
+        now: datetime,
+    ) -> SessionRow:
+        status = snapshot.status
+        if status is None:
+            self._count_unknown(provider, snapshot.provider_status)
+            status = SessionStatus.CREATED
+        expires_at = snapshot.expires_at or (
+            now + timedelta(seconds=request.expires_in) if request.expires_in else None
+        )
+        return SessionRow(
+            id=new_session_id(),
+            provider=provider,
+            provider_session_id=snapshot.provider_session_id,
+            status=status.value,
+            provider_status=snapshot.provider_status,
+            environment=snapshot.environment.value,
+            client_reference=snapshot.client_reference or request.client_reference,
+            metadata_=snapshot.metadata if snapshot.metadata is not None else request.metadata,
+            verification_url=snapshot.verification_url,
+            qr_code=snapshot.qr_code,
+            decision=snapshot.decision.to_json() if snapshot.decision else None,
+            raw=snapshot.raw,
+            workflow_id=request.workflow_id,
+            language=request.language,
+            return_url=request.return_url,
+            created_at=now,
+            updated_at=now,
+            expires_at=expires_at,
+            order_time=snapshot.occurred_at,
+            last_sequence=0,
+        )
+
+    # -- actions ----------------------------------------------------------------------------
+    async def refresh(self, session_id: str) -> SessionRow:
+        row, adapter = await self._load(session_id)
+        snapshot = await self._reads.get(
+            (row.provider, row.provider_session_id),
+            lambda: self._call(row.provider, adapter.fetch_session(row.provider_session_id)),
+        )
+        return await self.apply_snapshot(row.id, snapshot, Source.POLL)
+
+    async def cancel(self, session_id: str) -> SessionRow:
+        row, adapter = await self._load(session_id)
+        snapshot = await self._call(row.provider, adapter.cancel_session(row.provider_session_id))
+        return await self._after_mutation(row, adapter, snapshot)
+
+    async def decide(
+        self, session_id: str, action: DecisionAction, reason: str | None
+    ) -> SessionRow:
+        row, adapter = await self._load(session_id)
+        snapshot = await self._call(
+            row.provider, adapter.decide_session(row.provider_session_id, action, reason)
+        )
+        return await self._after_mutation(row, adapter, snapshot)
+
+    async def continue_(self, session_id: str) -> SessionRow:
+        row, adapter = await self._load(session_id)
+        snapshot = await self._call(
+            row.provider, adapter.continue_session(row.provider_session_id)
+        )
+        return await self._after_mutation(row, adapter, snapshot)
+
+    async def resume(self, session_id: str) -> SessionRow:
+        row, adapter = await self._load(session_id)
+        snapshot = await self._call(row.provider, adapter.resume_session(row.provider_session_id))
+        return await self._after_mutation(row, adapter, snapshot)
+
+    async def redact(self, session_id: str) -> SessionRow:
+        """Erase the vendor's copy, then our own copies of vendor data (raw, decision)."""
+        row, adapter = await self._load(session_id)
+        await self._call(row.provider, adapter.redact_session(row.provider_session_id))
+        async with self._db() as db, db.begin():
+            fresh = await db.get(SessionRow, row.id, with_for_update=True)
+            assert fresh is not None
+            fresh.raw = None
+            fresh.metadata_ = None
+            fresh.verification_url = None
+            fresh.qr_code = None
+            fresh.updated_at = self.clock()
+            events = await db.exec(
+                select(VendorEventRow).where(VendorEventRow.session_id == row.id)
+            )
+            for event in events.all():
+                event.payload = {"redacted": True}
+            db.add(fresh)
+        self._reads.invalidate((row.provider, row.provider_session_id))
+        return fresh
+
+    async def _after_mutation(
+        self, row: SessionRow, adapter: ProviderAdapter, snapshot: SessionSnapshot | None
+    ) -> SessionRow:
+        self._reads.invalidate((row.provider, row.provider_session_id))
+        if snapshot is None:
+            snapshot = await self._call(
+                row.provider, adapter.fetch_session(row.provider_session_id)
+            )
+        return await self.apply_snapshot(row.id, snapshot, Source.API, authoritative=True)
+
+    # -- applying vendor state --------------------------------------------------------------
+    async def apply_snapshot(
+        self,
+        session_id: str,
+        snapshot: SessionSnapshot,
+        source: str,
+        *,
+        authoritative: bool = False,
+    ) -> SessionRow:
+        now = self.clock()
+        async with self._db() as db, db.begin():
+            row = await db.get(SessionRow, session_id, with_for_update=True)
+            if row is None:
+                raise ServiceError.single(ErrorCode.NOT_FOUND, "session not found", ("id",))
+            _, change = await self._apply(
+                db, row, snapshot, source, None, now, authoritative=authoritative
+            )
+        await self._publish([change] if change else [])
+        return row
+
+    async def ingest_webhook(self, provider: str, event: WebhookEvent) -> IngestResult:
+        """Dedupe, order and persist one verified vendor event in one transaction, then publish.
+
+        Raises `UnknownSessionForEvent` (nothing stored) so the vendor retries: the session
+        may still be committing on our side.
+        """
+        now = self.clock()
+        change: StatusChanged | None = None
+        try:
+            async with self._db() as db, db.begin():
+                seen = await db.exec(
+                    select(VendorEventRow.id).where(
+                        VendorEventRow.provider == provider,
+                        VendorEventRow.dedupe_key == event.dedupe_key,
+                    )
+                )
+                if seen.first() is not None:
+                    return IngestResult("duplicate")
+                row = None
+                if event.provider_session_id:
+                    row = await self._find(db, provider, event.provider_session_id, lock=True)
+                if event.snapshot is not None and row is None:
+                    raise UnknownSessionForEvent(event.provider_session_id)
+                outcome = "ignored"
+                if event.snapshot is not None and row is not None:
+                    verdict, change = await self._apply(
+                        db, row, event.snapshot, Source.WEBHOOK, event.dedupe_key, now
+                    )
+                    outcome = verdict.value
+                    if event.snapshot.status is None:
+                        outcome = "unknown_status"
+                    elif verdict is Verdict.APPLY and change is None:
+                        outcome = Verdict.UNCHANGED.value
+                db.add(
+                    VendorEventRow(
+                        provider=provider,
+                        dedupe_key=event.dedupe_key,
+                        event_type=event.event_type,
+                        provider_session_id=event.provider_session_id,
+                        session_id=row.id if row else None,
+                        outcome=str(outcome),
+                        payload=event.received_payload,
+                        received_at=now,
+                    )
+                )
+        except IntegrityError:
+            # A concurrent delivery of the same event won the unique dedupe key.
+            return IngestResult("duplicate")
+        await self._publish([change] if change else [])
+        return IngestResult(str(outcome), row.id if row else None)
+
+    async def _apply(
+        self,
+        db: AsyncSession,
+        row: SessionRow,
+        snapshot: SessionSnapshot,
+        source: str,
+        dedupe_key: str | None,
+        now: datetime,
+        *,
+        authoritative: bool = False,
+    ) -> tuple[Verdict, StatusChanged | None]:
+        current_status = SessionStatus(row.status)
+        status = snapshot.status
+        if status is None:
+            self._count_unknown(row.provider, snapshot.provider_status)
+            status = current_status
+        verdict = judge(
+            Current(current_status, row.provider_status, row.order_time),
+            Incoming(status, snapshot.provider_status, snapshot.occurred_at, authoritative),
+        )
+        if verdict is Verdict.STALE:
+            log.info(
+                "older vendor state ignored",
+                extra={"session_id": row.id, "provider": row.provider, "source": source},
+            )
+            return verdict, None
+        row.provider_status = snapshot.provider_status
+        row.environment = snapshot.environment.value
+        if snapshot.verification_url:
+            row.verification_url = snapshot.verification_url
+        if snapshot.qr_code:
+            row.qr_code = snapshot.qr_code
+        if snapshot.metadata is not None:
+            row.metadata_ = snapshot.metadata
+        if snapshot.client_reference and not row.client_reference:
+            row.client_reference = snapshot.client_reference
+        if snapshot.expires_at:
+            row.expires_at = snapshot.expires_at
+        if snapshot.decision is not None:
+            row.decision = snapshot.decision.to_json()
+        elif not status.is_final and status is not SessionStatus.IN_REVIEW:
+            row.decision = None
+        if snapshot.raw:
+            row.raw = snapshot.raw
+        order_time = snapshot.occurred_at
+        if authoritative:
+            order_time = (snapshot.occurred_at or now) - MUTATION_ORDER_SLACK
+        row.order_time = next_order_time(row.order_time, order_time)
+        row.updated_at = now
+        change = None
+        if status is not current_status:
+            change = await self._record_change(
+                db, row, current_status, status, snapshot, source, dedupe_key, now
+            )
+        db.add(row)
+        return verdict, change
+
+    async def _record_change(
+        self,
+        db: AsyncSession,
+        row: SessionRow,
+        previous: SessionStatus | None,
+        status: SessionStatus,
+        snapshot: SessionSnapshot,
+        source: str,
+        dedupe_key: str | None,
+        now: datetime,
+    ) -> StatusChanged:
+        row.status = status.value
+        row.last_sequence += 1
+        change = StatusChangeRow(
+            session_id=row.id,
+            sequence=row.last_sequence,
+            from_status=previous.value if previous else None,
+            to_status=status.value,
+            provider_status=snapshot.provider_status,
+            source=source,
+            occurred_at=snapshot.occurred_at or now,
+            received_at=now,
+            dedupe_key=dedupe_key,
+        )
+        db.add(row)
+        db.add(change)
+        await db.flush()
+        assert change.id is not None
+        metrics.status_changes_total.labels(row.provider, source, status.value).inc()
+        return to_event(change, row)
+
+    # -- subscriptions ----------------------------------------------------------------------
+    async def watch(
+        self, where: SessionFilter, after: int | None
+    ) -> AsyncIterator[StatusChanged]:
+        """Replay changes after `after` from the database, then follow live ones: no gap,
+        no repeat (live events at or below the last replayed cursor are skipped)."""
+
+        def matches(event: StatusChanged) -> bool:
+            return (
+                (where.session_id is None or event.session_id == where.session_id)
+                and (where.provider is None or event.provider == where.provider)
+                and (
+                    where.client_reference is None
+                    or event.client_reference == where.client_reference
+                )
+            )
+
+        subscription = self.bus.subscribe(matches)
+        try:
+            last = after
+            if after is not None:
+                async for event in self._replay(where, after):
+                    last = event.cursor
+                    yield event
+            async for event in subscription:
+                if last is not None and event.cursor <= last:
+                    continue
+                last = event.cursor
+                yield event
+        finally:
+            subscription.close()
+
+    async def _replay(
+        self, where: SessionFilter, after: int, page: int = 500
+    ) -> AsyncIterator[StatusChanged]:
+        cursor = after
+        while True:
+            async with self._db() as db:
+                query = (
+                    select(StatusChangeRow, SessionRow)
+                    .join(SessionRow, col(SessionRow.id) == col(StatusChangeRow.session_id))
+                    .where(col(StatusChangeRow.id) > cursor)
+                )
+                if where.session_id:
+                    query = query.where(SessionRow.id == where.session_id)
+                if where.provider:
+                    query = query.where(SessionRow.provider == where.provider)
+                if where.client_reference is not None:
+                    query = query.where(SessionRow.client_reference == where.client_reference)
+                rows = (await db.exec(query.order_by(col(StatusChangeRow.id)).limit(page))).all()
+            for change, session in rows:
+                assert change.id is not None
+                cursor = change.id
+                yield to_event(change, session)
+            if len(rows) < page:
+                return
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _adapter_or_error(self, name: str, field: tuple[str, ...]) -> ProviderAdapter:
+        entry = self.registry.get(name)
+        if entry is None:
+            known = ", ".join(self.registry.names())
+            raise ServiceError.single(
+                ErrorCode.BAD_USER_INPUT, f"unknown provider '{name}' (known: {known})", field
+            )
+        if entry.adapter is None:
+            raise ServiceError.single(
+                ErrorCode.PROVIDER_UNAVAILABLE, entry.problem or f"{name} is not configured"
+            )
+        return entry.adapter
+
+    async def _load(self, session_id: str) -> tuple[SessionRow, ProviderAdapter]:
+        row = await self.get(session_id)
+        if row is None:
+            raise ServiceError.single(ErrorCode.NOT_FOUND, "session not found", ("id",))
+        return row, self._adapter_or_error(row.provider, field=("id",))
+
+    async def _find(
+        self, db: AsyncSession, provider: str, provider_session_id: str, lock: bool = False
+    ) -> SessionRow | None:
+        query = select(SessionRow).where(
+            SessionRow.provider == provider,
+            SessionRow.provider_session_id == provider_session_id,
+        )
+        if lock:
+            query = query.with_for_update()
+        return (await db.exec(query)).first()
+
+    async def _call(self, provider: str, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except ProviderError as error:
+            metrics.vendor_errors_total.labels(provider, error.code.value).inc()
+            raise ServiceError.from_provider(error) from None
+
+    def _count_unknown(self, provider: str, raw_status: str) -> None:
+        metrics.unknown_status_total.labels(provider).inc()
+        log.warning(
+            "unknown vendor status; previous status kept",
+            extra={"provider": provider, "provider_status": raw_status[:64]},
+        )
+
+    async def _publish(self, changes: list[StatusChanged]) -> None:
+        for change in changes:
+            await self.bus.publish(change)
+
+
+def to_event(change: StatusChangeRow, session: SessionRow) -> StatusChanged:
+    assert change.id is not None
+    return StatusChanged(
+        cursor=change.id,
+        session_id=session.id,
+        provider=session.provider,
+        client_reference=session.client_reference,
+        sequence=change.sequence,
+        previous_status=SessionStatus(change.from_status) if change.from_status else None,
+        status=SessionStatus(change.to_status),
+        provider_status=change.provider_status,
+        source=change.source,
+        occurred_at=change.occurred_at,
+    )
+

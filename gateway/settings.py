@@ -1,0 +1,90 @@
+"""One typed settings object, read once at start-up and passed down (env prefix `KYCGW_`).
+
+Per-vendor credentials follow `KYCGW_<VENDOR>_<KEY>` (e.g. `KYCGW_DIDIT_API_KEY`); they are
+read generically so that adding a vendor needs no change here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "KYCGW_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    #: Where the gateway is reachable from outside (sandbox hosted pages, sandbox webhooks).
+    public_url: str | None = None
+    data_dir: Path = Path(".kycgw")
+    database_url: str | None = None
+    log_level: str = "INFO"
+
+    default_provider: str = "didit"
+    #: Providers to enable; empty = every registered vendor.
+    providers: list[str] = Field(default_factory=list)
+
+    graphiql: bool = True
+    introspection: bool = True
+    #: The legacy `graphql-ws` protocol has had auth-bypass advisories: off unless asked for.
+    enable_legacy_graphql_ws: bool = False
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+
+    webhook_max_body_bytes: int = 1_048_576
+    max_metadata_bytes: int = 16_384
+    min_expires_in_s: int = 60
+    max_expires_in_s: int = 90 * 24 * 3600
+    subscriber_queue_size: int = 256
+    #: How long a vendor read is reused by concurrent/bursting refreshes.
+    vendor_read_cache_ttl_s: float = 2.0
+    vendor_timeout_s: float = 10.0
+    vendor_retry_attempts: int = 3
+    sandbox_webhook_retry_delays_s: list[float] = Field(default_factory=lambda: [1.0, 4.0])
+
+    #: Raw `KYCGW_<VENDOR>_<KEY>` values, filled from the environment at load time.
+    vendor_env: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'gateway.db').as_posix()}"
+        if self.public_url is None:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            self.public_url = f"http://{host}:{self.port}"
+        self.public_url = self.public_url.rstrip("/")
+        return self
+
+    def vendor_value(self, provider: str, key: str) -> str | None:
+        """A vendor setting such as `KYCGW_DIDIT_API_KEY`; empty strings count as unset."""
+        value = self.vendor_env.get(f"{provider}_{key}".upper())
+        return value or None
+
+    def vendor_secret(self, provider: str, key: str) -> SecretStr | None:
+        value = self.vendor_value(provider, key)
+        return SecretStr(value) if value else None
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        url = self.database_url or ""
+        if url.startswith("sqlite") and ":///" in url:
+            path = url.split(":///", 1)[1]
+            return None if path in ("", ":memory:") else Path(path)
+        return None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the process environment; keyword overrides win (tests, CLI flags)."""
+    vendor_env = {
+        key[len(ENV_PREFIX) :]: value
+        for key, value in os.environ.items()
+        if key.startswith(ENV_PREFIX)
+    }
+    return Settings(vendor_env=vendor_env, **overrides)  # type: ignore[arg-type]

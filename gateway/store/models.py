@@ -1,0 +1,92 @@
+"""Tables. Columns mirror the normalized model (design §3); vendor payloads are kept raw."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from gateway.store.types import UTCDateTime
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class SessionRow(SQLModel, table=True):
+    __tablename__ = "sessions"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_session_id", name="uq_sessions_provider_psid"),
+        Index("ix_sessions_created_at_id", "created_at", "id"),
+        Index("ix_sessions_client_reference", "client_reference"),
+        Index("ix_sessions_provider_status", "provider", "status"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    provider: str = Field(max_length=32)
+    provider_session_id: str = Field(max_length=255)
+    status: str = Field(max_length=32)
+    provider_status: str = Field(max_length=128)
+    environment: str = Field(max_length=16)
+    client_reference: str | None = Field(default=None, max_length=2048)
+    metadata_: dict[str, Any] | None = Field(default=None, sa_column=Column("metadata", JSON))
+    verification_url: str | None = Field(default=None, max_length=2048)
+    qr_code: str | None = Field(default=None)
+    decision: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    workflow_id: str | None = Field(default=None, max_length=255)
+    language: str | None = Field(default=None, max_length=16)
+    return_url: str | None = Field(default=None, max_length=2048)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    #: Newest vendor time applied so far: what orders later events (design §3.4).
+    order_time: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_sequence: int = Field(default=0)
+
+
+class StatusChangeRow(SQLModel, table=True):
+    __tablename__ = "status_changes"
+    __table_args__ = (
+        UniqueConstraint("session_id", "sequence", name="uq_status_changes_session_seq"),
+    )
+
+    #: Global, increasing: the subscription cursor.
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True))
+    session_id: str = Field(foreign_key="sessions.id", index=True, max_length=40)
+    sequence: int
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str = Field(max_length=32)
+    provider_status: str = Field(max_length=128)
+    source: str = Field(max_length=16)
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    dedupe_key: str | None = Field(default=None, max_length=255)
+
+
+class VendorEventRow(SQLModel, table=True):
+    __tablename__ = "vendor_events"
+    __table_args__ = (
+        UniqueConstraint("provider", "dedupe_key", name="uq_vendor_events_dedupe"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True))
+    provider: str = Field(max_length=32)
+    dedupe_key: str = Field(max_length=255)
+    event_type: str = Field(max_length=64)
+    provider_session_id: str | None = Field(default=None, max_length=255)
+    session_id: str | None = Field(default=None, max_length=40, index=True)
+    #: applied | stale | unchanged | unknown_status | ignored
+    outcome: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class IdempotencyKeyRow(SQLModel, table=True):
+    __tablename__ = "idempotency_keys"
+
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    session_id: str = Field(max_length=40)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,0 +1,82 @@
+"""`POST /webhooks/{provider}`: verify → dedupe → order → persist (one transaction) → 2xx →
+publish (design §3.4). Answers: 2xx applied or duplicate, 400 malformed, 401 bad signature or
+stale timestamp, 404 unknown provider or a session not known yet (vendors retry 404), 413
+oversized, 503 transient failure (vendors retry 5xx)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapters.base import WebhookRejected, WebhookRejectReason
+from gateway import metrics
+from gateway.errors import UnknownSessionForEvent
+from gateway.service import SessionService
+
+log = logging.getLogger(__name__)
+
+_STATUS_FOR_REJECT = {
+    WebhookRejectReason.SIGNATURE: 401,
+    WebhookRejectReason.TIMESTAMP: 401,
+    WebhookRejectReason.MALFORMED: 400,
+}
+
+
+def webhook_router(service: SessionService, max_body_bytes: int) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/webhooks/{provider}")
+    async def receive(provider: str, request: Request) -> JSONResponse:
+        adapter = service.registry.adapter(provider)
+        if adapter is None:
+            return JSONResponse({"error": "unknown provider"}, status_code=404)
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_body_bytes:
+            metrics.webhooks_total.labels(provider, "too_large").inc()
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > max_body_bytes:
+                metrics.webhooks_total.labels(provider, "too_large").inc()
+                return JSONResponse({"error": "body too large"}, status_code=413)
+        try:
+            events = adapter.parse_webhook(bytes(body), request.headers)
+        except WebhookRejected as rejected:
+            metrics.webhooks_total.labels(provider, f"rejected_{rejected.reason}").inc()
+            log.warning(
+                "webhook rejected",
+                extra={"provider": provider, "reason": rejected.reason.value},
+            )
+            return JSONResponse(
+                {"error": rejected.reason.value}, status_code=_STATUS_FOR_REJECT[rejected.reason]
+            )
+        outcomes: list[str] = []
+        try:
+            for event in events:
+                result = await service.ingest_webhook(provider, event)
+                outcomes.append(result.outcome)
+                metrics.webhooks_total.labels(provider, result.outcome).inc()
+                log.info(
+                    "webhook processed",
+                    extra={
+                        "provider": provider,
+                        "event_type": event.event_type,
+                        "outcome": result.outcome,
+                        "session_id": result.session_id or "",
+                    },
+                )
+        except UnknownSessionForEvent:
+            metrics.webhooks_total.labels(provider, "unknown_session").inc()
+            log.warning("webhook for an unknown session", extra={"provider": provider})
+            return JSONResponse({"error": "unknown session"}, status_code=404)
+        except (SQLAlchemyError, OSError):
+            metrics.webhooks_total.labels(provider, "transient_error").inc()
+            log.exception("webhook not stored; asking the vendor to retry")
+            return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
+        return JSONResponse({"received": True, "outcomes": outcomes}, status_code=200)
+
+    return router

@@ -1,0 +1,234 @@
+"""Didit webhook verification (providers/didit.md §A4.3)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from adapters.base import WebhookRejected, WebhookRejectReason
+from adapters.didit.signature import canonical_json, shorten_floats, verify_webhook
+
+SECRET = "test-webhook-secret"
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+TS = int(NOW.timestamp())
+
+
+def _hmac(secret: str, message: bytes) -> str:
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def sign_webhook(
+    body: dict[str, Any],
+    *,
+    secret: str = SECRET,
+    timestamp: int = TS,
+    scheme: str = "v2",
+    ensure_ascii: bool = False,
+) -> tuple[bytes, dict[str, str]]:
+    """Sign like Didit, independently of the module under test (no shared helper):
+    `scheme` is "v2" (canonical JSON), "raw" (X-Signature over the bytes) or "simple"."""
+    raw = json.dumps(body, ensure_ascii=ensure_ascii).encode()  # deliberately non-canonical
+    headers = {"X-Timestamp": str(timestamp), "Content-Type": "application/json"}
+    if scheme == "v2":
+        canonical = json.dumps(
+            _whole_floats_to_int(body),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=ensure_ascii,
+        )
+        headers["X-Signature-V2"] = _hmac(secret, canonical.encode())
+    elif scheme == "raw":
+        headers["X-Signature"] = _hmac(secret, raw)
+    elif scheme == "simple":
+        msg = f"{timestamp}:{body.get('session_id')}:{body.get('status')}:{body['webhook_type']}"
+        headers["X-Signature-Simple"] = _hmac(secret, msg.encode())
+    return raw, headers
+
+
+def _whole_floats_to_int(value: Any) -> Any:
+    if isinstance(value, float) and value == int(value):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_floats_to_int(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_floats_to_int(v) for v in value]
+    return value
+
+
+def event(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event_id": "0f5b7c1e-7c1a-4d7e-9e2f-3a4b5c6d7e8f",
+        "webhook_type": "status.updated",
+        "timestamp": TS,
+        "created_at": TS - 6,
+        "session_id": "11111111-2222-3333-4444-555555555555",
+        "status": "Approved",
+        "vendor_data": "user-123",
+        "metadata": {"user_type": "premium"},
+        "environment": "live",
+        "decision": {"id_verifications": [{"node_id": "n1", "status": "Approved", "score": 97.0}]},
+    }
+    body.update(overrides)
+    return body
+
+
+def verify(raw: bytes, headers: dict[str, str], now: datetime = NOW) -> dict[str, Any]:
+    return verify_webhook(raw, headers, secret=SECRET, now=now, tolerance_s=300)
+
+
+def rejected(raw: bytes, headers: dict[str, str], now: datetime = NOW) -> WebhookRejectReason:
+    with pytest.raises(WebhookRejected) as info:
+        verify(raw, headers, now)
+    return info.value.reason
+
+
+# -- accepted ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("ensure_ascii", [False, True], ids=["unescaped", "ascii-escaped"])
+def test_v2_with_unicode_name_accepted_in_both_escaping_variants(ensure_ascii: bool) -> None:
+    body = event(decision={"id_verifications": [{"first_name": "Carmen", "last_name": "Española"}]})
+    raw, headers = sign_webhook(body, ensure_ascii=ensure_ascii)
+    assert verify(raw, headers)["decision"]["id_verifications"][0]["last_name"] == "Española"
+
+
+def test_v2_signed_over_canonical_form_not_raw_bytes() -> None:
+    body = event()
+    _, headers = sign_webhook(body)
+    reordered = json.dumps(dict(reversed(list(body.items()))), indent=2).encode()
+    assert verify(reordered, headers)["session_id"] == body["session_id"]
+
+
+def test_raw_x_signature_accepted() -> None:
+    raw, headers = sign_webhook(event(), scheme="raw")
+    assert "X-Signature-V2" not in headers
+    assert verify(raw, headers)["status"] == "Approved"
+
+
+def test_raw_x_signature_accepted_when_v2_is_wrong() -> None:
+    raw, headers = sign_webhook(event(), scheme="raw")
+    headers["X-Signature-V2"] = "0" * 64
+    assert verify(raw, headers)["status"] == "Approved"
+
+
+def test_whole_floats_are_shortened_before_signing() -> None:
+    body = event(decision={"liveness_checks": [{"score": 97.0, "age": 35.5}]})
+    raw, headers = sign_webhook(body)
+    assert b"97.0" in raw  # the wire form keeps the float ...
+    assert verify(raw, headers)  # ... but the signature is over 97
+    assert canonical_json({"b": 2.0, "a": [1.5, 3.0]}, ensure_ascii=True) == b'{"a":[1.5,3],"b":2}'
+
+
+def test_shorten_floats_keeps_bools_and_fractions() -> None:
+    assert shorten_floats({"x": True, "y": [2.0, 2.5, {"z": 0.0}]}) == {
+        "x": True,
+        "y": [2, 2.5, {"z": 0}],
+    }
+    assert shorten_floats(True) is True
+
+
+def test_header_lookup_is_case_insensitive_and_hex_case_tolerant() -> None:
+    raw, headers = sign_webhook(event())
+    lowered = {k.lower(): v for k, v in headers.items()}
+    lowered["x-signature-v2"] = lowered["x-signature-v2"].upper()
+    assert verify(raw, lowered)["event_id"]
+
+
+@pytest.mark.parametrize("skew", [-299, 299])
+def test_timestamp_inside_tolerance_accepted(skew: int) -> None:
+    raw, headers = sign_webhook(event(), timestamp=TS + skew)
+    assert verify(raw, headers)
+
+
+# -- rejected ---------------------------------------------------------------------------------
+def test_wrong_secret_rejected_as_signature() -> None:
+    raw, headers = sign_webhook(event(), secret="another-secret")
+    assert rejected(raw, headers) is WebhookRejectReason.SIGNATURE
+
+
+def test_tampered_body_rejected_as_signature() -> None:
+    raw, headers = sign_webhook(event(status="Declined"))
+    tampered = raw.replace(b'"Declined"', b'"Approved"')
+    assert rejected(tampered, headers) is WebhookRejectReason.SIGNATURE
+
+
+def test_tampered_raw_body_rejected_as_signature() -> None:
+    raw, headers = sign_webhook(event(), scheme="raw")
+    assert rejected(raw + b" ", headers) is WebhookRejectReason.SIGNATURE
+
+
+def test_missing_signature_rejected() -> None:
+    raw, headers = sign_webhook(event())
+    del headers["X-Signature-V2"]
+    assert rejected(raw, headers) is WebhookRejectReason.SIGNATURE
+
+
+def test_simple_signature_alone_is_not_enough() -> None:
+    raw, headers = sign_webhook(event(), scheme="simple")
+    with pytest.raises(WebhookRejected) as info:
+        verify(raw, headers)
+    assert info.value.reason is WebhookRejectReason.SIGNATURE
+    assert "Simple" in info.value.detail
+
+
+def test_empty_secret_never_verifies() -> None:
+    raw, headers = sign_webhook(event(), secret="")
+    with pytest.raises(WebhookRejected) as info:
+        verify_webhook(raw, headers, secret="", now=NOW, tolerance_s=300)
+    assert info.value.reason is WebhookRejectReason.SIGNATURE
+
+
+@pytest.mark.parametrize("skew", [-301, 301, -86_400, 86_400], ids=["past", "future", "day-old", "day-ahead"])
+def test_stale_timestamp_rejected(skew: int) -> None:
+    raw, headers = sign_webhook(event(), timestamp=TS + skew)
+    assert rejected(raw, headers) is WebhookRejectReason.TIMESTAMP
+
+
+def test_tolerance_comes_from_the_caller() -> None:
+    raw, headers = sign_webhook(event(), timestamp=TS - 100)
+    with pytest.raises(WebhookRejected):
+        verify_webhook(raw, headers, secret=SECRET, now=NOW, tolerance_s=60)
+
+
+def test_missing_timestamp_rejected() -> None:
+    raw, headers = sign_webhook(event())
+    del headers["X-Timestamp"]
+    assert rejected(raw, headers) is WebhookRejectReason.TIMESTAMP
+
+
+@pytest.mark.parametrize("value", ["", "abc", "1.5e9", "-1768478400", "1_768_478_400"])
+def test_malformed_timestamp_rejected(value: str) -> None:
+    raw, headers = sign_webhook(event())
+    headers["X-Timestamp"] = value
+    assert rejected(raw, headers) is WebhookRejectReason.TIMESTAMP
+
+
+@pytest.mark.parametrize(
+    "raw", [b"not json", b"[1, 2]", b'"text"', b"", b"\xff\xfe", b'{"a": NaN}']
+)
+def test_body_that_is_not_a_json_object_is_malformed(raw: bytes) -> None:
+    headers = {"X-Timestamp": str(TS), "X-Signature": _hmac(SECRET, raw)}
+    assert rejected(raw, headers) is WebhookRejectReason.MALFORMED
+    headers["X-Signature"] = "0" * 64  # unsigned garbage: still malformed
+    assert rejected(raw, headers) is WebhookRejectReason.MALFORMED
+
+
+def test_timestamp_checked_before_body() -> None:
+    assert rejected(b"not json", {"X-Signature": "00"}) is WebhookRejectReason.TIMESTAMP
+    headers = {"X-Timestamp": str(TS - 1000), "X-Signature": "00"}
+    assert rejected(b"not json", headers) is WebhookRejectReason.TIMESTAMP
+
+
+def test_non_ascii_signature_header_does_not_crash() -> None:
+    raw, headers = sign_webhook(event())
+    headers["X-Signature-V2"] = "é" * 64
+    assert rejected(raw, headers) is WebhookRejectReason.SIGNATURE
+
+
+def test_verification_module_has_no_signing_helper() -> None:
+    import adapters.didit.signature as module
+
+    assert not [name for name in vars(module) if name.startswith("sign")]
