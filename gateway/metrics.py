@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -28,5 +28,10 @@ vendor_errors_total = Counter(
     "kycgw_vendor_errors_total",
     "Vendor calls that failed, by normalized code",
     ["provider", "code"],
+    registry=REGISTRY,
+)
+active_subscriptions = Gauge(
+    "kycgw_active_subscriptions",
+    "Live status-change subscriptions in this process",
     registry=REGISTRY,
 )

@@ -496,6 +496,7 @@ class SessionService:
             )
 
         subscription = self.bus.subscribe(matches)
+        metrics.active_subscriptions.inc()
         try:
             last = after
             if after is not None:
@@ -509,6 +510,7 @@ class SessionService:
                 yield event
         finally:
             subscription.close()
+            metrics.active_subscriptions.dec()
 
     async def _replay(
         self, where: SessionFilter, after: int, page: int = 500
