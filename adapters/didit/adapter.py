@@ -95,7 +95,8 @@ NEW_STATUS: dict[DecisionAction, str] = {
     DecisionAction.DECLINE: "Declined",
     DecisionAction.REQUEST_RESUBMISSION: "Resubmitted",
 }
-SESSION_EVENTS = frozenset({"status.updated", "data.updated"})
+STATUS_EVENT = "status.updated"
+SESSION_EVENTS = frozenset({STATUS_EVENT, "data.updated"})
 #: Warning levels that explain an outcome (the rest are informational).
 REASON_LOG_TYPES = frozenset({"error", "warning"})
 
@@ -142,9 +143,7 @@ class DiditAdapter(ProviderAdapter):
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
-        self._scrub = Scrubber(
-            (*config.secrets_to_scrub, config.api_key, config.webhook_secret)
-        )
+        self._scrub = Scrubber((*config.secrets_to_scrub, config.api_key, config.webhook_secret))
         self._http = VendorHttp(
             config,
             vendor="Didit",
@@ -194,7 +193,7 @@ class DiditAdapter(ProviderAdapter):
         self, provider_session_id: str, action: DecisionAction, reason: str | None
     ) -> SessionSnapshot | None:
         nodes: list[NodeToResubmit] | None = None
-        if action is DecisionAction.REQUEST_RESUBMISSION:
+        if action == DecisionAction.REQUEST_RESUBMISSION:
             current = await self.fetch_session(provider_session_id)
             nodes = _nodes_to_resubmit(DecisionBody.model_validate(current.raw))
             if not nodes:
@@ -270,7 +269,12 @@ class DiditAdapter(ProviderAdapter):
                 environment=self._environment_of(envelope.environment),
                 client_reference=envelope.vendor_data,
                 metadata=envelope.metadata if isinstance(envelope.metadata, dict) else None,
-                decision=_decision(envelope.status, envelope.decision, decided_at=occurred_at),
+                decision=_decision(
+                    envelope.status,
+                    envelope.decision,
+                    # only a status change dates the decision; data.updated is a correction
+                    decided_at=occurred_at if envelope.webhook_type == STATUS_EVENT else None,
+                ),
                 occurred_at=occurred_at,
                 raw=payload,
             )

@@ -129,7 +129,7 @@ def map_error(
     message_entries: list[tuple[tuple[str, ...], str]] = []
     if isinstance(body, dict):
         code = body.get("code")
-        provider_code = code if isinstance(code, str) else None
+        provider_code = scrub(code)[:64] if isinstance(code, str) and code else None
         for key, value in body.items():
             if key == "code":
                 continue

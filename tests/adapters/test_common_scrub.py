@@ -15,7 +15,9 @@ from adapters.common.scrub import (
 
 
 def test_configured_secrets_are_removed() -> None:
-    out = scrub("key sk_live_abc123 and secret whsec-XYZ789 leaked", ["sk_live_abc123", "whsec-XYZ789"])
+    out = scrub(
+        "key sk_live_abc123 and secret whsec-XYZ789 leaked", ["sk_live_abc123", "whsec-XYZ789"]
+    )
     assert "sk_live_abc123" not in out and "whsec-XYZ789" not in out
     assert out.count(REDACTED) == 2
 
@@ -38,7 +40,9 @@ def test_emails_are_removed(email: str) -> None:
     assert EMAIL_PLACEHOLDER in out
 
 
-@pytest.mark.parametrize("phone", ["+14155552671", "+44 20 7946 0958", "+1 (555) 555-0100", "+34-600-000-000"])
+@pytest.mark.parametrize(
+    "phone", ["+14155552671", "+44 20 7946 0958", "+1 (555) 555-0100", "+34-600-000-000"]
+)
 def test_e164_like_phone_numbers_are_removed(phone: str) -> None:
     out = scrub(f"phone {phone} is not valid")
     assert phone not in out

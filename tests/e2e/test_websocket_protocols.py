@@ -1,0 +1,83 @@
+"""Websocket protocol rules over a real socket: graphql-transport-ws only by default, and a
+vanished subscriber leaves nothing behind on the server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.e2e.server import running_gateway
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_gateway(tmp_path_factory.mktemp("ws")) as url:
+        yield url
+
+
+async def _active(base: str) -> float:
+    async with httpx.AsyncClient(base_url=base) as client:
+        for line in (await client.get("/metrics")).text.splitlines():
+            if line.startswith("kycgw_active_subscriptions "):
+                return float(line.split()[1])
+    raise AssertionError("gauge missing")
+
+
+async def _wait_active(base: str, value: float) -> None:
+    for _ in range(200):
+        if await _active(base) == value:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"active subscriptions never reached {value}")
+
+
+async def test_legacy_graphql_ws_is_refused_by_default(base: str) -> None:
+    url = base.replace("http://", "ws://") + "/graphql"
+    with pytest.raises(ConnectionClosed) as closed:
+        async with connect(url, subprotocols=["graphql-ws"]) as ws:
+            assert ws.subprotocol is None
+            await ws.send(json.dumps({"type": "connection_init"}))
+            await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
+
+
+async def test_vanished_subscriber_is_cleaned_up(base: str) -> None:
+    url = base.replace("http://", "ws://") + "/graphql"
+    before = await _active(base)
+    ws = await connect(url, subprotocols=["graphql-transport-ws"])
+    await ws.send(json.dumps({"type": "connection_init"}))
+    assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+    await ws.send(json.dumps({
+        "id": "1", "type": "subscribe",
+        "payload": {"query": 'subscription { sessionStatusChanged(provider: "didit") { status } }'},
+    }))
+    await _wait_active(base, before + 1)
+    # Drop the TCP connection without a goodbye.
+    ws.transport.abort()
+    await _wait_active(base, before)
+
+
+async def test_invalid_cursor_is_a_typed_error(base: str) -> None:
+    url = base.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        await asyncio.wait_for(ws.recv(), 5)
+        await ws.send(json.dumps({
+            "id": "1", "type": "subscribe",
+            "payload": {"query": 'subscription { sessionStatusChanged(after: "x") { status } }'},
+        }))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert message["type"] in ("next", "error")
+    errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_health_reports_provider_modes(base: str) -> None:
+    health = httpx.get(f"{base}/healthz").json()
+    assert health == {"status": "ok", "providers": {"didit": "SANDBOX"}}
