@@ -101,6 +101,7 @@ def create_gateway(
         max_tokens=settings.max_tokens,
         introspection=settings.introspection,
     )
+
     async def get_context() -> Context:
         return Context(service=service)
 
@@ -129,15 +130,11 @@ def create_gateway(
             await conn.execute(text("SELECT 1"))
         return {
             "status": "ok",
-            "providers": {
-                n: registry.entries[n].environment.value for n in registry.names()
-            },
+            "providers": {n: registry.entries[n].environment.value for n in registry.names()},
         }
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(
-            generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST
-        )
+        return PlainTextResponse(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return Gateway(app=app, service=service, registry=registry, bus=bus)

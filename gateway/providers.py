@@ -108,9 +108,7 @@ def _build_entry(
     options = _vendor_options(settings, name, set(cls.credential_keys) | {"base_url"})
     if present and len(present) < len(credentials):
         missing = [f"KYCGW_{name.upper()}_{k.upper()}" for k, v in credentials.items() if not v]
-        raise ConfigError(
-            f"{name}: live credentials are incomplete; also set {', '.join(missing)}"
-        )
+        raise ConfigError(f"{name}: live credentials are incomplete; also set {', '.join(missing)}")
     common = {
         "timeout_s": settings.vendor_timeout_s,
         "retry_attempts": settings.vendor_retry_attempts,

@@ -278,9 +278,7 @@ class SessionService:
 
     async def continue_(self, session_id: str) -> SessionRow:
         row, adapter = await self._load(session_id)
-        snapshot = await self._call(
-            row.provider, adapter.continue_session(row.provider_session_id)
-        )
+        snapshot = await self._call(row.provider, adapter.continue_session(row.provider_session_id))
         return await self._after_mutation(row, adapter, snapshot)
 
     async def resume(self, session_id: str) -> SessionRow:
@@ -479,9 +477,7 @@ class SessionService:
         return to_event(change, row)
 
     # -- subscriptions ----------------------------------------------------------------------
-    async def watch(
-        self, where: SessionFilter, after: int | None
-    ) -> AsyncIterator[StatusChanged]:
+    async def watch(self, where: SessionFilter, after: int | None) -> AsyncIterator[StatusChanged]:
         """Replay changes after `after` from the database, then follow live ones: no gap,
         no repeat (live events at or below the last replayed cursor are skipped)."""
 
@@ -601,4 +597,3 @@ def to_event(change: StatusChangeRow, session: SessionRow) -> StatusChanged:
         source=change.source,
         occurred_at=change.occurred_at,
     )
-

@@ -36,8 +36,10 @@ def validate_create(request: CreateSessionRequest, limits: Limits) -> list[Field
         size = len(json.dumps(request.metadata, separators=(",", ":")).encode())
         if size > limits.max_metadata_bytes:
             problems.append(
-                _bad(f"metadata is {size} bytes; the limit is {limits.max_metadata_bytes}",
-                     "metadata")
+                _bad(
+                    f"metadata is {size} bytes; the limit is {limits.max_metadata_bytes}",
+                    "metadata",
+                )
             )
     if request.expires_in is not None and not (
         limits.min_expires_in_s <= request.expires_in <= limits.max_expires_in_s
@@ -78,8 +80,11 @@ def validate_create(request: CreateSessionRequest, limits: Limits) -> list[Field
         ):
             if value is not None and not _ISO3.match(value):
                 problems.append(
-                    _bad(f"{name} must be an ISO 3166-1 alpha-3 code such as 'ESP'",
-                         "expectedPerson", name)
+                    _bad(
+                        f"{name} must be an ISO 3166-1 alpha-3 code such as 'ESP'",
+                        "expectedPerson",
+                        name,
+                    )
                 )
     key = request.idempotency_key
     if key is not None and (not key.strip() or len(key) > limits.max_idempotency_key_chars):

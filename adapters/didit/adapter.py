@@ -160,7 +160,8 @@ class DiditAdapter(ProviderAdapter):
             json=body.to_json(),
             expected=inferred.CREATE_SUCCESS_STATUSES,
         )
-        created = self._parse(CreateSessionResponse, self._http.json_of(response))
+        data = self._http.json_of(response)
+        created = self._parse(CreateSessionResponse, data)
         return SessionSnapshot(
             provider_session_id=created.session_id,
             provider_status=created.status,
@@ -170,12 +171,13 @@ class DiditAdapter(ProviderAdapter):
             client_reference=created.vendor_data,
             metadata=created.metadata if isinstance(created.metadata, dict) else None,
             occurred_at=None,  # the create response carries no vendor time
-            raw=created.model_dump(mode="json"),
+            raw=data,  # the vendor's payload as sent, not our model of it
         )
 
     async def fetch_session(self, provider_session_id: str) -> SessionSnapshot:
         response = await self._http.request("GET", _session_path(provider_session_id, "decision"))
-        decision = self._parse(DecisionResponse, self._http.json_of(response))
+        data = self._http.json_of(response)
+        decision = self._parse(DecisionResponse, data)
         return SessionSnapshot(
             provider_session_id=decision.session_id,
             provider_status=decision.status,
@@ -186,7 +188,7 @@ class DiditAdapter(ProviderAdapter):
             client_reference=decision.vendor_data,
             metadata=decision.metadata if isinstance(decision.metadata, dict) else None,
             decision=_decision(decision.status, decision, decided_at=None),
-            raw=decision.model_dump(mode="json"),
+            raw=data,
         )
 
     async def decide_session(

@@ -25,9 +25,7 @@ class ExpectedPersonInput:
     last_name: str | None = None
     date_of_birth: date | None = None
     nationality: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-3")
-    document_country: str | None = strawberry.field(
-        default=None, description="ISO 3166-1 alpha-3"
-    )
+    document_country: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-3")
     document_types: list[DocumentType] | None = None
 
 
@@ -51,7 +49,10 @@ class CreateSessionInput:
 
     def to_request(self) -> base.CreateSessionRequest:
         problems = []
-        for name, value in (("metadata", self.metadata), ("providerOptions", self.provider_options)):
+        for name, value in (
+            ("metadata", self.metadata),
+            ("providerOptions", self.provider_options),
+        ):
             if value is not None and not isinstance(value, dict):
                 problems.append(
                     FieldProblem(

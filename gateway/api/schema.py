@@ -6,6 +6,7 @@ import functools
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -15,7 +16,6 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from gateway.api.mutations import Mutation
 from gateway.api.queries import Query
@@ -44,9 +44,7 @@ def build_schema(
         functools.partial(MaskErrors, should_mask_error=_mask_only_unexpected),
     ]
     if not introspection:
-        extensions.append(
-            functools.partial(AddValidationRules, [NoSchemaIntrospectionCustomRule])
-        )
+        extensions.append(functools.partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )

@@ -53,7 +53,9 @@ class StatusChangeRow(SQLModel, table=True):
     )
 
     #: Global, increasing: the subscription cursor.
-    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True)
+    )
     session_id: str = Field(foreign_key="sessions.id", index=True, max_length=40)
     sequence: int
     from_status: str | None = Field(default=None, max_length=32)
@@ -67,11 +69,11 @@ class StatusChangeRow(SQLModel, table=True):
 
 class VendorEventRow(SQLModel, table=True):
     __tablename__ = "vendor_events"
-    __table_args__ = (
-        UniqueConstraint("provider", "dedupe_key", name="uq_vendor_events_dedupe"),
-    )
+    __table_args__ = (UniqueConstraint("provider", "dedupe_key", name="uq_vendor_events_dedupe"),)
 
-    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True)
+    )
     provider: str = Field(max_length=32)
     dedupe_key: str = Field(max_length=255)
     event_type: str = Field(max_length=64)

@@ -14,8 +14,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from tests.e2e.server import free_port, running_gateway
 
-SUBSCRIBE = (
-    """
+SUBSCRIBE = """
     subscription Watch($ref: String!) {
       sessionStatusChanged(clientReference: $ref) {
         previousStatus status providerStatus source occurredAt cursor
@@ -23,9 +22,7 @@ SUBSCRIBE = (
       }
     }
     """
-)
-CREATE = (
-    """
+CREATE = """
     mutation Create($ref: String!) {
       createSession(input: {provider: "didit", clientReference: $ref}) {
         session { id providerSessionId status verificationUrl }
@@ -33,9 +30,7 @@ CREATE = (
       }
     }
     """
-)
-GET = (
-    """
+GET = """
     query Get($id: ID!) {
       session(id: $id) {
         id status providerStatus isFinal clientReference
@@ -43,7 +38,6 @@ GET = (
       }
     }
     """
-)
 
 
 async def _wait_for_subscribers(base: str, n: int) -> None:
@@ -111,14 +105,18 @@ async def test_didit_session_end_to_end_and_restart(tmp_path: Path) -> None:
         cursors = [int(e["cursor"]) for e in events]
         assert cursors == sorted(cursors)
         async with Client(transport=HTTPXAsyncTransport(url=f"{base}/graphql")) as session:
-            before = (await session.execute(GraphQLRequest(GET, variable_values={"id": s["id"]})))["session"]
+            before = (await session.execute(GraphQLRequest(GET, variable_values={"id": s["id"]})))[
+                "session"
+            ]
     _assert_approved(before)
 
     # A restart keeps every session and its history (the SQLite file under the data dir).
     assert (tmp_path / "gateway.db").exists()
     with running_gateway(tmp_path, free_port()) as base:
         async with Client(transport=HTTPXAsyncTransport(url=f"{base}/graphql")) as session:
-            after = (await session.execute(GraphQLRequest(GET, variable_values={"id": s["id"]})))["session"]
+            after = (await session.execute(GraphQLRequest(GET, variable_values={"id": s["id"]})))[
+                "session"
+            ]
     assert after == before
 
 
@@ -139,9 +137,9 @@ async def test_subscription_resumes_from_a_cursor_without_gaps(tmp_path: Path) -
     ref = f"resume-{uuid.uuid4().hex[:8]}"
     with running_gateway(tmp_path) as base:
         async with Client(transport=HTTPXAsyncTransport(url=f"{base}/graphql")) as session:
-            s = (await session.execute(GraphQLRequest(CREATE, variable_values={"ref": ref})))["createSession"][
-                "session"
-            ]
+            s = (await session.execute(GraphQLRequest(CREATE, variable_values={"ref": ref})))[
+                "createSession"
+            ]["session"]
         async with httpx.AsyncClient(base_url=base) as client:
             for action in ("open", "review"):
                 r = await client.post(
@@ -150,16 +148,16 @@ async def test_subscription_resumes_from_a_cursor_without_gaps(tmp_path: Path) -
                 )
                 assert r.status_code == 200
         url = base.replace("http://", "ws://") + "/graphql"
-        resume = (
-            """
+        resume = """
             subscription R($id: ID!, $after: String) {
               sessionStatusChanged(sessionId: $id, after: $after) { status cursor source }
             }
             """
-        )
         transport = WebsocketsTransport(url=url, subprotocols=["graphql-transport-ws"])
         async with Client(transport=transport) as ws:
-            agen = ws.subscribe(GraphQLRequest(resume, variable_values={"id": s["id"], "after": "0"}))
+            agen = ws.subscribe(
+                GraphQLRequest(resume, variable_values={"id": s["id"], "after": "0"})
+            )
             replayed = [
                 (await asyncio.wait_for(agen.__anext__(), 10))["sessionStatusChanged"]
                 for _ in range(3)

@@ -27,10 +27,15 @@ async def test_person_approves_in_the_hosted_page(tmp_path: Path) -> None:
     ref = f"browser-<b>{uuid.uuid4().hex[:6]}</b>"  # markup must be shown escaped
     with running_gateway(tmp_path) as base:
         async with httpx.AsyncClient(base_url=base) as client:
-            created = (await client.post("/graphql", json={
-                "query": CREATE,
-                "variables": {"ref": ref, "returnUrl": f"{base}/healthz"},
-            })).json()["data"]["createSession"]
+            created = (
+                await client.post(
+                    "/graphql",
+                    json={
+                        "query": CREATE,
+                        "variables": {"ref": ref, "returnUrl": f"{base}/healthz"},
+                    },
+                )
+            ).json()["data"]["createSession"]
             assert created["userErrors"] == []
             session = created["session"]
             async with async_playwright() as p:
@@ -54,9 +59,15 @@ async def test_person_approves_in_the_hosted_page(tmp_path: Path) -> None:
                 assert "status=Approved" in page.url
                 assert "verificationSessionId=" in page.url
                 await browser.close()
-            got = (await client.post("/graphql", json={
-                "query": GET, "variables": {"id": session["id"]},
-            })).json()["data"]["session"]
+            got = (
+                await client.post(
+                    "/graphql",
+                    json={
+                        "query": GET,
+                        "variables": {"id": session["id"]},
+                    },
+                )
+            ).json()["data"]["session"]
     assert got["status"] == "APPROVED"
     assert got["providerStatus"] == "Approved"
     assert [h["source"] for h in got["history"]] == ["API", "WEBHOOK", "WEBHOOK"]

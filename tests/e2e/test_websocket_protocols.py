@@ -53,10 +53,17 @@ async def test_vanished_subscriber_is_cleaned_up(base: str) -> None:
     ws = await connect(url, subprotocols=["graphql-transport-ws"])
     await ws.send(json.dumps({"type": "connection_init"}))
     assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
-    await ws.send(json.dumps({
-        "id": "1", "type": "subscribe",
-        "payload": {"query": 'subscription { sessionStatusChanged(provider: "didit") { status } }'},
-    }))
+    await ws.send(
+        json.dumps(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {
+                    "query": 'subscription { sessionStatusChanged(provider: "didit") { status } }'
+                },
+            }
+        )
+    )
     await _wait_active(base, before + 1)
     # Drop the TCP connection without a goodbye.
     ws.transport.abort()
@@ -68,10 +75,17 @@ async def test_invalid_cursor_is_a_typed_error(base: str) -> None:
     async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:
         await ws.send(json.dumps({"type": "connection_init"}))
         await asyncio.wait_for(ws.recv(), 5)
-        await ws.send(json.dumps({
-            "id": "1", "type": "subscribe",
-            "payload": {"query": 'subscription { sessionStatusChanged(after: "x") { status } }'},
-        }))
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": 'subscription { sessionStatusChanged(after: "x") { status } }'
+                    },
+                }
+            )
+        )
         message = json.loads(await asyncio.wait_for(ws.recv(), 5))
     assert message["type"] in ("next", "error")
     errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]

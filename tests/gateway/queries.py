@@ -7,19 +7,16 @@ SESSION_FIELDS = """
   history { sequence previousStatus status providerStatus source cursor }
 """
 
-CREATE = (
-    """
-mutation Create($input: CreateSessionInput!) {
-  createSession(input: $input) {
-    session { %s }
-    userErrors { code field message providerCode retryAfter }
-  }
-}
+CREATE = f"""
+mutation Create($input: CreateSessionInput!) {{
+  createSession(input: $input) {{
+    session {{ {SESSION_FIELDS} }}
+    userErrors {{ code field message providerCode retryAfter }}
+  }}
+}}
 """
-    % SESSION_FIELDS
-)
 
-GET = "query Get($id: ID!) { session(id: $id) { %s } }" % SESSION_FIELDS
+GET = f"query Get($id: ID!) {{ session(id: $id) {{ {SESSION_FIELDS} }} }}"
 
 DECIDE = """
 mutation Decide($id: ID!, $decision: DecisionAction!, $reason: String) {

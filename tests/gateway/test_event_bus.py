@@ -13,9 +13,16 @@ from gateway.events import InProcessBus, StatusChanged, SubscriberOverflow
 
 def event(cursor: int, session: str = "s1") -> StatusChanged:
     return StatusChanged(
-        cursor=cursor, session_id=session, provider="didit", client_reference=None,
-        sequence=cursor, previous_status=None, status=SessionStatus.CREATED,
-        provider_status="Not Started", source="API", occurred_at=datetime.now(UTC),
+        cursor=cursor,
+        session_id=session,
+        provider="didit",
+        client_reference=None,
+        sequence=cursor,
+        previous_status=None,
+        status=SessionStatus.CREATED,
+        provider_status="Not Started",
+        source="API",
+        occurred_at=datetime.now(UTC),
     )
 
 

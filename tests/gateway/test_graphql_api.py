@@ -21,8 +21,12 @@ async def test_create_session_in_sandbox(harness: Harness) -> None:
         language="es",
         returnUrl="https://app.example.com/done",
         contact={"email": "person@example.com"},
-        expectedPerson={"firstName": "Ana", "dateOfBirth": "1990-01-31", "nationality": "ESP",
-                        "documentTypes": ["PASSPORT"]},
+        expectedPerson={
+            "firstName": "Ana",
+            "dateOfBirth": "1990-01-31",
+            "nationality": "ESP",
+            "documentTypes": ["PASSPORT"],
+        },
     )
     assert payload["userErrors"] == []
     s = payload["session"]
@@ -35,8 +39,14 @@ async def test_create_session_in_sandbox(harness: Harness) -> None:
     assert s["verificationUrl"].startswith("http://gateway.test/sandbox/didit/es/session/")
     assert s["isFinal"] is False
     assert s["history"] == [
-        {"sequence": 1, "previousStatus": None, "status": "CREATED",
-         "providerStatus": "Not Started", "source": "API", "cursor": s["history"][0]["cursor"]}
+        {
+            "sequence": 1,
+            "previousStatus": None,
+            "status": "CREATED",
+            "providerStatus": "Not Started",
+            "source": "API",
+            "cursor": s["history"][0]["cursor"],
+        }
     ]
     assert "CANCEL" not in s["capabilities"]
     assert "DECIDE" not in s["capabilities"]  # Didit allows update-status only once decided
@@ -63,8 +73,10 @@ async def test_default_provider_is_used_when_omitted(harness: Harness) -> None:
         ({"expectedPerson": {"nationality": "es"}}, ["input", "expectedPerson", "nationality"]),
         ({"language": "xx"}, ["input", "language"]),  # well-formed but not a Didit language
         ({"clientReference": "é" * 1001}, ["input", "clientReference"]),
-        ({"providerOptions": {"unknown_option": 1}}, ["input", "providerOptions",
-                                                      "unknown_option"]),
+        (
+            {"providerOptions": {"unknown_option": 1}},
+            ["input", "providerOptions", "unknown_option"],
+        ),
     ],
 )
 async def test_invalid_input_is_a_bad_user_input_error_naming_the_field(
@@ -112,8 +124,11 @@ async def test_decide_flow_through_the_sandbox(harness: Harness) -> None:
     got = (await harness.gql(GET, {"id": s["id"]}))["session"]
     assert got["status"] == "IN_REVIEW"
     assert "DECIDE" in got["capabilities"]
-    payload = (await harness.gql(DECIDE, {"id": s["id"], "decision": "DECLINE",
-                                          "reason": "document mismatch"}))["decideSession"]
+    payload = (
+        await harness.gql(
+            DECIDE, {"id": s["id"], "decision": "DECLINE", "reason": "document mismatch"}
+        )
+    )["decideSession"]
     assert payload["userErrors"] == []
     assert payload["session"]["status"] == "DECLINED"
     assert payload["session"]["providerStatus"] == "Declined"
@@ -161,9 +176,9 @@ async def test_sessions_connection_filters_and_pages(harness: Harness) -> None:
             break
         after = page["pageInfo"]["endCursor"]
     assert sorted(seen) == sorted(ids) and len(seen) == 5
-    one = (await harness.gql(query, {"first": 10, "filter": {"clientReference": "page-3"}}))
+    one = await harness.gql(query, {"first": 10, "filter": {"clientReference": "page-3"}})
     assert [e["node"]["clientReference"] for e in one["sessions"]["edges"]] == ["page-3"]
-    created = (await harness.gql(query, {"first": 10, "filter": {"status": "APPROVED"}}))
+    created = await harness.gql(query, {"first": 10, "filter": {"status": "APPROVED"}})
     assert created["sessions"]["totalCount"] == 0
     bad = await harness.gql_raw(query, {"first": 2, "after": "garbage!"})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -26,14 +26,20 @@ def cur(status: S, raw: str = "r", t: datetime | None = T) -> Current:
         (cur(S.APPROVED), Incoming(S.DECLINED, "x", T), Verdict.APPLY),  # same rank: arrival wins
         (cur(S.APPROVED), Incoming(S.DECLINED, "x", T + timedelta(1)), Verdict.APPLY),  # reviewer
         (cur(S.APPROVED, "r"), Incoming(S.APPROVED, "r", T), Verdict.UNCHANGED),
-        (cur(S.APPROVED), Incoming(S.IN_PROGRESS, "x", None), Verdict.STALE),  # poll can't downgrade
+        (
+            cur(S.APPROVED),
+            Incoming(S.IN_PROGRESS, "x", None),
+            Verdict.STALE,
+        ),  # poll can't downgrade
         (cur(S.CREATED, t=None), Incoming(S.IN_PROGRESS, "x", None), Verdict.APPLY),
         (cur(S.IN_REVIEW, t=None), Incoming(S.CREATED, "x", None), Verdict.STALE),
-        (cur(S.CREATED, t=None), Incoming(S.IN_PROGRESS, "x", T - timedelta(days=1)),
-         Verdict.APPLY),
+        (
+            cur(S.CREATED, t=None),
+            Incoming(S.IN_PROGRESS, "x", T - timedelta(days=1)),
+            Verdict.APPLY,
+        ),
         # our own confirmed mutation always applies (e.g. a resubmission request)
-        (cur(S.DECLINED), Incoming(S.AWAITING_USER, "x", None, authoritative=True),
-         Verdict.APPLY),
+        (cur(S.DECLINED), Incoming(S.AWAITING_USER, "x", None, authoritative=True), Verdict.APPLY),
     ],
 )
 def test_judge(current: Current, incoming: Incoming, verdict: Verdict) -> None:

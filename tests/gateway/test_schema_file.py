@@ -19,7 +19,10 @@ def test_checked_in_schema_matches_the_code() -> None:
 def test_cli_export_schema_prints_the_sdl() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "export-schema"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     ).stdout
     assert out == export_sdl()
     assert "sessionStatusChanged" in out

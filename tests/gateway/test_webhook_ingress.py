@@ -107,10 +107,19 @@ async def test_same_second_lower_rank_does_not_replace_higher(harness: Harness) 
     s = await _create(harness)
     now = int(time.time())
     psid = s["providerSessionId"]
-    assert await _post(harness, *signed_request(
-        didit_body(psid, "Declined", now), harness.didit_secret, now)) == 200
-    assert await _post(harness, *signed_request(
-        didit_body(psid, "In Progress", now), harness.didit_secret, now)) == 200
+    assert (
+        await _post(
+            harness, *signed_request(didit_body(psid, "Declined", now), harness.didit_secret, now)
+        )
+        == 200
+    )
+    assert (
+        await _post(
+            harness,
+            *signed_request(didit_body(psid, "In Progress", now), harness.didit_secret, now),
+        )
+        == 200
+    )
     assert (await _session(harness, s["id"]))["status"] == "DECLINED"
 
 
@@ -119,10 +128,19 @@ async def test_later_reviewer_flip_is_accepted(harness: Harness) -> None:
     s = await _create(harness)
     now = int(time.time())
     psid = s["providerSessionId"]
-    assert await _post(harness, *signed_request(
-        didit_body(psid, "Approved", now - 10), harness.didit_secret, now - 10)) == 200
-    assert await _post(harness, *signed_request(
-        didit_body(psid, "Declined", now), harness.didit_secret, now)) == 200
+    assert (
+        await _post(
+            harness,
+            *signed_request(didit_body(psid, "Approved", now - 10), harness.didit_secret, now - 10),
+        )
+        == 200
+    )
+    assert (
+        await _post(
+            harness, *signed_request(didit_body(psid, "Declined", now), harness.didit_secret, now)
+        )
+        == 200
+    )
     got = await _session(harness, s["id"])
     assert [c["status"] for c in got["history"]] == ["CREATED", "APPROVED", "DECLINED"]
 
@@ -138,12 +156,20 @@ async def test_unknown_status_keeps_previous_and_shows_raw(harness: Harness) -> 
     s = await _create(harness)
     now = int(time.time())
     psid = s["providerSessionId"]
-    assert await _post(harness, *signed_request(
-        didit_body(psid, "In Progress", now - 1), harness.didit_secret, now - 1)) == 200
+    assert (
+        await _post(
+            harness,
+            *signed_request(
+                didit_body(psid, "In Progress", now - 1), harness.didit_secret, now - 1
+            ),
+        )
+        == 200
+    )
     response = await harness.client.post(
         "/webhooks/didit",
-        content=(req := signed_request(didit_body(psid, "Teleported", now), harness.didit_secret,
-                                       now))[0],
+        content=(
+            req := signed_request(didit_body(psid, "Teleported", now), harness.didit_secret, now)
+        )[0],
         headers=req[1],
     )
     assert response.status_code == 200
@@ -157,8 +183,9 @@ async def test_unknown_status_keeps_previous_and_shows_raw(harness: Harness) -> 
 
 async def test_unknown_session_is_404_so_the_vendor_retries(harness: Harness) -> None:
     now = int(time.time())
-    raw, headers = signed_request(didit_body("no-such-session", "Approved", now),
-                                  harness.didit_secret, now)
+    raw, headers = signed_request(
+        didit_body("no-such-session", "Approved", now), harness.didit_secret, now
+    )
     assert await _post(harness, raw, headers) == 404
     assert await _count(harness, VendorEventRow) == 0
 
