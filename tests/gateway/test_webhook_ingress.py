@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
 from sqlmodel import select
 
 from gateway.store.models import StatusChangeRow, VendorEventRow
@@ -22,6 +23,12 @@ async def _create(h: Harness, ref: str = "user-1") -> dict:
 async def _post(h: Harness, raw: bytes, headers: dict[str, str]) -> int:
     response = await h.client.post("/webhooks/didit", content=raw, headers=headers)
     return response.status_code
+
+
+async def _deliver(h: Harness, psid: str, status: str, ts: int) -> httpx.Response:
+    """Sign a `status.updated` for `psid` at vendor time `ts` and post it."""
+    raw, headers = signed_request(didit_body(psid, status, ts), h.didit_secret, ts)
+    return await h.client.post("/webhooks/didit", content=raw, headers=headers)
 
 
 async def _count(h: Harness, model: type) -> int:
@@ -107,19 +114,8 @@ async def test_same_second_lower_rank_does_not_replace_higher(harness: Harness) 
     s = await _create(harness)
     now = int(time.time())
     psid = s["providerSessionId"]
-    assert (
-        await _post(
-            harness, *signed_request(didit_body(psid, "Declined", now), harness.didit_secret, now)
-        )
-        == 200
-    )
-    assert (
-        await _post(
-            harness,
-            *signed_request(didit_body(psid, "In Progress", now), harness.didit_secret, now),
-        )
-        == 200
-    )
+    assert (await _deliver(harness, psid, "Declined", now)).status_code == 200
+    assert (await _deliver(harness, psid, "In Progress", now)).status_code == 200
     assert (await _session(harness, s["id"]))["status"] == "DECLINED"
 
 
@@ -128,19 +124,8 @@ async def test_later_reviewer_flip_is_accepted(harness: Harness) -> None:
     s = await _create(harness)
     now = int(time.time())
     psid = s["providerSessionId"]
-    assert (
-        await _post(
-            harness,
-            *signed_request(didit_body(psid, "Approved", now - 10), harness.didit_secret, now - 10),
-        )
-        == 200
-    )
-    assert (
-        await _post(
-            harness, *signed_request(didit_body(psid, "Declined", now), harness.didit_secret, now)
-        )
-        == 200
-    )
+    assert (await _deliver(harness, psid, "Approved", now - 10)).status_code == 200
+    assert (await _deliver(harness, psid, "Declined", now)).status_code == 200
     got = await _session(harness, s["id"])
     assert [c["status"] for c in got["history"]] == ["CREATED", "APPROVED", "DECLINED"]
 
@@ -156,22 +141,8 @@ async def test_unknown_status_keeps_previous_and_shows_raw(harness: Harness) -> 
     s = await _create(harness)
     now = int(time.time())
     psid = s["providerSessionId"]
-    assert (
-        await _post(
-            harness,
-            *signed_request(
-                didit_body(psid, "In Progress", now - 1), harness.didit_secret, now - 1
-            ),
-        )
-        == 200
-    )
-    response = await harness.client.post(
-        "/webhooks/didit",
-        content=(
-            req := signed_request(didit_body(psid, "Teleported", now), harness.didit_secret, now)
-        )[0],
-        headers=req[1],
-    )
+    assert (await _deliver(harness, psid, "In Progress", now - 1)).status_code == 200
+    response = await _deliver(harness, psid, "Teleported", now)
     assert response.status_code == 200
     assert response.json()["outcomes"] == ["unknown_status"]
     got = await _session(harness, s["id"])
