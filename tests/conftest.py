@@ -3,7 +3,8 @@ sandbox mode with its webhooks delivered back into the same app."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,24 @@ import pytest
 from gateway.app import Gateway, create_gateway
 from gateway.settings import Settings, load_settings
 from gateway.store.migrate import upgrade
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> None:
+    """Tests never reach a vendor host: only loopback (and unix sockets) may be dialled."""
+    if isinstance(address, tuple):
+        host = str(address[0])
+        if not (host.startswith("127.") or host in ("::1", "localhost")):
+            raise OSError(f"tests may not connect to {host}: loopback only")
+    _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network_beyond_loopback() -> Iterator[None]:
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
 class FakeClock:

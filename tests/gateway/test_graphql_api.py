@@ -118,7 +118,8 @@ async def test_decide_flow_through_the_sandbox(harness: Harness) -> None:
     psid = s["providerSessionId"]
     # Not decided yet: Didit refuses update-status and the vendor's message comes through.
     early = (await harness.gql(DECIDE, {"id": s["id"], "decision": "APPROVE"}))["decideSession"]
-    assert early["userErrors"][0]["code"] in ("PROVIDER_REJECTED", "BAD_USER_INPUT")
+    assert early["userErrors"][0]["code"] == "PROVIDER_REJECTED"
+    assert "Not Started" in early["userErrors"][0]["message"]
     await _simulate(harness, psid, "open")
     await _simulate(harness, psid, "review")
     got = (await harness.gql(GET, {"id": s["id"]}))["session"]
@@ -211,3 +212,9 @@ async def test_query_depth_is_limited(harness: Harness) -> None:
     assert "errors" not in await harness.gql_raw(deep)
     too_many_aliases = "{ " + " ".join(f"a{i}: providers {{ name }}" for i in range(40)) + " }"
     assert "errors" in await harness.gql_raw(too_many_aliases)
+
+
+async def test_graphiql_is_served_on_get(harness: Harness) -> None:
+    response = await harness.client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()

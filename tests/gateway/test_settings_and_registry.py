@@ -67,3 +67,10 @@ def test_partial_credentials_fail_loudly_without_echoing_values(
 def test_unknown_provider_in_settings(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         create_gateway(load_settings(data_dir=tmp_path, providers=["nope"]), run_migrations=False)
+
+
+def test_tests_cannot_reach_beyond_loopback() -> None:
+    import socket
+
+    with socket.socket() as sock, pytest.raises(OSError, match="loopback only"):
+        sock.connect(("203.0.113.7", 443))
