@@ -104,6 +104,10 @@ class Capability(enum.StrEnum):
     CONTINUE = "CONTINUE"
     RESUME = "RESUME"
     REDACT = "REDACT"
+    UPDATE_METADATA = "UPDATE_METADATA"
+    REPROCESS = "REPROCESS"
+    ISSUE_LINK = "ISSUE_LINK"
+    LIST = "LIST"
     WEBHOOKS = "WEBHOOKS"
     POLLING = "POLLING"
 
@@ -195,6 +199,16 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class TimelineEntry:
+    """An earlier state the vendor reports a time for (e.g. Beltic `started_at`), so that
+    history learnt by polling is still true: the gateway records each one it missed."""
+
+    status: SessionStatus
+    provider_status: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
 class SessionSnapshot:
     """What a vendor says about one session at one moment.
 
@@ -216,6 +230,9 @@ class SessionSnapshot:
     decision: Decision | None = None
     occurred_at: datetime | None = None
     raw: JSON = field(default_factory=dict)
+    #: Earlier states with their vendor times, oldest first (may be empty). The current state
+    #: (`status` at `occurred_at`) need not be repeated here.
+    timeline: tuple[TimelineEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -228,6 +245,9 @@ class WebhookEvent:
     provider_session_id: str | None
     snapshot: SessionSnapshot | None
     received_payload: JSON
+    #: The event is (also) a hint: read this session from the vendor right away (Beltic
+    #: document webhooks; Verifa `completed` before its result is known).
+    refetch: bool = False
 
 
 class ProviderError(Exception):
@@ -332,6 +352,16 @@ class SandboxConfig:
     clock: Clock = utc_now
 
 
+@dataclass(frozen=True)
+class PollPolicy:
+    """How the reconciler polls this vendor: per-session interval with exponential backoff up
+    to `max_interval_s`, and a request budget kept under the vendor's published rate limit."""
+
+    interval_s: float = 30.0
+    max_interval_s: float = 600.0
+    requests_per_minute: float = 60.0
+
+
 class ProviderAdapter(abc.ABC):
     """One vendor. Subclasses declare `name`, `capabilities` and the credential keys they read,
     and implement the calls the vendor offers. Calls the vendor lacks raise
@@ -339,9 +369,11 @@ class ProviderAdapter(abc.ABC):
 
     name: str
     capabilities: frozenset[Capability]
-    #: settings keys (after the vendor prefix) holding live credentials, e.g. ("api_key",)
+    #: settings keys (after the vendor prefix) holding live credentials, e.g. ("api_key",):
+    #: all set = live, none set = sandbox, some set = a configuration error.
     credential_keys: tuple[str, ...] = ("api_key", "webhook_secret")
     default_base_url: str
+    poll_policy: PollPolicy = PollPolicy()
 
     def __init__(self, config: AdapterConfig) -> None:
         self.config = config
@@ -373,6 +405,31 @@ class ProviderAdapter(abc.ABC):
 
     async def redact_session(self, provider_session_id: str) -> None:
         raise UnsupportedByProvider(self.name, "redact")
+
+    async def update_metadata(
+        self, provider_session_id: str, metadata: JSON
+    ) -> SessionSnapshot | None:
+        """Merge `metadata` into the vendor's copy (keys with null values are removed)."""
+        raise UnsupportedByProvider(self.name, "update metadata")
+
+    async def reprocess_session(self, provider_session_id: str) -> SessionSnapshot | None:
+        raise UnsupportedByProvider(self.name, "reprocess")
+
+    async def issue_link(self, provider_session_id: str) -> SessionSnapshot:
+        """A fresh (one-time) link for the person; the snapshot carries the new
+        `verification_url` (and `qr_code` when the vendor gives one)."""
+        raise UnsupportedByProvider(self.name, "issue a link")
+
+    async def list_sessions(
+        self, *, client_reference: str | None = None, limit: int = 100
+    ) -> list[SessionSnapshot]:
+        """The vendor's sessions, newest first, following its pagination up to `limit`."""
+        raise UnsupportedByProvider(self.name, "list")
+
+    def needs_polling(self, provider_status: str) -> bool:
+        """True for vendor states that webhooks do not cover (the reconciler polls them).
+        The reconciler never polls a session whose normalized status is final."""
+        return False
 
     def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
         """Actions allowed on one session in its current vendor status (default: all)."""

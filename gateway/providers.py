@@ -24,6 +24,9 @@ from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: Per-vendor reconciler overrides (`KYCGW_<VENDOR>_POLL_INTERVAL_S`, ...): not adapter options.
+POLL_KEYS = ("poll_interval_s", "poll_max_interval_s", "poll_requests_per_minute")
+
 
 @dataclass
 class ProviderEntry:
@@ -105,7 +108,9 @@ def _build_entry(
     cls = adapter_class(name)
     credentials = {key: settings.vendor_value(name, key) for key in cls.credential_keys}
     present = [key for key, value in credentials.items() if value]
-    options = _vendor_options(settings, name, set(cls.credential_keys) | {"base_url"})
+    options = _vendor_options(
+        settings, name, set(cls.credential_keys) | {"base_url", "webhook_secret", *POLL_KEYS}
+    )
     if present and len(present) < len(credentials):
         missing = [f"KYCGW_{name.upper()}_{k.upper()}" for k, v in credentials.items() if not v]
         raise ConfigError(f"{name}: live credentials are incomplete; also set {', '.join(missing)}")
@@ -118,7 +123,9 @@ def _build_entry(
             environment=Environment.LIVE,
             base_url=settings.vendor_value(name, "base_url") or cls.default_base_url,
             api_key=credentials.get("api_key") or "",
-            webhook_secret=credentials.get("webhook_secret") or "",
+            webhook_secret=credentials.get("webhook_secret")
+            or settings.vendor_value(name, "webhook_secret")
+            or "",
             options=options,
             secrets_to_scrub=tuple(v for v in credentials.values() if v),
             **common,
