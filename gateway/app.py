@@ -21,7 +21,9 @@ from gateway import metrics
 from gateway.api.context import Context
 from gateway.api.schema import build_schema
 from gateway.events import InProcessBus
+from gateway.polling import effective_policy
 from gateway.providers import ProviderRegistry, build_registry
+from gateway.reconcile import Reconciler
 from gateway.service import SessionService
 from gateway.settings import Settings
 from gateway.store.db import make_engine, make_session_factory
@@ -40,6 +42,7 @@ class Gateway:
     service: SessionService
     registry: ProviderRegistry
     bus: InProcessBus
+    reconciler: Reconciler
 
 
 def create_gateway(
@@ -58,6 +61,11 @@ def create_gateway(
     )
     engine = make_engine(settings.database_url)
     bus = InProcessBus(queue_size=settings.subscriber_queue_size)
+    policies = {
+        name: effective_policy(settings, name, entry.adapter.poll_policy)
+        for name, entry in registry.entries.items()
+        if entry.adapter is not None
+    }
     service = SessionService(
         make_session_factory(engine),
         registry,
@@ -68,8 +76,15 @@ def create_gateway(
             min_expires_in_s=settings.min_expires_in_s,
             max_expires_in_s=settings.max_expires_in_s,
         ),
+        policies=policies,
         read_cache_ttl_s=settings.vendor_read_cache_ttl_s,
         clock=clock,
+    )
+    reconciler = Reconciler(
+        service,
+        policies,
+        tick_s=settings.reconcile_tick_s,
+        concurrency=settings.reconcile_concurrency,
     )
 
     @asynccontextmanager
@@ -84,9 +99,12 @@ def create_gateway(
                 )
             },
         )
+        if settings.reconcile_enabled:
+            reconciler.start()
         try:
             yield
         finally:
+            await reconciler.stop()
             await bus.aclose()
             await registry.aclose()
             await engine.dispose()
@@ -137,4 +155,4 @@ def create_gateway(
     async def prometheus() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    return Gateway(app=app, service=service, registry=registry, bus=bus)
+    return Gateway(app=app, service=service, registry=registry, bus=bus, reconciler=reconciler)

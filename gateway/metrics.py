@@ -35,3 +35,9 @@ active_subscriptions = Gauge(
     "Live status-change subscriptions in this process",
     registry=REGISTRY,
 )
+reconciler_polls_total = Counter(
+    "kycgw_reconciler_polls_total",
+    "Reconciler vendor reads by provider and result (true = progressed, false, error)",
+    ["provider", "result"],
+    registry=REGISTRY,
+)

@@ -1,5 +1,6 @@
-"""The normalized session service: every entry point (GraphQL, webhooks, polling) goes through
-here, so ordering, deduplication, persistence and publishing happen in one place."""
+"""The normalized session service: every entry point (GraphQL, webhooks, the reconciler) goes
+through here, so deduplication, persistence and publishing happen in one place. How a vendor
+snapshot changes a stored session is `gateway/applier.py`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -19,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.base import (
+    JSON,
     Capability,
     Clock,
     CreateSessionRequest,
@@ -32,32 +34,25 @@ from adapters.base import (
     utc_now,
 )
 from gateway import metrics
+from gateway.applier import SnapshotApplier, Source, count_unknown
 from gateway.errors import ServiceError, UnknownSessionForEvent
 from gateway.events import EventBus, StatusChanged
-from gateway.ordering import Current, Incoming, Verdict, judge, next_order_time
+from gateway.ordering import Verdict
+from gateway.polling import EffectivePolicy
 from gateway.providers import ProviderRegistry
 from gateway.store.models import IdempotencyKeyRow, SessionRow, StatusChangeRow, VendorEventRow
-from gateway.validation import Limits, validate_create
+from gateway.validation import Limits, validate_create, validate_metadata
 from gateway.vendor_reads import VendorReadCache
+from gateway.watch import WatchFilter, watch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Our own mutations are confirmed by the vendor "now", but vendor clocks and second-resolution
-#: timestamps lag ours: an event stamped within this slack before a mutation still applies.
-MUTATION_ORDER_SLACK = timedelta(seconds=1)
-
-
-class Source:
-    WEBHOOK = "WEBHOOK"
-    POLL = "POLL"
-    API = "API"
-    SANDBOX = "SANDBOX"
+__all__ = ["IngestResult", "Page", "SessionFilter", "SessionService", "Source", "WatchFilter"]
 
 
 @dataclass(frozen=True)
 class SessionFilter:
-    session_id: str | None = None
     provider: str | None = None
     status: SessionStatus | None = None
     client_reference: str | None = None
@@ -76,6 +71,7 @@ class Page:
 class IngestResult:
     outcome: str  # applied | stale | unchanged | unknown_status | ignored | duplicate
     session_id: str | None = None
+    refetch: bool = False
 
 
 def new_session_id() -> str:
@@ -98,6 +94,7 @@ class SessionService:
         *,
         default_provider: str,
         limits: Limits,
+        policies: Mapping[str, EffectivePolicy],
         read_cache_ttl_s: float = 2.0,
         clock: Clock = utc_now,
     ) -> None:
@@ -106,8 +103,14 @@ class SessionService:
         self.bus = bus
         self.default_provider = default_provider
         self.limits = limits
+        self.policies = policies
         self.clock = clock
+        self.applier = SnapshotApplier(registry, policies)
         self._reads = VendorReadCache(read_cache_ttl_s)
+
+    @property
+    def db_factory(self) -> async_sessionmaker[AsyncSession]:
+        return self._db
 
     # -- reads ------------------------------------------------------------------------------
     async def get(self, session_id: str) -> SessionRow | None:
@@ -158,6 +161,9 @@ class SessionService:
         adapter = self.registry.adapter(row.provider)
         return adapter.session_capabilities(row.provider_status) if adapter else frozenset()
 
+    def watch(self, where: WatchFilter, after: int | None) -> AsyncIterator[StatusChanged]:
+        return watch(self._db, self.bus, where, after)
+
     # -- create -----------------------------------------------------------------------------
     async def create_session(
         self, provider: str | None, request: CreateSessionRequest
@@ -180,17 +186,20 @@ class SessionService:
             if row is not None:
                 # The vendor handed back an existing unfinished session (Didit does this for
                 # the same vendor_data): keep one gateway session per vendor session.
-                _, change = await self._apply(db, row, snapshot, Source.API, None, now)
-                changes += [change] if change else []
+                changes += (
+                    await self.applier.apply(db, row, snapshot, Source.API, None, now)
+                ).changes
             else:
                 row = self._new_row(name, snapshot, request, now)
                 db.add(row)
                 await db.flush()
                 changes.append(
-                    await self._record_change(
+                    await self.applier.record_change(
                         db, row, None, SessionStatus(row.status), snapshot, Source.API, None, now
                     )
                 )
+                self.applier.schedule_created(row, now)
+                db.add(row)
             if request.idempotency_key:
                 db.add(
                     IdempotencyKeyRow(
@@ -225,7 +234,7 @@ class SessionService:
     ) -> SessionRow:
         status = snapshot.status
         if status is None:
-            self._count_unknown(provider, snapshot.provider_status)
+            count_unknown(provider, snapshot.provider_status)
             status = SessionStatus.CREATED
         expires_at = snapshot.expires_at or (
             now + timedelta(seconds=request.expires_in) if request.expires_in else None
@@ -255,12 +264,18 @@ class SessionService:
 
     # -- actions ----------------------------------------------------------------------------
     async def refresh(self, session_id: str) -> SessionRow:
+        """Read the vendor now (through the read cache: a burst costs one vendor call)."""
+        row, _ = await self.poll(session_id)
+        return row
+
+    async def poll(self, session_id: str) -> tuple[SessionRow, bool]:
+        """One vendor read applied with source POLL; returns whether the session progressed."""
         row, adapter = await self._load(session_id)
         snapshot = await self._reads.get(
             (row.provider, row.provider_session_id),
             lambda: self._call(row.provider, adapter.fetch_session(row.provider_session_id)),
         )
-        return await self.apply_snapshot(row.id, snapshot, Source.POLL)
+        return await self._apply_snapshot(row.id, snapshot, Source.POLL)
 
     async def cancel(self, session_id: str) -> SessionRow:
         row, adapter = await self._load(session_id)
@@ -286,6 +301,28 @@ class SessionService:
         snapshot = await self._call(row.provider, adapter.resume_session(row.provider_session_id))
         return await self._after_mutation(row, adapter, snapshot)
 
+    async def reprocess(self, session_id: str) -> SessionRow:
+        row, adapter = await self._load(session_id)
+        snapshot = await self._call(
+            row.provider, adapter.reprocess_session(row.provider_session_id)
+        )
+        return await self._after_mutation(row, adapter, snapshot)
+
+    async def issue_link(self, session_id: str) -> SessionRow:
+        row, adapter = await self._load(session_id)
+        snapshot = await self._call(row.provider, adapter.issue_link(row.provider_session_id))
+        return await self._after_mutation(row, adapter, snapshot)
+
+    async def update_metadata(self, session_id: str, metadata: JSON) -> SessionRow:
+        problems = validate_metadata(metadata, self.limits, ("metadata",))
+        if problems:
+            raise ServiceError(*problems)
+        row, adapter = await self._load(session_id)
+        snapshot = await self._call(
+            row.provider, adapter.update_metadata(row.provider_session_id, metadata)
+        )
+        return await self._after_mutation(row, adapter, snapshot)
+
     async def redact(self, session_id: str) -> SessionRow:
         """Erase the vendor's copy, then our own copies of vendor data (raw, decision)."""
         row, adapter = await self._load(session_id)
@@ -303,6 +340,7 @@ class SessionService:
             )
             for event in events.all():
                 event.payload = {"redacted": True}
+                db.add(event)
             db.add(fresh)
         self._reads.invalidate((row.provider, row.provider_session_id))
         return fresh
@@ -315,28 +353,29 @@ class SessionService:
             snapshot = await self._call(
                 row.provider, adapter.fetch_session(row.provider_session_id)
             )
-        return await self.apply_snapshot(row.id, snapshot, Source.API, authoritative=True)
+        updated, _ = await self._apply_snapshot(row.id, snapshot, Source.API, authoritative=True)
+        return updated
 
-    # -- applying vendor state --------------------------------------------------------------
-    async def apply_snapshot(
+    async def _apply_snapshot(
         self,
         session_id: str,
         snapshot: SessionSnapshot,
         source: str,
         *,
         authoritative: bool = False,
-    ) -> SessionRow:
+    ) -> tuple[SessionRow, bool]:
         now = self.clock()
         async with self._db() as db, db.begin():
             row = await db.get(SessionRow, session_id, with_for_update=True)
             if row is None:
                 raise ServiceError.single(ErrorCode.NOT_FOUND, "session not found", ("id",))
-            _, change = await self._apply(
+            applied = await self.applier.apply(
                 db, row, snapshot, source, None, now, authoritative=authoritative
             )
-        await self._publish([change] if change else [])
-        return row
+        await self._publish(applied.changes)
+        return row, applied.progressed
 
+    # -- webhooks ---------------------------------------------------------------------------
     async def ingest_webhook(self, provider: str, event: WebhookEvent) -> IngestResult:
         """Dedupe, order and persist one verified vendor event in one transaction, then publish.
 
@@ -344,7 +383,7 @@ class SessionService:
         may still be committing on our side.
         """
         now = self.clock()
-        change: StatusChanged | None = None
+        changes: list[StatusChanged] = []
         try:
             async with self._db() as db, db.begin():
                 seen = await db.exec(
@@ -362,14 +401,19 @@ class SessionService:
                     raise UnknownSessionForEvent(event.provider_session_id)
                 outcome = "ignored"
                 if event.snapshot is not None and row is not None:
-                    verdict, change = await self._apply(
+                    applied = await self.applier.apply(
                         db, row, event.snapshot, Source.WEBHOOK, event.dedupe_key, now
                     )
-                    outcome = verdict.value
+                    changes = applied.changes
+                    outcome = applied.verdict.value
                     if event.snapshot.status is None:
                         outcome = "unknown_status"
-                    elif verdict is Verdict.APPLY and change is None:
+                    elif applied.verdict is Verdict.APPLY and not changes:
                         outcome = Verdict.UNCHANGED.value
+                if event.refetch and row is not None:
+                    # Also due for the reconciler now, in case the immediate read fails.
+                    row.next_poll_at = now
+                    db.add(row)
                 db.add(
                     VendorEventRow(
                         provider=provider,
@@ -385,153 +429,36 @@ class SessionService:
         except IntegrityError:
             # A concurrent delivery of the same event won the unique dedupe key.
             return IngestResult("duplicate")
-        await self._publish([change] if change else [])
-        return IngestResult(str(outcome), row.id if row else None)
-
-    async def _apply(
-        self,
-        db: AsyncSession,
-        row: SessionRow,
-        snapshot: SessionSnapshot,
-        source: str,
-        dedupe_key: str | None,
-        now: datetime,
-        *,
-        authoritative: bool = False,
-    ) -> tuple[Verdict, StatusChanged | None]:
-        current_status = SessionStatus(row.status)
-        status = snapshot.status
-        if status is None:
-            self._count_unknown(row.provider, snapshot.provider_status)
-            status = current_status
-        verdict = judge(
-            Current(current_status, row.provider_status, row.order_time),
-            Incoming(status, snapshot.provider_status, snapshot.occurred_at, authoritative),
+        await self._publish(changes)
+        return IngestResult(
+            str(outcome), row.id if row else None, refetch=event.refetch and row is not None
         )
-        if verdict is Verdict.STALE:
-            log.info(
-                "older vendor state ignored",
-                extra={"session_id": row.id, "provider": row.provider, "source": source},
-            )
-            return verdict, None
-        row.provider_status = snapshot.provider_status
-        row.environment = snapshot.environment.value
-        if snapshot.verification_url:
-            row.verification_url = snapshot.verification_url
-        if snapshot.qr_code:
-            row.qr_code = snapshot.qr_code
-        if snapshot.metadata is not None:
-            row.metadata_ = snapshot.metadata
-        if snapshot.client_reference and not row.client_reference:
-            row.client_reference = snapshot.client_reference
-        if snapshot.expires_at:
-            row.expires_at = snapshot.expires_at
-        if snapshot.decision is not None:
-            row.decision = snapshot.decision.to_json()
-        elif not status.is_final and status is not SessionStatus.IN_REVIEW:
-            row.decision = None
-        if snapshot.raw:
-            row.raw = snapshot.raw
-        order_time = snapshot.occurred_at
-        if authoritative:
-            order_time = (snapshot.occurred_at or now) - MUTATION_ORDER_SLACK
-        row.order_time = next_order_time(row.order_time, order_time)
-        row.updated_at = now
-        change = None
-        if status is not current_status:
-            change = await self._record_change(
-                db, row, current_status, status, snapshot, source, dedupe_key, now
-            )
-        db.add(row)
-        return verdict, change
 
-    async def _record_change(
-        self,
-        db: AsyncSession,
-        row: SessionRow,
-        previous: SessionStatus | None,
-        status: SessionStatus,
-        snapshot: SessionSnapshot,
-        source: str,
-        dedupe_key: str | None,
-        now: datetime,
-    ) -> StatusChanged:
-        row.status = status.value
-        row.last_sequence += 1
-        change = StatusChangeRow(
-            session_id=row.id,
-            sequence=row.last_sequence,
-            from_status=previous.value if previous else None,
-            to_status=status.value,
-            provider_status=snapshot.provider_status,
-            source=source,
-            occurred_at=snapshot.occurred_at or now,
-            received_at=now,
-            dedupe_key=dedupe_key,
-        )
-        db.add(row)
-        db.add(change)
-        await db.flush()
-        assert change.id is not None
-        metrics.status_changes_total.labels(row.provider, source, status.value).inc()
-        return to_event(change, row)
-
-    # -- subscriptions ----------------------------------------------------------------------
-    async def watch(self, where: SessionFilter, after: int | None) -> AsyncIterator[StatusChanged]:
-        """Replay changes after `after` from the database, then follow live ones: no gap,
-        no repeat (live events at or below the last replayed cursor are skipped)."""
-
-        def matches(event: StatusChanged) -> bool:
-            return (
-                (where.session_id is None or event.session_id == where.session_id)
-                and (where.provider is None or event.provider == where.provider)
-                and (
-                    where.client_reference is None
-                    or event.client_reference == where.client_reference
+    # -- reconciler support -----------------------------------------------------------------
+    async def due_for_poll(self, provider: str, limit: int) -> list[str]:
+        """Ids of non-final sessions of `provider` whose next poll time has come, oldest first."""
+        finals = [s.value for s in SessionStatus if s.is_final]
+        async with self._db() as db:
+            rows = await db.exec(
+                select(SessionRow.id)
+                .where(
+                    SessionRow.provider == provider,
+                    col(SessionRow.next_poll_at).is_not(None),
+                    col(SessionRow.next_poll_at) <= self.clock(),
+                    col(SessionRow.status).not_in(finals),
                 )
+                .order_by(col(SessionRow.next_poll_at))
+                .limit(limit)
             )
+            return list(rows.all())
 
-        subscription = self.bus.subscribe(matches)
-        metrics.active_subscriptions.inc()
-        try:
-            last = after
-            if after is not None:
-                async for event in self._replay(where, after):
-                    last = event.cursor
-                    yield event
-            async for event in subscription:
-                if last is not None and event.cursor <= last:
-                    continue
-                last = event.cursor
-                yield event
-        finally:
-            subscription.close()
-            metrics.active_subscriptions.dec()
-
-    async def _replay(
-        self, where: SessionFilter, after: int, page: int = 500
-    ) -> AsyncIterator[StatusChanged]:
-        cursor = after
-        while True:
-            async with self._db() as db:
-                query = (
-                    select(StatusChangeRow, SessionRow)
-                    .join(SessionRow, col(SessionRow.id) == col(StatusChangeRow.session_id))
-                    .where(col(StatusChangeRow.id) > cursor)
-                )
-                if where.session_id:
-                    query = query.where(SessionRow.id == where.session_id)
-                if where.provider:
-                    query = query.where(SessionRow.provider == where.provider)
-                if where.client_reference is not None:
-                    query = query.where(SessionRow.client_reference == where.client_reference)
-                rows = (await db.exec(query.order_by(col(StatusChangeRow.id)).limit(page))).all()
-            for change, session in rows:
-                assert change.id is not None
-                cursor = change.id
-                yield to_event(change, session)
-            if len(rows) < page:
-                return
+    async def postpone_poll(self, session_id: str, seconds: float) -> None:
+        """After a failed read: try this session again later, not at every tick."""
+        async with self._db() as db, db.begin():
+            row = await db.get(SessionRow, session_id, with_for_update=True)
+            if row is not None and row.next_poll_at is not None:
+                row.next_poll_at = self.clock() + timedelta(seconds=seconds)
+                db.add(row)
 
     # -- helpers ----------------------------------------------------------------------------
     def _adapter_or_error(self, name: str, field: tuple[str, ...]) -> ProviderAdapter:
@@ -571,29 +498,6 @@ class SessionService:
             metrics.vendor_errors_total.labels(provider, error.code.value).inc()
             raise ServiceError.from_provider(error) from None
 
-    def _count_unknown(self, provider: str, raw_status: str) -> None:
-        metrics.unknown_status_total.labels(provider).inc()
-        log.warning(
-            "unknown vendor status; previous status kept",
-            extra={"provider": provider, "provider_status": raw_status[:64]},
-        )
-
     async def _publish(self, changes: list[StatusChanged]) -> None:
         for change in changes:
             await self.bus.publish(change)
-
-
-def to_event(change: StatusChangeRow, session: SessionRow) -> StatusChanged:
-    assert change.id is not None
-    return StatusChanged(
-        cursor=change.id,
-        session_id=session.id,
-        provider=session.provider,
-        client_reference=session.client_reference,
-        sequence=change.sequence,
-        previous_status=SessionStatus(change.from_status) if change.from_status else None,
-        status=SessionStatus(change.to_status),
-        provider_status=change.provider_status,
-        source=change.source,
-        occurred_at=change.occurred_at,
-    )

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     vendor_retry_attempts: int = 3
     sandbox_webhook_retry_delays_s: list[float] = Field(default_factory=lambda: [1.0, 4.0])
 
+    #: The reconciler polls what webhooks do not cover (per-vendor intervals and budgets come
+    #: from each adapter's poll policy, overridable as KYCGW_<VENDOR>_POLL_INTERVAL_S, ...).
+    reconcile_enabled: bool = True
+    reconcile_tick_s: float = Field(default=1.0, gt=0)
+    reconcile_stale_after_s: float = Field(default=3600.0, gt=0)
+    reconcile_concurrency: int = Field(default=4, ge=1)
+
     #: Raw `KYCGW_<VENDOR>_<KEY>` values, filled from the environment at load time.
     vendor_env: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
 

@@ -30,17 +30,27 @@ def _bad(message: str, *field: str) -> FieldProblem:
     return FieldProblem(ErrorCode.BAD_USER_INPUT, message, ("input", *field))
 
 
+def validate_metadata(
+    metadata: object, limits: Limits, field: tuple[str, ...]
+) -> list[FieldProblem]:
+    if not isinstance(metadata, dict):
+        return [FieldProblem(ErrorCode.BAD_USER_INPUT, "metadata must be a JSON object", field)]
+    size = len(json.dumps(metadata, separators=(",", ":")).encode())
+    if size > limits.max_metadata_bytes:
+        return [
+            FieldProblem(
+                ErrorCode.BAD_USER_INPUT,
+                f"metadata is {size} bytes; the limit is {limits.max_metadata_bytes}",
+                field,
+            )
+        ]
+    return []
+
+
 def validate_create(request: CreateSessionRequest, limits: Limits) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if request.metadata is not None:
-        size = len(json.dumps(request.metadata, separators=(",", ":")).encode())
-        if size > limits.max_metadata_bytes:
-            problems.append(
-                _bad(
-                    f"metadata is {size} bytes; the limit is {limits.max_metadata_bytes}",
-                    "metadata",
-                )
-            )
+        problems += validate_metadata(request.metadata, limits, ("input", "metadata"))
     if request.expires_in is not None and not (
         limits.min_expires_in_s <= request.expires_in <= limits.max_expires_in_s
     ):

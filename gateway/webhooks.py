@@ -5,6 +5,7 @@ oversized, 503 transient failure (vendors retry 5xx)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from fastapi import APIRouter, Request
@@ -13,16 +14,31 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.base import WebhookRejected, WebhookRejectReason
 from gateway import metrics
-from gateway.errors import UnknownSessionForEvent
+from gateway.errors import ServiceError, UnknownSessionForEvent
 from gateway.service import SessionService
 
 log = logging.getLogger(__name__)
+
+#: A vendor waits for our answer (Didit: 5 s); an immediate read must not make it time out.
+REFETCH_TIMEOUT_S = 3.0
 
 _STATUS_FOR_REJECT = {
     WebhookRejectReason.SIGNATURE: 401,
     WebhookRejectReason.TIMESTAMP: 401,
     WebhookRejectReason.MALFORMED: 400,
 }
+
+
+async def _refetch(service: SessionService, provider: str, session_id: str) -> None:
+    """The event is stored; reading the vendor now is a bonus. If it fails, the session is
+    already due for the reconciler, so the answer to the vendor stays 2xx."""
+    try:
+        await asyncio.wait_for(service.refresh(session_id), REFETCH_TIMEOUT_S)
+    except (ServiceError, TimeoutError, SQLAlchemyError):
+        log.warning(
+            "read after webhook hint failed; the reconciler will retry",
+            extra={"provider": provider, "session_id": session_id},
+        )
 
 
 def webhook_router(service: SessionService, max_body_bytes: int) -> APIRouter:
@@ -55,10 +71,13 @@ def webhook_router(service: SessionService, max_body_bytes: int) -> APIRouter:
                 {"error": rejected.reason.value}, status_code=_STATUS_FOR_REJECT[rejected.reason]
             )
         outcomes: list[str] = []
+        refetch: set[str] = set()
         try:
             for event in events:
                 result = await service.ingest_webhook(provider, event)
                 outcomes.append(result.outcome)
+                if result.refetch and result.session_id:
+                    refetch.add(result.session_id)
                 metrics.webhooks_total.labels(provider, result.outcome).inc()
                 log.info(
                     "webhook processed",
@@ -77,6 +96,8 @@ def webhook_router(service: SessionService, max_body_bytes: int) -> APIRouter:
             metrics.webhooks_total.labels(provider, "transient_error").inc()
             log.exception("webhook not stored; asking the vendor to retry")
             return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
+        for session_id in sorted(refetch):
+            await _refetch(service, provider, session_id)
         return JSONResponse({"received": True, "outcomes": outcomes}, status_code=200)
 
     return router

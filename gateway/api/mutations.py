@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 import strawberry
+from strawberry.scalars import JSON
 
 from gateway.api.context import Info
 from gateway.api.enums import DecisionAction
@@ -60,6 +61,24 @@ class Mutation:
     @strawberry.mutation(description="Reopen a session the vendor allows to be resumed.")
     async def resume_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
         return await _payload(info.context.service.resume(str(id)))
+
+    @strawberry.mutation(description="Run the vendor's checks again (e.g. after a failure).")
+    async def reprocess_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
+        return await _payload(info.context.service.reprocess(str(id)))
+
+    @strawberry.mutation(
+        description="A fresh link (and QR code, where the vendor has one) for the person."
+    )
+    async def issue_verification_link(self, info: Info, id: strawberry.ID) -> SessionPayload:
+        return await _payload(info.context.service.issue_link(str(id)))
+
+    @strawberry.mutation(
+        description="Merge keys into the session's metadata at the vendor (null removes a key)."
+    )
+    async def update_session_metadata(
+        self, info: Info, id: strawberry.ID, metadata: JSON
+    ) -> SessionPayload:
+        return await _payload(info.context.service.update_metadata(str(id), metadata))
 
     @strawberry.mutation(description="Erase the vendor's data and our copies of it.")
     async def redact_session(self, info: Info, id: strawberry.ID) -> SessionPayload:

@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from gateway.api.context import Info
 from gateway.api.types import SessionStatusEvent
 from gateway.events import SubscriberOverflow
-from gateway.service import SessionFilter
+from gateway.watch import WatchFilter
 
 
 @strawberry.type
@@ -32,7 +32,7 @@ class Subscription:
                 "after must be a cursor from an earlier event",
                 extensions={"code": "BAD_USER_INPUT", "field": ["after"]},
             )
-        where = SessionFilter(
+        where = WatchFilter(
             session_id=str(session_id) if session_id else None,
             provider=provider,
             client_reference=client_reference,

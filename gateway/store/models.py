@@ -21,6 +21,7 @@ class SessionRow(SQLModel, table=True):
         Index("ix_sessions_created_at_id", "created_at", "id"),
         Index("ix_sessions_client_reference", "client_reference"),
         Index("ix_sessions_provider_status", "provider", "status"),
+        Index("ix_sessions_provider_next_poll", "provider", "next_poll_at"),
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -44,6 +45,12 @@ class SessionRow(SQLModel, table=True):
     #: Newest vendor time applied so far: what orders later events (design §3.4).
     order_time: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_sequence: int = Field(default=0)
+    #: Last time the vendor told us anything about this session (webhook, poll or API).
+    last_contact_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    #: When the reconciler should read this session next; NULL = never (final).
+    next_poll_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    #: Current per-session polling interval (doubles while nothing changes).
+    poll_interval_s: float | None = Field(default=None)
 
 
 class StatusChangeRow(SQLModel, table=True):

@@ -1,0 +1,1 @@
+"""Beltic (Identity API sessions): adapter and sandbox emulator."""

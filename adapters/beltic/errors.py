@@ -1,0 +1,198 @@
+"""Beltic error responses → `ProviderError` (providers/beltic.md §2.6).
+
+The error format is [I]: JSON:API error documents,
+`{"errors": [{"status", "code", "title", "detail", "source": {"pointer": "/data/attributes/x"}}]}`.
+A pointer into something the integrator sent maps to the normalized input path; messages are
+kept (they help) but always scrubbed and capped. Other bodies (`{"message": …}`, HTML) still
+map by HTTP status.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from adapters.base import ErrorCode, ProviderError
+from adapters.beltic import inferred
+from adapters.beltic.wire import ErrorDocument, ErrorObject
+
+INPUT = "input"
+MAX_MESSAGE_LENGTH = 500
+MAX_CODE_LENGTH = 64
+VENDOR = "Beltic"
+
+
+class ErrorContext(enum.Enum):
+    """What the failed request carried, which decides what a pointer refers to."""
+
+    CREATE = "create"  # account or session create: fields of CreateSessionRequest
+    UPDATE = "update"  # PATCH of applicant data: keys of the `metadata` argument
+    OTHER = "other"  # reads and bodiless actions: nothing of the integrator's
+
+
+#: JSON:API pointer (after `/data`) → normalized input path, for creates. The longest
+#: matching prefix wins, so `/data/attributes/person/name/first` → `expectedPerson.firstName`.
+CREATE_POINTERS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("attributes", "external_id"): (INPUT, "clientReference"),
+    ("attributes", "entity_type"): (INPUT, "providerOptions", "entity_type"),
+    ("attributes", "contact"): (INPUT, "contact"),
+    ("attributes", "contact", "email"): (INPUT, "contact", "email"),
+    ("attributes", "contact", "phone"): (INPUT, "contact", "phone"),
+    ("attributes", "person"): (INPUT, "expectedPerson"),
+    ("attributes", "person", "name", "first"): (INPUT, "expectedPerson", "firstName"),
+    ("attributes", "person", "name", "last"): (INPUT, "expectedPerson", "lastName"),
+    ("attributes", "person", "birth_date"): (INPUT, "expectedPerson", "dateOfBirth"),
+    ("relationships", "account"): (INPUT, "providerOptions", "account_id"),
+}
+
+_DEFAULT_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    422: "unprocessable_entity",
+    429: "too_many_requests",
+}
+_MESSAGE_KEYS = ("detail", "message", "error", "title")
+
+
+def parse_pointer(pointer: str) -> tuple[str, ...] | None:
+    """RFC 6901 pointer → parts (`~1` → `/`, `~0` → `~`); None if it is not a pointer."""
+    if not pointer.startswith("/"):
+        return None
+    return tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/"))
+
+
+def normalized_field(pointer: str | None, context: ErrorContext) -> tuple[str, ...] | None:
+    """The normalized input path a pointer refers to, or None when it is not the caller's."""
+    parts = parse_pointer(pointer) if pointer else None
+    if not parts or parts[0] != "data" or len(parts) < 2:
+        return None
+    rest = parts[1:]
+    if context is ErrorContext.UPDATE:
+        if rest[0] == "attributes" and len(rest) > 1:
+            if rest[1] in inferred.UPDATABLE_ATTRIBUTES:
+                return (INPUT, "metadata", *rest[1:])
+        return None
+    if context is ErrorContext.CREATE:
+        for end in range(len(rest), 0, -1):
+            hit = CREATE_POINTERS.get(rest[:end])
+            if hit is not None:
+                return hit
+    return None
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (ValueError, json.JSONDecodeError):
+        return None
+
+
+def error_objects(body: Any) -> list[ErrorObject]:
+    """The JSON:API error objects of a body, or [] when it is not an error document."""
+    if not isinstance(body, dict) or "errors" not in body:
+        return []
+    try:
+        return ErrorDocument.model_validate(body).errors
+    except ValidationError:
+        return []
+
+
+def _describe(error: ErrorObject) -> str:
+    title = (error.title or "").strip()
+    detail = (error.detail or "").strip()
+    if title and detail and title.lower() not in detail.lower():
+        return f"{title}: {detail}"
+    return detail or title
+
+
+def _fallback_message(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in _MESSAGE_KEYS:
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return ""
+
+
+def retry_after_seconds(response: httpx.Response, now: datetime) -> int | None:
+    """`Retry-After` (seconds or HTTP date), else `X-RateLimit-Reset` (unix seconds)."""
+    header = response.headers.get(inferred.RETRY_AFTER_HEADER, "").strip()
+    if header.isdigit():
+        return int(header)
+    if header:
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return max(0, int((when - now).total_seconds()))
+    reset = response.headers.get(inferred.RATE_LIMIT_RESET_HEADER, "").strip()
+    if reset.isdigit():
+        return max(0, int(reset) - int(now.timestamp()))
+    return None
+
+
+def map_error(
+    response: httpx.Response,
+    scrub: Callable[[str], str],
+    *,
+    context: ErrorContext = ErrorContext.OTHER,
+    now: datetime | None = None,
+) -> ProviderError:
+    """Translate one non-success Beltic response. Never includes the request body."""
+    status = response.status_code
+    body = _body(response)
+    errors = error_objects(body)
+
+    texts = [t for t in (_describe(e) for e in errors) if t] or [_fallback_message(body)]
+    text = "; ".join(t for t in texts if t) or f"{VENDOR} answered HTTP {status}"
+    message = scrub(text)[:MAX_MESSAGE_LENGTH]
+
+    vendor_code = next((e.code for e in errors if e.code), None)
+    provider_code = scrub(vendor_code)[:MAX_CODE_LENGTH] if vendor_code else None
+    field = next(
+        (
+            mapped
+            for e in errors
+            if e.source is not None
+            and (mapped := normalized_field(e.source.pointer, context)) is not None
+        ),
+        None,
+    )
+
+    def error(code: ErrorCode, **extra: Any) -> ProviderError:
+        default = _DEFAULT_CODES.get(status, "server_error" if status >= 500 else "rejected")
+        return ProviderError(
+            code,
+            message,
+            provider_code=provider_code or default,
+            http_status=status,
+            **extra,
+        )
+
+    if status in (400, 422):
+        return error(ErrorCode.BAD_USER_INPUT, field=field)
+    if status in (401, 403):
+        return error(ErrorCode.PROVIDER_REJECTED)
+    if status == 404:
+        return error(ErrorCode.NOT_FOUND)
+    if status == 409:
+        return error(ErrorCode.PROVIDER_REJECTED)
+    if status == 429:
+        retry_after = retry_after_seconds(response, now or datetime.now(UTC))
+        return error(ErrorCode.RATE_LIMITED, retry_after=retry_after)
+    if status >= 500:
+        return error(ErrorCode.PROVIDER_UNAVAILABLE)
+    return error(ErrorCode.PROVIDER_REJECTED)

@@ -1,0 +1,93 @@
+"""Beltic webhook verification (providers/beltic.md §2.5). Verification only: no signing
+helper lives here, so a bug cannot hide behind the same bug in a shared signer.
+
+`X-Webhook-Signature` = HMAC-SHA256 of the raw request body with the webhook secret [V]; the
+encoding is [I] (hex; base64 and a `sha256=` prefix are tolerated, see `inferred`). There is
+no timestamp, hence no replay window: the gateway's dedupe key is the only replay guard.
+`X-Webhook-Token` is compared too when a token is configured.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.base import WebhookRejected, WebhookRejectReason
+from adapters.beltic import inferred
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def parse_object(raw: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object, or None (not JSON, not an object, NaN, too deep)."""
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def canonical_json(body: Any) -> bytes:
+    """Sorted keys, compact separators, ASCII: the same content always hashes the same."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _decode_signature(value: str) -> list[bytes]:
+    """Candidate digests from a header value: hex first, then (optionally) base64."""
+    text = value.strip()
+    for prefix in inferred.SIGNATURE_PREFIXES:
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :].strip()
+            break
+    candidates: list[bytes] = []
+    try:
+        candidates.append(bytes.fromhex(text))
+    except ValueError:
+        pass
+    if inferred.ACCEPT_BASE64_SIGNATURE:
+        try:
+            candidates.append(base64.b64decode(text.encode("ascii"), validate=True))
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            pass
+    return [c for c in candidates if len(c) == hashlib.sha256().digest_size]
+
+
+def signature_matches(secret: str, raw: bytes, header: str) -> bool:
+    expected = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).digest()
+    return any(hmac.compare_digest(expected, given) for given in _decode_signature(header))
+
+
+def verify_webhook(
+    raw: bytes,
+    headers: Mapping[str, str],
+    *,
+    secret: str,
+    token: str | None = None,
+) -> dict[str, Any]:
+    """Return the parsed body if the delivery is authentic, else raise `WebhookRejected`
+    (MALFORMED for a body that is not a JSON object, then SIGNATURE)."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    body = parse_object(raw)
+    if body is None:
+        raise WebhookRejected(WebhookRejectReason.MALFORMED, "body is not a JSON object")
+    if not secret:  # an empty key would let anyone sign
+        raise WebhookRejected(WebhookRejectReason.SIGNATURE, "no webhook secret configured")
+    if token:
+        given = lower.get(inferred.TOKEN_HEADER, "").strip()
+        if not hmac.compare_digest(
+            given.encode("utf-8", "replace"), token.strip().encode("utf-8", "replace")
+        ):
+            raise WebhookRejected(WebhookRejectReason.SIGNATURE, "X-Webhook-Token mismatch")
+    signature = lower.get(inferred.SIGNATURE_HEADER)
+    if not signature or not signature.strip():
+        raise WebhookRejected(WebhookRejectReason.SIGNATURE, "missing X-Webhook-Signature")
+    if not signature_matches(secret, raw, signature):
+        raise WebhookRejected(WebhookRejectReason.SIGNATURE, "signature mismatch")
+    return body

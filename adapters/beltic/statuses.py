@@ -1,0 +1,41 @@
+"""Beltic session status vocabulary → normalized status, exactly as design §3.2 says.
+
+The nine strings are Beltic's own, lower-case snake_case (providers/beltic.md §2.3 [V]). An
+unknown value maps to None: the gateway then keeps the previous status and shows the raw one;
+we never guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from adapters.base import SessionStatus
+
+BELTIC_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
+    {
+        "created": SessionStatus.CREATED,
+        "started": SessionStatus.IN_PROGRESS,
+        "pending": SessionStatus.PROCESSING,  # submitted, Beltic is checking
+        "completed": SessionStatus.AWAITING_DECISION,  # waits for approve/decline
+        "marked_for_review": SessionStatus.IN_REVIEW,
+        "approved": SessionStatus.APPROVED,
+        "declined": SessionStatus.DECLINED,
+        "expired": SessionStatus.EXPIRED,
+        "failed": SessionStatus.FAILED,
+    }
+)
+
+BELTIC_STATUSES: frozenset[str] = frozenset(BELTIC_STATUS_MAP)
+
+#: Statuses after which nobody is expected to act (the reconciler stops polling them).
+FINAL_BELTIC_STATUSES: frozenset[str] = frozenset(
+    raw for raw, status in BELTIC_STATUS_MAP.items() if status.is_final
+)
+
+
+def map_beltic_status(value: object) -> SessionStatus | None:
+    """Table lookup; None for anything not in the table (wrong case, empty, non-string)."""
+    if not isinstance(value, str):
+        return None
+    return BELTIC_STATUS_MAP.get(value)

@@ -1,0 +1,230 @@
+"""Beltic's JSON:API shapes, both ways (providers/beltic.md §2.2, §2.4–§2.6).
+
+Every body is a JSON:API envelope `{"data": {"type", "id", "attributes", "relationships"}}`.
+Requests are strict (`extra="forbid"` catches typos in the adapter); responses and webhooks
+are lenient: unknown fields are kept and every optional block may be missing or null.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# -- shared -------------------------------------------------------------------------------------
+class ResourceIdentifier(_Request):
+    type: str
+    id: str
+
+
+class ToOne(_Request):
+    data: ResourceIdentifier
+
+
+# -- accounts (§2.2 "accounts are created with POST /v1/identity/accounts") -------------------
+class PersonName(_Request):
+    first: str | None = None
+    last: str | None = None
+
+
+class Person(_Request):
+    name: PersonName | None = None
+    birth_date: str | None = None  # YYYY-MM-DD, as in the session resource
+
+
+class ContactDetails(_Request):
+    email: str | None = None
+    phone: str | None = None
+
+
+class AccountAttributes(_Request):
+    external_id: str | None = None
+    entity_type: Literal["person", "business"]
+    person: Person | None = None
+    contact: ContactDetails | None = None
+
+
+class NewAccount(_Request):
+    type: Literal["account"] = "account"
+    attributes: AccountAttributes
+
+
+class CreateAccountBody(_Request):
+    data: NewAccount
+
+
+# -- sessions ---------------------------------------------------------------------------------
+class NewSessionAttributes(_Request):
+    entity_type: Literal["person", "business"]
+
+
+class NewSessionRelationships(_Request):
+    account: ToOne
+
+
+class NewSession(_Request):
+    type: Literal["session"] = "session"
+    attributes: NewSessionAttributes
+    relationships: NewSessionRelationships
+
+
+class CreateSessionBody(_Request):
+    data: NewSession
+
+
+class SessionPatch(_Request):
+    type: Literal["session"] = "session"
+    id: str
+    attributes: dict[str, Any]
+
+
+class UpdateSessionBody(_Request):
+    """PATCH body; `exclude_none` must not drop the nulls that clear an attribute."""
+
+    data: SessionPatch
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+# -- responses ----------------------------------------------------------------------------------
+def parse_time(value: Any) -> datetime | None:
+    """An ISO-8601 vendor time as an aware datetime; None when missing or unreadable (a bad
+    timestamp must not make a whole session unreadable)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class Linkage(_Lenient):
+    type: str | None = None
+    id: str | None = None
+
+
+class Relationship(_Lenient):
+    data: Linkage | list[Linkage] | None = None
+
+    def one_id(self) -> str | None:
+        return self.data.id if isinstance(self.data, Linkage) else None
+
+
+class Resource(_Lenient):
+    id: str
+    type: str
+    attributes: dict[str, Any] | None = None
+    relationships: dict[str, Relationship | None] | None = None
+
+    def attribute(self, name: str) -> Any:
+        return (self.attributes or {}).get(name)
+
+    def related_id(self, name: str) -> str | None:
+        relation = (self.relationships or {}).get(name)
+        return relation.one_id() if relation is not None else None
+
+
+class SessionResource(Resource):
+    attributes: dict[str, Any]
+
+    @field_validator("attributes")
+    @classmethod
+    def _has_status(cls, value: dict[str, Any]) -> dict[str, Any]:
+        status = value.get("status")
+        if not isinstance(status, str) or not status:
+            raise ValueError("a session needs a non-empty string status")
+        return value
+
+    @property
+    def status(self) -> str:
+        return str(self.attributes["status"])
+
+    def time(self, name: str) -> datetime | None:
+        return parse_time(self.attribute(name))
+
+
+class Links(_Lenient):
+    next: str | None = None
+
+    @field_validator("next", mode="before")
+    @classmethod
+    def _href(cls, value: Any) -> Any:
+        # JSON:API allows a link object {"href": …}.
+        if isinstance(value, dict):
+            return value.get("href")
+        return value
+
+
+class SessionDocument(_Lenient):
+    data: SessionResource
+    included: list[Resource] | None = None
+
+
+class SessionListDocument(_Lenient):
+    data: list[SessionResource]
+    included: list[Resource] | None = None
+    links: Links | None = None
+
+
+class AccountDocument(_Lenient):
+    data: Resource
+
+
+class AccountListDocument(_Lenient):
+    data: list[Resource]
+    links: Links | None = None
+
+
+# -- verifications (§2.3, as JSON:API `included` resources [I]) -----------------------------
+class Check(_Lenient):
+    name: str | None = None
+    status: str | None = None
+    reasons: list[Any] | None = None
+    requirement: str | None = None
+
+
+class VerificationAttributes(_Lenient):
+    status: str | None = None
+    checks: list[Check] | None = None
+
+
+# -- errors (§2.6 [I] JSON:API error objects) ----------------------------------------------------
+class ErrorSource(_Lenient):
+    pointer: str | None = None
+    parameter: str | None = None
+
+
+class ErrorObject(_Lenient):
+    status: str | int | None = None
+    code: str | None = None
+    title: str | None = None
+    detail: str | None = None
+    source: ErrorSource | None = None
+
+
+class ErrorDocument(_Lenient):
+    errors: list[ErrorObject]
+
+
+# -- webhooks (§2.5 [I] payload: a JSON:API document resource) -----------------------------
+class WebhookDocument(_Lenient):
+    data: Resource
+    meta: dict[str, Any] | None = None

@@ -1,0 +1,210 @@
+"""Applies one vendor snapshot to a stored session inside the caller's transaction.
+
+This is the single path every source takes (webhook, poll, our own API calls): ordering,
+unknown statuses, missed intermediate states (the snapshot's timeline), status-change rows
+with per-session sequence numbers, and the next poll time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from adapters.base import SessionSnapshot, SessionStatus
+from gateway import metrics
+from gateway.events import StatusChanged
+from gateway.ordering import Current, Incoming, Verdict, judge, next_order_time
+from gateway.polling import EffectivePolicy, schedule
+from gateway.providers import ProviderRegistry
+from gateway.store.models import SessionRow, StatusChangeRow
+
+log = logging.getLogger(__name__)
+
+#: Our own mutations are confirmed by the vendor "now", but vendor clocks and second-resolution
+#: timestamps lag ours: an event stamped within this slack before a mutation still applies.
+MUTATION_ORDER_SLACK = timedelta(seconds=1)
+
+
+class Source:
+    WEBHOOK = "WEBHOOK"
+    POLL = "POLL"
+    API = "API"
+    SANDBOX = "SANDBOX"
+
+
+@dataclass
+class Applied:
+    verdict: Verdict
+    changes: list[StatusChanged] = field(default_factory=list)
+
+    @property
+    def progressed(self) -> bool:
+        return self.verdict is Verdict.APPLY
+
+
+def to_event(change: StatusChangeRow, session: SessionRow) -> StatusChanged:
+    assert change.id is not None
+    return StatusChanged(
+        cursor=change.id,
+        session_id=session.id,
+        provider=session.provider,
+        client_reference=session.client_reference,
+        sequence=change.sequence,
+        previous_status=SessionStatus(change.from_status) if change.from_status else None,
+        status=SessionStatus(change.to_status),
+        provider_status=change.provider_status,
+        source=change.source,
+        occurred_at=change.occurred_at,
+    )
+
+
+class SnapshotApplier:
+    def __init__(self, registry: ProviderRegistry, policies: Mapping[str, EffectivePolicy]):
+        self.registry = registry
+        self.policies = policies
+
+    async def apply(
+        self,
+        db: AsyncSession,
+        row: SessionRow,
+        snapshot: SessionSnapshot,
+        source: str,
+        dedupe_key: str | None,
+        now: datetime,
+        *,
+        authoritative: bool = False,
+    ) -> Applied:
+        """Apply the timeline's missed states (oldest first), then the snapshot itself."""
+        row.last_contact_at = now
+        changes: list[StatusChanged] = []
+        for entry in sorted(snapshot.timeline, key=lambda e: e.occurred_at):
+            if entry.status is SessionStatus(row.status) or (
+                snapshot.occurred_at is not None and entry.occurred_at > snapshot.occurred_at
+            ):
+                continue
+            earlier = replace(
+                snapshot,
+                status=entry.status,
+                provider_status=entry.provider_status,
+                occurred_at=entry.occurred_at,
+                decision=None,
+                timeline=(),
+            )
+            step = await self._apply_one(db, row, earlier, source, dedupe_key, now, False)
+            changes += step.changes
+        final = await self._apply_one(db, row, snapshot, source, dedupe_key, now, authoritative)
+        final.changes = changes + final.changes
+        if changes and final.verdict is not Verdict.APPLY:
+            final.verdict = Verdict.APPLY
+        self._schedule(row, now, progressed=final.progressed or source != Source.POLL)
+        db.add(row)
+        return final
+
+    def schedule_created(self, row: SessionRow, now: datetime) -> None:
+        row.last_contact_at = now
+        self._schedule(row, now, progressed=True)
+
+    def _schedule(self, row: SessionRow, now: datetime, *, progressed: bool) -> None:
+        adapter = self.registry.adapter(row.provider)
+        policy = self.policies.get(row.provider)
+        if adapter is not None and policy is not None:
+            schedule(row, adapter, policy, now, progressed=progressed)
+
+    async def _apply_one(
+        self,
+        db: AsyncSession,
+        row: SessionRow,
+        snapshot: SessionSnapshot,
+        source: str,
+        dedupe_key: str | None,
+        now: datetime,
+        authoritative: bool,
+    ) -> Applied:
+        current_status = SessionStatus(row.status)
+        status = snapshot.status
+        if status is None:
+            count_unknown(row.provider, snapshot.provider_status)
+            status = current_status
+        verdict = judge(
+            Current(current_status, row.provider_status, row.order_time),
+            Incoming(status, snapshot.provider_status, snapshot.occurred_at, authoritative),
+        )
+        if verdict is Verdict.STALE:
+            log.info(
+                "older vendor state ignored",
+                extra={"session_id": row.id, "provider": row.provider, "source": source},
+            )
+            return Applied(verdict)
+        row.provider_status = snapshot.provider_status
+        row.environment = snapshot.environment.value
+        if snapshot.verification_url:
+            row.verification_url = snapshot.verification_url
+        if snapshot.qr_code:
+            row.qr_code = snapshot.qr_code
+        if snapshot.metadata is not None:
+            row.metadata_ = snapshot.metadata
+        if snapshot.client_reference and not row.client_reference:
+            row.client_reference = snapshot.client_reference
+        if snapshot.expires_at:
+            row.expires_at = snapshot.expires_at
+        if snapshot.decision is not None:
+            row.decision = snapshot.decision.to_json()
+        elif not status.is_final and status is not SessionStatus.IN_REVIEW:
+            row.decision = None
+        if snapshot.raw:
+            row.raw = snapshot.raw
+        order_time = snapshot.occurred_at
+        if authoritative:
+            order_time = (snapshot.occurred_at or now) - MUTATION_ORDER_SLACK
+        row.order_time = next_order_time(row.order_time, order_time)
+        row.updated_at = now
+        applied = Applied(verdict)
+        if status is not current_status:
+            applied.changes.append(
+                await self.record_change(
+                    db, row, current_status, status, snapshot, source, dedupe_key, now
+                )
+            )
+        return applied
+
+    async def record_change(
+        self,
+        db: AsyncSession,
+        row: SessionRow,
+        previous: SessionStatus | None,
+        status: SessionStatus,
+        snapshot: SessionSnapshot,
+        source: str,
+        dedupe_key: str | None,
+        now: datetime,
+    ) -> StatusChanged:
+        row.status = status.value
+        row.last_sequence += 1
+        change = StatusChangeRow(
+            session_id=row.id,
+            sequence=row.last_sequence,
+            from_status=previous.value if previous else None,
+            to_status=status.value,
+            provider_status=snapshot.provider_status,
+            source=source,
+            occurred_at=snapshot.occurred_at or now,
+            received_at=now,
+            dedupe_key=dedupe_key,
+        )
+        db.add(row)
+        db.add(change)
+        await db.flush()
+        metrics.status_changes_total.labels(row.provider, source, status.value).inc()
+        return to_event(change, row)
+
+
+def count_unknown(provider: str, raw_status: str) -> None:
+    metrics.unknown_status_total.labels(provider).inc()
+    log.warning(
+        "unknown vendor status; previous status kept",
+        extra={"provider": provider, "provider_status": raw_status[:64]},
+    )
