@@ -185,6 +185,18 @@ class TestDiditConformance(AdapterConformance):
         del headers["X-Signature-V2"]
         return raw, headers
 
+    @pytest.fixture
+    def rate_limited_reply(self) -> httpx.Response:
+        """§A5: the documented write-limit message with Retry-After."""
+        return httpx.Response(
+            429,
+            json={
+                "detail": "Write request rate limit exceeded. You can make up to 300 requests "
+                "per minute."
+            },
+            headers={"Retry-After": "17"},
+        )
+
 
 # -- declaration --------------------------------------------------------------------------------
 def test_declaration() -> None:
