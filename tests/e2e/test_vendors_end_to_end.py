@@ -1,0 +1,181 @@
+"""Verifa and Beltic end to end: the real server, a real graphql-transport-ws client, each
+vendor's sandbox driven only through its control endpoint and GraphQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gql import Client, GraphQLRequest
+from gql.transport.websockets import WebsocketsTransport
+
+from tests.e2e.server import active_subscriptions, running_gateway, wait_until
+
+WATCH = """
+subscription Watch($ref: String!) {
+  sessionStatusChanged(clientReference: $ref) {
+    previousStatus status providerStatus source cursor session { id }
+  }
+}
+"""
+CREATE = """
+mutation Create($provider: String!, $ref: String!) {
+  createSession(input: {provider: $provider, clientReference: $ref}) {
+    session { id providerSessionId status verificationUrl qrCode environment }
+    userErrors { code field message }
+  }
+}
+"""
+ACTION = """
+mutation Act($id: ID!) {
+  %s(id: $id) {
+    session { id status providerStatus verificationUrl }
+    userErrors { code message providerCode }
+  }
+}
+"""
+DECIDE = """
+mutation Decide($id: ID!) {
+  decideSession(id: $id, decision: APPROVE, reason: "looks good") {
+    session { id status providerStatus }
+    userErrors { code message providerCode }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_gateway(tmp_path_factory.mktemp("vendors")) as url:
+        yield url
+
+
+async def gql(base: str, query: str, variables: dict) -> dict:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def simulate(base: str, provider: str, psid: str, action: str) -> dict:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        r = await client.post(
+            f"/sandbox/{provider}/sessions/{psid}/simulate", json={"action": action}
+        )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+class Watcher:
+    """A live subscription by client reference, opened before the session exists."""
+
+    def __init__(self, base: str, ref: str) -> None:
+        self.base = base
+        self.ref = ref
+        self.events: list[dict] = []
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Watcher:
+        before = active_subscriptions(self.base)
+        self._task = asyncio.create_task(self._run())
+        await wait_until(lambda: active_subscriptions(self.base) >= before + 1)
+        return self
+
+    async def _run(self) -> None:
+        url = self.base.replace("http://", "ws://") + "/graphql"
+        transport = WebsocketsTransport(url=url, subprotocols=["graphql-transport-ws"])
+        async with Client(transport=transport) as ws:
+            request = GraphQLRequest(WATCH, variable_values={"ref": self.ref})
+            async for item in ws.subscribe(request):
+                async with self._changed:
+                    self.events.append(item["sessionStatusChanged"])
+                    self._changed.notify_all()
+
+    async def wait_for(self, status: str) -> None:
+        async with asyncio.timeout(20), self._changed:
+            await self._changed.wait_for(lambda: any(e["status"] == status for e in self.events))
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def test_verifa_flow(base: str) -> None:
+    ref = f"verifa-{uuid.uuid4().hex[:8]}"
+    async with Watcher(base, ref) as watcher:
+        created = (await gql(base, CREATE, {"provider": "verifa", "ref": ref}))["createSession"]
+        assert created["userErrors"] == []
+        s = created["session"]
+        assert s["status"] == "CREATED" and s["environment"] == "SANDBOX"
+        for action in ("open", "submit", "approve"):
+            await simulate(base, "verifa", s["providerSessionId"], action)
+        await watcher.wait_for("APPROVED")
+    assert [e["status"] for e in watcher.events] == [
+        "CREATED",
+        "IN_PROGRESS",
+        "PROCESSING",
+        "APPROVED",
+    ]
+    assert watcher.events[0]["source"] == "API"
+
+
+async def test_verifa_resume_and_refused_cancel(base: str) -> None:
+    ref = f"verifa-r-{uuid.uuid4().hex[:8]}"
+    s = (await gql(base, CREATE, {"provider": "verifa", "ref": ref}))["createSession"]["session"]
+    await simulate(base, "verifa", s["providerSessionId"], "expire")
+    refreshed = (await gql(base, ACTION % "refreshSession", {"id": s["id"]}))["refreshSession"]
+    assert refreshed["session"]["status"] == "EXPIRED"
+    resumed = (await gql(base, ACTION % "resumeSession", {"id": s["id"]}))["resumeSession"]
+    assert resumed["userErrors"] == []
+    assert resumed["session"]["status"] == "CREATED"
+    assert resumed["session"]["verificationUrl"]
+    assert resumed["session"]["verificationUrl"] != s["verificationUrl"]
+
+    done = (await gql(base, CREATE, {"provider": "verifa", "ref": ref + "-done"}))["createSession"][
+        "session"
+    ]
+    for action in ("open", "submit", "approve"):
+        await simulate(base, "verifa", done["providerSessionId"], action)
+    refused = (await gql(base, ACTION % "cancelSession", {"id": done["id"]}))["cancelSession"]
+    assert refused["session"] is None
+    error = refused["userErrors"][0]
+    assert error["code"] == "PROVIDER_REJECTED"
+    assert error["message"]  # Verifa's own words, scrubbed
+    assert error["providerCode"]
+
+
+async def test_beltic_flow_is_learnt_by_polling(base: str) -> None:
+    ref = f"beltic-{uuid.uuid4().hex[:8]}"
+    async with Watcher(base, ref) as watcher:
+        created = (await gql(base, CREATE, {"provider": "beltic", "ref": ref}))["createSession"]
+        assert created["userErrors"] == []
+        s = created["session"]
+        for action in ("open", "submit", "approve"):
+            await simulate(base, "beltic", s["providerSessionId"], action)
+        await watcher.wait_for("AWAITING_DECISION")
+        decided = (await gql(base, DECIDE, {"id": s["id"]}))["decideSession"]
+        assert decided["userErrors"] == []
+        assert decided["session"]["status"] == "APPROVED"
+        await watcher.wait_for("APPROVED")
+    assert [(e["status"], e["source"]) for e in watcher.events] == [
+        ("CREATED", "API"),
+        ("IN_PROGRESS", "POLL"),
+        ("PROCESSING", "POLL"),
+        ("AWAITING_DECISION", "POLL"),
+        ("APPROVED", "API"),
+    ]
+
+
+def test_every_vendor_is_in_sandbox_mode(base: str, tmp_path: Path) -> None:
+    health = httpx.get(f"{base}/healthz").json()
+    assert health["providers"] == {
+        "beltic": "SANDBOX",
+        "didit": "SANDBOX",
+        "verifa": "SANDBOX",
+    }
