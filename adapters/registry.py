@@ -11,6 +11,8 @@ from adapters.base import ProviderAdapter
 
 ADAPTERS: dict[str, str] = {
     "didit": "adapters.didit.adapter:DiditAdapter",
+    "verifa": "adapters.verifa.adapter:VerifaAdapter",
+    "beltic": "adapters.beltic.adapter:BelticAdapter",
 }
 
 

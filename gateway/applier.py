@@ -152,7 +152,7 @@ class SnapshotApplier:
         if snapshot.expires_at:
             row.expires_at = snapshot.expires_at
         if snapshot.decision is not None:
-            row.decision = snapshot.decision.to_json()
+            row.decision = keep_integrator(row.decision, snapshot.decision.to_json())
         elif not status.is_final and status is not SessionStatus.IN_REVIEW:
             row.decision = None
         if snapshot.raw:
@@ -200,6 +200,18 @@ class SnapshotApplier:
         await db.flush()
         metrics.status_changes_total.labels(row.provider, source, status.value).inc()
         return to_event(change, row)
+
+
+def keep_integrator(stored: dict | None, incoming: dict) -> dict:
+    """A decision we made through the vendor's API stays ours when a later read reports the
+    same outcome without saying who decided (Beltic polls say "reviewer")."""
+    if (
+        stored
+        and stored.get("decided_by") == "INTEGRATOR"
+        and stored.get("outcome") == incoming.get("outcome")
+    ):
+        return {**incoming, "decided_by": "INTEGRATOR"}
+    return incoming
 
 
 def count_unknown(provider: str, raw_status: str) -> None:

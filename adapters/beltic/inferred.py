@@ -11,24 +11,28 @@ from adapters.base import DecidedBy
 # §2.1 [V] "same for both environments"; kept here because the key prefix, not the host,
 # selects staging vs production.
 DEFAULT_BASE_URL = "https://api.beltic.com/v1"
-# §2.2 [V] create / list / retrieve, relative to the base URL (which already ends in /v1).
-SESSIONS_PATH = "/identity/sessions"
-SESSION_PATH = "/identity/sessions/{id}"
+# §2.1 [V] the documented base URL ends in the API version; paths below are the documented
+# ones (`/v1/identity/...`), so the adapter requests them from the base URL minus this suffix.
+# A base URL without it (a proxy, the sandbox at `http://beltic.sandbox`) works the same.
+API_VERSION_PREFIX = "/v1"
+# §2.2 [V] create / list / retrieve.
+SESSIONS_PATH = "/v1/identity/sessions"
+SESSION_PATH = "/v1/identity/sessions/{id}"
 # §2.2 [V] "Decline a session and mark it as decisioned".
-DECLINE_PATH = "/identity/sessions/{id}/decline"
+DECLINE_PATH = "/v1/identity/sessions/{id}/decline"
 # §2.2 [I] "symmetric with decline".
-APPROVE_PATH = "/identity/sessions/{id}/approve"
+APPROVE_PATH = "/v1/identity/sessions/{id}/approve"
 # §2.2 [I] "If a session is no longer needed … you can expire it".
-EXPIRE_PATH = "/identity/sessions/{id}/expire"
+EXPIRE_PATH = "/v1/identity/sessions/{id}/expire"
 # §2.2 [I] "POST …/redact (possibly DELETE)".
 REDACT_METHOD = "POST"
-REDACT_PATH = "/identity/sessions/{id}/redact"
+REDACT_PATH = "/v1/identity/sessions/{id}/redact"
 # §2.2 [I] "Update the session directly with applicant details" — PATCH of the session.
 UPDATE_METHOD = "PATCH"
 UPDATE_PATH = SESSION_PATH
 # §2.2 [V] accounts are created with POST /v1/identity/accounts; listing them with a filter
 # on `external_id` is [I] (no account list reference was available).
-ACCOUNTS_PATH = "/identity/accounts"
+ACCOUNTS_PATH = "/v1/identity/accounts"
 
 # -- success codes (§2.2 "All action endpoints return the full session document [V for
 # decline, I for others]") -----------------------------------------------------------------
@@ -36,23 +40,26 @@ CREATE_SUCCESS_STATUSES: frozenset[int] = frozenset({200, 201})
 # An action answered without a body (202/204) is followed by a GET of the session.
 ACTION_SUCCESS_STATUSES: frozenset[int] = frozenset({200, 201, 202, 204})
 REDACT_SUCCESS_STATUSES: frozenset[int] = frozenset({200, 202, 204})
-# §2.2 decline "no body shown": approve/decline/expire are sent without a body, so the
-# gateway's `reason` cannot be forwarded to Beltic.
-ACTIONS_SEND_A_BODY = False
+# §2.2 decline "no body shown": approve/decline/expire/redact are sent without a body, so
+# the gateway's decision `reason` is not forwarded to Beltic (it stays in the gateway).
 
 # -- update (§2.2 [I]) ---------------------------------------------------------------------------
 # "PATCH … with data.attributes (person/address/contact/identity_numbers)": the only session
 # fields an integrator can set. Beltic sessions have no free-form metadata.
-UPDATABLE_ATTRIBUTES: frozenset[str] = frozenset({"person", "address", "contact", "identity_numbers"})
+UPDATABLE_ATTRIBUTES: frozenset[str] = frozenset(
+    {"person", "address", "contact", "identity_numbers"}
+)
 
 # -- list (§2.2 "List") -------------------------------------------------------------------------
 # Parameter names marked [I name] follow GET /v1/identity/verifications.
 PAGE_SIZE_PARAM = "page[size]"  # [I name]
-MAX_PAGE_SIZE = 100  # [I] the verifications list allows 1–100
+MAX_PAGE_SIZE = 100  # [I] the verifications list allows 1-100
 FILTER_STATUS_PARAM = "filter[status]"  # [I name]
 FILTER_ACCOUNT_PARAM = "filter[account]"  # [V name]
 # [I] how accounts are looked up by our client reference (account `external_id`, design §3.3).
 FILTER_EXTERNAL_ID_PARAM = "filter[external_id]"
+# [I] the order: the cursor example is over `created_at`; the adapter sorts what it read
+# newest first itself, but which `limit` sessions it reads is Beltic's order.
 # Our guard: never follow more pages than this in one call, whatever `links.next` says.
 MAX_LIST_PAGES = 50
 
@@ -65,11 +72,13 @@ ENTITY_TYPES: frozenset[str] = frozenset({"person", "business"})
 # past its `expires_at`, is returned instead of creating another. Only `created` (nobody has
 # opened it, so nobody has its link yet) — a started or finished session is never reused.
 REUSABLE_SESSION_STATUSES: frozenset[str] = frozenset({"created"})
-# Our choice for a create without a client reference: a new account without `external_id`
-# (an "anonymous" account). Nothing can be looked up for it, so no reuse check is made.
-ANONYMOUS_ACCOUNT_HAS_EXTERNAL_ID = False
-# [I] a concurrent create of the same `external_id` is refused with one of these: the
-# account is then looked up once more instead of failing the create.
+# Our choice for a create without a client reference: a new account with this `external_id`
+# (None: an "anonymous" account without one). Nothing can be looked up for it, so no reuse
+# check is made; every such create makes one more account.
+ANONYMOUS_ACCOUNT_EXTERNAL_ID: str | None = None
+# [I] a concurrent create of the same `external_id` is refused with one of these (or with a
+# 400/422 whose pointer is `/data/attributes/external_id`): the account is then looked up
+# once more instead of failing the create.
 ACCOUNT_CONFLICT_STATUSES: frozenset[int] = frozenset({409})
 
 # -- status times (§2.2 session resource, field names [V]) -----------------------------------
@@ -87,6 +96,11 @@ STATUS_TIMESTAMPS: dict[str, str] = {
 }
 # The time used for a status without its own timestamp (`pending`, unknown statuses).
 OCCURRED_AT_FALLBACK = "updated_at"
+# §2.3 [V] flow "pending → completed", "pending → failed": a session with one of these times
+# went through `pending`, whose own start time Beltic does not give. The timeline then carries
+# `pending` at the earliest of these times (the latest moment it can have begun; the status
+# rank orders it before what followed). Empty this to stop inferring the entry.
+PENDING_ENDED_BY: tuple[str, ...] = ("completed_at", "failed_at")
 
 # -- hosted flow (§5 "session-device/hosted-flow details" not found) ------------------------
 # No verification link is documented; these attributes are read if Beltic ever sends one.

@@ -149,7 +149,10 @@ def session_resource(session: Session, hosted_url: str) -> JSON:
         "creator_id": session.creator_id,
         "person": fill(PERSON, session.person),
         "business": business,
-        "identity_numbers": fill(IDENTITY_NUMBER, session.identity_numbers),
+        # null until set (one embedded record, not a struct of optional fields) [I]
+        "identity_numbers": (
+            fill(IDENTITY_NUMBER, session.identity_numbers) if session.identity_numbers else None
+        ),
         "contact": fill(CONTACT, session.contact),
         "address": fill(ADDRESS, session.address),
         "behavior_analysis": fill(BEHAVIOR_ANALYSIS, session.behavior_analysis),
@@ -173,9 +176,7 @@ def session_resource(session: Session, hosted_url: str) -> JSON:
             "account": {"data": identifier("account", session.account_id)},
             "business": {"data": None},
             # The guide's relationship list (§2.2): Documents, Verifications [S/V].
-            "documents": {
-                "data": [identifier(DOCUMENT_TYPE_IDV, d) for d in session.document_ids]
-            },
+            "documents": {"data": [identifier(DOCUMENT_TYPE_IDV, d) for d in session.document_ids]},
             "verifications": {
                 "data": [identifier(VERIFICATION_TYPE_IDV, v) for v in session.verification_ids]
             },
@@ -199,7 +200,6 @@ def account_resource(account: Account) -> JSON:
             "created_at": account.created_at,
             "updated_at": account.updated_at,
         },
-        "relationships": {},
     }
 
 

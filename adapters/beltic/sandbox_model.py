@@ -118,7 +118,7 @@ READ_ONLY_SCOPES = frozenset(
 
 # -- list pagination (§2.2 list) -----------------------------------------------------------
 DEFAULT_PAGE_SIZE = 15
-MAX_PAGE_SIZE = 100  # the verifications list allows 1–100 [I for sessions]
+MAX_PAGE_SIZE = 100  # the verifications list allows 1-100 [I for sessions]
 
 # -- sandbox control ------------------------------------------------------------------------
 #: Control actions (same names for every vendor's sandbox) Beltic has a state for.

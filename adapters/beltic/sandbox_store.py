@@ -88,6 +88,4 @@ class Store:
         self.documents = {d.id: d for d in documents}
         self.verifications = {v.id: v for v in verifications}
         self._sequence = sequence
-        log.info(
-            "beltic sandbox loaded %d accounts, %d sessions", len(accounts), len(sessions)
-        )
+        log.info("beltic sandbox loaded %d accounts, %d sessions", len(accounts), len(sessions))

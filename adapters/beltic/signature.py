@@ -59,7 +59,7 @@ def _decode_signature(value: str) -> list[bytes]:
     return [c for c in candidates if len(c) == hashlib.sha256().digest_size]
 
 
-def signature_matches(secret: str, raw: bytes, header: str) -> bool:
+def matches_signature(secret: str, raw: bytes, header: str) -> bool:
     expected = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).digest()
     return any(hmac.compare_digest(expected, given) for given in _decode_signature(header))
 
@@ -88,6 +88,6 @@ def verify_webhook(
     signature = lower.get(inferred.SIGNATURE_HEADER)
     if not signature or not signature.strip():
         raise WebhookRejected(WebhookRejectReason.SIGNATURE, "missing X-Webhook-Signature")
-    if not signature_matches(secret, raw, signature):
+    if not matches_signature(secret, raw, signature):
         raise WebhookRejected(WebhookRejectReason.SIGNATURE, "signature mismatch")
     return body

@@ -1,4 +1,4 @@
-"""Beltic's JSON:API shapes, both ways (providers/beltic.md §2.2, §2.4–§2.6).
+"""Beltic's JSON:API shapes, both ways (providers/beltic.md §2.2, §2.4-§2.6).
 
 Every body is a JSON:API envelope `{"data": {"type", "id", "attributes", "relationships"}}`.
 Requests are strict (`extra="forbid"` catches typos in the adapter); responses and webhooks

@@ -1,18 +1,18 @@
 """Session storage of the Didit emulator: in memory, optionally mirrored to a JSON file.
 
-The file is rewritten atomically (temp file + rename) on every change, so a sandbox restarted
-on the same `state_path` still knows every session the gateway has links to.
+The file is rewritten atomically (temp file + rename, `adapters.common.sandbox_store`) on
+every change, so a sandbox restarted on the same `state_path` still knows every session the
+gateway has links to.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from adapters.common.sandbox_store import set_aside, write_json_atomic
 from adapters.didit.sandbox_model import FIRST_SESSION_NUMBER, SandboxSession
 
 log = logging.getLogger(__name__)
@@ -64,18 +64,7 @@ class SessionStore:
             "next_session_number": self._next_number,
             "sessions": [s.to_json() for s in self._sessions.values()],
         }
-        data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".didit-sandbox-", dir=self._path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self._path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(self._path, payload, prefix=".didit-sandbox-")
 
     def _load(self, path: Path) -> None:
         try:
@@ -84,9 +73,7 @@ class SessionStore:
             next_number = int(payload["next_session_number"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             # A broken file must not take the gateway down: keep it aside, start empty.
-            aside = path.with_name(path.name + ".corrupt")
-            os.replace(path, aside)
-            log.warning("didit sandbox state unreadable (%s); moved to %s", exc, aside)
+            set_aside(path, exc, log, "didit sandbox")
             return
         self._sessions = {s.session_id: s for s in sessions}
         self._next_number = max(

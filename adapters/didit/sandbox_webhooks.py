@@ -2,7 +2,8 @@
 
 Own signing code, written from the vendor docs, not shared with the adapter: if the adapter's
 verification is wrong, the sandbox's webhooks fail it. Deliveries for one session go out
-strictly in order; a failed attempt is retried in the background before the next one starts.
+strictly in order; a failed attempt is retried in the background before the next one starts
+(the queue itself is the vendor-neutral `adapters.common.sandbox_webhooks`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ import hashlib
 import hmac
 import json
 import logging
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from adapters.common.sandbox_webhooks import (
+    NOT_SENT,
+    DeliveryJob,
+    DeliveryResult,
+    OrderedWebhookDispatcher,
+)
 from adapters.didit.sandbox_payloads import new_event_id
 
 log = logging.getLogger(__name__)
@@ -72,24 +77,12 @@ def signed_headers(secret: str, payload: JSON, raw: bytes) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class DeliveryResult:
-    delivered: bool
-    status_code: int | None
-    retryable: bool = False
-
-    def to_json(self) -> JSON:
-        return {"delivered": self.delivered, "status_code": self.status_code}
+__all__ = ["NOT_SENT", "DeliveryResult", "WebhookDispatcher"]
 
 
-NOT_SENT = DeliveryResult(delivered=False, status_code=None)
-
-
-@dataclass
-class _Job:
-    session_id: str
-    envelope: JSON
-    first: asyncio.Future[DeliveryResult] = field(repr=False)
+def _retryable(code: int) -> bool:
+    """5xx and 404 are retried; 3xx and other 4xx are not."""
+    return code >= 500 or code == 404
 
 
 class WebhookDispatcher:
@@ -103,120 +96,37 @@ class WebhookDispatcher:
         retry_delays_s: tuple[float, ...],
         clock: Callable[[], datetime],
     ) -> None:
-        self._url = url
         self._secret = secret
-        self._transport = transport
-        self._delays = tuple(retry_delays_s)
         self._clock = clock
-        self._client: httpx.AsyncClient | None = None
-        self._queues: dict[str, deque[_Job]] = {}
-        self._current: dict[str, _Job] = {}
-        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._queue = OrderedWebhookDispatcher(
+            url=url,
+            transport=transport,
+            retry_delays_s=retry_delays_s,
+            build=self._build,
+            should_retry=_retryable,
+            timeout_s=DELIVERY_TIMEOUT_S,
+            logger=log,
+            name="didit",
+        )
 
     def enqueue(self, session_id: str, envelope: JSON) -> asyncio.Future[DeliveryResult]:
         """Queue one event; the future resolves after its first delivery attempt."""
-        first: asyncio.Future[DeliveryResult] = asyncio.get_running_loop().create_future()
-        if not self._url:
-            first.set_result(NOT_SENT)
-            return first
-        self._queues.setdefault(session_id, deque()).append(_Job(session_id, envelope, first))
-        if session_id not in self._workers:
-            self._workers[session_id] = asyncio.create_task(self._run(session_id))
-        return first
+        return self._queue.enqueue(session_id, envelope, str(envelope.get("status")))
 
     def drop(self, session_id: str) -> None:
         """Forget queued deliveries of a deleted session (Didit drops them too)."""
-        worker = self._workers.pop(session_id, None)
-        if worker is not None:
-            worker.cancel()
-        self._settle(session_id)
+        self._queue.drop(session_id)
 
     async def aclose(self) -> None:
-        workers = list(self._workers.values())
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-        for session_id in list(self._queues):
-            self._settle(session_id)
-        self._workers.clear()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._queue.aclose()
 
-    # -- internals ------------------------------------------------------------------------
-    def _settle(self, session_id: str) -> None:
-        """Resolve every waiter of a session whose deliveries will not happen."""
-        jobs = list(self._queues.pop(session_id, ()))
-        current = self._current.pop(session_id, None)
-        for job in [*jobs, *([current] if current else [])]:
-            if not job.first.done():
-                job.first.set_result(NOT_SENT)
-
-    async def _run(self, session_id: str) -> None:
-        queue = self._queues[session_id]
-        try:
-            while queue:
-                job = queue.popleft()
-                self._current[session_id] = job
-                await self._deliver(job)
-                self._current.pop(session_id, None)
-        finally:
-            # No await between the last `while queue` check and here: enqueue() cannot
-            # slip a job in unseen.
-            if self._workers.get(session_id) is asyncio.current_task():
-                del self._workers[session_id]
-                if not queue:
-                    self._queues.pop(session_id, None)
-
-    async def _deliver(self, job: _Job) -> None:
-        result = await self._attempt(job, 1)
-        if not job.first.done():
-            job.first.set_result(result)
-        attempt = 1
-        for delay in self._delays:
-            if result.delivered or not result.retryable:
-                return
-            await asyncio.sleep(delay)
-            attempt += 1
-            result = await self._attempt(job, attempt)
-        if not result.delivered:
-            log.warning(
-                "didit sandbox webhook given up session=%s status=%s attempts=%d",
-                job.session_id,
-                job.envelope.get("status"),
-                attempt,
-            )
-
-    async def _attempt(self, job: _Job, attempt: int) -> DeliveryResult:
-        """One POST. Each attempt gets its own event_id and a fresh timestamp (didit.md §A4.1:
+    def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
+        """One attempt. Each gets its own event_id and a fresh timestamp (didit.md §A4.1:
         event ids are unique per delivery attempt; the timestamp must pass a ±300 s check)."""
         payload = {
-            **job.envelope,
+            **job.payload,
             "event_id": new_event_id(),
             "timestamp": int(self._clock().timestamp()),
         }
         raw = raw_body(payload)
-        headers = signed_headers(self._secret, payload, raw)
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                transport=self._transport, timeout=DELIVERY_TIMEOUT_S, follow_redirects=False
-            )
-        try:
-            response = await self._client.post(self._url, content=raw, headers=headers)
-        except httpx.TimeoutException:
-            result = DeliveryResult(delivered=False, status_code=None, retryable=True)
-        except httpx.HTTPError as exc:
-            log.info("didit sandbox webhook transport error: %s", type(exc).__name__)
-            result = DeliveryResult(delivered=False, status_code=None, retryable=True)
-        else:
-            code = response.status_code
-            retryable = code >= 500 or code == 404  # 3xx and other 4xx: not retried
-            result = DeliveryResult(200 <= code < 300, code, retryable)
-        log.info(
-            "didit sandbox webhook session=%s status=%s attempt=%d -> %s",
-            job.session_id,
-            payload["status"],
-            attempt,
-            result.status_code if result.status_code is not None else "no response",
-        )
-        return result
+        return raw, signed_headers(self._secret, payload, raw)

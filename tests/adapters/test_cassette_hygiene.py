@@ -1,95 +1,198 @@
-"""Every Didit cassette is safe to publish and traceable to the vendor's docs (style.md:
-ActiveMerchant's transcript-scrubbing tests)."""
+"""Every vendor cassette and fixture is safe to publish and traceable to the vendor's docs
+(style.md: ActiveMerchant's transcript-scrubbing tests).
+
+Every folder under `cassettes/` gets the generic checks (source comment, placeholder key, no
+secret-looking strings, documentation e-mails only, JSON bodies); vendors listed in `RULES`
+also get their own (the exact file set, host, path conventions, required headers).
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
 
-CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "didit"
+ROOT = Path(__file__).resolve().parents[2] / "cassettes"
 PLACEHOLDER_KEY = "test-api-key"
-EXPECTED_FILES = {
-    "create_session_201.yaml": ("POST", 201),
-    "get_decision_200.yaml": ("GET", 200),
-    "update_status_200.yaml": ("PATCH", 200),
-    "delete_session_200.yaml": ("DELETE", 200),
-    "error_403.yaml": (None, 403),
-    "error_429.yaml": (None, 429),
-    "error_400_fields.yaml": (None, 400),
+SECRET_HEADERS = {
+    "x-api-key",
+    "authorization",
+    "x-signature",
+    "x-signature-v2",
+    "x-verifa-signature",
+    "cookie",
 }
-SECRET_HEADERS = {"x-api-key", "authorization", "x-signature", "x-signature-v2", "cookie"}
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-+=]{24,}")
 
 
-def cassette_files() -> list[Path]:
-    return sorted(CASSETTES.glob("*.yaml"))
+@dataclass(frozen=True)
+class VendorRules:
+    """What one vendor's recordings must look like beyond the generic checks."""
+
+    host: str
+    path_prefix: str
+    trailing_slash: bool
+    #: file name → (method of the first interaction or None, its status code)
+    cassettes: dict[str, tuple[str | None, int]]
+    fixtures: frozenset[str] = frozenset()
+    #: request headers every interaction carries, with their value
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-def load(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+RULES: dict[str, VendorRules] = {
+    "didit": VendorRules(
+        host="verification.didit.me",
+        path_prefix="/v3/",
+        trailing_slash=True,  # design §7: a redirect would drop the auth header
+        cassettes={
+            "create_session_201.yaml": ("POST", 201),
+            "get_decision_200.yaml": ("GET", 200),
+            "update_status_200.yaml": ("PATCH", 200),
+            "delete_session_200.yaml": ("DELETE", 200),
+            "error_403.yaml": (None, 403),
+            "error_429.yaml": (None, 429),
+            "error_400_fields.yaml": (None, 400),
+        },
+    ),
+    "verifa": VendorRules(
+        host="api.withverifa.com",
+        path_prefix="/api/v1/",
+        trailing_slash=False,  # verifa.md §3.2 paths have none
+        cassettes={
+            "create_session_201.yaml": ("POST", 201),
+            "get_session_200.yaml": ("GET", 200),
+            "get_result_200.yaml": ("GET", 200),
+            "get_result_404.yaml": ("GET", 404),
+            "expire_409.yaml": ("POST", 409),
+            "resume_200.yaml": ("POST", 200),
+            "one_time_link_200.yaml": ("POST", 200),
+            "update_metadata_200.yaml": ("PATCH", 200),
+            "list_sessions_200.yaml": ("GET", 200),
+            "reprocess_202.yaml": ("POST", 202),
+            "redact_200.yaml": ("DELETE", 200),
+            "error_422_idempotency.yaml": ("POST", 422),
+            "error_429.yaml": (None, 429),
+        },
+        fixtures=frozenset({"webhook_nested.json", "webhook_flat.json"}),
+        headers={"verifa-version": "2026-01-01", "key-inflection": "snake"},
+    ),
+}
 
 
-def test_exactly_the_documented_cassettes_exist() -> None:
-    assert {p.name for p in cassette_files()} == set(EXPECTED_FILES)
+def vendors() -> list[str]:
+    return sorted(p.name for p in ROOT.iterdir() if p.is_dir())
 
 
-@pytest.mark.parametrize("path", cassette_files(), ids=lambda p: p.name)
-def test_cassette_cites_its_source(path: Path) -> None:
-    first = path.read_text(encoding="utf-8").splitlines()[0]
-    assert first.startswith("# source: providers/didit.md §A")
+def all_files() -> list[Path]:
+    return sorted(p for p in ROOT.glob("*/*") if p.suffix in {".yaml", ".yml", ".json"})
 
 
-@pytest.mark.parametrize("path", cassette_files(), ids=lambda p: p.name)
-def test_first_interaction_is_the_named_one(path: Path) -> None:
+def load(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+
+
+def cassettes() -> list[Path]:
+    """vcrpy cassettes (YAML with `interactions`); other YAML files are webhook fixtures."""
+    return [p for p in all_files() if p.suffix != ".json" and "interactions" in (load(p) or {})]
+
+
+def ruled_cassettes() -> list[Path]:
+    return [p for p in cassettes() if p.parent.name in RULES]
+
+
+def _id(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+# -- generic ----------------------------------------------------------------------------------
+def test_there_are_recordings() -> None:
+    assert {"didit", "verifa"} <= set(vendors())
+
+
+@pytest.mark.parametrize("path", all_files(), ids=_id)
+def test_file_cites_its_source(path: Path) -> None:
+    prefix = f"providers/{path.parent.name}.md §"
+    if path.suffix == ".json":
+        assert str(load(path).get("source", "")).startswith(prefix)
+    else:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith(f"# source: {prefix}")
+
+
+@pytest.mark.parametrize("path", cassettes(), ids=_id)
+def test_cassette_is_vcr_v1_with_json_bodies_and_placeholder_key(path: Path) -> None:
     data = load(path)
     assert data["version"] == 1
-    method, status = EXPECTED_FILES[path.name]
-    first = data["interactions"][0]
-    assert first["response"]["status"]["code"] == status
-    if method is not None:
-        assert first["request"]["method"] == method
-
-
-@pytest.mark.parametrize("path", cassette_files(), ids=lambda p: p.name)
-def test_requests_use_the_documented_host_placeholder_key_and_trailing_slash(path: Path) -> None:
-    for interaction in load(path)["interactions"]:
+    assert data["interactions"]
+    for interaction in data["interactions"]:
         request = interaction["request"]
-        url = urlparse(request["uri"])
-        assert (url.scheme, url.netloc) == ("https", "verification.didit.me")
-        assert url.path.startswith("/v3/") and url.path.endswith("/")
         headers = {k.lower(): v for k, v in request["headers"].items()}
-        assert headers["x-api-key"] == [PLACEHOLDER_KEY]
+        assert headers.get("x-api-key", [PLACEHOLDER_KEY]) == [PLACEHOLDER_KEY]
         assert not (SECRET_HEADERS - {"x-api-key"}) & set(headers)
         for body in (request["body"], interaction["response"]["body"]["string"]):
             if body:
-                json.loads(body)  # bodies are JSON, so the sandbox can load them
+                json.loads(body)  # bodies are JSON, so sandboxes can load them
 
 
-@pytest.mark.parametrize("path", cassette_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", all_files(), ids=_id)
 def test_no_real_looking_secret(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "test-webhook-secret" not in text
+    assert "whsec_" not in text and "vk_live_" not in text and "vk_sandbox_" not in text
     keys = re.findall(r"x-api-key:\s*\n\s*-\s*(\S+)", text)
-    assert keys and set(keys) == {PLACEHOLDER_KEY}
+    assert set(keys) <= {PLACEHOLDER_KEY}
     tokens = [
         t
-        for t in LONG_TOKEN.findall(text)
-        if not UUID.fullmatch(t)
+        for t in LONG_TOKEN.findall(unquote(text))  # query strings: `%5D=<uuid>`
+        if not UUID.fullmatch(t.strip("=+-_"))
         and sum(c.isdigit() for c in t) >= 4  # identifiers like feature_id_verification_1
         and sum(c.isalpha() for c in t) >= 4  # pass; keys and hashes mix both a lot
     ]
     assert not tokens, tokens
 
 
-@pytest.mark.parametrize("path", cassette_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", all_files(), ids=_id)
 def test_only_documentation_emails(path: Path) -> None:
     domains = {m.group(1).lower() for m in EMAIL.finditer(path.read_text(encoding="utf-8"))}
     assert domains <= {"example.com"}
+
+
+# -- per vendor -------------------------------------------------------------------------------
+@pytest.mark.parametrize("vendor", sorted(RULES))
+def test_exactly_the_documented_files_exist(vendor: str) -> None:
+    rules = RULES[vendor]
+    present = {p.name for p in (ROOT / vendor).iterdir() if p.is_file()}
+    assert present == set(rules.cassettes) | rules.fixtures
+
+
+@pytest.mark.parametrize("path", ruled_cassettes(), ids=_id)
+def test_first_interaction_is_the_named_one(path: Path) -> None:
+    method, status = RULES[path.parent.name].cassettes[path.name]
+    first = load(path)["interactions"][0]
+    assert first["response"]["status"]["code"] == status
+    if method is not None:
+        assert first["request"]["method"] == method
+
+
+@pytest.mark.parametrize("path", ruled_cassettes(), ids=_id)
+def test_requests_follow_the_vendor_conventions(path: Path) -> None:
+    rules = RULES[path.parent.name]
+    for interaction in load(path)["interactions"]:
+        request = interaction["request"]
+        url = urlparse(request["uri"])
+        assert (url.scheme, url.netloc) == ("https", rules.host)
+        assert url.path.startswith(rules.path_prefix)
+        assert url.path.endswith("/") is rules.trailing_slash, url.path
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        assert headers["x-api-key"] == [PLACEHOLDER_KEY]
+        for name, value in rules.headers.items():
+            assert headers.get(name) == [value], (name, headers.get(name))

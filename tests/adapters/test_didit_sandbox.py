@@ -27,6 +27,7 @@ from starlette.routing import Mount
 
 from adapters.base import SandboxConfig
 from adapters.didit.sandbox import SANDBOX_WORKFLOW_ID, DiditSandbox
+from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/didit"
 WEBHOOK_URL = "http://gateway.test/webhooks/didit"
@@ -1040,49 +1041,6 @@ DOCUMENTED_EXTRAS = frozenset(
         "$.face_matches[].target_image",
     }
 )
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    raise TypeError(f"not JSON: {value!r}")
-
-
-def shape_drift(
-    documented: Any, actual: Any, path: str = "$", extras: frozenset[str] = frozenset()
-) -> list[str]:
-    """Where `actual` differs from `documented` in keys or JSON types, recursively.
-
-    null in the documented payload matches anything; lists compare their first elements when
-    both have one; keys only the emulator has must be listed in `extras`.
-    """
-    if documented is None:
-        return []
-    if _json_type(documented) != _json_type(actual):
-        return [f"{path}: documented {_json_type(documented)}, got {_json_type(actual)}"]
-    if isinstance(documented, dict):
-        drift = [f"{path}.{key}: missing" for key in documented if key not in actual]
-        drift += [
-            f"{path}.{key}: not documented"
-            for key in actual
-            if key not in documented and f"{path}.{key}" not in extras
-        ]
-        for key in documented.keys() & actual.keys():
-            drift += shape_drift(documented[key], actual[key], f"{path}.{key}", extras)
-        return drift
-    if isinstance(documented, list) and documented and actual:
-        return shape_drift(documented[0], actual[0], f"{path}[]", extras)
-    return []
 
 
 def cassette(name: str, index: int = 0) -> tuple[dict[str, Any], Any]:

@@ -94,4 +94,6 @@ async def test_invalid_cursor_is_a_typed_error(base: str) -> None:
 
 def test_health_reports_provider_modes(base: str) -> None:
     health = httpx.get(f"{base}/healthz").json()
-    assert health == {"status": "ok", "providers": {"didit": "SANDBOX"}}
+    assert health["status"] == "ok"
+    assert set(health["providers"].values()) == {"SANDBOX"}
+    assert "didit" in health["providers"]

@@ -1,0 +1,720 @@
+"""Beltic adapter: JSON:API Identity sessions with `X-Api-Key` (providers/beltic.md).
+
+Beltic sends no session webhooks: session state is read by polling, and the documented
+document-status webhooks are verified and turned into "read this session now" hints. Every
+session belongs to an account found (or created) by our client reference. Translation only —
+wire shapes live in `wire.py`, the status table in `statuses.py`, accounts in `accounts.py`,
+assumptions in `inferred.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from adapters.base import (
+    JSON,
+    AdapterConfig,
+    Capability,
+    CreateSessionRequest,
+    DecidedBy,
+    Decision,
+    DecisionAction,
+    ErrorCode,
+    Outcome,
+    PollPolicy,
+    ProviderAdapter,
+    ProviderError,
+    SandboxConfig,
+    SandboxHandle,
+    SessionSnapshot,
+    SessionStatus,
+    TimelineEntry,
+    UnsupportedByProvider,
+    WebhookEvent,
+    WebhookRejected,
+    WebhookRejectReason,
+)
+from adapters.beltic import accounts, inferred
+from adapters.beltic.errors import INPUT, ErrorContext, map_error
+from adapters.beltic.signature import canonical_json, verify_webhook
+from adapters.beltic.statuses import BELTIC_STATUS_MAP, BELTIC_STATUSES, map_beltic_status
+from adapters.beltic.wire import (
+    AccountDocument,
+    AccountListDocument,
+    CreateSessionBody,
+    NewSession,
+    NewSessionAttributes,
+    NewSessionRelationships,
+    Resource,
+    ResourceIdentifier,
+    SessionDocument,
+    SessionListDocument,
+    SessionPatch,
+    SessionResource,
+    ToOne,
+    UpdateSessionBody,
+    VerificationAttributes,
+    WebhookDocument,
+)
+from adapters.common.http import VendorHttp
+from adapters.common.scrub import Scrubber
+
+log = logging.getLogger(__name__)
+
+VENDOR = "Beltic"
+#: Beltic-only create fields accepted through `providerOptions`.
+PROVIDER_OPTIONS: frozenset[str] = frozenset({"entity_type", "account_id"})
+#: Normalized request fields Beltic cannot take, ignored on purpose (providers/beltic.md §2.2):
+#: no metadata, return URL, expiry, language, workflow or idempotency key is documented for
+#: sessions; nationality, document country and document types have no account field.
+IGNORED_REQUEST_FIELDS = (
+    "metadata",
+    "return_url",
+    "expires_in",
+    "language",
+    "workflow_id",
+    "idempotency_key",
+    "expected_person.nationality",
+    "expected_person.document_country",
+    "expected_person.document_types",
+)
+OUTCOMES: dict[str, Outcome] = {
+    "approved": Outcome.APPROVED,
+    "declined": Outcome.DECLINED,
+    "marked_for_review": Outcome.REVIEW,
+}
+PENDING = "pending"
+DECISION_PATHS: dict[DecisionAction, str] = {
+    DecisionAction.APPROVE: inferred.APPROVE_PATH,
+    DecisionAction.DECLINE: inferred.DECLINE_PATH,
+}
+#: Any HTTP status: `_call` maps non-success itself, with the request's error context.
+_ANY_STATUS = range(100, 600)
+#: A check name used as a reason code must look like a code, never like free text.
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.:/\-]{0,63}")
+
+ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
+    {
+        Capability.READ,
+        Capability.REFRESH,
+        Capability.REDACT,
+        Capability.POLLING,
+        Capability.WEBHOOKS,
+    }
+)
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _bad_input(message: str, *field: str) -> ProviderError:
+    return ProviderError(ErrorCode.BAD_USER_INPUT, message, field=(INPUT, *field))
+
+
+def _session_path(template: str, session_id: str) -> str:
+    if not isinstance(session_id, str) or not session_id:
+        raise _bad_input("a provider session id is required", "providerSessionId")
+    return template.format(id=quote(session_id, safe=""))
+
+
+class BelticAdapter(ProviderAdapter):
+    name = "beltic"
+    default_base_url = inferred.DEFAULT_BASE_URL
+    # The webhook secret is optional: without it document webhooks are refused, polling works.
+    credential_keys = ("api_key",)
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.CREATE,
+            Capability.READ,
+            Capability.REFRESH,
+            Capability.DECIDE,  # approve / decline only: no resubmission (§2.2)
+            Capability.CANCEL,  # = expire
+            Capability.REDACT,
+            Capability.UPDATE_METADATA,  # applicant data only (§2.2 update)
+            Capability.LIST,
+            Capability.POLLING,
+            Capability.WEBHOOKS,  # document events, as hints to poll (§2.5)
+        }
+    )
+    poll_policy = PollPolicy(
+        interval_s=inferred.POLL_INTERVAL_S,
+        max_interval_s=inferred.POLL_MAX_INTERVAL_S,
+        requests_per_minute=inferred.REQUESTS_PER_MINUTE,
+    )
+
+    def __init__(self, config: AdapterConfig) -> None:
+        super().__init__(config)
+        self._scrub = Scrubber((*config.secrets_to_scrub, config.api_key, config.webhook_secret))
+        self._api_root = api_root(config.base_url)
+        self._http = VendorHttp(
+            replace(config, base_url=self._api_root),
+            vendor=VENDOR,
+            headers={"X-Api-Key": config.api_key, "Accept": "application/json"},
+            error_mapper=lambda response: map_error(response, self._scrub, now=config.clock()),
+        )
+
+    # -- sessions -----------------------------------------------------------------------
+    async def create_session(self, request: CreateSessionRequest) -> SessionSnapshot:
+        options = _options(request.provider_options)
+        entity_type = options.get("entity_type", inferred.DEFAULT_ENTITY_TYPE)
+        account_id, existed = await self._account_for(request, entity_type, options)
+        if existed:
+            reused = await self._reusable_session(account_id, entity_type)
+            if reused is not None:
+                resource, raw = reused
+                return self._snapshot(resource, (), raw, client_reference=request.client_reference)
+        body = CreateSessionBody(
+            data=NewSession(
+                attributes=NewSessionAttributes(entity_type=entity_type),  # type: ignore[arg-type]
+                relationships=NewSessionRelationships(
+                    account=ToOne(data=ResourceIdentifier(type="account", id=account_id))
+                ),
+            )
+        )
+        response = await self._call(
+            "POST",
+            inferred.SESSIONS_PATH,
+            json=body.to_json(),
+            ok=inferred.CREATE_SUCCESS_STATUSES,
+            context=ErrorContext.CREATE,
+        )
+        return self._session_snapshot(
+            self._http.json_of(response), client_reference=request.client_reference
+        )
+
+    async def fetch_session(self, provider_session_id: str) -> SessionSnapshot:
+        path = _session_path(inferred.SESSION_PATH, provider_session_id)
+        response = await self._call("GET", path)
+        return self._session_snapshot(self._http.json_of(response))
+
+    async def list_sessions(
+        self, *, client_reference: str | None = None, limit: int = 100
+    ) -> list[SessionSnapshot]:
+        if limit <= 0:
+            return []
+        params: dict[str, str | int] = {
+            inferred.PAGE_SIZE_PARAM: min(limit, inferred.MAX_PAGE_SIZE)
+        }
+        account_id: str | None = None
+        if client_reference is not None:
+            account_id = await self._find_account(client_reference)
+            if account_id is None:
+                return []  # no account, no sessions: and nothing is created by a read
+            params[inferred.FILTER_ACCOUNT_PARAM] = account_id
+        found: list[tuple[SessionResource, JSON, tuple[Resource, ...]]] = []
+        path = accounts.query(inferred.SESSIONS_PATH, params)
+        seen = {path}
+        for _ in range(inferred.MAX_LIST_PAGES):
+            response = await self._call("GET", path)
+            data = self._http.json_of(response)
+            page = self._parse(SessionListDocument, data)
+            included = tuple(page.included or ())
+            for resource, raw in zip(page.data, data["data"], strict=True):
+                owner = resource.related_id("account")
+                if account_id is not None and owner is not None and owner != account_id:
+                    continue  # the server ignored the filter: not this account's session
+                found.append((resource, {"data": raw}, included))
+            next_link = page.links.next if page.links else None
+            if len(found) >= limit or not next_link:
+                break
+            path = self._follow(next_link)
+            if path in seen:
+                break  # a pagination loop: stop rather than spin
+            seen.add(path)
+        found.sort(key=lambda item: item[0].time("created_at") or _EPOCH, reverse=True)
+        return [
+            self._snapshot(resource, included, raw, client_reference=client_reference)
+            for resource, raw, included in found[:limit]
+        ]
+
+    async def decide_session(
+        self, provider_session_id: str, action: DecisionAction, reason: str | None
+    ) -> SessionSnapshot | None:
+        template = DECISION_PATHS.get(action)
+        if template is None:
+            raise UnsupportedByProvider(self.name, "request resubmission")
+        path = _session_path(template, provider_session_id)
+        # `reason` is not sent: the decline reference shows no body (inferred.DECLINE_PATH).
+        try:
+            response = await self._call("POST", path, ok=inferred.ACTION_SUCCESS_STATUSES)
+        except ProviderError as exc:
+            if exc.http_status == 403:
+                raise ProviderError(
+                    ErrorCode.PROVIDER_REJECTED,
+                    f"Beltic refused to {action.value.lower()} the session: the API key needs "
+                    f"the '{inferred.DECIDE_PERMISSION}' permission ({exc.message})",
+                    provider_code=exc.provider_code,
+                    http_status=exc.http_status,
+                ) from exc
+            raise
+        return await self._action_result(response, provider_session_id, DecidedBy.INTEGRATOR)
+
+    async def cancel_session(self, provider_session_id: str) -> SessionSnapshot | None:
+        path = _session_path(inferred.EXPIRE_PATH, provider_session_id)
+        response = await self._call("POST", path, ok=inferred.ACTION_SUCCESS_STATUSES)
+        return await self._action_result(response, provider_session_id)
+
+    async def redact_session(self, provider_session_id: str) -> None:
+        path = _session_path(inferred.REDACT_PATH, provider_session_id)
+        await self._call(inferred.REDACT_METHOD, path, ok=inferred.REDACT_SUCCESS_STATUSES)
+
+    async def update_metadata(
+        self, provider_session_id: str, metadata: JSON
+    ) -> SessionSnapshot | None:
+        """Beltic has no free-form metadata: the keys that fit are the session's applicant
+        attributes (`person`, `address`, `contact`, `identity_numbers`), replaced whole; a
+        null value clears one. Any other key is BAD_USER_INPUT."""
+        path = _session_path(inferred.UPDATE_PATH, provider_session_id)
+        attributes = _update_attributes(metadata)
+        if not attributes:
+            return await self.fetch_session(provider_session_id)
+        body = UpdateSessionBody(data=SessionPatch(id=provider_session_id, attributes=attributes))
+        response = await self._call(
+            inferred.UPDATE_METHOD,
+            path,
+            json=body.to_json(),
+            ok=inferred.ACTION_SUCCESS_STATUSES,
+            context=ErrorContext.UPDATE,
+        )
+        return await self._action_result(response, provider_session_id)
+
+    def needs_polling(self, provider_status: str) -> bool:
+        """Beltic has no session webhooks: everything not final is polled (unknown too)."""
+        status = self.map_status(provider_status)
+        return status is None or not status.is_final
+
+    def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
+        allowed = set(ALWAYS_ALLOWED)
+        if provider_status in inferred.DECIDE_ALLOWED_FROM:
+            allowed.add(Capability.DECIDE)
+        if provider_status in inferred.EXPIRE_ALLOWED_FROM:
+            allowed.add(Capability.CANCEL)
+        if provider_status in inferred.UPDATE_ALLOWED_FROM:
+            allowed.add(Capability.UPDATE_METADATA)
+        return frozenset(allowed) & self.capabilities
+
+    # -- status table ---------------------------------------------------------------------
+    def map_status(self, provider_status: str) -> SessionStatus | None:
+        return map_beltic_status(provider_status)
+
+    @classmethod
+    def vocabulary(cls) -> frozenset[str]:
+        return BELTIC_STATUSES
+
+    # -- webhooks ---------------------------------------------------------------------------
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
+        """A document-status event (§2.5) → a hint: no snapshot, `refetch` for its session."""
+        payload = verify_webhook(
+            body,
+            headers,
+            secret=self.config.webhook_secret,
+            token=self.config.options.get(inferred.WEBHOOK_TOKEN_OPTION) or None,
+        )
+        try:
+            document = WebhookDocument.model_validate(payload)
+        except ValidationError as exc:
+            raise WebhookRejected(
+                WebhookRejectReason.MALFORMED,
+                f"not a JSON:API Beltic event ({exc.error_count()} invalid fields)",
+            ) from exc
+        resource = document.data
+        if not resource.id or not resource.type:
+            raise WebhookRejected(WebhookRejectReason.MALFORMED, "resource without id or type")
+        if resource.type == "session":
+            session_id: str | None = resource.id
+        else:
+            session_id = resource.related_id(inferred.WEBHOOK_SESSION_RELATIONSHIP) or None
+        status = resource.attribute("status")
+        has_status = isinstance(status, str) and status
+        event_type = f"{resource.type}.{status}" if has_status else resource.type
+        return [
+            WebhookEvent(
+                dedupe_key=_dedupe_key(document, payload),
+                event_type=event_type[:128],
+                provider_session_id=session_id,
+                snapshot=None,
+                received_payload=payload,
+                refetch=session_id is not None,
+            )
+        ]
+
+    # -- sandbox ----------------------------------------------------------------------------
+    @classmethod
+    def build_sandbox(cls, config: SandboxConfig) -> SandboxHandle | None:
+        from adapters.beltic.sandbox import BelticSandbox  # lazy: sandbox deps load on demand
+
+        return BelticSandbox(config)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- http -------------------------------------------------------------------------------
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        ok: Collection[int] = (200,),
+        context: ErrorContext = ErrorContext.OTHER,
+    ) -> httpx.Response:
+        """One request; a non-success answer is mapped with what the request carried."""
+        response = await self._http.request(method, path, json=json, expected=_ANY_STATUS)
+        if response.status_code not in ok:
+            raise map_error(response, self._scrub, context=context, now=self.config.clock())
+        return response
+
+    def _follow(self, link: str) -> str:
+        """A `links.next` as a URL to request. Only links to the configured API are followed:
+        the API key is sent with it."""
+        root = urlsplit(self._api_root)
+        target = urlsplit(link)
+        if target.scheme or target.netloc:
+            if (target.scheme, target.netloc) != (root.scheme, root.netloc):
+                raise ProviderError(
+                    ErrorCode.PROVIDER_UNAVAILABLE,
+                    "Beltic returned a pagination link to another host",
+                )
+            return link
+        origin = f"{root.scheme}://{root.netloc}"
+        if root.path and link.startswith(root.path + "/"):
+            return origin + link  # root-relative, already under a mounted API
+        if link.startswith(inferred.API_VERSION_PREFIX + "/"):
+            return self._api_root + link  # root-relative, as the documented paths
+        return f"{self._api_root}{inferred.API_VERSION_PREFIX}/{link.lstrip('/')}"
+
+    def _parse(self, model: type[_Model], data: Any) -> _Model:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise ProviderError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"Beltic answered an unexpected {model.__name__} ({exc.error_count()} fields)",
+            ) from exc
+
+    async def _action_result(
+        self, response: httpx.Response, session_id: str, decided_by: DecidedBy | None = None
+    ) -> SessionSnapshot:
+        """The session document an action answered with, or a fresh read when it had none."""
+        if response.content.strip():
+            return self._session_snapshot(self._http.json_of(response), decided_by=decided_by)
+        snapshot = await self.fetch_session(session_id)
+        if decided_by is None or snapshot.decision is None:
+            return snapshot
+        return _with_decided_by(snapshot, decided_by)
+
+    # -- accounts ---------------------------------------------------------------------------
+    async def _account_for(
+        self, request: CreateSessionRequest, entity_type: str, options: Mapping[str, Any]
+    ) -> tuple[str, bool]:
+        """(account id, whether it existed before this call)."""
+        if options.get("account_id"):
+            return options["account_id"], True
+        reference = request.client_reference
+        if not reference:
+            anonymous = inferred.ANONYMOUS_ACCOUNT_EXTERNAL_ID
+            return await self._create_account(request, entity_type, anonymous), False
+        found = await self._find_account(reference)
+        if found is not None:
+            return found, True
+        try:
+            return await self._create_account(request, entity_type, reference), False
+        except ProviderError as exc:
+            if not _is_account_conflict(exc):
+                raise
+            found = await self._find_account(reference)  # created concurrently
+            if found is None:
+                raise
+            return found, True
+
+    async def _find_account(self, external_id: str) -> str | None:
+        response = await self._call("GET", accounts.find_account_path(external_id))
+        page = self._parse(AccountListDocument, self._http.json_of(response))
+        return accounts.pick_account(page, external_id)
+
+    async def _create_account(
+        self, request: CreateSessionRequest, entity_type: str, external_id: str | None
+    ) -> str:
+        body = accounts.account_body(request, entity_type, external_id=external_id)
+        response = await self._call(
+            "POST",
+            inferred.ACCOUNTS_PATH,
+            json=body.to_json(),
+            ok=inferred.CREATE_SUCCESS_STATUSES,
+            context=ErrorContext.CREATE,
+        )
+        return self._parse(AccountDocument, self._http.json_of(response)).data.id
+
+    async def _reusable_session(
+        self, account_id: str, entity_type: str
+    ) -> tuple[SessionResource, JSON] | None:
+        """An unopened session of this account (a create that timed out, then retried)."""
+        try:
+            response = await self._call("GET", accounts.open_sessions_path(account_id))
+        except ProviderError as exc:
+            if exc.code in (ErrorCode.RATE_LIMITED, ErrorCode.PROVIDER_UNAVAILABLE):
+                raise  # creating now could duplicate; the caller retries later
+            log.warning(
+                "beltic reuse check failed; creating a new session",
+                extra={"provider": self.name, "http_status": exc.http_status},
+            )
+            return None
+        data = self._http.json_of(response)
+        page = self._parse(SessionListDocument, data)
+        pick = accounts.pick_reusable_session(page, account_id, entity_type, self.config.clock())
+        if pick is None:
+            return None
+        raw = next(item for item in data["data"] if item.get("id") == pick.id)
+        return pick, {"data": raw}
+
+    # -- translation ------------------------------------------------------------------------
+    def _session_snapshot(
+        self,
+        data: Any,
+        *,
+        client_reference: str | None = None,
+        decided_by: DecidedBy | None = None,
+    ) -> SessionSnapshot:
+        document = self._parse(SessionDocument, data)
+        return self._snapshot(
+            document.data,
+            tuple(document.included or ()),
+            data,
+            client_reference=client_reference,
+            decided_by=decided_by,
+        )
+
+    def _snapshot(
+        self,
+        resource: SessionResource,
+        included: tuple[Resource, ...] | Collection[Resource],
+        raw: JSON,
+        *,
+        client_reference: str | None = None,
+        decided_by: DecidedBy | None = None,
+    ) -> SessionSnapshot:
+        provider_status = resource.status
+        occurred_at = status_time(resource, provider_status)
+        return SessionSnapshot(
+            provider_session_id=resource.id,
+            provider_status=provider_status,
+            status=self.map_status(provider_status),
+            environment=self.environment,
+            verification_url=_verification_url(resource),
+            client_reference=client_reference or _external_id(resource, included),
+            metadata=None,  # Beltic sessions carry no metadata (applicant data stays in raw)
+            expires_at=resource.time("expires_at"),
+            decision=_decision(resource, included, decided_by),
+            occurred_at=occurred_at,
+            raw=raw,
+            timeline=timeline(resource, provider_status, occurred_at),
+        )
+
+
+_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+def api_root(base_url: str) -> str:
+    """The base URL without its API version: `https://api.beltic.com/v1` →
+    `https://api.beltic.com` (requests use the documented `/v1/identity/...` paths)."""
+    root = base_url.rstrip("/")
+    return root.removesuffix(inferred.API_VERSION_PREFIX)
+
+
+def status_time(resource: SessionResource, provider_status: str) -> datetime | None:
+    """Beltic's time for the current status: its own timestamp, else `updated_at`."""
+    attribute = inferred.STATUS_TIMESTAMPS.get(provider_status)
+    when = resource.time(attribute) if attribute else None
+    return when or resource.time(inferred.OCCURRED_AT_FALLBACK)
+
+
+def timeline(
+    resource: SessionResource, provider_status: str, occurred_at: datetime | None
+) -> tuple[TimelineEntry, ...]:
+    """Earlier states with their vendor times, oldest first. Final states are never earlier
+    states, and a time after the current state's is inconsistent and left out."""
+    entries: list[TimelineEntry] = []
+    for raw_status, attribute in inferred.STATUS_TIMESTAMPS.items():
+        status = map_beltic_status(raw_status)
+        if raw_status == provider_status or status is None or status.is_final:
+            continue
+        when = resource.time(attribute)
+        if when is None or (occurred_at is not None and when > occurred_at):
+            continue
+        entries.append(TimelineEntry(status=status, provider_status=raw_status, occurred_at=when))
+    pending = _inferred_pending(resource, provider_status, occurred_at)
+    if pending is not None:
+        entries.append(pending)
+    entries.sort(key=lambda e: (e.occurred_at, e.status.rank))
+    return tuple(entries)
+
+
+def _inferred_pending(
+    resource: SessionResource, provider_status: str, occurred_at: datetime | None
+) -> TimelineEntry | None:
+    """`pending` has no timestamp: dated by the end of it (inferred.PENDING_ENDED_BY)."""
+    if provider_status == PENDING:
+        return None
+    ends = [
+        when
+        for attribute in inferred.PENDING_ENDED_BY
+        if (when := resource.time(attribute)) is not None
+        and (occurred_at is None or when <= occurred_at)
+    ]
+    if not ends:
+        return None
+    return TimelineEntry(
+        status=BELTIC_STATUS_MAP[PENDING], provider_status=PENDING, occurred_at=min(ends)
+    )
+
+
+def _decision(
+    resource: SessionResource,
+    included: Collection[Resource],
+    decided_by: DecidedBy | None,
+) -> Decision | None:
+    """The outcome for decided (and reviewed) statuses; check names only, no PII."""
+    outcome = OUTCOMES.get(resource.status)
+    if outcome is None:
+        return None
+    if outcome is Outcome.REVIEW:
+        by = DecidedBy.PROVIDER  # Beltic flagged it; nobody has decided yet
+    else:
+        by = decided_by or inferred.DEFAULT_DECIDED_BY
+    reasons, warnings = _verification_codes(resource, included)
+    return Decision(
+        outcome=outcome,
+        decided_by=by,
+        reason_codes=reasons,
+        warnings=warnings,
+        decided_at=resource.time(inferred.STATUS_TIMESTAMPS[resource.status]),
+    )
+
+
+def _verification_codes(
+    resource: SessionResource, included: Collection[Resource]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Failed check names → reason codes; checks to retry → warnings. Only verifications
+    linked to this session (either direction) count."""
+    linked = _linked_ids(resource, "verifications")
+    reasons: list[str] = []
+    warnings: list[str] = []
+    for item in included:
+        if not item.type.startswith(inferred.VERIFICATION_TYPE_PREFIX):
+            continue
+        if item.related_id("session") != resource.id and item.id not in linked:
+            continue
+        try:
+            attributes = VerificationAttributes.model_validate(item.attributes or {})
+        except ValidationError:
+            continue
+        failed_names: list[str] = []
+        for check in attributes.checks or ():
+            if not check.name or not _CODE.fullmatch(check.name):
+                continue
+            if check.status in inferred.FAILED_CHECK_STATUSES:
+                failed_names.append(check.name)
+            elif check.status in inferred.RETRY_CHECK_STATUSES and check.name not in warnings:
+                warnings.append(check.name)
+        if not failed_names and attributes.status in inferred.FAILED_CHECK_STATUSES:
+            failed_names.append(f"{item.type}:{attributes.status}")
+        for name in failed_names:
+            if name not in reasons and _CODE.fullmatch(name):
+                reasons.append(name)
+    return tuple(reasons), tuple(warnings)
+
+
+def _linked_ids(resource: Resource, relationship: str) -> set[str]:
+    relation = (resource.relationships or {}).get(relationship)
+    data = relation.data if relation is not None else None
+    if isinstance(data, list):
+        return {d.id for d in data if d.id}
+    return {data.id} if data is not None and data.id else set()
+
+
+def _external_id(resource: SessionResource, included: Collection[Resource]) -> str | None:
+    account_id = resource.related_id("account")
+    for item in included:
+        if item.type == "account" and item.id == account_id:
+            value = item.attribute("external_id")
+            return value if isinstance(value, str) and value else None
+    return None
+
+
+def _verification_url(resource: SessionResource) -> str | None:
+    for name in inferred.VERIFICATION_URL_ATTRIBUTES:
+        value = resource.attribute(name)
+        if isinstance(value, str) and value.startswith(("https://", "http://")):
+            return value
+    return None
+
+
+def _with_decided_by(snapshot: SessionSnapshot, decided_by: DecidedBy) -> SessionSnapshot:
+    decision = snapshot.decision
+    if decision is None or decision.outcome is Outcome.REVIEW:
+        return snapshot
+    return replace(snapshot, decision=replace(decision, decided_by=decided_by))
+
+
+def _is_account_conflict(exc: ProviderError) -> bool:
+    """A refused account create that may mean "this external_id exists already"."""
+    if exc.http_status in inferred.ACCOUNT_CONFLICT_STATUSES:
+        return True
+    return exc.http_status in (400, 422) and exc.field == (INPUT, "clientReference")
+
+
+def _options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    values = dict(options or {})
+    for key in values:
+        if key not in PROVIDER_OPTIONS:
+            raise _bad_input(f"unknown Beltic option '{key}'", "providerOptions", key)
+    entity_type = values.get("entity_type")
+    if entity_type is not None and entity_type not in inferred.ENTITY_TYPES:
+        raise _bad_input(
+            "entity_type must be one of " + ", ".join(sorted(inferred.ENTITY_TYPES)),
+            "providerOptions",
+            "entity_type",
+        )
+    account_id = values.get("account_id")
+    if account_id is not None and (not isinstance(account_id, str) or not account_id.strip()):
+        raise _bad_input("account_id must be a non-empty string", "providerOptions", "account_id")
+    return values
+
+
+def _update_attributes(metadata: JSON) -> dict[str, Any]:
+    if not isinstance(metadata, dict):
+        raise _bad_input("metadata must be an object", "metadata")
+    attributes: dict[str, Any] = {}
+    for key, value in metadata.items():
+        if key not in inferred.UPDATABLE_ATTRIBUTES:
+            raise _bad_input(
+                f"Beltic sessions have no field '{str(key)[:40]}'; only "
+                + ", ".join(sorted(inferred.UPDATABLE_ATTRIBUTES))
+                + " can be updated",
+                "metadata",
+                str(key),
+            )
+        allowed: tuple[type, ...] = (dict, list) if key == "identity_numbers" else (dict,)
+        if value is not None and not isinstance(value, allowed):
+            raise _bad_input(f"{key} must be an object or null", "metadata", key)
+        attributes[key] = value
+    return attributes
+
+
+def _dedupe_key(document: WebhookDocument, payload: JSON) -> str:
+    for key in inferred.WEBHOOK_EVENT_ID_META_KEYS:
+        value = (document.meta or {}).get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:255]
+    # No event id: a hash of the content makes a redelivery (same content) a duplicate, and
+    # a later status of the same document a new event.
+    return "sha256:" + hashlib.sha256(canonical_json(payload)).hexdigest()

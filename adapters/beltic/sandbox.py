@@ -1,0 +1,76 @@
+"""A faithful local emulator of Beltic's Identity API (sessions), used when the gateway has
+no Beltic credentials.
+
+It is written from the vendor docs (shared/docs/providers/beltic.md), not from the adapter,
+so the adapter is tested against Beltic's contract rather than against itself:
+
+- `sandbox_api`: `/v1/identity/...` accounts, sessions (create, get, list with cursor
+  pagination, PATCH, approve / decline / expire / redact), documents and verifications
+  (read-only), JSON:API both ways (`?include=account,documents,verifications` gives compound
+  documents); and the control endpoint `POST /sessions/{id}/simulate`
+- `sandbox_page`: the hosted flow the session's `verification_url` points at
+- `sandbox_engine`: keys and scopes, status rules, the one path a status change takes
+- `sandbox_webhooks`: signed *document* webhooks (Beltic sends no session webhooks)
+- `sandbox_store`: everything, persisted atomically to `state_path`
+
+Keys: `api_key` has every identity scope; `no_decide_api_key` has all but
+`sessions:decide`; `readonly_api_key` can only read. All are Beltic staging keys
+(`sk_staging_…`, the environment the key prefix selects).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from fastapi import FastAPI
+
+from adapters.base import SandboxConfig, SandboxHandle
+from adapters.beltic.sandbox_api import install_api
+from adapters.beltic.sandbox_engine import BelticEmulator
+from adapters.beltic.sandbox_jsonapi import HOSTED_URL_ATTRIBUTE
+from adapters.beltic.sandbox_model import ALL_SCOPES, NO_DECIDE_SCOPES, READ_ONLY_SCOPES
+from adapters.beltic.sandbox_page import install_page
+
+__all__ = ["HOSTED_URL_ATTRIBUTE", "BelticSandbox"]
+
+
+class BelticSandbox(SandboxHandle):
+    """The handle the gateway mounts (at e.g. /sandbox/beltic) and points the adapter at."""
+
+    provider = "beltic"
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        #: HMAC key of the document webhooks' `X-Webhook-Signature`.
+        self.webhook_secret: str = secrets.token_urlsafe(32)
+        #: The static `X-Webhook-Token` the document webhooks carry (§2.5).
+        self.webhook_token: str = secrets.token_urlsafe(24)
+        self._engine = BelticEmulator(config, self.webhook_secret, self.webhook_token)
+        self.api_key: str = self._engine.add_key(ALL_SCOPES).secret
+        self.no_decide_api_key: str = self._engine.add_key(NO_DECIDE_SCOPES).secret
+        self.readonly_api_key: str = self._engine.add_key(READ_ONLY_SCOPES).secret
+        #: The adapter checks `X-Webhook-Token` against this option when it is set.
+        self.options: Mapping[str, str] = MappingProxyType({"webhook_token": self.webhook_token})
+        self._app = self._build_app()
+
+    @property
+    def app(self) -> FastAPI:
+        return self._app
+
+    async def aclose(self) -> None:
+        """Cancel document-webhook retries still waiting."""
+        await self._engine.aclose()
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(
+            title="Beltic sandbox",
+            docs_url=None,
+            redoc_url=None,
+            openapi_url=None,
+            redirect_slashes=False,
+        )
+        install_api(app, self._engine)
+        install_page(app, self._engine)
+        return app

@@ -1,0 +1,126 @@
+"""The emulated hosted flow (`/hosted/{token}`, the session's hosted-URL attribute).
+
+One self-contained HTML page: the person starts the verification, submits their documents,
+and then picks what Beltic's checks would have found (pass, fail, flag for review, or a
+processing error). The form posts back to the page's own (relative) URL, so it works under
+any mount prefix; the answer is a 303 back to the page.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from string import Template
+from urllib.parse import parse_qs, quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from adapters.beltic.sandbox_engine import BelticEmulator
+from adapters.beltic.sandbox_jsonapi import ApiError
+from adapters.beltic.sandbox_model import Session, Status
+
+_TEMPLATE = Template(
+    (Path(__file__).parent / "templates" / "sandbox_page.html").read_text(encoding="utf-8")
+)
+#: Buttons the person gets, per status (the integrator's decision is not on this page).
+PAGE_ACTIONS: dict[Status, tuple[tuple[str, str], ...]] = {
+    Status.CREATED: (("open", "Start verification"),),
+    Status.STARTED: (("submit", "Submit documents"),),
+    Status.PENDING: (
+        ("approve", "Finish: checks pass"),
+        ("decline", "Finish: checks fail"),
+        ("review", "Finish: flag for review"),
+        ("fail", "Finish: processing error"),
+    ),
+}
+DONE_TEXT: dict[Status, str] = {
+    Status.COMPLETED: "Your verification is complete; the service you came from will decide.",
+    Status.MARKED_FOR_REVIEW: "Your verification is complete and waits for a manual review.",
+}
+#: The token is a capability: keep it out of caches and referrers.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'self'",
+}
+
+
+def install_page(app: FastAPI, engine: BelticEmulator) -> None:
+    @app.get("/hosted/{token}")
+    async def page(token: str) -> Response:
+        engine.expire_due()
+        return render(engine, token)
+
+    @app.post("/hosted/{token}")
+    async def act(token: str, request: Request) -> Response:
+        engine.expire_due()
+        session = engine.store.session_by_token(token)
+        if session is None:
+            return render(engine, token)
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        action = (form.get("action") or [""])[0]
+        allowed = [value for value, _ in PAGE_ACTIONS.get(session.status_enum, ())]
+        if action not in allowed:
+            message = f"'{action}' is not possible while the session is '{session.status}'."
+            return render(engine, token, error=message, code=409)
+        try:
+            await engine.simulate(session, action)
+        except ApiError as exc:  # raced with another change
+            return render(engine, token, error=str(exc.errors[0]["detail"]), code=409)
+        return RedirectResponse(request.url.path, status_code=303, headers=PAGE_HEADERS)
+
+
+def render(engine: BelticEmulator, token: str, *, error: str = "", code: int = 200) -> Response:
+    session = engine.store.session_by_token(token)
+    if session is None:
+        return _html(
+            "<p class='error'>This verification link is not valid (unknown session).</p>", 404
+        )
+    e = html.escape
+    rows = [
+        ("Session", e(session.id)),
+        ("Status", f"<span class='status'>{e(session.status)}</span>"),
+        ("Entity type", e(session.entity_type)),
+        ("Account reference", _or_dash(_external_id(engine, session))),
+        ("Name", _or_dash(_name(session))),
+    ]
+    parts = ["<dl>", *(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows), "</dl>"]
+    if error:
+        parts.append(f"<p class='error'>{e(error)}</p>")
+    actions = PAGE_ACTIONS.get(session.status_enum, ())
+    if actions:
+        buttons = "".join(
+            f"<button type='submit' name='action' value='{e(value)}'>{e(label)}</button>"
+            for value, label in actions
+        )
+        # Relative: the page's own URL under whatever prefix it was served at.
+        parts.append(f"<form method='post' action='{e(quote(token, safe=''))}'>{buttons}</form>")
+    else:
+        text = DONE_TEXT.get(session.status_enum, "This verification is finished.")
+        parts.append(f"<p>{e(text)} Nothing left to do here.</p>")
+    return _html("\n".join(parts), code)
+
+
+def _external_id(engine: BelticEmulator, session: Session) -> str | None:
+    account = engine.store.accounts.get(session.account_id)
+    return account.external_id if account else None
+
+
+def _name(session: Session) -> str | None:
+    name = (session.person or {}).get("name") or {}
+    parts = [name.get(k) for k in ("first", "middle", "last")]
+    text = " ".join(p for p in parts if p)
+    return text or None
+
+
+def _or_dash(value: str | None) -> str:
+    return html.escape(value) if value else "&mdash;"
+
+
+def _html(content: str, status_code: int) -> HTMLResponse:
+    return HTMLResponse(
+        _TEMPLATE.substitute(content=content), status_code=status_code, headers=PAGE_HEADERS
+    )

@@ -1,0 +1,711 @@
+"""Verifa adapter: REST `/api/v1` with `X-API-Key`, signed `session.*` webhooks, session +
+result reads (providers/verifa.md). Translation only — wire shapes live in `wire.py`, the
+status tables in `statuses.py`, errors in `errors.py`, assumptions in `inferred.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote, urlencode, urlparse
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from adapters.base import (
+    JSON,
+    AdapterConfig,
+    Capability,
+    CreateSessionRequest,
+    DecidedBy,
+    Decision,
+    Environment,
+    ErrorCode,
+    Outcome,
+    ProviderAdapter,
+    ProviderError,
+    SandboxConfig,
+    SandboxHandle,
+    SessionSnapshot,
+    SessionStatus,
+    TimelineEntry,
+    WebhookEvent,
+    WebhookRejected,
+    WebhookRejectReason,
+)
+from adapters.common.http import VendorHttp
+from adapters.common.scrub import Scrubber
+from adapters.verifa import inferred
+from adapters.verifa.errors import DOCUMENT_COUNTRY_FIELD, IDEMPOTENCY_FIELD, INPUT, map_error
+from adapters.verifa.signature import DELIVERY_ID_HEADER, verify_webhook
+from adapters.verifa.statuses import (
+    COMPLETED,
+    OUTCOMES,
+    RESULT_STATUSES,
+    VERIFA_STATUSES,
+    allowed_actions,
+    join_status,
+    map_verifa_status,
+    result_is_out,
+    split_status,
+)
+from adapters.verifa.wire import (
+    ALPHA3_TO_ALPHA2,
+    API_VERSION,
+    IDEMPOTENCY_KEY_MAX,
+    KEY_INFLECTION,
+    LIST_PAGE_MAX,
+    CreateSessionBody,
+    LinkResponse,
+    ReprocessResponse,
+    ResultResource,
+    SessionList,
+    SessionResource,
+    UpdateSessionBody,
+    WebhookData,
+    WebhookEnvelope,
+    WebhookPayload,
+    WebhookResult,
+    snake_keys,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: §3.4: every event about a session is named `session.*`.
+SESSION_EVENT_PREFIX = "session."
+
+#: Verifa-only create fields accepted through `providerOptions` (§3.2 Create).
+PROVIDER_OPTIONS: frozenset[str] = frozenset({"country", "checks", "send_email", "fields"})
+
+#: Normalized request fields Verifa cannot honour per session, ignored on purpose:
+#: `language` — no such create field (the hosted page picks its language);
+#: `expires_in` — the capture token lives 20 minutes, an org setting (§3.2), not per session.
+IGNORED_REQUEST_FIELDS = ("language", "expires_in")
+
+#: Our reason / warning codes for the result's check flags (no PII, only outcomes).
+FACE_MATCH_FAILED = "face_match_failed"
+AGE_CHECK_FAILED = "age_check_failed"
+SENSITIVE_DATA_EXPIRED = "sensitive_data_expired"
+
+_FALSE_OPTION_VALUES = frozenset({"0", "false", "no", "off"})
+_Model = TypeVar("_Model", bound=BaseModel)
+
+#: The Idempotency-Key of the request being sent by this task, if any (see `_VerifaHttp`).
+_IDEMPOTENCY_KEY: ContextVar[str | None] = ContextVar("verifa_idempotency_key", default=None)
+
+
+async def _add_idempotency_key(request: httpx.Request) -> None:
+    key = _IDEMPOTENCY_KEY.get()
+    if key is not None:
+        request.headers[IDEMPOTENCY_HEADER] = key
+
+
+class _VerifaHttp(VendorHttp):
+    """`VendorHttp` plus a per-request `Idempotency-Key`: the shared `request()` takes no
+    headers, so the key travels in a context variable read by a request hook (task-local,
+    so concurrent calls never see each other's key)."""
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        client = super().client
+        hooks = client.event_hooks["request"]
+        if _add_idempotency_key not in hooks:
+            hooks.append(_add_idempotency_key)
+        return client
+
+
+def _bad_input(message: str, *field: str) -> ProviderError:
+    return ProviderError(ErrorCode.BAD_USER_INPUT, message, field=(INPUT, *field))
+
+
+def _api_prefix(base_url: str) -> str:
+    """`/api/v1`, unless the configured base already ends with it (the doc's spelling)."""
+    path = urlparse(base_url).path.rstrip("/")
+    return "" if path.endswith(inferred.API_PREFIX) else inferred.API_PREFIX
+
+
+class VerifaAdapter(ProviderAdapter):
+    name = "verifa"
+    default_base_url = inferred.DEFAULT_BASE_URL
+    credential_keys = ("api_key", "webhook_secret")
+    poll_policy = inferred.POLL_POLICY
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.CREATE,
+            Capability.READ,
+            Capability.REFRESH,
+            Capability.CANCEL,  # = expire
+            Capability.RESUME,
+            Capability.REPROCESS,
+            Capability.UPDATE_METADATA,
+            Capability.ISSUE_LINK,
+            Capability.LIST,
+            Capability.REDACT,
+            Capability.WEBHOOKS,
+            Capability.POLLING,
+        }
+    )  # no DECIDE / CONTINUE: review-case and external-gate paths are not documented (§3.2)
+
+    def __init__(self, config: AdapterConfig) -> None:
+        super().__init__(config)
+        self._scrub = Scrubber((*config.secrets_to_scrub, config.api_key, config.webhook_secret))
+        self._prefix = _api_prefix(config.base_url)
+        self._http = _VerifaHttp(
+            config,
+            vendor="Verifa",
+            headers={
+                "X-API-Key": config.api_key,
+                "Verifa-Version": API_VERSION,
+                "Key-Inflection": KEY_INFLECTION,
+                "Accept": "application/json",
+            },
+            error_mapper=lambda response: map_error(response, self._scrub, now=config.clock()),
+        )
+        legacy = config.options.get("legacy_signatures")
+        self._accept_legacy = (
+            inferred.LEGACY_SIGNATURES_ACCEPTED
+            if legacy is None
+            else legacy.strip().lower() not in _FALSE_OPTION_VALUES
+        )
+
+    # -- sessions -----------------------------------------------------------------------
+    async def create_session(self, request: CreateSessionRequest) -> SessionSnapshot:
+        body = self._create_body(request)
+        key = _idempotency_key(request.idempotency_key)
+        token = _IDEMPOTENCY_KEY.set(key)
+        try:
+            response = await self._http.request(
+                "POST",
+                self._path(),
+                json=body.to_json(),
+                expected=inferred.CREATE_SUCCESS_STATUSES,
+            )
+        except ProviderError as exc:
+            _point_country_error(exc, request)
+            raise
+        finally:
+            _IDEMPOTENCY_KEY.reset(token)
+        data = self._http.json_of(response)
+        return self._snapshot(self._parse(SessionResource, data), data)
+
+    async def fetch_session(self, provider_session_id: str) -> SessionSnapshot:
+        response = await self._http.request("GET", self._path(provider_session_id))
+        data = self._http.json_of(response)
+        return await self._with_result(self._parse(SessionResource, data), data)
+
+    async def cancel_session(self, provider_session_id: str) -> SessionSnapshot | None:
+        return await self._action(provider_session_id, inferred.EXPIRE_SEGMENT)
+
+    async def resume_session(self, provider_session_id: str) -> SessionSnapshot | None:
+        return await self._action(provider_session_id, "resume")
+
+    async def reprocess_session(self, provider_session_id: str) -> SessionSnapshot | None:
+        response = await self._http.request(
+            "POST",
+            self._path(provider_session_id, inferred.REPROCESS_SEGMENT),
+            expected=inferred.REPROCESS_SUCCESS_STATUSES,
+        )
+        data = self._http.json_of(response)
+        accepted = self._parse(ReprocessResponse, data)
+        if accepted.status not in VERIFA_STATUSES:
+            return None  # nothing usable: the gateway reads the session
+        return self._bare_snapshot(
+            accepted.session_id or provider_session_id, accepted.status, data
+        )
+
+    async def update_metadata(
+        self, provider_session_id: str, metadata: JSON
+    ) -> SessionSnapshot | None:
+        body = UpdateSessionBody(metadata=metadata)
+        response = await self._http.request(
+            "PATCH", self._path(provider_session_id), json=body.to_json()
+        )
+        data = self._http.json_of(response)
+        return await self._with_result(self._parse(SessionResource, data), data)
+
+    async def issue_link(self, provider_session_id: str) -> SessionSnapshot:
+        response = await self._http.request(
+            "POST", self._path(provider_session_id, "generate-one-time-link")
+        )
+        data = self._http.json_of(response)
+        link = self._parse(LinkResponse, data)
+        if inferred.REREAD_SESSION_AFTER_LINK or link.status not in VERIFA_STATUSES:
+            base = await self.fetch_session(provider_session_id)
+            raw = {"link": data, **base.raw}
+        else:
+            base = self._bare_snapshot(provider_session_id, link.status or "", data)
+            raw = {"link": data}
+        return replace(
+            base,
+            verification_url=link.capture_url,
+            qr_code=link.qr_code_data_url or base.qr_code,
+            raw=raw,
+        )
+
+    async def list_sessions(
+        self, *, client_reference: str | None = None, limit: int = 100
+    ) -> list[SessionSnapshot]:
+        out: list[SessionSnapshot] = []
+        offset = 0
+        while len(out) < limit:
+            page_size = min(limit - len(out), LIST_PAGE_MAX)
+            params: dict[str, str | int] = {"limit": page_size, "offset": offset}
+            if client_reference is not None:
+                params["q"] = client_reference  # matches session id or external_ref
+            response = await self._http.request("GET", f"{self._path()}?{urlencode(params)}")
+            data = self._http.json_of(response)
+            page = self._parse(SessionList, data)
+            for item, raw in zip(page.data, data["data"], strict=True):
+                if client_reference is not None and item.external_ref not in (
+                    None,
+                    client_reference,
+                ):
+                    continue  # `q` also matched a session id
+                # No result read per item: a completed one stays PROCESSING (polled later).
+                out.append(self._snapshot(item, raw))
+            offset += len(page.data)
+            total = page.pagination.total if page.pagination else None
+            if not page.data or (total is not None and offset >= total):
+                break
+            if total is None and len(page.data) < page_size:
+                break
+        return out[:limit]
+
+    async def redact_session(self, provider_session_id: str) -> None:
+        await self._http.request(
+            "DELETE",
+            self._path(provider_session_id, inferred.REDACT_SEGMENT),
+            expected=inferred.REDACT_SUCCESS_STATUSES,
+        )
+
+    def needs_polling(self, provider_status: str) -> bool:
+        session, result = split_status(provider_status)
+        if session == COMPLETED:
+            return not result_is_out(provider_status)
+        return result is None and session in inferred.POLLED_SESSION_STATUSES
+
+    def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
+        return allowed_actions(provider_status) & self.capabilities
+
+    # -- status table ---------------------------------------------------------------------
+    def map_status(self, provider_status: str) -> SessionStatus | None:
+        return map_verifa_status(provider_status)
+
+    @classmethod
+    def vocabulary(cls) -> frozenset[str]:
+        return VERIFA_STATUSES
+
+    # -- webhooks ---------------------------------------------------------------------------
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
+        payload = verify_webhook(
+            body,
+            headers,
+            secret=self.config.webhook_secret,
+            now=self.config.clock(),
+            tolerance_s=self.config.webhook_tolerance_s,
+            accept_legacy=self._accept_legacy,
+        )
+        normalized = snake_keys(payload)
+        envelope = _validated(WebhookEnvelope, normalized)
+        delivery_id = {k.lower(): v for k, v in headers.items()}.get(DELIVERY_ID_HEADER)
+        if not envelope.event.startswith(SESSION_EVENT_PREFIX):
+            # About something else (screening, identity, case, …): acknowledged and kept,
+            # whatever its shape.
+            return [
+                WebhookEvent(
+                    dedupe_key=_dedupe_key(envelope.idempotency_key, delivery_id, None, payload),
+                    event_type=envelope.event,
+                    provider_session_id=_loose_session_id(normalized),
+                    snapshot=None,
+                    received_payload=payload,
+                )
+            ]
+        return [self._session_event(_validated(WebhookPayload, normalized), payload, delivery_id)]
+
+    def _session_event(
+        self, envelope: WebhookPayload, payload: JSON, delivery_id: str | None
+    ) -> WebhookEvent:
+        fields = envelope.session_fields()
+        session_id = fields.session_id or envelope.session_id
+        nested = envelope.data is not None
+        occurred_at = envelope.created_at if nested or inferred.FLAT_SHAPE_HAS_EVENT_TIME else None
+        raw_status, refetch = _event_state(envelope.event, fields)
+        snapshot: SessionSnapshot | None = None
+        if raw_status is not None:
+            if not session_id:
+                raise WebhookRejected(
+                    WebhookRejectReason.MALFORMED, f"{envelope.event} without session_id"
+                )
+            status = self.map_status(raw_status)
+            snapshot = SessionSnapshot(
+                provider_session_id=session_id,
+                provider_status=raw_status,
+                status=status,
+                environment=self._environment_of(fields.is_sandbox),
+                client_reference=fields.external_ref,
+                decision=_decision(
+                    status,
+                    fields.result,
+                    rejection_reason=fields.rejection_reason,
+                    decided_by=DecidedBy.PROVIDER,
+                    decided_at=occurred_at,
+                ),
+                occurred_at=occurred_at,
+                raw=payload,
+            )
+        fallback = None
+        if session_id and occurred_at is not None:
+            fallback = inferred.DEDUPE_FALLBACK_FORMAT.format(
+                session_id=session_id, event=envelope.event, created_at=occurred_at.isoformat()
+            )
+        return WebhookEvent(
+            dedupe_key=_dedupe_key(envelope.idempotency_key, delivery_id, fallback, payload),
+            event_type=envelope.event,
+            provider_session_id=session_id,
+            snapshot=snapshot,
+            received_payload=payload,
+            refetch=refetch and session_id is not None,
+        )
+
+    # -- sandbox ----------------------------------------------------------------------------
+    @classmethod
+    def build_sandbox(cls, config: SandboxConfig) -> SandboxHandle | None:
+        from adapters.verifa.sandbox import VerifaSandbox  # lazy: sandbox deps load on demand
+
+        return VerifaSandbox(config)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _path(self, session_id: str | None = None, action: str | None = None) -> str:
+        """`/api/v1/sessions[/{id}[/{action}]]` — quoted id, no trailing slash (§3.2)."""
+        path = f"{self._prefix}/sessions"
+        if session_id is None:
+            return path
+        if not session_id:
+            raise _bad_input("a provider session id is required", "providerSessionId")
+        path = f"{path}/{quote(session_id, safe='')}"
+        return f"{path}/{action}" if action else path
+
+    async def _action(self, session_id: str, action: str) -> SessionSnapshot:
+        """A state-changing POST whose answer is (a subset of) the session resource."""
+        response = await self._http.request("POST", self._path(session_id, action))
+        data = self._http.json_of(response)
+        body = {"id": session_id, **data} if isinstance(data, dict) else data
+        return self._snapshot(self._parse(SessionResource, body), data)
+
+    async def _with_result(self, session: SessionResource, data: JSON) -> SessionSnapshot:
+        """A completed session is only as decided as its result: read it too."""
+        result_data: JSON | None = None
+        result: ResultResource | None = None
+        if session.status == COMPLETED:
+            response = await self._http.request(
+                "GET", self._path(session.id, "result"), expected=(200, 404)
+            )
+            if response.status_code == 200:  # 404 = "No result yet" (§3.2)
+                result_data = self._http.json_of(response)
+                result = self._parse(ResultResource, result_data)
+        return self._snapshot(session, {"session": data, "result": result_data}, result)
+
+    def _snapshot(
+        self, session: SessionResource, raw: Any, result: ResultResource | None = None
+    ) -> SessionSnapshot:
+        provider_status = join_status(session.status, result.status if result else None)
+        status = self.map_status(provider_status)
+        return SessionSnapshot(
+            provider_session_id=session.id,
+            provider_status=provider_status,
+            status=status,
+            environment=self._environment_of(session.is_sandbox),
+            verification_url=session.capture_url,
+            qr_code=session.qr_code_data_url,
+            client_reference=session.external_ref,
+            metadata=session.metadata if isinstance(session.metadata, dict) else None,
+            expires_at=session.expires_at or session.token_expires_at,
+            decision=_decision(status, result, decided_by=_decided_by(session)),
+            occurred_at=session.expired_at or session.updated_at or session.created_at,
+            raw=raw if isinstance(raw, dict) else {"data": raw},
+            timeline=_timeline(session),
+        )
+
+    def _bare_snapshot(self, session_id: str, raw_status: str, raw: Any) -> SessionSnapshot:
+        return SessionSnapshot(
+            provider_session_id=session_id,
+            provider_status=raw_status,
+            status=self.map_status(raw_status),
+            environment=self.environment,
+            raw=raw if isinstance(raw, dict) else {"data": raw},
+        )
+
+    def _environment_of(self, is_sandbox: bool | None) -> Environment:
+        if is_sandbox is None:
+            return self.environment
+        return Environment.SANDBOX if is_sandbox else Environment.LIVE
+
+    def _parse(self, model: type[_Model], data: Any) -> _Model:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise ProviderError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"Verifa answered an unexpected {model.__name__} ({exc.error_count()} fields)",
+            ) from exc
+
+    def _create_body(self, request: CreateSessionRequest) -> CreateSessionBody:
+        options = dict(request.provider_options or {})
+        for key in options:
+            if key not in PROVIDER_OPTIONS:
+                raise _bad_input(f"unknown Verifa option '{key}'", "providerOptions", key)
+        _check_options(options)
+        person = request.expected_person
+        if person is not None and person.document_types:
+            raise ProviderError(
+                ErrorCode.UNSUPPORTED_BY_PROVIDER,
+                "Verifa cannot restrict the accepted document types per session",
+                field=(INPUT, "expectedPerson", "documentTypes"),
+            )
+        return CreateSessionBody(
+            external_ref=request.client_reference,
+            country=_country(request, options),
+            workflow_id=request.workflow_id or self.config.options.get("workflow_id") or None,
+            checks=options.get("checks"),
+            metadata=request.metadata,
+            redirect_url=request.return_url,
+            fields=_prefill(request, options) or None,
+            send_email=options.get("send_email"),
+        )
+
+
+# -- create helpers -------------------------------------------------------------------------------
+def _idempotency_key(given: str | None) -> str:
+    """The caller's key (validated), else a fresh one: a create is never sent without one."""
+    if given is None:
+        return str(uuid.uuid4())
+    if not given.strip() or len(given) > IDEMPOTENCY_KEY_MAX:
+        raise ProviderError(
+            ErrorCode.BAD_USER_INPUT,
+            f"idempotency key must be 1-{IDEMPOTENCY_KEY_MAX} characters for Verifa",
+            field=IDEMPOTENCY_FIELD,
+        )
+    return given
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    country = options.get("country")
+    if country is not None and not (
+        isinstance(country, str) and len(country) == 2 and country.isalpha() and country.isascii()
+    ):
+        raise _bad_input("country must be an ISO 3166-1 alpha-2 code", "providerOptions", "country")
+    checks = options.get("checks")
+    if checks is not None and not (
+        isinstance(checks, list) and all(isinstance(c, str) and c for c in checks)
+    ):
+        raise _bad_input("checks must be a list of check names", "providerOptions", "checks")
+    send_email = options.get("send_email")
+    if send_email is not None and not isinstance(send_email, bool):
+        raise _bad_input("send_email must be a boolean", "providerOptions", "send_email")
+    fields = options.get("fields")
+    if fields is not None and not (
+        isinstance(fields, dict) and all(isinstance(k, str) for k in fields)
+    ):
+        raise _bad_input("fields must be an object", "providerOptions", "fields")
+
+
+def _country(request: CreateSessionRequest, options: Mapping[str, Any]) -> str | None:
+    """Verifa's alpha-2 `country`, from the expected document country (alpha-3) and/or the
+    `country` option; both given must agree."""
+    option = options.get("country")
+    from_option = option.upper() if isinstance(option, str) else None
+    person = request.expected_person
+    from_person: str | None = None
+    if person is not None and person.document_country is not None:
+        from_person = ALPHA3_TO_ALPHA2.get(person.document_country.strip().upper())
+        if from_person is None:
+            raise _bad_input(
+                "documentCountry must be an ISO 3166-1 alpha-3 code",
+                "expectedPerson",
+                "documentCountry",
+            )
+    if from_option and from_person and from_option != from_person:
+        raise _bad_input(
+            "providerOptions.country contradicts expectedPerson.documentCountry",
+            "providerOptions",
+            "country",
+        )
+    return from_person or from_option
+
+
+def _point_country_error(error: ProviderError, request: CreateSessionRequest) -> None:
+    """Point a vendor `country` error at the input the integrator actually used."""
+    person = request.expected_person
+    if (
+        error.field == DOCUMENT_COUNTRY_FIELD
+        and (person is None or person.document_country is None)
+        and "country" in (request.provider_options or {})
+    ):
+        error.field = (INPUT, "providerOptions", "country")
+
+
+def _prefill(request: CreateSessionRequest, options: Mapping[str, Any]) -> JSON:
+    """`fields` from the expected person and contact (keys: inferred.PREFILL_KEYS), merged
+    with the `fields` option; a key given both ways must have the same value."""
+    keys = inferred.PREFILL_KEYS
+    person = request.expected_person
+    contact = request.contact
+    ours: JSON = {}
+    if person is not None:
+        ours[keys["first_name"]] = person.first_name
+        ours[keys["last_name"]] = person.last_name
+        dob = person.date_of_birth
+        ours[keys["date_of_birth"]] = dob.isoformat() if dob else None
+        nationality = person.nationality.strip().upper() if person.nationality else None
+        ours[keys["nationality"]] = nationality
+    if contact is not None:
+        ours[keys["email"]] = contact.email
+        ours[keys["phone"]] = contact.phone
+    ours = {k: v for k, v in ours.items() if v is not None}
+    extra: Mapping[str, Any] = options.get("fields") or {}
+    for key, value in extra.items():
+        if key in ours and ours[key] != value:
+            raise _bad_input(
+                f"providerOptions.fields.{key} contradicts the normalized input",
+                "providerOptions",
+                "fields",
+            )
+    return {**extra, **ours}
+
+
+# -- snapshot helpers -----------------------------------------------------------------------------
+def _timeline(session: SessionResource) -> tuple[TimelineEntry, ...]:
+    """The only per-state time the session resource documents is `created_at` (`pending`)."""
+    if session.created_at is None or session.status == "pending":
+        return ()
+    return (TimelineEntry(SessionStatus.CREATED, "pending", session.created_at),)
+
+
+def _decided_by(session: SessionResource) -> DecidedBy:
+    if session.case_id and session.case_status in inferred.REVIEW_CASE_DECIDED_STATUSES:
+        return DecidedBy.REVIEWER
+    return DecidedBy.PROVIDER
+
+
+def _reason_code(value: Any) -> str | None:
+    """A code-like rejection reason (or a structured one's `code`); free text stays in raw."""
+    if isinstance(value, dict):
+        value = value.get("code")
+    if isinstance(value, str) and inferred.REJECTION_REASON_CODE.fullmatch(value.strip()):
+        return value.strip()
+    return None
+
+
+def _decision(
+    status: SessionStatus | None,
+    result: ResultResource | WebhookResult | None,
+    *,
+    rejection_reason: Any = None,
+    decided_by: DecidedBy,
+    decided_at: datetime | None = None,
+) -> Decision | None:
+    """The outcome for decided statuses, with the result's check outcomes as codes — never
+    the extracted person data."""
+    outcome = OUTCOMES.get(status) if status is not None else None
+    if outcome is None:
+        return None
+    reasons: list[str] = []
+    warnings: list[str] = []
+    code = _reason_code(rejection_reason) or _reason_code(
+        result.rejection_reason if result else None
+    )
+    if code:
+        reasons.append(code)
+    if result is not None:
+        if result.face_match_passed is False:
+            warnings.append(FACE_MATCH_FAILED)
+        if result.age_check_passed is False:
+            warnings.append(AGE_CHECK_FAILED)
+    if outcome is not Outcome.APPROVED:
+        reasons.extend(w for w in warnings if w not in reasons)
+    if result is not None and result.sensitive_data_expired:
+        warnings.append(SENSITIVE_DATA_EXPIRED)
+    return Decision(
+        outcome=outcome,
+        decided_by=decided_by,
+        reason_codes=tuple(reasons),
+        warnings=tuple(warnings),
+        decided_at=decided_at,
+    )
+
+
+# -- webhook helpers ------------------------------------------------------------------------------
+def _completed_state(fields: WebhookData) -> tuple[str, bool]:
+    """A completed session: the result's status when the payload carries one, else
+    PROCESSING and a read of session + result (design §3.2)."""
+    result = fields.result.status if fields.result else None
+    if result is None and fields.status in RESULT_STATUSES:
+        result = fields.status
+    return join_status(COMPLETED, result), result is None
+
+
+def _event_state(event: str, fields: WebhookData) -> tuple[str | None, bool]:
+    """(raw status, refetch) for one event; no raw status for events about something else."""
+    payload_status = fields.status
+    if event in inferred.OUTCOME_EVENTS:
+        # The event names the outcome; a minimal payload (no `result`) is completed by a
+        # read of the result, which brings the check outcomes (§3.4).
+        return join_status(COMPLETED, inferred.OUTCOME_EVENTS[event]), fields.result is None
+    if event in inferred.STATE_EVENTS:
+        if payload_status == COMPLETED:
+            return _completed_state(fields)
+        if payload_status in VERIFA_STATUSES:
+            return payload_status, False  # e.g. `sandbox_pending` on a sandbox create
+        return inferred.STATE_EVENTS[event], False
+    if event in inferred.NON_STATE_EVENTS:
+        return None, False
+    if event in inferred.COMPLETION_EVENTS or payload_status == COMPLETED:
+        return _completed_state(fields)
+    if payload_status in VERIFA_STATUSES:
+        return payload_status, False
+    return None, True  # an undocumented session event: read the session to learn more
+
+
+def _validated(model: type[_Model], data: Any) -> _Model:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise WebhookRejected(
+            WebhookRejectReason.MALFORMED,
+            f"not a Verifa webhook ({exc.error_count()} invalid fields)",
+        ) from exc
+
+
+def _loose_session_id(body: JSON) -> str | None:
+    """The session an other-than-session event names, if it names one plainly."""
+    data = body.get("data")
+    for candidate in (
+        body.get("session_id"),
+        data.get("session_id") if isinstance(data, dict) else None,
+    ):
+        if isinstance(candidate, str) and candidate:
+            return candidate
+    return None
+
+
+def _dedupe_key(
+    idempotency_key: str | None, delivery_id: str | None, fallback: str | None, payload: JSON
+) -> str:
+    """`idempotency_key` (same on retries, §3.4), else the delivery id header, else the
+    compound fallback, else a content hash (an identical redelivery is still a duplicate)."""
+    if idempotency_key:
+        return idempotency_key
+    if delivery_id and delivery_id.strip():
+        return delivery_id.strip()
+    if fallback:
+        return fallback
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()

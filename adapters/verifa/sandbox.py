@@ -1,0 +1,91 @@
+"""A faithful local emulator of Verifa's `/api/v1` session API, used when the gateway has no
+Verifa credentials.
+
+It is written from the vendor docs (shared/docs/providers/verifa.md), not from the adapter,
+so the adapter is tested against Verifa's contract rather than against itself:
+
+- `sandbox_api`: `/api/v1` session endpoints, Verifa's headers and error bodies, the sandbox
+  control endpoints (`/sessions/{id}/simulate`, `/sandbox-settings`)
+- `sandbox_page`: the hosted capture flow the `capture_url` points at
+- `sandbox_engine`: status rules and the one path a status change takes (which event fires
+  when is tabled there)
+- `sandbox_webhooks`: signed (`t=,v1=` or legacy), ordered, retried `session.*` deliveries
+- `sandbox_payloads`: the documented bodies; `sandbox_validation`: request checks
+- `sandbox_store`: sessions, idempotency keys and settings, persisted atomically
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from fastapi import FastAPI
+
+from adapters.base import SandboxConfig, SandboxHandle
+from adapters.verifa.sandbox_api import RateLimit, install_api
+from adapters.verifa.sandbox_engine import VerifaEmulator
+from adapters.verifa.sandbox_page import install_page
+from adapters.verifa.sandbox_webhooks import PAYLOAD_SHAPES, SIGNATURE_FORMATS, WebhookSettings
+
+__all__ = ["VerifaSandbox"]
+
+
+class VerifaSandbox(SandboxHandle):
+    """The handle the gateway mounts (at e.g. /sandbox/verifa) and points the adapter at.
+
+    `signature_format` ("v1" | "legacy") and `payload_shape` ("flat" | "nested") choose how
+    webhooks are signed and shaped; left None, the persisted setting (default v1 + flat)
+    stays. Both can also be changed at run time with `POST /sandbox-settings`.
+    """
+
+    provider = "verifa"
+
+    def __init__(
+        self,
+        config: SandboxConfig,
+        *,
+        signature_format: str | None = None,
+        payload_shape: str | None = None,
+    ) -> None:
+        if signature_format is not None and signature_format not in SIGNATURE_FORMATS:
+            raise ValueError(f"signature_format must be one of {SIGNATURE_FORMATS}")
+        if payload_shape is not None and payload_shape not in PAYLOAD_SHAPES:
+            raise ValueError(f"payload_shape must be one of {PAYLOAD_SHAPES}")
+        self.config = config
+        self.api_key: str = "vk_sandbox_" + secrets.token_urlsafe(32)
+        self.webhook_secret: str = "whsec_" + secrets.token_urlsafe(32)
+        #: Verifa needs nothing beyond the key: create falls back to the org default workflow.
+        self.options: Mapping[str, str] = MappingProxyType({})
+        settings = WebhookSettings()
+        self._engine = VerifaEmulator(config, self.webhook_secret, settings)
+        if signature_format is not None:
+            settings.signature_format = signature_format
+        if payload_shape is not None:
+            settings.payload_shape = payload_shape
+        self._app = self._build_app()
+
+    @property
+    def app(self) -> FastAPI:
+        return self._app
+
+    async def idle(self) -> None:
+        """Until background work (workflow re-runs, webhook retries) is done; for tests."""
+        await self._engine.idle()
+
+    async def aclose(self) -> None:
+        """Cancel re-runs and webhook deliveries still queued or waiting to be retried."""
+        await self._engine.aclose()
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(
+            title="Verifa sandbox",
+            docs_url=None,
+            redoc_url=None,
+            openapi_url=None,
+            redirect_slashes=False,
+        )
+        install_api(app, self._engine, self.api_key)
+        install_page(app, self._engine)
+        app.add_middleware(RateLimit, engine=self._engine)
+        return app

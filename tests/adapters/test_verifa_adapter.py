@@ -1,0 +1,1559 @@
+"""VerifaAdapter against recorded Verifa traffic (cassettes/verifa) and a mock transport."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import vcr
+from vcr.cassette import Cassette
+
+from adapters.base import (
+    AdapterConfig,
+    Capability,
+    Contact,
+    CreateSessionRequest,
+    DecidedBy,
+    DocumentType,
+    Environment,
+    ErrorCode,
+    ExpectedPerson,
+    Outcome,
+    ProviderError,
+    SandboxConfig,
+    SessionStatus,
+    TimelineEntry,
+    WebhookRejected,
+    WebhookRejectReason,
+)
+from adapters.common.scrub import EMAIL_PLACEHOLDER, REDACTED, Scrubber
+from adapters.verifa import inferred
+from adapters.verifa.adapter import VerifaAdapter
+from adapters.verifa.errors import map_error
+from adapters.verifa.statuses import VERIFA_STATUSES
+from tests.adapters.conformance import AdapterConformance, Webhook
+from tests.adapters.test_verifa_signature import sign_webhook
+
+ROOT = Path(__file__).resolve().parents[2]
+CASSETTES = ROOT / "cassettes" / "verifa"
+API_KEY = "test-api-key"
+WEBHOOK_SECRET = "placeholder-signing-key"
+NOW = datetime(2026, 2, 1, 12, 5, tzinfo=UTC)
+TS = int(NOW.timestamp())
+BASE = "https://api.withverifa.com"
+S1 = "session_abc123"
+PII = ["Jane", "Doe", "1997-06-15", "2009-06-15", "203.0.113"]
+
+
+def _json_or_none(body: Any) -> Any:
+    if body in (None, b"", ""):
+        return None
+    return json.loads(body)
+
+
+def json_body(r1: Any, r2: Any) -> None:
+    """vcr matcher: the request bodies are the same JSON (key order and spacing aside)."""
+    assert _json_or_none(r1.body) == _json_or_none(r2.body)
+
+
+recorder = vcr.VCR(
+    cassette_library_dir=str(CASSETTES),
+    record_mode="none",
+    match_on=("method", "uri", "json_body"),
+)
+recorder.register_matcher("json_body", json_body)
+
+
+def make_config(**overrides: Any) -> AdapterConfig:
+    values: dict[str, Any] = {
+        "environment": Environment.LIVE,
+        "base_url": BASE,
+        "api_key": API_KEY,
+        "webhook_secret": WEBHOOK_SECRET,
+        "retry_wait_s": 0.0,
+        "clock": lambda: NOW,
+    }
+    values.update(overrides)
+    return AdapterConfig(**values)
+
+
+@pytest.fixture
+async def verifa() -> AsyncIterator[VerifaAdapter]:
+    adapter = VerifaAdapter(make_config())
+    yield adapter
+    await adapter.aclose()
+
+
+def doc_request(**overrides: Any) -> CreateSessionRequest:
+    """The §3.2 curl example, as a normalized request."""
+    values: dict[str, Any] = {
+        "client_reference": "user_abc123",
+        "workflow_id": "workflow_custom_kyc",
+        "metadata": {"plan": "premium", "signup_source": "mobile"},
+        "return_url": "https://your-app.com/verify/complete",
+        "provider_options": {"country": "US"},
+        "idempotency_key": "signup-user_abc123-1",
+    }
+    values.update(overrides)
+    return CreateSessionRequest(**values)
+
+
+def assert_all_played(cassette: Cassette, count: int) -> None:
+    assert cassette.play_count == count
+    assert cassette.all_played
+
+
+# -- a scriptable mock transport -----------------------------------------------------------------
+Reply = httpx.Response | Exception
+
+
+class Script:
+    """Answers requests from a queue (the last reply repeats) and remembers them."""
+
+    def __init__(self, *replies: Reply) -> None:
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    def adapter(self, **overrides: Any) -> VerifaAdapter:
+        return VerifaAdapter(make_config(transport=httpx.MockTransport(self.handler), **overrides))
+
+    def sent_json(self, index: int = -1) -> Any:
+        return json.loads(self.requests[index].content)
+
+
+CREATED = {
+    "id": S1,
+    "status": "pending",
+    "capture_url": "https://app.withverifa.com/verify/tok_x",
+    "qr_code_data_url": "data:image/png;base64,AAAA",
+    "is_sandbox": False,
+    "created_at": "2026-02-01T12:00:00Z",
+    "expires_at": "2026-02-01T12:20:00Z",
+}
+
+
+def ok(body: Any = None, status: int = 200, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json=body if body is not None else CREATED, headers=headers)
+
+
+def session(status: str = "pending", **extra: Any) -> dict[str, Any]:
+    return {
+        "id": S1,
+        "status": status,
+        "is_sandbox": False,
+        "created_at": "2026-02-01T12:00:00Z",
+        "updated_at": "2026-02-01T12:04:00Z",
+        "external_ref": "user_abc123",
+        "metadata": {"plan": "premium"},
+        **extra,
+    }
+
+
+def result(status: str | None = "approved", **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "session_id": S1,
+        "face_match_passed": True,
+        "face_match_score": 0.95,
+        "age_check_passed": True,
+        "extracted_data": {"first_name": "Jane", "last_name": "Doe"},
+        **extra,
+    }
+    if status is not None:
+        body["status"] = status
+    return body
+
+
+# -- conformance ---------------------------------------------------------------------------------
+class TestVerifaConformance(AdapterConformance):
+    @pytest.fixture
+    def adapter(self) -> VerifaAdapter:
+        return VerifaAdapter(make_config())
+
+    @pytest.fixture
+    def expected_statuses(self) -> dict[str, SessionStatus]:
+        return {  # design §3.2, written out; `completed` alone = result not out yet
+            "pending": SessionStatus.CREATED,
+            "capturing": SessionStatus.IN_PROGRESS,
+            "processing": SessionStatus.PROCESSING,
+            "completed": SessionStatus.PROCESSING,
+            "awaiting_external": SessionStatus.AWAITING_DECISION,
+            "sandbox_pending": SessionStatus.AWAITING_DECISION,
+            "under_review": SessionStatus.IN_REVIEW,
+            "expired": SessionStatus.EXPIRED,
+            "failed": SessionStatus.FAILED,
+        }
+
+    @pytest.fixture
+    def signed_webhook(self) -> Webhook:
+        return sign_webhook(flat_event("session.started", status="capturing"))
+
+    @pytest.fixture
+    def unsigned_webhook(self) -> Webhook:
+        raw, headers = sign_webhook(flat_event("session.started", status="capturing"))
+        del headers["X-Verifa-Signature"]
+        return raw, headers
+
+    @pytest.fixture
+    def rate_limited_reply(self) -> httpx.Response:
+        """§3.5: the documented 429, with its Retry-After header."""
+        return httpx.Response(
+            429,
+            json={
+                "error": "rate_limited",
+                "detail": "Rate limit exceeded. Retry after 12 seconds.",
+                "status_code": 429,
+            },
+            headers={"Retry-After": "12"},
+        )
+
+    async def test_rate_limited_reply_maps(self, rate_limited_reply: httpx.Response) -> None:
+        with pytest.raises(ProviderError) as info:
+            await Script(rate_limited_reply).adapter().fetch_session(S1)
+        assert info.value.code is ErrorCode.RATE_LIMITED
+        assert info.value.retry_after == 12
+
+
+# -- declaration --------------------------------------------------------------------------------
+def test_declaration() -> None:
+    assert VerifaAdapter.name == "verifa"
+    assert VerifaAdapter.default_base_url == "https://api.withverifa.com"
+    assert VerifaAdapter.credential_keys == ("api_key", "webhook_secret")
+    assert VerifaAdapter.capabilities == {
+        Capability.CREATE,
+        Capability.READ,
+        Capability.REFRESH,
+        Capability.CANCEL,
+        Capability.RESUME,
+        Capability.REPROCESS,
+        Capability.UPDATE_METADATA,
+        Capability.ISSUE_LINK,
+        Capability.LIST,
+        Capability.REDACT,
+        Capability.WEBHOOKS,
+        Capability.POLLING,
+    }
+    assert Capability.DECIDE not in VerifaAdapter.capabilities  # no integrator decide endpoint
+    assert VerifaAdapter.vocabulary() is VERIFA_STATUSES
+
+
+def test_poll_policy_stays_under_the_lowest_plan() -> None:
+    policy = VerifaAdapter.poll_policy
+    assert policy is inferred.POLL_POLICY
+    assert policy.requests_per_minute <= 300 / 2  # Free plan: 300 req/min (§3.5)
+    assert 0 < policy.interval_s <= policy.max_interval_s
+
+
+@pytest.mark.parametrize(
+    ("status", "polled"),
+    [
+        ("pending", False),  # session.started / session.expired cover it
+        ("capturing", True),  # capturing → processing has no event
+        ("processing", True),  # → failed / awaiting_external have no event
+        ("awaiting_external", True),
+        ("under_review", False),  # session.approved / declined cover it
+        ("sandbox_pending", False),
+        ("completed", True),  # the result is not out yet
+        ("completed:approved", False),
+        ("completed:rejected", False),
+        ("completed:needs_review", False),
+        ("completed:something_new", True),
+        ("expired", False),
+        ("failed", False),
+        ("unknown", False),
+        ("processing:approved", False),
+    ],
+)
+def test_needs_polling(status: str, polled: bool) -> None:
+    assert VerifaAdapter(make_config()).needs_polling(status) is polled
+
+
+@pytest.mark.parametrize(
+    ("status", "added"),
+    [
+        ("pending", {Capability.CANCEL, Capability.ISSUE_LINK}),
+        ("under_review", {Capability.CANCEL, Capability.ISSUE_LINK}),
+        ("completed:approved", {Capability.REPROCESS}),
+        ("completed", {Capability.REPROCESS}),
+        ("failed", {Capability.REPROCESS}),
+        ("expired", {Capability.RESUME, Capability.ISSUE_LINK}),
+        (None, set()),
+    ],
+)
+def test_session_capabilities(status: str | None, added: set[Capability]) -> None:
+    base = {
+        Capability.READ,
+        Capability.REFRESH,
+        Capability.UPDATE_METADATA,
+        Capability.REDACT,
+        Capability.WEBHOOKS,
+        Capability.POLLING,
+    }
+    assert VerifaAdapter(make_config()).session_capabilities(status) == base | added
+
+
+# -- create --------------------------------------------------------------------------------------
+async def test_create_sends_the_documented_body_and_maps_the_response(
+    verifa: VerifaAdapter,
+) -> None:
+    # json_body matching: the cassette holds the exact body Verifa must receive (§3.2 curl).
+    with recorder.use_cassette("create_session_201.yaml") as cassette:
+        snap = await verifa.create_session(doc_request())
+    assert_all_played(cassette, 1)
+    assert snap.provider_session_id == S1
+    assert snap.provider_status == "pending"
+    assert snap.status is SessionStatus.CREATED
+    assert snap.verification_url == "https://app.withverifa.com/verify/tok_abc123..."
+    assert snap.qr_code == "data:image/png;base64,..."
+    assert snap.client_reference == "user_abc123"
+    assert snap.environment is Environment.LIVE
+    assert snap.expires_at == datetime(2026, 2, 1, 12, 20, tzinfo=UTC)
+    assert snap.occurred_at == datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+    assert snap.decision is None and snap.timeline == ()
+    assert snap.raw["capture_url"].startswith("https://app.withverifa.com/")
+
+
+async def test_create_sends_headers_and_the_callers_idempotency_key() -> None:
+    script = Script(ok(status=201), ok(session()))
+    adapter = script.adapter()
+    await adapter.create_session(doc_request(idempotency_key="order-42"))
+    await adapter.fetch_session(S1)
+    create, read = script.requests
+    assert create.method == "POST" and create.url == f"{BASE}/api/v1/sessions"
+    assert create.headers["Idempotency-Key"] == "order-42"
+    for request in script.requests:
+        assert request.headers["X-API-Key"] == API_KEY
+        assert request.headers["Verifa-Version"] == "2026-01-01"
+        assert request.headers["Key-Inflection"] == "snake"
+    assert "Idempotency-Key" not in read.headers  # the key never leaks to later calls
+    await adapter.aclose()
+
+
+async def test_create_generates_an_idempotency_key_when_none_is_given() -> None:
+    script = Script(ok(status=201))
+    adapter = script.adapter()
+    await adapter.create_session(CreateSessionRequest())
+    await adapter.create_session(CreateSessionRequest())
+    keys = [r.headers["Idempotency-Key"] for r in script.requests]
+    assert all(keys) and keys[0] != keys[1]
+    assert all(len(k) <= 255 for k in keys)
+
+
+async def test_create_maps_every_normalized_field() -> None:
+    script = Script(ok(status=201))
+    request = CreateSessionRequest(
+        client_reference="user-123",
+        metadata={"tier": "gold"},
+        return_url="https://example.com/done",
+        expires_in=3600,
+        language="fr",
+        contact=Contact(email="jane.doe@example.com", phone="+15555550100"),
+        expected_person=ExpectedPerson(
+            first_name="Jane",
+            last_name="Doe",
+            date_of_birth=date(1990, 5, 17),
+            nationality="usa",
+            document_country="GBR",
+        ),
+        workflow_id="workflow_custom_kyc",
+        provider_options={
+            "checks": ["document", "selfie"],
+            "send_email": True,
+            "fields": {"gender": "F", "first_name": "Jane"},
+        },
+    )
+    await script.adapter().create_session(request)
+    assert script.sent_json() == {
+        "external_ref": "user-123",
+        "country": "GB",
+        "workflow_id": "workflow_custom_kyc",
+        "checks": ["document", "selfie"],
+        "metadata": {"tier": "gold"},
+        "redirect_url": "https://example.com/done",
+        "fields": {
+            "first_name": "Jane",
+            "last_name": "Doe",
+            "date_of_birth": "1990-05-17",
+            "nationality": "USA",
+            "email": "jane.doe@example.com",
+            "phone": "+15555550100",
+            "gender": "F",
+        },
+        "send_email": True,
+    }  # language and expires_in: no Verifa field (ignored on purpose)
+
+
+async def test_create_minimal_body_and_workflow_from_settings() -> None:
+    script = Script(ok(status=201))
+    await script.adapter().create_session(CreateSessionRequest())
+    assert script.sent_json() == {}
+    script = Script(ok(status=201))
+    adapter = script.adapter(options={"workflow_id": "workflow_default_kyc"})
+    await adapter.create_session(CreateSessionRequest())
+    assert script.sent_json() == {"workflow_id": "workflow_default_kyc"}
+
+
+async def test_country_option_and_document_country_may_agree() -> None:
+    script = Script(ok(status=201))
+    await script.adapter().create_session(
+        CreateSessionRequest(
+            expected_person=ExpectedPerson(document_country="USA"),
+            provider_options={"country": "us"},
+        )
+    )
+    assert script.sent_json() == {"country": "US"}
+
+
+@pytest.mark.parametrize(
+    ("request_", "code", "field"),
+    [
+        (
+            CreateSessionRequest(provider_options={"language_hint": "fr"}),
+            ErrorCode.BAD_USER_INPUT,
+            ("input", "providerOptions", "language_hint"),
+        ),
+        (
+            CreateSessionRequest(provider_options={"country": "USA"}),
+            ErrorCode.BAD_USER_INPUT,
+            ("input", "providerOptions", "country"),
+        ),
+        (
+            CreateSessionRequest(provider_options={"checks": "document"}),
+            ErrorCode.BAD_USER_INPUT,
+            ("input", "providerOptions", "checks"),
+        ),
+        (
+            CreateSessionRequest(provider_options={"send_email": "yes"}),
+            ErrorCode.BAD_USER_INPUT,
+            ("input", "providerOptions", "send_email"),
+        ),
+        (
+            CreateSessionRequest(provider_options={"fields": ["first_name"]}),
+            ErrorCode.BAD_USER_INPUT,
+            ("input", "providerOptions", "fields"),
+        ),
+        (
+            CreateSessionRequest(
+                expected_person=ExpectedPerson(first_name="Jane"),
+                provider_options={"fields": {"first_name": "John"}},
+            ),
+            ErrorCode.BAD_USER_INPUT,
+            ("input", "providerOptions", "fields"),
+        ),
+        (
+            CreateSessionRequest(expected_person=ExpectedPerson(document_country="XXX")),
+            ErrorCode.BAD_USER_INPUT,
+            ("input", "expectedPerson", "documentCountry"),
+        ),
+        (
+            CreateSessionRequest(
+                expected_person=ExpectedPerson(document_country="FRA"),
+                provider_options={"country": "DE"},
+            ),
+            ErrorCode.BAD_USER_INPUT,
+            ("input", "providerOptions", "country"),
+        ),
+        (
+            CreateSessionRequest(
+                expected_person=ExpectedPerson(document_types=(DocumentType.PASSPORT,))
+            ),
+            ErrorCode.UNSUPPORTED_BY_PROVIDER,
+            ("input", "expectedPerson", "documentTypes"),
+        ),
+        (
+            CreateSessionRequest(idempotency_key="k" * 256),
+            ErrorCode.BAD_USER_INPUT,
+            ("input", "idempotencyKey"),
+        ),
+        (
+            CreateSessionRequest(idempotency_key=" "),
+            ErrorCode.BAD_USER_INPUT,
+            ("input", "idempotencyKey"),
+        ),
+    ],
+    ids=[
+        "unknown-option",
+        "country-alpha3",
+        "checks-not-list",
+        "send-email-not-bool",
+        "fields-not-object",
+        "fields-contradict",
+        "unknown-document-country",
+        "countries-contradict",
+        "document-types",
+        "idempotency-key-too-long",
+        "idempotency-key-blank",
+    ],
+)
+async def test_create_rejects_bad_input_without_calling_verifa(
+    request_: CreateSessionRequest, code: ErrorCode, field: tuple[str, ...]
+) -> None:
+    script = Script(ok(status=201))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().create_session(request_)
+    assert info.value.code is code
+    assert info.value.field == field
+    assert script.requests == []
+
+
+async def test_create_idempotency_mismatch_is_bad_input(verifa: VerifaAdapter) -> None:
+    with (
+        recorder.use_cassette("error_422_idempotency.yaml") as cassette,
+        pytest.raises(ProviderError) as info,
+    ):
+        await verifa.create_session(doc_request())
+    assert cassette.play_count == 1
+    err = info.value
+    assert err.code is ErrorCode.BAD_USER_INPUT
+    assert err.field == ("input", "idempotencyKey")
+    assert err.provider_code == "idempotency_mismatch"
+    assert err.message == "Idempotency key has already been used with different parameters."
+    assert err.http_status == 422
+
+
+async def test_create_rate_limited_with_retry_after(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("error_429.yaml"), pytest.raises(ProviderError) as info:
+        await verifa.create_session(doc_request())
+    err = info.value
+    assert err.code is ErrorCode.RATE_LIMITED
+    assert err.retry_after == 12
+    assert err.provider_code == "rate_limited"
+    assert err.message == "Rate limit exceeded. Retry after 12 seconds."
+
+
+async def test_read_rate_limited_reads_the_wait_from_the_message(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("error_429.yaml") as cassette, pytest.raises(ProviderError) as info:
+        await verifa.fetch_session(S1)
+    assert info.value.code is ErrorCode.RATE_LIMITED
+    assert info.value.retry_after == 12
+    assert cassette.play_count == 1  # a 429 is not retried here; the caller backs off
+
+
+@pytest.mark.parametrize(
+    ("options", "person", "field"),
+    [
+        ({"country": "ZZ"}, None, ("input", "providerOptions", "country")),
+        (
+            {},
+            ExpectedPerson(document_country="PRK"),
+            ("input", "expectedPerson", "documentCountry"),
+        ),
+    ],
+    ids=["from-option", "from-person"],
+)
+async def test_vendor_country_error_points_at_the_input_used(
+    options: dict[str, Any], person: ExpectedPerson | None, field: tuple[str, ...]
+) -> None:
+    reply = httpx.Response(
+        422,
+        json={
+            "error": "validation_error",
+            "detail": [{"loc": ["body", "country"], "msg": "Unsupported country."}],
+            "status_code": 422,
+        },
+    )
+    script = Script(reply)
+    request = CreateSessionRequest(expected_person=person, provider_options=options)
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().create_session(request)
+    assert (info.value.code, info.value.field) == (ErrorCode.BAD_USER_INPUT, field)
+    assert info.value.message == "country: Unsupported country."
+
+
+# -- fetch: session + result ---------------------------------------------------------------------
+async def test_fetch_under_review_reads_only_the_session(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("get_session_200.yaml") as cassette:
+        snap = await verifa.fetch_session(S1)
+    assert cassette.play_count == 1  # no result read for a session that is not completed
+    assert snap.provider_status == "under_review"
+    assert snap.status is SessionStatus.IN_REVIEW
+    assert snap.environment is Environment.LIVE
+    assert snap.client_reference == "user_abc123"
+    assert snap.metadata == {"plan": "premium"}
+    assert snap.verification_url is None and snap.qr_code is None
+    assert snap.expires_at == datetime(2026, 2, 1, 12, 20, tzinfo=UTC)
+    assert snap.occurred_at == datetime(2026, 2, 1, 12, 6, 10, tzinfo=UTC)
+    assert snap.timeline == (
+        TimelineEntry(SessionStatus.CREATED, "pending", datetime(2026, 2, 1, 12, 0, tzinfo=UTC)),
+    )
+    assert snap.decision is not None and snap.decision.outcome is Outcome.REVIEW
+    assert snap.raw["session"]["case_id"] == "case_abc123" and snap.raw["result"] is None
+
+
+async def test_fetch_pending_session_keeps_its_capture_url(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("get_session_200.yaml"):
+        snap = await verifa.fetch_session("session_def456")
+    assert snap.status is SessionStatus.CREATED
+    assert snap.verification_url == "https://app.withverifa.com/verify/tok_def456..."
+    assert snap.environment is Environment.SANDBOX  # from is_sandbox, not the config
+    assert snap.timeline == ()
+    assert snap.decision is None
+
+
+async def test_fetch_completed_reads_the_result_approved(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("get_result_200.yaml") as cassette:
+        snap = await verifa.fetch_session("session_test123")
+    assert cassette.play_count == 2
+    assert [r.uri.rsplit("/", 1)[-1] for r in cassette.requests[:2]] == [
+        "result",
+        "session_test123",
+    ]
+    assert snap.provider_status == "completed:approved"
+    assert snap.status is SessionStatus.APPROVED
+    assert snap.environment is Environment.SANDBOX
+    decision = snap.decision
+    assert decision is not None
+    assert decision.outcome is Outcome.APPROVED
+    assert decision.decided_by is DecidedBy.PROVIDER
+    assert decision.reason_codes == () and decision.warnings == ()
+    assert not [p for p in PII if p in json.dumps(decision.to_json())]
+    assert snap.raw["result"]["extracted_data"]["first_name"] == "Jane"  # kept in raw only
+
+
+async def test_fetch_completed_reads_the_result_declined(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("get_result_200.yaml"):
+        snap = await verifa.fetch_session("session_test456")
+    assert snap.provider_status == "completed:rejected"
+    assert snap.status is SessionStatus.DECLINED
+    decision = snap.decision
+    assert decision is not None
+    assert decision.outcome is Outcome.DECLINED
+    assert decision.decided_by is DecidedBy.REVIEWER  # its review case was rejected
+    assert decision.reason_codes == ("face_mismatch", "face_match_failed", "age_check_failed")
+    assert decision.warnings == ("face_match_failed", "age_check_failed")
+    assert not [p for p in PII if p in json.dumps(decision.to_json())]
+
+
+async def test_fetch_completed_without_result_is_processing(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("get_result_404.yaml") as cassette:
+        snap = await verifa.fetch_session("session_abc789")
+    assert cassette.play_count == 2
+    assert snap.provider_status == "completed"
+    assert snap.status is SessionStatus.PROCESSING
+    assert snap.decision is None
+    assert verifa.needs_polling(snap.provider_status)
+
+
+@pytest.mark.parametrize(
+    ("result_status", "status", "outcome"),
+    [
+        ("approved", SessionStatus.APPROVED, Outcome.APPROVED),
+        ("passed", SessionStatus.APPROVED, Outcome.APPROVED),
+        ("rejected", SessionStatus.DECLINED, Outcome.DECLINED),
+        ("declined", SessionStatus.DECLINED, Outcome.DECLINED),
+        ("failed", SessionStatus.DECLINED, Outcome.DECLINED),
+        ("needs_review", SessionStatus.IN_REVIEW, Outcome.REVIEW),
+        ("expired", None, None),  # not in design §3.2: raw kept, never guessed
+        (None, SessionStatus.PROCESSING, None),  # a result without status says nothing yet
+    ],
+)
+async def test_fetch_combines_session_and_result(
+    result_status: str | None, status: SessionStatus | None, outcome: Outcome | None
+) -> None:
+    script = Script(ok(session("completed")), ok(result(result_status)))
+    snap = await script.adapter().fetch_session(S1)
+    assert [r.url.path for r in script.requests] == [
+        f"/api/v1/sessions/{S1}",
+        f"/api/v1/sessions/{S1}/result",
+    ]
+    assert snap.status is status
+    assert (snap.decision.outcome if snap.decision else None) is outcome
+    assert VerifaAdapter(make_config()).map_status(snap.provider_status) is status
+
+
+@pytest.mark.parametrize(
+    "raw_status",
+    ["pending", "capturing", "processing", "awaiting_external", "sandbox_pending", "failed"],
+)
+async def test_fetch_reads_no_result_before_completion(raw_status: str) -> None:
+    script = Script(ok(session(raw_status)))
+    snap = await script.adapter().fetch_session(S1)
+    assert len(script.requests) == 1
+    assert snap.provider_status == raw_status
+    assert snap.decision is None
+
+
+async def test_fetch_approved_with_failed_checks_warns_without_reasons() -> None:
+    body = result("approved", face_match_passed=False, sensitive_data_expired=True)
+    snap = await Script(ok(session("completed")), ok(body)).adapter().fetch_session(S1)
+    assert snap.decision is not None
+    assert snap.decision.reason_codes == ()
+    assert snap.decision.warnings == ("face_match_failed", "sensitive_data_expired")
+
+
+@pytest.mark.parametrize(
+    ("reason", "codes"),
+    [
+        ("document_expired", ("document_expired",)),
+        ({"code": "blocklisted", "note": "Jane Doe"}, ("blocklisted",)),
+        ("The face of Jane Doe did not match.", ()),  # free text stays in raw
+        (None, ()),
+    ],
+)
+async def test_rejection_reason_becomes_a_code_only_when_code_like(
+    reason: Any, codes: tuple[str, ...]
+) -> None:
+    body = result("rejected", rejection_reason=reason)
+    snap = await Script(ok(session("completed")), ok(body)).adapter().fetch_session(S1)
+    assert snap.decision is not None
+    assert snap.decision.reason_codes == codes
+    assert "Jane" not in json.dumps(snap.decision.to_json())
+
+
+async def test_fetch_unknown_session_status_keeps_raw() -> None:
+    snap = await Script(ok(session("archived"))).adapter().fetch_session(S1)
+    assert snap.status is None and snap.provider_status == "archived"
+
+
+async def test_fetch_unknown_session_is_not_found() -> None:
+    body = {"error": "not_found", "detail": "Session not found.", "status_code": 404}
+    script = Script(httpx.Response(404, json=body))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().fetch_session(S1)
+    assert (info.value.code, info.value.provider_code) == (ErrorCode.NOT_FOUND, "not_found")
+    assert info.value.message == "Session not found."
+    assert len(script.requests) == 1
+
+
+async def test_fetch_unexpected_body_is_provider_unavailable() -> None:
+    with pytest.raises(ProviderError) as info:
+        await Script(ok({"unexpected": True})).adapter().fetch_session(S1)
+    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
+
+
+async def test_fetch_quotes_the_session_id() -> None:
+    script = Script(ok(session()))
+    await script.adapter().fetch_session("../../webhooks/endpoints")
+    assert script.requests[0].url.raw_path == b"/api/v1/sessions/..%2F..%2Fwebhooks%2Fendpoints"
+
+
+async def test_empty_session_id_is_bad_input() -> None:
+    script = Script(ok(session()))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().fetch_session("")
+    assert info.value.code is ErrorCode.BAD_USER_INPUT
+    assert script.requests == []
+
+
+# -- expire / resume / reprocess / link / update / redact ----------------------------------------
+async def test_expire_a_completed_session_is_refused_with_verifas_message(
+    verifa: VerifaAdapter,
+) -> None:
+    with recorder.use_cassette("expire_409.yaml"), pytest.raises(ProviderError) as info:
+        await verifa.cancel_session("session_test123")
+    err = info.value
+    assert err.code is ErrorCode.PROVIDER_REJECTED
+    assert err.provider_code == "invalid_session_state"
+    assert err.message == "Session session_test123 is already completed and cannot be expired."
+    assert err.http_status == 409
+
+
+async def test_expire_an_active_session(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("expire_409.yaml"):
+        snap = await verifa.cancel_session(S1)
+    assert snap is not None
+    assert snap.provider_status == "expired"
+    assert snap.status is SessionStatus.EXPIRED
+    assert snap.occurred_at == datetime(2026, 2, 1, 12, 10, tzinfo=UTC)
+
+
+async def test_resume_gives_a_fresh_link(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("resume_200.yaml") as cassette:
+        snap = await verifa.resume_session(S1)
+    assert_all_played(cassette, 1)
+    assert snap is not None
+    assert snap.status is SessionStatus.CREATED
+    assert snap.verification_url == "https://app.withverifa.com/verify/tok_resumed..."
+    assert snap.qr_code == "data:image/png;base64,..."
+    assert snap.expires_at == datetime(2026, 2, 2, 9, 20, tzinfo=UTC)
+
+
+async def test_reprocess_is_accepted(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("reprocess_202.yaml") as cassette:
+        snap = await verifa.reprocess_session("session_test123")
+    assert_all_played(cassette, 1)
+    assert snap is not None
+    assert snap.provider_session_id == "session_test123"
+    assert snap.status is SessionStatus.PROCESSING
+
+
+async def test_reprocess_without_a_usable_status_lets_the_gateway_read() -> None:
+    script = Script(ok({"session_id": S1, "status": "queued"}, status=202))
+    assert await script.adapter().reprocess_session(S1) is None
+
+
+async def test_issue_link_takes_the_new_link_and_reads_the_session(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("one_time_link_200.yaml") as cassette:
+        snap = await verifa.issue_link(S1)
+    assert_all_played(cassette, 2)  # POST link, then GET session
+    assert snap.verification_url == "https://app.withverifa.com/verify/tok_link123..."
+    assert snap.qr_code == "data:image/png;base64,..."
+    assert snap.provider_status == "pending"  # the session's, not the link's "active"
+    assert snap.status is SessionStatus.CREATED
+    assert snap.raw["link"]["id"] == "link_abc123"
+    assert snap.expires_at == datetime(2026, 2, 1, 12, 20, tzinfo=UTC)  # not the link's expiry
+
+
+async def test_issue_link_without_reread_uses_a_session_like_status(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(inferred, "REREAD_SESSION_AFTER_LINK", False)
+    link = {"id": "link_1", "session_id": S1, "capture_url": "https://x.example.com/t"}
+    script = Script(ok({**link, "status": "pending"}))
+    snap = await script.adapter().issue_link(S1)
+    assert len(script.requests) == 1
+    assert snap.status is SessionStatus.CREATED
+    assert snap.verification_url == "https://x.example.com/t"
+    script = Script(ok({**link, "status": "active"}), ok(session("capturing")))
+    snap = await script.adapter().issue_link(S1)
+    assert len(script.requests) == 2 and snap.status is SessionStatus.IN_PROGRESS
+
+
+async def test_update_metadata_sends_a_merge_patch(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("update_metadata_200.yaml") as cassette:
+        snap = await verifa.update_metadata(S1, {"plan": "enterprise", "signup_source": None})
+    assert_all_played(cassette, 1)  # json_body matched: the null is sent, it removes the key
+    assert snap is not None
+    assert snap.metadata == {"plan": "enterprise"}
+    assert snap.status is SessionStatus.IN_REVIEW
+
+
+async def test_update_metadata_of_a_completed_session_keeps_its_outcome() -> None:
+    script = Script(ok(session("completed")), ok(result("approved")))
+    snap = await script.adapter().update_metadata(S1, {"a": 1})
+    assert [r.method for r in script.requests] == ["PATCH", "GET"]
+    assert snap is not None and snap.status is SessionStatus.APPROVED
+
+
+async def test_redact(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("redact_200.yaml") as cassette:
+        assert await verifa.redact_session("session_test123") is None
+    assert_all_played(cassette, 1)
+
+
+async def test_redact_accepts_204() -> None:
+    script = Script(httpx.Response(204))
+    assert await script.adapter().redact_session(S1) is None
+    assert script.requests[0].url.path == f"/api/v1/sessions/{S1}/data"
+
+
+# -- list ----------------------------------------------------------------------------------------
+async def test_list_follows_offset_pagination_and_filters(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("list_sessions_200.yaml") as cassette:
+        snaps = await verifa.list_sessions(client_reference="user_abc123", limit=10)
+    assert_all_played(cassette, 2)
+    assert [s.provider_session_id for s in snaps] == ["session_abc123", "session_old001"]
+    assert [s.status for s in snaps] == [SessionStatus.PROCESSING, SessionStatus.EXPIRED]
+    assert all(s.client_reference == "user_abc123" for s in snaps)
+
+
+async def test_list_stops_at_the_limit_and_caps_the_page_size() -> None:
+    script = Script(ok({"data": [session()] * 100, "pagination": {"total": 500}}))
+    snaps = await script.adapter().list_sessions(limit=250)
+    queries = [r.url.params for r in script.requests]
+    assert [(q["limit"], q["offset"]) for q in queries] == [
+        ("100", "0"),
+        ("100", "100"),
+        ("50", "200"),
+    ]
+    assert len(snaps) == 250 and "q" not in queries[0]
+
+
+async def test_list_stops_on_a_short_page_without_total() -> None:
+    script = Script(ok({"data": [session()]}))
+    assert len(await script.adapter().list_sessions(limit=5)) == 1
+    assert len(script.requests) == 1
+
+
+async def test_list_stops_on_an_empty_page_and_zero_limit_calls_nothing() -> None:
+    script = Script(ok({"data": [], "pagination": {"total": 10}}))
+    assert await script.adapter().list_sessions() == []
+    assert len(script.requests) == 1
+    script = Script(ok({"data": []}))
+    assert await script.adapter().list_sessions(limit=0) == []
+    assert script.requests == []
+
+
+# -- error mapping, shape by shape ---------------------------------------------------------------
+def mapped(status: int, body: Any = None, headers: dict[str, str] | None = None) -> ProviderError:
+    content = (
+        b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    )
+    response = httpx.Response(status, content=content, headers=headers or {})
+    return map_error(response, Scrubber((API_KEY,)), now=NOW)
+
+
+def verifa_error(code: str, detail: Any, status: int) -> dict[str, Any]:
+    return {"error": code, "detail": detail, "status_code": status}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            {"detail": [{"loc": ["body", "external_ref"], "msg": "too long"}]},
+            ("input", "clientReference"),
+        ),
+        ({"detail": [{"loc": ["body", "redirect_url"], "msg": "bad"}]}, ("input", "returnUrl")),
+        ({"errors": {"workflow_id": ["Unknown workflow."]}}, ("input", "workflowId")),
+        ({"fields": {"metadata": "Too large."}}, ("input", "metadata")),
+        ({"errors": {"fields.first_name": "bad"}}, ("input", "expectedPerson", "firstName")),
+        (
+            {"detail": [{"loc": ["body", "fields", "date_of_birth"], "msg": "bad date"}]},
+            ("input", "expectedPerson", "dateOfBirth"),
+        ),
+        ({"errors": {"fields.email": "bad"}}, ("input", "contact", "email")),
+        ({"errors": {"fields.gender": "bad"}}, ("input", "providerOptions", "fields")),
+        ({"errors": {"checks": "unknown check"}}, ("input", "providerOptions", "checks")),
+        ({"field": "send_email", "detail": "bad"}, ("input", "providerOptions", "send_email")),
+        ({"errors": {"country": "bad"}}, ("input", "expectedPerson", "documentCountry")),
+    ],
+)
+@pytest.mark.parametrize("status", [400, 422])
+def test_field_errors_map_to_normalized_paths(
+    body: dict[str, Any], field: tuple[str, ...], status: int
+) -> None:
+    err = mapped(status, {"error": "validation_error", **body, "status_code": status})
+    assert (err.code, err.field) == (ErrorCode.BAD_USER_INPUT, field)
+    assert err.provider_code == "validation_error"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code", "provider_code", "message"),
+    [
+        (
+            400,
+            verifa_error("unsupported_version", "API version 2024-01-01 is retired.", 400),
+            ErrorCode.PROVIDER_REJECTED,
+            "unsupported_version",
+            "API version 2024-01-01 is retired.",
+        ),
+        (
+            422,
+            verifa_error("invalid_state", "Session is redacted.", 422),
+            ErrorCode.PROVIDER_REJECTED,
+            "invalid_state",
+            "Session is redacted.",
+        ),
+        (
+            401,
+            verifa_error("unauthorized", "Invalid API key.", 401),
+            ErrorCode.PROVIDER_REJECTED,
+            "unauthorized",
+            "Invalid API key.",
+        ),
+        (
+            403,
+            verifa_error("forbidden", "Missing scope sessions:write.", 403),
+            ErrorCode.PROVIDER_REJECTED,
+            "forbidden",
+            "Missing scope sessions:write.",
+        ),
+        (
+            404,
+            verifa_error("not_found", "Session not found.", 404),
+            ErrorCode.NOT_FOUND,
+            "not_found",
+            "Session not found.",
+        ),
+        (
+            409,
+            verifa_error("conflict", "Session cannot be resumed.", 409),
+            ErrorCode.PROVIDER_REJECTED,
+            "conflict",
+            "Session cannot be resumed.",
+        ),
+        (409, {"error": "locked"}, ErrorCode.PROVIDER_REJECTED, "locked", "locked"),
+        (409, None, ErrorCode.PROVIDER_REJECTED, "conflict", "Verifa answered HTTP 409"),
+        (
+            500,
+            b"<html>oops</html>",
+            ErrorCode.PROVIDER_UNAVAILABLE,
+            "http_500",
+            "Verifa answered HTTP 500",
+        ),
+        (503, None, ErrorCode.PROVIDER_UNAVAILABLE, "http_503", "Verifa answered HTTP 503"),
+        (418, {}, ErrorCode.PROVIDER_REJECTED, "http_418", "Verifa answered HTTP 418"),
+    ],
+)
+def test_status_codes_map(
+    status: int, body: Any, code: ErrorCode, provider_code: str, message: str
+) -> None:
+    err = mapped(status, body)
+    assert (err.code, err.provider_code, err.http_status) == (code, provider_code, status)
+    assert err.message == message
+    assert err.field is None
+
+
+def test_idempotency_mismatch_wins_over_field_errors() -> None:
+    body = verifa_error("idempotency_mismatch", "Key reused.", 422)
+    err = mapped(422, {**body, "errors": {"external_ref": "x"}})
+    assert err.field == ("input", "idempotencyKey")
+
+
+def test_retry_after_variants() -> None:
+    assert mapped(429, {}, {"Retry-After": "7"}).retry_after == 7
+    assert mapped(429, {}, {"Retry-After": "Sun, 01 Feb 2026 12:05:45 GMT"}).retry_after == 45
+    assert mapped(429, {}, {"X-RateLimit-Reset": str(TS + 20)}).retry_after == 20
+    assert mapped(429, {}, {"X-RateLimit-Reset": "30"}).retry_after == 30
+    assert mapped(429, verifa_error("rate_limited", "Slow down.", 429)).retry_after is None
+
+
+def test_messages_are_capped() -> None:
+    assert len(mapped(409, verifa_error("x", "y " * 1000, 409)).message) <= 500
+
+
+# -- scrubbing -----------------------------------------------------------------------------------
+async def test_vendor_messages_are_scrubbed() -> None:
+    detail = (
+        f"Key {API_KEY} and {WEBHOOK_SECRET} refused for jane.doe@example.com "
+        "at https://app.withverifa.com/verify/tok_9f8e7d6c5b4a39281706abcd"
+    )
+    script = Script(httpx.Response(409, json=verifa_error("conflict", detail, 409)))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().cancel_session(S1)
+    message = info.value.message
+    assert API_KEY not in message and WEBHOOK_SECRET not in message
+    assert "jane.doe@example.com" not in message and "tok_9f8e7d6c5b4a39281706abcd" not in message
+    assert REDACTED in message and EMAIL_PLACEHOLDER in message
+
+
+async def test_configured_extra_secrets_are_scrubbed_from_codes_and_messages() -> None:
+    body = verifa_error("tenant-secret-42", "tenant-secret-42 is reserved", 400)
+    script = Script(httpx.Response(400, json=body))
+    adapter = script.adapter(secrets_to_scrub=("tenant-secret-42",))
+    with pytest.raises(ProviderError) as info:
+        await adapter.create_session(CreateSessionRequest(client_reference="x"))
+    assert "tenant-secret-42" not in info.value.message
+    assert "tenant-secret-42" not in (info.value.provider_code or "")
+
+
+async def test_request_body_is_never_echoed() -> None:
+    script = Script(httpx.Response(400, json=verifa_error("bad_request", "Bad request.", 400)))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().create_session(CreateSessionRequest(client_reference="private-9"))
+    assert "private-9" not in info.value.message
+
+
+# -- http: paths, headers, retries ---------------------------------------------------------------
+async def test_paths_have_no_trailing_slash_and_carry_the_headers() -> None:
+    script = Script(
+        ok(CREATED, status=201),
+        ok(session("completed")),
+        ok(result()),
+        ok(session("expired", expired_at="2026-02-01T12:10:00Z")),
+        ok(session("pending")),
+        ok({"session_id": S1, "status": "processing"}, status=202),
+        ok(session("pending")),
+        ok({"capture_url": "https://x.example.com/t"}),
+        ok(session("pending")),
+        ok({"data": [], "pagination": {"total": 0}}),
+        ok({"status": "redacted"}),
+    )
+    adapter = script.adapter()
+    await adapter.create_session(CreateSessionRequest())
+    await adapter.fetch_session(S1)
+    await adapter.cancel_session(S1)
+    await adapter.resume_session(S1)
+    await adapter.reprocess_session(S1)
+    await adapter.update_metadata(S1, {"a": None})
+    await adapter.issue_link(S1)
+    await adapter.list_sessions(client_reference="u 1&x")
+    await adapter.redact_session(S1)
+    assert [(r.method, r.url.path) for r in script.requests] == [
+        ("POST", "/api/v1/sessions"),
+        ("GET", f"/api/v1/sessions/{S1}"),
+        ("GET", f"/api/v1/sessions/{S1}/result"),
+        ("POST", f"/api/v1/sessions/{S1}/expire"),
+        ("POST", f"/api/v1/sessions/{S1}/resume"),
+        ("POST", f"/api/v1/sessions/{S1}/reprocess"),
+        ("PATCH", f"/api/v1/sessions/{S1}"),
+        ("POST", f"/api/v1/sessions/{S1}/generate-one-time-link"),
+        ("GET", f"/api/v1/sessions/{S1}"),
+        ("GET", "/api/v1/sessions"),
+        ("DELETE", f"/api/v1/sessions/{S1}/data"),
+    ]
+    assert script.requests[9].url.params["q"] == "u 1&x"
+    for request in script.requests:
+        assert not request.url.path.endswith("/")
+        assert request.url.host == "api.withverifa.com"
+        assert request.headers["x-api-key"] == API_KEY
+        assert request.headers["verifa-version"] == "2026-01-01"
+        assert request.headers["key-inflection"] == "snake"
+    assert script.sent_json(6) == {"metadata": {"a": None}}
+    await adapter.aclose()
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["https://api.withverifa.com/api/v1", "https://api.withverifa.com/api/v1/"],
+)
+async def test_base_url_spelled_with_the_version_prefix_works(base_url: str) -> None:
+    script = Script(ok(session()))
+    await script.adapter(base_url=base_url).fetch_session(S1)
+    assert script.requests[0].url.path == f"/api/v1/sessions/{S1}"
+
+
+async def test_sandbox_style_base_url() -> None:
+    script = Script(ok(session()))
+    await script.adapter(base_url="http://verifa.sandbox").fetch_session(S1)
+    assert str(script.requests[0].url) == f"http://verifa.sandbox/api/v1/sessions/{S1}"
+
+
+async def test_get_is_retried_on_503_then_succeeds() -> None:
+    script = Script(httpx.Response(503), httpx.Response(502), ok(session()))
+    snap = await script.adapter().fetch_session(S1)
+    assert snap.status is SessionStatus.CREATED
+    assert len(script.requests) == 3
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: a.create_session(CreateSessionRequest()),
+        lambda a: a.cancel_session(S1),
+        lambda a: a.update_metadata(S1, {"a": 1}),
+        lambda a: a.issue_link(S1),
+    ],
+    ids=["create", "expire", "update", "link"],
+)
+async def test_writes_are_never_retried(call: Callable[[VerifaAdapter], Any]) -> None:
+    script = Script(httpx.Response(503))
+    with pytest.raises(ProviderError) as info:
+        await call(script.adapter())
+    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
+    assert len(script.requests) == 1
+
+
+async def test_transport_errors_become_provider_unavailable() -> None:
+    script = Script(httpx.ConnectError("refused"))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().redact_session(S1)
+    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
+    assert len(script.requests) == 3  # DELETE is idempotent: retried
+
+
+async def test_non_json_success_body_is_provider_unavailable() -> None:
+    script = Script(httpx.Response(201, content=b"<html>"))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().create_session(CreateSessionRequest())
+    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
+
+
+# -- webhooks ------------------------------------------------------------------------------------
+def fixture_body(name: str) -> dict[str, Any]:
+    return json.loads((CASSETTES / name).read_text(encoding="utf-8"))["body"]
+
+
+def flat_event(event: str, **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event": event,
+        "idempotency_key": "idk_0001",
+        "session_id": S1,
+        "external_ref": "user_abc123",
+        "is_sandbox": False,
+        **fields,
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def nested_event(event: str, status: str | None, **data: Any) -> dict[str, Any]:
+    return {
+        "event": event,
+        "data": {
+            "session_id": S1,
+            "external_ref": "user_abc123",
+            "status": status,
+            "is_sandbox": True,
+            "created_at": "2026-02-01T12:00:00Z",
+            **data,
+        },
+        "created_at": "2026-02-01T12:04:30Z",
+    }
+
+
+def parse(
+    body: dict[str, Any] | bytes,
+    adapter: VerifaAdapter | None = None,
+    **headers: str,
+) -> Any:
+    raw, signed = sign_webhook(body)
+    signed.update({k.replace("_", "-"): v for k, v in headers.items()})
+    return (adapter or VerifaAdapter(make_config())).parse_webhook(raw, signed)
+
+
+def test_documented_nested_shape() -> None:
+    [event] = parse(fixture_body("webhook_nested.json"))
+    assert event.event_type == "session.approved"
+    assert event.provider_session_id == S1
+    assert event.dedupe_key == "session_abc123:session.approved:2026-02-01T12:05:00+00:00"
+    assert event.refetch is True  # no result in the payload: read it for the check outcomes
+    snap = event.snapshot
+    assert snap.provider_status == "completed:approved"
+    assert snap.status is SessionStatus.APPROVED
+    assert snap.occurred_at == datetime(2026, 2, 1, 12, 5, tzinfo=UTC)
+    assert snap.environment is Environment.LIVE
+    assert snap.client_reference == "user_abc123"
+    assert snap.decision.outcome is Outcome.APPROVED
+    assert snap.decision.decided_at == snap.occurred_at
+    assert event.received_payload == fixture_body("webhook_nested.json")
+
+
+def test_documented_flat_shape() -> None:
+    [event] = parse(fixture_body("webhook_flat.json"))
+    assert event.dedupe_key == "idk_a1b2c3d4e5f6..."
+    assert event.refetch is False  # the result came with it
+    snap = event.snapshot
+    assert snap.status is SessionStatus.APPROVED
+    assert snap.client_reference == "user_456"
+    assert snap.occurred_at is None  # the flat shape documents no event time
+    assert snap.decision.outcome is Outcome.APPROVED
+    assert snap.decision.warnings == ()
+    assert "Jane" not in json.dumps(snap.decision.to_json())
+    assert event.received_payload["result"]["extracted_data"]["first_name"] == "Jane"
+
+
+def test_delivery_id_header_dedupes_the_nested_shape() -> None:
+    body = fixture_body("webhook_nested.json")
+    [event] = parse(body, X_Verifa_Delivery_Id="dlv_001")
+    assert event.dedupe_key == "dlv_001"
+    [event] = parse(fixture_body("webhook_flat.json"), X_Verifa_Delivery_Id="dlv_002")
+    assert event.dedupe_key == "idk_a1b2c3d4e5f6..."  # the documented key wins
+
+
+def test_dedupe_falls_back_to_a_content_hash() -> None:
+    body = {"event": "session.started", "data": {"session_id": S1, "status": "capturing"}}
+    [a] = parse(body)
+    [b] = parse({**body, "data": {"session_id": S1, "status": "pending"}})
+    assert a.dedupe_key.startswith("sha256:") and a.dedupe_key != b.dedupe_key
+    [again] = parse(body)
+    assert again.dedupe_key == a.dedupe_key
+
+
+@pytest.mark.parametrize(
+    ("body", "raw_status", "status", "refetch"),
+    [
+        (flat_event("session.created", status="pending"), "pending", SessionStatus.CREATED, False),
+        (flat_event("session.created"), "pending", SessionStatus.CREATED, False),
+        (
+            flat_event("session.created", status="sandbox_pending"),
+            "sandbox_pending",
+            SessionStatus.AWAITING_DECISION,
+            False,
+        ),
+        (flat_event("session.started"), "capturing", SessionStatus.IN_PROGRESS, False),
+        (flat_event("session.expired", status="expired"), "expired", SessionStatus.EXPIRED, False),
+        (
+            flat_event("session.requires-review", status="needs_review"),
+            "under_review",
+            SessionStatus.IN_REVIEW,
+            False,
+        ),
+        (
+            flat_event("session.requires-review", status="completed"),
+            "completed",
+            SessionStatus.PROCESSING,
+            True,
+        ),
+        (
+            flat_event("session.approved", status="approved", result={"face_match_passed": True}),
+            "completed:approved",
+            SessionStatus.APPROVED,
+            False,
+        ),
+        (
+            flat_event("session.declined", status="declined"),
+            "completed:declined",
+            SessionStatus.DECLINED,
+            True,
+        ),
+        (
+            flat_event("session.completed", status="completed"),
+            "completed",
+            SessionStatus.PROCESSING,
+            True,
+        ),
+        (
+            flat_event("session.completed", status="completed", result={"status": "needs_review"}),
+            "completed:needs_review",
+            SessionStatus.IN_REVIEW,
+            False,
+        ),
+        (
+            flat_event("session.completed", status="rejected", result={}),
+            "completed:rejected",
+            SessionStatus.DECLINED,
+            False,
+        ),
+        (
+            flat_event("session.failed", status="failed"),
+            "failed",
+            SessionStatus.FAILED,
+            False,
+        ),
+        (
+            flat_event("session.updated", status="completed", result={"status": "passed"}),
+            "completed:passed",
+            SessionStatus.APPROVED,
+            False,
+        ),
+        (
+            nested_event("session.approved", "approved"),
+            "completed:approved",
+            SessionStatus.APPROVED,
+            True,
+        ),
+        (
+            nested_event("session.requires-review", "under_review"),
+            "under_review",
+            SessionStatus.IN_REVIEW,
+            False,
+        ),
+    ],
+    ids=[
+        "created",
+        "created-no-status",
+        "created-sandbox",
+        "started",
+        "expired",
+        "requires-review",
+        "requires-review-completed",
+        "approved-with-result",
+        "declined-minimal",
+        "completed-without-result",
+        "completed-with-result",
+        "completed-status-in-payload",
+        "undocumented-failed",
+        "undocumented-completed",
+        "nested-approved",
+        "nested-review",
+    ],
+)
+def test_session_events_become_snapshots(
+    body: dict[str, Any], raw_status: str, status: SessionStatus, refetch: bool
+) -> None:
+    [event] = parse(body)
+    assert event.snapshot is not None
+    assert event.snapshot.provider_status == raw_status
+    assert event.snapshot.status is status
+    assert event.refetch is refetch
+    adapter = VerifaAdapter(make_config())
+    assert adapter.map_status(event.snapshot.provider_status) is status
+
+
+def test_declined_event_carries_reason_codes() -> None:
+    body = flat_event(
+        "session.declined",
+        status="declined",
+        rejection_reason="document_expired",
+        result={"face_match_passed": False, "age_check_passed": True},
+    )
+    [event] = parse(body)
+    decision = event.snapshot.decision
+    assert decision.outcome is Outcome.DECLINED
+    assert decision.reason_codes == ("document_expired", "face_match_failed")
+    assert decision.warnings == ("face_match_failed",)
+
+
+def test_review_event_carries_a_review_decision() -> None:
+    [event] = parse(nested_event("session.requires-review", "needs_review"))
+    assert event.snapshot.decision.outcome is Outcome.REVIEW
+    assert event.snapshot.environment is Environment.SANDBOX
+
+
+@pytest.mark.parametrize(
+    ("casing", "body"),
+    [
+        (
+            "camel",
+            {
+                "event": "session.declined",
+                "idempotencyKey": "idk_9",
+                "sessionId": S1,
+                "externalRef": "user_abc123",
+                "isSandbox": True,
+                "rejectionReason": "face_mismatch",
+            },
+        ),
+        (
+            "kebab",
+            {
+                "event": "session.declined",
+                "idempotency-key": "idk_9",
+                "session-id": S1,
+                "external-ref": "user_abc123",
+                "is-sandbox": True,
+                "rejection-reason": "face_mismatch",
+            },
+        ),
+    ],
+)
+def test_webhook_key_casing_is_normalized(casing: str, body: dict[str, Any]) -> None:
+    [event] = parse(body)
+    assert event.dedupe_key == "idk_9"
+    assert event.provider_session_id == S1
+    assert event.snapshot.status is SessionStatus.DECLINED
+    assert event.snapshot.client_reference == "user_abc123"
+    assert event.snapshot.environment is Environment.SANDBOX
+    assert event.snapshot.decision.reason_codes == ("face_mismatch",)
+    assert event.received_payload == body  # stored as received
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    [
+        "session.redacted",
+        "session.retention-expired",
+        "session.link_generated",
+        "screening.completed",
+        "identity.flagged",
+        "case.approved",
+        "check.completed",
+    ],
+)
+def test_other_events_are_acknowledged_without_snapshot(event_type: str) -> None:
+    [event] = parse(flat_event(event_type, status="approved"))
+    assert event.snapshot is None
+    assert event.refetch is False
+    assert event.dedupe_key == "idk_0001"
+    assert event.provider_session_id == S1
+    [event] = parse({"event": event_type, "idempotency_key": "idk_2"})
+    assert event.provider_session_id is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"event": "check.monitoring.new_hits", "data": [{"hit": 1}], "status": 3},
+        {"event": "identity.updated", "idempotency_key": "idk_4", "session_id": 7},
+        {"event": "case.created", "data": {"session_id": S1, "case_id": "case_1"}},
+    ],
+    ids=["data-list", "odd-types", "nested-session-id"],
+)
+def test_other_events_are_acknowledged_whatever_their_shape(body: dict[str, Any]) -> None:
+    [event] = parse(body)
+    assert event.snapshot is None and event.refetch is False
+    assert event.dedupe_key
+    assert event.provider_session_id == (S1 if "case_id" in str(body) else None)
+
+
+def test_flat_event_time_is_a_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = flat_event("session.started", created_at="2026-02-01T12:04:00Z")
+    [event] = parse(body)
+    assert event.snapshot.occurred_at is None
+    monkeypatch.setattr(inferred, "FLAT_SHAPE_HAS_EVENT_TIME", True)
+    [event] = parse(body)
+    assert event.snapshot.occurred_at == datetime(2026, 2, 1, 12, 4, tzinfo=UTC)
+
+
+def test_undocumented_session_event_asks_for_a_read() -> None:
+    [event] = parse(flat_event("session.tags_updated", status="tagged"))
+    assert event.snapshot is None
+    assert event.refetch is True
+    [event] = parse({"event": "session.tags_updated", "idempotency_key": "idk_3"})
+    assert event.refetch is False  # nothing to read without a session id
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"session_id": S1, "status": "approved"},  # no event
+        flat_event(""),
+        flat_event("session.approved", session_id=None),
+        nested_event("session.approved", "approved", session_id=None),
+        flat_event("session.approved", status=5),
+        flat_event("session.approved", result="approved"),
+        flat_event("session.approved", is_sandbox="maybe"),
+        {**nested_event("session.approved", "approved"), "created_at": "yesterday"},
+        {"event": "session.approved", "data": "session_abc123"},
+        {"event": ["session.approved"], "session_id": S1},
+    ],
+    ids=[
+        "no-event",
+        "empty-event",
+        "flat-no-session",
+        "nested-no-session",
+        "int-status",
+        "result-not-object",
+        "bad-sandbox-flag",
+        "bad-time",
+        "data-not-object",
+        "event-not-string",
+    ],
+)
+def test_malformed_events_are_rejected(body: dict[str, Any]) -> None:
+    with pytest.raises(WebhookRejected) as info:
+        parse(body)
+    assert info.value.reason is WebhookRejectReason.MALFORMED
+
+
+def test_unknown_status_in_a_known_event_is_kept_raw() -> None:
+    [event] = parse(flat_event("session.completed", status="completed", result={"status": "odd"}))
+    assert event.snapshot.status is None
+    assert event.snapshot.provider_status == "completed:odd"
+
+
+def test_environment_falls_back_to_config() -> None:
+    body = flat_event("session.started", is_sandbox=None)
+    [event] = parse(body, VerifaAdapter(make_config(environment=Environment.SANDBOX)))
+    assert event.snapshot.environment is Environment.SANDBOX
+
+
+def test_webhook_time_comes_from_the_injected_clock() -> None:
+    raw, headers = sign_webhook(flat_event("session.started"), timestamp=TS)
+    later = VerifaAdapter(make_config(clock=lambda: datetime.fromtimestamp(TS + 301, UTC)))
+    with pytest.raises(WebhookRejected) as info:
+        later.parse_webhook(raw, headers)
+    assert info.value.reason is WebhookRejectReason.TIMESTAMP
+
+
+def test_webhook_tolerance_comes_from_config() -> None:
+    raw, headers = sign_webhook(flat_event("session.started"), timestamp=TS - 120)
+    with pytest.raises(WebhookRejected):
+        VerifaAdapter(make_config(webhook_tolerance_s=60)).parse_webhook(raw, headers)
+    assert VerifaAdapter(make_config()).parse_webhook(raw, headers)
+
+
+def test_webhook_signed_with_another_secret_is_rejected() -> None:
+    raw, headers = sign_webhook(flat_event("session.started"), secret="someone-else")
+    with pytest.raises(WebhookRejected) as info:
+        VerifaAdapter(make_config()).parse_webhook(raw, headers)
+    assert info.value.reason is WebhookRejectReason.SIGNATURE
+
+
+@pytest.mark.parametrize(("option", "accepted"), [(None, True), ("true", True), ("false", False)])
+def test_legacy_signatures_follow_the_option(option: str | None, accepted: bool) -> None:
+    raw, headers = sign_webhook(flat_event("session.started"), legacy=True)
+    options = {} if option is None else {"legacy_signatures": option}
+    adapter = VerifaAdapter(make_config(options=options))
+    if accepted:
+        assert adapter.parse_webhook(raw, headers)
+    else:
+        with pytest.raises(WebhookRejected) as info:
+            adapter.parse_webhook(raw, headers)
+        assert info.value.reason is WebhookRejectReason.SIGNATURE
+
+
+# -- sandbox hook --------------------------------------------------------------------------------
+def test_build_sandbox_returns_the_emulator_when_present() -> None:
+    pytest.importorskip("adapters.verifa.sandbox")
+    from adapters.base import SandboxHandle
+
+    handle = VerifaAdapter.build_sandbox(
+        SandboxConfig(
+            public_base_url="http://127.0.0.1:8000/sandbox/verifa",
+            webhook_url="http://127.0.0.1:8000/webhooks/verifa",
+        )
+    )
+    assert isinstance(handle, SandboxHandle)

@@ -1,0 +1,19 @@
+"""Small applier rules that hold for every vendor."""
+
+from __future__ import annotations
+
+from gateway.applier import keep_integrator
+
+
+def test_our_own_decision_stays_ours_when_a_poll_repeats_it() -> None:
+    ours = {"outcome": "APPROVED", "decided_by": "INTEGRATOR"}
+    polled = {"outcome": "APPROVED", "decided_by": "REVIEWER", "reason_codes": []}
+    assert keep_integrator(ours, polled)["decided_by"] == "INTEGRATOR"
+    assert keep_integrator(ours, polled)["reason_codes"] == []
+
+
+def test_a_different_later_outcome_is_taken_as_the_vendor_says() -> None:
+    ours = {"outcome": "APPROVED", "decided_by": "INTEGRATOR"}
+    flipped = {"outcome": "DECLINED", "decided_by": "REVIEWER"}
+    assert keep_integrator(ours, flipped) == flipped
+    assert keep_integrator(None, flipped) == flipped
