@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -108,8 +108,10 @@ class Capability(enum.StrEnum):
     REPROCESS = "REPROCESS"
     ISSUE_LINK = "ISSUE_LINK"
     LIST = "LIST"
+    STEPS = "STEPS"  # accepts an ordered list of verification steps (with gates) on create
     WEBHOOKS = "WEBHOOKS"
     POLLING = "POLLING"
+    STREAMING = "STREAMING"  # pushes progress over a channel the gateway follows (websocket)
 
 
 class DocumentType(enum.StrEnum):
@@ -132,6 +134,42 @@ class ErrorCode(enum.StrEnum):
     PROVIDER_REJECTED = "PROVIDER_REJECTED"
     PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
     RATE_LIMITED = "RATE_LIMITED"
+
+
+class StepType(enum.StrEnum):
+    """Wallet-style verification steps (UIP primitives), normalized."""
+
+    IDENTIFY = "IDENTIFY"
+    AGE_VERIFY = "AGE_VERIFY"
+    SIGN = "SIGN"
+    LIGHT_SIGN = "LIGHT_SIGN"
+
+
+class StepState(enum.StrEnum):
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+@dataclass(frozen=True)
+class StepRequest:
+    type: StepType
+    params: JSON = field(default_factory=dict)
+    #: Pause after this step until the integrator continues or stops the session.
+    gate: bool = False
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    """One step's progress. Never carries claims (PII): those stay in the restricted `raw`."""
+
+    index: int
+    type: str  # the normalized StepType value when known, else the vendor's name
+    state: StepState
+    gate: bool = False
+    completed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +202,8 @@ class CreateSessionRequest:
     workflow_id: str | None = None
     provider_options: JSON = field(default_factory=dict)
     idempotency_key: str | None = None
+    #: Ordered steps for vendors with Capability.STEPS (the gateway refuses them elsewhere).
+    steps: tuple[StepRequest, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,6 +273,9 @@ class SessionSnapshot:
     #: Earlier states with their vendor times, oldest first (may be empty). The current state
     #: (`status` at `occurred_at`) need not be repeated here.
     timeline: tuple[TimelineEntry, ...] = ()
+    #: Step progress for step-based vendors; empty = unknown/not applicable (keeps what we have).
+    steps: tuple[StepProgress, ...] = ()
+    current_step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -425,6 +468,13 @@ class ProviderAdapter(abc.ABC):
     ) -> list[SessionSnapshot]:
         """The vendor's sessions, newest first, following its pagination up to `limit`."""
         raise UnsupportedByProvider(self.name, "list")
+
+    def follow_session(self, provider_session_id: str) -> AsyncIterator[SessionSnapshot]:
+        """Vendor-pushed progress for one session (Capability.STREAMING), e.g. uqudo's session
+        websocket: yields a snapshot per change and ends when the session is final or the
+        channel closes. The gateway applies each one like a webhook and re-follows non-final
+        sessions after a restart."""
+        raise UnsupportedByProvider(self.name, "streaming")
 
     def needs_polling(self, provider_status: str) -> bool:
         """True for vendor states that webhooks do not cover (the reconciler polls them).
