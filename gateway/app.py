@@ -28,6 +28,7 @@ from gateway.service import SessionService
 from gateway.settings import Settings
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.migrate import upgrade
+from gateway.streams import StreamFollower
 from gateway.validation import Limits
 from gateway.webhooks import webhook_router
 
@@ -43,6 +44,7 @@ class Gateway:
     registry: ProviderRegistry
     bus: InProcessBus
     reconciler: Reconciler
+    follower: StreamFollower
 
 
 def create_gateway(
@@ -80,6 +82,8 @@ def create_gateway(
         read_cache_ttl_s=settings.vendor_read_cache_ttl_s,
         clock=clock,
     )
+    follower = StreamFollower(service)
+    service.created_hooks.append(follower.follow)
     reconciler = Reconciler(
         service,
         policies,
@@ -101,9 +105,11 @@ def create_gateway(
         )
         if settings.reconcile_enabled:
             reconciler.start()
+        await follower.resume_all()
         try:
             yield
         finally:
+            await follower.stop()
             await reconciler.stop()
             await bus.aclose()
             await registry.aclose()
@@ -155,4 +161,11 @@ def create_gateway(
     async def prometheus() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    return Gateway(app=app, service=service, registry=registry, bus=bus, reconciler=reconciler)
+    return Gateway(
+        app=app,
+        service=service,
+        registry=registry,
+        bus=bus,
+        reconciler=reconciler,
+        follower=follower,
+    )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from adapters.base import SessionSnapshot, SessionStatus
+from adapters.base import SessionSnapshot, SessionStatus, StepProgress
 from gateway import metrics
 from gateway.events import StatusChanged
 from gateway.ordering import Current, Incoming, Verdict, judge, next_order_time
@@ -157,6 +157,10 @@ class SnapshotApplier:
             row.decision = None
         if snapshot.raw:
             row.raw = snapshot.raw
+        if snapshot.steps:
+            row.steps = [step_json(step) for step in snapshot.steps]
+        if snapshot.current_step is not None:
+            row.current_step = snapshot.current_step
         order_time = snapshot.occurred_at
         if authoritative:
             order_time = (snapshot.occurred_at or now) - MUTATION_ORDER_SLACK
@@ -200,6 +204,16 @@ class SnapshotApplier:
         await db.flush()
         metrics.status_changes_total.labels(row.provider, source, status.value).inc()
         return to_event(change, row)
+
+
+def step_json(step: StepProgress) -> dict:
+    return {
+        "index": step.index,
+        "type": step.type,
+        "state": step.state.value,
+        "gate": step.gate,
+        "completed_at": step.completed_at.isoformat() if step.completed_at else None,
+    }
 
 
 def keep_integrator(stored: dict | None, incoming: dict) -> dict:

@@ -126,7 +126,16 @@ def _build_entry(
             webhook_secret=credentials.get("webhook_secret")
             or settings.vendor_value(name, "webhook_secret")
             or "",
-            options=options,
+            # Credentials other than api_key/webhook_secret (uqudo's OAuth client id and
+            # secret) reach the adapter as options.
+            options={
+                **options,
+                **{
+                    k: v
+                    for k, v in credentials.items()
+                    if v and k not in ("api_key", "webhook_secret")
+                },
+            },
             secrets_to_scrub=tuple(v for v in credentials.values() if v),
             **common,
         )

@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -34,8 +34,8 @@ from adapters.base import (
     utc_now,
 )
 from gateway import metrics
-from gateway.applier import SnapshotApplier, Source, count_unknown
-from gateway.errors import ServiceError, UnknownSessionForEvent
+from gateway.applier import SnapshotApplier, Source, count_unknown, step_json
+from gateway.errors import FieldProblem, ServiceError, UnknownSessionForEvent
 from gateway.events import EventBus, StatusChanged
 from gateway.ordering import Verdict
 from gateway.polling import EffectivePolicy
@@ -107,6 +107,8 @@ class SessionService:
         self.clock = clock
         self.applier = SnapshotApplier(registry, policies)
         self._reads = VendorReadCache(read_cache_ttl_s)
+        #: Called with each newly created session (e.g. to follow its vendor channel).
+        self.created_hooks: list[Callable[[SessionRow], None]] = []
 
     @property
     def db_factory(self) -> async_sessionmaker[AsyncSession]:
@@ -171,6 +173,15 @@ class SessionService:
         name = provider or self.default_provider
         adapter = self._adapter_or_error(name, field=("input", "provider"))
         problems = validate_create(request, self.limits)
+        if request.steps and Capability.STEPS not in adapter.capabilities:
+            problems.append(
+                FieldProblem(
+                    ErrorCode.BAD_USER_INPUT,
+                    f"{name} does not take steps; leave steps out or choose a provider that "
+                    "has the STEPS capability",
+                    ("input", "steps"),
+                )
+            )
         if problems:
             raise ServiceError(*problems)
         request_hash = _request_hash(name, request)
@@ -210,6 +221,8 @@ class SessionService:
                     )
                 )
         await self._publish(changes)
+        for hook in self.created_hooks:
+            hook(row)
         return row
 
     async def _idempotent_replay(self, key: str, request_hash: str) -> SessionRow | None:
@@ -260,6 +273,8 @@ class SessionService:
             expires_at=expires_at,
             order_time=snapshot.occurred_at,
             last_sequence=0,
+            steps=[step_json(step) for step in snapshot.steps] or None,
+            current_step=snapshot.current_step,
         )
 
     # -- actions ----------------------------------------------------------------------------
@@ -433,6 +448,25 @@ class SessionService:
         return IngestResult(
             str(outcome), row.id if row else None, refetch=event.refetch and row is not None
         )
+
+    async def apply_pushed(self, session_id: str, snapshot: SessionSnapshot) -> SessionRow:
+        """A snapshot the vendor pushed over a channel we follow (not HTTP): applied exactly
+        like a webhook's."""
+        row, _ = await self._apply_snapshot(session_id, snapshot, Source.WEBHOOK)
+        return row
+
+    async def open_sessions(self, providers: list[str]) -> list[SessionRow]:
+        if not providers:
+            return []
+        finals = [s.value for s in SessionStatus if s.is_final]
+        async with self._db() as db:
+            rows = await db.exec(
+                select(SessionRow).where(
+                    col(SessionRow.provider).in_(providers),
+                    col(SessionRow.status).not_in(finals),
+                )
+            )
+            return list(rows.all())
 
     # -- reconciler support -----------------------------------------------------------------
     async def due_for_poll(self, provider: str, limit: int) -> list[str]:

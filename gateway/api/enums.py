@@ -20,6 +20,8 @@ DecisionAction = strawberry.enum(base.DecisionAction)
 Capability = strawberry.enum(base.Capability)
 DocumentType = strawberry.enum(base.DocumentType)
 ErrorCode = strawberry.enum(base.ErrorCode)
+StepType = strawberry.enum(base.StepType)
+StepState = strawberry.enum(base.StepState)
 
 
 @strawberry.enum

@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 
 from adapters import base
 from adapters.base import ErrorCode
-from gateway.api.enums import DocumentType, SessionStatus
+from gateway.api.enums import DocumentType, SessionStatus, StepType
 from gateway.errors import FieldProblem, ServiceError
 
 
@@ -30,6 +30,16 @@ class ExpectedPersonInput:
 
 
 @strawberry.input
+class StepInput:
+    type: StepType
+    params: JSON | None = strawberry.field(default=None, description="Step parameters.")
+    gate: bool = strawberry.field(
+        default=False,
+        description="Pause after this step until continueSession or cancelSession.",
+    )
+
+
+@strawberry.input
 class CreateSessionInput:
     provider: str | None = strawberry.field(
         default=None, description="Vendor name; omitted = the gateway's default provider."
@@ -46,17 +56,24 @@ class CreateSessionInput:
         default=None, description="Vendor-only fields, passed to the provider's adapter."
     )
     idempotency_key: str | None = None
+    steps: list[StepInput] | None = strawberry.field(
+        default=None,
+        description="Ordered verification steps, for vendors with the STEPS capability.",
+    )
 
     def to_request(self) -> base.CreateSessionRequest:
         problems = []
         for name, value in (
             ("metadata", self.metadata),
             ("providerOptions", self.provider_options),
+            *((f"steps.{i}.params", step.params) for i, step in enumerate(self.steps or ())),
         ):
             if value is not None and not isinstance(value, dict):
                 problems.append(
                     FieldProblem(
-                        ErrorCode.BAD_USER_INPUT, f"{name} must be a JSON object", ("input", name)
+                        ErrorCode.BAD_USER_INPUT,
+                        f"{name} must be a JSON object",
+                        ("input", *name.split(".")),
                     )
                 )
         if problems:
@@ -82,6 +99,10 @@ class CreateSessionInput:
             workflow_id=self.workflow_id,
             provider_options=dict(self.provider_options or {}),
             idempotency_key=self.idempotency_key,
+            steps=tuple(
+                base.StepRequest(type=step.type, params=dict(step.params or {}), gate=step.gate)
+                for step in self.steps or ()
+            ),
         )
 
 

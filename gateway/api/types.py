@@ -17,6 +17,7 @@ from gateway.api.enums import (
     Outcome,
     SessionStatus,
     StatusSource,
+    StepState,
 )
 from gateway.errors import FieldProblem
 from gateway.events import StatusChanged
@@ -71,6 +72,26 @@ class StatusChange:
 
 
 @strawberry.type
+class SessionStep:
+    index: int
+    type: str = strawberry.field(description="A StepType value, or the vendor's own name.")
+    state: StepState
+    gate: bool
+    completed_at: datetime | None
+
+    @classmethod
+    def from_json(cls, data: dict) -> SessionStep:
+        completed = data.get("completed_at")
+        return cls(
+            index=int(data["index"]),
+            type=str(data["type"]),
+            state=base.StepState(data["state"]),
+            gate=bool(data.get("gate")),
+            completed_at=datetime.fromisoformat(completed) if completed else None,
+        )
+
+
+@strawberry.type
 class Session:
     id: strawberry.ID
     provider: str
@@ -97,6 +118,14 @@ class Session:
     @strawberry.field
     def decision(self) -> Decision | None:
         return Decision.from_json(self._row.decision) if self._row.decision else None
+
+    @strawberry.field(description="Step progress, for step-based vendors (empty otherwise).")
+    def steps(self) -> list[SessionStep]:
+        return [SessionStep.from_json(step) for step in self._row.steps or ()]
+
+    @strawberry.field(description="Index of the step the person is on, when known.")
+    def current_step(self) -> int | None:
+        return self._row.current_step
 
     @strawberry.field
     async def history(self, info: Info) -> list[StatusChange]:

@@ -51,6 +51,9 @@ class SessionRow(SQLModel, table=True):
     next_poll_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     #: Current per-session polling interval (doubles while nothing changes).
     poll_interval_s: float | None = Field(default=None)
+    #: Step progress for step-based vendors (no claims: those stay in `raw`).
+    steps: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    current_step: int | None = Field(default=None)
 
 
 class StatusChangeRow(SQLModel, table=True):

@@ -83,6 +83,11 @@ class AdapterConformance:
         raise NotImplementedError
 
     @pytest.fixture
+    def create_request(self) -> CreateSessionRequest:
+        """The smallest valid create for this vendor (override, e.g. UIP needs steps)."""
+        return CreateSessionRequest(client_reference="conformance-ref", metadata={"k": "v"})
+
+    @pytest.fixture
     def rate_limited_reply(self) -> httpx.Response:
         """The vendor's documented 429 answer (body and headers, incl. Retry-After)."""
         raise NotImplementedError
@@ -206,10 +211,10 @@ class AdapterConformance:
             assert event.snapshot.status is expected_statuses[event.snapshot.provider_status]
 
     # -- create, read and errors against the vendor's emulator -------------------------------
-    async def test_create_then_read(self, sandboxed: Sandboxed) -> None:
-        created = await sandboxed.adapter.create_session(
-            CreateSessionRequest(client_reference="conformance-ref", metadata={"k": "v"})
-        )
+    async def test_create_then_read(
+        self, sandboxed: Sandboxed, create_request: CreateSessionRequest
+    ) -> None:
+        created = await sandboxed.adapter.create_session(create_request)
         assert created.provider_session_id
         assert created.status is SessionStatus.CREATED
         assert created.environment is Environment.SANDBOX
@@ -224,11 +229,13 @@ class AdapterConformance:
             await sandboxed.adapter.fetch_session("conformance-no-such-session")
         assert info.value.code is ErrorCode.NOT_FOUND
 
-    async def test_wrong_key_is_provider_rejected(self, sandboxed: Sandboxed) -> None:
+    async def test_wrong_key_is_provider_rejected(
+        self, sandboxed: Sandboxed, create_request: CreateSessionRequest
+    ) -> None:
         bad = sandboxed.build("conformance-wrong-key")
         try:
             with pytest.raises(ProviderError) as info:
-                await bad.create_session(CreateSessionRequest(client_reference="x"))
+                await bad.create_session(create_request)
         finally:
             await bad.aclose()
         assert info.value.code is ErrorCode.PROVIDER_REJECTED

@@ -218,3 +218,15 @@ async def test_graphiql_is_served_on_get(harness: Harness) -> None:
     response = await harness.client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_steps_are_refused_by_a_vendor_without_steps(harness: Harness) -> None:
+    payload = (
+        await harness.gql(
+            CREATE,
+            {"input": {"provider": "didit", "steps": [{"type": "IDENTIFY", "gate": True}]}},
+        )
+    )["createSession"]
+    assert payload["session"] is None
+    assert payload["userErrors"][0]["code"] == "BAD_USER_INPUT"
+    assert payload["userErrors"][0]["field"] == ["input", "steps"]

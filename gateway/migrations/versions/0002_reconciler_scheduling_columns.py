@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 00:27:29.609591
+Create Date: 2026-11-22
 """
 
 from alembic import op
