@@ -20,10 +20,13 @@ from adapters.base import Clock, utc_now
 from gateway import metrics
 from gateway.api.context import Context
 from gateway.api.schema import build_schema
+from gateway.breakers import Breakers
+from gateway.errors import ConfigError
 from gateway.events import InProcessBus
 from gateway.polling import effective_policy
 from gateway.providers import ProviderRegistry, build_registry
 from gateway.reconcile import Reconciler
+from gateway.routing import Router
 from gateway.service import SessionService
 from gateway.settings import Settings
 from gateway.store.db import make_engine, make_session_factory
@@ -68,6 +71,17 @@ def create_gateway(
         for name, entry in registry.entries.items()
         if entry.adapter is not None
     }
+    router = Router(
+        settings.routing,
+        settings.default_provider,
+        registry.names(),
+        lambda name: (
+            registry.entries[name].capabilities if name in registry.entries else frozenset()
+        ),
+    )
+    unknown = sorted(router.known_vendors() - set(registry.names()))
+    if unknown:
+        raise ConfigError(f"KYCGW_ROUTING names vendors that are not enabled: {', '.join(unknown)}")
     service = SessionService(
         make_session_factory(engine),
         registry,
@@ -79,6 +93,8 @@ def create_gateway(
             max_expires_in_s=settings.max_expires_in_s,
         ),
         policies=policies,
+        router=router,
+        breakers=Breakers(settings.breaker_threshold, settings.breaker_cooldown_s),
         read_cache_ttl_s=settings.vendor_read_cache_ttl_s,
         clock=clock,
     )
@@ -140,9 +156,9 @@ def create_gateway(
     )
     app.include_router(webhook_router(service, settings.webhook_max_body_bytes))
     for name in registry.names():
-        sandbox = registry.entries[name].sandbox
-        if sandbox is not None:
-            app.mount(f"/sandbox/{name}", sandbox.app)
+        sandbox_app = registry.entries[name].sandbox_app
+        if sandbox_app is not None:
+            app.mount(f"/sandbox/{name}", sandbox_app)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

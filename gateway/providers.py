@@ -18,6 +18,7 @@ from adapters.base import (
     SandboxConfig,
     SandboxHandle,
 )
+from adapters.common.sandbox_faults import FaultSwitch
 from adapters.registry import adapter_class, provider_names
 from gateway.errors import ConfigError
 from gateway.settings import Settings
@@ -33,6 +34,8 @@ class ProviderEntry:
     name: str
     adapter: ProviderAdapter | None
     sandbox: SandboxHandle | None = None
+    #: The sandbox behind its fault switch: what the gateway mounts and the adapter calls.
+    sandbox_app: FaultSwitch | None = None
     problem: str | None = None  # why the provider is not usable, when it is not
 
     @property
@@ -154,15 +157,16 @@ def _build_entry(
     )
     if sandbox is None:
         return ProviderEntry(name, None, problem=f"{name} has no credentials and no sandbox")
+    faults = FaultSwitch(sandbox.app)
     config = AdapterConfig(
         environment=Environment.SANDBOX,
         base_url=f"http://{name}.sandbox",
         api_key=sandbox.api_key,
         webhook_secret=sandbox.webhook_secret,
         options={**sandbox.options, **options},
-        transport=httpx.ASGITransport(app=sandbox.app),
+        transport=httpx.ASGITransport(app=faults),
         secrets_to_scrub=(sandbox.api_key, sandbox.webhook_secret),
         **common,
     )
     log.info("provider sandbox", extra={"provider": name})
-    return ProviderEntry(name, cls(config), sandbox=sandbox)
+    return ProviderEntry(name, cls(config), sandbox=sandbox, sandbox_app=faults)

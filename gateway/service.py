@@ -4,6 +4,7 @@ snapshot changes a stored session is `gateway/applier.py`."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -35,11 +36,13 @@ from adapters.base import (
 )
 from gateway import metrics
 from gateway.applier import SnapshotApplier, Source, count_unknown, step_json
+from gateway.breakers import TRANSIENT, BreakerOpen, Breakers
 from gateway.errors import FieldProblem, ServiceError, UnknownSessionForEvent
 from gateway.events import EventBus, StatusChanged
 from gateway.ordering import Verdict
 from gateway.polling import EffectivePolicy
 from gateway.providers import ProviderRegistry
+from gateway.routing import RoutePlan, Router, RoutingConfig
 from gateway.store.models import IdempotencyKeyRow, SessionRow, StatusChangeRow, VendorEventRow
 from gateway.validation import Limits, validate_create, validate_metadata
 from gateway.vendor_reads import VendorReadCache
@@ -47,6 +50,10 @@ from gateway.watch import WatchFilter, watch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: A concurrent request with the same idempotency key waits this long, at most, for the first.
+IDEMPOTENCY_WAIT_S = 0.05
+IDEMPOTENCY_WAIT_STEPS = 600
 
 __all__ = ["IngestResult", "Page", "SessionFilter", "SessionService", "Source", "WatchFilter"]
 
@@ -95,6 +102,8 @@ class SessionService:
         default_provider: str,
         limits: Limits,
         policies: Mapping[str, EffectivePolicy],
+        router: Router | None = None,
+        breakers: Breakers | None = None,
         read_cache_ttl_s: float = 2.0,
         clock: Clock = utc_now,
     ) -> None:
@@ -105,6 +114,10 @@ class SessionService:
         self.limits = limits
         self.policies = policies
         self.clock = clock
+        self.router = router or Router(
+            RoutingConfig(), default_provider, registry.names(), self._capabilities
+        )
+        self.breakers = breakers or Breakers()
         self.applier = SnapshotApplier(registry, policies)
         self._reads = VendorReadCache(read_cache_ttl_s)
         #: Called with each newly created session (e.g. to follow its vendor channel).
@@ -170,26 +183,86 @@ class SessionService:
     async def create_session(
         self, provider: str | None, request: CreateSessionRequest
     ) -> SessionRow:
-        name = provider or self.default_provider
-        adapter = self._adapter_or_error(name, field=("input", "provider"))
+        """Route, validate, claim the idempotency key, create at the first healthy vendor
+        (failing over on transient errors unless the caller named the vendor), persist."""
+        if provider is not None:
+            self._adapter_or_error(provider, field=("input", "provider"))
+        plan = self.router.plan(request, provider)
         problems = validate_create(request, self.limits)
-        if request.steps and Capability.STEPS not in adapter.capabilities:
+        if request.steps and not any(
+            Capability.STEPS in self._capabilities(name) for name in plan.candidates
+        ):
             problems.append(
                 FieldProblem(
                     ErrorCode.BAD_USER_INPUT,
-                    f"{name} does not take steps; leave steps out or choose a provider that "
-                    "has the STEPS capability",
+                    f"{plan.candidates[0] if plan.candidates else 'no provider'} does not take "
+                    "steps; leave steps out or choose a provider that has the STEPS capability",
                     ("input", "steps"),
                 )
             )
         if problems:
             raise ServiceError(*problems)
-        request_hash = _request_hash(name, request)
+        request_hash = _request_hash(provider or "", request)
         if request.idempotency_key:
-            replay = await self._idempotent_replay(request.idempotency_key, request_hash)
+            replay = await self._claim_idempotency_key(request.idempotency_key, request_hash)
             if replay is not None:
                 return replay
-        snapshot = await self._call(name, adapter.create_session(request))
+        try:
+            name, snapshot, attempts = await self._create_at_vendor(plan, request)
+            row, changes = await self._persist_created(name, snapshot, request, plan.rule, attempts)
+        except BaseException:
+            if request.idempotency_key:
+                await self._release_idempotency_key(request.idempotency_key)
+            raise
+        await self._publish(changes)
+        for hook in self.created_hooks:
+            hook(row)
+        return row
+
+    async def _create_at_vendor(
+        self, plan: RoutePlan, request: CreateSessionRequest
+    ) -> tuple[str, SessionSnapshot, list[JSON]]:
+        attempts: list[JSON] = []
+        last: ProviderError | None = None
+        for name in plan.candidates:
+            adapter = self._adapter_or_error(name, field=("input", "provider"))
+            try:
+                snapshot = await self.breakers.call(
+                    name, lambda a=adapter: a.create_session(request)
+                )
+                return name, snapshot, attempts
+            except BreakerOpen as open_:
+                attempts.append({"provider": name, "code": "CIRCUIT_OPEN", "message": str(open_)})
+                last = ProviderError(ErrorCode.PROVIDER_UNAVAILABLE, str(open_))
+            except ProviderError as error:
+                metrics.vendor_errors_total.labels(name, error.code.value).inc()
+                attempts.append(
+                    {"provider": name, "code": error.code.value, "message": error.message[:200]}
+                )
+                if error.code not in TRANSIENT or plan.explicit:
+                    raise ServiceError.from_provider(error) from None
+                last = error
+            log.warning(
+                "vendor failed on create; trying the next",
+                extra={"provider": name, "code": attempts[-1]["code"]},
+            )
+        tried = ", ".join(a["provider"] for a in attempts) or "none"
+        raise ServiceError(
+            FieldProblem(
+                ErrorCode.PROVIDER_UNAVAILABLE if last is None else last.code,
+                f"no vendor could create the session (tried: {tried})",
+                retry_after=last.retry_after if last else None,
+            )
+        )
+
+    async def _persist_created(
+        self,
+        name: str,
+        snapshot: SessionSnapshot,
+        request: CreateSessionRequest,
+        rule: str,
+        attempts: list[JSON],
+    ) -> tuple[SessionRow, list[StatusChanged]]:
         now = self.clock()
         changes: list[StatusChanged] = []
         async with self._db() as db, db.begin():
@@ -202,6 +275,8 @@ class SessionService:
                 ).changes
             else:
                 row = self._new_row(name, snapshot, request, now)
+                row.route_rule = rule
+                row.route_attempts = attempts or None
                 db.add(row)
                 await db.flush()
                 changes.append(
@@ -212,31 +287,56 @@ class SessionService:
                 self.applier.schedule_created(row, now)
                 db.add(row)
             if request.idempotency_key:
-                db.add(
-                    IdempotencyKeyRow(
-                        key=request.idempotency_key,
-                        request_hash=request_hash,
-                        session_id=row.id,
-                        created_at=now,
-                    )
-                )
-        await self._publish(changes)
-        for hook in self.created_hooks:
-            hook(row)
-        return row
+                claim = await db.get(IdempotencyKeyRow, request.idempotency_key)
+                if claim is not None:
+                    claim.session_id = row.id
+                    db.add(claim)
+        return row, changes
 
-    async def _idempotent_replay(self, key: str, request_hash: str) -> SessionRow | None:
-        async with self._db() as db:
-            existing = await db.get(IdempotencyKeyRow, key)
-            if existing is None:
-                return None
-            if existing.request_hash != request_hash:
-                raise ServiceError.single(
-                    ErrorCode.BAD_USER_INPUT,
-                    "idempotencyKey was already used with a different request",
-                    ("input", "idempotencyKey"),
-                )
-            return await db.get(SessionRow, existing.session_id)
+    async def _claim_idempotency_key(self, key: str, request_hash: str) -> SessionRow | None:
+        """Insert the key first, so that concurrent requests with it cannot both create a
+        vendor session: the loser waits for the winner's session (or is told it differs)."""
+        for _ in range(IDEMPOTENCY_WAIT_STEPS):
+            try:
+                async with self._db() as db, db.begin():
+                    db.add(
+                        IdempotencyKeyRow(
+                            key=key, request_hash=request_hash, created_at=self.clock()
+                        )
+                    )
+                return None  # ours: go and create
+            except IntegrityError:
+                pass
+            async with self._db() as db:
+                existing = await db.get(IdempotencyKeyRow, key)
+                if existing is None:
+                    continue  # released by a failed first attempt: claim it again
+                if existing.request_hash != request_hash:
+                    raise ServiceError.single(
+                        ErrorCode.BAD_USER_INPUT,
+                        "idempotencyKey was already used with a different request",
+                        ("input", "idempotencyKey"),
+                    )
+                if existing.session_id is not None:
+                    session = await db.get(SessionRow, existing.session_id)
+                    if session is not None:
+                        return session
+            await asyncio.sleep(IDEMPOTENCY_WAIT_S)
+        raise ServiceError.single(
+            ErrorCode.PROVIDER_UNAVAILABLE,
+            "a request with this idempotencyKey is still in progress; retry shortly",
+            ("input", "idempotencyKey"),
+        )
+
+    async def _release_idempotency_key(self, key: str) -> None:
+        async with self._db() as db, db.begin():
+            claim = await db.get(IdempotencyKeyRow, key)
+            if claim is not None and claim.session_id is None:
+                await db.delete(claim)
+
+    def _capabilities(self, name: str) -> frozenset[Capability]:
+        adapter = self.registry.adapter(name)
+        return adapter.capabilities if adapter else frozenset()
 
     def _new_row(
         self,

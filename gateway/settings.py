@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.routing import RoutingConfig
+
 ENV_PREFIX = "KYCGW_"
 
 
@@ -48,6 +50,11 @@ class Settings(BaseSettings):
     vendor_timeout_s: float = 10.0
     vendor_retry_attempts: int = 3
     sandbox_webhook_retry_delays_s: list[float] = Field(default_factory=lambda: [1.0, 4.0])
+
+    #: Vendor choice for createSession without a provider (see gateway/routing.py), JSON.
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_cooldown_s: float = Field(default=30.0, gt=0)
 
     #: The reconciler polls what webhooks do not cover (per-vendor intervals and budgets come
     #: from each adapter's poll policy, overridable as KYCGW_<VENDOR>_POLL_INTERVAL_S, ...).

@@ -8,7 +8,18 @@ from graphql import GraphQLError
 from gateway.api import cursors
 from gateway.api.context import Info
 from gateway.api.inputs import SessionFilterInput
-from gateway.api.types import PageInfo, Provider, Session, SessionConnection, SessionEdge
+from gateway.api.types import (
+    BreakerState,
+    PageInfo,
+    Provider,
+    ProviderHealth,
+    RoutingInfo,
+    RoutingRuleInfo,
+    RoutingSplit,
+    Session,
+    SessionConnection,
+    SessionEdge,
+)
 from gateway.errors import ServiceError
 from gateway.service import SessionFilter
 
@@ -71,14 +82,38 @@ class Query:
         )
 
     @strawberry.field
-    def providers(self, info: Info) -> list[Provider]:
-        registry = info.context.service.registry
-        return [
-            Provider(
-                name=entry.name,
-                mode=entry.environment,
-                configured=entry.configured,
-                capabilities=sorted(entry.capabilities, key=lambda c: c.value),
+    async def providers(self, info: Info) -> list[Provider]:
+        service = info.context.service
+        registry = service.registry
+        result = []
+        for entry in (registry.entries[n] for n in registry.names()):
+            state = await service.breakers.state(entry.name)
+            result.append(
+                Provider(
+                    name=entry.name,
+                    mode=entry.environment,
+                    configured=entry.configured,
+                    capabilities=sorted(entry.capabilities, key=lambda c: c.value),
+                    health=ProviderHealth(breaker=BreakerState(state.value)),
+                )
             )
-            for entry in (registry.entries[n] for n in registry.names())
-        ]
+        return result
+
+    @strawberry.field(description="How createSession without a provider chooses a vendor.")
+    def routing(self, info: Info) -> RoutingInfo:
+        router = info.context.service.router
+        return RoutingInfo(
+            default=router.default,
+            failover=list(router.config.failover),
+            rules=[
+                RoutingRuleInfo(
+                    name=rule.name,
+                    provider=rule.provider,
+                    split=[RoutingSplit(provider=p, weight=w) for p, w in rule.split.items()],
+                    document_country=rule.when.document_country,
+                    nationality=rule.when.nationality,
+                    capability=list(rule.when.capability),
+                )
+                for rule in router.config.rules
+            ],
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import strawberry
@@ -127,6 +128,22 @@ class Session:
     def current_step(self) -> int | None:
         return self._row.current_step
 
+    @strawberry.field(description="Which vendor routing chose, and why.")
+    def routing(self) -> SessionRouting | None:
+        if self._row.route_rule is None:
+            return None
+        return SessionRouting(
+            rule=self._row.route_rule,
+            attempts=[
+                RouteAttempt(
+                    provider=str(a.get("provider")),
+                    code=str(a.get("code")),
+                    message=str(a.get("message", "")),
+                )
+                for a in self._row.route_attempts or ()
+            ],
+        )
+
     @strawberry.field
     async def history(self, info: Info) -> list[StatusChange]:
         rows = await info.context.service.history(self._row.id)
@@ -205,12 +222,68 @@ class SessionConnection:
     total_count: int
 
 
+@strawberry.enum
+class BreakerState(enum.Enum):
+    CLOSED = "CLOSED"
+    OPEN = "OPEN"
+    HALF_OPEN = "HALF_OPEN"
+
+
+@strawberry.type
+class ProviderHealth:
+    breaker: BreakerState = strawberry.field(
+        description="CLOSED: healthy; OPEN: failing, skipped by routing; HALF_OPEN: the next "
+        "call is a probe."
+    )
+
+
 @strawberry.type
 class Provider:
     name: str
     mode: Environment
     configured: bool
     capabilities: list[Capability]
+    health: ProviderHealth
+
+
+@strawberry.type
+class RouteAttempt:
+    provider: str
+    code: str
+    message: str
+
+
+@strawberry.type
+class SessionRouting:
+    rule: str = strawberry.field(
+        description='How the vendor was chosen: "explicit", a rule name, "default", ...'
+    )
+    attempts: list[RouteAttempt] = strawberry.field(
+        description="Vendors tried first that failed (failover), in order."
+    )
+
+
+@strawberry.type
+class RoutingSplit:
+    provider: str
+    weight: float
+
+
+@strawberry.type
+class RoutingRuleInfo:
+    name: str
+    provider: str | None
+    split: list[RoutingSplit]
+    document_country: list[str]
+    nationality: list[str]
+    capability: list[Capability]
+
+
+@strawberry.type
+class RoutingInfo:
+    default: str
+    rules: list[RoutingRuleInfo]
+    failover: list[str]
 
 
 @strawberry.type

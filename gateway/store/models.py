@@ -54,6 +54,10 @@ class SessionRow(SQLModel, table=True):
     #: Step progress for step-based vendors (no claims: those stay in `raw`).
     steps: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     current_step: int | None = Field(default=None)
+    #: How the vendor was chosen ("explicit", a routing rule's name, "default") and what was
+    #: tried first when a vendor failed ([{provider, code, message}]).
+    route_rule: str | None = Field(default=None, max_length=128)
+    route_attempts: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class StatusChangeRow(SQLModel, table=True):
@@ -100,5 +104,6 @@ class IdempotencyKeyRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=255)
     request_hash: str = Field(max_length=64)
-    session_id: str = Field(max_length=40)
+    #: NULL while the first request holding the key is still creating the session.
+    session_id: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,4 +1,4 @@
-"""A SessionService over a real SQLite file with the scripted FakeVendor as its only provider."""
+"""A SessionService over a real SQLite file with scripted FakeVendors as its providers."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from gateway.breakers import Breakers
 from gateway.events import InProcessBus
 from gateway.polling import effective_policy
 from gateway.providers import ProviderEntry, ProviderRegistry
+from gateway.routing import Router, RoutingConfig
 from gateway.service import SessionService
 from gateway.settings import load_settings
 from gateway.store.db import make_engine, make_session_factory
@@ -18,23 +20,42 @@ from tests.conftest import FakeClock
 from tests.support.fake_vendor import FakeVendor
 
 
+def named_vendor(name: str) -> FakeVendor:
+    cls = type(f"Fake_{name}", (FakeVendor,), {"name": name})
+    return cls()
+
+
 @asynccontextmanager
 async def fake_service(
-    tmp_path: Path, clock: FakeClock, vendor: FakeVendor | None = None
+    tmp_path: Path,
+    clock: FakeClock,
+    vendor: FakeVendor | None = None,
+    *,
+    others: tuple[FakeVendor, ...] = (),
+    routing: RoutingConfig | None = None,
+    breakers: Breakers | None = None,
 ) -> AsyncIterator[tuple[SessionService, FakeVendor]]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'fake.db'}"
     upgrade(url)
     vendor = vendor or FakeVendor()
-    registry = ProviderRegistry({"fake": ProviderEntry("fake", vendor)})
+    vendors = (vendor, *others)
+    registry = ProviderRegistry({v.name: ProviderEntry(v.name, v) for v in vendors})
     settings = load_settings(data_dir=tmp_path)
     engine = make_engine(url)
     service = SessionService(
         make_session_factory(engine),
         registry,
         InProcessBus(),
-        default_provider="fake",
+        default_provider=vendor.name,
         limits=Limits(max_metadata_bytes=16384, min_expires_in_s=60, max_expires_in_s=86400),
-        policies={"fake": effective_policy(settings, "fake", vendor.poll_policy)},
+        policies={v.name: effective_policy(settings, v.name, v.poll_policy) for v in vendors},
+        router=Router(
+            routing or RoutingConfig(),
+            vendor.name,
+            registry.names(),
+            lambda n: registry.entries[n].capabilities,
+        ),
+        breakers=breakers,
         read_cache_ttl_s=0,
         clock=clock,
     )
