@@ -542,8 +542,11 @@ class SessionService:
                     )
                 )
         except IntegrityError:
-            # A concurrent delivery of the same event won the unique dedupe key.
-            return IngestResult("duplicate")
+            # A concurrent delivery of the same event may have won the unique dedupe key;
+            # anything else is a conflict the vendor must retry (never acknowledge unstored).
+            if await self._event_stored(provider, event.dedupe_key):
+                return IngestResult("duplicate")
+            raise
         await self._publish(changes)
         return IngestResult(
             str(outcome), row.id if row else None, refetch=event.refetch and row is not None
@@ -567,6 +570,15 @@ class SessionService:
                 )
             )
             return list(rows.all())
+
+    async def _event_stored(self, provider: str, dedupe_key: str) -> bool:
+        async with self._db() as db:
+            found = await db.exec(
+                select(VendorEventRow.id).where(
+                    VendorEventRow.provider == provider, VendorEventRow.dedupe_key == dedupe_key
+                )
+            )
+            return found.first() is not None
 
     # -- reconciler support -----------------------------------------------------------------
     async def due_for_poll(self, provider: str, limit: int) -> list[str]:

@@ -21,55 +21,92 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class GatewayProcess:
+    """One `kyc-gateway serve` child process; can be killed hard and started again."""
+
+    def __init__(
+        self, data_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None
+    ) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("KYCGW_")}
+        self.env.update(
+            KYCGW_PORT=str(self.port),
+            KYCGW_DATA_DIR=str(data_dir),
+            KYCGW_SANDBOX_WEBHOOK_RETRY_DELAYS_S="[0.2, 0.5]",
+            # Poll quickly so vendors without session webhooks (Beltic) progress in a test.
+            KYCGW_RECONCILE_TICK_S="0.1",
+            KYCGW_BELTIC_POLL_INTERVAL_S="0.2",
+            KYCGW_BELTIC_POLL_MAX_INTERVAL_S="0.5",
+            KYCGW_VERIFA_POLL_INTERVAL_S="0.2",
+            KYCGW_VERIFA_POLL_MAX_INTERVAL_S="0.5",
+            KYCGW_UIP_POLL_INTERVAL_S="0.2",
+            KYCGW_UIP_POLL_MAX_INTERVAL_S="0.5",
+        )
+        self.env.update(extra_env or {})
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / f"server-{self.port}-{self.starts}.log"
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        self.starts += 1
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gateway.cli", "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start:\n{self.log_path.read_text()}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no flushing — a crash."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_text(self) -> str:
+        return "\n".join(
+            p.read_text() for p in sorted(self.data_dir.glob(f"server-{self.port}-*.log"))
+        )
+
+
 @contextmanager
 def running_gateway(
     data_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KYCGW_")}
-    env.update(
-        KYCGW_PORT=str(port),
-        KYCGW_DATA_DIR=str(data_dir),
-        KYCGW_SANDBOX_WEBHOOK_RETRY_DELAYS_S="[0.2, 0.5]",
-        # Poll quickly so vendors without session webhooks (Beltic) progress within a test.
-        KYCGW_RECONCILE_TICK_S="0.1",
-        KYCGW_BELTIC_POLL_INTERVAL_S="0.2",
-        KYCGW_BELTIC_POLL_MAX_INTERVAL_S="0.5",
-        KYCGW_VERIFA_POLL_INTERVAL_S="0.2",
-        KYCGW_VERIFA_POLL_MAX_INTERVAL_S="0.5",
-    )
-    env.update(extra_env or {})
-    log_path = data_dir / f"server-{port}.log"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"server exited:\n{log_path.read_text()}")
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start:\n{log_path.read_text()}")
-                time.sleep(0.1)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    server = GatewayProcess(data_dir, port, extra_env)
+    server.start()
+    try:
+        yield server.base
+    finally:
+        server.stop()
 
 
 def active_subscriptions(base: str) -> float:
