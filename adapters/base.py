@@ -396,6 +396,19 @@ class SandboxConfig:
 
 
 @dataclass(frozen=True)
+class KnownSession:
+    """What the gateway stored about a session, handed back to an adapter that keeps
+    per-session state (uqudo: the websocket credential and the TTL) after a restart or on
+    another replica."""
+
+    provider_session_id: str
+    provider_status: str
+    raw: JSON | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
 class PollPolicy:
     """How the reconciler polls this vendor: per-session interval with exponential backoff up
     to `max_interval_s`, and a request budget kept under the vendor's published rate limit."""
@@ -468,6 +481,14 @@ class ProviderAdapter(abc.ABC):
     ) -> list[SessionSnapshot]:
         """The vendor's sessions, newest first, following its pagination up to `limit`."""
         raise UnsupportedByProvider(self.name, "list")
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Called once at gateway start (e.g. to load signing keys); must not raise for a
+        vendor that is unreachable: log and carry on."""
+
+    def restore(self, session: KnownSession) -> None:  # noqa: B027 - optional hook
+        """Make a session created earlier (before a restart, or by another replica) known
+        again before it is read or followed. Default: adapters keep no per-session state."""
 
     def follow_session(self, provider_session_id: str) -> AsyncIterator[SessionSnapshot]:
         """Vendor-pushed progress for one session (Capability.STREAMING), e.g. uqudo's session

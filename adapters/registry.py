@@ -13,6 +13,8 @@ ADAPTERS: dict[str, str] = {
     "didit": "adapters.didit.adapter:DiditAdapter",
     "verifa": "adapters.verifa.adapter:VerifaAdapter",
     "beltic": "adapters.beltic.adapter:BelticAdapter",
+    "uqudo": "adapters.uqudo.adapter:UqudoAdapter",
+    "uip": "adapters.uip.adapter:UipAdapter",
 }
 
 

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from strawberry.fastapi import GraphQLRouter
@@ -119,6 +119,13 @@ def create_gateway(
                 )
             },
         )
+        for name in registry.names():
+            adapter = registry.adapter(name)
+            if adapter is not None:
+                try:
+                    await adapter.start()
+                except Exception:  # a vendor that is down must not stop the gateway
+                    log.exception("provider start failed", extra={"provider": name})
         if settings.reconcile_enabled:
             reconciler.start()
         await follower.resume_all()
@@ -131,7 +138,14 @@ def create_gateway(
             await registry.aclose()
             await engine.dispose()
 
-    app = FastAPI(title="kyc-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="kyc-gateway",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        # Webhooks cap their own bodies (and say 413); this is the outer bound for all.
+        max_body_size=max(settings.webhook_max_body_bytes, settings.max_request_bytes),
+    )
     protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
     if settings.enable_legacy_graphql_ws:
         protocols.append(GRAPHQL_WS_PROTOCOL)
@@ -152,13 +166,22 @@ def create_gateway(
             graphql_ide="graphiql" if settings.graphiql else None,
             context_getter=get_context,
             subscription_protocols=protocols,
-        )
+        ),
+        max_body_size=settings.max_request_bytes,
     )
     app.include_router(webhook_router(service, settings.webhook_max_body_bytes))
     for name in registry.names():
         sandbox_app = registry.entries[name].sandbox_app
         if sandbox_app is not None:
             app.mount(f"/sandbox/{name}", sandbox_app)
+
+    async def malformed_body(_: Request, error: Exception) -> JSONResponse:
+        # Deeply nested JSON (RecursionError) or bytes that are not UTF-8: the caller's fault.
+        log.info("malformed request body", extra={"error": type(error).__name__})
+        return JSONResponse({"error": "malformed request body"}, status_code=400)
+
+    app.add_exception_handler(RecursionError, malformed_body)
+    app.add_exception_handler(UnicodeDecodeError, malformed_body)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

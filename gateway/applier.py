@@ -158,7 +158,7 @@ class SnapshotApplier:
         if snapshot.raw:
             row.raw = snapshot.raw
         if snapshot.steps:
-            row.steps = [step_json(step) for step in snapshot.steps]
+            row.steps = merge_steps(row.steps, [step_json(step) for step in snapshot.steps])
         if snapshot.current_step is not None:
             row.current_step = snapshot.current_step
         order_time = snapshot.occurred_at
@@ -214,6 +214,23 @@ def step_json(step: StepProgress) -> dict:
         "gate": step.gate,
         "completed_at": step.completed_at.isoformat() if step.completed_at else None,
     }
+
+
+def merge_steps(stored: list[dict] | None, incoming: list[dict]) -> list[dict]:
+    """Vendors re-report steps partially (UIP reads never say which step had a gate): a gate
+    set once stays set, and a type we knew is not lost to an empty one."""
+    before = {step["index"]: step for step in stored or ()}
+    merged = []
+    for step in incoming:
+        old = before.get(step["index"], {})
+        merged.append(
+            {
+                **step,
+                "gate": bool(step.get("gate") or old.get("gate")),
+                "type": step.get("type") or old.get("type") or "",
+            }
+        )
+    return merged
 
 
 def keep_integrator(stored: dict | None, incoming: dict) -> dict:

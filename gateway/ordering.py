@@ -42,6 +42,15 @@ def judge(current: Current, incoming: Incoming) -> Verdict:
             current.provider_status,
         )
         return Verdict.UNCHANGED if same else Verdict.APPLY
+    if (
+        incoming.vendor_time is None
+        and current.status.is_final
+        and incoming.status is not current.status
+    ):
+        # A read without a vendor time cannot prove it is newer than a final outcome (e.g. a
+        # UIP GET says bare `failed` after a webhook said why): only a timed event, or our
+        # own confirmed action, may turn one final status into another.
+        return Verdict.STALE
     if current.order_time is not None:
         if incoming.vendor_time is not None:
             if incoming.vendor_time < current.order_time:

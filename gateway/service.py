@@ -27,6 +27,7 @@ from adapters.base import (
     CreateSessionRequest,
     DecisionAction,
     ErrorCode,
+    KnownSession,
     ProviderAdapter,
     ProviderError,
     SessionSnapshot,
@@ -79,6 +80,19 @@ class IngestResult:
     outcome: str  # applied | stale | unchanged | unknown_status | ignored | duplicate
     session_id: str | None = None
     refetch: bool = False
+
+
+def restore(adapter: ProviderAdapter, row: SessionRow) -> None:
+    """Hand the adapter what we stored, for adapters that keep per-session state."""
+    adapter.restore(
+        KnownSession(
+            provider_session_id=row.provider_session_id,
+            provider_status=row.provider_status,
+            raw=row.raw,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
+    )
 
 
 def new_session_id() -> str:
@@ -386,6 +400,7 @@ class SessionService:
     async def poll(self, session_id: str) -> tuple[SessionRow, bool]:
         """One vendor read applied with source POLL; returns whether the session progressed."""
         row, adapter = await self._load(session_id)
+        restore(adapter, row)
         snapshot = await self._reads.get(
             (row.provider, row.provider_session_id),
             lambda: self._call(row.provider, adapter.fetch_session(row.provider_session_id)),

@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 2000
 
-    webhook_max_body_bytes: int = 1_048_576
+    #: GraphQL request bodies (a 1 MB query document is already far beyond any real one).
+    max_request_bytes: int = 1_048_576
+    #: Vendor webhooks may carry a signed result with images (uqudo): allow more.
+    webhook_max_body_bytes: int = 5_242_880
     max_metadata_bytes: int = 16_384
     min_expires_in_s: int = 60
     max_expires_in_s: int = 90 * 24 * 3600

@@ -11,7 +11,7 @@ import logging
 
 from adapters.base import Capability, SessionStatus, UnsupportedByProvider
 from gateway.errors import ServiceError
-from gateway.service import SessionService
+from gateway.service import SessionService, restore
 from gateway.store.models import SessionRow
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class StreamFollower:
     async def _run(self, row: SessionRow) -> None:
         adapter = self.service.registry.adapter(row.provider)
         assert adapter is not None
+        restore(adapter, row)
         backoff = 1.0
         while True:
             try:

@@ -61,6 +61,9 @@ def webhook_router(service: SessionService, max_body_bytes: int) -> APIRouter:
                 return JSONResponse({"error": "body too large"}, status_code=413)
         try:
             events = adapter.parse_webhook(bytes(body), request.headers)
+        except (RecursionError, UnicodeDecodeError):
+            metrics.webhooks_total.labels(provider, "rejected_malformed").inc()
+            return JSONResponse({"error": WebhookRejectReason.MALFORMED.value}, status_code=400)
         except WebhookRejected as rejected:
             metrics.webhooks_total.labels(provider, f"rejected_{rejected.reason}").inc()
             log.warning(

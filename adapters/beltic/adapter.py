@@ -15,11 +15,11 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from adapters.base import (
     JSON,
@@ -68,6 +68,7 @@ from adapters.beltic.wire import (
 )
 from adapters.common.http import VendorHttp
 from adapters.common.scrub import Scrubber
+from adapters.common.validation import ModelT, bad_input, parse_answer, parse_webhook_body
 
 log = logging.getLogger(__name__)
 
@@ -113,16 +114,10 @@ ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
     }
 )
 
-_Model = TypeVar("_Model", bound=BaseModel)
-
-
-def _bad_input(message: str, *field: str) -> ProviderError:
-    return ProviderError(ErrorCode.BAD_USER_INPUT, message, field=(INPUT, *field))
-
 
 def _session_path(template: str, session_id: str) -> str:
     if not isinstance(session_id, str) or not session_id:
-        raise _bad_input("a provider session id is required", "providerSessionId")
+        raise bad_input("a provider session id is required", "providerSessionId")
     return template.format(id=quote(session_id, safe=""))
 
 
@@ -319,13 +314,7 @@ class BelticAdapter(ProviderAdapter):
             secret=self.config.webhook_secret,
             token=self.config.options.get(inferred.WEBHOOK_TOKEN_OPTION) or None,
         )
-        try:
-            document = WebhookDocument.model_validate(payload)
-        except ValidationError as exc:
-            raise WebhookRejected(
-                WebhookRejectReason.MALFORMED,
-                f"not a JSON:API Beltic event ({exc.error_count()} invalid fields)",
-            ) from exc
+        document = parse_webhook_body("a JSON:API Beltic event", WebhookDocument, payload)
         resource = document.data
         if not resource.id or not resource.type:
             raise WebhookRejected(WebhookRejectReason.MALFORMED, "resource without id or type")
@@ -392,14 +381,8 @@ class BelticAdapter(ProviderAdapter):
             return self._api_root + link  # root-relative, as the documented paths
         return f"{self._api_root}{inferred.API_VERSION_PREFIX}/{link.lstrip('/')}"
 
-    def _parse(self, model: type[_Model], data: Any) -> _Model:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise ProviderError(
-                ErrorCode.PROVIDER_UNAVAILABLE,
-                f"Beltic answered an unexpected {model.__name__} ({exc.error_count()} fields)",
-            ) from exc
+    def _parse(self, model: type[ModelT], data: Any) -> ModelT:
+        return parse_answer(VENDOR, model, data)
 
     async def _action_result(
         self, response: httpx.Response, session_id: str, decided_by: DecidedBy | None = None
@@ -676,27 +659,27 @@ def _options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     values = dict(options or {})
     for key in values:
         if key not in PROVIDER_OPTIONS:
-            raise _bad_input(f"unknown Beltic option '{key}'", "providerOptions", key)
+            raise bad_input(f"unknown Beltic option '{key}'", "providerOptions", key)
     entity_type = values.get("entity_type")
     if entity_type is not None and entity_type not in inferred.ENTITY_TYPES:
-        raise _bad_input(
+        raise bad_input(
             "entity_type must be one of " + ", ".join(sorted(inferred.ENTITY_TYPES)),
             "providerOptions",
             "entity_type",
         )
     account_id = values.get("account_id")
     if account_id is not None and (not isinstance(account_id, str) or not account_id.strip()):
-        raise _bad_input("account_id must be a non-empty string", "providerOptions", "account_id")
+        raise bad_input("account_id must be a non-empty string", "providerOptions", "account_id")
     return values
 
 
 def _update_attributes(metadata: JSON) -> dict[str, Any]:
     if not isinstance(metadata, dict):
-        raise _bad_input("metadata must be an object", "metadata")
+        raise bad_input("metadata must be an object", "metadata")
     attributes: dict[str, Any] = {}
     for key, value in metadata.items():
         if key not in inferred.UPDATABLE_ATTRIBUTES:
-            raise _bad_input(
+            raise bad_input(
                 f"Beltic sessions have no field '{str(key)[:40]}'; only "
                 + ", ".join(sorted(inferred.UPDATABLE_ATTRIBUTES))
                 + " can be updated",
@@ -705,7 +688,7 @@ def _update_attributes(metadata: JSON) -> dict[str, Any]:
             )
         allowed: tuple[type, ...] = (dict, list) if key == "identity_numbers" else (dict,)
         if value is not None and not isinstance(value, allowed):
-            raise _bad_input(f"{key} must be an object or null", "metadata", key)
+            raise bad_input(f"{key} must be an object or null", "metadata", key)
         attributes[key] = value
     return attributes
 

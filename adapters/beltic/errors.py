@@ -10,10 +10,8 @@ map by HTTP status.
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -22,10 +20,16 @@ from pydantic import ValidationError
 from adapters.base import ErrorCode, ProviderError
 from adapters.beltic import inferred
 from adapters.beltic.wire import ErrorDocument, ErrorObject
+from adapters.common.errors import (
+    error_code_for_status,
+    longest_prefix,
+    response_json,
+    scrubbed_code,
+    scrubbed_message,
+    wait_seconds,
+)
 
 INPUT = "input"
-MAX_MESSAGE_LENGTH = 500
-MAX_CODE_LENGTH = 64
 VENDOR = "Beltic"
 
 
@@ -83,18 +87,8 @@ def normalized_field(pointer: str | None, context: ErrorContext) -> tuple[str, .
                 return (INPUT, "metadata", *rest[1:])
         return None
     if context is ErrorContext.CREATE:
-        for end in range(len(rest), 0, -1):
-            hit = CREATE_POINTERS.get(rest[:end])
-            if hit is not None:
-                return hit
+        return longest_prefix(CREATE_POINTERS, rest)
     return None
-
-
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except (ValueError, json.JSONDecodeError):
-        return None
 
 
 def error_objects(body: Any) -> list[ErrorObject]:
@@ -126,22 +120,7 @@ def _fallback_message(body: Any) -> str:
 
 def retry_after_seconds(response: httpx.Response, now: datetime) -> int | None:
     """`Retry-After` (seconds or HTTP date), else `X-RateLimit-Reset` (unix seconds)."""
-    header = response.headers.get(inferred.RETRY_AFTER_HEADER, "").strip()
-    if header.isdigit():
-        return int(header)
-    if header:
-        try:
-            when = parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            return max(0, int((when - now).total_seconds()))
-    reset = response.headers.get(inferred.RATE_LIMIT_RESET_HEADER, "").strip()
-    if reset.isdigit():
-        return max(0, int(reset) - int(now.timestamp()))
-    return None
+    return wait_seconds(response, now)
 
 
 def map_error(
@@ -153,15 +132,15 @@ def map_error(
 ) -> ProviderError:
     """Translate one non-success Beltic response. Never includes the request body."""
     status = response.status_code
-    body = _body(response)
+    body = response_json(response)
     errors = error_objects(body)
 
     texts = [t for t in (_describe(e) for e in errors) if t] or [_fallback_message(body)]
     text = "; ".join(t for t in texts if t) or f"{VENDOR} answered HTTP {status}"
-    message = scrub(text)[:MAX_MESSAGE_LENGTH]
+    message = scrubbed_message(text, scrub)
 
     vendor_code = next((e.code for e in errors if e.code), None)
-    provider_code = scrub(vendor_code)[:MAX_CODE_LENGTH] if vendor_code else None
+    provider_code = scrubbed_code(vendor_code, scrub)
     field = next(
         (
             mapped
@@ -184,15 +163,7 @@ def map_error(
 
     if status in (400, 422):
         return error(ErrorCode.BAD_USER_INPUT, field=field)
-    if status in (401, 403):
-        return error(ErrorCode.PROVIDER_REJECTED)
-    if status == 404:
-        return error(ErrorCode.NOT_FOUND)
-    if status == 409:
-        return error(ErrorCode.PROVIDER_REJECTED)
     if status == 429:
         retry_after = retry_after_seconds(response, now or datetime.now(UTC))
         return error(ErrorCode.RATE_LIMITED, retry_after=retry_after)
-    if status >= 500:
-        return error(ErrorCode.PROVIDER_UNAVAILABLE)
-    return error(ErrorCode.PROVIDER_REJECTED)
+    return error(error_code_for_status(status))

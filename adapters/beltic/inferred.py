@@ -132,9 +132,8 @@ UPDATE_ALLOWED_FROM: frozenset[str] = EXPIRE_ALLOWED_FROM
 REQUESTS_PER_MINUTE = 60.0
 POLL_INTERVAL_S = 15.0
 POLL_MAX_INTERVAL_S = 300.0
-# [I] the header names a 429 may carry (standard names; none documented).
-RETRY_AFTER_HEADER = "retry-after"
-RATE_LIMIT_RESET_HEADER = "x-ratelimit-reset"
+# [I] a 429 may carry the standard `Retry-After` / `X-RateLimit-Reset` (unix seconds) headers
+# (none documented); `adapters.common.errors.wait_seconds` reads them.
 
 # -- webhooks (§2.5) -------------------------------------------------------------------------------
 # [V] headers; only document-status events exist, used as "poll this session now" hints.

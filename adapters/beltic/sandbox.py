@@ -26,20 +26,22 @@ from types import MappingProxyType
 
 from fastapi import FastAPI
 
-from adapters.base import SandboxConfig, SandboxHandle
+from adapters.base import SandboxConfig
 from adapters.beltic.sandbox_api import install_api
 from adapters.beltic.sandbox_engine import BelticEmulator
 from adapters.beltic.sandbox_jsonapi import HOSTED_URL_ATTRIBUTE
 from adapters.beltic.sandbox_model import ALL_SCOPES, NO_DECIDE_SCOPES, READ_ONLY_SCOPES
 from adapters.beltic.sandbox_page import install_page
+from adapters.common.sandbox_handle import EmulatorHandle, emulator_app
 
 __all__ = ["HOSTED_URL_ATTRIBUTE", "BelticSandbox"]
 
 
-class BelticSandbox(SandboxHandle):
+class BelticSandbox(EmulatorHandle):
     """The handle the gateway mounts (at e.g. /sandbox/beltic) and points the adapter at."""
 
     provider = "beltic"
+    _engine: BelticEmulator
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
@@ -55,22 +57,8 @@ class BelticSandbox(SandboxHandle):
         self.options: Mapping[str, str] = MappingProxyType({"webhook_token": self.webhook_token})
         self._app = self._build_app()
 
-    @property
-    def app(self) -> FastAPI:
-        return self._app
-
-    async def aclose(self) -> None:
-        """Cancel document-webhook retries still waiting."""
-        await self._engine.aclose()
-
     def _build_app(self) -> FastAPI:
-        app = FastAPI(
-            title="Beltic sandbox",
-            docs_url=None,
-            redoc_url=None,
-            openapi_url=None,
-            redirect_slashes=False,
-        )
+        app = emulator_app("Beltic sandbox")
         install_api(app, self._engine)
         install_page(app, self._engine)
         return app

@@ -55,6 +55,7 @@ from adapters.beltic.sandbox_validation import (
     read_body,
     to_one,
 )
+from adapters.common.sandbox_http import json_object_posted
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -308,10 +309,7 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
         """Play the person's and Beltic's part. Never pushes the status change: Beltic has no
         session webhooks, so `webhook` is always "not delivered"; a document webhook (the only
         kind Beltic sends) is reported under `document_webhook`."""
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
+        body = await json_object_posted(request)
         verb = body.get("action") if isinstance(body, dict) else None
         if not isinstance(verb, str):
             raise api_error(

@@ -9,20 +9,22 @@ any mount prefix; the answer is a 303 back to the page.
 from __future__ import annotations
 
 import html
-from pathlib import Path
-from string import Template
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import Response
 
 from adapters.beltic.sandbox_engine import BelticEmulator
 from adapters.beltic.sandbox_jsonapi import ApiError
 from adapters.beltic.sandbox_model import Session, Status
-
-_TEMPLATE = Template(
-    (Path(__file__).parent / "templates" / "sandbox_page.html").read_text(encoding="utf-8")
+from adapters.common.sandbox_page import (
+    HostedPage,
+    action_form,
+    chosen_action,
+    details,
+    error_note,
 )
+
 #: Buttons the person gets, per status (the integrator's decision is not on this page).
 PAGE_ACTIONS: dict[Status, tuple[tuple[str, str], ...]] = {
     Status.CREATED: (("open", "Start verification"),),
@@ -38,14 +40,13 @@ DONE_TEXT: dict[Status, str] = {
     Status.COMPLETED: "Your verification is complete; the service you came from will decide.",
     Status.MARKED_FOR_REVIEW: "Your verification is complete and waits for a manual review.",
 }
-#: The token is a capability: keep it out of caches and referrers.
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-    "form-action 'self'",
-}
+PAGE = HostedPage(
+    "Beltic",
+    "identity verification",
+    theme="""\
+  :root { --page: #f3f4f1; --ink: #1d211c; --muted: #5c6358; --badge: #e6eae2; --accent: #1f7a4d; }
+  button[value=decline], button[value=fail] { background: #b42318; }""",
+)
 
 
 def install_page(app: FastAPI, engine: BelticEmulator) -> None:
@@ -60,24 +61,22 @@ def install_page(app: FastAPI, engine: BelticEmulator) -> None:
         session = engine.store.session_by_token(token)
         if session is None:
             return render(engine, token)
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        action = (form.get("action") or [""])[0]
-        allowed = [value for value, _ in PAGE_ACTIONS.get(session.status_enum, ())]
-        if action not in allowed:
-            message = f"'{action}' is not possible while the session is '{session.status}'."
-            return render(engine, token, error=message, code=409)
+        actions = PAGE_ACTIONS.get(session.status_enum, ())
+        action, refused = await chosen_action(request, actions, session.status)
+        if refused:
+            return render(engine, token, error=refused, code=409)
         try:
             await engine.simulate(session, action)
         except ApiError as exc:  # raced with another change
             return render(engine, token, error=str(exc.errors[0]["detail"]), code=409)
-        return RedirectResponse(request.url.path, status_code=303, headers=PAGE_HEADERS)
+        return PAGE.see_other(request.url.path)
 
 
 def render(engine: BelticEmulator, token: str, *, error: str = "", code: int = 200) -> Response:
     session = engine.store.session_by_token(token)
     if session is None:
-        return _html(
-            "<p class='error'>This verification link is not valid (unknown session).</p>", 404
+        return PAGE.response(
+            error_note("This verification link is not valid (unknown session)."), 404
         )
     e = html.escape
     rows = [
@@ -87,21 +86,17 @@ def render(engine: BelticEmulator, token: str, *, error: str = "", code: int = 2
         ("Account reference", _or_dash(_external_id(engine, session))),
         ("Name", _or_dash(_name(session))),
     ]
-    parts = ["<dl>", *(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows), "</dl>"]
+    parts = [details(rows)]
     if error:
-        parts.append(f"<p class='error'>{e(error)}</p>")
+        parts.append(error_note(error))
     actions = PAGE_ACTIONS.get(session.status_enum, ())
     if actions:
-        buttons = "".join(
-            f"<button type='submit' name='action' value='{e(value)}'>{e(label)}</button>"
-            for value, label in actions
-        )
         # Relative: the page's own URL under whatever prefix it was served at.
-        parts.append(f"<form method='post' action='{e(quote(token, safe=''))}'>{buttons}</form>")
+        parts.append(action_form(actions, quote(token, safe="")))
     else:
         text = DONE_TEXT.get(session.status_enum, "This verification is finished.")
         parts.append(f"<p>{e(text)} Nothing left to do here.</p>")
-    return _html("\n".join(parts), code)
+    return PAGE.response("\n".join(parts), code)
 
 
 def _external_id(engine: BelticEmulator, session: Session) -> str | None:
@@ -118,9 +113,3 @@ def _name(session: Session) -> str | None:
 
 def _or_dash(value: str | None) -> str:
     return html.escape(value) if value else "&mdash;"
-
-
-def _html(content: str, status_code: int) -> HTMLResponse:
-    return HTMLResponse(
-        _TEMPLATE.substitute(content=content), status_code=status_code, headers=PAGE_HEADERS
-    )

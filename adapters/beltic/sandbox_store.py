@@ -1,20 +1,20 @@
 """Storage of the Beltic emulator: accounts, sessions, documents and verifications, in memory
 and optionally mirrored to a JSON file.
 
-The file is rewritten atomically (temp file + rename) on every change, so a sandbox restarted
-on the same `state_path` still knows every account and session the gateway has links to.
+The file is rewritten atomically (temp file + rename, `adapters.common.sandbox_store`) on
+every change, so a sandbox restarted on the same `state_path` still knows every account and
+session the gateway has links to.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from adapters.beltic.sandbox_model import Account, Document, Session, Verification
+from adapters.common.sandbox_store import set_aside, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +56,7 @@ class Store:
             "documents": [d.to_json() for d in self.documents.values()],
             "verifications": [v.to_json() for v in self.verifications.values()],
         }
-        data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".beltic-sandbox-", dir=self._path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self._path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(self._path, payload, prefix=".beltic-sandbox-")
 
     def _load(self, path: Path) -> None:
         try:
@@ -79,9 +68,7 @@ class Store:
             sequence = int(payload["sequence"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             # A broken file must not take the gateway down: keep it aside, start empty.
-            aside = path.with_name(path.name + ".corrupt")
-            os.replace(path, aside)
-            log.warning("beltic sandbox state unreadable (%s); moved to %s", exc, aside)
+            set_aside(path, exc, log, "beltic sandbox")
             return
         self.accounts = {a.id: a for a in accounts}
         self.sessions = {s.id: s for s in sessions}

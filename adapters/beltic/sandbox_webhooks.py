@@ -19,10 +19,11 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from adapters.common.sandbox_webhooks import NOT_SENT, DeliveryResult
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +35,6 @@ DELIVERY_TIMEOUT_S = 10.0  # [I]
 
 def signature(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    delivered: bool
-    status_code: int | None
-
-    def to_json(self) -> JSON:
-        return {"delivered": self.delivered, "status_code": self.status_code}
-
-
-NOT_SENT = DeliveryResult(delivered=False, status_code=None)
 
 
 class DocumentWebhooks:

@@ -19,19 +19,12 @@ from typing import Any
 
 from adapters.base import WebhookRejected, WebhookRejectReason
 from adapters.beltic import inferred
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
+from adapters.common.validation import json_object_or_none
 
 
 def parse_object(raw: bytes) -> dict[str, Any] | None:
     """The body as a JSON object, or None (not JSON, not an object, NaN, too deep)."""
-    try:
-        body = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return body if isinstance(body, dict) else None
+    return json_object_or_none(raw)
 
 
 def canonical_json(body: Any) -> bytes:

@@ -10,88 +10,79 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
 
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow")
+from adapters.common.wire import LenientModel, RequestModel
 
 
 # -- shared -------------------------------------------------------------------------------------
-class ResourceIdentifier(_Request):
+class ResourceIdentifier(RequestModel):
     type: str
     id: str
 
 
-class ToOne(_Request):
+class ToOne(RequestModel):
     data: ResourceIdentifier
 
 
 # -- accounts (§2.2 "accounts are created with POST /v1/identity/accounts") -------------------
-class PersonName(_Request):
+class PersonName(RequestModel):
     first: str | None = None
     last: str | None = None
 
 
-class Person(_Request):
+class Person(RequestModel):
     name: PersonName | None = None
     birth_date: str | None = None  # YYYY-MM-DD, as in the session resource
 
 
-class ContactDetails(_Request):
+class ContactDetails(RequestModel):
     email: str | None = None
     phone: str | None = None
 
 
-class AccountAttributes(_Request):
+class AccountAttributes(RequestModel):
     external_id: str | None = None
     entity_type: Literal["person", "business"]
     person: Person | None = None
     contact: ContactDetails | None = None
 
 
-class NewAccount(_Request):
+class NewAccount(RequestModel):
     type: Literal["account"] = "account"
     attributes: AccountAttributes
 
 
-class CreateAccountBody(_Request):
+class CreateAccountBody(RequestModel):
     data: NewAccount
 
 
 # -- sessions ---------------------------------------------------------------------------------
-class NewSessionAttributes(_Request):
+class NewSessionAttributes(RequestModel):
     entity_type: Literal["person", "business"]
 
 
-class NewSessionRelationships(_Request):
+class NewSessionRelationships(RequestModel):
     account: ToOne
 
 
-class NewSession(_Request):
+class NewSession(RequestModel):
     type: Literal["session"] = "session"
     attributes: NewSessionAttributes
     relationships: NewSessionRelationships
 
 
-class CreateSessionBody(_Request):
+class CreateSessionBody(RequestModel):
     data: NewSession
 
 
-class SessionPatch(_Request):
+class SessionPatch(RequestModel):
     type: Literal["session"] = "session"
     id: str
     attributes: dict[str, Any]
 
 
-class UpdateSessionBody(_Request):
+class UpdateSessionBody(RequestModel):
     """PATCH body; `exclude_none` must not drop the nulls that clear an attribute."""
 
     data: SessionPatch
@@ -116,19 +107,19 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class Linkage(_Lenient):
+class Linkage(LenientModel):
     type: str | None = None
     id: str | None = None
 
 
-class Relationship(_Lenient):
+class Relationship(LenientModel):
     data: Linkage | list[Linkage] | None = None
 
     def one_id(self) -> str | None:
         return self.data.id if isinstance(self.data, Linkage) else None
 
 
-class Resource(_Lenient):
+class Resource(LenientModel):
     id: str
     type: str
     attributes: dict[str, Any] | None = None
@@ -161,7 +152,7 @@ class SessionResource(Resource):
         return parse_time(self.attribute(name))
 
 
-class Links(_Lenient):
+class Links(LenientModel):
     next: str | None = None
 
     @field_validator("next", mode="before")
@@ -173,46 +164,46 @@ class Links(_Lenient):
         return value
 
 
-class SessionDocument(_Lenient):
+class SessionDocument(LenientModel):
     data: SessionResource
     included: list[Resource] | None = None
 
 
-class SessionListDocument(_Lenient):
+class SessionListDocument(LenientModel):
     data: list[SessionResource]
     included: list[Resource] | None = None
     links: Links | None = None
 
 
-class AccountDocument(_Lenient):
+class AccountDocument(LenientModel):
     data: Resource
 
 
-class AccountListDocument(_Lenient):
+class AccountListDocument(LenientModel):
     data: list[Resource]
     links: Links | None = None
 
 
 # -- verifications (§2.3, as JSON:API `included` resources [I]) -----------------------------
-class Check(_Lenient):
+class Check(LenientModel):
     name: str | None = None
     status: str | None = None
     reasons: list[Any] | None = None
     requirement: str | None = None
 
 
-class VerificationAttributes(_Lenient):
+class VerificationAttributes(LenientModel):
     status: str | None = None
     checks: list[Check] | None = None
 
 
 # -- errors (§2.6 [I] JSON:API error objects) ----------------------------------------------------
-class ErrorSource(_Lenient):
+class ErrorSource(LenientModel):
     pointer: str | None = None
     parameter: str | None = None
 
 
-class ErrorObject(_Lenient):
+class ErrorObject(LenientModel):
     status: str | int | None = None
     code: str | None = None
     title: str | None = None
@@ -220,11 +211,11 @@ class ErrorObject(_Lenient):
     source: ErrorSource | None = None
 
 
-class ErrorDocument(_Lenient):
+class ErrorDocument(LenientModel):
     errors: list[ErrorObject]
 
 
 # -- webhooks (§2.5 [I] payload: a JSON:API document resource) -----------------------------
-class WebhookDocument(_Lenient):
+class WebhookDocument(LenientModel):
     data: Resource
     meta: dict[str, Any] | None = None

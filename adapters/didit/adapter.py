@@ -8,10 +8,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from urllib.parse import quote
-
-from pydantic import BaseModel, ValidationError
 
 from adapters.base import (
     JSON,
@@ -38,8 +36,9 @@ from adapters.base import (
 )
 from adapters.common.http import VendorHttp
 from adapters.common.scrub import Scrubber
+from adapters.common.validation import ModelT, bad_input, parse_answer, parse_webhook_body
 from adapters.didit import inferred
-from adapters.didit.errors import INPUT, map_error
+from adapters.didit.errors import map_error
 from adapters.didit.signature import canonical_json, verify_webhook
 from adapters.didit.statuses import DIDIT_STATUSES, map_didit_status
 from adapters.didit.wire import (
@@ -100,7 +99,6 @@ SESSION_EVENTS = frozenset({STATUS_EVENT, "data.updated"})
 #: Warning levels that explain an outcome (the rest are informational).
 REASON_LOG_TYPES = frozenset({"error", "warning"})
 
-_Model = TypeVar("_Model", bound=BaseModel)
 
 ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
     {
@@ -113,14 +111,10 @@ ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
 )
 
 
-def _bad_input(message: str, *field: str) -> ProviderError:
-    return ProviderError(ErrorCode.BAD_USER_INPUT, message, field=(INPUT, *field))
-
-
 def _session_path(session_id: str, action: str) -> str:
     """`/v3/session/{id}/{action}/` — the id is quoted, the trailing slash is mandatory."""
     if not session_id:
-        raise _bad_input("a provider session id is required", "providerSessionId")
+        raise bad_input("a provider session id is required", "providerSessionId")
     return f"/v3/session/{quote(session_id, safe='')}/{action}/"
 
 
@@ -246,13 +240,7 @@ class DiditAdapter(ProviderAdapter):
             now=self.config.clock(),
             tolerance_s=self.config.webhook_tolerance_s,
         )
-        try:
-            envelope = WebhookEnvelope.model_validate(payload)
-        except ValidationError as exc:
-            raise WebhookRejected(
-                WebhookRejectReason.MALFORMED,
-                f"not a Didit v3 webhook ({exc.error_count()} invalid fields)",
-            ) from exc
+        envelope = parse_webhook_body("a Didit v3 webhook", WebhookEnvelope, payload)
         return [self._event(envelope, payload)]
 
     def _event(self, envelope: WebhookEnvelope, payload: JSON) -> WebhookEvent:
@@ -306,23 +294,17 @@ class DiditAdapter(ProviderAdapter):
             return Environment.LIVE
         return self.environment
 
-    def _parse(self, model: type[_Model], data: Any) -> _Model:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise ProviderError(
-                ErrorCode.PROVIDER_UNAVAILABLE,
-                f"Didit answered an unexpected {model.__name__} ({exc.error_count()} fields)",
-            ) from exc
+    def _parse(self, model: type[ModelT], data: Any) -> ModelT:
+        return parse_answer("Didit", model, data)
 
     def _create_body(self, request: CreateSessionRequest) -> CreateSessionBody:
         workflow_id = request.workflow_id or self.config.options.get("workflow_id")
         if not workflow_id:
-            raise _bad_input("Didit needs a workflow id (input or settings)", "workflowId")
+            raise bad_input("Didit needs a workflow id (input or settings)", "workflowId")
         if request.client_reference is not None and (
             len(request.client_reference.encode("utf-8")) > VENDOR_DATA_MAX_BYTES
         ):
-            raise _bad_input(
+            raise bad_input(
                 f"clientReference exceeds {VENDOR_DATA_MAX_BYTES} bytes (UTF-8)",
                 "clientReference",
             )
@@ -333,7 +315,7 @@ class DiditAdapter(ProviderAdapter):
         options = dict(request.provider_options or {})
         for key in options:
             if key not in PROVIDER_OPTIONS:
-                raise _bad_input(f"unknown Didit option '{key}'", "providerOptions", key)
+                raise bad_input(f"unknown Didit option '{key}'", "providerOptions", key)
         _check_options(options)
 
         contact = _contact(request, options)
@@ -355,32 +337,32 @@ def _language(value: str, *field: str) -> str:
     """Didit's spelling of a language (`pt-br` → `pt-BR`), or BAD_USER_INPUT."""
     canonical = _LANGUAGE_BY_FOLDED.get(value.strip().casefold())
     if canonical is None:
-        raise _bad_input(f"language '{value[:20]}' is not supported by Didit", *field)
+        raise bad_input(f"language '{value[:20]}' is not supported by Didit", *field)
     return canonical
 
 
 def _check_options(options: Mapping[str, Any]) -> None:
     method = options.get("callback_method")
     if method is not None and method not in CALLBACK_METHODS:
-        raise _bad_input(
+        raise bad_input(
             "callback_method must be one of initiator, completer, both",
             "providerOptions",
             "callback_method",
         )
     notify = options.get("send_notification_emails")
     if notify is not None and not isinstance(notify, bool):
-        raise _bad_input(
+        raise bad_input(
             "send_notification_emails must be a boolean",
             "providerOptions",
             "send_notification_emails",
         )
     for key in ("portrait_image", "vendor_business_id"):
         if key in options and not isinstance(options[key], str):
-            raise _bad_input(f"{key} must be a string", "providerOptions", key)
+            raise bad_input(f"{key} must be a string", "providerOptions", key)
     email_lang = options.get("email_lang")
     if email_lang is not None:
         if not isinstance(email_lang, str):
-            raise _bad_input("email_lang must be a string", "providerOptions", "email_lang")
+            raise bad_input("email_lang must be a string", "providerOptions", "email_lang")
         _language(email_lang, "providerOptions", "email_lang")
 
 

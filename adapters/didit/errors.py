@@ -8,19 +8,24 @@ anything else is the vendor refusing. Messages are kept (they help) but always s
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from adapters.base import ErrorCode, ProviderError
+from adapters.common.errors import (
+    error_code_for_status,
+    longest_prefix,
+    response_json,
+    scrubbed_code,
+    scrubbed_message,
+    wait_seconds,
+)
 
 INPUT = "input"
-MAX_MESSAGE_LENGTH = 500
 VENDOR = "Didit"
 
 #: Didit request field path → normalized GraphQL input path. The longest matching prefix
@@ -55,15 +60,21 @@ FIELD_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
 #: Keys of a DRF error object that carry a message, not a field.
 _MESSAGE_KEYS = ("detail", "error", "message", "non_field_errors")
 _THROTTLE_SECONDS = re.compile(r"available in (\d+) seconds?")
+#: Provider codes when the body has none. Didit answers 403 for missing, revoked or
+#: wrong-environment keys (§A1).
+DEFAULT_CODES: dict[int, str] = {
+    400: "invalid",
+    401: "permission_denied",
+    403: "permission_denied",
+    404: "not_found",
+    409: "conflict",
+    429: "throttled",
+}
 
 
 def normalized_field(didit_path: tuple[str, ...]) -> tuple[str, ...] | None:
     """Normalized input path for a Didit field path, or None when it is not ours."""
-    for end in range(len(didit_path), 0, -1):
-        hit = FIELD_PATHS.get(didit_path[:end])
-        if hit is not None:
-            return hit
-    return None
+    return longest_prefix(FIELD_PATHS, didit_path)
 
 
 def _flatten(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
@@ -86,29 +97,15 @@ def _flatten(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, 
     return [] if value is None else [(prefix, str(value))]
 
 
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except (ValueError, json.JSONDecodeError):
-        return None
-
-
-def _retry_after(response: httpx.Response, message: str, now: datetime) -> int | None:
-    header = response.headers.get("retry-after", "").strip()
-    if header.isdigit():
-        return int(header)
-    if header:
-        try:
-            when = parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            return max(0, int((when - now).total_seconds()))
-    reset = response.headers.get("x-ratelimit-reset", "").strip()
-    if reset.isdigit():
-        return max(0, int(reset) - int(now.timestamp()))
-    match = _THROTTLE_SECONDS.search(message)
-    return int(match.group(1)) if match else None
+def _default_code(status: int) -> str:
+    if status in DEFAULT_CODES:
+        return DEFAULT_CODES[status]
+    if status >= 500:
+        return "server_error"
+    if 300 <= status < 400:
+        # A redirect means a path without its trailing slash: our bug, reported as a refusal.
+        return "redirect"
+    return "rejected"
 
 
 def _describe(entries: list[tuple[tuple[str, ...], str]]) -> str:
@@ -123,13 +120,13 @@ def map_error(
 ) -> ProviderError:
     """Translate one non-success Didit response. Never includes the request body."""
     status = response.status_code
-    body = _body(response)
+    body = response_json(response)
     provider_code: str | None = None
     field_entries: list[tuple[tuple[str, ...], str]] = []
     message_entries: list[tuple[tuple[str, ...], str]] = []
     if isinstance(body, dict):
         code = body.get("code")
-        provider_code = scrub(code)[:64] if isinstance(code, str) and code else None
+        provider_code = scrubbed_code(code, scrub)
         for key, value in body.items():
             if key == "code":
                 continue
@@ -141,13 +138,13 @@ def map_error(
         message_entries = _flatten(body)
 
     text = _describe(message_entries + field_entries) or f"{VENDOR} answered HTTP {status}"
-    message = scrub(text)[:MAX_MESSAGE_LENGTH]
+    message = scrubbed_message(text, scrub)
 
-    def error(code: ErrorCode, default_code: str, **extra: Any) -> ProviderError:
+    def error(code: ErrorCode, **extra: Any) -> ProviderError:
         return ProviderError(
             code,
             message,
-            provider_code=provider_code or default_code,
+            provider_code=provider_code or _default_code(status),
             http_status=status,
             **extra,
         )
@@ -156,21 +153,10 @@ def map_error(
         for path, _ in field_entries:
             mapped = normalized_field(path)
             if mapped is not None:
-                return error(ErrorCode.BAD_USER_INPUT, "invalid", field=mapped)
-        return error(ErrorCode.PROVIDER_REJECTED, "invalid")
-    if status in (401, 403):
-        # Didit answers 403 for missing, revoked or wrong-environment keys (§A1).
-        return error(ErrorCode.PROVIDER_REJECTED, "permission_denied")
-    if status == 404:
-        return error(ErrorCode.NOT_FOUND, "not_found")
-    if status == 409:
-        return error(ErrorCode.PROVIDER_REJECTED, "conflict")
+                return error(ErrorCode.BAD_USER_INPUT, field=mapped)
     if status == 429:
-        retry_after = _retry_after(response, text, now or datetime.now(UTC))
-        return error(ErrorCode.RATE_LIMITED, "throttled", retry_after=retry_after)
-    if status >= 500:
-        return error(ErrorCode.PROVIDER_UNAVAILABLE, "server_error")
-    if 300 <= status < 400:
-        # A redirect means a path without its trailing slash: our bug, reported as a refusal.
-        return error(ErrorCode.PROVIDER_REJECTED, "redirect")
-    return error(ErrorCode.PROVIDER_REJECTED, "rejected")
+        wait = wait_seconds(
+            response, now or datetime.now(UTC), message=text, pattern=_THROTTLE_SECONDS
+        )
+        return error(ErrorCode.RATE_LIMITED, retry_after=wait)
+    return error(error_code_for_status(status))

@@ -19,7 +19,8 @@ from types import MappingProxyType
 
 from fastapi import FastAPI
 
-from adapters.base import SandboxConfig, SandboxHandle
+from adapters.base import SandboxConfig
+from adapters.common.sandbox_handle import EmulatorHandle, emulator_app
 from adapters.didit.sandbox_api import AppendSlash, install_api
 from adapters.didit.sandbox_engine import DiditEmulator
 from adapters.didit.sandbox_model import SANDBOX_WORKFLOW_ID
@@ -28,10 +29,11 @@ from adapters.didit.sandbox_page import install_page
 __all__ = ["SANDBOX_WORKFLOW_ID", "DiditSandbox"]
 
 
-class DiditSandbox(SandboxHandle):
+class DiditSandbox(EmulatorHandle):
     """The handle the gateway mounts (at e.g. /sandbox/didit) and points the adapter at."""
 
     provider = "didit"
+    _engine: DiditEmulator
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
@@ -41,23 +43,10 @@ class DiditSandbox(SandboxHandle):
         self._engine = DiditEmulator(config, self.webhook_secret)
         self._app = self._build_app()
 
-    @property
-    def app(self) -> FastAPI:
-        return self._app
-
-    async def aclose(self) -> None:
-        """Cancel webhook deliveries still queued or waiting to be retried."""
-        await self._engine.aclose()
-
     def _build_app(self) -> FastAPI:
-        app = FastAPI(
-            title="Didit sandbox",
-            docs_url=None,
-            redoc_url=None,
-            openapi_url=None,
-            redirect_slashes=False,  # Didit answers 301 (AppendSlash), not Starlette's 307
-        )
+        app = emulator_app("Didit sandbox")
         install_api(app, self._engine, self.api_key)
         install_page(app, self._engine)
+        # Didit answers 301 to a path without its trailing slash, not Starlette's 307.
         app.add_middleware(AppendSlash, router=app.router)
         return app

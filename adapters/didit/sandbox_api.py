@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapters.common.sandbox_http import json_object_posted
 from adapters.didit.sandbox_engine import DiditEmulator, SandboxError
 from adapters.didit.sandbox_payloads import create_response, delete_response, list_row
 from adapters.didit.sandbox_validation import FieldErrors, validate_create, validate_update_status
@@ -146,10 +147,7 @@ def install_api(app: FastAPI, engine: DiditEmulator, api_key: str) -> None:
     @app.post("/sessions/{session_id}/simulate")
     async def simulate(session_id: str, request: Request) -> JSONResponse:
         """Sandbox control (not a Didit endpoint): play the user's / Didit's part."""
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
+        body = await json_object_posted(request)
         action = body.get("action") if isinstance(body, dict) else None
         if not isinstance(action, str):
             raise SandboxError(400, {"detail": 'Expected a JSON body {"action": "<action>"}.'})

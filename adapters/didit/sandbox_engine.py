@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import SandboxConfig
+from adapters.common.sandbox_http import SandboxError
 from adapters.didit.sandbox_model import (
     BACKEND_FEATURES,
     BACKEND_RESUBMIT_WINDOW_S,
@@ -45,16 +46,6 @@ TOKEN_ALPHABET = string.ascii_letters + string.digits
 TOKEN_LENGTH = 12
 #: Feature outcomes are produced when the user's flow ends in one of these.
 FLOW_OUTCOMES = frozenset({Status.APPROVED, Status.DECLINED, Status.IN_REVIEW})
-
-
-class SandboxError(Exception):
-    """A refusal the HTTP layer turns into a response (`body` is the JSON to send)."""
-
-    def __init__(self, status_code: int, body: JSON, headers: dict[str, str] | None = None) -> None:
-        super().__init__(body)
-        self.status_code = status_code
-        self.body = body
-        self.headers = headers or {}
 
 
 def supported_actions_text() -> str:

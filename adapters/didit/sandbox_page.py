@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
-from string import Template
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import Response
 
+from adapters.common.sandbox_page import (
+    HostedPage,
+    action_form,
+    chosen_action,
+    details,
+    error_note,
+    page_headers,
+)
 from adapters.didit.sandbox_engine import DiditEmulator, SandboxError
 from adapters.didit.sandbox_model import CALLBACK_STATUSES, LANGUAGES, SandboxSession, Status
 
-_TEMPLATE = Template(
-    (Path(__file__).parent / "templates" / "sandbox_page.html").read_text(encoding="utf-8")
-)
 #: Buttons the person gets, per status (the reviewer's choices are not on this page).
 PAGE_ACTIONS: dict[Status, tuple[tuple[str, str], ...]] = {
     Status.NOT_STARTED: (("open", "Start verification"),),
@@ -33,13 +36,15 @@ PAGE_ACTIONS: dict[Status, tuple[tuple[str, str], ...]] = {
         ("abandon", "Abandon"),
     ),
 }
-#: The token is a capability: keep it out of caches and referrers.
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'",
-}
+PAGE = HostedPage(
+    "Didit",
+    "verification",
+    theme="""\
+  :root { --page: #f4f6fb; --ink: #1c2333; --muted: #5b6478; --badge: #e8ecf6; --accent: #2e5bff; }
+  button[value=decline], button[value=abandon] { background: #c2410c; }""",
+    # No `form-action 'self'`: a finished flow's form answer redirects to the callback.
+    headers=page_headers(form_action_self=False),
+)
 
 
 def install_page(app: FastAPI, engine: DiditEmulator) -> None:
@@ -71,8 +76,8 @@ def render(
 ) -> Response:
     session = _find(engine, token, language)
     if session is None:
-        return _html(
-            "<p class='error'>This verification link is not valid (unknown session).</p>", 404
+        return PAGE.response(
+            error_note("This verification link is not valid (unknown session)."), 404
         )
     e = html.escape
     rows = [
@@ -81,25 +86,19 @@ def render(
         ("Vendor data", e(session.vendor_data) if session.vendor_data is not None else "&mdash;"),
         ("Metadata", f"<pre>{e(json.dumps(session.metadata, ensure_ascii=False, indent=1))}</pre>"),
     ]
-    parts = ["<dl>", *(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows), "</dl>"]
+    parts = [details(rows)]
     if error:
-        parts.append(f"<p class='error'>{e(error)}</p>")
+        parts.append(error_note(error))
     actions = PAGE_ACTIONS.get(session.status_enum, ())
     if actions:
-        buttons = "".join(
-            f"<button type='submit' name='action' value='{e(value)}'>{e(label)}</button>"
-            for value, label in actions
-        )
         # Relative: resolves under whatever prefix (language, mount) the page was served at.
-        parts.append(
-            f"<form method='post' action='{e(quote(token, safe=''))}/action'>{buttons}</form>"
-        )
+        parts.append(action_form(actions, f"{quote(token, safe='')}/action"))
     else:
         parts.append("<p>This verification is finished; nothing left to do here.</p>")
         if session.callback and session.status_enum in CALLBACK_STATUSES:
             href = e(callback_url(session))
             parts.append(f"<p><a href='{href}'>Return to the application</a></p>")
-    return _html("\n".join(parts), code, lang=session.language or language or "en")
+    return PAGE.response("\n".join(parts), code, lang=session.language or language or "en")
 
 
 async def apply_action(
@@ -108,20 +107,17 @@ async def apply_action(
     session = _find(engine, token, language)
     if session is None:
         return render(engine, token, language)
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    action = (form.get("action") or [""])[0]
-    allowed = [value for value, _ in PAGE_ACTIONS.get(session.status_enum, ())]
-    if action not in allowed:
-        message = f"'{action}' is not possible while the session is '{session.status}'."
-        return render(engine, token, language, error=message, code=409)
+    actions = PAGE_ACTIONS.get(session.status_enum, ())
+    action, refused = await chosen_action(request, actions, session.status)
+    if refused:
+        return render(engine, token, language, error=refused, code=409)
     try:
         await engine.simulate(session, action)
     except SandboxError as exc:  # raced with another change
         return render(engine, token, language, error=str(exc.body.get("detail")), code=409)
     if session.callback and session.status_enum in CALLBACK_STATUSES:
-        return RedirectResponse(callback_url(session), status_code=303, headers=PAGE_HEADERS)
-    page_path = request.url.path.removesuffix("/action")
-    return RedirectResponse(page_path, status_code=303, headers=PAGE_HEADERS)
+        return PAGE.see_other(callback_url(session))
+    return PAGE.see_other(request.url.path.removesuffix("/action"))
 
 
 def callback_url(session: SandboxSession) -> str:
@@ -132,8 +128,3 @@ def callback_url(session: SandboxSession) -> str:
     )
     separator = "&" if "?" in session.callback else "?"
     return f"{session.callback}{separator}{query}"
-
-
-def _html(content: str, status_code: int, *, lang: str = "en") -> HTMLResponse:
-    body = _TEMPLATE.substitute(content=content, lang=html.escape(lang))
-    return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)

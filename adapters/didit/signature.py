@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import WebhookRejected, WebhookRejectReason
+from adapters.common.validation import json_object_or_none
 
 TIMESTAMP_HEADER = "x-timestamp"
 SIGNATURE_HEADER = "x-signature"
@@ -45,18 +46,6 @@ def canonical_json(body: Any, *, ensure_ascii: bool) -> bytes:
         shorten_floats(body), sort_keys=True, separators=(",", ":"), ensure_ascii=ensure_ascii
     )
     return text.encode("utf-8")
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
-def _parse_object(raw: bytes) -> dict[str, Any] | None:
-    try:
-        body = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _check_timestamp(value: str | None, now: datetime, tolerance_s: int) -> None:
@@ -88,7 +77,7 @@ def verify_webhook(
     lower = {k.lower(): v for k, v in headers.items()}
     _check_timestamp(lower.get(TIMESTAMP_HEADER), now, tolerance_s)
 
-    body = _parse_object(raw)
+    body = json_object_or_none(raw)
     if body is None:
         raise WebhookRejected(WebhookRejectReason.MALFORMED, "body is not a JSON object")
 

@@ -9,31 +9,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from adapters.common.wire import LenientModel, RequestModel
 from adapters.didit.inferred import FEATURE_BLOCKS
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
 # -- create session (§A2.1) -------------------------------------------------------------
-class ContactDetails(_Request):
+class ContactDetails(RequestModel):
     email: str | None = None
     phone: str | None = None  # E.164
     send_notification_emails: bool | None = None
     email_lang: str | None = None
 
 
-class ExpectedDetails(_Request):
+class ExpectedDetails(RequestModel):
     first_name: str | None = None
     last_name: str | None = None
     date_of_birth: str | None = None  # YYYY-MM-DD
@@ -42,7 +30,7 @@ class ExpectedDetails(_Request):
     expected_document_types: list[str] | None = None  # P, ID, DL, RP, VISA, OTHER, ...
 
 
-class CreateSessionBody(_Request):
+class CreateSessionBody(RequestModel):
     workflow_id: str
     vendor_data: str | None = None
     callback: str | None = None
@@ -55,7 +43,7 @@ class CreateSessionBody(_Request):
     vendor_business_id: str | None = None  # KYB only
 
 
-class CreateSessionResponse(_Lenient):
+class CreateSessionResponse(LenientModel):
     session_id: str
     status: str
     session_number: int | None = None
@@ -70,7 +58,7 @@ class CreateSessionResponse(_Lenient):
 
 
 # -- decision (§A2.2) -------------------------------------------------------------------
-class VendorWarning(_Lenient):
+class VendorWarning(LenientModel):
     """Didit's warning object (§A2.2); `risk` is a stable machine code."""
 
     risk: str | None = None
@@ -81,7 +69,7 @@ class VendorWarning(_Lenient):
     additional_data: Any = None
 
 
-class FeatureReport(_Lenient):
+class FeatureReport(LenientModel):
     """One item of a plural feature block; PII fields stay in `model_extra`."""
 
     node_id: str | None = None
@@ -89,7 +77,7 @@ class FeatureReport(_Lenient):
     warnings: list[VendorWarning] | None = None
 
 
-class Review(_Lenient):
+class Review(LenientModel):
     activity_type: str | None = None
     actor_type: str | None = None  # "API_KEY" | "CONSOLE_USER"
     new_status: str | None = None
@@ -97,7 +85,7 @@ class Review(_Lenient):
     created_at: str | None = None
 
 
-class DecisionBody(_Lenient):
+class DecisionBody(LenientModel):
     """The decision object, as GET /decision/ returns it and webhooks embed it."""
 
     session_id: str | None = None
@@ -141,12 +129,12 @@ class DecisionResponse(DecisionBody):
 
 
 # -- update status (§A2.4) ------------------------------------------------------------------
-class NodeToResubmit(_Request):
+class NodeToResubmit(RequestModel):
     node_id: str
     feature: str
 
 
-class UpdateStatusBody(_Request):
+class UpdateStatusBody(RequestModel):
     new_status: Literal["Approved", "Declined", "Resubmitted"]
     comment: str | None = None
     send_email: bool | None = None
@@ -155,12 +143,12 @@ class UpdateStatusBody(_Request):
     nodes_to_resubmit: list[NodeToResubmit] | None = None
 
 
-class UpdateStatusResponse(_Lenient):
+class UpdateStatusResponse(LenientModel):
     session_id: str
 
 
 # -- delete (§A2.5) ---------------------------------------------------------------------------
-class DeleteSessionResponse(_Lenient):
+class DeleteSessionResponse(LenientModel):
     session_id: str | None = None
     session_number: int | None = None
     face_retention_outcome: str | None = None
@@ -168,12 +156,12 @@ class DeleteSessionResponse(_Lenient):
 
 
 # -- webhooks (§A4.4, v3) ---------------------------------------------------------------------
-class ResubmitInfo(_Lenient):
+class ResubmitInfo(LenientModel):
     nodes_to_resubmit: list[Any] | None = None
     reasons: dict[str, Any] | None = None
 
 
-class WebhookEnvelope(_Lenient):
+class WebhookEnvelope(LenientModel):
     webhook_type: str
     event_id: str | None = None
     timestamp: int | None = None

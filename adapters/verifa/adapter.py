@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from urllib.parse import quote, urlencode, urlparse
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
 from adapters.base import (
     JSON,
@@ -41,6 +40,7 @@ from adapters.base import (
 )
 from adapters.common.http import VendorHttp
 from adapters.common.scrub import Scrubber
+from adapters.common.validation import ModelT, bad_input, parse_answer, parse_webhook_body
 from adapters.verifa import inferred
 from adapters.verifa.errors import DOCUMENT_COUNTRY_FIELD, IDEMPOTENCY_FIELD, INPUT, map_error
 from adapters.verifa.signature import DELIVERY_ID_HEADER, verify_webhook
@@ -93,7 +93,6 @@ AGE_CHECK_FAILED = "age_check_failed"
 SENSITIVE_DATA_EXPIRED = "sensitive_data_expired"
 
 _FALSE_OPTION_VALUES = frozenset({"0", "false", "no", "off"})
-_Model = TypeVar("_Model", bound=BaseModel)
 
 #: The Idempotency-Key of the request being sent by this task, if any (see `_VerifaHttp`).
 _IDEMPOTENCY_KEY: ContextVar[str | None] = ContextVar("verifa_idempotency_key", default=None)
@@ -117,10 +116,6 @@ class _VerifaHttp(VendorHttp):
         if _add_idempotency_key not in hooks:
             hooks.append(_add_idempotency_key)
         return client
-
-
-def _bad_input(message: str, *field: str) -> ProviderError:
-    return ProviderError(ErrorCode.BAD_USER_INPUT, message, field=(INPUT, *field))
 
 
 def _api_prefix(base_url: str) -> str:
@@ -389,7 +384,7 @@ class VerifaAdapter(ProviderAdapter):
         if session_id is None:
             return path
         if not session_id:
-            raise _bad_input("a provider session id is required", "providerSessionId")
+            raise bad_input("a provider session id is required", "providerSessionId")
         path = f"{path}/{quote(session_id, safe='')}"
         return f"{path}/{action}" if action else path
 
@@ -448,20 +443,14 @@ class VerifaAdapter(ProviderAdapter):
             return self.environment
         return Environment.SANDBOX if is_sandbox else Environment.LIVE
 
-    def _parse(self, model: type[_Model], data: Any) -> _Model:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise ProviderError(
-                ErrorCode.PROVIDER_UNAVAILABLE,
-                f"Verifa answered an unexpected {model.__name__} ({exc.error_count()} fields)",
-            ) from exc
+    def _parse(self, model: type[ModelT], data: Any) -> ModelT:
+        return parse_answer("Verifa", model, data)
 
     def _create_body(self, request: CreateSessionRequest) -> CreateSessionBody:
         options = dict(request.provider_options or {})
         for key in options:
             if key not in PROVIDER_OPTIONS:
-                raise _bad_input(f"unknown Verifa option '{key}'", "providerOptions", key)
+                raise bad_input(f"unknown Verifa option '{key}'", "providerOptions", key)
         _check_options(options)
         person = request.expected_person
         if person is not None and person.document_types:
@@ -501,20 +490,20 @@ def _check_options(options: Mapping[str, Any]) -> None:
     if country is not None and not (
         isinstance(country, str) and len(country) == 2 and country.isalpha() and country.isascii()
     ):
-        raise _bad_input("country must be an ISO 3166-1 alpha-2 code", "providerOptions", "country")
+        raise bad_input("country must be an ISO 3166-1 alpha-2 code", "providerOptions", "country")
     checks = options.get("checks")
     if checks is not None and not (
         isinstance(checks, list) and all(isinstance(c, str) and c for c in checks)
     ):
-        raise _bad_input("checks must be a list of check names", "providerOptions", "checks")
+        raise bad_input("checks must be a list of check names", "providerOptions", "checks")
     send_email = options.get("send_email")
     if send_email is not None and not isinstance(send_email, bool):
-        raise _bad_input("send_email must be a boolean", "providerOptions", "send_email")
+        raise bad_input("send_email must be a boolean", "providerOptions", "send_email")
     fields = options.get("fields")
     if fields is not None and not (
         isinstance(fields, dict) and all(isinstance(k, str) for k in fields)
     ):
-        raise _bad_input("fields must be an object", "providerOptions", "fields")
+        raise bad_input("fields must be an object", "providerOptions", "fields")
 
 
 def _country(request: CreateSessionRequest, options: Mapping[str, Any]) -> str | None:
@@ -527,13 +516,13 @@ def _country(request: CreateSessionRequest, options: Mapping[str, Any]) -> str |
     if person is not None and person.document_country is not None:
         from_person = ALPHA3_TO_ALPHA2.get(person.document_country.strip().upper())
         if from_person is None:
-            raise _bad_input(
+            raise bad_input(
                 "documentCountry must be an ISO 3166-1 alpha-3 code",
                 "expectedPerson",
                 "documentCountry",
             )
     if from_option and from_person and from_option != from_person:
-        raise _bad_input(
+        raise bad_input(
             "providerOptions.country contradicts expectedPerson.documentCountry",
             "providerOptions",
             "country",
@@ -573,7 +562,7 @@ def _prefill(request: CreateSessionRequest, options: Mapping[str, Any]) -> JSON:
     extra: Mapping[str, Any] = options.get("fields") or {}
     for key, value in extra.items():
         if key in ours and ours[key] != value:
-            raise _bad_input(
+            raise bad_input(
                 f"providerOptions.fields.{key} contradicts the normalized input",
                 "providerOptions",
                 "fields",
@@ -674,14 +663,8 @@ def _event_state(event: str, fields: WebhookData) -> tuple[str | None, bool]:
     return None, True  # an undocumented session event: read the session to learn more
 
 
-def _validated(model: type[_Model], data: Any) -> _Model:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise WebhookRejected(
-            WebhookRejectReason.MALFORMED,
-            f"not a Verifa webhook ({exc.error_count()} invalid fields)",
-        ) from exc
+def _validated(model: type[ModelT], data: Any) -> ModelT:
+    return parse_webhook_body("a Verifa webhook", model, data)
 
 
 def _loose_session_id(body: JSON) -> str | None:

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from adapters.base import ErrorCode, ProviderError
+from adapters.common.errors import (
+    error_code_for_status,
+    longest_prefix,
+    response_json,
+    scrubbed_code,
+    scrubbed_message,
+    wait_seconds,
+)
 from adapters.verifa import inferred
 
 INPUT = "input"
 VENDOR = "Verifa"
-MAX_MESSAGE_LENGTH = 500
-MAX_CODE_LENGTH = 64
 IDEMPOTENCY_MISMATCH = "idempotency_mismatch"
 IDEMPOTENCY_FIELD = (INPUT, "idempotencyKey")
 DOCUMENT_COUNTRY_FIELD = (INPUT, "expectedPerson", "documentCountry")
@@ -59,18 +64,7 @@ DEFAULT_CODES: dict[int, str] = {
 
 def normalized_field(path: tuple[str, ...]) -> tuple[str, ...] | None:
     """Normalized input path for a Verifa field path, or None when it is not ours."""
-    for end in range(len(path), 0, -1):
-        hit = FIELD_PATHS.get(path[:end])
-        if hit is not None:
-            return hit
-    return None
-
-
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+    return longest_prefix(FIELD_PATHS, path)
 
 
 def _text(value: Any) -> str:
@@ -120,24 +114,13 @@ def _message(body: Any, fields: list[tuple[tuple[str, ...], str]], status: int) 
 def retry_after(response: httpx.Response, message: str, now: datetime) -> int | None:
     """Seconds to wait: `Retry-After` (seconds or HTTP date), else `X-RateLimit-Reset`, else
     the documented "Retry after N seconds" text."""
-    header = response.headers.get("retry-after", "").strip()
-    if header.isdigit():
-        return int(header)
-    if header:
-        try:
-            when = parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            return max(0, int((when - now).total_seconds()))
-    reset = response.headers.get("x-ratelimit-reset", "").strip()
-    if reset.isdigit():
-        value = int(reset)
-        if value >= inferred.RATE_LIMIT_RESET_UNIX_THRESHOLD:
-            return max(0, value - int(now.timestamp()))
-        return value
-    match = inferred.RETRY_AFTER_IN_MESSAGE.search(message)
-    return int(match.group(1)) if match else None
+    return wait_seconds(
+        response,
+        now,
+        message=message,
+        pattern=inferred.RETRY_AFTER_IN_MESSAGE,
+        reset_unix_from=inferred.RATE_LIMIT_RESET_UNIX_THRESHOLD,
+    )
 
 
 def map_error(
@@ -148,12 +131,12 @@ def map_error(
 ) -> ProviderError:
     """Translate one non-success Verifa response. Never includes the request body."""
     status = response.status_code
-    body = _body(response)
+    body = response_json(response)
     fields = _field_errors(body) if isinstance(body, dict) else []
     code = body.get("error") if isinstance(body, dict) else None
-    provider_code = scrub(code)[:MAX_CODE_LENGTH] if isinstance(code, str) and code else None
+    provider_code = scrubbed_code(code, scrub)
     text = _message(body, fields, status)
-    message = scrub(text)[:MAX_MESSAGE_LENGTH]
+    message = scrubbed_message(text, scrub)
 
     def error(kind: ErrorCode, **extra: Any) -> ProviderError:
         return ProviderError(
@@ -171,17 +154,9 @@ def map_error(
             mapped = normalized_field(path)
             if mapped is not None:
                 return error(ErrorCode.BAD_USER_INPUT, field=mapped)
-        # No field of ours: the vendor refuses (a retired version, a state rule, …).
-        return error(ErrorCode.PROVIDER_REJECTED)
-    if status in (401, 403):
-        return error(ErrorCode.PROVIDER_REJECTED)
-    if status == 404:
-        return error(ErrorCode.NOT_FOUND)
-    if status == 409:
-        return error(ErrorCode.PROVIDER_REJECTED)
     if status == 429:
         wait = retry_after(response, text, now or datetime.now(UTC))
         return error(ErrorCode.RATE_LIMITED, retry_after=wait)
-    if status >= 500:
-        return error(ErrorCode.PROVIDER_UNAVAILABLE)
-    return error(ErrorCode.PROVIDER_REJECTED)
+    # A 400 / 422 without a field of ours is the vendor refusing (a retired version, a state
+    # rule, …), like any other status but 404, 429 and 5xx.
+    return error(error_code_for_status(status))

@@ -22,7 +22,8 @@ from types import MappingProxyType
 
 from fastapi import FastAPI
 
-from adapters.base import SandboxConfig, SandboxHandle
+from adapters.base import SandboxConfig
+from adapters.common.sandbox_handle import EmulatorHandle, emulator_app
 from adapters.verifa.sandbox_api import RateLimit, install_api
 from adapters.verifa.sandbox_engine import VerifaEmulator
 from adapters.verifa.sandbox_page import install_page
@@ -31,7 +32,7 @@ from adapters.verifa.sandbox_webhooks import PAYLOAD_SHAPES, SIGNATURE_FORMATS, 
 __all__ = ["VerifaSandbox"]
 
 
-class VerifaSandbox(SandboxHandle):
+class VerifaSandbox(EmulatorHandle):
     """The handle the gateway mounts (at e.g. /sandbox/verifa) and points the adapter at.
 
     `signature_format` ("v1" | "legacy") and `payload_shape` ("flat" | "nested") choose how
@@ -40,6 +41,7 @@ class VerifaSandbox(SandboxHandle):
     """
 
     provider = "verifa"
+    _engine: VerifaEmulator
 
     def __init__(
         self,
@@ -65,26 +67,12 @@ class VerifaSandbox(SandboxHandle):
             settings.payload_shape = payload_shape
         self._app = self._build_app()
 
-    @property
-    def app(self) -> FastAPI:
-        return self._app
-
     async def idle(self) -> None:
         """Until background work (workflow re-runs, webhook retries) is done; for tests."""
         await self._engine.idle()
 
-    async def aclose(self) -> None:
-        """Cancel re-runs and webhook deliveries still queued or waiting to be retried."""
-        await self._engine.aclose()
-
     def _build_app(self) -> FastAPI:
-        app = FastAPI(
-            title="Verifa sandbox",
-            docs_url=None,
-            redoc_url=None,
-            openapi_url=None,
-            redirect_slashes=False,
-        )
+        app = emulator_app("Verifa sandbox")
         install_api(app, self._engine, self.api_key)
         install_page(app, self._engine)
         app.add_middleware(RateLimit, engine=self._engine)

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.common.sandbox_http import json_object_posted
 from adapters.verifa.sandbox_engine import (
     SandboxError,
     VerifaEmulator,
@@ -304,10 +305,7 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
     async def simulate(session_id: str, request: Request) -> JSONResponse:
         """Play the person's / Verifa's part: {"action": "open"|"submit"|…}."""
         engine.sweep()
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
+        body = await json_object_posted(request)
         action = body.get("action") if isinstance(body, dict) else None
         reason = body.get("rejection_reason") if isinstance(body, dict) else None
         if not isinstance(action, str) or (reason is not None and not isinstance(reason, str)):
@@ -334,10 +332,7 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
     @app.post("/sandbox-settings")
     async def set_settings(request: Request) -> JSONResponse:
         """How the following webhooks are signed and shaped, and the optional rate limit."""
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
+        body = await json_object_posted(request)
         choices = {
             "signature_format": SIGNATURE_FORMATS,
             "payload_shape": PAYLOAD_SHAPES,

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.base import SandboxConfig
+from adapters.common.sandbox_http import SandboxError
 from adapters.common.sandbox_qr import qr_png_data_url
 from adapters.common.sandbox_webhooks import NOT_SENT, DeliveryResult
 from adapters.verifa.sandbox_model import (
@@ -60,16 +61,6 @@ from adapters.verifa.sandbox_store import VerifaStore
 from adapters.verifa.sandbox_webhooks import VerifaWebhooks, WebhookSettings
 
 JSON = dict[str, Any]
-
-
-class SandboxError(Exception):
-    """A refusal the HTTP layer turns into a response (`body` is the JSON to send)."""
-
-    def __init__(self, status_code: int, body: JSON, headers: dict[str, str] | None = None) -> None:
-        super().__init__(body)
-        self.status_code = status_code
-        self.body = body
-        self.headers = headers or {}
 
 
 def conflict(detail: str) -> SandboxError:

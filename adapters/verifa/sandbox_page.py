@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
-from string import Template
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import Response
 
+from adapters.common.sandbox_page import (
+    HostedPage,
+    action_form,
+    chosen_action,
+    details,
+    error_note,
+)
 from adapters.verifa.sandbox_engine import SandboxError, VerifaEmulator
 from adapters.verifa.sandbox_model import Status
 
-_TEMPLATE = Template(
-    (Path(__file__).parent / "templates" / "sandbox_page.html").read_text(encoding="utf-8")
-)
 _OUTCOMES = (
     ("approve", "Approve"),
     ("decline", "Decline"),
@@ -42,14 +44,13 @@ _WAITING = {
     Status.EXPIRED: "This capture link has expired. Ask for a new one.",
     Status.FAILED: "Verification failed (processing error).",
 }
-#: The token is a capability: keep it out of caches and referrers.
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-    "form-action 'self'",
-}
+PAGE = HostedPage(
+    "Verifa",
+    "capture flow",
+    theme="""\
+  :root { --page: #f3f5f9; --ink: #18202f; --muted: #586175; --badge: #e6ebf5; --accent: #3b5bdb; }
+  button[value=decline], button[value=fail] { background: #c2410c; }""",
+)
 
 
 def install_page(app: FastAPI, engine: VerifaEmulator) -> None:
@@ -64,28 +65,23 @@ def install_page(app: FastAPI, engine: VerifaEmulator) -> None:
         session = engine.store.by_token(token)
         if session is None or session.redacted:
             return render(engine, token)
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        action = (form.get("action") or [""])[0]
-        allowed = [value for value, _ in PAGE_ACTIONS.get(session.status_enum, ())]
-        if action not in allowed:
-            message = f"'{action}' is not possible while the session is '{session.status}'."
-            return render(engine, token, error=message, code=409)
+        actions = PAGE_ACTIONS.get(session.status_enum, ())
+        action, refused = await chosen_action(request, actions, session.status)
+        if refused:
+            return render(engine, token, error=refused, code=409)
         client = request.client.host if request.client else None
         try:
             await engine.control(session, action, consent_ip=client)
         except SandboxError as exc:  # raced with another change
             return render(engine, token, error=str(exc.body.get("detail")), code=409)
-        page_path = request.url.path.removesuffix("/action")
-        return RedirectResponse(page_path, status_code=303, headers=PAGE_HEADERS)
+        return PAGE.see_other(request.url.path.removesuffix("/action"))
 
 
 def render(engine: VerifaEmulator, token: str, *, error: str = "", code: int = 200) -> Response:
     session = engine.store.by_token(token)
     if session is None or session.redacted:
-        return _html(
-            "<p class='error'>This capture link is not valid (unknown, replaced or revoked).</p>",
-            404,
-        )
+        text = "This capture link is not valid (unknown, replaced or revoked)."
+        return PAGE.response(error_note(text), 404)
     e = html.escape
     rows = [
         ("Session", e(session.id)),
@@ -95,28 +91,17 @@ def render(engine: VerifaEmulator, token: str, *, error: str = "", code: int = 2
     ]
     if session.result is not None:
         rows.append(("Result", f"<span class='status'>{e(session.result['status'])}</span>"))
-    parts = ["<dl>", *(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows), "</dl>"]
+    parts = [details(rows)]
     if error:
-        parts.append(f"<p class='error'>{e(error)}</p>")
+        parts.append(error_note(error))
     actions = PAGE_ACTIONS.get(session.status_enum, ())
     if actions:
         if session.status_enum not in (Status.PENDING, Status.CAPTURING):
             parts.append("<p>Sandbox: choose the outcome Verifa's checks produce.</p>")
-        buttons = "".join(
-            f"<button type='submit' name='action' value='{e(value)}'>{e(label)}</button>"
-            for value, label in actions
-        )
         # Relative: resolves under whatever prefix (mount) the page was served at.
-        parts.append(
-            f"<form method='post' action='{e(quote(token, safe=''))}/action'>{buttons}</form>"
-        )
+        parts.append(action_form(actions, f"{quote(token, safe='')}/action"))
     else:
         parts.append(f"<p>{e(_WAITING.get(session.status_enum, 'Nothing left to do here.'))}</p>")
     if session.redirect_url and session.status_enum not in (Status.PENDING, Status.CAPTURING):
         parts.append(f"<p><a href='{e(session.redirect_url)}'>Return to the application</a></p>")
-    return _html("\n".join(parts), code)
-
-
-def _html(content: str, status_code: int) -> HTMLResponse:
-    body = _TEMPLATE.substitute(content=content)
-    return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
+    return PAGE.response("\n".join(parts), code)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from adapters.base import WebhookRejected, WebhookRejectReason
+from adapters.common.webhook_body import parse_json_object
 
 SIGNATURE_HEADER = "x-verifa-signature"
 DELIVERY_ID_HEADER = "x-verifa-delivery-id"
@@ -101,19 +101,9 @@ def verify_signature(
     raise _reject(WebhookRejectReason.SIGNATURE, "signature mismatch")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object, or `WebhookRejected(MALFORMED)`."""
-    try:
-        body = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise _reject(WebhookRejectReason.MALFORMED, "body is not JSON") from exc
-    if not isinstance(body, dict):
-        raise _reject(WebhookRejectReason.MALFORMED, "body is not a JSON object")
-    return body
+    return parse_json_object(raw)
 
 
 def verify_webhook(

@@ -12,7 +12,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from adapters.common.wire import LenientModel, RequestModel
 
 #: §3.1 `Verifa-Version` — the dated API version this adapter was written against.
 API_VERSION = "2026-01-01"
@@ -24,19 +26,8 @@ LIST_PAGE_MAX = 100
 IDEMPOTENCY_KEY_MAX = 255
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
 # -- sessions (§3.2) ----------------------------------------------------------------------------
-class CreateSessionBody(_Request):
+class CreateSessionBody(RequestModel):
     external_ref: str | None = None
     country: str | None = None  # ISO 3166-1 alpha-2
     workflow_id: str | None = None  # org default when omitted
@@ -47,7 +38,7 @@ class CreateSessionBody(_Request):
     send_email: bool | None = None
 
 
-class UpdateSessionBody(_Request):
+class UpdateSessionBody(RequestModel):
     """PATCH: merge semantics, a key set to null is removed — so nulls must be sent."""
 
     metadata: dict[str, Any]
@@ -56,7 +47,7 @@ class UpdateSessionBody(_Request):
         return self.model_dump(mode="json")
 
 
-class SessionResource(_Lenient):
+class SessionResource(LenientModel):
     """GET / PATCH / create / resume / expire responses: one model, every field optional but
     the id and status (create and resume add `qr_code_data_url` and `expires_at`; expire adds
     `expired_at`)."""
@@ -81,7 +72,7 @@ class SessionResource(_Lenient):
     case_status: str | None = None
 
 
-class ResultResource(_Lenient):
+class ResultResource(LenientModel):
     """GET …/result. PII (`extracted_data`) is kept only in raw, never in a decision."""
 
     session_id: str | None = None
@@ -99,7 +90,7 @@ class ResultResource(_Lenient):
     sensitive_data_expired: bool | None = None
 
 
-class LinkResponse(_Lenient):
+class LinkResponse(LenientModel):
     id: str | None = None  # the link's id
     session_id: str | None = None
     capture_url: str = Field(min_length=1)
@@ -109,23 +100,23 @@ class LinkResponse(_Lenient):
     qr_code_data_url: str | None = None
 
 
-class ReprocessResponse(_Lenient):
+class ReprocessResponse(LenientModel):
     session_id: str | None = None
     status: str | None = None
 
 
-class Pagination(_Lenient):
+class Pagination(LenientModel):
     total: int | None = None
     limit: int | None = None
     offset: int | None = None
 
 
-class SessionList(_Lenient):
+class SessionList(LenientModel):
     data: list[SessionResource]
     pagination: Pagination | None = None
 
 
-class ErrorBody(_Lenient):
+class ErrorBody(LenientModel):
     """§3.5 `{"error": machine code, "detail": human text, "status_code": n}`."""
 
     error: str | None = None
@@ -134,7 +125,7 @@ class ErrorBody(_Lenient):
 
 
 # -- webhooks (§3.4) --------------------------------------------------------------------------
-class WebhookResult(_Lenient):
+class WebhookResult(LenientModel):
     status: str | None = None
     face_match_passed: bool | None = None
     age_check_passed: bool | None = None
@@ -142,7 +133,7 @@ class WebhookResult(_Lenient):
     sensitive_data_expired: bool | None = None
 
 
-class WebhookData(_Lenient):
+class WebhookData(LenientModel):
     """The nested shape's `data` object (and, flattened, the newer shape's top level)."""
 
     session_id: str | None = None
@@ -155,7 +146,7 @@ class WebhookData(_Lenient):
     result: WebhookResult | None = None
 
 
-class WebhookEnvelope(_Lenient):
+class WebhookEnvelope(LenientModel):
     """What every event has, whatever it is about."""
 
     event: str = Field(min_length=1)

@@ -12,13 +12,10 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-import vcr
 import yaml
-from vcr.cassette import Cassette
 from vcr.persisters.filesystem import FilesystemPersister
 
 from adapters.base import (
-    AdapterConfig,
     Capability,
     Contact,
     CreateSessionRequest,
@@ -44,6 +41,8 @@ from adapters.common.scrub import EMAIL_PLACEHOLDER, REDACTED, Scrubber
 from adapters.registry import adapter_class
 from tests.adapters.conformance import AdapterConformance, Webhook
 from tests.adapters.test_beltic_signature import sign_webhook
+from tests.support.cassettes import assert_all_played, interaction, replayer
+from tests.support.scripted_vendor import LiveConfig, ScriptedVendor, assert_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = ROOT / "cassettes" / "beltic"
@@ -69,17 +68,6 @@ def t(text: str) -> datetime:
 
 
 # -- vcr: record_mode "none", several cassettes joinable with "+" ---------------------------------
-def _json_or_none(body: Any) -> Any:
-    if body in (None, b"", ""):
-        return None
-    return json.loads(body)
-
-
-def json_body(r1: Any, r2: Any) -> None:
-    """vcr matcher: the request bodies are the same JSON (key order and spacing aside)."""
-    assert _json_or_none(r1.body) == _json_or_none(r2.body)
-
-
 class JoinedCassettes:
     """Persister: `a.yaml+b.yaml` replays the interactions of both files; never records."""
 
@@ -101,36 +89,17 @@ class JoinedCassettes:
         raise AssertionError("Beltic cassettes are written by hand, never recorded")
 
 
-recorder = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode="none",
-    match_on=("method", "scheme", "host", "port", "path", "query", "json_body"),
+recorder = replayer(
+    CASSETTES, match_on=("method", "scheme", "host", "port", "path", "query", "json_body")
 )
-recorder.register_matcher("json_body", json_body)
 recorder.register_persister(JoinedCassettes)
 
 
-def assert_all_played(cassette: Cassette, count: int) -> None:
-    assert cassette.play_count == count
-    assert cassette.all_played
-
-
 def first_response(name: str) -> dict[str, Any]:
-    data = yaml.safe_load((CASSETTES / name).read_text(encoding="utf-8"))
-    return json.loads(data["interactions"][0]["response"]["body"]["string"])
+    return interaction(CASSETTES, name)[1]
 
 
-def make_config(**overrides: Any) -> AdapterConfig:
-    values: dict[str, Any] = {
-        "environment": Environment.LIVE,
-        "base_url": BASE_URL,
-        "api_key": API_KEY,
-        "webhook_secret": WEBHOOK_SECRET,
-        "retry_wait_s": 0.0,
-        "clock": lambda: NOW,
-    }
-    values.update(overrides)
-    return AdapterConfig(**values)
+make_config = LiveConfig(base_url=BASE_URL, api_key=API_KEY, webhook_secret=WEBHOOK_SECRET, now=NOW)
 
 
 @pytest.fixture
@@ -164,31 +133,9 @@ def full_request(**overrides: Any) -> CreateSessionRequest:
 
 
 # -- a scriptable mock transport -----------------------------------------------------------------
-Reply = httpx.Response | Exception
-
-
-class Script:
-    """Answers requests from a queue (the last reply repeats) and remembers them."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
+class Script(ScriptedVendor):
     def adapter(self, **overrides: Any) -> BelticAdapter:
-        return BelticAdapter(make_config(transport=httpx.MockTransport(self.handler), **overrides))
-
-    def sent_json(self, index: int = -1) -> Any:
-        return json.loads(self.requests[index].content)
-
-    def calls(self) -> list[str]:
-        return [f"{r.method} {r.url.path}" for r in self.requests]
+        return BelticAdapter(make_config(transport=self.transport(), **overrides))
 
 
 def session_resource(
@@ -570,10 +517,9 @@ async def test_bad_provider_options_fail_before_any_call(
 
 async def test_session_create_is_never_retried() -> None:
     script = Script(account_created(A2), httpx.Response(503))
-    with pytest.raises(ProviderError) as info:
-        await script.adapter().create_session(CreateSessionRequest())
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert len(script.requests) == 2
+    await assert_unavailable(
+        script, script.adapter().create_session(CreateSessionRequest()), attempts=2
+    )
 
 
 async def test_create_invalid_email_maps_the_pointer(beltic: BelticAdapter) -> None:
@@ -946,10 +892,8 @@ async def test_list_refuses_a_next_link_to_another_host() -> None:
     script = Script(
         session_list(session_resource(S1), next_link="https://evil.example.com/steal?x=1"),
     )
-    with pytest.raises(ProviderError) as info:
-        await script.adapter().list_sessions()
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert len(script.requests) == 1  # the API key never went there
+    # one attempt: the API key never went to the other host
+    await assert_unavailable(script, script.adapter().list_sessions(), attempts=1)
 
 
 async def test_list_stops_on_a_pagination_loop() -> None:
@@ -1435,18 +1379,13 @@ async def test_get_is_retried_on_503_then_succeeds() -> None:
 )
 async def test_writes_are_never_retried(call: Callable[[BelticAdapter], Any]) -> None:
     script = Script(httpx.Response(503))
-    with pytest.raises(ProviderError) as info:
-        await call(script.adapter())
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert len(script.requests) == 1
+    await assert_unavailable(script, call(script.adapter()), attempts=1)
 
 
 async def test_transport_errors_become_provider_unavailable() -> None:
     script = Script(httpx.ConnectError("refused"))
-    with pytest.raises(ProviderError) as info:
-        await script.adapter().fetch_session(S1)
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert len(script.requests) == 3  # GET is idempotent: retried
+    # three attempts: GET is idempotent, so it is retried
+    await assert_unavailable(script, script.adapter().fetch_session(S1), attempts=3)
 
 
 async def test_non_json_success_body_is_provider_unavailable() -> None:
@@ -1630,8 +1569,8 @@ def test_beltic_cassette_first_interaction_is_the_named_one(path: Path) -> None:
 
 @pytest.mark.parametrize("path", cassette_files(), ids=lambda p: p.name)
 def test_beltic_cassette_requests_are_jsonapi_with_the_placeholder_key(path: Path) -> None:
-    for interaction in load(path)["interactions"]:
-        request = interaction["request"]
+    for recorded in load(path)["interactions"]:
+        request = recorded["request"]
         url = urlparse(request["uri"])
         assert (url.scheme, url.netloc) == ("https", "api.beltic.com")
         assert url.path.startswith("/v1/identity/")
@@ -1640,7 +1579,7 @@ def test_beltic_cassette_requests_are_jsonapi_with_the_placeholder_key(path: Pat
         assert not SECRET_HEADERS & set(headers)
         if request["body"]:
             assert "data" in json.loads(request["body"])  # a JSON:API envelope
-        response = interaction["response"]["body"]["string"]
+        response = recorded["response"]["body"]["string"]
         if response:
             document = json.loads(response)
             assert "data" in document or "errors" in document

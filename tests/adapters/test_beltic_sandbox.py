@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,9 @@ from starlette.routing import Mount
 
 from adapters.base import SandboxConfig
 from adapters.beltic.sandbox import BelticSandbox
+from tests.support.cassettes import interaction, request_json
+from tests.support.sandbox_harness import FakeClock, HarnessFactory, SandboxHarness
+from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/beltic"
 WEBHOOK_URL = "http://gateway.test/webhooks/beltic"
@@ -60,54 +62,7 @@ def stamp(moment: datetime) -> str:
 # -- harness ----------------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class Sink:
-    """The gateway's webhook endpoint: records deliveries, answers from a script."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.script: list[int | Exception] = []
-        self._arrived = asyncio.Event()
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        self._arrived.set()
-        if self.script:
-            answer = self.script.pop(0)
-            if isinstance(answer, Exception):
-                raise answer
-            return httpx.Response(answer)
-        return httpx.Response(200)
-
-    @property
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(r.content) for r in self.requests]
-
-    async def wait_for(self, count: int) -> None:
-        async with asyncio.timeout(3):
-            while len(self.requests) < count:
-                self._arrived.clear()
-                await self._arrived.wait()
-
-
-@dataclass
-class Harness:
-    sandbox: BelticSandbox
-    client: httpx.AsyncClient
-    sink: Sink
-    clock: FakeClock
-    headers: dict[str, str] = field(default_factory=dict)
-
+class Harness(SandboxHarness[BelticSandbox]):
     def key(self, which: str) -> dict[str, str]:
         return {"X-Api-Key": getattr(self.sandbox, which)}
 
@@ -146,9 +101,6 @@ class Harness:
     async def attributes(self, session_id: str) -> dict[str, Any]:
         return (await self.get(session_id))["attributes"]
 
-    async def simulate(self, session_id: str, action: str) -> httpx.Response:
-        return await self.client.post(f"/sessions/{session_id}/simulate", json={"action": action})
-
     async def drive(self, session_id: str, *actions: str, step_s: float = 60) -> None:
         for action in actions:
             self.clock.advance(step_s)
@@ -183,37 +135,17 @@ Factory = Callable[..., Harness]
 
 @pytest.fixture
 async def make() -> AsyncIterator[Factory]:
-    made: list[Harness] = []
-
-    def factory(
-        *,
-        state_path: str | None = None,
-        clock: FakeClock | None = None,
-        webhook_url: str = WEBHOOK_URL,
-        delays: tuple[float, ...] = (0.01, 0.01),
-    ) -> Harness:
-        sink, clock = Sink(), clock or FakeClock()
-        sandbox = BelticSandbox(
-            SandboxConfig(
-                public_base_url=PUBLIC,
-                webhook_url=webhook_url,
-                state_path=state_path,
-                webhook_transport=httpx.MockTransport(sink.handler),
-                webhook_retry_delays_s=delays,
-                clock=clock,
-            )
-        )
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=sandbox.app), base_url="http://beltic.test"
-        )
-        harness = Harness(sandbox, client, sink, clock, {"X-Api-Key": sandbox.api_key})
-        made.append(harness)
-        return harness
-
+    factory = HarnessFactory(
+        Harness,
+        BelticSandbox,
+        start=START,
+        public_base_url=PUBLIC,
+        webhook_url=WEBHOOK_URL,
+        headers=lambda sandbox: {"X-Api-Key": sandbox.api_key},
+        base_url="http://beltic.test",
+    )
     yield factory
-    for harness in made:
-        await harness.sandbox.aclose()
-        await harness.client.aclose()
+    await factory.aclose()
 
 
 @pytest.fixture
@@ -1309,7 +1241,7 @@ async def test_hosted_page_works_under_the_gateway_mount(beltic: Harness) -> Non
 
 async def test_state_survives_a_restart(make: Factory, tmp_path: Path) -> None:
     state = tmp_path / "state" / "beltic.json"
-    clock = FakeClock()
+    clock = FakeClock(START)
     first = make(state_path=str(state), clock=clock)
     session = await first.create(external_id="user-1", contact={"email": "jane@example.com"})
     sid = session["id"]
@@ -1371,59 +1303,8 @@ DOCUMENTED_EXTRAS = frozenset(
 )
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    raise TypeError(f"not JSON: {value!r}")
-
-
-def shape_drift(
-    documented: Any, actual: Any, path: str = "$", extras: frozenset[str] = frozenset()
-) -> list[str]:
-    """Where `actual` differs from `documented` in keys or JSON types, recursively.
-
-    null in the documented payload matches anything; lists compare their first elements when
-    both have one; keys only the emulator has must be listed in `extras`.
-    """
-    if documented is None:
-        return []
-    if _json_type(documented) != _json_type(actual):
-        return [f"{path}: documented {_json_type(documented)}, got {_json_type(actual)}"]
-    if isinstance(documented, dict):
-        drift = [f"{path}.{key}: missing" for key in documented if key not in actual]
-        drift += [
-            f"{path}.{key}: not documented"
-            for key in actual
-            if key not in documented and f"{path}.{key}" not in extras
-        ]
-        for key in documented.keys() & actual.keys():
-            drift += shape_drift(documented[key], actual[key], f"{path}.{key}", extras)
-        return drift
-    if isinstance(documented, list) and documented and actual:
-        return shape_drift(documented[0], actual[0], f"{path}[]", extras)
-    return []
-
-
 def cassette(name: str, index: int = 0) -> tuple[dict[str, Any], Any]:
-    """(request, parsed response body) of one interaction of a cassette."""
-    data = yaml.safe_load((CASSETTES / name).read_text(encoding="utf-8"))
-    interaction = data["interactions"][index]
-    return interaction["request"], json.loads(interaction["response"]["body"]["string"])
-
-
-def request_json(request: dict[str, Any]) -> dict[str, Any]:
-    body = request.get("body")
-    return json.loads(body) if body else {}
+    return interaction(CASSETTES, name, index)
 
 
 #: Control actions that bring a new session to a documented status.

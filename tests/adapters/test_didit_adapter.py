@@ -10,11 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-import vcr
-from vcr.cassette import Cassette
 
 from adapters.base import (
-    AdapterConfig,
     Capability,
     Contact,
     CreateSessionRequest,
@@ -26,7 +23,7 @@ from adapters.base import (
     ExpectedPerson,
     Outcome,
     ProviderError,
-    SandboxConfig,
+    SandboxHandle,
     SessionStatus,
     WebhookRejected,
     WebhookRejectReason,
@@ -38,6 +35,9 @@ from adapters.didit.errors import map_error
 from adapters.didit.statuses import DIDIT_STATUSES
 from tests.adapters.conformance import AdapterConformance, Webhook
 from tests.adapters.test_didit_signature import sign_webhook
+from tests.support.cassettes import assert_all_played, replayer
+from tests.support.sandbox_harness import local_sandbox_config
+from tests.support.scripted_vendor import LiveConfig, ScriptedVendor, assert_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = ROOT / "cassettes" / "didit"
@@ -49,37 +49,13 @@ S1 = "11111111-2222-3333-4444-555555555555"
 S2 = "22222222-3333-4444-5555-666666666666"
 SDEL = "4c5c7f3a-3b1d-4b7e-9c39-2b4f7e6a1d02"
 
-
-def _json_or_none(body: Any) -> Any:
-    if body in (None, b"", ""):
-        return None
-    return json.loads(body)
-
-
-def json_body(r1: Any, r2: Any) -> None:
-    """vcr matcher: the request bodies are the same JSON (key order and spacing aside)."""
-    assert _json_or_none(r1.body) == _json_or_none(r2.body)
-
-
-recorder = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode="none",
-    match_on=("method", "uri", "json_body"),
+recorder = replayer(CASSETTES)
+make_config = LiveConfig(
+    base_url="https://verification.didit.me",
+    api_key=API_KEY,
+    webhook_secret=WEBHOOK_SECRET,
+    now=NOW,
 )
-recorder.register_matcher("json_body", json_body)
-
-
-def make_config(**overrides: Any) -> AdapterConfig:
-    values: dict[str, Any] = {
-        "environment": Environment.LIVE,
-        "base_url": "https://verification.didit.me",
-        "api_key": API_KEY,
-        "webhook_secret": WEBHOOK_SECRET,
-        "retry_wait_s": 0.0,
-        "clock": lambda: NOW,
-    }
-    values.update(overrides)
-    return AdapterConfig(**values)
 
 
 @pytest.fixture
@@ -113,34 +89,10 @@ def full_request(**overrides: Any) -> CreateSessionRequest:
     return CreateSessionRequest(**values)
 
 
-def assert_all_played(cassette: Cassette, count: int) -> None:
-    assert cassette.play_count == count
-    assert cassette.all_played
-
-
 # -- a scriptable mock transport -----------------------------------------------------------------
-Reply = httpx.Response | Exception
-
-
-class Script:
-    """Answers requests from a queue and remembers them."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
+class Script(ScriptedVendor):
     def adapter(self, **overrides: Any) -> DiditAdapter:
-        return DiditAdapter(make_config(transport=httpx.MockTransport(self.handler), **overrides))
-
-    def sent_json(self, index: int = -1) -> Any:
-        return json.loads(self.requests[index].content)
+        return DiditAdapter(make_config(transport=self.transport(), **overrides))
 
 
 CREATED = {"session_id": S1, "status": "Not Started", "url": "https://verify.didit.me/session/t"}
@@ -772,10 +724,7 @@ async def test_get_is_retried_on_503_then_succeeds() -> None:
 
 async def test_get_retries_are_bounded_by_config() -> None:
     script = Script(httpx.Response(504))
-    with pytest.raises(ProviderError) as info:
-        await script.adapter(retry_attempts=2).fetch_session(S1)
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert len(script.requests) == 2
+    await assert_unavailable(script, script.adapter(retry_attempts=2).fetch_session(S1), attempts=2)
 
 
 @pytest.mark.parametrize(
@@ -788,27 +737,20 @@ async def test_get_retries_are_bounded_by_config() -> None:
 )
 async def test_writes_are_never_retried(call: Callable[[DiditAdapter], Any]) -> None:
     script = Script(httpx.Response(503))
-    with pytest.raises(ProviderError) as info:
-        await call(script.adapter())
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert len(script.requests) == 1
+    await assert_unavailable(script, call(script.adapter()), attempts=1)
 
 
 async def test_transport_errors_become_provider_unavailable() -> None:
     script = Script(httpx.ConnectError("refused"))
-    with pytest.raises(ProviderError) as info:
-        await script.adapter().redact_session(S1)
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert len(script.requests) == 3  # DELETE is idempotent: retried
+    # three attempts: DELETE is idempotent, so it is retried
+    await assert_unavailable(script, script.adapter().redact_session(S1), attempts=3)
 
 
 async def test_timeouts_become_provider_unavailable_and_post_is_tried_once() -> None:
     script = Script(httpx.ReadTimeout("slow"))
-    with pytest.raises(ProviderError) as info:
-        await script.adapter().create_session(CreateSessionRequest(workflow_id="wf"))
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert "timed out" in info.value.message
-    assert len(script.requests) == 1
+    call = script.adapter().create_session(CreateSessionRequest(workflow_id="wf"))
+    error = await assert_unavailable(script, call, attempts=1)
+    assert "timed out" in error.message
 
 
 async def test_non_json_success_body_is_provider_unavailable() -> None:
@@ -1007,12 +949,5 @@ def test_webhook_signed_with_another_secret_is_rejected() -> None:
 # -- sandbox hook --------------------------------------------------------------------------------
 def test_build_sandbox_returns_the_emulator() -> None:
     pytest.importorskip("adapters.didit.sandbox")
-    from adapters.base import SandboxHandle
-
-    handle = DiditAdapter.build_sandbox(
-        SandboxConfig(
-            public_base_url="http://127.0.0.1:8000/sandbox/didit",
-            webhook_url="http://127.0.0.1:8000/webhooks/didit",
-        )
-    )
+    handle = DiditAdapter.build_sandbox(local_sandbox_config("didit"))
     assert isinstance(handle, SandboxHandle)

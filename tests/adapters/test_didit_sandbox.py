@@ -13,20 +13,20 @@ import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import yaml
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adapters.base import SandboxConfig
 from adapters.didit.sandbox import SANDBOX_WORKFLOW_ID, DiditSandbox
+from tests.support.cassettes import interaction, request_json
+from tests.support.sandbox_harness import HarnessFactory, SandboxHarness, WebhookSink
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/didit"
@@ -38,72 +38,18 @@ START = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 # -- harness ---------------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class Sink:
-    """The gateway's webhook endpoint: records deliveries, answers from a script."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.script: list[int | Exception] = []
-        self._arrived = asyncio.Event()
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        self._arrived.set()
-        if self.script:
-            answer = self.script.pop(0)
-            if isinstance(answer, Exception):
-                raise answer
-            return httpx.Response(answer)
-        return httpx.Response(200)
-
-    @property
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(r.content) for r in self.requests]
-
+class Sink(WebhookSink):
     @property
     def statuses(self) -> list[str]:
-        return [body["status"] for body in self.bodies]
-
-    async def wait_for(self, count: int) -> None:
-        """Until `count` deliveries arrived (background retries), at most 3 s."""
-        async with asyncio.timeout(3):
-            while len(self.requests) < count:
-                self._arrived.clear()
-                await self._arrived.wait()
+        return self.values("status")
 
 
-@dataclass
-class Harness:
-    sandbox: DiditSandbox
-    client: httpx.AsyncClient
-    sink: Sink
-    clock: FakeClock
-    headers: dict[str, str] = field(default_factory=dict)
-
+class Harness(SandboxHarness[DiditSandbox]):
     async def create(self, **body: Any) -> dict[str, Any]:
         body.setdefault("workflow_id", SANDBOX_WORKFLOW_ID)
         response = await self.client.post("/v3/session/", json=body, headers=self.headers)
         assert response.status_code == 201, response.text
         return response.json()
-
-    async def simulate(self, session_id: str, action: str) -> httpx.Response:
-        return await self.client.post(f"/sessions/{session_id}/simulate", json={"action": action})
-
-    async def drive(self, session_id: str, *actions: str) -> None:
-        for action in actions:
-            response = await self.simulate(session_id, action)
-            assert response.status_code == 200, response.text
 
     async def decision(self, session_id: str) -> dict[str, Any]:
         response = await self.client.get(
@@ -123,37 +69,17 @@ Factory = Callable[..., Harness]
 
 @pytest.fixture
 async def make() -> AsyncIterator[Factory]:
-    made: list[Harness] = []
-
-    def factory(
-        *,
-        state_path: str | None = None,
-        delays: tuple[float, ...] = (0.01, 0.01),
-        clock: FakeClock | None = None,
-        public: str = PUBLIC,
-    ) -> Harness:
-        sink, clock = Sink(), clock or FakeClock()
-        sandbox = DiditSandbox(
-            SandboxConfig(
-                public_base_url=public,
-                webhook_url=WEBHOOK_URL,
-                state_path=state_path,
-                webhook_transport=httpx.MockTransport(sink.handler),
-                webhook_retry_delays_s=delays,
-                clock=clock,
-            )
-        )
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox"
-        )
-        harness = Harness(sandbox, client, sink, clock, {"x-api-key": sandbox.api_key})
-        made.append(harness)
-        return harness
-
+    factory = HarnessFactory(
+        Harness,
+        DiditSandbox,
+        start=START,
+        public_base_url=PUBLIC,
+        webhook_url=WEBHOOK_URL,
+        headers=lambda sandbox: {"x-api-key": sandbox.api_key},
+        sink=Sink,
+    )
     yield factory
-    for harness in made:
-        await harness.sandbox.aclose()
-        await harness.client.aclose()
+    await factory.aclose()
 
 
 @pytest.fixture
@@ -1044,15 +970,7 @@ DOCUMENTED_EXTRAS = frozenset(
 
 
 def cassette(name: str, index: int = 0) -> tuple[dict[str, Any], Any]:
-    """(request, parsed response body) of one interaction of a cassette."""
-    data = yaml.safe_load((CASSETTES / name).read_text(encoding="utf-8"))
-    interaction = data["interactions"][index]
-    return interaction["request"], json.loads(interaction["response"]["body"]["string"])
-
-
-def request_json(request: dict[str, Any]) -> dict[str, Any]:
-    body = request.get("body")
-    return json.loads(body) if body else {}
+    return interaction(CASSETTES, name, index)
 
 
 #: Request fields the decision echoes: the emulator's session is created with the doc's.

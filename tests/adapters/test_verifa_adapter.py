@@ -10,11 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-import vcr
-from vcr.cassette import Cassette
 
 from adapters.base import (
-    AdapterConfig,
     Capability,
     Contact,
     CreateSessionRequest,
@@ -25,7 +22,7 @@ from adapters.base import (
     ExpectedPerson,
     Outcome,
     ProviderError,
-    SandboxConfig,
+    SandboxHandle,
     SessionStatus,
     TimelineEntry,
     WebhookRejected,
@@ -38,6 +35,9 @@ from adapters.verifa.errors import map_error
 from adapters.verifa.statuses import VERIFA_STATUSES
 from tests.adapters.conformance import AdapterConformance, Webhook
 from tests.adapters.test_verifa_signature import sign_webhook
+from tests.support.cassettes import assert_all_played, replayer
+from tests.support.sandbox_harness import local_sandbox_config
+from tests.support.scripted_vendor import LiveConfig, ScriptedVendor, assert_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = ROOT / "cassettes" / "verifa"
@@ -49,37 +49,8 @@ BASE = "https://api.withverifa.com"
 S1 = "session_abc123"
 PII = ["Jane", "Doe", "1997-06-15", "2009-06-15", "203.0.113"]
 
-
-def _json_or_none(body: Any) -> Any:
-    if body in (None, b"", ""):
-        return None
-    return json.loads(body)
-
-
-def json_body(r1: Any, r2: Any) -> None:
-    """vcr matcher: the request bodies are the same JSON (key order and spacing aside)."""
-    assert _json_or_none(r1.body) == _json_or_none(r2.body)
-
-
-recorder = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode="none",
-    match_on=("method", "uri", "json_body"),
-)
-recorder.register_matcher("json_body", json_body)
-
-
-def make_config(**overrides: Any) -> AdapterConfig:
-    values: dict[str, Any] = {
-        "environment": Environment.LIVE,
-        "base_url": BASE,
-        "api_key": API_KEY,
-        "webhook_secret": WEBHOOK_SECRET,
-        "retry_wait_s": 0.0,
-        "clock": lambda: NOW,
-    }
-    values.update(overrides)
-    return AdapterConfig(**values)
+recorder = replayer(CASSETTES)
+make_config = LiveConfig(base_url=BASE, api_key=API_KEY, webhook_secret=WEBHOOK_SECRET, now=NOW)
 
 
 @pytest.fixture
@@ -103,34 +74,10 @@ def doc_request(**overrides: Any) -> CreateSessionRequest:
     return CreateSessionRequest(**values)
 
 
-def assert_all_played(cassette: Cassette, count: int) -> None:
-    assert cassette.play_count == count
-    assert cassette.all_played
-
-
 # -- a scriptable mock transport -----------------------------------------------------------------
-Reply = httpx.Response | Exception
-
-
-class Script:
-    """Answers requests from a queue (the last reply repeats) and remembers them."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
+class Script(ScriptedVendor):
     def adapter(self, **overrides: Any) -> VerifaAdapter:
-        return VerifaAdapter(make_config(transport=httpx.MockTransport(self.handler), **overrides))
-
-    def sent_json(self, index: int = -1) -> Any:
-        return json.loads(self.requests[index].content)
+        return VerifaAdapter(make_config(transport=self.transport(), **overrides))
 
 
 CREATED = {
@@ -1130,18 +1077,13 @@ async def test_get_is_retried_on_503_then_succeeds() -> None:
 )
 async def test_writes_are_never_retried(call: Callable[[VerifaAdapter], Any]) -> None:
     script = Script(httpx.Response(503))
-    with pytest.raises(ProviderError) as info:
-        await call(script.adapter())
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert len(script.requests) == 1
+    await assert_unavailable(script, call(script.adapter()), attempts=1)
 
 
 async def test_transport_errors_become_provider_unavailable() -> None:
     script = Script(httpx.ConnectError("refused"))
-    with pytest.raises(ProviderError) as info:
-        await script.adapter().redact_session(S1)
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert len(script.requests) == 3  # DELETE is idempotent: retried
+    # three attempts: DELETE is idempotent, so it is retried
+    await assert_unavailable(script, script.adapter().redact_session(S1), attempts=3)
 
 
 async def test_non_json_success_body_is_provider_unavailable() -> None:
@@ -1548,12 +1490,5 @@ def test_legacy_signatures_follow_the_option(option: str | None, accepted: bool)
 # -- sandbox hook --------------------------------------------------------------------------------
 def test_build_sandbox_returns_the_emulator_when_present() -> None:
     pytest.importorskip("adapters.verifa.sandbox")
-    from adapters.base import SandboxHandle
-
-    handle = VerifaAdapter.build_sandbox(
-        SandboxConfig(
-            public_base_url="http://127.0.0.1:8000/sandbox/verifa",
-            webhook_url="http://127.0.0.1:8000/webhooks/verifa",
-        )
-    )
+    handle = VerifaAdapter.build_sandbox(local_sandbox_config("verifa"))
     assert isinstance(handle, SandboxHandle)

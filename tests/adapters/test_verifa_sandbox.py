@@ -15,20 +15,20 @@ import json
 import struct
 import zlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import yaml
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adapters.base import SandboxConfig
 from adapters.verifa.sandbox import VerifaSandbox
+from tests.support.cassettes import interaction, request_json
+from tests.support.sandbox_harness import HarnessFactory, SandboxHarness, WebhookSink
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/verifa"
@@ -41,74 +41,18 @@ API = "/api/v1"
 # -- harness ---------------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class Sink:
-    """The gateway's webhook endpoint: records deliveries, answers from a script."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.script: list[int | Exception] = []
-        self._arrived = asyncio.Event()
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        self._arrived.set()
-        if self.script:
-            answer = self.script.pop(0)
-            if isinstance(answer, Exception):
-                raise answer
-            return httpx.Response(answer)
-        return httpx.Response(200)
-
-    @property
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(r.content) for r in self.requests]
-
+class Sink(WebhookSink):
     @property
     def events(self) -> list[str]:
-        return [body["event"] for body in self.bodies]
-
-    async def wait_for(self, count: int) -> None:
-        """Until `count` deliveries arrived (background sends, retries), at most 3 s."""
-        async with asyncio.timeout(3):
-            while len(self.requests) < count:
-                self._arrived.clear()
-                await self._arrived.wait()
+        return self.values("event")
 
 
-@dataclass
-class Harness:
-    sandbox: VerifaSandbox
-    client: httpx.AsyncClient
-    sink: Sink
-    clock: FakeClock
-    headers: dict[str, str] = field(default_factory=dict)
-
+class Harness(SandboxHarness[VerifaSandbox]):
     async def create(self, **body: Any) -> dict[str, Any]:
         response = await self.client.post(f"{API}/sessions", json=body, headers=self.headers)
         assert response.status_code == 201, response.text
         await self.sink.wait_for(len(self.sink.requests) + 1)  # session.created
         return response.json()
-
-    async def simulate(self, session_id: str, action: str, **extra: Any) -> httpx.Response:
-        return await self.client.post(
-            f"/sessions/{session_id}/simulate", json={"action": action, **extra}
-        )
-
-    async def drive(self, session_id: str, *actions: str) -> None:
-        for action in actions:
-            response = await self.simulate(session_id, action)
-            assert response.status_code == 200, response.text
 
     async def get(self, session_id: str) -> dict[str, Any]:
         response = await self.client.get(f"{API}/sessions/{session_id}", headers=self.headers)
@@ -128,40 +72,17 @@ Factory = Callable[..., Harness]
 
 @pytest.fixture
 async def make() -> AsyncIterator[Factory]:
-    made: list[Harness] = []
-
-    def factory(
-        *,
-        state_path: str | None = None,
-        delays: tuple[float, ...] = (0.01, 0.01),
-        clock: FakeClock | None = None,
-        public: str = PUBLIC,
-        **options: Any,
-    ) -> Harness:
-        sink, clock = Sink(), clock or FakeClock()
-        sandbox = VerifaSandbox(
-            SandboxConfig(
-                public_base_url=public,
-                webhook_url=WEBHOOK_URL,
-                state_path=state_path,
-                webhook_transport=httpx.MockTransport(sink.handler),
-                webhook_retry_delays_s=delays,
-                clock=clock,
-            ),
-            **options,
-        )
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox"
-        )
-        headers = {"X-API-Key": sandbox.api_key, "Key-Inflection": "snake"}
-        harness = Harness(sandbox, client, sink, clock, headers)
-        made.append(harness)
-        return harness
-
+    factory = HarnessFactory(
+        Harness,
+        VerifaSandbox,
+        start=START,
+        public_base_url=PUBLIC,
+        webhook_url=WEBHOOK_URL,
+        headers=lambda sandbox: {"X-API-Key": sandbox.api_key, "Key-Inflection": "snake"},
+        sink=Sink,
+    )
     yield factory
-    for harness in made:
-        await harness.sandbox.aclose()
-        await harness.client.aclose()
+    await factory.aclose()
 
 
 @pytest.fixture
@@ -1372,17 +1293,7 @@ DOCUMENTED_EXTRAS = frozenset(
 
 
 def cassette(name: str, index: int = 0) -> tuple[dict[str, Any], Any]:
-    """(request, parsed response body) of one interaction of a cassette."""
-    data = yaml.safe_load((CASSETTES / name).read_text(encoding="utf-8"))
-    interaction = data["interactions"][index]
-    return interaction["request"], json.loads(interaction["response"]["body"]["string"])
-
-
-def request_json(request: dict[str, Any]) -> Any:
-    body = request.get("body")
-    if isinstance(body, dict):  # vcrpy may store {"string": ...}
-        body = body.get("string")
-    return json.loads(body) if body else {}
+    return interaction(CASSETTES, name, index)
 
 
 #: Request fields GET session echoes: the emulator's session is created with the doc's.

@@ -17,3 +17,19 @@ def test_a_different_later_outcome_is_taken_as_the_vendor_says() -> None:
     flipped = {"outcome": "DECLINED", "decided_by": "REVIEWER"}
     assert keep_integrator(ours, flipped) == flipped
     assert keep_integrator(None, flipped) == flipped
+
+
+def test_step_gates_and_types_survive_partial_reports() -> None:
+    from gateway.applier import merge_steps
+
+    stored = [
+        {"index": 0, "type": "IDENTIFY", "state": "COMPLETED", "gate": True},
+        {"index": 1, "type": "SIGN", "state": "PENDING", "gate": False},
+    ]
+    incoming = [
+        {"index": 0, "type": "", "state": "COMPLETED", "gate": False},
+        {"index": 1, "type": "SIGN", "state": "IN_PROGRESS", "gate": False},
+    ]
+    merged = merge_steps(stored, incoming)
+    assert merged[0]["gate"] is True and merged[0]["type"] == "IDENTIFY"
+    assert merged[1]["state"] == "IN_PROGRESS"

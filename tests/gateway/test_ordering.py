@@ -58,3 +58,10 @@ def test_every_status_has_a_rank_and_finals_rank_highest() -> None:
     others = [s for s in S if not s.is_final]
     assert len(finals) == 6 and len(S) == 12
     assert min(s.rank for s in finals) > max(s.rank for s in others)
+
+
+def test_a_read_without_vendor_time_cannot_swap_final_outcomes() -> None:
+    declined = Current(S.DECLINED, "failed:document_expired", T)
+    assert judge(declined, Incoming(S.FAILED, "failed", None)) is Verdict.STALE
+    assert judge(declined, Incoming(S.FAILED, "failed", T + timedelta(1))) is Verdict.APPLY
+    assert judge(declined, Incoming(S.APPROVED, "x", None, authoritative=True)) is Verdict.APPLY

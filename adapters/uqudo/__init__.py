@@ -1,0 +1,2 @@
+"""uqudo: OAuth client credentials, QR sessions followed over a websocket, RS256 JWS results
+judged by our own policy (providers/uqudo.md PART B)."""

@@ -1,0 +1,241 @@
+"""uqudo's vocabulary and the session record of the sandbox emulator.
+
+Written from the vendor docs (shared/docs/providers/uqudo.md, "uqudo.md" below), independently
+of the adapter, so the emulator cannot drift into agreeing with a wrong adapter. uqudo has no
+server-side session resource: what an integrator sees is the QR session, the websocket
+milestones, the signed result (Info API / `jwsResult` webhook) and nothing else. Facts the docs
+leave open are marked [INFERRED] where they are decided, each in this one place.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+JSON = dict[str, Any]
+
+#: The sandbox host the adapter talks to through `httpx.ASGITransport` (one host stands in for
+#: uqudo's three: auth.uqudo.io, id.uqudo.io and idws.uqudo.io, uqudo.md §B1).
+SANDBOX_HOST = "http://uqudo.sandbox"
+
+# -- auth (uqudo.md §B1) ---------------------------------------------------------------------
+TOKEN_PATH = "/api/oauth/token"
+#: Documented 1800 s (observed 1859 s; the documented value is served).
+TOKEN_TTL_S = 1800
+#: The scope observed on a real tenant token (uqudo.md §B1).
+TOKEN_SCOPE = (
+    "KYC_SCAN_API",
+    "KYC_FACE_SEARCH_SDK",
+    "KYC_FACE_FLOW",
+    "KYC_INFO_SDK",
+    "KYC_SCAN_SDK",
+    "KYC_EVENT_SDK",
+)
+
+# -- paths (uqudo.md §B1, §B2) ----------------------------------------------------------------
+JWKS_PATH = "/api/.well-known/jwks.json"
+SESSION_PATH = "/api/v1/session"
+WS_PATH = "/ws/v1/session"
+INFO_PATH = "/api/v1/info"
+
+# -- the result (uqudo.md §B4.2, §B3.4) ------------------------------------------------------
+#: Enrolment JWS: `exp - iat` observed 7200 s.
+RESULT_TTL_S = 7200
+#: The QR session's lifetime without a result [INFERRED: not documented; the Info API spec
+#: keeps images "only for the duration of the session, 30 minutes"].
+SESSION_TTL_S = 30 * 60
+#: The websocket must authenticate (send `qrCodeText`) within this many seconds [INFERRED].
+WS_AUTH_TIMEOUT_S = 30.0
+#: Close codes [INFERRED: the docs name no error message, "socket close is the only documented
+#: end besides INFO"]: refused authentication → 1008 (policy violation); INFO or expiry → 1000.
+WS_CLOSE_UNAUTHORIZED = 1008
+WS_CLOSE_NORMAL = 1000
+WS_REASON_UNAUTHORIZED = "Unauthorized"
+WS_REASON_DONE = "Session completed"
+WS_REASON_EXPIRED = "Session expired"
+
+# -- webhook (uqudo.md §B4.1) ----------------------------------------------------------------
+#: The portal's "API key / custom header" caller authentication; the sandbox uses the
+#: `Authorization: Bearer <token>` form the docs give as an example.
+WEBHOOK_AUTH_HEADER = "Authorization"
+WEBHOOK_AUTH_SCHEME = "Bearer"
+#: Documented (3P, "probable"): retried every 5 minutes for up to 2 hours. The sandbox uses the
+#: gateway's `webhook_retry_delays_s`; this is the schedule a live tenant would follow.
+DOCUMENTED_RETRY_DELAYS_S = (300.0,) * 24
+#: No answer within this time is a failed attempt [INFERRED].
+WEBHOOK_TIMEOUT_S = 10.0
+
+
+class Milestone(enum.StrEnum):
+    """The websocket `service` values (uqudo.md §B2.2), in the order they occur."""
+
+    SCAN = "SCAN"
+    READ = "READ"
+    FACE = "FACE"
+    BACKGROUND_CHECK = "BACKGROUND_CHECK"
+    INFO = "INFO"
+
+
+class Outcome(enum.StrEnum):
+    """What the sandbox's checks produce (uqudo itself decides nothing: the integrator's policy
+    does, from the JWS; uqudo.md §B3.3)."""
+
+    APPROVE = "approve"  # every signal passes
+    DECLINE = "decline"  # tampered document: face mismatch, tampering score, bad MRZ
+    REVIEW = "review"  # a background-check hit (or borderline scores without one)
+
+
+#: The person's steps, one milestone each (hosted page buttons and control actions).
+STEP_ACTIONS: dict[str, Milestone] = {
+    "scan": Milestone.SCAN,
+    "read": Milestone.READ,
+    "face": Milestone.FACE,
+    "background_check": Milestone.BACKGROUND_CHECK,
+}
+#: Every action of the control endpoint `POST /sessions/{id}/simulate`.
+CONTROL_ACTIONS = ("open", "submit", *STEP_ACTIONS, *(o.value for o in Outcome), "expire")
+#: Control actions other vendors have and uqudo does not: the SDK's USER_CANCEL and errors
+#: never reach the backend in the QR flow (uqudo.md §B3.2), so there is nothing to emulate.
+UNSUPPORTED_ACTIONS = frozenset({"abandon", "fail"})
+
+
+class Status(enum.StrEnum):
+    """The sandbox's own view of a session (uqudo exposes no status; §B3)."""
+
+    CREATED = "created"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the QR session's `data` enables (uqudo.md §B2.1; "only the services enabled in
+    `data` occur", §B3.1)."""
+
+    document_type: str = "PASSPORT"
+    reading: bool = False
+    face: bool = False
+    background_check: bool = False
+    face_minimum_match_level: int = 2
+    user_identifier: str | None = None
+
+    @property
+    def milestones(self) -> tuple[Milestone, ...]:
+        wanted = {
+            Milestone.SCAN: True,
+            Milestone.READ: self.reading,
+            Milestone.FACE: self.face,
+            Milestone.BACKGROUND_CHECK: self.background_check,
+        }
+        return tuple(m for m, on in wanted.items() if on)
+
+
+class BadSessionData(ValueError):
+    """`data` is not the Base64-encoded JSON object uqudo's QR reader app needs."""
+
+
+def parse_session_data(data: str) -> Plan:
+    """The plan of a QR session from its `data` (Base64 JSON, uqudo.md §B2.1)."""
+    try:
+        raw = base64.b64decode(data + "=" * (-len(data) % 4), altchars=b"-_", validate=False)
+        decoded = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadSessionData("data must be Base64-encoded JSON") from None
+    if not isinstance(decoded, dict):
+        raise BadSessionData("data must encode a JSON object")
+    documents = decoded.get("documents")
+    first = documents[0] if isinstance(documents, list) and documents else {}
+    if not isinstance(first, dict):
+        raise BadSessionData("data.documents[] must hold objects")
+    face_config = _section(decoded, "facialRecognition")
+    general = _section(decoded, "generalConfig")
+    reading = first.get("reading") if isinstance(first.get("reading"), dict) else {}
+    level = face_config.get("scanMinimumMatchLevel", first.get("faceScanMinimumMatchLevel", 2))
+    user = general.get("userIdentifier")
+    return Plan(
+        document_type=str(first.get("documentType") or "PASSPORT"),
+        reading=reading.get("enabled") is True,
+        face=face_config.get("enabled") is True,
+        background_check=_section(decoded, "backgroundCheck").get("enabled") is True,
+        face_minimum_match_level=level if isinstance(level, int) and 1 <= level <= 5 else 2,
+        user_identifier=str(user) if user is not None else None,
+    )
+
+
+def _section(decoded: JSON, name: str) -> JSON:
+    value = decoded.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def iso(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    spec = "seconds" if moment.microsecond == 0 else "microseconds"
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass
+class UqudoSession:
+    """One emulated QR session, as the sandbox stores and persists it."""
+
+    id: str
+    qr_code_text: str
+    created_at: str
+    expires_at: str
+    plan: JSON
+    milestones: list[str] = field(default_factory=list)
+    submitted: bool = False
+    outcome: str | None = None
+    completed_at: str | None = None
+    expired_at: str | None = None
+    #: The Info API's JWS and the webhook's (which lacks `data.verifications`, §B4.1), kept
+    #: until DELETE /api/v1/info/{id} or the JWS `exp`.
+    info_jws: str | None = None
+    webhook_jws: str | None = None
+    result_expires_at: str | None = None
+    #: image id → name of the image (front, face, …), served by GET /api/v1/info/img/{id}.
+    images: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def plan_obj(self) -> Plan:
+        return Plan(**self.plan)
+
+    @property
+    def planned(self) -> tuple[Milestone, ...]:
+        return self.plan_obj.milestones
+
+    @property
+    def reached(self) -> tuple[Milestone, ...]:
+        return tuple(Milestone(m) for m in self.milestones)
+
+    @property
+    def status(self) -> Status:
+        if self.expired_at is not None:
+            return Status.EXPIRED
+        if self.outcome is not None:
+            return Status.COMPLETED
+        return Status.IN_PROGRESS if self.milestones else Status.CREATED
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (Status.COMPLETED, Status.EXPIRED)
+
+    def next_planned(self) -> Milestone | None:
+        remaining = [m for m in self.planned if m.value not in self.milestones]
+        return remaining[0] if remaining else None
+
+    def to_json(self) -> JSON:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: JSON) -> UqudoSession:
+        return cls(**data)

@@ -1,0 +1,71 @@
+"""uqudo's derived status vocabulary → normalized status (design §3.2, uqudo column).
+
+uqudo has no session-status resource (providers/uqudo.md §B3): these values are ours, named
+after what we observed — the QR create, the websocket milestones (`SCAN`, `READ`, `FACE`,
+`BACKGROUND_CHECK`, `INFO`, spelled as uqudo sends them), a result received but not judged
+yet, the policy's verdict on a verified result, and the session TTL running out. An unknown
+value maps to None: the gateway keeps the previous status and shows the raw one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from adapters.base import SessionStatus
+
+QR_CREATED = "QR_CREATED"  # POST /api/v1/session answered
+# The Info API has no result and this process does not know the session (created before a
+# restart or on another replica): nothing more is known than "created, not finished".
+PENDING_RESULT = "PENDING_RESULT"
+SCAN = "SCAN"  # websocket: document scanned
+READ = "READ"  # websocket: NFC chip read
+FACE = "FACE"  # websocket: facial recognition done
+BACKGROUND_CHECK = "BACKGROUND_CHECK"  # websocket: background check done
+INFO = "INFO"  # websocket: the SDK fetched the JWS — the result is at the Info API
+# A verified result that cannot be judged yet (a webhook JWS without verification scores):
+# the gateway reads the Info API's full result.
+RESULT_RECEIVED = "RESULT_RECEIVED"
+RESULT_APPROVED = "RESULT_APPROVED"  # verified, the policy approves
+RESULT_DECLINED = "RESULT_DECLINED"  # verified, the policy declines
+RESULT_REVIEW = "RESULT_REVIEW"  # verified, the policy wants a human
+EXPIRED = "EXPIRED"  # session TTL (+ grace) passed with no result
+
+UQUDO_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
+    {
+        QR_CREATED: SessionStatus.CREATED,
+        PENDING_RESULT: SessionStatus.CREATED,
+        SCAN: SessionStatus.IN_PROGRESS,
+        READ: SessionStatus.IN_PROGRESS,
+        FACE: SessionStatus.IN_PROGRESS,
+        BACKGROUND_CHECK: SessionStatus.IN_PROGRESS,
+        INFO: SessionStatus.PROCESSING,
+        RESULT_RECEIVED: SessionStatus.PROCESSING,
+        RESULT_APPROVED: SessionStatus.APPROVED,
+        RESULT_DECLINED: SessionStatus.DECLINED,
+        RESULT_REVIEW: SessionStatus.IN_REVIEW,
+        EXPIRED: SessionStatus.EXPIRED,
+    }
+)
+
+UQUDO_STATUSES: frozenset[str] = frozenset(UQUDO_STATUS_MAP)
+
+#: The websocket `service` values (§B2.2), in the order the flow produces them.
+CHANNEL_MILESTONES: tuple[str, ...] = (SCAN, READ, FACE, BACKGROUND_CHECK, INFO)
+#: After these the result is (or is about to be) at the Info API: read it, no websocket.
+RESULT_PENDING: frozenset[str] = frozenset({INFO, RESULT_RECEIVED})
+#: Every state that is not final is polled: polling the Info API is the only way to learn a
+#: result (or the TTL running out) when the websocket is not followed — after a restart, on
+#: another replica, or once it closed — and the adapter cannot tell from a status whether a
+#: stream is live. Polls are cheap (one Info API read) and sessions live 30 minutes.
+#: `RESULT_REVIEW` is not final but waits for a human: uqudo's result will not change.
+POLLED: frozenset[str] = frozenset(
+    s for s, v in UQUDO_STATUS_MAP.items() if not v.is_final and s != RESULT_REVIEW
+)
+
+
+def map_uqudo_status(value: object) -> SessionStatus | None:
+    """Table lookup; None for anything not in the table (wrong case, empty, non-string)."""
+    if not isinstance(value, str):
+        return None
+    return UQUDO_STATUS_MAP.get(value)
