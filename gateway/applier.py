@@ -82,8 +82,13 @@ class SnapshotApplier:
         row.last_contact_at = now
         changes: list[StatusChanged] = []
         for entry in sorted(snapshot.timeline, key=lambda e: e.occurred_at):
-            if entry.status is SessionStatus(row.status) or (
-                snapshot.occurred_at is not None and entry.occurred_at > snapshot.occurred_at
+            current = SessionStatus(row.status)
+            if (
+                entry.status is current
+                or (snapshot.occurred_at is not None and entry.occurred_at > snapshot.occurred_at)
+                # Without a stored vendor time we cannot place an earlier state after ours:
+                # only one that is further along is news.
+                or (row.order_time is None and entry.status.rank <= current.rank)
             ):
                 continue
             earlier = replace(

@@ -392,15 +392,18 @@ class SessionService:
         )
 
     # -- actions ----------------------------------------------------------------------------
-    async def refresh(self, session_id: str) -> SessionRow:
-        """Read the vendor now (through the read cache: a burst costs one vendor call)."""
-        row, _ = await self.poll(session_id)
+    async def refresh(self, session_id: str, *, fresh: bool = False) -> SessionRow:
+        """Read the vendor now (through the read cache: a burst costs one vendor call).
+        `fresh`: the vendor just told us something changed, so a cached read is too old."""
+        row, _ = await self.poll(session_id, fresh=fresh)
         return row
 
-    async def poll(self, session_id: str) -> tuple[SessionRow, bool]:
+    async def poll(self, session_id: str, *, fresh: bool = False) -> tuple[SessionRow, bool]:
         """One vendor read applied with source POLL; returns whether the session progressed."""
         row, adapter = await self._load(session_id)
         restore(adapter, row)
+        if fresh:
+            self._reads.invalidate((row.provider, row.provider_session_id))
         snapshot = await self._reads.get(
             (row.provider, row.provider_session_id),
             lambda: self._call(row.provider, adapter.fetch_session(row.provider_session_id)),

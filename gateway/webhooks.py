@@ -33,7 +33,7 @@ async def _refetch(service: SessionService, provider: str, session_id: str) -> N
     """The event is stored; reading the vendor now is a bonus. If it fails, the session is
     already due for the reconciler, so the answer to the vendor stays 2xx."""
     try:
-        await asyncio.wait_for(service.refresh(session_id), REFETCH_TIMEOUT_S)
+        await asyncio.wait_for(service.refresh(session_id, fresh=True), REFETCH_TIMEOUT_S)
     except (ServiceError, TimeoutError, SQLAlchemyError):
         log.warning(
             "read after webhook hint failed; the reconciler will retry",

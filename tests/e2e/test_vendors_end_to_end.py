@@ -3,25 +3,16 @@ vendor's sandbox driven only through its control endpoint and GraphQL."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from gql import Client, GraphQLRequest
-from gql.transport.websockets import WebsocketsTransport
 
-from tests.e2e.server import active_subscriptions, running_gateway, wait_until
+from tests.e2e.client import Watcher, gql, simulate
+from tests.e2e.server import running_gateway
 
-WATCH = """
-subscription Watch($ref: String!) {
-  sessionStatusChanged(clientReference: $ref) {
-    previousStatus status providerStatus source cursor session { id }
-  }
-}
-"""
 CREATE = """
 mutation Create($provider: String!, $ref: String!) {
   createSession(input: {provider: $provider, clientReference: $ref}) {
@@ -52,58 +43,6 @@ mutation Decide($id: ID!) {
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with running_gateway(tmp_path_factory.mktemp("vendors")) as url:
         yield url
-
-
-async def gql(base: str, query: str, variables: dict) -> dict:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
-async def simulate(base: str, provider: str, psid: str, action: str) -> dict:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        r = await client.post(
-            f"/sandbox/{provider}/sessions/{psid}/simulate", json={"action": action}
-        )
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-class Watcher:
-    """A live subscription by client reference, opened before the session exists."""
-
-    def __init__(self, base: str, ref: str) -> None:
-        self.base = base
-        self.ref = ref
-        self.events: list[dict] = []
-        self._changed = asyncio.Condition()
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Watcher:
-        before = active_subscriptions(self.base)
-        self._task = asyncio.create_task(self._run())
-        await wait_until(lambda: active_subscriptions(self.base) >= before + 1)
-        return self
-
-    async def _run(self) -> None:
-        url = self.base.replace("http://", "ws://") + "/graphql"
-        transport = WebsocketsTransport(url=url, subprotocols=["graphql-transport-ws"])
-        async with Client(transport=transport) as ws:
-            request = GraphQLRequest(WATCH, variable_values={"ref": self.ref})
-            async for item in ws.subscribe(request):
-                async with self._changed:
-                    self.events.append(item["sessionStatusChanged"])
-                    self._changed.notify_all()
-
-    async def wait_for(self, status: str) -> None:
-        async with asyncio.timeout(20), self._changed:
-            await self._changed.wait_for(lambda: any(e["status"] == status for e in self.events))
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
 
 
 async def test_verifa_flow(base: str) -> None:

@@ -162,3 +162,22 @@ async def test_unknown_session_poll_is_a_not_found_error(tmp_path: Path, clock: 
             assert error.problems[0].code.value == "NOT_FOUND"
         else:
             raise AssertionError("expected NOT_FOUND")
+
+
+async def test_timeline_never_moves_an_untimed_session_back(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    async with fake_service(tmp_path, clock) as (service, vendor):
+        row = await service.create_session("fake", CreateSessionRequest())
+        vendor.set_state(row.provider_session_id, "busy")  # no vendor time
+        await service.refresh(row.id)
+        t0 = clock.now
+        vendor.set_state(
+            row.provider_session_id,
+            "waiting",
+            occurred_at=t0 + timedelta(seconds=5),
+            timeline=(TimelineEntry(SessionStatus.CREATED, "new", t0 - timedelta(seconds=5)),),
+        )
+        await service.refresh(row.id)
+        history = await service.history(row.id)
+        assert [h.to_status for h in history] == ["CREATED", "IN_PROGRESS", "AWAITING_DECISION"]

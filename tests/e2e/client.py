@@ -1,0 +1,71 @@
+"""Small GraphQL/sandbox clients shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from gql import Client, GraphQLRequest
+from gql.transport.websockets import WebsocketsTransport
+
+from tests.e2e.server import active_subscriptions, wait_until
+
+WATCH = """
+subscription Watch($ref: String!) {
+  sessionStatusChanged(clientReference: $ref) {
+    previousStatus status providerStatus source cursor session { id }
+  }
+}
+"""
+
+
+async def gql(base: str, query: str, variables: dict) -> dict:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def simulate(base: str, provider: str, psid: str, action: str) -> dict:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        r = await client.post(
+            f"/sandbox/{provider}/sessions/{psid}/simulate", json={"action": action}
+        )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+class Watcher:
+    """A live subscription by client reference, opened before the session exists."""
+
+    def __init__(self, base: str, ref: str) -> None:
+        self.base = base
+        self.ref = ref
+        self.events: list[dict] = []
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Watcher:
+        before = active_subscriptions(self.base)
+        self._task = asyncio.create_task(self._run())
+        await wait_until(lambda: active_subscriptions(self.base) >= before + 1)
+        return self
+
+    async def _run(self) -> None:
+        url = self.base.replace("http://", "ws://") + "/graphql"
+        transport = WebsocketsTransport(url=url, subprotocols=["graphql-transport-ws"])
+        async with Client(transport=transport) as ws:
+            request = GraphQLRequest(WATCH, variable_values={"ref": self.ref})
+            async for item in ws.subscribe(request):
+                async with self._changed:
+                    self.events.append(item["sessionStatusChanged"])
+                    self._changed.notify_all()
+
+    async def wait_for(self, status: str) -> None:
+        async with asyncio.timeout(20), self._changed:
+            await self._changed.wait_for(lambda: any(e["status"] == status for e in self.events))
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
