@@ -65,6 +65,11 @@ def create_gateway(
         webhook_retry_delays_s=sandbox_retry_delays_s,
     )
     engine = make_engine(settings.database_url)
+    write_engine = (
+        make_engine(settings.database_url, immediate=True)
+        if engine.dialect.name == "sqlite"
+        else engine
+    )
     bus = InProcessBus(queue_size=settings.subscriber_queue_size)
     policies = {
         name: effective_policy(settings, name, entry.adapter.poll_policy)
@@ -93,6 +98,7 @@ def create_gateway(
             max_expires_in_s=settings.max_expires_in_s,
         ),
         policies=policies,
+        write_factory=make_session_factory(write_engine),
         router=router,
         breakers=Breakers(settings.breaker_threshold, settings.breaker_cooldown_s),
         read_cache_ttl_s=settings.vendor_read_cache_ttl_s,
@@ -137,6 +143,8 @@ def create_gateway(
             await bus.aclose()
             await registry.aclose()
             await engine.dispose()
+            if write_engine is not engine:
+                await write_engine.dispose()
 
     app = FastAPI(
         title="kyc-gateway",

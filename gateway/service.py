@@ -116,12 +116,15 @@ class SessionService:
         default_provider: str,
         limits: Limits,
         policies: Mapping[str, EffectivePolicy],
+        write_factory: async_sessionmaker[AsyncSession] | None = None,
         router: Router | None = None,
         breakers: Breakers | None = None,
         read_cache_ttl_s: float = 2.0,
         clock: Clock = utc_now,
     ) -> None:
         self._db = session_factory
+        #: Write transactions; on SQLite a factory whose BEGIN takes the write lock at once.
+        self._write = write_factory or session_factory
         self.registry = registry
         self.bus = bus
         self.default_provider = default_provider
@@ -279,7 +282,7 @@ class SessionService:
     ) -> tuple[SessionRow, list[StatusChanged]]:
         now = self.clock()
         changes: list[StatusChanged] = []
-        async with self._db() as db, db.begin():
+        async with self._write() as db, db.begin():
             row = await self._find(db, name, snapshot.provider_session_id)
             if row is not None:
                 # The vendor handed back an existing unfinished session (Didit does this for
@@ -312,7 +315,7 @@ class SessionService:
         vendor session: the loser waits for the winner's session (or is told it differs)."""
         for _ in range(IDEMPOTENCY_WAIT_STEPS):
             try:
-                async with self._db() as db, db.begin():
+                async with self._write() as db, db.begin():
                     db.add(
                         IdempotencyKeyRow(
                             key=key, request_hash=request_hash, created_at=self.clock()
@@ -343,7 +346,7 @@ class SessionService:
         )
 
     async def _release_idempotency_key(self, key: str) -> None:
-        async with self._db() as db, db.begin():
+        async with self._write() as db, db.begin():
             claim = await db.get(IdempotencyKeyRow, key)
             if claim is not None and claim.session_id is None:
                 await db.delete(claim)
@@ -460,7 +463,7 @@ class SessionService:
         """Erase the vendor's copy, then our own copies of vendor data (raw, decision)."""
         row, adapter = await self._load(session_id)
         await self._call(row.provider, adapter.redact_session(row.provider_session_id))
-        async with self._db() as db, db.begin():
+        async with self._write() as db, db.begin():
             fresh = await db.get(SessionRow, row.id, with_for_update=True)
             assert fresh is not None
             fresh.raw = None
@@ -498,7 +501,7 @@ class SessionService:
         authoritative: bool = False,
     ) -> tuple[SessionRow, bool]:
         now = self.clock()
-        async with self._db() as db, db.begin():
+        async with self._write() as db, db.begin():
             row = await db.get(SessionRow, session_id, with_for_update=True)
             if row is None:
                 raise ServiceError.single(ErrorCode.NOT_FOUND, "session not found", ("id",))
@@ -518,7 +521,7 @@ class SessionService:
         now = self.clock()
         changes: list[StatusChanged] = []
         try:
-            async with self._db() as db, db.begin():
+            async with self._write() as db, db.begin():
                 seen = await db.exec(
                     select(VendorEventRow.id).where(
                         VendorEventRow.provider == provider,
@@ -618,7 +621,7 @@ class SessionService:
 
     async def postpone_poll(self, session_id: str, seconds: float) -> None:
         """After a failed read: try this session again later, not at every tick."""
-        async with self._db() as db, db.begin():
+        async with self._write() as db, db.begin():
             row = await db.get(SessionRow, session_id, with_for_update=True)
             if row is not None and row.next_poll_at is not None:
                 row.next_poll_at = self.clock() + timedelta(seconds=seconds)

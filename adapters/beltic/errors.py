@@ -20,14 +20,7 @@ from pydantic import ValidationError
 from adapters.base import ErrorCode, ProviderError
 from adapters.beltic import inferred
 from adapters.beltic.wire import ErrorDocument, ErrorObject
-from adapters.common.errors import (
-    error_code_for_status,
-    longest_prefix,
-    response_json,
-    scrubbed_code,
-    scrubbed_message,
-    wait_seconds,
-)
+from adapters.common import errors as common
 
 INPUT = "input"
 VENDOR = "Beltic"
@@ -87,7 +80,7 @@ def normalized_field(pointer: str | None, context: ErrorContext) -> tuple[str, .
                 return (INPUT, "metadata", *rest[1:])
         return None
     if context is ErrorContext.CREATE:
-        return longest_prefix(CREATE_POINTERS, rest)
+        return common.longest_prefix(CREATE_POINTERS, rest)
     return None
 
 
@@ -120,7 +113,7 @@ def _fallback_message(body: Any) -> str:
 
 def retry_after_seconds(response: httpx.Response, now: datetime) -> int | None:
     """`Retry-After` (seconds or HTTP date), else `X-RateLimit-Reset` (unix seconds)."""
-    return wait_seconds(response, now)
+    return common.wait_seconds(response, now)
 
 
 def map_error(
@@ -132,15 +125,15 @@ def map_error(
 ) -> ProviderError:
     """Translate one non-success Beltic response. Never includes the request body."""
     status = response.status_code
-    body = response_json(response)
+    body = common.response_json(response)
     errors = error_objects(body)
 
     texts = [t for t in (_describe(e) for e in errors) if t] or [_fallback_message(body)]
     text = "; ".join(t for t in texts if t) or f"{VENDOR} answered HTTP {status}"
-    message = scrubbed_message(text, scrub)
+    message = common.scrubbed_message(text, scrub)
 
     vendor_code = next((e.code for e in errors if e.code), None)
-    provider_code = scrubbed_code(vendor_code, scrub)
+    provider_code = common.scrubbed_code(vendor_code, scrub)
     field = next(
         (
             mapped
@@ -166,4 +159,4 @@ def map_error(
     if status == 429:
         retry_after = retry_after_seconds(response, now or datetime.now(UTC))
         return error(ErrorCode.RATE_LIMITED, retry_after=retry_after)
-    return error(error_code_for_status(status))
+    return error(common.error_code_for_status(status))

@@ -17,13 +17,7 @@ from fastapi.responses import Response
 from adapters.beltic.sandbox_engine import BelticEmulator
 from adapters.beltic.sandbox_jsonapi import ApiError
 from adapters.beltic.sandbox_model import Session, Status
-from adapters.common.sandbox_page import (
-    HostedPage,
-    action_form,
-    chosen_action,
-    details,
-    error_note,
-)
+from adapters.common import sandbox_page as hosted
 
 #: Buttons the person gets, per status (the integrator's decision is not on this page).
 PAGE_ACTIONS: dict[Status, tuple[tuple[str, str], ...]] = {
@@ -40,7 +34,7 @@ DONE_TEXT: dict[Status, str] = {
     Status.COMPLETED: "Your verification is complete; the service you came from will decide.",
     Status.MARKED_FOR_REVIEW: "Your verification is complete and waits for a manual review.",
 }
-PAGE = HostedPage(
+PAGE = hosted.HostedPage(
     "Beltic",
     "identity verification",
     theme="""\
@@ -62,7 +56,7 @@ def install_page(app: FastAPI, engine: BelticEmulator) -> None:
         if session is None:
             return render(engine, token)
         actions = PAGE_ACTIONS.get(session.status_enum, ())
-        action, refused = await chosen_action(request, actions, session.status)
+        action, refused = await hosted.chosen_action(request, actions, session.status)
         if refused:
             return render(engine, token, error=refused, code=409)
         try:
@@ -76,7 +70,7 @@ def render(engine: BelticEmulator, token: str, *, error: str = "", code: int = 2
     session = engine.store.session_by_token(token)
     if session is None:
         return PAGE.response(
-            error_note("This verification link is not valid (unknown session)."), 404
+            hosted.error_note("This verification link is not valid (unknown session)."), 404
         )
     e = html.escape
     rows = [
@@ -86,13 +80,13 @@ def render(engine: BelticEmulator, token: str, *, error: str = "", code: int = 2
         ("Account reference", _or_dash(_external_id(engine, session))),
         ("Name", _or_dash(_name(session))),
     ]
-    parts = [details(rows)]
+    parts = [hosted.details(rows)]
     if error:
-        parts.append(error_note(error))
+        parts.append(hosted.error_note(error))
     actions = PAGE_ACTIONS.get(session.status_enum, ())
     if actions:
         # Relative: the page's own URL under whatever prefix it was served at.
-        parts.append(action_form(actions, quote(token, safe="")))
+        parts.append(hosted.action_form(actions, quote(token, safe="")))
     else:
         text = DONE_TEXT.get(session.status_enum, "This verification is finished.")
         parts.append(f"<p>{e(text)} Nothing left to do here.</p>")

@@ -16,14 +16,7 @@ from typing import Any
 import httpx
 
 from adapters.base import ErrorCode, ProviderError
-from adapters.common.errors import (
-    error_code_for_status,
-    longest_prefix,
-    response_json,
-    scrubbed_code,
-    scrubbed_message,
-    wait_seconds,
-)
+from adapters.common import errors as common
 
 INPUT = "input"
 VENDOR = "Didit"
@@ -74,7 +67,7 @@ DEFAULT_CODES: dict[int, str] = {
 
 def normalized_field(didit_path: tuple[str, ...]) -> tuple[str, ...] | None:
     """Normalized input path for a Didit field path, or None when it is not ours."""
-    return longest_prefix(FIELD_PATHS, didit_path)
+    return common.longest_prefix(FIELD_PATHS, didit_path)
 
 
 def _flatten(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
@@ -120,13 +113,13 @@ def map_error(
 ) -> ProviderError:
     """Translate one non-success Didit response. Never includes the request body."""
     status = response.status_code
-    body = response_json(response)
+    body = common.response_json(response)
     provider_code: str | None = None
     field_entries: list[tuple[tuple[str, ...], str]] = []
     message_entries: list[tuple[tuple[str, ...], str]] = []
     if isinstance(body, dict):
         code = body.get("code")
-        provider_code = scrubbed_code(code, scrub)
+        provider_code = common.scrubbed_code(code, scrub)
         for key, value in body.items():
             if key == "code":
                 continue
@@ -138,7 +131,7 @@ def map_error(
         message_entries = _flatten(body)
 
     text = _describe(message_entries + field_entries) or f"{VENDOR} answered HTTP {status}"
-    message = scrubbed_message(text, scrub)
+    message = common.scrubbed_message(text, scrub)
 
     def error(code: ErrorCode, **extra: Any) -> ProviderError:
         return ProviderError(
@@ -155,8 +148,8 @@ def map_error(
             if mapped is not None:
                 return error(ErrorCode.BAD_USER_INPUT, field=mapped)
     if status == 429:
-        wait = wait_seconds(
+        wait = common.wait_seconds(
             response, now or datetime.now(UTC), message=text, pattern=_THROTTLE_SECONDS
         )
         return error(ErrorCode.RATE_LIMITED, retry_after=wait)
-    return error(error_code_for_status(status))
+    return error(common.error_code_for_status(status))

@@ -14,14 +14,7 @@ from urllib.parse import quote, urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from adapters.common.sandbox_page import (
-    HostedPage,
-    action_form,
-    chosen_action,
-    details,
-    error_note,
-    page_headers,
-)
+from adapters.common import sandbox_page as hosted
 from adapters.didit.sandbox_engine import DiditEmulator, SandboxError
 from adapters.didit.sandbox_model import CALLBACK_STATUSES, LANGUAGES, SandboxSession, Status
 
@@ -36,14 +29,14 @@ PAGE_ACTIONS: dict[Status, tuple[tuple[str, str], ...]] = {
         ("abandon", "Abandon"),
     ),
 }
-PAGE = HostedPage(
+PAGE = hosted.HostedPage(
     "Didit",
     "verification",
     theme="""\
   :root { --page: #f4f6fb; --ink: #1c2333; --muted: #5b6478; --badge: #e8ecf6; --accent: #2e5bff; }
   button[value=decline], button[value=abandon] { background: #c2410c; }""",
     # No `form-action 'self'`: a finished flow's form answer redirects to the callback.
-    headers=page_headers(form_action_self=False),
+    headers=hosted.page_headers(form_action_self=False),
 )
 
 
@@ -77,7 +70,7 @@ def render(
     session = _find(engine, token, language)
     if session is None:
         return PAGE.response(
-            error_note("This verification link is not valid (unknown session)."), 404
+            hosted.error_note("This verification link is not valid (unknown session)."), 404
         )
     e = html.escape
     rows = [
@@ -86,13 +79,13 @@ def render(
         ("Vendor data", e(session.vendor_data) if session.vendor_data is not None else "&mdash;"),
         ("Metadata", f"<pre>{e(json.dumps(session.metadata, ensure_ascii=False, indent=1))}</pre>"),
     ]
-    parts = [details(rows)]
+    parts = [hosted.details(rows)]
     if error:
-        parts.append(error_note(error))
+        parts.append(hosted.error_note(error))
     actions = PAGE_ACTIONS.get(session.status_enum, ())
     if actions:
         # Relative: resolves under whatever prefix (language, mount) the page was served at.
-        parts.append(action_form(actions, f"{quote(token, safe='')}/action"))
+        parts.append(hosted.action_form(actions, f"{quote(token, safe='')}/action"))
     else:
         parts.append("<p>This verification is finished; nothing left to do here.</p>")
         if session.callback and session.status_enum in CALLBACK_STATUSES:
@@ -108,7 +101,7 @@ async def apply_action(
     if session is None:
         return render(engine, token, language)
     actions = PAGE_ACTIONS.get(session.status_enum, ())
-    action, refused = await chosen_action(request, actions, session.status)
+    action, refused = await hosted.chosen_action(request, actions, session.status)
     if refused:
         return render(engine, token, language, error=refused, code=409)
     try:

@@ -15,14 +15,7 @@ from typing import Any
 import httpx
 
 from adapters.base import ErrorCode, ProviderError
-from adapters.common.errors import (
-    error_code_for_status,
-    longest_prefix,
-    response_json,
-    scrubbed_code,
-    scrubbed_message,
-    wait_seconds,
-)
+from adapters.common import errors as common
 from adapters.verifa import inferred
 
 INPUT = "input"
@@ -64,7 +57,7 @@ DEFAULT_CODES: dict[int, str] = {
 
 def normalized_field(path: tuple[str, ...]) -> tuple[str, ...] | None:
     """Normalized input path for a Verifa field path, or None when it is not ours."""
-    return longest_prefix(FIELD_PATHS, path)
+    return common.longest_prefix(FIELD_PATHS, path)
 
 
 def _text(value: Any) -> str:
@@ -114,7 +107,7 @@ def _message(body: Any, fields: list[tuple[tuple[str, ...], str]], status: int) 
 def retry_after(response: httpx.Response, message: str, now: datetime) -> int | None:
     """Seconds to wait: `Retry-After` (seconds or HTTP date), else `X-RateLimit-Reset`, else
     the documented "Retry after N seconds" text."""
-    return wait_seconds(
+    return common.wait_seconds(
         response,
         now,
         message=message,
@@ -131,12 +124,12 @@ def map_error(
 ) -> ProviderError:
     """Translate one non-success Verifa response. Never includes the request body."""
     status = response.status_code
-    body = response_json(response)
+    body = common.response_json(response)
     fields = _field_errors(body) if isinstance(body, dict) else []
     code = body.get("error") if isinstance(body, dict) else None
-    provider_code = scrubbed_code(code, scrub)
+    provider_code = common.scrubbed_code(code, scrub)
     text = _message(body, fields, status)
-    message = scrubbed_message(text, scrub)
+    message = common.scrubbed_message(text, scrub)
 
     def error(kind: ErrorCode, **extra: Any) -> ProviderError:
         return ProviderError(
@@ -159,4 +152,4 @@ def map_error(
         return error(ErrorCode.RATE_LIMITED, retry_after=wait)
     # A 400 / 422 without a field of ours is the vendor refusing (a retired version, a state
     # rule, …), like any other status but 404, 429 and 5xx.
-    return error(error_code_for_status(status))
+    return error(common.error_code_for_status(status))

@@ -15,13 +15,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from adapters.common.sandbox_page import (
-    HostedPage,
-    action_form,
-    chosen_action,
-    details,
-    error_note,
-)
+from adapters.common import sandbox_page as hosted
 from adapters.verifa.sandbox_engine import SandboxError, VerifaEmulator
 from adapters.verifa.sandbox_model import Status
 
@@ -44,7 +38,7 @@ _WAITING = {
     Status.EXPIRED: "This capture link has expired. Ask for a new one.",
     Status.FAILED: "Verification failed (processing error).",
 }
-PAGE = HostedPage(
+PAGE = hosted.HostedPage(
     "Verifa",
     "capture flow",
     theme="""\
@@ -66,7 +60,7 @@ def install_page(app: FastAPI, engine: VerifaEmulator) -> None:
         if session is None or session.redacted:
             return render(engine, token)
         actions = PAGE_ACTIONS.get(session.status_enum, ())
-        action, refused = await chosen_action(request, actions, session.status)
+        action, refused = await hosted.chosen_action(request, actions, session.status)
         if refused:
             return render(engine, token, error=refused, code=409)
         client = request.client.host if request.client else None
@@ -81,7 +75,7 @@ def render(engine: VerifaEmulator, token: str, *, error: str = "", code: int = 2
     session = engine.store.by_token(token)
     if session is None or session.redacted:
         text = "This capture link is not valid (unknown, replaced or revoked)."
-        return PAGE.response(error_note(text), 404)
+        return PAGE.response(hosted.error_note(text), 404)
     e = html.escape
     rows = [
         ("Session", e(session.id)),
@@ -91,15 +85,15 @@ def render(engine: VerifaEmulator, token: str, *, error: str = "", code: int = 2
     ]
     if session.result is not None:
         rows.append(("Result", f"<span class='status'>{e(session.result['status'])}</span>"))
-    parts = [details(rows)]
+    parts = [hosted.details(rows)]
     if error:
-        parts.append(error_note(error))
+        parts.append(hosted.error_note(error))
     actions = PAGE_ACTIONS.get(session.status_enum, ())
     if actions:
         if session.status_enum not in (Status.PENDING, Status.CAPTURING):
             parts.append("<p>Sandbox: choose the outcome Verifa's checks produce.</p>")
         # Relative: resolves under whatever prefix (mount) the page was served at.
-        parts.append(action_form(actions, f"{quote(token, safe='')}/action"))
+        parts.append(hosted.action_form(actions, f"{quote(token, safe='')}/action"))
     else:
         parts.append(f"<p>{e(_WAITING.get(session.status_enum, 'Nothing left to do here.'))}</p>")
     if session.redirect_url and session.status_enum not in (Status.PENDING, Status.CAPTURING):

@@ -9,7 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, *, immediate: bool = False) -> AsyncEngine:
+    """`immediate` (SQLite only): every transaction takes the write lock at BEGIN. Use it for
+    the engine that writes, so two writers never interleave read-then-write; readers keep a
+    separate engine with ordinary (deferred) transactions, which WAL lets run alongside."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
@@ -31,10 +34,10 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
+        def _begin(conn) -> None:  # type: ignore[no-untyped-def]
             # SQLite has no row locks: taking the write lock at BEGIN serializes writers, so
             # two events for one session can never both read the same last sequence.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_async_engine(url, pool_pre_ping=True)

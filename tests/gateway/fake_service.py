@@ -42,6 +42,7 @@ async def fake_service(
     registry = ProviderRegistry({v.name: ProviderEntry(v.name, v) for v in vendors})
     settings = load_settings(data_dir=tmp_path)
     engine = make_engine(url)
+    write_engine = make_engine(url, immediate=True)
     service = SessionService(
         make_session_factory(engine),
         registry,
@@ -49,6 +50,7 @@ async def fake_service(
         default_provider=vendor.name,
         limits=Limits(max_metadata_bytes=16384, min_expires_in_s=60, max_expires_in_s=86400),
         policies={v.name: effective_policy(settings, v.name, v.poll_policy) for v in vendors},
+        write_factory=make_session_factory(write_engine),
         router=Router(
             routing or RoutingConfig(),
             vendor.name,
@@ -63,3 +65,4 @@ async def fake_service(
         yield service, vendor
     finally:
         await engine.dispose()
+        await write_engine.dispose()

@@ -22,7 +22,7 @@ async def test_50_concurrent_refreshes_cost_one_vendor_request(harness: Harness)
     async def counting_vendor(scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] == "http":
             sent.append(scope["path"])
-            await asyncio.sleep(0.05)  # a vendor that takes a moment to answer
+            await asyncio.sleep(0.3)  # a vendor that takes a moment to answer
         await vendor_app(scope, receive, send)
 
     transport.app = counting_vendor  # type: ignore[attr-defined]
