@@ -364,6 +364,11 @@ class AdapterConfig:
     webhook_tolerance_s: int = 300
     clock: Clock = utc_now
     secrets_to_scrub: tuple[str, ...] = ()
+    #: Outbound requests per minute we allow ourselves (kept under the vendor's published
+    #: limit); None = unlimited.
+    rate_limit_per_minute: float | None = None
+    #: Longest `Retry-After` an idempotent call waits out itself before giving up.
+    max_retry_after_s: float = 10.0
 
 
 class SandboxHandle(abc.ABC):
@@ -430,6 +435,9 @@ class ProviderAdapter(abc.ABC):
     credential_keys: tuple[str, ...] = ("api_key", "webhook_secret")
     default_base_url: str
     poll_policy: PollPolicy = PollPolicy()
+    #: Our outbound budget for this vendor, under its published rate limit (None = no limit
+    #: published). Overridable as KYCGW_<VENDOR>_RATE_LIMIT_PER_MINUTE.
+    rate_limit_per_minute: float | None = None
 
     def __init__(self, config: AdapterConfig) -> None:
         self.config = config

@@ -26,7 +26,12 @@ from gateway.settings import Settings
 log = logging.getLogger(__name__)
 
 #: Per-vendor reconciler overrides (`KYCGW_<VENDOR>_POLL_INTERVAL_S`, ...): not adapter options.
-POLL_KEYS = ("poll_interval_s", "poll_max_interval_s", "poll_requests_per_minute")
+POLL_KEYS = (
+    "poll_interval_s",
+    "poll_max_interval_s",
+    "poll_requests_per_minute",
+    "rate_limit_per_minute",
+)
 
 
 @dataclass
@@ -117,9 +122,11 @@ def _build_entry(
     if present and len(present) < len(credentials):
         missing = [f"KYCGW_{name.upper()}_{k.upper()}" for k, v in credentials.items() if not v]
         raise ConfigError(f"{name}: live credentials are incomplete; also set {', '.join(missing)}")
+    rate = settings.vendor_value(name, "rate_limit_per_minute")
     common = {
         "timeout_s": settings.vendor_timeout_s,
         "retry_attempts": settings.vendor_retry_attempts,
+        "rate_limit_per_minute": float(rate) if rate else cls.rate_limit_per_minute,
     }
     if present:
         config = AdapterConfig(

@@ -122,6 +122,7 @@ def _session_path(template: str, session_id: str) -> str:
 
 
 class BelticAdapter(ProviderAdapter):
+    rate_limit_per_minute = inferred.RATE_LIMIT_PER_MINUTE
     name = "beltic"
     default_base_url = inferred.DEFAULT_BASE_URL
     # The webhook secret is optional: without it document webhooks are refused, polling works.

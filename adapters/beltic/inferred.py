@@ -150,3 +150,6 @@ WEBHOOK_SESSION_RELATIONSHIP = "session"
 # [I] no event id is documented; if one appears under `meta`, it is the dedupe key, else a
 # hash of the canonical body (a redelivery is byte-identical in content).
 WEBHOOK_EVENT_ID_META_KEYS: tuple[str, ...] = ("event_id", "id")
+
+# §2.6: no published rate limit [NOT FOUND]: a conservative assumption.
+RATE_LIMIT_PER_MINUTE = 120.0

@@ -1,8 +1,11 @@
 """A small vendor-agnostic HTTP layer: one client per adapter, bounded retries, typed errors.
 
 Only idempotent methods are retried, and only on failures that say nothing about the request
-(transport errors, 502/503/504): retrying a POST could create two sessions at the vendor.
-Vendor-specific error bodies are turned into `ProviderError` by the mapper the adapter passes.
+(transport errors, 502/503/504, and 429/503 with a short `Retry-After`, which is waited out):
+retrying a POST could create two sessions at the vendor. Waits are jittered exponential
+(tenacity), and every request first passes the vendor's rate limiter (aiolimiter), set under
+the vendor's published limit. Vendor-specific error bodies are turned into `ProviderError` by
+the mapper the adapter passes.
 """
 
 from __future__ import annotations
@@ -11,17 +14,22 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import httpx
+from aiolimiter import AsyncLimiter
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential,
+    wait_random_exponential,
 )
 
 from adapters.base import AdapterConfig, ErrorCode, ProviderError
+from adapters.common.retry_after import retry_after_header
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
+#: Statuses whose `Retry-After` an idempotent call may wait out before retrying.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 #: The exponential back-off between retries never exceeds this many times the base wait.
 MAX_WAIT_FACTOR = 8
 
@@ -31,9 +39,10 @@ ErrorMapper = Callable[[httpx.Response], ProviderError]
 class _RetryableStatus(Exception):
     """Internal: a gateway-ish 5xx that is worth another attempt."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, wait_s: float | None = None) -> None:
         super().__init__(response.status_code)
         self.response = response
+        self.wait_s = wait_s  # the vendor's own Retry-After, when it gave one
 
 
 class VendorHttp:
@@ -56,6 +65,8 @@ class VendorHttp:
         self._headers = dict(headers)
         self._error_mapper = error_mapper
         self._client: httpx.AsyncClient | None = None
+        per_minute = config.rate_limit_per_minute
+        self._limiter = AsyncLimiter(per_minute, 60) if per_minute else None
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -77,23 +88,39 @@ class VendorHttp:
         *,
         json: Any = None,
         expected: Collection[int] = (200,),
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
+        """`idempotent` overrides the method's default (e.g. a POST carrying an
+        Idempotency-Key may be retried like a GET)."""
         method = method.upper()
-        attempts = max(1, self._config.retry_attempts) if method in IDEMPOTENT_METHODS else 1
+        retryable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        attempts = max(1, self._config.retry_attempts) if retryable else 1
         wait_s = max(0.0, self._config.retry_wait_s)
+        backoff = wait_random_exponential(multiplier=wait_s, max=wait_s * MAX_WAIT_FACTOR)
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            if isinstance(error, _RetryableStatus) and error.wait_s is not None:
+                return error.wait_s
+            return backoff(state)
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts),
-            wait=wait_exponential(multiplier=wait_s, min=0, max=wait_s * MAX_WAIT_FACTOR),
+            wait=wait,
             retry=retry_if_exception_type((httpx.TransportError, _RetryableStatus)),
             reraise=True,
         )
         kwargs: dict[str, Any] = {} if json is None else {"json": json}
+        if headers:
+            kwargs["headers"] = dict(headers)
         try:
             async for attempt in retrying:
                 with attempt:
+                    if self._limiter is not None:
+                        await self._limiter.acquire()
                     response = await self.client.request(method, path, **kwargs)
-                    if response.status_code in RETRYABLE_STATUSES:
-                        raise _RetryableStatus(response)
+                    self._raise_if_retryable(response)
         except _RetryableStatus as exc:
             response = exc.response
         except httpx.TimeoutException as exc:
@@ -103,6 +130,17 @@ class VendorHttp:
         if response.status_code not in expected:
             raise self._error_mapper(response)
         return response
+
+    def _raise_if_retryable(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if status in RETRY_AFTER_STATUSES:
+            after = retry_after_header(response, self._config.clock())
+            if after is not None and after <= self._config.max_retry_after_s:
+                raise _RetryableStatus(response, wait_s=float(after))
+            if status == 429:
+                return  # a long wait is the caller's to decide: RATE_LIMITED with retry_after
+        if status in RETRYABLE_STATUSES:
+            raise _RetryableStatus(response)
 
     def json_of(self, response: httpx.Response) -> Any:
         """The response body as JSON; a vendor answering garbage is a vendor outage."""

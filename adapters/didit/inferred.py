@@ -60,3 +60,6 @@ FEATURE_PASSED_STATUS = "Approved"
 # means a human reviewer decided, and API_KEY means the integrator did, is [INFERRED].
 REVIEW_ACTOR_REVIEWER = "CONSOLE_USER"
 REVIEW_ACTOR_INTEGRATOR = "API_KEY"
+
+# §A5: writes 300/min and reads 600/min per key: stay at 80 % of the lower one.
+RATE_LIMIT_PER_MINUTE = 240.0

@@ -88,3 +88,6 @@ VERIFICATION_FAILED_CODE = "verification_failed"
 # GET (§1.3, lazy) and the default TTL is ≤ 1 h (minimum 60 s), so polling is sparse: a first
 # read after a minute, backing off to 15 minutes, with a small request budget.
 POLL_POLICY = PollPolicy(interval_s=60.0, max_interval_s=900.0, requests_per_minute=30.0)
+
+# No published rate limit [NOT FOUND]: a conservative assumption.
+RATE_LIMIT_PER_MINUTE = 120.0

@@ -145,6 +145,7 @@ class _Known:
 
 
 class UqudoAdapter(ProviderAdapter):
+    rate_limit_per_minute = inferred.RATE_LIMIT_PER_MINUTE
     name = "uqudo"
     default_base_url = inferred.API_BASE_URL
     credential_keys = ("client_id", "client_secret")

@@ -138,3 +138,6 @@ DEFAULT_RETRY_AFTER_S = 30
 # Polling reads the Info API (one call per session per poll). No limit is published; this
 # stays well under any plausible one, and sessions live 30 minutes (so no long back-off).
 POLL_POLICY = PollPolicy(interval_s=30.0, max_interval_s=300.0, requests_per_minute=60.0)
+
+# No published rate limit [NOT FOUND]: a conservative assumption.
+RATE_LIMIT_PER_MINUTE = 120.0

@@ -125,6 +125,7 @@ def _api_prefix(base_url: str) -> str:
 
 
 class VerifaAdapter(ProviderAdapter):
+    rate_limit_per_minute = inferred.RATE_LIMIT_PER_MINUTE
     name = "verifa"
     default_base_url = inferred.DEFAULT_BASE_URL
     credential_keys = ("api_key", "webhook_secret")

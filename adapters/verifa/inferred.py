@@ -121,3 +121,6 @@ POLL_POLICY = PollPolicy(
     max_interval_s=600.0,
     requests_per_minute=LOWEST_PLAN_REQUESTS_PER_MINUTE * POLL_BUDGET_SHARE,
 )
+
+# §3.5: the lowest plan allows 300 req/min: stay at 80 % of it.
+RATE_LIMIT_PER_MINUTE = 240.0

@@ -733,6 +733,7 @@ async def test_sessions_expire_on_their_own_before_completion(beltic: Harness) -
 
 # -- approve / decline ------------------------------------------------------------------------
 
+#: Control actions that bring a new session to each status.
 ROUTES = {
     "created": (),
     "started": ("open",),
@@ -1307,17 +1308,6 @@ def cassette(name: str, index: int = 0) -> tuple[dict[str, Any], Any]:
     return interaction(CASSETTES, name, index)
 
 
-#: Control actions that bring a new session to a documented status.
-STATUS_ROUTE = {
-    "created": (),
-    "started": ("open",),
-    "pending": ("open", "submit"),
-    "completed": ("open", "submit", "approve"),
-    "marked_for_review": ("open", "submit", "review"),
-    "failed": ("open", "submit", "fail"),
-}
-
-
 def applicant_data(documented: dict[str, Any]) -> dict[str, Any]:
     """The documented session's personal data, as a create/update request carries it."""
     attributes = documented["data"]["attributes"]
@@ -1355,7 +1345,7 @@ async def test_get_session_matches_the_documented_response(beltic: Harness) -> N
     request, documented = cassette("get_session_200.yaml")
     assert request["method"] == "GET"
     status = documented["data"]["attributes"]["status"]
-    sid = await documented_session(beltic, documented, *STATUS_ROUTE[status])
+    sid = await documented_session(beltic, documented, *ROUTES[status])
     response = await beltic.client.get(f"/v1/identity/sessions/{sid}", headers=beltic.headers)
     assert response.json()["data"]["attributes"]["status"] == status
     assert shape_drift(documented, response.json(), extras=DOCUMENTED_EXTRAS) == []
@@ -1370,7 +1360,7 @@ async def test_decisions_match_the_documented_response(
     request, documented = cassette(name)
     assert request["method"] == "POST" and request["uri"].endswith(f"/{verb}")
     assert request["body"] is None  # no body is documented: the sandbox needs none either
-    sid = await documented_session(beltic, documented, *STATUS_ROUTE["completed"])
+    sid = await documented_session(beltic, documented, *ROUTES["completed"])
     response = await beltic.act(sid, verb)
     assert response.status_code == 200
     attributes = response.json()["data"]["attributes"]
@@ -1391,7 +1381,7 @@ async def test_expire_matches_the_documented_response(beltic: Harness) -> None:
 async def test_update_and_redact_match_the_documented_responses(beltic: Harness) -> None:
     request, documented = cassette("update_200.yaml")
     sid = (await beltic.create())["id"]
-    await beltic.drive(sid, *STATUS_ROUTE[documented["data"]["attributes"]["status"]])
+    await beltic.drive(sid, *ROUTES[documented["data"]["attributes"]["status"]])
     body = request_json(request)
     body["data"]["id"] = sid
     response = await beltic.client.patch(
@@ -1402,7 +1392,7 @@ async def test_update_and_redact_match_the_documented_responses(beltic: Harness)
 
     _, documented = cassette("redact_200.yaml")
     assert documented["data"]["attributes"]["status"] == "declined"
-    sid = await documented_session(beltic, documented, *STATUS_ROUTE["marked_for_review"])
+    sid = await documented_session(beltic, documented, *ROUTES["marked_for_review"])
     await beltic.act(sid, "decline")
     response = await beltic.act(sid, "redact")
     assert shape_drift(documented, response.json(), extras=DOCUMENTED_EXTRAS) == []
