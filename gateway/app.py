@@ -7,19 +7,23 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from strawberry.fastapi import GraphQLRouter
+from starlette.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from adapters.base import Clock, utc_now
 from gateway import metrics
 from gateway.api.context import Context
+from gateway.api.router import GatewayGraphQLRouter
 from gateway.api.schema import build_schema
+from gateway.auth import Authenticator
 from gateway.breakers import Breakers
 from gateway.errors import ConfigError
 from gateway.events import InProcessBus
@@ -50,6 +54,19 @@ class Gateway:
     follower: StreamFollower
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "::1"})
+
+
+def check_exposure(settings: Settings) -> None:
+    """Without API keys the gateway is open: refuse to listen beyond this machine."""
+    host = settings.host
+    if settings.dev_mode and not (host in LOOPBACK_HOSTS or host.startswith("127.")):
+        raise ConfigError(
+            f"refusing to listen on {host} without API keys: set KYCGW_API_KEYS (see "
+            "`kyc-gateway new-api-key`) or bind to 127.0.0.1"
+        )
+
+
 def create_gateway(
     settings: Settings,
     *,
@@ -59,6 +76,7 @@ def create_gateway(
     run_migrations: bool = True,
 ) -> Gateway:
     assert settings.database_url is not None
+    check_exposure(settings)
     registry = build_registry(
         settings,
         webhook_transport=webhook_transport,
@@ -117,6 +135,12 @@ def create_gateway(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await asyncio.to_thread(upgrade, settings.database_url)
+        if settings.dev_mode:
+            log.warning(
+                "DEV MODE: no API keys configured, the API is open to anyone who can reach "
+                "it; listening on loopback only. Set KYCGW_API_KEYS before exposing it.",
+                extra={"host": settings.host},
+            )
         log.info(
             "gateway started",
             extra={
@@ -162,21 +186,41 @@ def create_gateway(
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         introspection=settings.introspection,
+        field_suggestions=settings.dev_mode
+        if settings.field_suggestions is None
+        else settings.field_suggestions,
     )
 
-    async def get_context() -> Context:
-        return Context(service=service)
+    auth = Authenticator(
+        settings.api_keys,
+        settings.client_token_secret.get_secret_value() if settings.client_token_secret else None,
+        clock=clock,
+        max_token_ttl_s=settings.client_token_max_ttl_s,
+    )
+
+    async def get_context(connection: HTTPConnection) -> Context:
+        return Context(service, auth, auth.from_headers(connection.headers))
 
     app.include_router(
-        GraphQLRouter(
+        GatewayGraphQLRouter(
             schema,
             path="/graphql",
             graphql_ide="graphiql" if settings.graphiql else None,
             context_getter=get_context,
             subscription_protocols=protocols,
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_s),
+            allowed_origins=settings.cors_origins,
         ),
         max_body_size=settings.max_request_bytes,
     )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-api-key"],
+        )
     app.include_router(webhook_router(service, settings.webhook_max_body_bytes))
     for name in registry.names():
         sandbox_app = registry.entries[name].sandbox_app

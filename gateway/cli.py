@@ -68,6 +68,21 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_api_key(args: argparse.Namespace) -> int:
+    import json
+    import secrets
+
+    from gateway.auth import Scope, hash_key
+
+    scopes = [Scope(s.strip()) for s in args.scopes.split(",") if s.strip()]
+    key = "kgw_" + secrets.token_urlsafe(32)
+    entry = {"name": args.name, "sha256": hash_key(key), "scopes": [s.value for s in scopes]}
+    print(f"API key (shown once, store it safely): {key}")
+    print("Add to KYCGW_API_KEYS (a JSON list):")
+    print(json.dumps(entry))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyc-gateway", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("-o", "--output", default="-", help="file to write (default stdout)")
     export.set_defaults(func=_export_schema)
+    key = commands.add_parser("new-api-key", help="make an API key and its config entry")
+    key.add_argument("name", help="who uses it, e.g. checkout-backend")
+    key.add_argument(
+        "--scopes",
+        default="sessions:read,sessions:write",
+        help="comma-separated: sessions:read, sessions:write, sessions:decide, pii:read, "
+        "stats:read",
+    )
+    key.set_defaults(func=_new_api_key)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     up = db_commands.add_parser("upgrade", help="apply Alembic migrations")

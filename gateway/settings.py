@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.auth import ApiKeyConfig
 from gateway.routing import RoutingConfig
 
 ENV_PREFIX = "KYCGW_"
@@ -31,6 +32,19 @@ class Settings(BaseSettings):
     default_provider: str = "didit"
     #: Providers to enable; empty = every registered vendor.
     providers: list[str] = Field(default_factory=list)
+
+    #: Backend API keys: [{"name", "sha256", "scopes"}] (JSON). None configured = dev mode:
+    #: everything open, loopback only. `kyc-gateway new-api-key` makes one.
+    api_keys: list[ApiKeyConfig] = Field(default_factory=list)
+    #: Signs client tokens; set it when running several replicas (else per process).
+    client_token_secret: SecretStr | None = None
+    client_token_max_ttl_s: int = Field(default=3600, ge=60)
+    #: Browser origins allowed to call /graphql (CORS) and to open its websocket.
+    cors_origins: list[str] = Field(default_factory=list)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    connection_init_timeout_s: float = Field(default=10.0, gt=0)
+    #: "Did you mean …?" hints in errors; default: only in dev mode.
+    field_suggestions: bool | None = None
 
     graphiql: bool = True
     introspection: bool = True
@@ -87,6 +101,10 @@ class Settings(BaseSettings):
     def vendor_secret(self, provider: str, key: str) -> SecretStr | None:
         value = self.vendor_value(provider, key)
         return SecretStr(value) if value else None
+
+    @property
+    def dev_mode(self) -> bool:
+        return not self.api_keys
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -3,22 +3,29 @@ input, an action the vendor lacks, a vendor refusal) are user errors, never top-
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import strawberry
 from strawberry.scalars import JSON
 
+from adapters.base import ErrorCode
 from gateway.api.context import Info
 from gateway.api.enums import DecisionAction
 from gateway.api.inputs import CreateSessionInput
+from gateway.api.permissions import guard
 from gateway.api.types import Session, SessionPayload, UserError
+from gateway.auth import Scope
 from gateway.errors import ServiceError
 from gateway.store.models import SessionRow
 
 
-async def _payload(call: Awaitable[SessionRow]) -> SessionPayload:
+async def _payload(
+    info: Info, scopes: tuple[Scope, ...], call: Callable[[], Awaitable[SessionRow]]
+) -> SessionPayload:
     try:
-        row = await call
+        guard(info, *scopes)
+        row = await call()
     except ServiceError as error:
         return SessionPayload(
             session=None, user_errors=[UserError.from_problem(p) for p in error.problems]
@@ -26,23 +33,42 @@ async def _payload(call: Awaitable[SessionRow]) -> SessionPayload:
     return SessionPayload(session=Session.from_row(row), user_errors=[])
 
 
+WRITE = (Scope.SESSIONS_WRITE,)
+
+
 async def _create(info: Info, input: CreateSessionInput) -> SessionRow:
     return await info.context.service.create_session(input.provider, input.to_request())
+
+
+@strawberry.type
+class ClientTokenPayload:
+    token: str | None = strawberry.field(
+        description="Give this to the browser: it may read and follow this session only."
+    )
+    expires_at: datetime | None
+    session_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+SCOPES_REFRESH = SCOPES_CANCEL = SCOPES_CONTINUE_ = SCOPES_RESUME = SCOPES_REPROCESS = WRITE
+SCOPES_ISSUE_LINK = SCOPES_UPDATE_METADATA = WRITE
+SCOPES_DECIDE = (Scope.SESSIONS_DECIDE,)
+SCOPES_REDACT = (Scope.SESSIONS_WRITE, Scope.PII_READ)
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation
     async def create_session(self, info: Info, input: CreateSessionInput) -> SessionPayload:
-        return await _payload(_create(info, input))
+        return await _payload(info, WRITE, lambda: _create(info, input))
 
     @strawberry.mutation(description="Read the vendor's current state now.")
     async def refresh_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(info.context.service.refresh(str(id)))
+        return await _payload(info, SCOPES_REFRESH, lambda: info.context.service.refresh(str(id)))
 
     @strawberry.mutation
     async def cancel_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(info.context.service.cancel(str(id)))
+        return await _payload(info, SCOPES_CANCEL, lambda: info.context.service.cancel(str(id)))
 
     @strawberry.mutation
     async def decide_session(
@@ -52,25 +78,33 @@ class Mutation:
         decision: DecisionAction,
         reason: str | None = None,
     ) -> SessionPayload:
-        return await _payload(info.context.service.decide(str(id), decision, reason))
+        return await _payload(
+            info, SCOPES_DECIDE, lambda: info.context.service.decide(str(id), decision, reason)
+        )
 
     @strawberry.mutation(description="Let a session paused at a vendor gate go on.")
     async def continue_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(info.context.service.continue_(str(id)))
+        return await _payload(
+            info, SCOPES_CONTINUE_, lambda: info.context.service.continue_(str(id))
+        )
 
     @strawberry.mutation(description="Reopen a session the vendor allows to be resumed.")
     async def resume_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(info.context.service.resume(str(id)))
+        return await _payload(info, SCOPES_RESUME, lambda: info.context.service.resume(str(id)))
 
     @strawberry.mutation(description="Run the vendor's checks again (e.g. after a failure).")
     async def reprocess_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(info.context.service.reprocess(str(id)))
+        return await _payload(
+            info, SCOPES_REPROCESS, lambda: info.context.service.reprocess(str(id))
+        )
 
     @strawberry.mutation(
         description="A fresh link (and QR code, where the vendor has one) for the person."
     )
     async def issue_verification_link(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(info.context.service.issue_link(str(id)))
+        return await _payload(
+            info, SCOPES_ISSUE_LINK, lambda: info.context.service.issue_link(str(id))
+        )
 
     @strawberry.mutation(
         description="Merge keys into the session's metadata at the vendor (null removes a key)."
@@ -78,8 +112,42 @@ class Mutation:
     async def update_session_metadata(
         self, info: Info, id: strawberry.ID, metadata: JSON
     ) -> SessionPayload:
-        return await _payload(info.context.service.update_metadata(str(id), metadata))
+        return await _payload(
+            info,
+            SCOPES_UPDATE_METADATA,
+            lambda: info.context.service.update_metadata(str(id), metadata),
+        )
+
+    @strawberry.mutation(
+        description="A short-lived token for a browser, bound to one session (needs "
+        "sessions:write). ttl in seconds (default 900, at most the configured maximum)."
+    )
+    async def issue_client_token(
+        self, info: Info, session_id: strawberry.ID, ttl: int = 900
+    ) -> ClientTokenPayload:
+        try:
+            guard(info, Scope.SESSIONS_WRITE)
+            auth = info.context.auth
+            if not 60 <= ttl <= auth.max_token_ttl_s:
+                raise ServiceError.single(
+                    ErrorCode.BAD_USER_INPUT,
+                    f"ttl must be between 60 and {auth.max_token_ttl_s} seconds",
+                    ("ttl",),
+                )
+            if await info.context.service.get(str(session_id)) is None:
+                raise ServiceError.single(ErrorCode.NOT_FOUND, "session not found", ("sessionId",))
+        except ServiceError as error:
+            return ClientTokenPayload(
+                token=None,
+                expires_at=None,
+                session_id=None,
+                user_errors=[UserError.from_problem(p) for p in error.problems],
+            )
+        token, expires = auth.issue_client_token(str(session_id), ttl)
+        return ClientTokenPayload(
+            token=token, expires_at=expires, session_id=session_id, user_errors=[]
+        )
 
     @strawberry.mutation(description="Erase the vendor's data and our copies of it.")
     async def redact_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(info.context.service.redact(str(id)))
+        return await _payload(info, SCOPES_REDACT, lambda: info.context.service.redact(str(id)))

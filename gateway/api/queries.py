@@ -8,6 +8,7 @@ from graphql import GraphQLError
 from gateway.api import cursors
 from gateway.api.context import Info
 from gateway.api.inputs import SessionFilterInput
+from gateway.api.permissions import check, check_session
 from gateway.api.types import (
     BreakerState,
     PageInfo,
@@ -20,6 +21,7 @@ from gateway.api.types import (
     SessionConnection,
     SessionEdge,
 )
+from gateway.auth import Scope
 from gateway.errors import ServiceError
 from gateway.service import SessionFilter
 
@@ -37,6 +39,7 @@ class BadUserInput(GraphQLError):
 class Query:
     @strawberry.field
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
+        check_session(info, str(id))
         row = await info.context.service.get(str(id))
         return Session.from_row(row) if row else None
 
@@ -48,6 +51,7 @@ class Query:
         first: int = 20,
         after: str | None = None,
     ) -> SessionConnection:
+        check(info, Scope.SESSIONS_READ)
         if not 1 <= first <= MAX_PAGE:
             raise BadUserInput(f"first must be between 1 and {MAX_PAGE}", ["first"])
         try:
@@ -83,6 +87,7 @@ class Query:
 
     @strawberry.field
     async def providers(self, info: Info) -> list[Provider]:
+        check(info, Scope.SESSIONS_READ)
         service = info.context.service
         registry = service.registry
         result = []
@@ -101,6 +106,7 @@ class Query:
 
     @strawberry.field(description="How createSession without a provider chooses a vendor.")
     def routing(self, info: Info) -> RoutingInfo:
+        check(info, Scope.SESSIONS_READ)
         router = info.context.service.router
         return RoutingInfo(
             default=router.default,

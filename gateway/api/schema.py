@@ -18,6 +18,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.api.mutations import Mutation
@@ -96,6 +97,7 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 2000,
     introspection: bool = True,
+    field_suggestions: bool = True,
 ) -> strawberry.Schema:
     extensions: list = [
         functools.partial(ParserCache, maxsize=256),
@@ -108,7 +110,11 @@ def build_schema(
     if not introspection:
         extensions.append(functools.partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     return GatewaySchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )
 
 

@@ -8,7 +8,9 @@ import strawberry
 from graphql import GraphQLError
 
 from gateway.api.context import Info
+from gateway.api.permissions import check, principal
 from gateway.api.types import SessionStatusEvent
+from gateway.auth import PrincipalKind, Scope
 from gateway.events import SubscriberOverflow
 from gateway.watch import WatchFilter
 
@@ -27,6 +29,16 @@ class Subscription:
         client_reference: str | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[SessionStatusEvent, None]:
+        who = principal(info)
+        if who.kind is PrincipalKind.CLIENT_TOKEN:
+            # A browser's token follows its own session only, named explicitly.
+            if session_id is None or str(session_id) != who.session_id:
+                raise GraphQLError(
+                    "this client token may only follow its own session (pass its sessionId)",
+                    extensions={"code": "FORBIDDEN"},
+                )
+        else:
+            check(info, Scope.SESSIONS_READ)
         if after is not None and not after.isdigit():
             raise GraphQLError(
                 "after must be a cursor from an earlier event",

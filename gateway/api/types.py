@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from adapters import base
@@ -20,30 +21,55 @@ from gateway.api.enums import (
     StatusSource,
     StepState,
 )
+from gateway.api.permissions import check
+from gateway.auth import Scope
 from gateway.errors import FieldProblem
 from gateway.events import StatusChanged
 from gateway.store.models import SessionRow, StatusChangeRow
 
 
+def _check_link(info: Info, session_id: str) -> None:
+    if not info.context.principal.can_see_link(session_id):
+        raise GraphQLError(
+            "verificationUrl and qrCode need sessions:write or this session's client token",
+            extensions={"code": "FORBIDDEN"},
+        )
+
+
 @strawberry.type
 class Decision:
     outcome: Outcome
-    reason_codes: list[str]
-    warnings: list[str]
-    risk_score: float | None
     decided_by: DecidedBy
     decided_at: datetime | None
+    _reason_codes: strawberry.Private[list[str]]
+    _warnings: strawberry.Private[list[str]]
+    _risk_score: strawberry.Private[float | None]
+
+    @strawberry.field(description="Why (sessions:read; not for client tokens).")
+    def reason_codes(self, info: Info) -> list[str] | None:
+        check(info, Scope.SESSIONS_READ)
+        return self._reason_codes
+
+    @strawberry.field
+    def warnings(self, info: Info) -> list[str] | None:
+        check(info, Scope.SESSIONS_READ)
+        return self._warnings
+
+    @strawberry.field
+    def risk_score(self, info: Info) -> float | None:
+        check(info, Scope.SESSIONS_READ)
+        return self._risk_score
 
     @classmethod
     def from_json(cls, data: dict) -> Decision:
         d = base.Decision.from_json(data)
         return cls(
             outcome=d.outcome,
-            reason_codes=list(d.reason_codes),
-            warnings=list(d.warnings),
-            risk_score=d.risk_score,
             decided_by=d.decided_by,
             decided_at=d.decided_at,
+            _reason_codes=list(d.reason_codes),
+            _warnings=list(d.warnings),
+            _risk_score=d.risk_score,
         )
 
 
@@ -101,16 +127,33 @@ class Session:
     provider_status: str = strawberry.field(description="The vendor's own status, verbatim.")
     environment: Environment
     client_reference: str | None
-    metadata: JSON | None
-    verification_url: str | None = strawberry.field(
-        description="Capability URL for the person's hosted flow: treat as a secret."
-    )
-    qr_code: str | None
     created_at: datetime
     updated_at: datetime
     expires_at: datetime | None
-    raw: JSON | None = strawberry.field(description="The vendor's last payload (restricted).")
     _row: strawberry.Private[SessionRow]
+
+    @strawberry.field(description="The integrator's metadata (API keys with sessions:read).")
+    def metadata(self, info: Info) -> JSON | None:
+        check(info, Scope.SESSIONS_READ)
+        return self._row.metadata_
+
+    @strawberry.field(
+        description="Capability URL for the person's hosted flow: a secret. Needs "
+        "sessions:write, or this session's client token."
+    )
+    def verification_url(self, info: Info) -> str | None:
+        _check_link(info, self._row.id)
+        return self._row.verification_url
+
+    @strawberry.field(description="QR code (PNG data URL) of the link; same rule.")
+    def qr_code(self, info: Info) -> str | None:
+        _check_link(info, self._row.id)
+        return self._row.qr_code
+
+    @strawberry.field(description="The vendor's last payload, personal data included (pii:read).")
+    def raw(self, info: Info) -> JSON | None:
+        check(info, Scope.PII_READ)
+        return self._row.raw
 
     @strawberry.field
     def is_final(self) -> bool:
@@ -129,7 +172,8 @@ class Session:
         return self._row.current_step
 
     @strawberry.field(description="Which vendor routing chose, and why.")
-    def routing(self) -> SessionRouting | None:
+    def routing(self, info: Info) -> SessionRouting | None:
+        check(info, Scope.SESSIONS_READ)
         if self._row.route_rule is None:
             return None
         return SessionRouting(
@@ -163,13 +207,9 @@ class Session:
             provider_status=row.provider_status,
             environment=base.Environment(row.environment),
             client_reference=row.client_reference,
-            metadata=row.metadata_,
-            verification_url=row.verification_url,
-            qr_code=row.qr_code,
             created_at=row.created_at,
             updated_at=row.updated_at,
             expires_at=row.expires_at,
-            raw=row.raw,
             _row=row,
         )
 

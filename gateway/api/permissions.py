@@ -1,0 +1,43 @@
+"""Permission checks for resolvers: queries and subscriptions answer with a top-level error
+(`extensions.code` UNAUTHENTICATED or FORBIDDEN); mutations with a user error; a protected
+field gives null plus a FORBIDDEN error on that field."""
+
+from __future__ import annotations
+
+from graphql import GraphQLError
+
+from gateway.api.context import Info
+from gateway.auth import Denied, Principal, Scope, require, require_session
+from gateway.errors import FieldProblem, ServiceError
+
+
+def principal(info: Info) -> Principal:
+    return info.context.principal
+
+
+def as_graphql_error(denied: Denied) -> GraphQLError:
+    return GraphQLError(denied.message, extensions={"code": denied.code.value})
+
+
+def check(info: Info, *scopes: Scope) -> None:
+    try:
+        for scope in scopes:
+            require(principal(info), scope)
+    except Denied as denied:
+        raise as_graphql_error(denied) from None
+
+
+def check_session(info: Info, session_id: str) -> None:
+    try:
+        require_session(principal(info), session_id)
+    except Denied as denied:
+        raise as_graphql_error(denied) from None
+
+
+def guard(info: Info, *scopes: Scope) -> None:
+    """For mutations: a denied call is a user error, like every expected failure."""
+    try:
+        for scope in scopes:
+            require(principal(info), scope)
+    except Denied as denied:
+        raise ServiceError(FieldProblem(denied.code, denied.message)) from None
