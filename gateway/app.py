@@ -27,6 +27,7 @@ from gateway.auth import Authenticator
 from gateway.breakers import Breakers
 from gateway.errors import ConfigError
 from gateway.events import InProcessBus
+from gateway.logs import SCRUBBER
 from gateway.polling import effective_policy
 from gateway.providers import ProviderRegistry, build_registry
 from gateway.reconcile import Reconciler
@@ -82,6 +83,14 @@ def create_gateway(
         webhook_transport=webhook_transport,
         webhook_retry_delays_s=sandbox_retry_delays_s,
     )
+    for entry in registry.entries.values():
+        if entry.adapter is not None:
+            SCRUBBER.secrets.update(
+                v for v in (entry.adapter.config.api_key, entry.adapter.config.webhook_secret) if v
+            )
+            SCRUBBER.secrets.update(entry.adapter.config.secrets_to_scrub)
+    if settings.client_token_secret:
+        SCRUBBER.secrets.add(settings.client_token_secret.get_secret_value())
     engine = make_engine(settings.database_url)
     write_engine = (
         make_engine(settings.database_url, immediate=True)

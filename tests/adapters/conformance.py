@@ -5,6 +5,7 @@ and supplies the fixtures; the tests here are inherited unchanged (style.md: Lit
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -21,6 +22,7 @@ from adapters.base import (
     ProviderAdapter,
     ProviderError,
     SandboxConfig,
+    SandboxHandle,
     SessionStatus,
     UnsupportedByProvider,
     WebhookEvent,
@@ -53,6 +55,46 @@ ACTIONS: dict[Capability, Callable[[ProviderAdapter], Awaitable[object]]] = {
 class Sandboxed:
     adapter: ProviderAdapter
     build: Callable[..., ProviderAdapter]
+    sandbox: SandboxHandle
+
+
+#: Keys (lower case, without separators) whose values are personal data in vendor payloads.
+PERSONAL_KEYS = frozenset(
+    {
+        "firstname",
+        "lastname",
+        "fullname",
+        "givennames",
+        "givenname",
+        "surname",
+        "familyname",
+        "dateofbirth",
+        "birthdate",
+        "dob",
+        "documentnumber",
+        "personalnumber",
+        "idnumber",
+        "email",
+        "phone",
+        "phonenumber",
+        "address",
+    }
+)
+
+
+def personal_values(data: object) -> set[str]:
+    """Every string stored under a personal-data key anywhere in a payload."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            normalized = str(key).lower().replace("_", "").replace("-", "")
+            if normalized in PERSONAL_KEYS and isinstance(value, str) and len(value) >= 4:
+                found.add(value)
+            found |= personal_values(value)
+    elif isinstance(data, list):
+        for item in data:
+            found |= personal_values(item)
+    return found
 
 
 GARBAGE_STATUSES = ["", " ", "unknown", "???", "null", "None", "0", "\u00a0", "x" * 1000]
@@ -120,7 +162,7 @@ class AdapterConformance:
             )
 
         real = build()
-        yield Sandboxed(real, build)
+        yield Sandboxed(real, build, sandbox)
         await real.aclose()
         await sandbox.aclose()
 
@@ -223,6 +265,45 @@ class AdapterConformance:
         assert read.provider_session_id == created.provider_session_id
         assert read.status is SessionStatus.CREATED
         assert read.provider_status == created.provider_status
+
+    async def test_logs_hold_no_secrets_or_personal_data(
+        self,
+        sandboxed: Sandboxed,
+        create_request: CreateSessionRequest,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Run the vendor's flow at DEBUG: no key, secret, capability URL, QR code, name,
+        birth date or document number may reach a log record."""
+        caplog.set_level(logging.DEBUG)
+        adapter, sandbox = sandboxed.adapter, sandboxed.sandbox
+        created = await adapter.create_session(create_request)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox"
+        ) as control:
+            for action in ("open", "submit", "approve"):
+                await control.post(
+                    f"/sessions/{created.provider_session_id}/simulate", json={"action": action}
+                )
+        read = await adapter.fetch_session(created.provider_session_id)
+        bad = sandboxed.build("conformance-wrong-key-0123456789")
+        try:
+            with pytest.raises(ProviderError):
+                await bad.create_session(create_request)
+        finally:
+            await bad.aclose()
+        logged = "\n".join([caplog.text, *(str(vars(record)) for record in caplog.records)])
+        secrets = {
+            sandbox.api_key,
+            sandbox.webhook_secret,
+            "conformance-wrong-key-0123456789",
+            created.verification_url,
+            created.qr_code,
+            *(v for k, v in sandbox.options.items() if "secret" in k or "value" in k),
+            *personal_values(read.raw),
+            *personal_values(created.raw),
+        }
+        leaked = sorted(s for s in secrets if isinstance(s, str) and len(s) >= 6 and s in logged)
+        assert not leaked, f"found in logs: {[s[:12] + '...' for s in leaked]}"
 
     async def test_unknown_session_is_not_found(self, sandboxed: Sandboxed) -> None:
         with pytest.raises(ProviderError) as info:

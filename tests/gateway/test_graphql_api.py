@@ -230,3 +230,26 @@ async def test_steps_are_refused_by_a_vendor_without_steps(harness: Harness) -> 
     assert payload["session"] is None
     assert payload["userErrors"][0]["code"] == "BAD_USER_INPUT"
     assert payload["userErrors"][0]["field"] == ["input", "steps"]
+
+
+async def test_redaction_removes_personal_data_and_keeps_history(harness: Harness) -> None:
+    from sqlmodel import select
+
+    from gateway.store.models import VendorEventRow
+
+    s = (await _create(harness, clientReference="forget-me"))["session"]
+    await _simulate(harness, s["providerSessionId"], "open")
+    await _simulate(harness, s["providerSessionId"], "approve")
+    query = """
+    mutation($id: ID!) { redactSession(id: $id) {
+      session { id status raw verificationUrl metadata history { status } }
+      userErrors { code message } } }
+    """
+    payload = (await harness.gql(query, {"id": s["id"]}))["redactSession"]
+    assert payload["userErrors"] == []
+    got = payload["session"]
+    assert got["raw"] is None and got["verificationUrl"] is None and got["metadata"] is None
+    assert [h["status"] for h in got["history"]] == ["CREATED", "IN_PROGRESS", "APPROVED"]
+    async with harness.gateway.service.db_factory() as db:
+        events = (await db.exec(select(VendorEventRow))).all()
+    assert events and all(e.payload == {"redacted": True} for e in events)

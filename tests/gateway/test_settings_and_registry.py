@@ -74,3 +74,29 @@ def test_tests_cannot_reach_beyond_loopback() -> None:
 
     with socket.socket() as sock, pytest.raises(OSError, match="loopback only"):
         sock.connect(("203.0.113.7", 443))
+
+
+def test_dev_mode_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        create_gateway(load_settings(data_dir=tmp_path, host="0.0.0.0"), run_migrations=False)
+    assert "KYCGW_API_KEYS" in str(info.value)
+
+
+def test_with_api_keys_any_address_is_allowed(tmp_path: Path) -> None:
+    from gateway.auth import ApiKeyConfig, hash_key
+
+    keys = [ApiKeyConfig(name="b", sha256=hash_key("k" * 20), scopes=["sessions:read"])]
+    gateway = create_gateway(
+        load_settings(data_dir=tmp_path, host="0.0.0.0", api_keys=keys), run_migrations=False
+    )
+    assert gateway.app is not None
+
+
+async def test_dev_mode_says_so_loudly_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway = create_gateway(load_settings(data_dir=tmp_path))
+    with caplog.at_level("WARNING"):
+        async with gateway.app.router.lifespan_context(gateway.app):
+            pass
+    assert any("DEV MODE" in r.getMessage() for r in caplog.records)
