@@ -194,7 +194,7 @@ async def test_providers_lists_didit_in_sandbox(harness: Harness) -> None:
 
 
 async def test_unexpected_errors_are_masked_but_validation_errors_are_not(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     invalid = await harness.gql_raw("{ session(id: 1) { nope } }")
     assert "nope" in invalid["errors"][0]["message"]
@@ -203,8 +203,14 @@ async def test_unexpected_errors_are_masked_but_validation_errors_are_not(
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(harness.gateway.service, "get", boom)
-    masked = await harness.gql_raw('{ session(id: "x") { id } }')
-    assert masked["errors"][0]["message"] == "Unexpected error."
+    with caplog.at_level("ERROR"):
+        masked = await harness.gql_raw('{ session(id: "x") { id } }')
+    error = masked["errors"][0]
+    assert error["message"] == "Unexpected error."
+    assert "secret internals" not in str(masked)
+    correlation = error["extensions"]["correlationId"]
+    logged = [r for r in caplog.records if getattr(r, "correlation_id", None) == correlation]
+    assert logged and "secret internals" in str(logged[0].exc_info)
 
 
 async def test_query_depth_is_limited(harness: Harness) -> None:
