@@ -460,9 +460,17 @@ class SessionService:
         return await self._after_mutation(row, adapter, snapshot)
 
     async def redact(self, session_id: str) -> SessionRow:
-        """Erase the vendor's copy, then our own copies of vendor data (raw, decision)."""
+        """Erase the vendor's copy where the vendor can, then our own copies of personal
+        data (raw payloads, link, metadata, stored events). Status history is kept."""
         row, adapter = await self._load(session_id)
-        await self._call(row.provider, adapter.redact_session(row.provider_session_id))
+        if Capability.REDACT in adapter.capabilities:
+            await self._call(row.provider, adapter.redact_session(row.provider_session_id))
+        else:
+            # The vendor offers no erasure: ours still happens (and is logged as partial).
+            log.info(
+                "vendor has no redaction; local copies erased",
+                extra={"provider": row.provider, "session_id": row.id},
+            )
         async with self._write() as db, db.begin():
             fresh = await db.get(SessionRow, row.id, with_for_update=True)
             assert fresh is not None

@@ -259,3 +259,16 @@ async def test_redaction_removes_personal_data_and_keeps_history(harness: Harnes
     async with harness.gateway.service.db_factory() as db:
         events = (await db.exec(select(VendorEventRow))).all()
     assert events and all(e.payload == {"redacted": True} for e in events)
+
+
+async def test_redaction_works_locally_for_a_vendor_without_erasure(harness: Harness) -> None:
+    created = await harness.gql(
+        CREATE,
+        {"input": {"provider": "uip", "clientReference": "u", "steps": [{"type": "IDENTIFY"}]}},
+    )
+    s = created["createSession"]["session"]
+    adapter = harness.gateway.registry.adapter("uip")
+    assert adapter is not None
+    query = "mutation($id: ID!) { redactSession(id: $id) { session { raw } userErrors { code } } }"
+    payload = (await harness.gql(query, {"id": s["id"]}))["redactSession"]
+    assert payload["userErrors"] == [] and payload["session"]["raw"] is None
