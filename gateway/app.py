@@ -25,8 +25,10 @@ from gateway.api.router import GatewayGraphQLRouter
 from gateway.api.schema import build_schema
 from gateway.auth import Authenticator
 from gateway.breakers import Breakers
+from gateway.bus_redis import RedisBus
 from gateway.errors import ConfigError
 from gateway.events import InProcessBus
+from gateway.leader import Leadership
 from gateway.logs import SCRUBBER
 from gateway.polling import effective_policy
 from gateway.providers import ProviderRegistry, build_registry
@@ -50,7 +52,7 @@ class Gateway:
     app: FastAPI
     service: SessionService
     registry: ProviderRegistry
-    bus: InProcessBus
+    bus: InProcessBus | RedisBus
     reconciler: Reconciler
     follower: StreamFollower
 
@@ -91,13 +93,22 @@ def create_gateway(
             SCRUBBER.secrets.update(entry.adapter.config.secrets_to_scrub)
     if settings.client_token_secret:
         SCRUBBER.secrets.add(settings.client_token_secret.get_secret_value())
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     write_engine = (
         make_engine(settings.database_url, immediate=True)
         if engine.dialect.name == "sqlite"
         else engine
     )
-    bus = InProcessBus(queue_size=settings.subscriber_queue_size)
+    bus: InProcessBus | RedisBus = (
+        RedisBus(settings.broker_url, queue_size=settings.subscriber_queue_size)
+        if settings.broker_url
+        else InProcessBus(queue_size=settings.subscriber_queue_size)
+    )
+    leadership = Leadership(engine, retry_s=settings.leader_retry_s)
     policies = {
         name: effective_policy(settings, name, entry.adapter.poll_policy)
         for name, entry in registry.entries.items()
@@ -138,6 +149,7 @@ def create_gateway(
         policies,
         tick_s=settings.reconcile_tick_s,
         concurrency=settings.reconcile_concurrency,
+        is_leader=lambda: leadership.is_leader,
     )
 
     @asynccontextmanager
@@ -165,6 +177,9 @@ def create_gateway(
                     await adapter.start()
                 except Exception:  # a vendor that is down must not stop the gateway
                     log.exception("provider start failed", extra={"provider": name})
+        if isinstance(bus, RedisBus):
+            await bus.start()
+        leadership.start()
         if settings.reconcile_enabled:
             reconciler.start()
         await follower.resume_all()
@@ -173,6 +188,7 @@ def create_gateway(
         finally:
             await follower.stop()
             await reconciler.stop()
+            await leadership.stop()
             await bus.aclose()
             await registry.aclose()
             await engine.dispose()
@@ -250,17 +266,43 @@ def create_gateway(
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, object]:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        """Liveness: the process answers (and which vendors it serves, in which mode)."""
         return {
             "status": "ok",
             "providers": {n: registry.entries[n].environment.value for n in registry.names()},
         }
 
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Readiness: the database and the broker answer."""
+        checks: dict[str, bool] = {}
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception:
+            checks["database"] = False
+        if isinstance(bus, RedisBus):
+            checks["broker"] = await bus.ping()
+        ready = all(checks.values())
+        return JSONResponse(
+            {"ready": ready, "checks": checks, "reconciler": leadership.is_leader},
+            status_code=200 if ready else 503,
+        )
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", None) or request.url.path.split("/")[1][:32]
+        metrics.http_requests_total.labels(path, f"{response.status_code // 100}xx").inc()
+        return response
+
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
+    app.state.leadership = leadership
     return Gateway(
         app=app,
         service=service,

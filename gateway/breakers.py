@@ -14,6 +14,7 @@ from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import HalfOpenedState, OpenedState
 
 from adapters.base import ErrorCode, ProviderError
+from gateway import metrics
 
 T = TypeVar("T")
 
@@ -54,6 +55,8 @@ class Breakers:
                 return await call()
         except OpenedState:
             raise BreakerOpen(provider) from None
+        finally:
+            metrics.breaker_open.labels(provider).set(0 if breaker.context.state == "closed" else 1)
 
     async def state(self, provider: str) -> BreakerState:
         context = (await self._factory.get_breaker(provider)).context

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -39,5 +39,28 @@ reconciler_polls_total = Counter(
     "kycgw_reconciler_polls_total",
     "Reconciler vendor reads by provider and result (true = progressed, false, error)",
     ["provider", "result"],
+    registry=REGISTRY,
+)
+reconciler_leader = Gauge(
+    "kycgw_reconciler_leader",
+    "1 when this replica runs the reconciler",
+    registry=REGISTRY,
+)
+http_requests_total = Counter(
+    "kycgw_http_requests_total",
+    "HTTP requests by route and status class",
+    ["route", "status"],
+    registry=REGISTRY,
+)
+vendor_call_seconds = Histogram(
+    "kycgw_vendor_call_seconds",
+    "Vendor call latency by provider and operation",
+    ["provider", "operation"],
+    registry=REGISTRY,
+)
+breaker_open = Gauge(
+    "kycgw_breaker_open",
+    "1 when the provider's circuit breaker is open",
+    ["provider"],
     registry=REGISTRY,
 )

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from adapters.base import Clock, ErrorCode
@@ -61,10 +61,12 @@ class Reconciler:
         *,
         tick_s: float = 1.0,
         concurrency: int = 4,
+        is_leader: Callable[[], bool] = lambda: True,
     ) -> None:
         self.service = service
         self.policies = policies
         self.tick_s = tick_s
+        self.is_leader = is_leader
         self._limit = asyncio.Semaphore(concurrency)
         self._budgets = {
             name: RequestBudget(policy.requests_per_minute, tick_s, service.clock)
@@ -75,6 +77,8 @@ class Reconciler:
     async def tick(self) -> dict[str, int]:
         """Poll every session that is due, within each vendor's budget. Returns polls made."""
         made: dict[str, int] = {}
+        if not self.is_leader():
+            return made  # another replica reconciles
         for provider, budget in self._budgets.items():
             if self.service.registry.adapter(provider) is None:
                 continue

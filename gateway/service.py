@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -667,11 +668,17 @@ class SessionService:
         return (await db.exec(query)).first()
 
     async def _call(self, provider: str, call: Awaitable[T]) -> T:
+        operation = getattr(call, "__qualname__", "call").rsplit(".", 1)[-1][:32]
+        started = time.perf_counter()
         try:
             return await call
         except ProviderError as error:
             metrics.vendor_errors_total.labels(provider, error.code.value).inc()
             raise ServiceError.from_provider(error) from None
+        finally:
+            metrics.vendor_call_seconds.labels(provider, operation).observe(
+                time.perf_counter() - started
+            )
 
     async def _publish(self, changes: list[StatusChanged]) -> None:
         for change in changes:

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     public_url: str | None = None
     data_dir: Path = Path(".kycgw")
     database_url: str | None = None
+    #: Connection pool (PostgreSQL): per replica.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    #: redis://… to share status changes between replicas; unset = in-process bus.
+    broker_url: str | None = None
+    #: How often a replica that is not the reconciler tries to become it.
+    leader_retry_s: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
 
     default_provider: str = "didit"

@@ -88,12 +88,26 @@ class Harness:
         return adapter.config.webhook_secret
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Every store-backed gateway test runs on a real SQLite file and on real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'data' / 'gateway.db'}"
+        return
+    from tests.support.services import fresh_postgres_database
+
+    async with fresh_postgres_database() as url:
+        yield url
+
+
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
     for key in list(__import__("os").environ):
         if key.startswith("KYCGW_") and key != "KYCGW_REQUIRE_SERVICES":
             monkeypatch.delenv(key)
-    return load_settings(data_dir=tmp_path / "data", public_url="http://gateway.test")
+    return load_settings(
+        data_dir=tmp_path / "data", public_url="http://gateway.test", database_url=database_url
+    )
 
 
 @pytest.fixture

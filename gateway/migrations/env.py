@@ -15,7 +15,15 @@ import gateway.store.models  # noqa: F401  (registers the tables)
 target_metadata = SQLModel.metadata
 
 
+#: Replicas starting together must not migrate at once: PostgreSQL serializes them.
+MIGRATION_LOCK_KEY = 0x4B59_4347_0002
+
+
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

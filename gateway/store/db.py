@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def make_engine(url: str, *, immediate: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str, *, immediate: bool = False, pool_size: int = 10, max_overflow: int = 10
+) -> AsyncEngine:
     """`immediate` (SQLite only): every transaction takes the write lock at BEGIN. Use it for
     the engine that writes, so two writers never interleave read-then-write; readers keep a
     separate engine with ordinary (deferred) transactions, which WAL lets run alongside."""
@@ -40,7 +42,9 @@ def make_engine(url: str, *, immediate: bool = False) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
