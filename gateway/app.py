@@ -20,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 
 from adapters.base import Clock, utc_now
 from gateway import metrics
+from gateway.api.body_guard import GraphQLBodyGuard
 from gateway.api.context import Context
 from gateway.api.router import GatewayGraphQLRouter
 from gateway.api.schema import build_schema
@@ -30,6 +31,7 @@ from gateway.errors import ConfigError
 from gateway.events import InProcessBus
 from gateway.leader import Leadership
 from gateway.logs import SCRUBBER
+from gateway.pages import pages_router
 from gateway.polling import effective_policy
 from gateway.providers import ProviderRegistry, build_registry
 from gateway.reconcile import Reconciler
@@ -239,6 +241,8 @@ def create_gateway(
         ),
         max_body_size=settings.max_request_bytes,
     )
+    # Runs inside the body-size limit: the body it reads is already capped.
+    app.add_middleware(GraphQLBodyGuard)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -247,6 +251,7 @@ def create_gateway(
             allow_headers=["authorization", "content-type", "x-api-key"],
         )
     app.include_router(webhook_router(service, settings.webhook_max_body_bytes))
+    app.include_router(pages_router(service, auth))
     for name in registry.names():
         sandbox_app = registry.entries[name].sandbox_app
         if sandbox_app is not None:

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from gateway.errors import ConfigError
+from gateway.report import add_report_command
+from gateway.simulate import add_simulate_command
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -107,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_commands.add_parser("upgrade", help="apply Alembic migrations")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=_db_upgrade)
+    add_simulate_command(commands)
+    add_report_command(commands)
     return parser
 
 

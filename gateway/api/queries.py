@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 import strawberry
 from graphql import GraphQLError
 
@@ -9,6 +12,7 @@ from gateway.api import cursors
 from gateway.api.context import Info
 from gateway.api.inputs import SessionFilterInput
 from gateway.api.permissions import check, check_session
+from gateway.api.stats_types import ProviderStats, StatsGroupBy
 from gateway.api.types import (
     BreakerState,
     PageInfo,
@@ -24,8 +28,10 @@ from gateway.api.types import (
 from gateway.auth import Scope
 from gateway.errors import ServiceError
 from gateway.service import SessionFilter
+from gateway.stats import GroupBy, provider_stats
 
 MAX_PAGE = 100
+DEFAULT_STATS_GROUP_BY = [GroupBy.PROVIDER]
 
 
 class BadUserInput(GraphQLError):
@@ -123,3 +129,21 @@ class Query:
                 for rule in router.config.rules
             ],
         )
+
+    @strawberry.field(
+        description="Conversion, outcomes and timings of sessions created in [from, to) "
+        "(stats:read). groupBy [] gives one total row; null means [PROVIDER]."
+    )
+    async def provider_stats(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        group_by: list[StatsGroupBy] | None = DEFAULT_STATS_GROUP_BY,
+    ) -> list[ProviderStats]:
+        check(info, Scope.STATS_READ)
+        if not from_ < to:
+            raise BadUserInput("from must be before to", ["to"])
+        dims = DEFAULT_STATS_GROUP_BY if group_by is None else group_by
+        rows = await provider_stats(info.context.service.db_factory, from_, to, list(dims))
+        return [ProviderStats.from_row(r) for r in rows]

@@ -19,7 +19,11 @@ PROVIDERS = ["didit", "verifa", "beltic", "uip", "uqudo", "nope"]
 FIELDS = ["session", "sessions", "providers", "routing", "createSession", "__typename", "id"]
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
     ),
@@ -55,6 +59,13 @@ def _stored_events(server: GatewayProcess) -> int:
 def _still_healthy(client: httpx.Client) -> None:
     r = client.post("/graphql", json={"query": "{ providers { name } }"})
     assert r.status_code == 200 and r.json()["data"]["providers"]
+
+
+@pytest.mark.parametrize("body", [b"0", b"[]", b'"x"', b"null", b"[1,2]", b"true", b"{"])
+def test_json_that_is_not_an_object_is_a_400(server: GatewayProcess, body: bytes) -> None:
+    with httpx.Client(base_url=server.base, timeout=10) as client:
+        r = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

@@ -1,0 +1,137 @@
+/* kyc-gateway console: create a session, follow its status live (graphql-transport-ws). */
+(function () {
+  "use strict";
+  var FINAL = ["APPROVED", "DECLINED", "CANCELLED", "EXPIRED", "ABANDONED", "FAILED"];
+  var $ = function (id) { return document.getElementById(id); };
+  var wsClient = null;
+  var unsubscribe = null;
+
+  function apiKey() { return $("api-key").value.trim(); }
+
+  function headers() {
+    var h = { "content-type": "application/json" };
+    if (apiKey()) h.authorization = "Bearer " + apiKey();
+    return h;
+  }
+
+  function gql(query, variables) {
+    return fetch("/graphql", {
+      method: "POST",
+      headers: headers(),
+      body: JSON.stringify({ query: query, variables: variables || {} })
+    }).then(function (r) { return r.json(); }).then(function (body) {
+      if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
+      return body.data;
+    });
+  }
+
+  function showError(message) {
+    var el = $("error");
+    el.textContent = message || "";
+    el.hidden = !message;
+  }
+
+  function addEvent(status, providerStatus, source, at) {
+    var li = document.createElement("li");
+    li.dataset.status = status;
+    if (FINAL.indexOf(status) >= 0) li.className = "final";
+    li.textContent = (at ? new Date(at).toLocaleTimeString() + " " : "") + status +
+      (providerStatus ? " (" + providerStatus + ")" : "") + (source ? " via " + source : "");
+    $("timeline").appendChild(li);
+    $("status").textContent = status;
+    $("provider-status").textContent = providerStatus || "";
+  }
+
+  function subscribe(sessionId) {
+    if (unsubscribe) { unsubscribe(); unsubscribe = null; }
+    if (wsClient) { wsClient.dispose(); wsClient = null; }
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var params = apiKey() ? { authorization: "Bearer " + apiKey() } : {};
+    wsClient = graphqlWs.createClient({
+      url: scheme + location.host + "/graphql",
+      connectionParams: params,
+      retryAttempts: 5,
+      on: {
+        connected: function () { $("live").textContent = "(live)"; },
+        closed: function () { $("live").textContent = "(disconnected)"; }
+      }
+    });
+    unsubscribe = wsClient.subscribe({
+      query: "subscription($id: ID!) { sessionStatusChanged(sessionId: $id) " +
+        "{ status providerStatus source occurredAt } }",
+      variables: { id: sessionId }
+    }, {
+      next: function (result) {
+        if (result.errors && result.errors.length) { showError(result.errors[0].message); return; }
+        var e = result.data.sessionStatusChanged;
+        addEvent(e.status, e.providerStatus, e.source, e.occurredAt);
+      },
+      error: function (err) {
+        showError("subscription: " + (err && err.message ? err.message : String(err && err.reason || err)));
+      },
+      complete: function () {}
+    });
+  }
+
+  /* The vendor's QR code, else one the gateway draws for the link. */
+  function showQr(qrCode, url) {
+    var qr = $("qr");
+    var show = function (src) {
+      if (src && src.indexOf("data:image/") === 0) { qr.src = src; qr.hidden = false; }
+    };
+    if (qrCode) { show(qrCode); return; }
+    if (!url) return;
+    fetch("/console/qr", {
+      method: "POST", headers: headers(), body: JSON.stringify({ text: url })
+    }).then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (body) { show(body.dataUrl); })
+      .catch(function () {});
+  }
+
+  function loadProviders() {
+    return gql("{ providers { name mode } }").then(function (data) {
+      var select = $("provider");
+      select.textContent = "";
+      data.providers.forEach(function (p) {
+        var option = document.createElement("option");
+        option.value = p.name;
+        option.textContent = p.name + " (" + p.mode + ")";
+        select.appendChild(option);
+      });
+    }).catch(function (err) { showError("providers: " + err.message); });
+  }
+
+  var CREATE = "mutation($input: CreateSessionInput!) { createSession(input: $input) { " +
+    "session { id provider status providerStatus verificationUrl qrCode createdAt } " +
+    "userErrors { code field message } } }";
+
+  $("create-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    showError("");
+    var input = { provider: $("provider").value };
+    var ref = $("client-reference").value.trim();
+    if (ref) input.clientReference = ref;
+    if (input.provider === "uip") input.steps = [{ type: "IDENTIFY" }];
+    gql(CREATE, { input: input }).then(function (data) {
+      var payload = data.createSession;
+      if (payload.userErrors.length) {
+        showError(payload.userErrors.map(function (e) { return e.code + ": " + e.message; }).join("; "));
+        return;
+      }
+      var s = payload.session;
+      $("session-card").hidden = false;
+      $("session-id").textContent = s.id;
+      $("timeline").textContent = "";
+      var link = $("verification-link");
+      if (s.verificationUrl) { link.href = s.verificationUrl; link.hidden = false; } else { link.hidden = true; }
+      var qr = $("qr");
+      qr.hidden = true;
+      showQr(s.qrCode, s.verificationUrl);
+      addEvent(s.status, s.providerStatus, "API", s.createdAt);
+      subscribe(s.id);
+    }).catch(function (err) { showError(err.message); });
+  });
+
+  $("client-reference").value = "console-" + Math.random().toString(36).slice(2, 10);
+  loadProviders();
+})();

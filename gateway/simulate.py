@@ -1,0 +1,282 @@
+"""`kyc-gateway simulate`: drive sandbox sessions through varied paths against a running gateway.
+
+Creates sessions over GraphQL, then plays the person (and, for Beltic, the integrator's
+decision) through each vendor sandbox's control endpoint
+(`POST /sandbox/<vendor>/sessions/<providerSessionId>/simulate`). Outcomes follow a seeded
+random mix, so the same `--seed` gives the same paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+PROVIDERS_QUERY = "{ providers { name mode } }"
+CREATE = """
+mutation Create($input: CreateSessionInput!) {
+  createSession(input: $input) {
+    session { id provider providerSessionId status }
+    userErrors { code message }
+  }
+}
+"""
+STATUS = "query($id: ID!) { session(id: $id) { status isFinal } }"
+DECIDE = """
+mutation Decide($id: ID!, $decision: DecisionAction!) {
+  decideSession(id: $id, decision: $decision, reason: "simulated reviewer") {
+    session { status }
+    userErrors { code message }
+  }
+}
+"""
+
+#: (weight, sandbox actions, integrator decision after the actions or None) per vendor.
+Path = tuple[int, tuple[str, ...], str | None]
+PATHS: dict[str, tuple[Path, ...]] = {
+    "didit": (
+        (6, ("open", "approve"), None),
+        (2, ("open", "decline"), None),
+        (1, ("open", "review"), None),
+        (1, ("open", "abandon"), None),
+        (1, ("open",), None),
+        (1, (), None),
+    ),
+    "verifa": (
+        (6, ("open", "submit", "approve"), None),
+        (2, ("open", "submit", "decline"), None),
+        (1, ("open", "submit", "review"), None),
+        (1, ("open",), None),
+    ),
+    "beltic": (
+        (5, ("open", "submit", "approve"), "APPROVE"),
+        (2, ("open", "submit", "decline"), "DECLINE"),
+        (1, ("open", "submit", "review"), None),
+        (1, ("open",), None),
+    ),
+    "uip": (
+        (6, ("open", "submit"), None),
+        (1, ("open",), None),
+        (1, (), None),
+    ),
+    "uqudo": (
+        (6, ("open", "submit", "approve"), None),
+        (2, ("open", "submit", "decline"), None),
+        (1, ("open", "submit", "review"), None),
+        (1, ("open",), None),
+    ),
+}
+#: Any other vendor: the actions every sandbox shares.
+DEFAULT_PATHS: tuple[Path, ...] = (
+    (3, ("open", "approve"), None),
+    (1, ("open", "decline"), None),
+    (1, ("open",), None),
+)
+
+
+@dataclass
+class Summary:
+    created: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    final: Counter[tuple[str, str]] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        out = [f"simulated {sum(self.created.values())} sessions in {self.seconds:.1f}s"]
+        for provider in sorted(set(self.created) | set(self.failed)):
+            statuses = ", ".join(
+                f"{status} {count}"
+                for (p, status), count in sorted(self.final.items())
+                if p == provider
+            )
+            failed = f" ({self.failed[provider]} failed)" if self.failed[provider] else ""
+            out.append(f"  {provider:<8} {self.created[provider]:>4}{failed}: {statuses}")
+        out.extend(f"  error: {e}" for e in self.errors[:10])
+        return out
+
+
+class Driver:
+    def __init__(self, client: httpx.AsyncClient, api_key: str | None = None) -> None:
+        self.client = client
+        self.headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+
+    async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        response = await self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=self.headers,
+        )
+        response.raise_for_status()
+        body = response.json()
+        if body.get("errors"):
+            raise RuntimeError(body["errors"][0].get("message", "GraphQL error"))
+        return body["data"]
+
+    async def act(self, provider: str, provider_session_id: str, action: str) -> None:
+        response = await self.client.post(
+            f"/sandbox/{provider}/sessions/{provider_session_id}/simulate",
+            json={"action": action},
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(
+                f"{provider} {action}: HTTP {response.status_code} {response.text[:200]}"
+            )
+
+    async def status(self, session_id: str) -> str:
+        data = await self.graphql(STATUS, {"id": session_id})
+        return str(data["session"]["status"])
+
+    async def wait_for(self, session_id: str, wanted: set[str], timeout_s: float) -> str:
+        deadline = time.monotonic() + timeout_s
+        status = await self.status(session_id)
+        while status not in wanted and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            status = await self.status(session_id)
+        return status
+
+    async def run_one(self, index: int, provider: str, rng: random.Random) -> str:
+        paths = PATHS.get(provider, DEFAULT_PATHS)
+        _, actions, decision = rng.choices(paths, weights=[p[0] for p in paths])[0]
+        create: dict[str, Any] = {
+            "provider": provider,
+            "clientReference": f"sim-{provider}-{index}-{rng.randrange(1 << 30):x}",
+        }
+        if provider == "uip":
+            create["steps"] = [{"type": "IDENTIFY"}]
+        payload = (await self.graphql(CREATE, {"input": create}))["createSession"]
+        if payload["userErrors"]:
+            raise RuntimeError(f"{provider} create: {payload['userErrors'][0]['message']}")
+        session = payload["session"]
+        for action in actions:
+            await self.act(provider, session["providerSessionId"], action)
+            await asyncio.sleep(rng.uniform(0.0, 0.05))
+        if decision is not None:
+            await self.wait_for(session["id"], {"AWAITING_DECISION"}, timeout_s=15)
+            decided = (await self.graphql(DECIDE, {"id": session["id"], "decision": decision}))[
+                "decideSession"
+            ]
+            if decided["userErrors"]:
+                raise RuntimeError(f"{provider} decide: {decided['userErrors'][0]['message']}")
+        return await self.status(session["id"])
+
+
+class _Progress:
+    """`rich.progress` when rich is installed, else a plain counter on stderr."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.total, self.done, self.quiet = total, 0, quiet
+        self._rich: Any = None
+        self._task: Any = None
+        if quiet:
+            return
+        try:
+            from rich.progress import Progress  # type: ignore[import-not-found]
+        except ImportError:
+            return
+        self._rich = Progress(transient=False)
+        self._task = self._rich.add_task("simulating sessions", total=total)
+
+    def __enter__(self) -> _Progress:
+        if self._rich is not None:
+            self._rich.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+        elif not self.quiet:
+            print(file=sys.stderr)
+
+    def advance(self) -> None:
+        self.done += 1
+        if self._rich is not None:
+            self._rich.update(self._task, advance=1)
+        elif not self.quiet:
+            print(f"\rsimulated {self.done}/{self.total}", end="", file=sys.stderr, flush=True)
+
+
+async def simulate(
+    base_url: str,
+    sessions: int,
+    *,
+    concurrency: int = 8,
+    seed: int = 7,
+    providers: list[str] | None = None,
+    api_key: str | None = None,
+    quiet: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Summary:
+    """Drive `sessions` sandbox sessions across `providers` (default: every sandboxed vendor)."""
+    rng = random.Random(seed)
+    summary = Summary()
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, transport=transport) as client:
+        driver = Driver(client, api_key)
+        if not providers:
+            listed = (await driver.graphql(PROVIDERS_QUERY))["providers"]
+            providers = [p["name"] for p in listed if p["mode"] == "SANDBOX"]
+        if not providers:
+            raise RuntimeError("no vendor in sandbox mode to simulate")
+        plan = [
+            (i, providers[i % len(providers)], random.Random(rng.random())) for i in range(sessions)
+        ]
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        with _Progress(sessions, quiet) as progress:
+
+            async def one(index: int, provider: str, own_rng: random.Random) -> None:
+                async with gate:
+                    summary.created[provider] += 1
+                    try:
+                        status = await driver.run_one(index, provider, own_rng)
+                        summary.final[(provider, status)] += 1
+                    except (RuntimeError, httpx.HTTPError) as error:
+                        summary.failed[provider] += 1
+                        summary.errors.append(str(error) or type(error).__name__)
+                    progress.advance()
+
+            await asyncio.gather(*(one(*item) for item in plan))
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _run(args: argparse.Namespace) -> int:
+    providers = [p.strip() for p in (args.providers or "").split(",") if p.strip()]
+    try:
+        summary = asyncio.run(
+            simulate(
+                args.base_url.rstrip("/"),
+                args.sessions,
+                concurrency=args.concurrency,
+                seed=args.seed,
+                providers=providers or None,
+                api_key=args.api_key,
+            )
+        )
+    except (httpx.HTTPError, RuntimeError) as error:
+        print(f"kyc-gateway simulate: {args.base_url}: {error}", file=sys.stderr)
+        return 1
+    print("\n".join(summary.lines()))
+    return 1 if summary.failed and not summary.final else 0
+
+
+def add_simulate_command(commands: Any) -> None:
+    """Register `kyc-gateway simulate` on the CLI's sub-parsers."""
+    sim = commands.add_parser(
+        "simulate", help="drive sandbox sessions through varied paths on a running gateway"
+    )
+    sim.add_argument("--sessions", type=int, default=20, help="how many sessions (default 20)")
+    sim.add_argument("--base-url", default="http://127.0.0.1:8000", help="the running gateway")
+    sim.add_argument("--concurrency", type=int, default=8, help="sessions in flight at once")
+    sim.add_argument("--seed", type=int, default=7, help="random seed for the outcome mix")
+    sim.add_argument("--providers", help="comma-separated vendors (default: all in sandbox mode)")
+    sim.add_argument("--api-key", help="API key, when the gateway has keys configured")
+    sim.set_defaults(func=_run)
