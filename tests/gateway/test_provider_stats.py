@@ -283,3 +283,44 @@ async def test_graphql_provider_stats(harness: Harness) -> None:
 
     bad = await harness.gql_raw(QUERY, {"from": END.isoformat(), "to": START.isoformat()})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_vendor_clock_before_our_create_time_counts_as_zero(harness: Harness) -> None:
+    """Didit stamps whole seconds: its decision can predate our create by a fraction."""
+    from gateway.stats import GroupBy, provider_stats
+
+    created = START + timedelta(hours=1, microseconds=700_000)
+    async with harness.gateway.service.db_factory() as db:
+        db.add(
+            SessionRow(
+                id="skew",
+                provider="gamma",
+                provider_session_id="v-skew",
+                status="APPROVED",
+                provider_status="Approved",
+                environment="SANDBOX",
+                created_at=created,
+                updated_at=created,
+                last_sequence=2,
+            )
+        )
+        await db.flush()
+        for sequence, status, at in (
+            (1, "CREATED", created),
+            (2, "APPROVED", created - timedelta(microseconds=700_000)),
+        ):
+            db.add(
+                StatusChangeRow(
+                    session_id="skew",
+                    sequence=sequence,
+                    to_status=status,
+                    provider_status=status,
+                    source="WEBHOOK",
+                    occurred_at=at,
+                    received_at=created,
+                )
+            )
+        await db.commit()
+    rows = await provider_stats(harness.gateway.service.db_factory, START, END, [GroupBy.PROVIDER])
+    gamma = _by(rows, provider="gamma")
+    assert gamma.time_to_decision_median_s == 0
