@@ -30,6 +30,15 @@ def write_json_atomic(path: Path, payload: Any, *, prefix: str = ".sandbox-") ->
         raise
 
 
+def read_json_state(path: Path, version: int) -> Any:
+    """The state document at `path`; ValueError if it is not JSON or not of `version` (an
+    AttributeError if it is not an object): the caller sets such a file aside."""
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    if payload.get("version") != version:
+        raise ValueError(f"state version {payload.get('version')!r}")
+    return payload
+
+
 def set_aside(path: Path, error: Exception, log: logging.Logger, what: str) -> Path:
     """Move an unreadable state file out of the way (kept for a human to look at)."""
     aside = path.with_name(path.name + ".corrupt")

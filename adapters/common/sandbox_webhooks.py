@@ -17,6 +17,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -185,3 +186,47 @@ class OrderedWebhookDispatcher:
             result.status_code if result.status_code is not None else "no response",
         )
         return result
+
+
+class SignedWebhooks:
+    """Base of a sandbox's webhook sender: its secret and clock, and one shared ordered
+    dispatcher that sends what the subclass's `_build` (its vendor's signing) makes."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        secret: str,
+        transport: httpx.AsyncBaseTransport | None,
+        retry_delays_s: tuple[float, ...],
+        clock: Callable[[], datetime],
+        should_retry: Callable[[int], bool],
+        timeout_s: float,
+        logger: logging.Logger,
+        name: str,
+    ) -> None:
+        self._secret = secret
+        self._clock = clock
+        self._dispatcher = OrderedWebhookDispatcher(
+            url=url,
+            transport=transport,
+            retry_delays_s=retry_delays_s,
+            build=self._build,
+            should_retry=should_retry,
+            timeout_s=timeout_s,
+            logger=logger,
+            name=name,
+        )
+
+    def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
+        raise NotImplementedError
+
+    def drop(self, session_id: str) -> None:
+        """Forget the queued deliveries of one session."""
+        self._dispatcher.drop(session_id)
+
+    async def idle(self) -> None:
+        await self._dispatcher.idle()
+
+    async def aclose(self) -> None:
+        await self._dispatcher.aclose()

@@ -23,7 +23,7 @@ from adapters.common.sandbox_webhooks import (
     NOT_SENT,
     DeliveryJob,
     DeliveryResult,
-    OrderedWebhookDispatcher,
+    SignedWebhooks,
 )
 from adapters.didit.sandbox_payloads import new_event_id
 
@@ -85,7 +85,7 @@ def _retryable(code: int) -> bool:
     return code >= 500 or code == 404
 
 
-class WebhookDispatcher:
+class WebhookDispatcher(SignedWebhooks):
     """One ordered queue per session; callers await the first attempt of their own event."""
 
     def __init__(
@@ -96,13 +96,12 @@ class WebhookDispatcher:
         retry_delays_s: tuple[float, ...],
         clock: Callable[[], datetime],
     ) -> None:
-        self._secret = secret
-        self._clock = clock
-        self._queue = OrderedWebhookDispatcher(
+        super().__init__(
             url=url,
+            secret=secret,
             transport=transport,
             retry_delays_s=retry_delays_s,
-            build=self._build,
+            clock=clock,
             should_retry=_retryable,
             timeout_s=DELIVERY_TIMEOUT_S,
             logger=log,
@@ -111,14 +110,7 @@ class WebhookDispatcher:
 
     def enqueue(self, session_id: str, envelope: JSON) -> asyncio.Future[DeliveryResult]:
         """Queue one event; the future resolves after its first delivery attempt."""
-        return self._queue.enqueue(session_id, envelope, str(envelope.get("status")))
-
-    def drop(self, session_id: str) -> None:
-        """Forget queued deliveries of a deleted session (Didit drops them too)."""
-        self._queue.drop(session_id)
-
-    async def aclose(self) -> None:
-        await self._queue.aclose()
+        return self._dispatcher.enqueue(session_id, envelope, str(envelope.get("status")))
 
     def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
         """One attempt. Each gets its own event_id and a fresh timestamp (didit.md §A4.1:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote, urlparse
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from adapters.base import (
     JSON,
@@ -48,6 +48,7 @@ from adapters.base import (
 )
 from adapters.common.idempotency import IdempotentVendorHttp, derive_key
 from adapters.common.scrub import Scrubber
+from adapters.common.validation import bad_input, parse_answer, parse_webhook_body
 from adapters.common.webhook_body import parse_json_object
 from adapters.uip import inferred
 from adapters.uip.errors import (
@@ -140,7 +141,7 @@ def _operation(operation: Operation) -> Iterator[None]:
 
 
 def _bad_input(message: str, *field: str) -> ProviderError:
-    return ProviderError(ErrorCode.BAD_USER_INPUT, message, field=(INPUT, *field))
+    return bad_input(message, *field)
 
 
 def _api_prefix(base_url: str) -> str:
@@ -343,13 +344,7 @@ class UipAdapter(ProviderAdapter):
         return self._scrub(value) if isinstance(value, str) else None
 
     def _parse(self, model: type[_Model], data: Any) -> _Model:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise ProviderError(
-                ErrorCode.PROVIDER_UNAVAILABLE,
-                f"UIP answered an unexpected {model.__name__} ({exc.error_count()} fields)",
-            ) from exc
+        return parse_answer("UIP", model, data)
 
     def _created_snapshot(
         self, created: CreateResponse, data: Any, request: CreateSessionRequest
@@ -678,13 +673,7 @@ def _decision(
 
 # -- webhook helpers ------------------------------------------------------------------------
 def _validated(model: type[_Model], data: Any) -> _Model:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise WebhookRejected(
-            WebhookRejectReason.MALFORMED,
-            f"not a UIP webhook ({exc.error_count()} invalid fields)",
-        ) from exc
+    return parse_webhook_body("a UIP webhook", model, data)
 
 
 def _dedupe_key(delivery_id: str | None, payload: JSON) -> str:

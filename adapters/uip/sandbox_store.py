@@ -4,13 +4,12 @@ every change, so a sandbox restarted on the same file still knows every session.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.common.sandbox_store import set_aside, write_json_atomic
+from adapters.common.sandbox_store import read_json_state, set_aside, write_json_atomic
 from adapters.uip.sandbox_model import GATE_ERROR_STATUSES, GET_SHAPES, SandboxSession
 
 log = logging.getLogger(__name__)
@@ -73,9 +72,7 @@ class UipStore:
 
     def _load(self, path: Path) -> None:
         try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            if payload.get("version") != STATE_VERSION:
-                raise ValueError(f"state version {payload.get('version')!r}")
+            payload = read_json_state(path, STATE_VERSION)
             sessions = [SandboxSession.from_json(item) for item in payload["sessions"]]
             idempotency = dict(payload.get("idempotency") or {})
             settings = SandboxSettings(**(payload.get("settings") or {}))

@@ -29,7 +29,7 @@ import httpx
 from adapters.common.sandbox_webhooks import (
     DeliveryJob,
     DeliveryResult,
-    OrderedWebhookDispatcher,
+    SignedWebhooks,
 )
 from adapters.uip.sandbox_model import JSON, USER_AGENT, WEBHOOK_TIMEOUT_S
 
@@ -41,7 +41,7 @@ def uip_signature(secret: str, timestamp: int, raw: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-class UipWebhooks:
+class UipWebhooks(SignedWebhooks):
     def __init__(
         self,
         *,
@@ -51,13 +51,12 @@ class UipWebhooks:
         retry_delays_s: tuple[float, ...],
         clock: Callable[[], datetime],
     ) -> None:
-        self._secret = secret
-        self._clock = clock
-        self._dispatcher = OrderedWebhookDispatcher(
+        super().__init__(
             url=url,
+            secret=secret,
             transport=transport,
             retry_delays_s=retry_delays_s,
-            build=self._build,
+            clock=clock,
             should_retry=lambda code: True,  # "retried with backoff until it succeeds"
             timeout_s=WEBHOOK_TIMEOUT_S,
             logger=log,
@@ -85,9 +84,3 @@ class UipWebhooks:
             "X-UIP-Delivery-Id": job.payload["delivery_id"],
         }
         return raw, headers
-
-    async def idle(self) -> None:
-        await self._dispatcher.idle()
-
-    async def aclose(self) -> None:
-        await self._dispatcher.aclose()

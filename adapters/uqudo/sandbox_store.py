@@ -10,13 +10,12 @@ secret and the webhook token are fresh on every start, like the other sandboxes'
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from adapters.common.sandbox_store import set_aside, write_json_atomic
+from adapters.common.sandbox_store import read_json_state, set_aside, write_json_atomic
 from adapters.uqudo.sandbox_keys import SigningKey
 from adapters.uqudo.sandbox_model import UqudoSession
 
@@ -75,9 +74,7 @@ class UqudoStore:
 
     def _load(self, path: Path) -> bool:
         try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            if payload.get("version") != STATE_VERSION:
-                raise ValueError(f"state version {payload.get('version')!r}")
+            payload = read_json_state(path, STATE_VERSION)
             client_id = payload["client_id"]
             if not isinstance(client_id, str) or not client_id:
                 raise ValueError("no client id")

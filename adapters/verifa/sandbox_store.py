@@ -4,14 +4,13 @@ the same file still knows every session (and capture link) the gateway has."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from adapters.common.sandbox_store import set_aside, write_json_atomic
+from adapters.common.sandbox_store import read_json_state, set_aside, write_json_atomic
 from adapters.verifa.sandbox_model import SandboxSession
 from adapters.verifa.sandbox_webhooks import WebhookSettings
 
@@ -62,9 +61,7 @@ class VerifaStore:
 
     def _load(self, path: Path) -> None:
         try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            if payload.get("version") != STATE_VERSION:
-                raise ValueError(f"state version {payload.get('version')!r}")
+            payload = read_json_state(path, STATE_VERSION)
             sessions = [SandboxSession.from_json(item) for item in payload["sessions"]]
             idempotency = dict(payload.get("idempotency") or {})
             settings = WebhookSettings(**(payload.get("settings") or {}))

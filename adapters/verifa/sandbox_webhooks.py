@@ -27,7 +27,7 @@ import httpx
 from adapters.common.sandbox_webhooks import (
     DeliveryJob,
     DeliveryResult,
-    OrderedWebhookDispatcher,
+    SignedWebhooks,
 )
 from adapters.verifa.sandbox_model import WEBHOOK_TIMEOUT_S, Event, SandboxSession, iso
 from adapters.verifa.sandbox_payloads import inflect, webhook_payload
@@ -58,7 +58,7 @@ class WebhookSettings:
     payload_inflection: str = "snake"
 
 
-class VerifaWebhooks:
+class VerifaWebhooks(SignedWebhooks):
     def __init__(
         self,
         *,
@@ -69,14 +69,13 @@ class VerifaWebhooks:
         clock: Callable[[], datetime],
         settings: WebhookSettings,
     ) -> None:
-        self._secret = secret
-        self._clock = clock
         self.settings = settings
-        self._dispatcher = OrderedWebhookDispatcher(
+        super().__init__(
             url=url,
+            secret=secret,
             transport=transport,
             retry_delays_s=retry_delays_s,
-            build=self._build,
+            clock=clock,
             should_retry=lambda code: True,  # "non-2xx … → exponential backoff"
             timeout_s=WEBHOOK_TIMEOUT_S,
             logger=log,
@@ -127,9 +126,3 @@ class VerifaWebhooks:
             "X-Verifa-Delivery-Id": job.payload["delivery_id"],
         }
         return raw, headers
-
-    async def idle(self) -> None:
-        await self._dispatcher.idle()
-
-    async def aclose(self) -> None:
-        await self._dispatcher.aclose()

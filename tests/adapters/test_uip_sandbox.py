@@ -7,14 +7,12 @@ cassettes hold, so neither the emulator nor the adapter can quietly drift from t
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from starlette.routing import Mount
 
 from adapters.base import SandboxConfig
 from adapters.uip.sandbox import UipSandbox
+from tests.support.sandbox_harness import FakeClock, HarnessFactory, SandboxHarness, WebhookSink
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/uip"
@@ -48,62 +47,13 @@ def gated(step: dict[str, Any]) -> dict[str, Any]:
 # -- harness ----------------------------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class Sink:
-    """The gateway's webhook endpoint: records deliveries, answers from a script."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.script: list[int | Exception] = []
-        self._arrived = asyncio.Event()
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        self._arrived.set()
-        if self.script:
-            answer = self.script.pop(0)
-            if isinstance(answer, Exception):
-                raise answer
-            return httpx.Response(answer)
-        return httpx.Response(200)
-
-    @property
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(r.content) for r in self.requests]
-
+class Sink(WebhookSink):
     @property
     def events(self) -> list[str]:
-        return [body["event"] for body in self.bodies]
-
-    async def wait_for(self, count: int) -> None:
-        """Until `count` deliveries arrived (retries), at most 3 s."""
-        async with asyncio.timeout(3):
-            while len(self.requests) < count:
-                self._arrived.clear()
-                await self._arrived.wait()
+        return self.values("event")
 
 
-@dataclass
-class Harness:
-    sandbox: UipSandbox
-    client: httpx.AsyncClient
-    sink: Sink
-    clock: FakeClock
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.sandbox.api_key}"}
-
+class Harness(SandboxHarness[UipSandbox]):
     async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self.headers, **kwargs.pop("headers", {})}
         return await self.client.request(method, f"{API}{path}", headers=headers, **kwargs)
@@ -119,11 +69,6 @@ class Harness:
         response = await self.call("GET", f"/sessions/{session_id}")
         assert response.status_code == 200, response.text
         return response.json()
-
-    async def simulate(self, session_id: str, action: str, **extra: Any) -> httpx.Response:
-        return await self.client.post(
-            f"/sessions/{session_id}/simulate", json={"action": action, **extra}
-        )
 
     async def drive(self, session_id: str, *actions: str) -> dict[str, Any]:
         body: dict[str, Any] = {}
@@ -142,39 +87,17 @@ Factory = Callable[..., Harness]
 
 @pytest.fixture
 async def make() -> AsyncIterator[Factory]:
-    made: list[Harness] = []
-
-    def factory(
-        *,
-        state_path: str | None = None,
-        delays: tuple[float, ...] = (0.01, 0.01),
-        clock: FakeClock | None = None,
-        webhook_url: str = WEBHOOK_URL,
-        **options: Any,
-    ) -> Harness:
-        sink, clock = Sink(), clock or FakeClock()
-        sandbox = UipSandbox(
-            SandboxConfig(
-                public_base_url=PUBLIC,
-                webhook_url=webhook_url,
-                state_path=state_path,
-                webhook_transport=httpx.MockTransport(sink.handler),
-                webhook_retry_delays_s=delays,
-                clock=clock,
-            ),
-            **options,
-        )
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sandbox"
-        )
-        harness = Harness(sandbox, client, sink, clock)
-        made.append(harness)
-        return harness
-
+    factory = HarnessFactory(
+        Harness,
+        UipSandbox,
+        start=START,
+        public_base_url=PUBLIC,
+        webhook_url=WEBHOOK_URL,
+        headers=lambda sandbox: {"Authorization": f"Bearer {sandbox.api_key}"},
+        sink=Sink,
+    )
     yield factory
-    for harness in made:
-        await harness.sandbox.aclose()
-        await harness.client.aclose()
+    await factory.aclose()
 
 
 @pytest.fixture
@@ -1324,7 +1247,7 @@ async def test_hosted_page_unknown_session_is_404(uip: Harness) -> None:
 
 async def test_sessions_survive_a_restart(make: Factory, tmp_path: Path) -> None:
     state = tmp_path / "uip.json"
-    clock = FakeClock()
+    clock = FakeClock(START)
     first = make(state_path=str(state), clock=clock)
     body = {"steps": [gated(IDENTIFY), AGE], "metadata": {"m": "1"}, "expires_in": 600}
     key = {"Idempotency-Key": "persisted"}

@@ -40,6 +40,8 @@ import adapters.uqudo.sandbox_api as sandbox_api
 from adapters.base import SandboxConfig
 from adapters.uqudo.sandbox import UqudoSandbox
 from adapters.uqudo.sandbox_keys import SigningKey
+from tests.support.sandbox_harness import FakeClock as SettableClock
+from tests.support.sandbox_harness import HarnessFactory, SandboxHarness
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/uqudo"
@@ -83,46 +85,11 @@ def _key_pool(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(SigningKey, "generate", classmethod(generate))
 
 
-class FakeClock:
+class FakeClock(SettableClock):
     """Starts at the wall clock (PyJWT checks `exp` against it), then moves only when told."""
 
     def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class Sink:
-    """The gateway's webhook endpoint: records deliveries, answers from a script."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.script: list[int | Exception] = []
-        self._arrived = asyncio.Event()
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        self._arrived.set()
-        if self.script:
-            answer = self.script.pop(0)
-            if isinstance(answer, Exception):
-                raise answer
-            return httpx.Response(answer)
-        return httpx.Response(200)
-
-    @property
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(r.content) for r in self.requests]
-
-    async def wait_for(self, count: int) -> None:
-        async with asyncio.timeout(3):
-            while len(self.requests) < count:
-                self._arrived.clear()
-                await self._arrived.wait()
+        super().__init__(datetime.now(UTC).replace(microsecond=0))
 
 
 def session_data(
@@ -177,11 +144,7 @@ def session_data(
 
 
 @dataclass
-class Harness:
-    sandbox: UqudoSandbox
-    client: httpx.AsyncClient
-    sink: Sink
-    clock: FakeClock
+class Harness(SandboxHarness[UqudoSandbox]):
     _token: tuple[str, datetime] | None = None
 
     async def token(self) -> str:
@@ -207,9 +170,6 @@ class Harness:
         response = await self.client.post(SESSION, json=body, headers=await self.auth())
         assert response.status_code == 200, response.text
         return response.json()
-
-    async def simulate(self, session_id: str, action: str) -> httpx.Response:
-        return await self.client.post(f"/sessions/{session_id}/simulate", json={"action": action})
 
     async def drive(self, session_id: str, *actions: str) -> dict[str, Any]:
         body: dict[str, Any] = {}
@@ -239,37 +199,21 @@ Factory = Callable[..., Harness]
 
 @pytest.fixture
 async def make() -> AsyncIterator[Factory]:
-    made: list[Harness] = []
+    factory = HarnessFactory(
+        Harness,
+        UqudoSandbox,
+        start=datetime.now(UTC),  # unused: every harness gets its own wall-clock FakeClock
+        public_base_url=PUBLIC,
+        webhook_url=WEBHOOK_URL,
+        headers=lambda sandbox: {},
+        base_url=HOST,
+    )
 
-    def factory(
-        *,
-        state_path: str | None = None,
-        delays: tuple[float, ...] = (0.01, 0.01),
-        clock: FakeClock | None = None,
-        public: str = PUBLIC,
-        **options: Any,
-    ) -> Harness:
-        sink, clock = Sink(), clock or FakeClock()
-        sandbox = UqudoSandbox(
-            SandboxConfig(
-                public_base_url=public,
-                webhook_url=WEBHOOK_URL,
-                state_path=state_path,
-                webhook_transport=httpx.MockTransport(sink.handler),
-                webhook_retry_delays_s=delays,
-                clock=clock,
-            ),
-            **options,
-        )
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=HOST)
-        harness = Harness(sandbox, client, sink, clock)
-        made.append(harness)
-        return harness
+    def make_one(*, clock: FakeClock | None = None, **options: Any) -> Harness:
+        return factory(clock=clock or FakeClock(), **options)
 
-    yield factory
-    for harness in made:
-        await harness.sandbox.aclose()
-        await harness.client.aclose()
+    yield make_one
+    await factory.aclose()
 
 
 @pytest.fixture
