@@ -20,7 +20,6 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 
 from adapters.base import Clock, utc_now
 from gateway import metrics
-from gateway.api.body_guard import GraphQLBodyGuard
 from gateway.api.context import Context
 from gateway.api.router import GatewayGraphQLRouter
 from gateway.api.schema import build_schema
@@ -241,8 +240,6 @@ def create_gateway(
         ),
         max_body_size=settings.max_request_bytes,
     )
-    # Runs inside the body-size limit: the body it reads is already capped.
-    app.add_middleware(GraphQLBodyGuard)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -256,14 +253,6 @@ def create_gateway(
         sandbox_app = registry.entries[name].sandbox_app
         if sandbox_app is not None:
             app.mount(f"/sandbox/{name}", sandbox_app)
-
-    async def malformed_body(_: Request, error: Exception) -> JSONResponse:
-        # Deeply nested JSON (RecursionError) or bytes that are not UTF-8: the caller's fault.
-        log.info("malformed request body", extra={"error": type(error).__name__})
-        return JSONResponse({"error": "malformed request body"}, status_code=400)
-
-    app.add_exception_handler(RecursionError, malformed_body)
-    app.add_exception_handler(UnicodeDecodeError, malformed_body)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
