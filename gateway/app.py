@@ -119,9 +119,7 @@ def create_gateway(
         settings.routing,
         settings.default_provider,
         registry.names(),
-        lambda name: (
-            registry.entries[name].capabilities if name in registry.entries else frozenset()
-        ),
+        registry.capabilities,
     )
     unknown = sorted(router.known_vendors() - set(registry.names()))
     if unknown:

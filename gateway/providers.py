@@ -67,6 +67,11 @@ class ProviderRegistry:
         entry = self.entries.get(name)
         return entry.adapter if entry else None
 
+    def capabilities(self, name: str) -> frozenset[Capability]:
+        """What a vendor can do; nothing for one that is unknown or not configured."""
+        entry = self.entries.get(name)
+        return entry.capabilities if entry else frozenset()
+
     def names(self) -> list[str]:
         return sorted(self.entries)
 

@@ -83,6 +83,16 @@ class IngestResult:
     refetch: bool = False
 
 
+async def _event_seen(db: AsyncSession, provider: str, dedupe_key: str) -> bool:
+    """Whether this vendor event is already stored (the dedupe key is unique per vendor)."""
+    found = await db.exec(
+        select(VendorEventRow.id).where(
+            VendorEventRow.provider == provider, VendorEventRow.dedupe_key == dedupe_key
+        )
+    )
+    return found.first() is not None
+
+
 def restore(adapter: ProviderAdapter, row: SessionRow) -> None:
     """Hand the adapter what we stored, for adapters that keep per-session state."""
     adapter.restore(
@@ -133,7 +143,7 @@ class SessionService:
         self.policies = policies
         self.clock = clock
         self.router = router or Router(
-            RoutingConfig(), default_provider, registry.names(), self._capabilities
+            RoutingConfig(), default_provider, registry.names(), registry.capabilities
         )
         self.breakers = breakers or Breakers()
         self.applier = SnapshotApplier(registry, policies)
@@ -208,7 +218,7 @@ class SessionService:
         plan = self.router.plan(request, provider)
         problems = validate_create(request, self.limits)
         if request.steps and not any(
-            Capability.STEPS in self._capabilities(name) for name in plan.candidates
+            Capability.STEPS in self.registry.capabilities(name) for name in plan.candidates
         ):
             problems.append(
                 FieldProblem(
@@ -351,10 +361,6 @@ class SessionService:
             claim = await db.get(IdempotencyKeyRow, key)
             if claim is not None and claim.session_id is None:
                 await db.delete(claim)
-
-    def _capabilities(self, name: str) -> frozenset[Capability]:
-        adapter = self.registry.adapter(name)
-        return adapter.capabilities if adapter else frozenset()
 
     def _new_row(
         self,
@@ -531,13 +537,7 @@ class SessionService:
         changes: list[StatusChanged] = []
         try:
             async with self._write() as db, db.begin():
-                seen = await db.exec(
-                    select(VendorEventRow.id).where(
-                        VendorEventRow.provider == provider,
-                        VendorEventRow.dedupe_key == event.dedupe_key,
-                    )
-                )
-                if seen.first() is not None:
+                if await _event_seen(db, provider, event.dedupe_key):
                     return IngestResult("duplicate")
                 row = None
                 if event.provider_session_id:
@@ -574,7 +574,9 @@ class SessionService:
         except IntegrityError:
             # A concurrent delivery of the same event may have won the unique dedupe key;
             # anything else is a conflict the vendor must retry (never acknowledge unstored).
-            if await self._event_stored(provider, event.dedupe_key):
+            async with self._db() as db:
+                stored = await _event_seen(db, provider, event.dedupe_key)
+            if stored:
                 return IngestResult("duplicate")
             raise
         await self._publish(changes)
@@ -600,15 +602,6 @@ class SessionService:
                 )
             )
             return list(rows.all())
-
-    async def _event_stored(self, provider: str, dedupe_key: str) -> bool:
-        async with self._db() as db:
-            found = await db.exec(
-                select(VendorEventRow.id).where(
-                    VendorEventRow.provider == provider, VendorEventRow.dedupe_key == dedupe_key
-                )
-            )
-            return found.first() is not None
 
     # -- reconciler support -----------------------------------------------------------------
     async def due_for_poll(self, provider: str, limit: int) -> list[str]:

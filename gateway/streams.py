@@ -23,13 +23,15 @@ class StreamFollower:
         self.max_backoff_s = max_backoff_s
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
+    def streaming_providers(self) -> list[str]:
+        return [
+            name
+            for name, entry in self.service.registry.entries.items()
+            if Capability.STREAMING in entry.capabilities
+        ]
+
     def wants(self, row: SessionRow) -> bool:
-        adapter = self.service.registry.adapter(row.provider)
-        return (
-            adapter is not None
-            and Capability.STREAMING in adapter.capabilities
-            and not SessionStatus(row.status).is_final
-        )
+        return row.provider in self.streaming_providers() and not SessionStatus(row.status).is_final
 
     def follow(self, row: SessionRow) -> None:
         if row.id in self._tasks or not self.wants(row):
@@ -40,13 +42,7 @@ class StreamFollower:
 
     async def resume_all(self) -> int:
         """Follow every non-final session of a streaming vendor (after a start)."""
-        rows = await self.service.open_sessions(
-            [
-                name
-                for name, entry in self.service.registry.entries.items()
-                if entry.adapter is not None and Capability.STREAMING in entry.adapter.capabilities
-            ]
-        )
+        rows = await self.service.open_sessions(self.streaming_providers())
         for row in rows:
             self.follow(row)
         return len(rows)

@@ -55,7 +55,7 @@ async def fake_service(
             routing or RoutingConfig(),
             vendor.name,
             registry.names(),
-            lambda n: registry.entries[n].capabilities,
+            registry.capabilities,
         ),
         breakers=breakers,
         read_cache_ttl_s=0,
