@@ -12,7 +12,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.e2e.server import free_port, running_gateway
+from tests.e2e.server import active_subscriptions, free_port, running_gateway, wait_until
 
 SUBSCRIBE = """
     subscription Watch($ref: String!) {
@@ -40,16 +40,6 @@ GET = """
     """
 
 
-async def _wait_for_subscribers(base: str, n: int) -> None:
-    async with httpx.AsyncClient(base_url=base) as client:
-        for _ in range(200):
-            for line in (await client.get("/metrics")).text.splitlines():
-                if line.startswith("kycgw_active_subscriptions ") and float(line.split()[1]) >= n:
-                    return
-            await asyncio.sleep(0.05)
-    raise AssertionError("subscription never became active")
-
-
 async def _watch(base: str, ref: str, n: int, ready: asyncio.Event) -> list[dict]:
     url = base.replace("http://", "ws://") + "/graphql"
     transport = WebsocketsTransport(url=url, subprotocols=["graphql-transport-ws"])
@@ -58,7 +48,7 @@ async def _watch(base: str, ref: str, n: int, ready: asyncio.Event) -> list[dict
         agen = ws.subscribe(GraphQLRequest(SUBSCRIBE, variable_values={"ref": ref}))
         first = asyncio.ensure_future(agen.__anext__())
         # Go on only once the server counts the subscription as live (no sleep-and-hope).
-        await _wait_for_subscribers(base, 1)
+        await wait_until(lambda: active_subscriptions(base) >= 1)
         ready.set()
         events.append((await asyncio.wait_for(first, 20))["sessionStatusChanged"])
         while len(events) < n:

@@ -12,29 +12,13 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.server import running_gateway
+from tests.e2e.server import active_subscriptions, running_gateway, wait_until
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with running_gateway(tmp_path_factory.mktemp("ws")) as url:
         yield url
-
-
-async def _active(base: str) -> float:
-    async with httpx.AsyncClient(base_url=base) as client:
-        for line in (await client.get("/metrics")).text.splitlines():
-            if line.startswith("kycgw_active_subscriptions "):
-                return float(line.split()[1])
-    raise AssertionError("gauge missing")
-
-
-async def _wait_active(base: str, value: float) -> None:
-    for _ in range(200):
-        if await _active(base) == value:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"active subscriptions never reached {value}")
 
 
 async def test_legacy_graphql_ws_is_refused_by_default(base: str) -> None:
@@ -49,7 +33,7 @@ async def test_legacy_graphql_ws_is_refused_by_default(base: str) -> None:
 
 async def test_vanished_subscriber_is_cleaned_up(base: str) -> None:
     url = base.replace("http://", "ws://") + "/graphql"
-    before = await _active(base)
+    before = active_subscriptions(base)
     ws = await connect(url, subprotocols=["graphql-transport-ws"])
     await ws.send(json.dumps({"type": "connection_init"}))
     assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
@@ -64,10 +48,10 @@ async def test_vanished_subscriber_is_cleaned_up(base: str) -> None:
             }
         )
     )
-    await _wait_active(base, before + 1)
+    await wait_until(lambda: active_subscriptions(base) == before + 1)
     # Drop the TCP connection without a goodbye.
     ws.transport.abort()
-    await _wait_active(base, before)
+    await wait_until(lambda: active_subscriptions(base) == before)
 
 
 async def test_invalid_cursor_is_a_typed_error(base: str) -> None:
