@@ -1,16 +1,21 @@
-"""The GraphQL HTTP/websocket endpoint: authenticates websockets in `connection_init` and
-refuses request bodies strawberry cannot use before it tries to."""
+"""The GraphQL HTTP/websocket endpoint: authenticates websockets in `connection_init`,
+refuses request bodies strawberry cannot use before it tries to, and negotiates the
+GraphQL-over-HTTP response media type (`gateway/api/media.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.types.unset import UnsetType
 
 from gateway.api.context import Context
+from gateway.api.media import GRAPHQL_RESPONSE_JSON, negotiate, request_error_status
 from gateway.auth import PrincipalKind
 
 
@@ -26,6 +31,38 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
         if not isinstance(value, dict | list):
             raise HTTPException(400, "The request body must be a JSON object with a `query`")
         return value
+
+    async def get_sub_response(self, request: Request) -> Response:
+        """Record the negotiated media type on the per-request sub-response, the only thing
+        `create_response` is given."""
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiate(request.headers.get("accept"))
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """`application/graphql-response+json` when negotiated: a request error (no execution)
+        loses its `data` entry and gets a 4xx/5xx, as that media type's spec requires. Batches
+        (not part of the spec) and `application/json` keep strawberry's answer: 200 even for
+        errors. Either way the answer depends on Accept, so caches must `Vary` on it."""
+        if sub_response.media_type != GRAPHQL_RESPONSE_JSON or isinstance(response_data, list):
+            response = super().create_response(response_data, sub_response)
+        else:
+            status = request_error_status(response_data)
+            if status is not None:
+                response_data = response_data.copy()
+                response_data.pop("data", None)
+            response = Response(
+                self.encode_json(response_data),
+                media_type=f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8",
+                status_code=status or sub_response.status_code or 200,
+            )
+            response.headers.raw.extend(sub_response.headers.raw)
+        response.headers.append("vary", "accept")
+        return response
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, Any] | None:
         """Credentials in `connectionParams` win over the handshake headers; wrong ones
