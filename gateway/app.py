@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -28,6 +28,7 @@ from gateway.breakers import Breakers
 from gateway.bus_redis import RedisBus
 from gateway.errors import ConfigError
 from gateway.events import InProcessBus
+from gateway.http_metrics import RequestCounter
 from gateway.leader import Leadership
 from gateway.logs import SCRUBBER
 from gateway.pages import pages_router
@@ -41,7 +42,7 @@ from gateway.store.db import make_engine, make_session_factory
 from gateway.store.migrate import upgrade
 from gateway.streams import StreamFollower
 from gateway.validation import Limits
-from gateway.webhooks import webhook_router
+from gateway.webhooks import webhook_routes
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +246,7 @@ def create_gateway(
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type", "x-api-key"],
         )
-    app.include_router(webhook_router(service, settings.webhook_max_body_bytes))
+    app.router.routes.append(webhook_routes(service, settings.webhook_max_body_bytes))
     app.include_router(pages_router(service, auth))
     for name in registry.names():
         sandbox_app = registry.entries[name].sandbox_app
@@ -282,13 +283,7 @@ def create_gateway(
             status_code=200 if ready else 503,
         )
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", None) or request.url.path.split("/")[1][:32]
-        metrics.http_requests_total.labels(path, f"{response.status_code // 100}xx").inc()
-        return response
+    app.add_middleware(RequestCounter)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> PlainTextResponse:

@@ -11,7 +11,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.base import SessionSnapshot, SessionStatus, StepProgress
@@ -40,6 +42,8 @@ class Source:
 class Applied:
     verdict: Verdict
     changes: list[StatusChanged] = field(default_factory=list)
+    #: Changes recorded but left to the caller's flush (`apply(defer=...)`).
+    deferred: int = 0
 
     @property
     def progressed(self) -> bool:
@@ -77,10 +81,16 @@ class SnapshotApplier:
         now: datetime,
         *,
         authoritative: bool = False,
+        defer: list[PendingChange] | None = None,
     ) -> Applied:
-        """Apply the timeline's missed states (oldest first), then the snapshot itself."""
+        """Apply the timeline's missed states (oldest first), then the snapshot itself.
+
+        With `defer`, status-change rows are not flushed one by one: they are appended there
+        and the caller flushes once and makes their events (`to_event`), so a batch of events
+        inserts its rows together; `Applied.changes` then stays empty."""
         row.last_contact_at = now
         changes: list[StatusChanged] = []
+        deferred = 0
         for entry in sorted(snapshot.timeline, key=lambda e: e.occurred_at):
             current = SessionStatus(row.status)
             if (
@@ -99,14 +109,18 @@ class SnapshotApplier:
                 decision=None,
                 timeline=(),
             )
-            step = await self._apply_one(db, row, earlier, source, dedupe_key, now, False)
+            step = await self._apply_one(db, row, earlier, source, dedupe_key, now, False, defer)
             changes += step.changes
-        final = await self._apply_one(db, row, snapshot, source, dedupe_key, now, authoritative)
+            deferred += step.deferred
+        final = await self._apply_one(
+            db, row, snapshot, source, dedupe_key, now, authoritative, defer
+        )
         final.changes = changes + final.changes
-        if changes and final.verdict is not Verdict.APPLY:
+        final.deferred += deferred
+        if (changes or deferred) and final.verdict is not Verdict.APPLY:
             final.verdict = Verdict.APPLY
         self._schedule(row, now, progressed=final.progressed or source != Source.POLL)
-        db.add(row)
+        attach(db, row)
         return final
 
     def schedule_created(self, row: SessionRow, now: datetime) -> None:
@@ -128,6 +142,7 @@ class SnapshotApplier:
         dedupe_key: str | None,
         now: datetime,
         authoritative: bool,
+        defer: list[PendingChange] | None,
     ) -> Applied:
         current_status = SessionStatus(row.status)
         status = snapshot.status
@@ -173,11 +188,13 @@ class SnapshotApplier:
         row.updated_at = now
         applied = Applied(verdict)
         if status is not current_status:
-            applied.changes.append(
-                await self.record_change(
-                    db, row, current_status, status, snapshot, source, dedupe_key, now
-                )
+            event = await self.record_change(
+                db, row, current_status, status, snapshot, source, dedupe_key, now, defer
             )
+            if event is not None:
+                applied.changes.append(event)
+            else:
+                applied.deferred += 1
         return applied
 
     async def record_change(
@@ -190,25 +207,65 @@ class SnapshotApplier:
         source: str,
         dedupe_key: str | None,
         now: datetime,
-    ) -> StatusChanged:
+        defer: list[PendingChange] | None = None,
+    ) -> StatusChanged | None:
+        """The change row, flushed for its cursor; or, with `defer`, its values queued there
+        for the caller's one multi-row insert (then None is returned)."""
         row.status = status.value
         row.last_sequence += 1
-        change = StatusChangeRow(
-            session_id=row.id,
-            sequence=row.last_sequence,
-            from_status=previous.value if previous else None,
-            to_status=status.value,
-            provider_status=snapshot.provider_status,
-            source=source,
-            occurred_at=snapshot.occurred_at or now,
-            received_at=now,
-            dedupe_key=dedupe_key,
-        )
-        db.add(row)
+        values = {
+            "session_id": row.id,
+            "sequence": row.last_sequence,
+            "from_status": previous.value if previous else None,
+            "to_status": status.value,
+            "provider_status": snapshot.provider_status,
+            "source": source,
+            "occurred_at": snapshot.occurred_at or now,
+            "received_at": now,
+            "dedupe_key": dedupe_key,
+        }
+        attach(db, row)
+        metrics.status_changes_total.labels(row.provider, source, status.value).inc()
+        if defer is not None:
+            defer.append(PendingChange(values, row))
+            return None
+        change = StatusChangeRow(**values)
         db.add(change)
         await db.flush()
-        metrics.status_changes_total.labels(row.provider, source, status.value).inc()
         return to_event(change, row)
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A status change recorded with `defer`: its row values and its session."""
+
+    values: dict[str, Any]
+    session: SessionRow
+
+
+async def insert_pending(db: AsyncSession, pending: list[PendingChange]) -> list[StatusChanged]:
+    """Insert deferred changes in one statement, in order, and make their events (the
+    database assigns the cursors). Building ORM objects for them cost more than the insert."""
+    if not pending:
+        return []
+    table = StatusChangeRow.__table__  # type: ignore[attr-defined]
+    conn = await db.connection()
+    result = await conn.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        [change.values for change in pending],
+    )
+    cursors = result.scalars().all()
+    return [
+        to_event(StatusChangeRow.model_construct(id=cursor, **change.values), change.session)
+        for cursor, change in zip(cursors, pending, strict=True)
+    ]
+
+
+def attach(db: AsyncSession, row: SessionRow) -> None:
+    """`add` a row the session does not hold yet; re-adding one it holds is a no-op that
+    still walks the mapper's cascades, which showed up in the webhook profile."""
+    if row not in db:
+        db.add(row)
 
 
 def step_json(step: StepProgress) -> dict:

@@ -64,3 +64,9 @@ breaker_open = Gauge(
     ["provider"],
     registry=REGISTRY,
 )
+event_batch_size = Histogram(
+    "kycgw_event_batch_size",
+    "Vendor events written per transaction (group commit)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+    registry=REGISTRY,
+)

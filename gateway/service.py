@@ -10,12 +10,12 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -37,10 +37,19 @@ from adapters.base import (
     utc_now,
 )
 from gateway import metrics
-from gateway.applier import SnapshotApplier, Source, count_unknown, step_json
+from gateway.applier import (
+    PendingChange,
+    SnapshotApplier,
+    Source,
+    attach,
+    count_unknown,
+    insert_pending,
+    step_json,
+)
 from gateway.breakers import TRANSIENT, BreakerOpen, Breakers
 from gateway.errors import FieldProblem, ServiceError, UnknownSessionForEvent
 from gateway.events import EventBus, StatusChanged
+from gateway.group_commit import GroupCommit
 from gateway.ordering import Verdict
 from gateway.polling import EffectivePolicy
 from gateway.providers import ProviderRegistry
@@ -91,6 +100,24 @@ async def _event_seen(db: AsyncSession, provider: str, dedupe_key: str) -> bool:
         )
     )
     return found.first() is not None
+
+
+async def _events_seen(
+    db: AsyncSession, items: Sequence[tuple[str, WebhookEvent]]
+) -> set[tuple[str, str]]:
+    """Which of these (vendor, dedupe key) pairs are already stored: one query per vendor."""
+    keys_by_provider: dict[str, set[str]] = {}
+    for provider, event in items:
+        keys_by_provider.setdefault(provider, set()).add(event.dedupe_key)
+    seen: set[tuple[str, str]] = set()
+    for provider, keys in keys_by_provider.items():
+        found = await db.exec(
+            select(VendorEventRow.dedupe_key).where(
+                VendorEventRow.provider == provider, col(VendorEventRow.dedupe_key).in_(keys)
+            )
+        )
+        seen.update((provider, key) for key in found.all())
+    return seen
 
 
 def restore(adapter: ProviderAdapter, row: SessionRow) -> None:
@@ -148,6 +175,9 @@ class SessionService:
         self.breakers = breakers or Breakers()
         self.applier = SnapshotApplier(registry, policies)
         self._reads = VendorReadCache(read_cache_ttl_s)
+        self._event_writer: GroupCommit[tuple[str, WebhookEvent], IngestResult] = GroupCommit(
+            self._ingest_batch, on_batch=metrics.event_batch_size.observe
+        )
         #: Called with each newly created session (e.g. to follow its vendor channel).
         self.created_hooks: list[Callable[[SessionRow], None]] = []
 
@@ -307,11 +337,11 @@ class SessionService:
                 row.route_attempts = attempts or None
                 db.add(row)
                 await db.flush()
-                changes.append(
-                    await self.applier.record_change(
-                        db, row, None, SessionStatus(row.status), snapshot, Source.API, None, now
-                    )
+                created = await self.applier.record_change(
+                    db, row, None, SessionStatus(row.status), snapshot, Source.API, None, now
                 )
+                assert created is not None  # flushed at once: not deferred
+                changes.append(created)
                 self.applier.schedule_created(row, now)
                 db.add(row)
             if request.idempotency_key:
@@ -528,11 +558,64 @@ class SessionService:
 
     # -- webhooks ---------------------------------------------------------------------------
     async def ingest_webhook(self, provider: str, event: WebhookEvent) -> IngestResult:
-        """Dedupe, order and persist one verified vendor event in one transaction, then publish.
+        """Dedupe, order and persist one verified vendor event, then publish. Events arriving
+        together share one transaction (`gateway/group_commit.py`); the answer comes after
+        the commit.
 
         Raises `UnknownSessionForEvent` (nothing stored) so the vendor retries: the session
         may still be committing on our side.
         """
+        return await self._event_writer.submit((provider, event))
+
+    async def _ingest_batch(
+        self, items: Sequence[tuple[str, WebhookEvent]]
+    ) -> list[IngestResult | BaseException]:
+        """One transaction for the batch: one dedupe lookup, one (locking) session lookup, then
+        each event in arrival order. Should the commit conflict, each event is retried alone,
+        so one bad event cannot fail its neighbours."""
+        if len(items) == 1:
+            return [await self._ingest_one_or_error(*items[0])]
+        now = self.clock()
+        outcomes: list[IngestResult | BaseException] = []
+        deferred: list[PendingChange] = []
+        event_rows: list[dict[str, object]] = []
+        try:
+            async with self._write() as db, db.begin():
+                seen = await _events_seen(db, items)
+                rows = await self._find_many(db, items)
+                for provider, event in items:
+                    key = (provider, event.dedupe_key)
+                    if key in seen:
+                        outcomes.append(IngestResult("duplicate"))
+                        continue
+                    row = rows.get((provider, event.provider_session_id or ""))
+                    if event.snapshot is not None and row is None:
+                        outcomes.append(UnknownSessionForEvent(event.provider_session_id))
+                        continue
+                    result, _ = await self._store_event(
+                        db, provider, event, row, now, deferred, event_rows
+                    )
+                    seen.add(key)
+                    outcomes.append(result)
+                await db.flush()
+                changes = await insert_pending(db, deferred)
+                if event_rows:
+                    conn = await db.connection()
+                    await conn.execute(insert(VendorEventRow.__table__), event_rows)  # type: ignore[attr-defined]
+        except IntegrityError:
+            return [await self._ingest_one_or_error(provider, event) for provider, event in items]
+        await self._publish(changes)
+        return outcomes
+
+    async def _ingest_one_or_error(
+        self, provider: str, event: WebhookEvent
+    ) -> IngestResult | BaseException:
+        try:
+            return await self._ingest_one(provider, event)
+        except UnknownSessionForEvent as unknown:
+            return unknown
+
+    async def _ingest_one(self, provider: str, event: WebhookEvent) -> IngestResult:
         now = self.clock()
         changes: list[StatusChanged] = []
         try:
@@ -544,33 +627,7 @@ class SessionService:
                     row = await self._find(db, provider, event.provider_session_id, lock=True)
                 if event.snapshot is not None and row is None:
                     raise UnknownSessionForEvent(event.provider_session_id)
-                outcome = "ignored"
-                if event.snapshot is not None and row is not None:
-                    applied = await self.applier.apply(
-                        db, row, event.snapshot, Source.WEBHOOK, event.dedupe_key, now
-                    )
-                    changes = applied.changes
-                    outcome = applied.verdict.value
-                    if event.snapshot.status is None:
-                        outcome = "unknown_status"
-                    elif applied.verdict is Verdict.APPLY and not changes:
-                        outcome = Verdict.UNCHANGED.value
-                if event.refetch and row is not None:
-                    # Also due for the reconciler now, in case the immediate read fails.
-                    row.next_poll_at = now
-                    db.add(row)
-                db.add(
-                    VendorEventRow(
-                        provider=provider,
-                        dedupe_key=event.dedupe_key,
-                        event_type=event.event_type,
-                        provider_session_id=event.provider_session_id,
-                        session_id=row.id if row else None,
-                        outcome=str(outcome),
-                        payload=event.received_payload,
-                        received_at=now,
-                    )
-                )
+                result, changes = await self._store_event(db, provider, event, row, now)
         except IntegrityError:
             # A concurrent delivery of the same event may have won the unique dedupe key;
             # anything else is a conflict the vendor must retry (never acknowledge unstored).
@@ -580,9 +637,55 @@ class SessionService:
                 return IngestResult("duplicate")
             raise
         await self._publish(changes)
-        return IngestResult(
+        return result
+
+    async def _store_event(
+        self,
+        db: AsyncSession,
+        provider: str,
+        event: WebhookEvent,
+        row: SessionRow | None,
+        now: datetime,
+        defer: list[PendingChange] | None = None,
+        event_rows: list[dict[str, object]] | None = None,
+    ) -> tuple[IngestResult, list[StatusChanged]]:
+        """Apply the event's snapshot to its session (if any) and keep the event itself
+        (`defer`: see `SnapshotApplier.apply`; `event_rows`: the event rows are left there
+        for the caller's one multi-row insert)."""
+        changes: list[StatusChanged] = []
+        outcome = "ignored"
+        if event.snapshot is not None and row is not None:
+            applied = await self.applier.apply(
+                db, row, event.snapshot, Source.WEBHOOK, event.dedupe_key, now, defer=defer
+            )
+            changes = applied.changes
+            outcome = applied.verdict.value
+            if event.snapshot.status is None:
+                outcome = "unknown_status"
+            elif applied.verdict is Verdict.APPLY and not (changes or applied.deferred):
+                outcome = Verdict.UNCHANGED.value
+        if event.refetch and row is not None:
+            # Also due for the reconciler now, in case the immediate read fails.
+            row.next_poll_at = now
+            attach(db, row)
+        stored = {
+            "provider": provider,
+            "dedupe_key": event.dedupe_key,
+            "event_type": event.event_type,
+            "provider_session_id": event.provider_session_id,
+            "session_id": row.id if row else None,
+            "outcome": str(outcome),
+            "payload": event.received_payload,
+            "received_at": now,
+        }
+        if event_rows is not None:
+            event_rows.append(stored)
+        else:
+            db.add(VendorEventRow(**stored))
+        result = IngestResult(
             str(outcome), row.id if row else None, refetch=event.refetch and row is not None
         )
+        return result, changes
 
     async def apply_pushed(self, session_id: str, snapshot: SessionSnapshot) -> SessionRow:
         """A snapshot the vendor pushed over a channel we follow (not HTTP): applied exactly
@@ -648,6 +751,30 @@ class SessionService:
         if row is None:
             raise ServiceError.single(ErrorCode.NOT_FOUND, "session not found", ("id",))
         return row, self._adapter_or_error(row.provider, field=("id",))
+
+    async def _find_many(
+        self, db: AsyncSession, items: Sequence[tuple[str, WebhookEvent]]
+    ) -> dict[tuple[str, str], SessionRow]:
+        """The sessions these events are about, locked in id order (no deadlock between two
+        replicas' batches) on databases with row locks."""
+        wanted: dict[str, set[str]] = {}
+        for provider, event in items:
+            if event.provider_session_id:
+                wanted.setdefault(provider, set()).add(event.provider_session_id)
+        rows: dict[tuple[str, str], SessionRow] = {}
+        for provider, ids in wanted.items():
+            query = (
+                select(SessionRow)
+                .where(
+                    SessionRow.provider == provider,
+                    col(SessionRow.provider_session_id).in_(ids),
+                )
+                .order_by(col(SessionRow.id))
+                .with_for_update()
+            )
+            for row in (await db.exec(query)).all():
+                rows[(provider, row.provider_session_id)] = row
+        return rows
 
     async def _find(
         self, db: AsyncSession, provider: str, provider_session_id: str, lock: bool = False

@@ -19,7 +19,11 @@ def make_engine(
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One writer connection: SQLite has one write lock, and a second connection would
+        # only wait for it in SQLite's busy handler, which sleeps in steps of up to 100 ms.
+        # Waiting in the pool's queue instead hands the connection over at once.
+        pool = {"pool_size": 1, "max_overflow": 0} if immediate else {}
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
