@@ -236,6 +236,7 @@ def create_gateway(
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
             connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_s),
             allowed_origins=settings.cors_origins,
+            subscriber_queue_size=settings.subscriber_queue_size,
         ),
         max_body_size=settings.max_request_bytes,
     )

@@ -102,8 +102,8 @@ class RedisBus:
         except (RedisError, OSError) as error:
             log.warning("redis publish failed", extra={"error": type(error).__name__})
 
-    def subscribe(self, predicate: Predicate) -> Subscription:
-        return self._local.subscribe(predicate)
+    def subscribe(self, predicate: Predicate, session_id: str | None = None) -> Subscription:
+        return self._local.subscribe(predicate, session_id)
 
     @property
     def subscriber_count(self) -> int:

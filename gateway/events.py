@@ -53,9 +53,12 @@ _CLOSED = object()
 
 
 class Subscription:
-    def __init__(self, bus: InProcessBus, predicate: Predicate, maxsize: int) -> None:
+    def __init__(
+        self, bus: InProcessBus, predicate: Predicate, maxsize: int, session_id: str | None = None
+    ) -> None:
         self._bus = bus
         self._predicate = predicate
+        self.session_id = session_id
         self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=maxsize)
         self._overflowed = False
         self._last_cursor: int | None = None
@@ -96,34 +99,54 @@ class Subscription:
 class EventBus(Protocol):
     async def publish(self, event: StatusChanged) -> None: ...
 
-    def subscribe(self, predicate: Predicate) -> Subscription: ...
+    def subscribe(self, predicate: Predicate, session_id: str | None = None) -> Subscription: ...
 
     async def aclose(self) -> None: ...
 
 
 class InProcessBus:
-    """Fan-out within one process; publishing never awaits a subscriber."""
+    """Fan-out within one process; publishing never awaits a subscriber.
+
+    Subscriptions that name a session are indexed by it, so an event is offered only to its
+    session's subscribers and the unkeyed ones: with thousands of sessions followed one by one,
+    testing every predicate on every event would cost more than delivering it."""
 
     def __init__(self, queue_size: int = 256) -> None:
         self._queue_size = queue_size
-        self._subscribers: set[Subscription] = set()
+        self._by_session: dict[str, set[Subscription]] = {}
+        self._unkeyed: set[Subscription] = set()
 
     async def publish(self, event: StatusChanged) -> None:
-        for subscriber in list(self._subscribers):
+        for subscriber in list(self._by_session.get(event.session_id, ())):
+            subscriber.offer(event)
+        for subscriber in list(self._unkeyed):
             subscriber.offer(event)
 
-    def subscribe(self, predicate: Predicate) -> Subscription:
-        subscription = Subscription(self, predicate, self._queue_size)
-        self._subscribers.add(subscription)
+    def subscribe(self, predicate: Predicate, session_id: str | None = None) -> Subscription:
+        """`session_id`: the predicate only ever accepts that session's events."""
+        subscription = Subscription(self, predicate, self._queue_size, session_id)
+        if session_id is None:
+            self._unkeyed.add(subscription)
+        else:
+            self._by_session.setdefault(session_id, set()).add(subscription)
         return subscription
 
     def discard(self, subscription: Subscription) -> None:
-        self._subscribers.discard(subscription)
+        key = subscription.session_id
+        if key is None:
+            self._unkeyed.discard(subscription)
+            return
+        keyed = self._by_session.get(key)
+        if keyed is not None:
+            keyed.discard(subscription)
+            if not keyed:
+                del self._by_session[key]
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        return len(self._unkeyed) + sum(len(subs) for subs in self._by_session.values())
 
     async def aclose(self) -> None:
-        for subscriber in list(self._subscribers):
+        keyed = [s for subs in self._by_session.values() for s in subs]
+        for subscriber in [*self._unkeyed, *keyed]:
             subscriber.close()

@@ -70,3 +70,8 @@ event_batch_size = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
     registry=REGISTRY,
 )
+shared_streams = Gauge(
+    "kycgw_shared_subscription_streams",
+    "Subscription executions feeding websocket subscribers (subscribers of one shape share one)",
+    registry=REGISTRY,
+)

@@ -4,6 +4,7 @@ follow the bus — registered first, so nothing published meanwhile is missed.""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -14,6 +15,10 @@ from gateway import metrics
 from gateway.applier import to_event
 from gateway.events import EventBus, StatusChanged
 from gateway.store.models import SessionRow, StatusChangeRow
+
+#: Whether a watch counts in `kycgw_active_subscriptions`. A stream shared by many
+#: subscribers (gateway/api/shared_streams.py) counts its subscribers instead.
+COUNT_SUBSCRIPTION: ContextVar[bool] = ContextVar("count_subscription", default=True)
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,10 @@ async def watch(
     after: int | None,
 ) -> AsyncIterator[StatusChanged]:
     """No gap, no repeat: live events at or below the last replayed cursor are skipped."""
-    subscription = bus.subscribe(where.matches)
-    metrics.active_subscriptions.inc()
+    subscription = bus.subscribe(where.matches, where.session_id)
+    counted = COUNT_SUBSCRIPTION.get()
+    if counted:
+        metrics.active_subscriptions.inc()
     try:
         last = after
         if after is not None:
@@ -52,7 +59,8 @@ async def watch(
             yield event
     finally:
         subscription.close()
-        metrics.active_subscriptions.dec()
+        if counted:
+            metrics.active_subscriptions.dec()
 
 
 async def replay(

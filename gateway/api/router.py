@@ -16,10 +16,19 @@ from strawberry.types.unset import UnsetType
 
 from gateway.api.context import Context
 from gateway.api.media import GRAPHQL_RESPONSE_JSON, negotiate, request_error_status
+from gateway.api.shared_streams import SharedStreams
+from gateway.api.ws_handler import SharingTransportWSHandler
 from gateway.auth import PrincipalKind
 
 
 class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
+    graphql_transport_ws_handler_class = SharingTransportWSHandler
+
+    def __init__(self, *args: Any, subscriber_queue_size: int = 256, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Subscriptions of one shape share an execution (gateway/api/shared_streams.py).
+        self.shared_streams = SharedStreams(self.schema, subscriber_queue_size)
+
     def parse_json(self, data: str | bytes) -> Any:
         """A request body (or `variables`/`extensions` parameter) must be a JSON object, or a
         list for a batch. Invalid UTF-8, nesting deep enough to exhaust the parser, and bare

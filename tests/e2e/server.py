@@ -109,12 +109,17 @@ def running_gateway(
         server.stop()
 
 
+def metric(base: str, name: str) -> float:
+    """One unlabelled value from the server's /metrics."""
+    for line in httpx.get(f"{base}/metrics", timeout=5).text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} missing from /metrics")
+
+
 def active_subscriptions(base: str) -> float:
     """The server's own count of live subscriptions (from /metrics)."""
-    for line in httpx.get(f"{base}/metrics", timeout=5).text.splitlines():
-        if line.startswith("kycgw_active_subscriptions "):
-            return float(line.split()[1])
-    raise AssertionError("kycgw_active_subscriptions missing from /metrics")
+    return metric(base, "kycgw_active_subscriptions")
 
 
 async def wait_until(predicate: Callable[[], bool], timeout_s: float = 20.0) -> None:

@@ -12,7 +12,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.server import active_subscriptions, running_gateway, wait_until
+from tests.e2e.client import gql, simulate
+from tests.e2e.server import active_subscriptions, metric, running_gateway, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +82,47 @@ def test_health_reports_provider_modes(base: str) -> None:
     assert health["status"] == "ok"
     assert set(health["providers"].values()) == {"SANDBOX"}
     assert "didit" in health["providers"]
+
+
+async def test_subscribers_of_one_shape_share_one_execution(base: str) -> None:
+    """Three clients follow a session with the same document, a fourth with another
+    selection: two executions serve four subscribers, and each gets what it asked for."""
+    created = await gql(
+        base,
+        'mutation { createSession(input: {provider: "didit", clientReference: "shared"}) '
+        "{ session { id providerSessionId } } }",
+        {},
+    )
+    session = created["createSession"]["session"]
+    same = "subscription F($id: ID!) { sessionStatusChanged(sessionId: $id) { status cursor } }"
+    other = "subscription G($id: ID!) { sessionStatusChanged(sessionId: $id) { providerStatus } }"
+    url = base.replace("http://", "ws://") + "/graphql"
+    subscribers_before = active_subscriptions(base)
+    streams_before = metric(base, "kycgw_shared_subscription_streams")
+    sockets = []
+    for query in (same, same, same, other):
+        ws = await connect(url, subprotocols=["graphql-transport-ws"])
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+        payload = {"query": query, "variables": {"id": session["id"]}}
+        await ws.send(json.dumps({"id": "s", "type": "subscribe", "payload": payload}))
+        sockets.append(ws)
+    await wait_until(lambda: active_subscriptions(base) == subscribers_before + 4)
+    assert metric(base, "kycgw_shared_subscription_streams") == streams_before + 2
+
+    await simulate(base, "didit", session["providerSessionId"], "open")
+    frames = [json.loads(await asyncio.wait_for(ws.recv(), 10)) for ws in sockets]
+    assert all(frame["type"] == "next" and frame["id"] == "s" for frame in frames)
+    events = [frame["payload"]["data"]["sessionStatusChanged"] for frame in frames]
+    assert events[0] == events[1] == events[2]
+    assert events[0]["status"] == "IN_PROGRESS" and events[0]["cursor"].isdigit()
+    assert events[3] == {"providerStatus": "In Progress"}
+
+    for ws in sockets[:2]:
+        await ws.close()
+    await wait_until(lambda: active_subscriptions(base) == subscribers_before + 2)
+    assert metric(base, "kycgw_shared_subscription_streams") == streams_before + 2
+    for ws in sockets[2:]:
+        await ws.close()
+    await wait_until(lambda: metric(base, "kycgw_shared_subscription_streams") == streams_before)
+    assert active_subscriptions(base) == subscribers_before

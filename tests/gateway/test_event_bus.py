@@ -35,6 +35,23 @@ async def test_filtered_fan_out() -> None:
     assert mine.pending == 1 and theirs.pending == 1
 
 
+async def test_subscriptions_keyed_by_session_see_only_their_session() -> None:
+    bus = InProcessBus(queue_size=10)
+    keyed = bus.subscribe(lambda e: e.session_id == "s1", session_id="s1")
+    # The predicate still applies on top of the key (e.g. a provider filter).
+    never = bus.subscribe(lambda e: e.session_id == "s1" and e.cursor > 99, session_id="s1")
+    everyone = bus.subscribe(lambda e: True)
+    for cursor, session in enumerate(["s1", "s2", "s1", "s3"], start=1):
+        await bus.publish(event(cursor, session))
+    assert (keyed.pending, never.pending, everyone.pending) == (2, 0, 4)
+    assert bus.subscriber_count == 3
+    keyed.close()
+    never.close()
+    assert bus.subscriber_count == 1
+    await bus.publish(event(5, "s1"))
+    assert everyone.pending == 5
+
+
 async def test_slow_subscriber_overflows_alone_and_learns_its_cursor() -> None:
     bus = InProcessBus(queue_size=3)
     slow = bus.subscribe(lambda e: True)

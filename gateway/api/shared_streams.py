@@ -1,0 +1,278 @@
+"""Subscriptions of the same shape share one execution: each change's payload is computed and
+serialized once, then fanned out to every subscriber of that shape.
+
+A plain strawberry stack runs the selection set once per subscriber per event: a thousand
+browsers following one session cost a thousand executions (and `session { ... }` reads) per
+change. Here subscribers with the same document, operation, variables and principal — so the
+same permissions, hence the same answer — join one `SharedStream`; the first one's execution
+feeds them all. A subscription that replays from a cursor (`after`) has a history of its own
+and is never shared; neither is anything that is not a subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Hashable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    NullValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    parse,
+)
+from strawberry.schema import BaseSchema
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+
+from gateway import metrics
+from gateway.api.context import Context
+from gateway.watch import COUNT_SUBSCRIPTION
+
+log = logging.getLogger(__name__)
+
+#: A subscription argument that makes a stream personal (replay after the caller's cursor).
+REPLAY_ARGUMENT = "after"
+
+
+@lru_cache(maxsize=512)
+def _parsed(query: str) -> DocumentNode | None:
+    try:
+        return parse(query)
+    except GraphQLError:
+        return None
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((op for op in operations if op.name and op.name.value == name), None)
+
+
+def _replays(operation: OperationDefinitionNode, variables: dict[str, Any]) -> bool:
+    """Whether any root field is given a non-null `after` (inline or through a variable)."""
+    defaults = {
+        d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
+    }
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return True  # fragments at the root: do not guess, do not share
+        for argument in selection.arguments or ():
+            if argument.name.value != REPLAY_ARGUMENT:
+                continue
+            value = argument.value
+            if isinstance(value, VariableNode):
+                name = value.name.value
+                if variables.get(name) is not None:
+                    return True
+                default = defaults.get(name)
+                if name not in variables and default is not None:
+                    if not isinstance(default, NullValueNode):
+                        return True
+            elif not isinstance(value, NullValueNode):
+                return True
+    return False
+
+
+def share_key(
+    query: str, variables: dict[str, Any] | None, operation_name: str | None, context: Context
+) -> Hashable | None:
+    """What makes two subscriptions' answers identical, or None when this one must run alone
+    (not a parseable subscription, or one that replays)."""
+    document = _parsed(query)
+    if document is None:
+        return None
+    operation = _operation(document, operation_name)
+    if operation is None or operation.operation is not OperationType.SUBSCRIPTION:
+        return None
+    variables = variables or {}
+    if not isinstance(variables, dict) or _replays(operation, variables):
+        return None
+    try:
+        canonical = json.dumps(variables, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return (query, operation_name, canonical, context.principal)
+
+
+@dataclass
+class SharedResult:
+    """One result of the shared execution; its `next` payload is serialized on first use."""
+
+    result: ExecutionResult | PreExecutionError | Any
+    _payload: str | None = None
+
+    def payload(self, encode: Any) -> str:
+        if self._payload is None:
+            assert isinstance(self.result, ExecutionResult)
+            body: dict[str, Any] = {"data": self.result.data}
+            if self.result.errors:
+                body["errors"] = [error.formatted for error in self.result.errors]
+            if self.result.extensions:
+                body["extensions"] = self.result.extensions
+            self._payload = encode(body)
+        return self._payload
+
+    @property
+    def cursor(self) -> str | None:
+        data = getattr(self.result, "data", None)
+        if isinstance(data, dict) and len(data) == 1:
+            event = next(iter(data.values()))
+            if isinstance(event, dict) and isinstance(event.get("cursor"), str):
+                return event["cursor"]
+        return None
+
+
+_END = object()
+
+
+class Member:
+    """One subscriber's place in a shared stream: a bounded queue of results, so a slow
+    client falls behind alone and is cut off (told its last cursor) rather than slowing the
+    others."""
+
+    def __init__(self, stream: SharedStream, maxsize: int) -> None:
+        self._stream = stream
+        self._queue: asyncio.Queue[SharedResult | object] = asyncio.Queue(maxsize=maxsize)
+        self.overflowed = False
+        self.last_cursor: str | None = None
+
+    def offer(self, item: SharedResult | object) -> None:
+        if self.overflowed:
+            return
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self._stream.leave(self)
+            log.warning("shared-stream subscriber overflow; closing it")
+
+    async def __aiter__(self) -> AsyncIterator[SharedResult]:
+        while True:
+            if self.overflowed and self._queue.empty():
+                return
+            item = self._queue.get_nowait() if self.overflowed else await self._queue.get()
+            if item is _END:
+                return
+            assert isinstance(item, SharedResult)
+            self.last_cursor = item.cursor or self.last_cursor
+            yield item
+
+    def leave(self) -> None:
+        self._stream.leave(self)
+
+
+@dataclass(eq=False)
+class SharedStream:
+    """One execution of a subscription, fanned out to its members; it ends when its last
+    member leaves or when the execution ends (then every member is told)."""
+
+    key: Hashable
+    registry: SharedStreams
+    members: set[Member] = field(default_factory=set)
+    pump: asyncio.Task[None] | None = None
+    finished: bool = False
+
+    def join(self, maxsize: int) -> Member:
+        member = Member(self, maxsize)
+        self.members.add(member)
+        metrics.active_subscriptions.inc()
+        return member
+
+    def leave(self, member: Member) -> None:
+        if member not in self.members:
+            return
+        self.members.discard(member)
+        metrics.active_subscriptions.dec()
+        if not self.members:
+            self.finish()
+
+    def finish(self) -> None:
+        if not self.finished:
+            self.finished = True
+            self.registry.forget(self)
+            if self.pump is not None and self.pump is not asyncio.current_task():
+                self.pump.cancel()
+
+    async def run(
+        self,
+        schema: BaseSchema,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        context: Context,
+        root_value: Any,
+    ) -> None:
+        # The members are counted in the gauge; the one execution feeding them is not.
+        COUNT_SUBSCRIPTION.set(False)
+        try:
+            stream = await schema.stream(
+                query,
+                variable_values=variables,
+                context_value=context,
+                root_value=root_value,
+                operation_name=operation_name,
+            )
+            try:
+                async for result in stream:
+                    item = SharedResult(result)
+                    for member in list(self.members):
+                        member.offer(item)
+                    if isinstance(result, PreExecutionError):
+                        break
+            finally:
+                with suppress(Exception):
+                    await stream.aclose()  # type: ignore[union-attr]
+        finally:
+            self.finished = True
+            self.registry.forget(self)
+            for member in list(self.members):
+                member.offer(_END)
+
+
+class SharedStreams:
+    """The registry of shared streams of one GraphQL endpoint."""
+
+    def __init__(self, schema: BaseSchema, queue_size: int) -> None:
+        self._schema = schema
+        self._queue_size = queue_size
+        self._streams: dict[Hashable, SharedStream] = {}
+
+    def subscribe(
+        self,
+        key: Hashable,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        context: Context,
+        root_value: Any,
+    ) -> Member:
+        stream = self._streams.get(key)
+        if stream is None or stream.finished:
+            stream = SharedStream(key, self)
+            self._streams[key] = stream
+            metrics.shared_streams.inc()
+            member = stream.join(self._queue_size)
+            stream.pump = asyncio.create_task(
+                stream.run(self._schema, query, variables, operation_name, context, root_value)
+            )
+            return member
+        return stream.join(self._queue_size)
+
+    def forget(self, stream: SharedStream) -> None:
+        if self._streams.get(stream.key) is stream:
+            del self._streams[stream.key]
+            metrics.shared_streams.dec()
+
+    @property
+    def stream_count(self) -> int:
+        return len(self._streams)
