@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import func, insert
+from sqlalchemy import bindparam, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -102,6 +102,23 @@ async def _event_seen(db: AsyncSession, provider: str, dedupe_key: str) -> bool:
     return found.first() is not None
 
 
+# Built once: constructing a SQLAlchemy expression costs more than running it on SQLite, and
+# a reused statement keeps its cache key. Both are on the webhook hot path.
+_STORED_KEYS = select(VendorEventRow.dedupe_key).where(
+    VendorEventRow.provider == bindparam("provider"),
+    col(VendorEventRow.dedupe_key).in_(bindparam("keys", expanding=True)),
+)
+_SESSIONS_TO_UPDATE = (
+    select(SessionRow)
+    .where(
+        SessionRow.provider == bindparam("provider"),
+        col(SessionRow.provider_session_id).in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(col(SessionRow.id))
+    .with_for_update()
+)
+
+
 async def _events_seen(
     db: AsyncSession, items: Sequence[tuple[str, WebhookEvent]]
 ) -> set[tuple[str, str]]:
@@ -111,11 +128,7 @@ async def _events_seen(
         keys_by_provider.setdefault(provider, set()).add(event.dedupe_key)
     seen: set[tuple[str, str]] = set()
     for provider, keys in keys_by_provider.items():
-        found = await db.exec(
-            select(VendorEventRow.dedupe_key).where(
-                VendorEventRow.provider == provider, col(VendorEventRow.dedupe_key).in_(keys)
-            )
-        )
+        found = await db.exec(_STORED_KEYS, params={"provider": provider, "keys": list(keys)})
         seen.update((provider, key) for key in found.all())
     return seen
 
@@ -573,8 +586,6 @@ class SessionService:
         """One transaction for the batch: one dedupe lookup, one (locking) session lookup, then
         each event in arrival order. Should the commit conflict, each event is retried alone,
         so one bad event cannot fail its neighbours."""
-        if len(items) == 1:
-            return [await self._ingest_one_or_error(*items[0])]
         now = self.clock()
         outcomes: list[IngestResult | BaseException] = []
         deferred: list[PendingChange] = []
@@ -763,16 +774,10 @@ class SessionService:
                 wanted.setdefault(provider, set()).add(event.provider_session_id)
         rows: dict[tuple[str, str], SessionRow] = {}
         for provider, ids in wanted.items():
-            query = (
-                select(SessionRow)
-                .where(
-                    SessionRow.provider == provider,
-                    col(SessionRow.provider_session_id).in_(ids),
-                )
-                .order_by(col(SessionRow.id))
-                .with_for_update()
+            found = await db.exec(
+                _SESSIONS_TO_UPDATE, params={"provider": provider, "ids": list(ids)}
             )
-            for row in (await db.exec(query)).all():
+            for row in found.all():
                 rows[(provider, row.provider_session_id)] = row
         return rows
 
