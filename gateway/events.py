@@ -8,7 +8,6 @@ for scale-out.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from adapters.base import SessionStatus
+from gateway.mailbox import Mailbox, MailboxFull
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Subscription:
         self._bus = bus
         self._predicate = predicate
         self.session_id = session_id
-        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=maxsize)
+        self._queue: Mailbox[object] = Mailbox(maxsize)
         self._overflowed = False
         self._last_cursor: int | None = None
 
@@ -68,7 +68,7 @@ class Subscription:
             return
         try:
             self._queue.put_nowait(event)
-        except asyncio.QueueFull:
+        except MailboxFull:
             self._overflowed = True
             log.warning("subscriber overflow; closing it", extra={"queue": self._queue.maxsize})
             self._bus.discard(self)
@@ -88,7 +88,7 @@ class Subscription:
         self._bus.discard(self)
         try:
             self._queue.put_nowait(_CLOSED)
-        except asyncio.QueueFull:
+        except MailboxFull:
             self._overflowed = True
 
     @property

@@ -35,6 +35,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from gateway import metrics
 from gateway.api.context import Context
+from gateway.mailbox import Mailbox, MailboxFull
 from gateway.watch import COUNT_SUBSCRIPTION
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class Member:
 
     def __init__(self, stream: SharedStream, maxsize: int) -> None:
         self._stream = stream
-        self._queue: asyncio.Queue[SharedResult | object] = asyncio.Queue(maxsize=maxsize)
+        self._queue: Mailbox[SharedResult | object] = Mailbox(maxsize)
         self.overflowed = False
         self.last_cursor: str | None = None
 
@@ -151,7 +152,7 @@ class Member:
             return
         try:
             self._queue.put_nowait(item)
-        except asyncio.QueueFull:
+        except MailboxFull:
             self.overflowed = True
             self._stream.leave(self)
             log.warning("shared-stream subscriber overflow; closing it")
