@@ -121,6 +121,11 @@ class Authenticator:
         max_token_ttl_s: int = 3600,
     ) -> None:
         self._keys = {key.sha256: key for key in api_keys}
+        #: Built once: every request with a key gets its (immutable) principal.
+        self._principals = {
+            key.sha256: Principal(PrincipalKind.API_KEY, key.name, frozenset(key.scopes))
+            for key in api_keys
+        }
         self.dev_mode = not api_keys
         # In dev mode a per-process secret is fine; with keys a shared one is required.
         self._secret = token_secret or secrets.token_urlsafe(32)
@@ -155,10 +160,11 @@ class Authenticator:
             return self._verify_token(credential[len(TOKEN_PREFIX) :])
         if self.dev_mode:
             return DEV
-        key = self._keys.get(hash_key(credential))
-        if key is None or not hmac.compare_digest(key.sha256, hash_key(credential)):
+        digest = hash_key(credential)
+        key = self._keys.get(digest)
+        if key is None or not hmac.compare_digest(key.sha256, digest):
             return Principal(PrincipalKind.INVALID, problem="unknown API key")
-        return Principal(PrincipalKind.API_KEY, key.name, frozenset(key.scopes))
+        return self._principals[digest]
 
     # -- client tokens ----------------------------------------------------------------------
     def issue_client_token(self, session_id: str, ttl_s: int) -> tuple[str, datetime]:

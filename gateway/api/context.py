@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
+from sqlmodel import col, select
+from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as _Info
 
 from gateway.auth import Authenticator, Principal
 from gateway.service import SessionService
+from gateway.store.models import StatusChangeRow
 
 
 class Context(BaseContext):
@@ -21,6 +25,28 @@ class Context(BaseContext):
         self.auth = auth
         self.principal = principal
         self.connection_params: dict[str, Any] | None = None
+        self._histories: DataLoader[str, list[StatusChangeRow]] | None = None
+
+    @property
+    def histories(self) -> DataLoader[str, list[StatusChangeRow]]:
+        """`history` of every session in one answer with one query, not one per session
+        (a page of `sessions` asked 100). No cache: a websocket's context lives as long as
+        the connection, and a history read there must not be an old one."""
+        if self._histories is None:
+            self._histories = DataLoader(self._load_histories, cache=False)
+        return self._histories
+
+    async def _load_histories(self, session_ids: list[str]) -> list[list[StatusChangeRow]]:
+        async with self.service.db_factory() as db:
+            rows = await db.exec(
+                select(StatusChangeRow)
+                .where(col(StatusChangeRow.session_id).in_(set(session_ids)))
+                .order_by(col(StatusChangeRow.session_id), col(StatusChangeRow.sequence))
+            )
+            by_session: defaultdict[str, list[StatusChangeRow]] = defaultdict(list)
+            for row in rows.all():
+                by_session[row.session_id].append(row)
+        return [by_session.get(session_id, []) for session_id in session_ids]
 
 
 Info = _Info[Context, Any]

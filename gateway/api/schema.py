@@ -1,24 +1,23 @@
-"""Assembles the schema; extensions are passed as classes/factories (instances deprecated)."""
+"""Assembles the schema. Everything around an operation (parse and validation caching, the
+token/depth/alias limits, error masking) is one extension, `OperationGuard`: strawberry builds
+every extension, and a context manager per hook, on every request."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import uuid
+import weakref
+from collections.abc import Awaitable, Iterator, Sequence
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLResolveInfoHelpers, GraphQLSchema, parse
+from graphql.pyutils import gather_with_cancel
 from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.types import ExecutionContext
 
 from gateway.api.mutations import Mutation
@@ -56,16 +55,10 @@ class CorrelatedMaskErrors(MaskErrors):
         )
 
 
-class SafeQueryDepthLimiter(QueryDepthLimiter):
+def _never_crash(rule: type[ValidationRule]) -> type[ValidationRule]:
     """strawberry's depth rule crashes on some invalid documents (unknown fragments, empty
     fragments); those are already invalid, so report that instead of a server error."""
 
-    def __init__(self, max_depth: int) -> None:
-        super().__init__(max_depth=max_depth)
-        self.validation_rules = [_never_crash(rule) for rule in self.validation_rules]
-
-
-def _never_crash(rule: type[ValidationRule]) -> type[ValidationRule]:
     class Guarded(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
@@ -77,6 +70,128 @@ def _never_crash(rule: type[ValidationRule]) -> type[ValidationRule]:
                 )
 
     return Guarded
+
+
+def limit_rules(
+    *, max_depth: int, max_aliases: int, introspection: bool
+) -> list[type[ValidationRule]]:
+    """The depth, alias (and introspection) rules, made once per schema. strawberry's
+    limiter extensions make new rule classes per instance, that is per request, and the rules
+    are part of the validation cache's key: with them every request missed the cache and ran
+    the whole validation again (half the CPU of a `session(id)` read)."""
+    depth = QueryDepthLimiter(max_depth=max_depth).validation_rules
+    rules = [_never_crash(rule) for rule in depth]
+    rules += MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+class DocumentCache:
+    """Parsed documents and their validation errors by query text, bounded (LRU), shared by
+    all requests to one schema. Keyed by text rather than by document: a `DocumentNode` hash
+    walks the whole tree on every lookup. Texts longer than `max_chars` (real operations are
+    far smaller; a body may be 1 MiB of comments) are parsed and checked each time, so the
+    cache cannot be made to hold hundreds of megabytes."""
+
+    def __init__(
+        self,
+        rules: Sequence[type[ValidationRule]],
+        max_tokens: int,
+        size: int = 256,
+        max_chars: int = 16_384,
+    ) -> None:
+        self.rules = tuple(rules)
+        self.max_tokens = max_tokens
+        self.max_chars = max_chars
+        self._cached_parse = functools.lru_cache(maxsize=size)(self._parse)
+        self._cached_validate = functools.lru_cache(maxsize=size)(self._validate)
+
+    def parse(self, query: str) -> DocumentNode:
+        if len(query) > self.max_chars:
+            return self._parse(query)
+        return self._cached_parse(query)
+
+    def validate(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        document: DocumentNode,
+        rules: tuple[type[ValidationRule], ...],
+    ) -> list[GraphQLError]:
+        """`document` must be `parse(query)`'s answer; it is used only when not cached."""
+        if len(query) > self.max_chars:
+            return validate_document(schema, document, rules)
+        return self._cached_validate(schema, query, rules)
+
+    def _parse(self, query: str) -> DocumentNode:
+        return parse(query, max_tokens=self.max_tokens)
+
+    def _validate(
+        self, schema: GraphQLSchema, query: str, rules: tuple[type[ValidationRule], ...]
+    ) -> list[GraphQLError]:
+        return validate_document(schema, self.parse(query), rules)
+
+
+class OperationGuard(CorrelatedMaskErrors):
+    """Parse (at most `max_tokens` tokens) and validate (with the limit rules) through the
+    cache, then mask unexpected errors in the result."""
+
+    def __init__(self, documents: DocumentCache) -> None:
+        super().__init__(should_mask_error=_mask_only_unexpected)
+        self.documents = documents
+        self._parsed: DocumentNode | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            # Parse errors propagate from here as from strawberry's own parse.
+            self._parsed = context.graphql_document = self.documents.parse(context.query)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        rules = context.validation_rules + self.documents.rules
+        context.validation_rules = rules
+        document = context.graphql_document
+        if context.query and document is not None and document is self._parsed:
+            schema = context.schema._schema
+            errors = self.documents.validate(schema, context.query, document, rules)
+        elif document is not None:  # handed in already parsed: nothing to key it by
+            errors = validate_document(context.schema._schema, document, rules)
+        else:
+            errors = None
+        context.pre_execution_errors = errors
+        yield
+
+    def _process_result(self, result: object) -> None:
+        """As MaskErrors does, without its per-result runtime `Protocol` isinstance check."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
+
+class AcyclicExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor refers to itself through the bound methods in its
+    `async_helpers`: every operation left a reference cycle holding the whole request
+    (context, request, headers, documents) until a garbage collection found it, 87 objects a
+    request, while the bare FastAPI route leaves none. The helpers here reach the executor
+    weakly, so an operation's objects are freed as soon as it completes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        track = weakref.WeakMethod(self.track_async_work)
+
+        def track_weakly(values: Sequence[Any]) -> None:
+            method = track()
+            if method is not None:
+                method(values)
+
+        self.async_helpers = GraphQLResolveInfoHelpers(gather=_gather, track=track_weakly)
+
+
+def _gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    return gather_with_cancel(*values)
 
 
 class GatewaySchema(strawberry.Schema):
@@ -99,21 +214,14 @@ def build_schema(
     introspection: bool = True,
     field_suggestions: bool = True,
 ) -> strawberry.Schema:
-    extensions: list = [
-        functools.partial(ParserCache, maxsize=256),
-        functools.partial(ValidationCache, maxsize=256),
-        functools.partial(SafeQueryDepthLimiter, max_depth=max_depth),
-        functools.partial(MaxAliasesLimiter, max_alias_count=max_aliases),
-        functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
-        functools.partial(CorrelatedMaskErrors, should_mask_error=_mask_only_unexpected),
-    ]
-    if not introspection:
-        extensions.append(functools.partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
+    rules = limit_rules(max_depth=max_depth, max_aliases=max_aliases, introspection=introspection)
+    documents = DocumentCache(rules, max_tokens)
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions,
+        extensions=[functools.partial(OperationGuard, documents)],
+        execution_context_class=AcyclicExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )
 

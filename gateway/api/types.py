@@ -190,7 +190,7 @@ class Session:
 
     @strawberry.field
     async def history(self, info: Info) -> list[StatusChange]:
-        rows = await info.context.service.history(self._row.id)
+        rows = await info.context.histories.load(self._row.id)
         return [StatusChange.from_row(r) for r in rows]
 
     @strawberry.field(description="Actions the vendor allows on this session now.")
