@@ -1,4 +1,4 @@
-"""`kyc-gateway serve | export-schema | db upgrade`."""
+"""`kyc-gateway serve | export-schema | db upgrade | new-api-key | report | simulate | bench`."""
 
 from __future__ import annotations
 
@@ -89,6 +89,12 @@ def _new_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from bench.__main__ import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyc-gateway", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,12 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_commands.add_parser("upgrade", help="apply Alembic migrations")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=_db_upgrade)
+    bench = commands.add_parser(
+        "bench",
+        help="run the benchmarks (python -m bench): gateway vs baselines, same run",
+        add_help=False,
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=_bench)
     add_simulate_command(commands)
     add_report_command(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # its own options (argparse's REMAINDER would eat `--help`)
+        return _bench(argparse.Namespace(bench_args=argv[1:]))
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
