@@ -66,7 +66,7 @@ class GroupCommit(Generic[Item, Outcome]):
 
     async def _drain(self) -> None:
         while self._queue:
-            if 1 < len(self._queue) < self._last_batch or len(self._queue) == 1 < self._last_batch:
+            if len(self._queue) < self._last_batch:
                 # Under load, the callers a batch just answered send again at once: waiting
                 # a moment lets them join this batch instead of trailing it one by one.
                 await asyncio.sleep(LINGER_S)
