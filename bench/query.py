@@ -121,7 +121,7 @@ def compare(sides: list[Side], connections: int, warmup_s: float, rounds: int) -
 
 
 def run(work_dir: Path, quick: bool = False) -> dict[str, Any]:
-    sizes, seeded_count = ((4, 16), 500) if quick else ((8, 32, 128), 10_000)
+    sizes, seeded_count = ((4, 16, 64), 500) if quick else ((8, 32, 128), 10_000)
     warmup_s, rounds = (1.0, 1) if quick else (2.0, 5)
     work_dir.mkdir(parents=True, exist_ok=True)
     credentials = Credentials.new()
