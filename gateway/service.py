@@ -92,16 +92,6 @@ class IngestResult:
     refetch: bool = False
 
 
-async def _event_seen(db: AsyncSession, provider: str, dedupe_key: str) -> bool:
-    """Whether this vendor event is already stored (the dedupe key is unique per vendor)."""
-    found = await db.exec(
-        select(VendorEventRow.id).where(
-            VendorEventRow.provider == provider, VendorEventRow.dedupe_key == dedupe_key
-        )
-    )
-    return found.first() is not None
-
-
 # Built once: constructing a SQLAlchemy expression costs more than running it on SQLite, and
 # a reused statement keeps its cache key. Both are on the webhook hot path.
 _STORED_KEYS = select(VendorEventRow.dedupe_key).where(
@@ -583,72 +573,61 @@ class SessionService:
     async def _ingest_batch(
         self, items: Sequence[tuple[str, WebhookEvent]]
     ) -> list[IngestResult | BaseException]:
-        """One transaction for the batch: one dedupe lookup, one (locking) session lookup, then
-        each event in arrival order. Should the commit conflict, each event is retried alone,
-        so one bad event cannot fail its neighbours."""
+        """One transaction for the batch. Should it conflict, each event is retried alone, so
+        one bad event cannot fail its neighbours; alone, a conflict on the dedupe key means a
+        concurrent delivery of the same event won, and anything else is a conflict the vendor
+        must retry (never acknowledge unstored)."""
+        try:
+            return await self._write_batch(items)
+        except IntegrityError as conflict:
+            if len(items) > 1:
+                return [await self._ingest_alone(item) for item in items]
+            async with self._db() as db:
+                if await _events_seen(db, items):
+                    return [IngestResult("duplicate")]
+            return [conflict]
+
+    async def _ingest_alone(self, item: tuple[str, WebhookEvent]) -> IngestResult | BaseException:
+        return (await self._ingest_batch([item]))[0]
+
+    async def _write_batch(
+        self, items: Sequence[tuple[str, WebhookEvent]]
+    ) -> list[IngestResult | BaseException]:
+        """One dedupe lookup, one (locking) session lookup, then each event in arrival order;
+        the status changes and the events themselves go in with one insert each."""
         now = self.clock()
         outcomes: list[IngestResult | BaseException] = []
         deferred: list[PendingChange] = []
         event_rows: list[dict[str, object]] = []
-        try:
-            async with self._write() as db, db.begin():
-                seen = await _events_seen(db, items)
-                rows = await self._find_many(db, items)
-                for provider, event in items:
-                    key = (provider, event.dedupe_key)
-                    if key in seen:
-                        outcomes.append(IngestResult("duplicate"))
-                        continue
-                    row = rows.get((provider, event.provider_session_id or ""))
-                    if event.snapshot is not None and row is None:
-                        outcomes.append(UnknownSessionForEvent(event.provider_session_id))
-                        continue
-                    result, _ = await self._store_event(
-                        db, provider, event, row, now, deferred, event_rows
+        async with self._write() as db, db.begin():
+            seen = await _events_seen(db, items)
+            rows = await self._find_many(db, items)
+            for provider, event in items:
+                key = (provider, event.dedupe_key)
+                if key in seen:
+                    outcomes.append(IngestResult("duplicate"))
+                    continue
+                row = rows.get((provider, event.provider_session_id or ""))
+                if event.snapshot is not None and row is None:
+                    outcomes.append(UnknownSessionForEvent(event.provider_session_id))
+                    continue
+                stored = await self._store_event(db, provider, event, row, now, deferred)
+                event_rows.append(stored)
+                seen.add(key)
+                outcomes.append(
+                    IngestResult(
+                        str(stored["outcome"]),
+                        row.id if row else None,
+                        refetch=event.refetch and row is not None,
                     )
-                    seen.add(key)
-                    outcomes.append(result)
-                await db.flush()
-                changes = await insert_pending(db, deferred)
-                if event_rows:
-                    conn = await db.connection()
-                    await conn.execute(insert(VendorEventRow.__table__), event_rows)  # type: ignore[attr-defined]
-        except IntegrityError:
-            return [await self._ingest_one_or_error(provider, event) for provider, event in items]
+                )
+            await db.flush()
+            changes = await insert_pending(db, deferred)
+            if event_rows:
+                conn = await db.connection()
+                await conn.execute(insert(VendorEventRow.__table__), event_rows)  # type: ignore[attr-defined]
         await self._publish(changes)
         return outcomes
-
-    async def _ingest_one_or_error(
-        self, provider: str, event: WebhookEvent
-    ) -> IngestResult | BaseException:
-        try:
-            return await self._ingest_one(provider, event)
-        except UnknownSessionForEvent as unknown:
-            return unknown
-
-    async def _ingest_one(self, provider: str, event: WebhookEvent) -> IngestResult:
-        now = self.clock()
-        changes: list[StatusChanged] = []
-        try:
-            async with self._write() as db, db.begin():
-                if await _event_seen(db, provider, event.dedupe_key):
-                    return IngestResult("duplicate")
-                row = None
-                if event.provider_session_id:
-                    row = await self._find(db, provider, event.provider_session_id, lock=True)
-                if event.snapshot is not None and row is None:
-                    raise UnknownSessionForEvent(event.provider_session_id)
-                result, changes = await self._store_event(db, provider, event, row, now)
-        except IntegrityError:
-            # A concurrent delivery of the same event may have won the unique dedupe key;
-            # anything else is a conflict the vendor must retry (never acknowledge unstored).
-            async with self._db() as db:
-                stored = await _event_seen(db, provider, event.dedupe_key)
-            if stored:
-                return IngestResult("duplicate")
-            raise
-        await self._publish(changes)
-        return result
 
     async def _store_event(
         self,
@@ -657,29 +636,26 @@ class SessionService:
         event: WebhookEvent,
         row: SessionRow | None,
         now: datetime,
-        defer: list[PendingChange] | None = None,
-        event_rows: list[dict[str, object]] | None = None,
-    ) -> tuple[IngestResult, list[StatusChanged]]:
-        """Apply the event's snapshot to its session (if any) and keep the event itself
-        (`defer`: see `SnapshotApplier.apply`; `event_rows`: the event rows are left there
-        for the caller's one multi-row insert)."""
-        changes: list[StatusChanged] = []
+        defer: list[PendingChange],
+    ) -> dict[str, object]:
+        """Apply the event's snapshot to its session (if any), its status changes queued in
+        `defer` (see `SnapshotApplier.apply`); returns the event's row for the caller's one
+        multi-row insert."""
         outcome = "ignored"
         if event.snapshot is not None and row is not None:
             applied = await self.applier.apply(
                 db, row, event.snapshot, Source.WEBHOOK, event.dedupe_key, now, defer=defer
             )
-            changes = applied.changes
             outcome = applied.verdict.value
             if event.snapshot.status is None:
                 outcome = "unknown_status"
-            elif applied.verdict is Verdict.APPLY and not (changes or applied.deferred):
+            elif applied.verdict is Verdict.APPLY and not applied.deferred:
                 outcome = Verdict.UNCHANGED.value
         if event.refetch and row is not None:
             # Also due for the reconciler now, in case the immediate read fails.
             row.next_poll_at = now
             attach(db, row)
-        stored = {
+        return {
             "provider": provider,
             "dedupe_key": event.dedupe_key,
             "event_type": event.event_type,
@@ -689,14 +665,6 @@ class SessionService:
             "payload": event.received_payload,
             "received_at": now,
         }
-        if event_rows is not None:
-            event_rows.append(stored)
-        else:
-            db.add(VendorEventRow(**stored))
-        result = IngestResult(
-            str(outcome), row.id if row else None, refetch=event.refetch and row is not None
-        )
-        return result, changes
 
     async def apply_pushed(self, session_id: str, snapshot: SessionSnapshot) -> SessionRow:
         """A snapshot the vendor pushed over a channel we follow (not HTTP): applied exactly
@@ -782,14 +750,12 @@ class SessionService:
         return rows
 
     async def _find(
-        self, db: AsyncSession, provider: str, provider_session_id: str, lock: bool = False
+        self, db: AsyncSession, provider: str, provider_session_id: str
     ) -> SessionRow | None:
         query = select(SessionRow).where(
             SessionRow.provider == provider,
             SessionRow.provider_session_id == provider_session_id,
         )
-        if lock:
-            query = query.with_for_update()
         return (await db.exec(query)).first()
 
     async def _call(self, provider: str, call: Awaitable[T]) -> T:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from gateway.group_commit import GroupCommit
@@ -125,3 +126,42 @@ async def test_a_burst_of_webhooks_is_stored_exactly_once_each(harness: Harness)
         mine = [c for c in changes if c.session_id == session["id"]]
         assert [c.sequence for c in mine] == [1, 2, 3, 4]  # cursor order = sequence order
         assert [c.to_status for c in mine] == ["CREATED", "IN_PROGRESS", "IN_REVIEW", "APPROVED"]
+
+
+async def test_a_conflicting_batch_is_retried_event_by_event(harness: Harness) -> None:
+    """A batch whose commit conflicts (e.g. another replica's batch won a key) is retried one
+    event at a time, so every event still lands and each caller hears its own outcome."""
+    service = harness.gateway.service
+    real = service._write_batch
+    conflicted: list[int] = []
+
+    async def conflict_once(items):  # type: ignore[no-untyped-def]
+        if len(items) > 1 and not conflicted:
+            conflicted.append(len(items))
+            raise IntegrityError("insert", {}, Exception("simulated conflict"))
+        return await real(items)
+
+    service._write_batch = conflict_once  # type: ignore[method-assign]
+    sessions = []
+    for i in range(3):
+        data = await harness.gql(
+            CREATE, {"input": {"provider": "didit", "clientReference": f"c{i}"}}
+        )
+        sessions.append(data["createSession"]["session"])
+    now = int(time.time())
+
+    async def post(psid: str, event_id: str) -> tuple[int, dict]:
+        raw, headers = signed_request(
+            didit_body(psid, "In Progress", now, event_id=event_id), harness.didit_secret, now
+        )
+        response = await harness.client.post("/webhooks/didit", content=raw, headers=headers)
+        return response.status_code, response.json()
+
+    answers = await asyncio.gather(
+        *(post(s["providerSessionId"], f"conflict-{i}") for i, s in enumerate(sessions))
+    )
+    assert conflicted, "no batch of several events was formed"
+    assert answers == [(200, {"received": True, "outcomes": ["applied"]})] * 3
+    async with service._db() as db:
+        keys = (await db.exec(select(VendorEventRow.dedupe_key))).all()
+    assert sorted(keys) == ["conflict-0", "conflict-1", "conflict-2"]
