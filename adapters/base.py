@@ -7,10 +7,12 @@ GraphQL or the database: the gateway depends on this module, never the other way
 from __future__ import annotations
 
 import abc
+import dataclasses
 import enum
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -153,12 +155,32 @@ class StepState(enum.StrEnum):
     SKIPPED = "SKIPPED"
 
 
+class StepResult(enum.StrEnum):
+    """A completed step's verdict (e.g. an age check the person did or did not meet). A step
+    can be COMPLETED and NOT_SATISFIED: completion says the person finished it, the result
+    says whether it passed."""
+
+    SATISFIED = "SATISFIED"
+    NOT_SATISFIED = "NOT_SATISFIED"
+
+
+@dataclass(frozen=True)
+class StepDocument:
+    """A file a step needs (a document to sign), as the caller uploaded it."""
+
+    filename: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+
 @dataclass(frozen=True)
 class StepRequest:
     type: StepType
     params: JSON = field(default_factory=dict)
     #: Pause after this step until the integrator continues or stops the session.
     gate: bool = False
+    #: The file a SIGN step signs; None for steps that take none.
+    document: StepDocument | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +192,8 @@ class StepProgress:
     state: StepState
     gate: bool = False
     completed_at: datetime | None = None
+    #: The step's verdict once the vendor gave one; None while unknown.
+    result: StepResult | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +228,72 @@ class CreateSessionRequest:
     idempotency_key: str | None = None
     #: Ordered steps for vendors with Capability.STEPS (the gateway refuses them elsewhere).
     steps: tuple[StepRequest, ...] = ()
+
+
+class InputSupport(enum.StrEnum):
+    """How one vendor treats one `CreateSessionRequest` field (never silently)."""
+
+    SENT = "SENT"  # passed to the vendor as it is
+    MAPPED = "MAPPED"  # translated into the vendor's terms (the note says how)
+    IGNORED = "IGNORED"  # the vendor cannot honour it: accepted, and the caller is warned
+    REFUSED = "REFUSED"  # cannot be honoured and too important to drop: BAD_USER_INPUT
+
+
+@dataclass(frozen=True)
+class InputDeclaration:
+    support: InputSupport
+    #: One line: how a MAPPED field is translated, why a field is IGNORED or REFUSED.
+    note: str = ""
+
+
+def sent(note: str = "") -> InputDeclaration:
+    return InputDeclaration(InputSupport.SENT, note)
+
+
+def mapped(note: str) -> InputDeclaration:
+    return InputDeclaration(InputSupport.MAPPED, note)
+
+
+def ignored(note: str) -> InputDeclaration:
+    return InputDeclaration(InputSupport.IGNORED, note)
+
+
+def refused(note: str) -> InputDeclaration:
+    return InputDeclaration(InputSupport.REFUSED, note)
+
+
+#: Request fields that hold a group of fields: each member is declared on its own.
+_INPUT_GROUPS: dict[str, type] = {"contact": Contact, "expected_person": ExpectedPerson}
+
+
+def input_fields() -> tuple[str, ...]:
+    """Every field of `CreateSessionRequest` an adapter declares, dotted for groups
+    (`contact.email`, `expected_person.document_types`), in the request's own order."""
+    names: list[str] = []
+    for f in dataclasses.fields(CreateSessionRequest):
+        group = _INPUT_GROUPS.get(f.name)
+        if group is None:
+            names.append(f.name)
+        else:
+            names += [f"{f.name}.{member.name}" for member in dataclasses.fields(group)]
+    return tuple(names)
+
+
+def _is_set(value: Any) -> bool:
+    return value is not None and value != () and value != {}
+
+
+def inputs_set(request: CreateSessionRequest) -> tuple[str, ...]:
+    """The declared fields this request sets (empty defaults do not count)."""
+    found: list[str] = []
+    for name in input_fields():
+        group, _, member = name.partition(".")
+        value = getattr(request, group)
+        if member:
+            value = getattr(value, member) if value is not None else None
+        if _is_set(value):
+            found.append(name)
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -438,9 +528,21 @@ class ProviderAdapter(abc.ABC):
     #: Our outbound budget for this vendor, under its published rate limit (None = no limit
     #: published). Overridable as KYCGW_<VENDOR>_RATE_LIMIT_PER_MINUTE.
     rate_limit_per_minute: float | None = None
+    #: How the vendor treats each `CreateSessionRequest` field (keys: `input_fields()`).
+    #: The gateway reports IGNORED ones as warnings, refuses REFUSED ones, and publishes the
+    #: table (`providers { inputSupport }`, the README matrix). Every field must be declared.
+    input_support: Mapping[str, InputDeclaration] = MappingProxyType({})
+    #: How a person progresses a session when the vendor has no hosted page to send them to
+    #: (None: the vendor gives a `verification_url`). Shown where a link would be.
+    person_flow_note: str | None = None
 
     def __init__(self, config: AdapterConfig) -> None:
         self.config = config
+
+    @classmethod
+    def undeclared_inputs(cls) -> tuple[str, ...]:
+        """Request fields this adapter forgot to declare (must be empty)."""
+        return tuple(name for name in input_fields() if name not in cls.input_support)
 
     @property
     def environment(self) -> Environment:

@@ -6,6 +6,7 @@ accepts) are refused, like anything that is not an object.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -25,3 +26,9 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise WebhookRejected(WebhookRejectReason.MALFORMED, "body is not a JSON object")
     return body
+
+
+def signed_body_key(raw: bytes) -> str:
+    """A dedupe key from the signed bytes themselves: a captured delivery replayed with a new
+    (unsigned) delivery-id header is still recognised as the same event."""
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
