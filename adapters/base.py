@@ -21,7 +21,7 @@ JSON = dict[str, Any]
 
 
 class SessionStatus(enum.StrEnum):
-    """Lifecycle and final outcome in one enum, ordered roughly by progress (design §3.1)."""
+    """Lifecycle and final outcome in one enum, ordered roughly by progress (docs/model.md, Status)."""
 
     CREATED = "CREATED"
     IN_PROGRESS = "IN_PROGRESS"
@@ -126,7 +126,7 @@ class DocumentType(enum.StrEnum):
 
 
 class ErrorCode(enum.StrEnum):
-    """Normalized error codes (design §4), shared by user errors and top-level errors."""
+    """Normalized error codes (docs/model.md, Errors), shared by user errors and top-level errors."""
 
     BAD_USER_INPUT = "BAD_USER_INPUT"
     UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -345,7 +345,7 @@ class SessionSnapshot:
     `status` is None when the vendor's raw status is not in the adapter's table: the gateway
     then keeps the previous normalized status and shows `provider_status` raw.
     `occurred_at` is the vendor's own time for this state, when the vendor gives one; it is
-    what orders events (design §3.4).
+    what orders events (docs/model.md, Ordering).
     """
 
     provider_session_id: str

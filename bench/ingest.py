@@ -26,12 +26,12 @@ from bench.stack import (
 )
 from bench.wrk import Request, run_wrk, write_requests
 
-#: Didit's v3 status vocabulary along one ordinary path (providers/didit.md §A4.4).
+#: Didit's v3 status vocabulary along one ordinary path (docs/vendors/didit.md, Webhooks).
 PATH = ("In Progress", "In Review", "Approved")
 
 
 def didit_status_webhook(session: SeededSession, status: str, timestamp: int) -> dict[str, Any]:
-    """A `status.updated` envelope as Didit documents it (providers/didit.md §A4.4)."""
+    """A `status.updated` envelope as Didit documents it (docs/vendors/didit.md, Webhooks)."""
     return {
         "event_id": str(uuid.uuid4()),
         "webhook_type": "status.updated",

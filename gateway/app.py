@@ -21,7 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from adapters.base import Clock, utc_now
 from gateway import metrics
 from gateway.api.context import Context
-from gateway.api.router import GatewayGraphQLRouter
+from gateway.api.router import PREFLIGHT_HEADERS, GatewayGraphQLRouter
 from gateway.api.schema import build_schema
 from gateway.auth import Authenticator
 from gateway.breakers import Breakers
@@ -201,7 +201,9 @@ def create_gateway(
         docs_url=None,
         redoc_url=None,
         # Webhooks cap their own bodies (and say 413); this is the outer bound for all.
-        max_body_size=max(settings.webhook_max_body_bytes, settings.max_request_bytes),
+        max_body_size=max(
+            settings.webhook_max_body_bytes, settings.max_request_bytes, settings.max_upload_bytes
+        ),
     )
     protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
     if settings.enable_legacy_graphql_ws:
@@ -237,15 +239,19 @@ def create_gateway(
             connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_s),
             allowed_origins=settings.cors_origins,
             subscriber_queue_size=settings.subscriber_queue_size,
+            multipart_uploads_enabled=True,
+            max_request_bytes=settings.max_request_bytes,
         ),
-        max_body_size=settings.max_request_bytes,
+        # Multipart requests may carry a file; JSON bodies are held to max_request_bytes by
+        # the router itself.
+        max_body_size=max(settings.max_request_bytes, settings.max_upload_bytes),
     )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "x-api-key"],
+            allow_headers=["authorization", "content-type", "x-api-key", *PREFLIGHT_HEADERS],
         )
     app.router.routes.append(webhook_routes(service, settings.webhook_max_body_bytes))
     app.include_router(pages_router(service, auth))

@@ -275,12 +275,13 @@ def step_json(step: StepProgress) -> dict:
         "state": step.state.value,
         "gate": step.gate,
         "completed_at": step.completed_at.isoformat() if step.completed_at else None,
+        "result": step.result.value if step.result else None,
     }
 
 
 def merge_steps(stored: list[dict] | None, incoming: list[dict]) -> list[dict]:
     """Vendors re-report steps partially (UIP reads never say which step had a gate): a gate
-    set once stays set, and a type we knew is not lost to an empty one."""
+    set once stays set, and a type or verdict we knew is not lost to an empty one."""
     before = {step["index"]: step for step in stored or ()}
     merged = []
     for step in incoming:
@@ -290,6 +291,7 @@ def merge_steps(stored: list[dict] | None, incoming: list[dict]) -> list[dict]:
                 **step,
                 "gate": bool(step.get("gate") or old.get("gate")),
                 "type": step.get("type") or old.get("type") or "",
+                "result": step.get("result") or old.get("result"),
             }
         )
     return merged

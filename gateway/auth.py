@@ -1,4 +1,4 @@
-"""Who is calling, and what they may do (design §6).
+"""Who is calling, and what they may do (docs/model.md, Security).
 
 Backends send an API key (`Authorization: Bearer <key>` or `X-Api-Key`); keys are configured
 as SHA-256 hashes with scopes and never logged. Browsers get a short-lived client token (a JWT

@@ -1,4 +1,5 @@
-"""`kyc-gateway serve | export-schema | db upgrade | new-api-key | report | simulate | bench`."""
+"""`kyc-gateway serve | export-schema | input-matrix | db upgrade | new-api-key | report |
+simulate | bench`."""
 
 from __future__ import annotations
 
@@ -61,6 +62,20 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _input_matrix(args: argparse.Namespace) -> int:
+    from adapters.registry import adapter_class, provider_names
+    from gateway.input_support import render_matrix, replace_matrix
+
+    matrix = render_matrix((n, adapter_class(n).input_support) for n in provider_names())
+    if args.write is None:
+        sys.stdout.write(matrix + "\n")
+        return 0
+    path = Path(args.write)
+    path.write_text(replace_matrix(path.read_text(), matrix))
+    print(f"updated the input-support matrix in {path}", file=sys.stderr)
+    return 0
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
     from gateway.settings import load_settings
@@ -105,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("-o", "--output", default="-", help="file to write (default stdout)")
     export.set_defaults(func=_export_schema)
+    matrix = commands.add_parser(
+        "input-matrix", help="print what each vendor does with each createSession input"
+    )
+    matrix.add_argument(
+        "--write", metavar="FILE", help="replace the matrix between its markers in FILE"
+    )
+    matrix.set_defaults(func=_input_matrix)
     key = commands.add_parser("new-api-key", help="make an API key and its config entry")
     key.add_argument("name", help="who uses it, e.g. checkout-backend")
     key.add_argument(

@@ -1,4 +1,4 @@
-"""Whether an incoming vendor state may replace the stored one (design §3.4).
+"""Whether an incoming vendor state may replace the stored one (docs/model.md, Ordering).
 
 Order by vendor time, then status rank, then arrival: an older event never overwrites a newer
 one, and at equal vendor time a lower-ranked status never replaces a higher one. Pure, so the

@@ -50,6 +50,7 @@ from gateway.breakers import TRANSIENT, BreakerOpen, Breakers
 from gateway.errors import FieldProblem, ServiceError, UnknownSessionForEvent
 from gateway.events import EventBus, StatusChanged
 from gateway.group_commit import GroupCommit
+from gateway.input_support import IgnoredInput, ignored_inputs
 from gateway.ordering import Verdict
 from gateway.polling import EffectivePolicy
 from gateway.providers import ProviderRegistry
@@ -144,7 +145,14 @@ def _request_hash(provider: str, request: CreateSessionRequest) -> str:
     body = asdict(request)
     body.pop("idempotency_key", None)
     body["provider"] = provider
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=_hashable).encode()).hexdigest()
+
+
+def _hashable(value: object) -> str:
+    """Uploaded files (a SIGN step's document) count by their digest, not their bytes."""
+    if isinstance(value, bytes):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    return str(value)
 
 
 class SessionService:
@@ -232,6 +240,14 @@ class SessionService:
             ).limit(first + 1)
             rows = list((await db.exec(query)).all())
         return Page(rows=rows[:first], has_next=len(rows) > first, total=int(total))
+
+    def ignored_inputs(self, provider: str, request: CreateSessionRequest) -> list[IgnoredInput]:
+        """The fields of `request` that `provider` cannot honour (reported, never dropped
+        silently): the same answer for a first create and its idempotent replay."""
+        adapter = self.registry.adapter(provider)
+        if adapter is None:
+            return []
+        return ignored_inputs(provider, adapter.input_support, request)
 
     def capabilities(self, row: SessionRow) -> frozenset[Capability]:
         adapter = self.registry.adapter(row.provider)
@@ -406,9 +422,6 @@ class SessionService:
         if status is None:
             count_unknown(provider, snapshot.provider_status)
             status = SessionStatus.CREATED
-        expires_at = snapshot.expires_at or (
-            now + timedelta(seconds=request.expires_in) if request.expires_in else None
-        )
         return SessionRow(
             id=new_session_id(),
             provider=provider,
@@ -427,7 +440,8 @@ class SessionService:
             return_url=request.return_url,
             created_at=now,
             updated_at=now,
-            expires_at=expires_at,
+            # Only the vendor's own expiry: one it never set is not ours to invent.
+            expires_at=snapshot.expires_at,
             order_time=snapshot.occurred_at,
             last_sequence=0,
             steps=[step_json(step) for step in snapshot.steps] or None,

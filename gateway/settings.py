@@ -63,6 +63,9 @@ class Settings(BaseSettings):
 
     #: GraphQL request bodies (a 1 MB query document is already far beyond any real one).
     max_request_bytes: int = 1_048_576
+    #: GraphQL multipart requests (the GraphQL multipart request spec): a document to sign
+    #: travels with its mutation, so these may be larger than a JSON request.
+    max_upload_bytes: int = 10_485_760
     #: Vendor webhooks may carry a signed result with images (uqudo): allow more.
     webhook_max_body_bytes: int = 5_242_880
     max_metadata_bytes: int = 16_384

@@ -1,5 +1,5 @@
 """`POST /webhooks/{provider}`: verify → dedupe → order → persist (one transaction) → 2xx →
-publish (design §3.4). Answers: 2xx applied or duplicate, 400 malformed, 401 bad signature or
+publish (docs/model.md, Ordering). Answers: 2xx applied or duplicate, 400 malformed, 401 bad signature or
 stale timestamp, 404 unknown provider or a session not known yet (vendors retry 404), 413
 oversized, 503 transient failure (vendors retry 5xx)."""
 

@@ -77,7 +77,7 @@ class VendorHttp:
                 transport=self._config.transport,
                 timeout=self._config.timeout_s,
                 headers=self._headers,
-                follow_redirects=False,  # a redirect would drop auth headers (design §7)
+                follow_redirects=False,  # a redirect would drop auth headers (docs/model.md, Pitfalls)
             )
         return self._client
 

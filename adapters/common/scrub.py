@@ -1,4 +1,4 @@
-"""Remove secrets and PII from text that may reach a client or a log (design §6).
+"""Remove secrets and PII from text that may reach a client or a log (docs/model.md, Security).
 
 Vendor error messages are kept because they help the integrator, but they can echo what we
 sent: keys, e-mails, phone numbers, tokens. Everything that leaves an adapter as a message

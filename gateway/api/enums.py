@@ -22,6 +22,22 @@ DocumentType = strawberry.enum(base.DocumentType)
 ErrorCode = strawberry.enum(base.ErrorCode)
 StepType = strawberry.enum(base.StepType)
 StepState = strawberry.enum(base.StepState)
+StepResult = strawberry.enum(
+    base.StepResult,
+    description="A step's verdict: a COMPLETED step can still be NOT_SATISFIED (e.g. an age "
+    "check the person did not meet).",
+)
+InputSupport = strawberry.enum(
+    base.InputSupport,
+    description="What a vendor does with a createSession input field: SENT as it is, MAPPED "
+    "into its own terms (see the note), IGNORED (accepted, reported as an INPUT_IGNORED "
+    "warning) or REFUSED (BAD_USER_INPUT).",
+)
+
+
+@strawberry.enum
+class WarningCode(enum.Enum):
+    INPUT_IGNORED = "INPUT_IGNORED"
 
 
 @strawberry.enum

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
+from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
 from adapters import base
@@ -37,6 +39,11 @@ class StepInput:
         default=False,
         description="Pause after this step until continueSession or cancelSession.",
     )
+    document: Upload | None = strawberry.field(
+        default=None,
+        description="The document a SIGN step signs, sent as a file with the GraphQL "
+        "multipart request spec (the request needs a GraphQL-Require-Preflight header).",
+    )
 
 
 @strawberry.input
@@ -61,7 +68,7 @@ class CreateSessionInput:
         description="Ordered verification steps, for vendors with the STEPS capability.",
     )
 
-    def to_request(self) -> base.CreateSessionRequest:
+    async def to_request(self) -> base.CreateSessionRequest:
         problems = []
         for name, value in (
             ("metadata", self.metadata),
@@ -76,8 +83,18 @@ class CreateSessionInput:
                         ("input", *name.split(".")),
                     )
                 )
+        for i, step in enumerate(self.steps or ()):
+            if step.document is not None and step.type is not base.StepType.SIGN:
+                problems.append(
+                    FieldProblem(
+                        ErrorCode.BAD_USER_INPUT,
+                        "only a SIGN step takes a document",
+                        ("input", "steps", str(i), "document"),
+                    )
+                )
         if problems:
             raise ServiceError(*problems)
+        documents = [await _document(step.document) for step in self.steps or ()]
         person = self.expected_person
         return base.CreateSessionRequest(
             client_reference=self.client_reference,
@@ -100,10 +117,26 @@ class CreateSessionInput:
             provider_options=dict(self.provider_options or {}),
             idempotency_key=self.idempotency_key,
             steps=tuple(
-                base.StepRequest(type=step.type, params=dict(step.params or {}), gate=step.gate)
-                for step in self.steps or ()
+                base.StepRequest(
+                    type=step.type,
+                    params=dict(step.params or {}),
+                    gate=step.gate,
+                    document=document,
+                )
+                for step, document in zip(self.steps or (), documents, strict=True)
             ),
         )
+
+
+async def _document(upload: Any) -> base.StepDocument | None:
+    """An uploaded file (a Starlette `UploadFile`) as the normalized step document."""
+    if upload is None:
+        return None
+    return base.StepDocument(
+        filename=upload.filename or "document",
+        content_type=upload.content_type or "application/octet-stream",
+        content=await upload.read(),
+    )
 
 
 @strawberry.input

@@ -11,10 +11,10 @@ from strawberry.scalars import JSON
 
 from adapters.base import ErrorCode
 from gateway.api.context import Info
-from gateway.api.enums import DecisionAction
+from gateway.api.enums import DecisionAction, WarningCode
 from gateway.api.inputs import CreateSessionInput
 from gateway.api.permissions import guard
-from gateway.api.types import Session, SessionPayload, UserError
+from gateway.api.types import PayloadWarning, Session, SessionPayload, UserError
 from gateway.auth import Scope
 from gateway.errors import ServiceError
 from gateway.store.models import SessionRow
@@ -36,8 +36,22 @@ async def _payload(
 WRITE = (Scope.SESSIONS_WRITE,)
 
 
-async def _create(info: Info, input: CreateSessionInput) -> SessionRow:
-    return await info.context.service.create_session(input.provider, input.to_request())
+async def _create(info: Info, input: CreateSessionInput) -> SessionPayload:
+    """Like `_payload`, plus a warning for each input field the chosen vendor ignores."""
+    try:
+        guard(info, *WRITE)
+        request = await input.to_request()
+        service = info.context.service
+        row = await service.create_session(input.provider, request)
+    except ServiceError as error:
+        return SessionPayload(
+            session=None, user_errors=[UserError.from_problem(p) for p in error.problems]
+        )
+    warnings = [
+        PayloadWarning(code=WarningCode.INPUT_IGNORED, field=list(w.field), message=w.message)
+        for w in service.ignored_inputs(row.provider, request)
+    ]
+    return SessionPayload(session=Session.from_row(row), user_errors=[], warnings=warnings)
 
 
 @strawberry.type
@@ -60,7 +74,7 @@ SCOPES_REDACT = (Scope.SESSIONS_WRITE, Scope.PII_READ)
 class Mutation:
     @strawberry.mutation
     async def create_session(self, info: Info, input: CreateSessionInput) -> SessionPayload:
-        return await _payload(info, WRITE, lambda: _create(info, input))
+        return await _create(info, input)
 
     @strawberry.mutation(description="Read the vendor's current state now.")
     async def refresh_session(self, info: Info, id: strawberry.ID) -> SessionPayload:

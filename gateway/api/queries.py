@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 
+from adapters.registry import adapter_class
 from gateway.api import cursors
 from gateway.api.context import Info
 from gateway.api.inputs import SessionFilterInput
@@ -15,6 +16,7 @@ from gateway.api.permissions import check, check_session
 from gateway.api.stats_types import ProviderStats, StatsGroupBy
 from gateway.api.types import (
     BreakerState,
+    InputFieldSupport,
     PageInfo,
     Provider,
     ProviderHealth,
@@ -27,6 +29,7 @@ from gateway.api.types import (
 )
 from gateway.auth import Scope
 from gateway.errors import ServiceError
+from gateway.input_support import support_rows
 from gateway.service import SessionFilter
 from gateway.stats import GroupBy, provider_stats
 
@@ -106,6 +109,11 @@ class Query:
                     configured=entry.configured,
                     capabilities=sorted(entry.capabilities, key=lambda c: c.value),
                     health=ProviderHealth(breaker=BreakerState(state.value)),
+                    input_support=[
+                        InputFieldSupport(field=row.field, support=row.support, note=row.note)
+                        for row in support_rows(adapter_class(entry.name).input_support)
+                    ],
+                    person_flow=adapter_class(entry.name).person_flow_note,
                 )
             )
         return result

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import ConnectionRejectionError
@@ -20,19 +20,36 @@ from gateway.api.shared_streams import SharedStreams
 from gateway.api.ws_handler import SharingTransportWSHandler
 from gateway.auth import PrincipalKind
 
+#: Headers a cross-site form cannot set: one of them makes a multipart request acceptable.
+PREFLIGHT_HEADERS = (
+    "graphql-require-preflight",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+)
+
 
 class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
 
-    def __init__(self, *args: Any, subscriber_queue_size: int = 256, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        subscriber_queue_size: int = 256,
+        max_request_bytes: int = 1_048_576,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         #: Subscriptions of one shape share an execution (gateway/api/shared_streams.py).
         self.shared_streams = SharedStreams(self.schema, subscriber_queue_size)
+        self.max_request_bytes = max_request_bytes
 
     def parse_json(self, data: str | bytes) -> Any:
         """A request body (or `variables`/`extensions` parameter) must be a JSON object, or a
         list for a batch. Invalid UTF-8, nesting deep enough to exhaust the parser, and bare
-        scalars such as `0` are the caller's mistake: 400, not a crash further in."""
+        scalars such as `0` are the caller's mistake: 400, not a crash further in. The route
+        admits multipart uploads up to their own limit; JSON keeps the request limit."""
+        if len(data) > self.max_request_bytes:
+            raise HTTPException(413, "Request body too large")
         try:
             value = self.decode_json(data)
         except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
@@ -40,6 +57,20 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
         if not isinstance(value, dict | list):
             raise HTTPException(400, "The request body must be a JSON object with a `query`")
         return value
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        """GraphQL multipart requests (file uploads). A browser sends a multipart form
+        cross-site without a CORS preflight, so one must carry a header only a script can set
+        (as Apollo Server requires): without it, a page elsewhere could make a logged-in
+        browser post a mutation."""
+        if not any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
+            raise HTTPException(
+                400,
+                "multipart requests must carry a non-empty "
+                + " or ".join(PREFLIGHT_HEADERS)
+                + " header (CSRF protection)",
+            )
+        return await super().parse_multipart(request)
 
     async def get_sub_response(self, request: Request) -> Response:
         """Record the negotiated media type on the per-request sub-response, the only thing

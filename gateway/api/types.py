@@ -16,10 +16,13 @@ from gateway.api.enums import (
     DecidedBy,
     Environment,
     ErrorCode,
+    InputSupport,
     Outcome,
     SessionStatus,
     StatusSource,
+    StepResult,
     StepState,
+    WarningCode,
 )
 from gateway.api.permissions import check
 from gateway.auth import Scope
@@ -105,16 +108,21 @@ class SessionStep:
     state: StepState
     gate: bool
     completed_at: datetime | None
+    result: StepResult | None = strawberry.field(
+        description="The step's verdict once the vendor gave one; null while unknown."
+    )
 
     @classmethod
     def from_json(cls, data: dict) -> SessionStep:
         completed = data.get("completed_at")
+        result = data.get("result")
         return cls(
             index=int(data["index"]),
             type=str(data["type"]),
             state=base.StepState(data["state"]),
             gate=bool(data.get("gate")),
             completed_at=datetime.fromisoformat(completed) if completed else None,
+            result=base.StepResult(result) if result else None,
         )
 
 
@@ -235,10 +243,23 @@ class UserError:
         )
 
 
+@strawberry.type(description="Something the caller should know although the call succeeded.")
+class PayloadWarning:
+    code: WarningCode
+    field: list[str] | None = strawberry.field(
+        description='The input field concerned, e.g. ["input", "expiresIn"].'
+    )
+    message: str
+
+
 @strawberry.type
 class SessionPayload:
     session: Session | None
     user_errors: list[UserError]
+    warnings: list[PayloadWarning] = strawberry.field(
+        default_factory=list,
+        description="E.g. INPUT_IGNORED for an input field the chosen vendor cannot honour.",
+    )
 
 
 @strawberry.type
@@ -278,12 +299,26 @@ class ProviderHealth:
 
 
 @strawberry.type
+class InputFieldSupport:
+    field: str = strawberry.field(description='A createSession input field, e.g. "expiresIn".')
+    support: InputSupport
+    note: str = strawberry.field(description="How it is mapped, or why it is not honoured.")
+
+
+@strawberry.type
 class Provider:
     name: str
     mode: Environment
     configured: bool
     capabilities: list[Capability]
     health: ProviderHealth
+    input_support: list[InputFieldSupport] = strawberry.field(
+        description="What this vendor does with every createSession input field."
+    )
+    person_flow: str | None = strawberry.field(
+        description="How a person progresses a session of this vendor when it has no hosted "
+        "page (verificationUrl stays null); null for vendors with one."
+    )
 
 
 @strawberry.type

@@ -1,4 +1,4 @@
-"""Tables. Columns mirror the normalized model (design §3); vendor payloads are kept raw."""
+"""Tables. Columns mirror the normalized model (docs/model.md); vendor payloads are kept raw."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class SessionRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    #: Newest vendor time applied so far: what orders later events (design §3.4).
+    #: Newest vendor time applied so far: what orders later events (docs/model.md, Ordering).
     order_time: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_sequence: int = Field(default=0)
     #: Last time the vendor told us anything about this session (webhook, poll or API).

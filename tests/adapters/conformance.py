@@ -1,5 +1,5 @@
 """The contract every adapter honours. A vendor's test module subclasses `AdapterConformance`
-and supplies the fixtures; the tests here are inherited unchanged (style.md: LiteLLM's
+and supplies the fixtures; the tests here are inherited unchanged (after LiteLLM's
 `BaseLLMChatTest`, Libcloud's contract mixin).
 """
 
@@ -101,7 +101,7 @@ GARBAGE_STATUSES = ["", " ", "unknown", "???", "null", "None", "0", "\u00a0", "x
 
 
 class AdapterConformance:
-    """Fixtures to provide: `adapter`, `expected_statuses` (design §3.2 column, written out),
+    """Fixtures to provide: `adapter`, `expected_statuses` (the vendor's column of its docs/vendors page, written out),
     `signed_webhook` (a valid session event) and `unsigned_webhook` (same, no signature)."""
 
     @pytest.fixture

@@ -1,5 +1,5 @@
 """Every vendor cassette and fixture is safe to publish and traceable to the vendor's docs
-(style.md: ActiveMerchant's transcript-scrubbing tests).
+(after ActiveMerchant's transcript-scrubbing tests).
 
 Every folder under `cassettes/` gets the generic checks (source comment, placeholder key, no
 secret-looking strings, documentation e-mails only, JSON bodies); vendors listed in `RULES`
@@ -51,7 +51,7 @@ RULES: dict[str, VendorRules] = {
     "didit": VendorRules(
         host="verification.didit.me",
         path_prefix="/v3/",
-        trailing_slash=True,  # design §7: a redirect would drop the auth header
+        trailing_slash=True,  # docs/model.md, Pitfalls: a redirect would drop the auth header
         cassettes={
             "create_session_201.yaml": ("POST", 201),
             "get_decision_200.yaml": ("GET", 200),
@@ -65,7 +65,7 @@ RULES: dict[str, VendorRules] = {
     "verifa": VendorRules(
         host="api.withverifa.com",
         path_prefix="/api/v1/",
-        trailing_slash=False,  # verifa.md §3.2 paths have none
+        trailing_slash=False,  # docs/vendors/verifa.md: paths have none
         cassettes={
             "create_session_201.yaml": ("POST", 201),
             "get_session_200.yaml": ("GET", 200),

@@ -1,4 +1,4 @@
-"""Scrubbing of vendor messages before they reach a client (design §6)."""
+"""Scrubbing of vendor messages before they reach a client (docs/model.md, Security)."""
 
 from __future__ import annotations
 

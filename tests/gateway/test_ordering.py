@@ -1,4 +1,4 @@
-"""Ordering rules, pure (design §3.4)."""
+"""Ordering rules, pure (docs/model.md, Ordering)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from tests.gateway.queries import CREATE, GET
 
 
 def _document_webhook(session_id: str, secret: str, token: str) -> tuple[bytes, dict[str, str]]:
-    """providers/beltic.md §2.5: a JSON:API document resource linked to its session."""
+    """docs/vendors/beltic.md: a JSON:API document resource linked to its session."""
     body = json.dumps(
         {
             "data": {

@@ -1,4 +1,4 @@
-"""Webhook ingress rules (design §3.4) on real signed Didit deliveries."""
+"""Webhook ingress rules (docs/model.md, Ordering) on real signed Didit deliveries."""
 
 from __future__ import annotations
 

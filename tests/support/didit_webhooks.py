@@ -1,4 +1,4 @@
-"""Signs Didit webhooks the way Didit documents it (providers/didit.md §A4.3), written
+"""Signs Didit webhooks the way Didit documents it (docs/vendors/didit.md, Webhooks and signature), written
 independently of the adapter so a wrong verifier cannot agree with a wrong signer."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def didit_body(
     webhook_type: str = "status.updated",
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A v3 `status.updated` envelope (didit.md §A4.4)."""
+    """A v3 `status.updated` envelope (docs/vendors/didit.md, Webhooks and signature)."""
     body: dict[str, Any] = {
         "event_id": event_id or str(uuid.uuid4()),
         "webhook_type": webhook_type,

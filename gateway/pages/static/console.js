@@ -88,11 +88,14 @@
       .catch(function () {});
   }
 
+  var providers = {};
+
   function loadProviders() {
-    return gql("{ providers { name mode } }").then(function (data) {
+    return gql("{ providers { name mode capabilities personFlow } }").then(function (data) {
       var select = $("provider");
       select.textContent = "";
       data.providers.forEach(function (p) {
+        providers[p.name] = p;
         var option = document.createElement("option");
         option.value = p.name;
         option.textContent = p.name + " (" + p.mode + ")";
@@ -103,7 +106,7 @@
 
   var CREATE = "mutation($input: CreateSessionInput!) { createSession(input: $input) { " +
     "session { id provider status providerStatus verificationUrl qrCode createdAt } " +
-    "userErrors { code field message } } }";
+    "warnings { code field message } userErrors { code field message } } }";
 
   $("create-form").addEventListener("submit", function (event) {
     event.preventDefault();
@@ -111,7 +114,9 @@
     var input = { provider: $("provider").value };
     var ref = $("client-reference").value.trim();
     if (ref) input.clientReference = ref;
-    if (input.provider === "uip") input.steps = [{ type: "IDENTIFY" }];
+    var chosen = providers[input.provider] || {};
+    // A vendor built on steps needs at least one: the simplest is to identify the person.
+    if ((chosen.capabilities || []).indexOf("STEPS") >= 0) input.steps = [{ type: "IDENTIFY" }];
     gql(CREATE, { input: input }).then(function (data) {
       var payload = data.createSession;
       if (payload.userErrors.length) {
@@ -124,6 +129,19 @@
       $("timeline").textContent = "";
       var link = $("verification-link");
       if (s.verificationUrl) { link.href = s.verificationUrl; link.hidden = false; } else { link.hidden = true; }
+      // No hosted page at this vendor: say how the person's part happens instead.
+      var flow = $("person-flow");
+      var note = (providers[s.provider] || {}).personFlow;
+      flow.textContent = !s.verificationUrl && note ? note : "";
+      flow.hidden = !flow.textContent;
+      var warnings = $("warnings");
+      warnings.textContent = "";
+      payload.warnings.forEach(function (w) {
+        var item = document.createElement("li");
+        item.textContent = w.code + ": " + w.message;
+        warnings.appendChild(item);
+      });
+      warnings.hidden = !payload.warnings.length;
       var qr = $("qr");
       qr.hidden = true;
       showQr(s.qrCode, s.verificationUrl);

@@ -1,0 +1,130 @@
+"""A vendor's sandbox served on its own loopback port, standing in for the vendor's real host,
+so the gateway can run with *live* credentials (`KYCGW_<VENDOR>_API_KEY`, `_BASE_URL`, ...)
+and take the live code path end to end: its own HTTP client, real sockets, and webhooks that
+the test (or the stand-in) signs with the secret a live deployment would hold."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from adapters.base import SandboxConfig, SandboxHandle
+from adapters.registry import adapter_class
+from tests.e2e.server import free_port
+
+
+@dataclass
+class StandIn:
+    vendor: str
+    base_url: str
+    sandbox: SandboxHandle
+
+    def live_env(self, **extra: str) -> dict[str, str]:
+        """The settings that point a gateway's live adapter at this stand-in."""
+        prefix = f"KYCGW_{self.vendor.upper()}_"
+        env = {
+            f"{prefix}BASE_URL": self.base_url,
+            f"{prefix}API_KEY": self.sandbox.api_key,
+            f"{prefix}WEBHOOK_SECRET": self.sandbox.webhook_secret,
+        }
+        env.update({f"{prefix}{k.upper()}": v for k, v in self.sandbox.options.items()})
+        env.update(extra)
+        return env
+
+
+@contextmanager
+def running_standin(
+    vendor: str, data_dir: Path, webhook_url: str, *, retry_delays_s: tuple[float, ...] = (0.2,)
+) -> Iterator[StandIn]:
+    """Serve `vendor`'s sandbox on a free loopback port in a background thread; its webhooks
+    go to `webhook_url` (the gateway under test)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    sandbox = adapter_class(vendor).build_sandbox(
+        SandboxConfig(
+            public_base_url=base,
+            webhook_url=webhook_url,
+            state_path=str(data_dir / f"standin-{vendor}.json"),
+            webhook_retry_delays_s=retry_delays_s,
+        )
+    )
+    assert sandbox is not None, f"{vendor} has no sandbox to stand in for it"
+    server = uvicorn.Server(
+        uvicorn.Config(sandbox.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+
+    async def serve() -> None:
+        try:
+            await server.serve()
+        finally:
+            await sandbox.aclose()  # on the loop its webhook deliveries ran on
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        threading.Event().wait(0.025)
+    assert server.started, "stand-in did not start"
+    try:
+        yield StandIn(vendor, base, sandbox)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@dataclass
+class Captured:
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class Recorder:
+    """Forwards every POST to `target` and keeps a copy: a captured delivery, as an attacker
+    on the path would have it."""
+
+    url: str
+    captured: list[Captured]
+
+
+@contextmanager
+def running_recorder(target: str) -> Iterator[Recorder]:
+    """A loopback relay in front of the gateway's webhook endpoint."""
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    port = free_port()
+    recorder = Recorder(f"http://127.0.0.1:{port}", [])
+
+    async def relay(request: Request) -> Response:
+        body = await request.body()
+        headers = {k: v for k, v in request.headers.items() if k not in ("host", "content-length")}
+        recorder.captured.append(Captured(body, headers))
+        async with httpx.AsyncClient(timeout=10) as client:
+            answer = await client.post(target, content=body, headers=headers)
+        return Response(answer.content, status_code=answer.status_code)
+
+    app = Starlette(routes=[Route("/", relay, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        threading.Event().wait(0.025)
+    assert server.started, "recorder did not start"
+    try:
+        yield recorder
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
