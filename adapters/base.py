@@ -21,7 +21,8 @@ JSON = dict[str, Any]
 
 
 class SessionStatus(enum.StrEnum):
-    """Lifecycle and final outcome in one enum, ordered roughly by progress (docs/model.md, Status)."""
+    """Lifecycle and final outcome in one enum, ordered roughly by progress
+    (docs/model.md, Status)."""
 
     CREATED = "CREATED"
     IN_PROGRESS = "IN_PROGRESS"
@@ -126,7 +127,8 @@ class DocumentType(enum.StrEnum):
 
 
 class ErrorCode(enum.StrEnum):
-    """Normalized error codes (docs/model.md, Errors), shared by user errors and top-level errors."""
+    """Normalized error codes (docs/model.md, Errors), shared by user errors and top-level
+    errors."""
 
     BAD_USER_INPUT = "BAD_USER_INPUT"
     UNAUTHENTICATED = "UNAUTHENTICATED"

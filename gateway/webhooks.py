@@ -1,7 +1,7 @@
-"""`POST /webhooks/{provider}`: verify → dedupe → order → persist (one transaction) → 2xx →
-publish (docs/model.md, Ordering). Answers: 2xx applied or duplicate, 400 malformed, 401 bad signature or
-stale timestamp, 404 unknown provider or a session not known yet (vendors retry 404), 413
-oversized, 503 transient failure (vendors retry 5xx)."""
+"""`POST /webhooks/{provider}`: verify → dedupe → order → persist (one transaction) → 2xx → publish
+(docs/model.md, Ordering). Answers: 2xx applied or duplicate, 400 malformed, 401 bad signature or
+stale timestamp, 404 unknown provider or a session not known yet (vendors retry 404), 413 oversized,
+503 transient failure (vendors retry 5xx)."""
 
 from __future__ import annotations
 

@@ -77,7 +77,8 @@ class VendorHttp:
                 transport=self._config.transport,
                 timeout=self._config.timeout_s,
                 headers=self._headers,
-                follow_redirects=False,  # a redirect would drop auth headers (docs/model.md, Pitfalls)
+                # A redirect would drop auth headers (docs/model.md, Pitfalls).
+                follow_redirects=False,
             )
         return self._client
 

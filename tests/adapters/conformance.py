@@ -101,8 +101,9 @@ GARBAGE_STATUSES = ["", " ", "unknown", "???", "null", "None", "0", "\u00a0", "x
 
 
 class AdapterConformance:
-    """Fixtures to provide: `adapter`, `expected_statuses` (the vendor's column of its docs/vendors page, written out),
-    `signed_webhook` (a valid session event) and `unsigned_webhook` (same, no signature)."""
+    """Fixtures to provide: `adapter`, `expected_statuses` (the vendor's column of its docs/vendors
+    page, written out), `signed_webhook` (a valid session event) and `unsigned_webhook` (same, no
+    signature)."""
 
     @pytest.fixture
     def adapter(self) -> ProviderAdapter:

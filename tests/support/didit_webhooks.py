@@ -1,5 +1,5 @@
-"""Signs Didit webhooks the way Didit documents it (docs/vendors/didit.md, Webhooks and signature), written
-independently of the adapter so a wrong verifier cannot agree with a wrong signer."""
+"""Signs Didit webhooks the way Didit documents it (docs/vendors/didit.md, Webhooks and signature),
+written independently of the adapter so a wrong verifier cannot agree with a wrong signer."""
 
 from __future__ import annotations
 
