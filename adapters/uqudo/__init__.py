@@ -1,2 +1,2 @@
 """uqudo: OAuth client credentials, QR sessions followed over a websocket, RS256 JWS results
-judged by our own policy (providers/uqudo.md PART B)."""
+judged by our own policy (docs/vendors/uqudo.md)."""

@@ -1,10 +1,10 @@
 """uqudo adapter: OAuth client credentials, QR sessions, the session websocket, and RS256 JWS
-results (webhook `jwsResult` or Info API) judged by our own policy (providers/uqudo.md PART B,
-design §3.2 uqudo column).
+results (webhook `jwsResult` or Info API) judged by our own policy (docs/vendors/uqudo.md).
 
 uqudo has no session-status resource: the status is derived — `QR_CREATED` at create, the
 websocket milestones while the person works, `INFO` when the result is ready, then the
-policy's verdict on the verified JWS, or `EXPIRED` when the session's TTL passes without one.
+policy's verdict on the verified JWS, `QR_DELETED` once we deleted the QR session
+(cancelSession), or `EXPIRED` when the session's TTL passes without a result.
 Translation only here — wire shapes in `wire.py`, statuses in `statuses.py`, tokens and
 webhook callers in `auth.py`, JWS checks in `jws.py`, the decision in `policy.py`, the
 websocket in `stream.py`, assumptions in `inferred.py`.
@@ -58,6 +58,7 @@ from adapters.common.scrub import Scrubber
 from adapters.uqudo import inferred
 from adapters.uqudo.auth import BearerAuth, CallerAuth, ClientCredentials, TokenCache
 from adapters.uqudo.errors import bad_input, map_error, unavailable
+from adapters.uqudo.inputs import INPUT_SUPPORT
 from adapters.uqudo.jws import (
     Expectations,
     JwsInvalid,
@@ -68,12 +69,14 @@ from adapters.uqudo.jws import (
 )
 from adapters.uqudo.policy import PolicySettings, evaluate
 from adapters.uqudo.statuses import (
+    CANCELLABLE,
     CHANNEL_MILESTONES,
     EXPIRED,
     INFO,
     PENDING_RESULT,
     POLLED,
     QR_CREATED,
+    QR_DELETED,
     RESULT_PENDING,
     RESULT_RECEIVED,
     UQUDO_STATUSES,
@@ -100,7 +103,8 @@ VENDOR = "uqudo"
 WEBHOOK_EVENT = "jwsResult"
 MAX_RAW_STATUS_LENGTH = 64
 
-#: uqudo-only create fields accepted through `providerOptions` (§B2.1 `data`).
+#: uqudo-only create fields accepted through `providerOptions` (the QR session's `data`,
+#: docs/vendors/uqudo.md, Endpoints we call).
 BOOL_OPTIONS: frozenset[str] = frozenset(
     {
         "reading",
@@ -112,22 +116,6 @@ BOOL_OPTIONS: frozenset[str] = frozenset(
 )
 PROVIDER_OPTIONS: frozenset[str] = BOOL_OPTIONS | {"document_types", "background_check_type"}
 
-#: Normalized request fields uqudo cannot honour per QR session, ignored on purpose (§B2.1
-#: `data` has no field for them): `metadata`, `return_url`, `language` (the SDK ships no
-#: translations, §B7), `expires_in` (no per-session TTL), `workflow_id`, `idempotency_key`
-#: (none documented, §B5), `contact`, and the expected person's names, birth date and
-#: countries. `client_reference` goes to `generalConfig.userIdentifier` when it is a UUID.
-IGNORED_REQUEST_FIELDS = (
-    "metadata",
-    "return_url",
-    "language",
-    "expires_in",
-    "workflow_id",
-    "idempotency_key",
-    "contact",
-    "expected_person (except document_types)",
-)
-
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
@@ -135,7 +123,7 @@ _Model = TypeVar("_Model", bound=BaseModel)
 class _Known:
     """What this process knows about a session it created."""
 
-    credential: str  # qrCodeText: authenticates the websocket — never logged
+    credential: str  # qrCodeText: authenticates the websocket, names the QR — never logged
     created_at: datetime
     expires_at: datetime
     raw: JSON  # the create answer (restricted)
@@ -150,17 +138,19 @@ class UqudoAdapter(ProviderAdapter):
     default_base_url = inferred.API_BASE_URL
     credential_keys = ("client_id", "client_secret")
     poll_policy = inferred.POLL_POLICY
+    input_support = INPUT_SUPPORT
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.CREATE,
             Capability.READ,
             Capability.REFRESH,
-            Capability.REDACT,  # DELETE /api/v1/info/{id} (§B2.3)
+            Capability.CANCEL,  # DELETE {qr}/api/v1/session/{qrCodeText}
+            Capability.REDACT,  # that, then DELETE {api}/api/v1/info/{id}
             Capability.WEBHOOKS,
             Capability.POLLING,
             Capability.STREAMING,
         }
-    )  # no cancel / decide / expire / list: uqudo has no such endpoints (§B2.4)
+    )  # no decide / expire / list: uqudo has no such endpoints (docs/vendors/uqudo.md)
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
@@ -264,7 +254,7 @@ class UqudoAdapter(ProviderAdapter):
         )
 
     async def fetch_session(self, provider_session_id: str) -> SessionSnapshot:
-        """There is no session resource: the Info API has the result, or not yet (§B2.3)."""
+        """There is no session resource: the Info API has the result, or not yet."""
         if not provider_session_id:
             raise bad_input("a provider session id is required", "providerSessionId")
         foreign = provider_session_id not in self._known and not inferred.SESSION_ID.fullmatch(
@@ -298,15 +288,54 @@ class UqudoAdapter(ProviderAdapter):
             return self._judged(provider_session_id, token, claims)
         return self._without_result(provider_session_id, response)
 
-    async def redact_session(self, provider_session_id: str) -> None:
+    async def cancel_session(self, provider_session_id: str) -> SessionSnapshot:
+        """Delete the QR session, so its QR code stops working at once (uqudo would drop it
+        30 minutes after creation). Only while no result exists: afterwards there is nothing
+        to stop, and a decided session stays decided."""
         if not provider_session_id:
             raise bad_input("a provider session id is required", "providerSessionId")
+        known = self._known.get(provider_session_id)
+        if known is None:
+            raise ProviderError(
+                ErrorCode.UNSUPPORTED_BY_PROVIDER,
+                "uqudo deletes a QR session by its qrCodeText, which this gateway process "
+                "does not hold for this session",
+            )
+        if known.milestone not in CANCELLABLE:
+            raise ProviderError(
+                ErrorCode.PROVIDER_REJECTED,
+                "uqudo already has this session's result (or it ended): nothing to cancel",
+                provider_code="not_cancellable",
+            )
+        await self._delete_qr_session(known)
+        known.milestone = QR_DELETED
+        return self._snapshot(
+            provider_session_id, QR_DELETED, known=known, raw={"session": known.raw}
+        )
+
+    async def redact_session(self, provider_session_id: str) -> None:
+        """Delete the QR session (when this process holds its qrCodeText), then uqudo's
+        cached result and images, then forget the session here."""
+        if not provider_session_id:
+            raise bad_input("a provider session id is required", "providerSessionId")
+        known = self._known.get(provider_session_id)
+        if known is not None:
+            await self._delete_qr_session(known)
         await self._api.request(
             "DELETE",
             self.endpoints.info_url(quote(provider_session_id, safe="")),
             expected=inferred.DELETE_SUCCESS_STATUSES,
         )
         self._known.pop(provider_session_id, None)  # the qrCodeText goes too
+
+    async def _delete_qr_session(self, known: _Known) -> None:
+        """`DELETE /api/v1/session/{qrCodeText}` on the QR host: 204, or (inferred) 404 when
+        it is already gone — done either way."""
+        await self._api.request(
+            "DELETE",
+            self.endpoints.qr_session_url(quote(known.credential, safe="")),
+            expected=inferred.QR_DELETE_SUCCESS_STATUSES | inferred.QR_ALREADY_GONE_STATUSES,
+        )
 
     async def follow_session(self, provider_session_id: str) -> AsyncIterator[SessionSnapshot]:
         """The session websocket: a snapshot per milestone (IN_PROGRESS), `INFO`
@@ -344,9 +373,12 @@ class UqudoAdapter(ProviderAdapter):
         return provider_status in POLLED
 
     def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
+        allowed = self.capabilities
+        if provider_status is not None and provider_status not in CANCELLABLE:
+            allowed = allowed - {Capability.CANCEL}
         if provider_status is not None and self._is_final(provider_status):
-            return self.capabilities - {Capability.STREAMING}
-        return self.capabilities
+            allowed = allowed - {Capability.STREAMING}
+        return allowed
 
     # -- status table -------------------------------------------------------------------
     def map_status(self, provider_status: str) -> SessionStatus | None:
@@ -358,10 +390,11 @@ class UqudoAdapter(ProviderAdapter):
 
     # -- webhooks -----------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
-        """`{"jwsResult": "<JWS>"}` (§B4.1): caller authentication first, then the JWS.
+        """`{"jwsResult": "<JWS>"}`: caller authentication first, then the JWS. Other keys
+        of the envelope are ignored and not kept: only the verified JWS counts.
 
         Verification is synchronous, so it uses the cached JWKS; an unknown `kid` refreshes
-        the keys in the background and is refused for now (uqudo retries every 5 minutes).
+        the keys in the background and is refused for now (uqudo retries).
         """
         self._caller.check(headers)
         try:
@@ -402,11 +435,11 @@ class UqudoAdapter(ProviderAdapter):
         )
         return [
             WebhookEvent(
-                dedupe_key=session_id,  # the jti: a redelivery is the same event (§B5)
+                dedupe_key=session_id,  # the signed jti: a redelivery is the same event
                 event_type=WEBHOOK_EVENT,
                 provider_session_id=session_id,
                 snapshot=snapshot,
-                received_payload=payload,
+                received_payload={"jwsResult": token},  # the signed part only
                 refetch=partial,  # read the Info API's full result (with scores) now
             )
         ]
@@ -416,7 +449,8 @@ class UqudoAdapter(ProviderAdapter):
 
     def restore(self, session: KnownSession) -> None:
         """Rebuild what `create_session` kept in memory from the stored raw payload, so a
-        restart (or another replica) can still follow the websocket and detect expiry."""
+        restart (or another replica) can still follow the websocket, detect expiry and delete
+        the QR session; a stored result or cancel stays what it was (not cancellable)."""
         if session.provider_session_id in self._known:
             return
         raw = dict(session.raw or {})
@@ -433,7 +467,7 @@ class UqudoAdapter(ProviderAdapter):
             client_reference=None,
             metadata=None,
             milestone=session.provider_status
-            if session.provider_status in CHANNEL_MILESTONES or session.provider_status in POLLED
+            if session.provider_status in UQUDO_STATUSES
             else QR_CREATED,
         )
 
@@ -543,7 +577,7 @@ class UqudoAdapter(ProviderAdapter):
             RESULT_RECEIVED,
             known=known,
             occurred_at=_from_unix(claims.get("iat")),
-            raw={"jws": token, "claims": claims},
+            raw={"jws": token, "claims": claims, **_session_part(known)},
         )
 
     def _judged(self, session_id: str, token: str, claims: JSON) -> SessionSnapshot:
@@ -557,7 +591,12 @@ class UqudoAdapter(ProviderAdapter):
             known=known,
             decision=result.decision(self.config.clock()),
             occurred_at=_from_unix(claims.get("iat")),  # "stamped at scan completion"
-            raw={"jws": token, "claims": claims, "policy": result.to_json()},
+            raw={
+                "jws": token,
+                "claims": claims,
+                "policy": result.to_json(),
+                **_session_part(known),
+            },
         )
 
     def _snapshot(
@@ -590,7 +629,7 @@ class UqudoAdapter(ProviderAdapter):
             ) from exc
 
     def _instructions(self, request: CreateSessionRequest) -> SessionInstructions:
-        """The QR session's `data` (§B2.1) from the normalized request and providerOptions."""
+        """The QR session's `data` from the normalized request and providerOptions."""
         options = dict(request.provider_options or {})
         for key in options:
             if key not in PROVIDER_OPTIONS:
@@ -669,9 +708,15 @@ class UqudoAdapter(ProviderAdapter):
 
 
 # -- helpers --------------------------------------------------------------------------------------
+def _session_part(known: _Known | None) -> JSON:
+    """The create answer (with its qrCodeText) kept in every later raw payload, so a restart
+    can still delete the QR session when the session is redacted."""
+    return {"session": known.raw} if known is not None else {}
+
+
 def _jws_text(response: httpx.Response) -> str:
-    """The Info API answers the compact JWS as `application/jwt` (§B2.3); a JSON string or
-    a `{"jwsResult": …}` object are tolerated."""
+    """The Info API answers the compact JWS as `application/jwt` (documented); a JSON string
+    or a `{"jwsResult": …}` object are tolerated."""
     text = response.text.strip()
     if text.startswith(("{", '"')):
         try:

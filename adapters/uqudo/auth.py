@@ -1,8 +1,8 @@
 """uqudo authentication, both ways.
 
-Outgoing — OAuth: a client-credentials token (providers/uqudo.md §B1), cached until shortly
-before `expires_in` runs out, sent as `Authorization: Bearer …` on every API call and
-refreshed once when a call answers 401.
+Outgoing — OAuth: a client-credentials token (docs/vendors/uqudo.md, Endpoints we call),
+cached until shortly before `expires_in` runs out, sent as `Authorization: Bearer …` on every
+API call and refreshed once when a call answers 401.
 
 The token is tenant-scoped (not per user), so one per adapter is right; concurrent callers
 share one fetch. The cache is a cachetools TLRU cache (per-item time to use = the token's own
@@ -166,12 +166,13 @@ class BearerAuth(httpx.Auth):
             yield request
 
 
-# -- webhook caller authentication (§B4.1) --------------------------------------------------------
+# -- webhook caller authentication (docs/vendors/uqudo.md, Webhooks and signature) -----------------
 @dataclass(frozen=True)
 class CallerAuth:
     """How uqudo authenticates itself when it calls our webhook: the portal offers "None /
-    Basic authentication / API key-custom header" (§B4.1). There is no body signature — the
-    JWS inside is what proves the content; this only proves the caller.
+    Basic authentication / API key-custom header" (docs/vendors/uqudo.md, Webhooks and
+    signature). There is no body signature — the JWS inside is what proves the content; this
+    only proves the caller.
 
     Options: `webhook_auth_header` + `webhook_auth_value` (the header's exact value, e.g.
     `Bearer …` for an Authorization header; the gateway's webhook secret is the default value,

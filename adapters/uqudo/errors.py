@@ -1,7 +1,7 @@
-"""uqudo error responses → `ProviderError` (providers/uqudo.md §B5).
+"""uqudo error responses → `ProviderError` (docs/vendors/uqudo.md, Documented vs inferred).
 
 uqudo documents status codes only ("Error body format: [NOT FOUND]"). We read what is there:
-an OAuth error (`{"error", "error_description"}`, RFC 6749 §5.2, from the token endpoint), a
+an OAuth error (`{"error", "error_description"}`, RFC 6749 section 5.2, from the token endpoint), a
 Spring-style body (`{"status", "error", "message", "path"}`), or plain text. A 401 reaching
 this mapper has already survived one token refresh (see `auth.BearerAuth`). Messages are kept
 (they help) but always scrubbed.
@@ -71,8 +71,8 @@ def _message(body: Any) -> str | None:
 
 
 def retry_after(response: httpx.Response, now: datetime) -> int:
-    """Seconds to wait: `Retry-After` (seconds or HTTP date), else our default (§B5: no
-    limits are published, so no other hint exists)."""
+    """Seconds to wait: `Retry-After` (seconds or HTTP date), else our default (no limits are
+    published, so no other hint exists; docs/vendors/uqudo.md, Documented vs inferred)."""
     header = response.headers.get("retry-after", "").strip()
     if header.isdigit():
         return max(1, int(header))
@@ -102,7 +102,7 @@ def map_error(
     elif status >= 500:
         code, default_code = ErrorCode.PROVIDER_UNAVAILABLE, "server_error"
     elif 300 <= status < 400:
-        # A redirect would drop the bearer token (design §7): reported, never followed.
+        # A redirect would drop the bearer token (docs/model.md, Pitfalls): reported, not followed.
         code, default_code = ErrorCode.PROVIDER_REJECTED, "redirect"
     else:
         code, default_code = ErrorCode.PROVIDER_REJECTED, "rejected"

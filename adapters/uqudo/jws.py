@@ -1,12 +1,14 @@
-"""uqudo result verification (providers/uqudo.md §B4.2, §B4.3): a compact RS256 JWS, checked
-against uqudo's JWKS — for the webhook's `jwsResult` and the Info API's answer alike.
+"""uqudo result verification (docs/vendors/uqudo.md, Webhooks and signature): a compact RS256
+JWS, checked against uqudo's JWKS — for the webhook's `jwsResult` and the Info API's answer
+alike.
 
 - RS256 only: `none`, HS* (the classic "public key as HMAC secret" confusion), RS384/512,
   PS*, ES* are refused before any key is looked at.
 - Keys by `kid` from the JWKS URL, kept in a cachetools TTL cache; an unknown `kid` refreshes
   the set once (throttled), then fails.
-- `aud` (= the client id), `iss`, `exp`, `iat` (± skew) and `jti` — which must be the session
-  the result is claimed for, when the caller knows it.
+- `aud` (= the client id) and `jti` — which must be the session the result is claimed for,
+  when the caller knows it — are required. `iss`, `exp`, `iat` and `nbf` are checked when
+  present: uqudo's documented example result carries none of them.
 - Replays: a `jti` seen with one token and then with a different one is refused.
 
 Failures raise `JwsInvalid` with a short reason that never quotes the token or its claims.
@@ -29,7 +31,7 @@ from jwt.algorithms import RSAAlgorithm
 from adapters.base import Clock
 from adapters.uqudo import inferred
 
-#: Header parameters we do not implement; RFC 7515 §4.1.11: a `crit` we do not understand
+#: Header parameters we do not implement; RFC 7515 section 4.1.11: a `crit` we do not understand
 #: makes the JWS invalid.
 _REFUSED_HEADERS = ("crit", "jku", "x5u", "jwk")
 
@@ -178,19 +180,21 @@ def decode(
     now: float,
     session_id: str | None,
 ) -> dict[str, Any]:
-    """Signature, audience, issuer, times and session binding; the claims when all hold."""
+    """Signature, audience, session binding, and the optional claims' values; the claims
+    when all hold."""
     try:
         claims = jwt.decode(
             token,
             key=key,
             algorithms=list(inferred.JWS_ALGORITHMS),
             audience=expect.audience,
-            issuer=expect.issuer,
-            # Times are checked below against the adapter's clock, not the machine's.
+            # `iss` and the times are optional (checked below when present), and times are
+            # checked against the adapter's clock, not the machine's.
             options={
                 "verify_exp": False,
                 "verify_iat": False,
                 "verify_nbf": False,
+                "verify_iss": False,
                 "require": list(inferred.REQUIRED_CLAIMS),
             },
         )
@@ -198,26 +202,29 @@ def decode(
         raise JwsInvalid("signature does not verify") from exc
     except jwt.InvalidAudienceError as exc:
         raise JwsInvalid("wrong audience") from exc
-    except jwt.InvalidIssuerError as exc:
-        raise JwsInvalid("wrong issuer") from exc
     except jwt.MissingRequiredClaimError as exc:
         raise JwsInvalid(f"claim '{exc.claim}' missing") from exc
     except jwt.PyJWTError as exc:
         raise JwsInvalid(f"invalid JWS ({type(exc).__name__})") from exc
-    exp = _number(claims, "exp")
-    iat = _number(claims, "iat")
-    if exp <= now - expect.skew_s:
-        raise JwsInvalid("expired")
-    if iat > now + expect.skew_s:
-        raise JwsInvalid("issued in the future")
-    if "nbf" in claims and _number(claims, "nbf") > now + expect.skew_s:
-        raise JwsInvalid("not valid yet")
+    _check_optional(claims, expect, now)
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti:
         raise JwsInvalid("claim 'jti' is not a session id")
     if session_id is not None and jti != session_id:
         raise JwsInvalid("result is bound to another session (jti)")
     return claims
+
+
+def _check_optional(claims: Mapping[str, Any], expect: Expectations, now: float) -> None:
+    """`iss`, `exp`, `iat`, `nbf` (inferred.CHECKED_IF_PRESENT): absent is fine, wrong is not."""
+    if "iss" in claims and claims["iss"] != expect.issuer:
+        raise JwsInvalid("wrong issuer")
+    if "exp" in claims and _number(claims, "exp") <= now - expect.skew_s:
+        raise JwsInvalid("expired")
+    if "iat" in claims and _number(claims, "iat") > now + expect.skew_s:
+        raise JwsInvalid("issued in the future")
+    if "nbf" in claims and _number(claims, "nbf") > now + expect.skew_s:
+        raise JwsInvalid("not valid yet")
 
 
 class JwsVerifier:

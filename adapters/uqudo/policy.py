@@ -1,5 +1,5 @@
-"""Our decision on a verified uqudo result (design §3.2: "the outcome is decided by **our**
-policy"; providers/uqudo.md §B3.3 lists what a result offers to judge).
+"""Our decision on a verified uqudo result: uqudo decides nothing, the integrator's rules do
+("Apply your own business or compliance rules", docs/vendors/uqudo.md, Decision policy).
 
 Table-driven: every rule reads the verified claims and the deployment's settings and says
 pass (None), REVIEW or DECLINE, under its own name. The most severe verdict wins:
@@ -7,15 +7,18 @@ any DECLINE → DECLINED, else any REVIEW → IN_REVIEW, else APPROVED. The deci
 the reason codes (`policy:<rule>`), the others warnings. Codes only — never a name, number or
 image id from the claims.
 
-Settings come from `config.options` (`policy_*`), defaults below are named constants:
-- `policy_min_face_match_level` (1-5; 0 = no face check): face `matchLevel` below it declines,
-  a result without face data goes to review. Also sent to the app as its match floor.
-- `policy_max_tampering_score` / `policy_review_tampering_score`: photo tampering 0-100 above
-  the first declines, above the second reviews (§B3.3 "reject > 70 … above 40 … a warning").
-- `policy_max_print_score`, `policy_max_screen_score`: printed copy / screen shown (§B3.3
-  "SDK rejects > 50"; the same floor assumed for screens).
-- `policy_require_mrz_checksum`: true → an invalid MRZ checksum declines and a missing one
-  reviews; false → an invalid one only reviews.
+Settings come from `config.options` (`policy_*`); each default is a named constant below,
+following uqudo's published guidance where it gives one — so uqudo's own documented example
+result (face `match` true at `matchLevel` 2, no verification object) is APPROVED:
+- `policy_min_face_match_level` (1-5; 0 = no face check): a face `matchLevel` below it
+  declines, a result without face data goes to review. Also sent to the app as its floor.
+- `policy_max_tampering_score` / `policy_review_tampering_score`: ID photo tampering 0-100
+  above the first declines, above the second reviews.
+- `policy_max_print_score`, `policy_max_screen_score`: printed copy / screen, 0-100.
+- `policy_require_mrz_checksum`: true → an invalid MRZ checksum declines, and a verification
+  object without a valid one reviews; false → an invalid one only reviews.
+- `policy_require_verifications`: true → a result without a verification object reviews
+  (uqudo's SDKs before mobile 3.x / web 3.4.2, and some documents, send none).
 - `policy_background_hit`: `review` | `decline` for a background-check match.
 """
 
@@ -37,12 +40,24 @@ from adapters.uqudo.wire import Detection, ResultClaims, claims_model
 REASON_PREFIX = "policy:"
 PASSED_RULE = "passed"
 
-DEFAULT_MIN_FACE_MATCH_LEVEL = 3  # §B3.3 "backend threshold commonly 3" (of 1-5)
-DEFAULT_MAX_TAMPERING_SCORE = 70  # §B3.3 "reject > 70"
-DEFAULT_REVIEW_TAMPERING_SCORE = 40  # §B3.3 "scores surpassing 40 should trigger a warning"
-DEFAULT_MAX_PRINT_SCORE = 50  # §B3.3 "SDK rejects > 50"
-DEFAULT_MAX_SCREEN_SCORE = 50  # not documented; the print floor assumed
+#: uqudo's face object: "2: still a relatively high false acceptance rate, should be the
+#: lowest acceptable level when using photo scans" (its create-session example uses 2 too).
+DEFAULT_MIN_FACE_MATCH_LEVEL = 2
+#: Not on a uqudo page we could read: our choice (reject a likely tampered photo) …
+DEFAULT_MAX_TAMPERING_SCORE = 70
+#: … and a human look at a doubtful one (our choice).
+DEFAULT_REVIEW_TAMPERING_SCORE = 40
+#: uqudo's verification object: "the mobile SDK will reject scanning attempts if the score
+#: exceeds 50" (for printed copies from SDK 3.2.0) …
+DEFAULT_MAX_PRINT_SCORE = 50
+#: … and the same for screens ("if the score exceeds 50 unless allowNonPhysicalDocuments").
+DEFAULT_MAX_SCREEN_SCORE = 50
+#: Check digits are arithmetic: a wrong one is a wrong document (our choice).
 DEFAULT_REQUIRE_MRZ_CHECKSUM = True
+#: uqudo documents results without a verification object (older SDKs, some documents), and
+#: its own example has none: not a reason for review by default.
+DEFAULT_REQUIRE_VERIFICATIONS = False
+#: A watch-list hit needs a person, not an automatic refusal (our choice).
 DEFAULT_BACKGROUND_HIT = "review"
 
 FACE_LEVELS = range(0, 6)
@@ -68,6 +83,7 @@ class PolicySettings:
     max_screen_score: int = DEFAULT_MAX_SCREEN_SCORE
     require_mrz_checksum: bool = DEFAULT_REQUIRE_MRZ_CHECKSUM
     background_hit: str = DEFAULT_BACKGROUND_HIT
+    require_verifications: bool = DEFAULT_REQUIRE_VERIFICATIONS
 
     def __post_init__(self) -> None:
         if self.min_face_match_level not in FACE_LEVELS:
@@ -102,12 +118,13 @@ class PolicySettings:
                     values[name] = int(raw.strip())
                 except ValueError:
                     raise ValueError(f"policy_{name} must be an integer") from None
-        raw = options.get("policy_require_mrz_checksum")
-        if raw is not None and raw.strip():
-            flag = raw.strip().lower()
-            if flag not in _TRUE | _FALSE:
-                raise ValueError("policy_require_mrz_checksum must be true or false")
-            values["require_mrz_checksum"] = flag in _TRUE
+        for name in ("require_mrz_checksum", "require_verifications"):
+            raw = options.get(f"policy_{name}")
+            if raw is not None and raw.strip():
+                flag = raw.strip().lower()
+                if flag not in _TRUE | _FALSE:
+                    raise ValueError(f"policy_{name} must be true or false")
+                values[name] = flag in _TRUE
         raw = options.get("policy_background_hit")
         if raw is not None and raw.strip():
             values["background_hit"] = raw.strip().lower()
@@ -171,7 +188,7 @@ def no_document(claims: ResultClaims, settings: PolicySettings) -> Iterable[Find
 
 
 def verifications_missing(claims: ResultClaims, settings: PolicySettings) -> Iterable[Finding]:
-    if not claims.data.verifications:
+    if settings.require_verifications and not claims.data.verifications:
         yield Finding("verifications_missing", Verdict.REVIEW)
 
 

@@ -2,7 +2,7 @@
 websocket, Info API, signed `jwsResult` webhook), used when the gateway has no uqudo
 credentials.
 
-It is written from the vendor docs (shared/docs/providers/uqudo.md), not from the adapter, so
+It is written from uqudo's public pages (docs/vendors/uqudo.md, Sources), not from the adapter, so
 the adapter is tested against uqudo's contract rather than against itself:
 
 - `sandbox_api`: the token endpoint, JWKS, `POST /api/v1/session`, the `/ws/v1/session`

@@ -1,13 +1,15 @@
-"""uqudo's HTTP and websocket surface, as the emulator serves it (uqudo.md §B1 to §B2), plus the
-sandbox control endpoint.
+"""uqudo's HTTP and websocket surface, as the emulator serves it (docs/vendors/uqudo.md, What
+the sandbox emulates), plus the sandbox control endpoint.
 
-| route | uqudo.md | auth |
+| route | uqudo page | auth |
 |---|---|---|
-| `POST /api/oauth/token` (form: grant_type, client_id, client_secret) | §B1 | client credentials |
-| `GET /api/.well-known/jwks.json` | §B1, §B4.3 | none |
-| `POST /api/v1/session` `{"data": "<base64 JSON>"}` | §B2.1 | Bearer |
-| `WS /ws/v1/session` (first frame: `qrCodeText`) | §B2.2 | `qrCodeText` |
-| `GET / DELETE /api/v1/info/{sessionId}`, `GET /api/v1/info/img/{imageId}` | §B2.3 | Bearer |
+| `POST /api/oauth/token` (form: grant_type, client_id, client_secret) | authorisation | client |
+| `GET /api/.well-known/jwks.json` | validation-and-parsing | none |
+| `POST /api/v1/session` `{"data": "<base64 JSON>"}` | create-a-session | Bearer |
+| `GET /api/v1/session/{qrCodeText}` (or as `Authorization`) | scan-the-qr-code | `qrCodeText` |
+| `DELETE /api/v1/session/{qrCodeText}` | scan-the-qr-code | Bearer |
+| `WS /ws/v1/session` (first frame: `qrCodeText`) | javascript-component | `qrCodeText` |
+| `GET / DELETE /api/v1/info/{sessionId}`, `GET /api/v1/info/img/{imageId}` | info | Bearer |
 | `POST /sessions/{sessionId}/simulate` (sandbox control, not uqudo's) | — | none |
 """
 
@@ -49,13 +51,14 @@ from adapters.uqudo.sandbox_payloads import (
     NOT_FOUND_TEXT,
     error_body,
     oauth_error,
+    scan_body,
     session_body,
     spring_error,
 )
 
 #: A waiting socket re-checks expiry this often (real seconds; the sandbox clock may be fake).
 SWEEP_INTERVAL_S = 1.0
-#: RFC 6749 §5.1: token answers must not be cached.
+#: RFC 6749 section 5.1: token answers must not be cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -96,8 +99,8 @@ def install_api(app: FastAPI, engine: UqudoEmulator) -> None:
 
         client_id, client_secret = field("client_id"), field("client_secret")
         if not client_id and not client_secret:
-            # RFC 6749 §2.3.1 HTTP Basic, the other standard form [INFERRED: uqudo documents
-            # the body parameters only].
+            # RFC 6749 section 2.3.1 HTTP Basic, the other standard form (inferred: uqudo
+            # documents the body parameters only).
             client_id, client_secret = _basic(request.headers.get("authorization"))
         grant_type = field("grant_type") or None
         body = engine.issue_token(grant_type, client_id, client_secret)
@@ -125,8 +128,25 @@ def install_api(app: FastAPI, engine: UqudoEmulator) -> None:
             plan = parse_session_data(data)
         except BadSessionData as exc:
             raise SandboxError(400, error_body(400, f"data: {exc}")) from None
-        session = engine.create(plan)
+        session = engine.create(plan, data)
         return JSONResponse(session_body(session, engine.dynamic_link(session)))
+
+    @app.get(SESSION_PATH)
+    async def scan_by_header(request: Request) -> JSONResponse:
+        """The reader app's scan with the `qrCodeText` as the Authorization header."""
+        return _scanned(engine, request.headers.get("authorization") or "")
+
+    @app.get(SESSION_PATH + "/{qr_code_text}")
+    async def scan(qr_code_text: str) -> JSONResponse:
+        """The reader app's scan with the `qrCodeText` as a path variable."""
+        return _scanned(engine, qr_code_text)
+
+    @app.delete(SESSION_PATH + "/{qr_code_text}")
+    async def delete_session(qr_code_text: str, request: Request) -> Response:
+        """Delete the QR session at once (uqudo would 30 minutes after its creation)."""
+        engine.check_bearer(request.headers.get("authorization"))
+        engine.delete_qr(qr_code_text)
+        return Response(status_code=204)
 
     # -- Info API -------------------------------------------------------------------------
     @app.get(INFO_PATH + "/img/{image_id}")
@@ -251,8 +271,17 @@ async def _pump(websocket: WebSocket, engine: UqudoEmulator, queue: asyncio.Queu
                 pending.cancel()
 
 
+def _scanned(engine: UqudoEmulator, qr_code_text: str) -> JSONResponse:
+    """`{sessionId, token, data}`: what the reader app starts the SDK with (404 once the QR
+    session is deleted or expired)."""
+    session = engine.scan(qr_code_text.strip())
+    return JSONResponse(
+        scan_body(session, engine.sdk_token()), headers={"Cache-Control": "no-store"}
+    )
+
+
 def _check_uuid(value: str) -> None:
-    """The Info API's `sessionId` has a UUID pattern (uqudo.md §B2.3) [INFERRED: 400]."""
+    """The Info API's `sessionId` has a UUID pattern; a mismatch is its documented 400."""
     try:
         uuid.UUID(value)
     except ValueError:

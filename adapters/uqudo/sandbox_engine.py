@@ -10,7 +10,12 @@ result) queue the `jwsResult` webhook.
 | submit | the remaining ones: `FACE` (face enabled), `BACKGROUND_CHECK` (enabled) | — | — |
 | scan / read / face / background_check | that milestone, if it is the next one | — | — |
 | approve / decline / review | `INFO`, then the socket closes | signed JWS | `jwsResult` |
+| documented_example | `INFO`, then the socket closes | uqudo's documented example | `jwsResult` |
 | expire (or the TTL running out) | none; the socket closes | none (Info API 404) | — |
+
+`DELETE /api/v1/session/{qrCodeText}` (the integrator's call, not a control action) deletes
+the QR session: the socket closes, a new one is refused, the scan answers 404, and every
+action is refused (409).
 """
 
 from __future__ import annotations
@@ -31,10 +36,12 @@ from adapters.common.sandbox_qr import qr_png_data_url
 from adapters.common.sandbox_webhooks import NOT_SENT, DeliveryResult
 from adapters.uqudo.sandbox_model import (
     CONTROL_ACTIONS,
+    RESULT_TTL_S,
     SESSION_TTL_S,
     STEP_ACTIONS,
     UNSUPPORTED_ACTIONS,
     WS_CLOSE_NORMAL,
+    WS_REASON_DELETED,
     WS_REASON_DONE,
     WS_REASON_EXPIRED,
     Milestone,
@@ -47,6 +54,8 @@ from adapters.uqudo.sandbox_model import (
 )
 from adapters.uqudo.sandbox_payloads import (
     IMAGE_NAMES,
+    documented_example_claims,
+    documented_example_images,
     error_body,
     jpeg,
     oauth_error,
@@ -87,7 +96,8 @@ def control_actions_text() -> str:
 
 
 def milestone_message(session_id: str, milestone: str) -> str:
-    """One websocket message (uqudo.md §B2.2): `{"service": "...", "sessionId": "..."}`."""
+    """One websocket message, `{"service": "...", "sessionId": "..."}` (docs/vendors/uqudo.md,
+    Endpoints we call)."""
     return json.dumps({"service": milestone, "sessionId": session_id}, separators=(",", ":"))
 
 
@@ -126,7 +136,7 @@ class UqudoEmulator:
     def sign(self, claims: JSON) -> str:
         return self.store.key.sign(claims)
 
-    # -- OAuth (uqudo.md §B1) -------------------------------------------------------------
+    # -- OAuth (docs/vendors/uqudo.md, Endpoints we call) ------------------------------------------
     def issue_token(self, grant_type: str | None, client_id: str, client_secret: str) -> JSON:
         if not client_id or not client_secret:
             raise SandboxError(
@@ -153,10 +163,15 @@ class UqudoEmulator:
         jti = str(uuid.uuid4())
         return token_body(self.sign(token_claims(self.client_id, jti, self.now())), jti)
 
+    def sdk_token(self) -> str:
+        """An access token for the SDK the reader app starts (the scan hands one over)."""
+        return self.sign(token_claims(self.client_id, str(uuid.uuid4()), self.now()))
+
     def check_bearer(self, authorization: str | None) -> None:
         """Every uqudo API takes `Authorization: Bearer <access_token>`; otherwise 401 with an
-        empty body and the RFC 6750 challenge [INFERRED: uqudo documents no 401 body (§B5);
-        this is what a Spring Security resource server answers]."""
+        empty body and the RFC 6750 challenge [INFERRED: uqudo documents no 401 body
+        (docs/vendors/uqudo.md, Documented vs inferred); this is what a Spring Security
+        resource server answers]."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise SandboxError(401, None, {"WWW-Authenticate": "Bearer"})
@@ -180,8 +195,8 @@ class UqudoEmulator:
         ):
             raise invalid
 
-    # -- QR sessions (uqudo.md §B2.1) -----------------------------------------------------
-    def create(self, plan: Plan) -> UqudoSession:
+    # -- QR sessions (docs/vendors/uqudo.md, Endpoints we call) ------------------------------------
+    def create(self, plan: Plan, data: str | None = None) -> UqudoSession:
         now = self.now()
         session = UqudoSession(
             id=str(uuid.uuid4()),
@@ -189,6 +204,7 @@ class UqudoEmulator:
             created_at=iso(now),
             expires_at=iso(now + timedelta(seconds=SESSION_TTL_S)),
             plan=asdict(plan),
+            data=data,
         )
         self.store.add(session)
         return session
@@ -225,7 +241,7 @@ class UqudoEmulator:
             ):
                 self._purge(session)
 
-    # -- the websocket (uqudo.md §B2.2) ---------------------------------------------------
+    # -- the websocket (docs/vendors/uqudo.md, Endpoints we call) ----------------------------------
     def subscribe(
         self, qr_code_text: str
     ) -> tuple[UqudoSession, list[str], asyncio.Queue[Item] | None] | None:
@@ -234,8 +250,8 @@ class UqudoEmulator:
         backlog and the queue."""
         self.sweep()
         session = self.store.by_qr_code_text(qr_code_text)
-        if session is None:
-            return None
+        if session is None or session.deleted_at is not None:
+            return None  # unknown, or the QR session was deleted: the channel is refused
         backlog = [milestone_message(session.id, m) for m in session.milestones]
         if session.finished:
             return session, backlog, None
@@ -253,6 +269,23 @@ class UqudoEmulator:
     def close_reason(self, session: UqudoSession) -> str:
         return WS_REASON_EXPIRED if session.status == Status.EXPIRED else WS_REASON_DONE
 
+    # -- the QR session itself (scan-the-qr-code page) --------------------------------------
+    def scan(self, qr_code_text: str) -> UqudoSession:
+        """What the reader app gets for a scanned QR: 404 once deleted or past 30 minutes."""
+        self.sweep()
+        session = self.store.by_qr_code_text(qr_code_text)
+        if session is None or not session.qr_alive:
+            raise SandboxError(404, error_body(404, "Session not found"))
+        return session
+
+    def delete_qr(self, qr_code_text: str) -> None:
+        """`DELETE /api/v1/session/{qrCodeText}`: the QR stops working at once (404 when it is
+        already gone: deleted, or expired after its 30 minutes)."""
+        session = self.scan(qr_code_text)
+        session.deleted_at = iso(self.now())
+        self.store.save()
+        self._publish(session.id, ("close", WS_CLOSE_NORMAL, WS_REASON_DELETED))
+
     def _publish(self, session_id: str, item: Item) -> None:
         for queue in self._listeners.get(session_id, ()):
             queue.put_nowait(item)
@@ -269,6 +302,11 @@ class UqudoEmulator:
                     "reaches the backend in the QR flow). Actions the uqudo sandbox supports: "
                     f"{control_actions_text()}.",
                 ),
+            )
+        if session.status == Status.DELETED:
+            raise conflict(
+                f"The QR session was deleted: its QR code no longer works; '{action}' is not "
+                "possible."
             )
         if session.finished:
             raise conflict(f"Session is {session.status}; '{action}' is not possible.")
@@ -314,17 +352,28 @@ class UqudoEmulator:
 
     async def _complete(self, session: UqudoSession, outcome: Outcome) -> DeliveryResult:
         now = self.now()
-        images = {name: secrets.token_hex(12) for name in IMAGE_NAMES}
-        claims = result_claims(
-            session, outcome, issuer=self.issuer, audience=self.client_id, now=now, images=images
-        )
+        if outcome == Outcome.DOCUMENTED:
+            images = documented_example_images()
+            claims = documented_example_claims(session, audience=self.client_id)
+        else:
+            images = {name: secrets.token_hex(12) for name in IMAGE_NAMES}
+            claims = result_claims(
+                session,
+                outcome,
+                issuer=self.issuer,
+                audience=self.client_id,
+                now=now,
+                images=images,
+            )
         session.info_jws = self.sign(claims)
         session.webhook_jws = (
             session.info_jws if self.webhook_verifications else self.sign(webhook_claims(claims))
         )
         session.outcome = outcome.value
         session.completed_at = iso(now)
-        session.result_expires_at = iso(datetime.fromtimestamp(claims["exp"], now.tzinfo))
+        # The documented example has no `exp`: it is kept as long as a signed result is.
+        expires = claims.get("exp", now.timestamp() + RESULT_TTL_S)
+        session.result_expires_at = iso(datetime.fromtimestamp(expires, now.tzinfo))
         session.images = {image_id: name for name, image_id in images.items()}
         session.milestones.append(Milestone.INFO.value)
         self.store.save()
@@ -337,7 +386,7 @@ class UqudoEmulator:
         self.store.save()
         self._publish(session.id, ("close", WS_CLOSE_NORMAL, WS_REASON_EXPIRED))
 
-    # -- the Info API (uqudo.md §B2.3) ----------------------------------------------------
+    # -- the Info API (docs/vendors/uqudo.md, Endpoints we call) -----------------------------------
     def info(self, session_id: str) -> str | None:
         self.sweep()
         session = self.store.get(session_id)

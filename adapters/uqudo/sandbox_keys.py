@@ -1,5 +1,5 @@
 """The uqudo emulator's RSA signing key: RS256 JWS for results and access tokens, and the
-public half as a JWKS with a `kid` (uqudo.md §B4.2, §B4.3).
+public half as a JWKS with a `kid` (docs/vendors/uqudo.md, Webhooks and signature).
 
 The key is generated at first start and persisted (PKCS#8 PEM) in the state file, so results
 signed before a restart still verify against the JWKS after it.

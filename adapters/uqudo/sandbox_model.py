@@ -1,6 +1,6 @@
 """uqudo's vocabulary and the session record of the sandbox emulator.
 
-Written from the vendor docs (shared/docs/providers/uqudo.md, "uqudo.md" below), independently
+Written from uqudo's public pages (docs/vendors/uqudo.md, Sources), independently
 of the adapter, so the emulator cannot drift into agreeing with a wrong adapter. uqudo has no
 server-side session resource: what an integrator sees is the QR session, the websocket
 milestones, the signed result (Info API / `jwsResult` webhook) and nothing else. Facts the docs
@@ -20,14 +20,15 @@ from typing import Any
 JSON = dict[str, Any]
 
 #: The sandbox host the adapter talks to through `httpx.ASGITransport` (one host stands in for
-#: uqudo's three: auth.uqudo.io, id.uqudo.io and idws.uqudo.io, uqudo.md §B1).
+#: uqudo's three: auth.uqudo.io, id.uqudo.io and idws.uqudo.io; docs/vendors/uqudo.md,
+#: Endpoints we call).
 SANDBOX_HOST = "http://uqudo.sandbox"
 
-# -- auth (uqudo.md §B1) ---------------------------------------------------------------------
+# -- auth (docs/vendors/uqudo.md, Endpoints we call) -----------------------------------------------
 TOKEN_PATH = "/api/oauth/token"
 #: Documented 1800 s (observed 1859 s; the documented value is served).
 TOKEN_TTL_S = 1800
-#: The scope observed on a real tenant token (uqudo.md §B1).
+#: The scope observed on a real tenant token (docs/vendors/uqudo.md, Endpoints we call).
 TOKEN_SCOPE = (
     "KYC_SCAN_API",
     "KYC_FACE_SEARCH_SDK",
@@ -37,17 +38,17 @@ TOKEN_SCOPE = (
     "KYC_EVENT_SDK",
 )
 
-# -- paths (uqudo.md §B1, §B2) ----------------------------------------------------------------
+# -- paths (docs/vendors/uqudo.md, Endpoints we call) ----------------------------------------------
 JWKS_PATH = "/api/.well-known/jwks.json"
 SESSION_PATH = "/api/v1/session"
 WS_PATH = "/ws/v1/session"
 INFO_PATH = "/api/v1/info"
 
-# -- the result (uqudo.md §B4.2, §B3.4) ------------------------------------------------------
+# -- the result (docs/vendors/uqudo.md, Webhooks and signature) ------------------------------------
 #: Enrolment JWS: `exp - iat` observed 7200 s.
 RESULT_TTL_S = 7200
-#: The QR session's lifetime without a result [INFERRED: not documented; the Info API spec
-#: keeps images "only for the duration of the session, 30 minutes"].
+#: The QR session's lifetime: "automatically deleted after 30 minutes after its creation"
+#: (documented; docs/vendors/uqudo.md, Endpoints we call).
 SESSION_TTL_S = 30 * 60
 #: The websocket must authenticate (send `qrCodeText`) within this many seconds [INFERRED].
 WS_AUTH_TIMEOUT_S = 30.0
@@ -58,8 +59,9 @@ WS_CLOSE_NORMAL = 1000
 WS_REASON_UNAUTHORIZED = "Unauthorized"
 WS_REASON_DONE = "Session completed"
 WS_REASON_EXPIRED = "Session expired"
+WS_REASON_DELETED = "Session deleted"
 
-# -- webhook (uqudo.md §B4.1) ----------------------------------------------------------------
+# -- webhook (docs/vendors/uqudo.md, Webhooks and signature) ---------------------------------------
 #: The portal's "API key / custom header" caller authentication; the sandbox uses the
 #: `Authorization: Bearer <token>` form the docs give as an example.
 WEBHOOK_AUTH_HEADER = "Authorization"
@@ -72,7 +74,8 @@ WEBHOOK_TIMEOUT_S = 10.0
 
 
 class Milestone(enum.StrEnum):
-    """The websocket `service` values (uqudo.md §B2.2), in the order they occur."""
+    """The websocket `service` values (docs/vendors/uqudo.md, Endpoints we call), in the order
+    they occur."""
 
     SCAN = "SCAN"
     READ = "READ"
@@ -83,11 +86,14 @@ class Milestone(enum.StrEnum):
 
 class Outcome(enum.StrEnum):
     """What the sandbox's checks produce (uqudo itself decides nothing: the integrator's policy
-    does, from the JWS; uqudo.md §B3.3)."""
+    does, from the JWS; docs/vendors/uqudo.md, Decision policy)."""
 
     APPROVE = "approve"  # every signal passes
     DECLINE = "decline"  # tampered document: face mismatch, tampering score, bad MRZ
     REVIEW = "review"  # a background-check hit (or borderline scores without one)
+    #: uqudo's own documented example result, as published: `aud`, `jti` and its `data`
+    #: (face match at level 2, no verification object, no `iss`/`iat`/`exp`).
+    DOCUMENTED = "documented_example"
 
 
 #: The person's steps, one milestone each (hosted page buttons and control actions).
@@ -100,23 +106,26 @@ STEP_ACTIONS: dict[str, Milestone] = {
 #: Every action of the control endpoint `POST /sessions/{id}/simulate`.
 CONTROL_ACTIONS = ("open", "submit", *STEP_ACTIONS, *(o.value for o in Outcome), "expire")
 #: Control actions other vendors have and uqudo does not: the SDK's USER_CANCEL and errors
-#: never reach the backend in the QR flow (uqudo.md §B3.2), so there is nothing to emulate.
+#: never reach the backend in the QR flow (docs/vendors/uqudo.md, Status vocabulary and our
+#: mapping), so there is nothing to emulate.
 UNSUPPORTED_ACTIONS = frozenset({"abandon", "fail"})
 
 
 class Status(enum.StrEnum):
-    """The sandbox's own view of a session (uqudo exposes no status; §B3)."""
+    """The sandbox's own view of a session (uqudo exposes no status; docs/vendors/uqudo.md,
+    Status vocabulary and our mapping)."""
 
     CREATED = "created"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     EXPIRED = "expired"
+    DELETED = "deleted"  # DELETE /api/v1/session/{qrCodeText} before a result
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What the QR session's `data` enables (uqudo.md §B2.1; "only the services enabled in
-    `data` occur", §B3.1)."""
+    """What the QR session's `data` enables: only the services enabled in `data` occur
+    (docs/vendors/uqudo.md, Endpoints we call)."""
 
     document_type: str = "PASSPORT"
     reading: bool = False
@@ -141,7 +150,8 @@ class BadSessionData(ValueError):
 
 
 def parse_session_data(data: str) -> Plan:
-    """The plan of a QR session from its `data` (Base64 JSON, uqudo.md §B2.1)."""
+    """The plan of a QR session from its `data` (Base64 JSON; docs/vendors/uqudo.md, Endpoints
+    we call)."""
     try:
         raw = base64.b64decode(data + "=" * (-len(data) % 4), altchars=b"-_", validate=False)
         decoded = json.loads(raw.decode("utf-8"))
@@ -193,12 +203,18 @@ class UqudoSession:
     expires_at: str
     plan: JSON
     milestones: list[str] = field(default_factory=list)
+    #: The create request's `data` as sent, handed back by the scan to the reader app.
+    data: str | None = None
     submitted: bool = False
     outcome: str | None = None
     completed_at: str | None = None
     expired_at: str | None = None
-    #: The Info API's JWS and the webhook's (which lacks `data.verifications`, §B4.1), kept
-    #: until DELETE /api/v1/info/{id} or the JWS `exp`.
+    #: When the QR session was deleted (`DELETE /api/v1/session/{qrCodeText}`): from then on
+    #: the qrCodeText opens nothing — no scan, no websocket, no step.
+    deleted_at: str | None = None
+    #: The Info API's JWS and the webhook's (which lacks `data.verifications`;
+    #: docs/vendors/uqudo.md, Webhooks and signature), kept until DELETE /api/v1/info/{id} or
+    #: the JWS `exp`.
     info_jws: str | None = None
     webhook_jws: str | None = None
     result_expires_at: str | None = None
@@ -223,11 +239,18 @@ class UqudoSession:
             return Status.EXPIRED
         if self.outcome is not None:
             return Status.COMPLETED
+        if self.deleted_at is not None:
+            return Status.DELETED
         return Status.IN_PROGRESS if self.milestones else Status.CREATED
 
     @property
     def finished(self) -> bool:
-        return self.status in (Status.COMPLETED, Status.EXPIRED)
+        return self.status in (Status.COMPLETED, Status.EXPIRED, Status.DELETED)
+
+    @property
+    def qr_alive(self) -> bool:
+        """The QR session still exists: neither deleted nor past its 30 minutes."""
+        return self.deleted_at is None and self.expired_at is None
 
     def next_planned(self) -> Milestone | None:
         remaining = [m for m in self.planned if m.value not in self.milestones]

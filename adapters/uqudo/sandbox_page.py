@@ -33,6 +33,7 @@ OUTCOME_LABELS: tuple[tuple[str, str], ...] = (
     (Outcome.APPROVE.value, "Finish: approve"),
     (Outcome.DECLINE.value, "Finish: decline"),
     (Outcome.REVIEW.value, "Finish: review"),
+    (Outcome.DOCUMENTED.value, "Finish: uqudo's documented example"),
 )
 #: The dynamic link is a capability: keep it out of caches and referrers.
 PAGE_HEADERS = {
@@ -121,6 +122,8 @@ def render(engine: UqudoEmulator, session_id: str, *, error: str = "", code: int
         )
     elif session.status == Status.EXPIRED:
         parts.append("<p>This QR session has expired. Ask for a new one.</p>")
+    elif session.status == Status.DELETED:
+        parts.append("<p>This QR session was deleted: its QR code no longer works.</p>")
     else:
         parts.append("<p>Onboarding complete: the result has been sent.</p>")
     return _html("\n".join(parts), code)

@@ -1,5 +1,6 @@
 """The bodies the uqudo emulator sends: token and error answers, the QR session, and the claims
-of the signed result (uqudo.md §B4.2 and the SDK-result "Data Structure" pages it cites).
+of the signed result (docs/vendors/uqudo.md, Webhooks and signature; the SDK-result "Data
+Structure" pages it cites).
 
 Result content per outcome (the integrator's policy decides; uqudo decides nothing):
 
@@ -9,14 +10,15 @@ Result content per outcome (the integrator's policy decides; uqudo decides nothi
   (above 70 rejects); a wrong final MRZ check digit (`scan.front.mrzVerified` false,
   `verifications[0].mrzChecksum.valid` false); no background-check hit.
 - review: everything as approve, plus a background-check hit (`match` true, an alert); when
-  the session has no background check, a borderline tampering score of 55 instead (40 to 70
-  "should trigger a warning").
+  the session has no background check, a borderline tampering score of 55 instead (inside
+  the default policy's review band, 40 to 70; docs/vendors/uqudo.md, Decision policy).
 """
 
 from __future__ import annotations
 
 import hashlib
 import struct
+from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
@@ -37,8 +39,9 @@ JSON = dict[str, Any]
 
 def error_body(status_code: int, message: str) -> JSON:
     """Body of a non-OAuth error, without `timestamp` and `path` (the HTTP layer adds them)
-    [INFERRED: uqudo publishes status codes only, no error body format (uqudo.md §B5); its
-    APIs are Spring Boot ones, so this is Spring Boot's default error body]."""
+    [INFERRED: uqudo publishes status codes only, no error body format (docs/vendors/uqudo.md,
+    Documented vs inferred); its APIs are Spring Boot ones, so this is Spring Boot's default
+    error body]."""
     return {"status": status_code, "error": HTTPStatus(status_code).phrase, "message": message}
 
 
@@ -49,12 +52,12 @@ def spring_error(body: JSON, *, path: str, now: datetime) -> JSON:
 
 
 def oauth_error(error: str, description: str) -> JSON:
-    """Token endpoint errors: the RFC 6749 §5.2 JSON body [INFERRED: not documented]."""
+    """Token endpoint errors: the RFC 6749 section 5.2 JSON body [INFERRED: not documented]."""
     return {"error": error, "error_description": description}
 
 
-#: The Info image endpoint's documented 404 text (uqudo.md §B2.3), used for every absent
-#: result or image.
+#: The Info image endpoint's documented 404 text (docs/vendors/uqudo.md, Endpoints we call),
+#: used for every absent result or image.
 NOT_FOUND_TEXT = "Resource not found or expired"
 
 
@@ -62,7 +65,8 @@ NOT_FOUND_TEXT = "Resource not found or expired"
 
 
 def token_claims(client_id: str, jti: str, now: datetime) -> JSON:
-    """The access token is itself a JWS (uqudo.md §B1) [INFERRED claims: Spring OAuth2 style]."""
+    """The access token is itself a JWS (docs/vendors/uqudo.md, Endpoints we call) [INFERRED
+    claims: Spring OAuth2 style]."""
     issued = int(now.timestamp())
     return {
         "client_id": client_id,
@@ -74,7 +78,7 @@ def token_claims(client_id: str, jti: str, now: datetime) -> JSON:
 
 
 def token_body(access_token: str, jti: str) -> JSON:
-    """uqudo.md §B1 token response."""
+    """The token response (docs/vendors/uqudo.md, Endpoints we call)."""
     return {
         "access_token": access_token,
         "token_type": "bearer",
@@ -84,8 +88,13 @@ def token_body(access_token: str, jti: str) -> JSON:
     }
 
 
+def scan_body(session: UqudoSession, token: str) -> JSON:
+    """The scan answer (scan-the-qr-code page): the SDK's session id, token and `data`."""
+    return {"sessionId": session.id, "token": token, "data": session.data}
+
+
 def session_body(session: UqudoSession, dynamic_link: str) -> JSON:
-    """uqudo.md §B2.1 create response."""
+    """The create response (docs/vendors/uqudo.md, Endpoints we call)."""
     return {
         "sessionId": session.id,
         "qrCodeText": session.qr_code_text,
@@ -211,8 +220,9 @@ def result_claims(
     now: datetime,
     images: dict[str, str],
 ) -> JSON:
-    """The enrolment JWS payload (uqudo.md §B4.2) of a finished QR session; `jti` is the
-    QR `sessionId` (§B2.1). `images` maps image names (`frontImageId`, …) to ids."""
+    """The enrolment JWS payload of a finished QR session, as seen on a real tenant
+    (docs/vendors/uqudo.md, Webhooks and signature); `jti` is the QR `sessionId`. `images`
+    maps image names (`frontImageId`, …) to ids."""
     plan = session.plan_obj
     issued = int(now.timestamp())
     tampered = outcome == Outcome.DECLINE
@@ -240,8 +250,9 @@ def result_claims(
 
 
 def webhook_claims(claims: JSON) -> JSON:
-    """The webhook's JWS carries no fraud-detection scores (uqudo.md §B4.1, observed: the relay
-    enriches from the Info API): the same claims without `data.verifications`."""
+    """The webhook's JWS carries no fraud-detection scores (seen on a real tenant; the full
+    result is at the Info API; docs/vendors/uqudo.md, Webhooks and signature): the same claims
+    without `data.verifications`."""
     data = {key: value for key, value in claims["data"].items() if key != "verifications"}
     return {**claims, "data": data}
 
@@ -343,7 +354,7 @@ def _verification(
     if tampered:
         tampering = 86
     elif outcome == Outcome.REVIEW and not plan.background_check:
-        tampering = 55  # "scores surpassing 40 should trigger a warning" (reject above 70)
+        tampering = 55  # in the default review band (above 40, not above 70)
     else:
         tampering = 4
     biometric: JSON = {"type": "FACIAL_RECOGNITION", "enabled": plan.face}
@@ -414,4 +425,102 @@ def _background_check(hit: bool, now: datetime) -> JSON:
                 }
             ],
         },
+    }
+
+
+# -- uqudo's own documented example result ----------------------------------------------------
+
+#: The "Enrollment payload example"'s `data`, verbatim as published at
+#: https://docs.uqudo.com/docs/kyc/uqudo-sdk/sdk-result/validation-and-parsing (our copy of
+#: the page ends after `documentSigningCertificate`; the objects are closed there).
+DOCUMENTED_EXAMPLE_DATA: JSON = {
+    "documents": [
+        {
+            "face": {
+                "auditTrailImageId": "5f290764076cff0e3f7b3a2f",
+                "matchLevel": 2,
+                "match": True,
+            },
+            "documentType": "PASSPORT",
+            "scan": {
+                "faceImageId": "5e9960242d35cc7ca0328729",
+                "frontImageId": "5e9960232d35cc7ca0328725",
+                "back": {},
+                "front": {
+                    "documentCode": "P<",
+                    "dateOfExpiry": "220315",
+                    "secondaryId": "MARIO",
+                    "nationality": "ITA",
+                    "documentNumber": "YAXXXXXX",
+                    "mrzVerified": True,
+                    "sex": "M",
+                    "dateOfBirth": "800825",
+                    "opt1": "<<<<<<<<<<<<<<",
+                    "primaryId": "CASOLA",
+                    "mrzText": "P<ITACASOLA<<MARIO<<<<<<<<<<<<<<<<<<<<<<<<<<\n"
+                    "YAXXXXXX52ITA8008253M2203159<<<<<<<<<<<<<<00",
+                    "issuer": "ITA",
+                },
+                "backImageId": None,
+            },
+            "reading": {
+                "data": {
+                    "mrz": {
+                        "documentCode": "P",
+                        "dateOfExpiry": "220315",
+                        "optionalData2": None,
+                        "gender": "MALE",
+                        "nationality": "ITA",
+                        "documentNumber": "YAXXXXXX",
+                        "dateOfBirth": "800825",
+                        "issuingState": "ITA",
+                        "secondaryIdentifier": "MARIO",
+                        "primaryIdentifier": "CASOLA",
+                        "optionalData1": "<<<<<<<<<<<<<<0",
+                    },
+                    "countrySigningCertificate": {
+                        "serialNumber": "1",
+                        "publicKeyAlgorithm": "RSA",
+                        "subject": "C=IT,O=MINISTERO DELL'INTERNO,OU=PE,"
+                        "CN=CERTIFICATION AUTHORITY 01",
+                        "certificateThumbprint": "9cb8d31734faa68009d1f7fef68a5cc802cb8a2e",
+                        "validFrom": "2011-12-14T10:29:04.000+0000",
+                        "signatureAlgorithm": "SHA1WITHRSA",
+                        "issuer": "C=IT,O=MINISTERO DELL'INTERNO,OU=PE,"
+                        "CN=CERTIFICATION AUTHORITY 01",
+                        "validTo": "2027-03-10T10:29:04.000+0000",
+                    },
+                    "ldsVersion": None,
+                    "documentSigningCertificate": {
+                        "serialNumber": "464",
+                        "publicKeyAlgorithm": "RSA",
+                        "subject": "C=IT,O=MINISTERO DELL'INTERNO,OU=PE,CN=DOCUMENT SIGNER.24",
+                        "certificateThumbprint": "3f0b7bac9adde63916a2c4ebd0e3f38c916a3a97",
+                        "validFrom": "2012-03-14T11:02:41.000+0000",
+                        "signatureAlgorithm": "SHA1WITHRSA",
+                        "issuer": "C=IT,O=MINISTERO DELL'INTERNO,OU=PE,"
+                        "CN=CERTIFICATION AUTHORITY 01",
+                        "validTo": "2022-06-15T11:02:41.000+0000",
+                    },
+                }
+            },
+        }
+    ]
+}
+
+
+def documented_example_claims(session: UqudoSession, *, audience: str) -> JSON:
+    """The documented example as this session's result: its top level shows only `aud` and
+    `data`; `jti` is the session id ("the value of the jti property of the JWS", Info API
+    page) — without it no result can be matched to its QR session."""
+    return {"aud": audience, "jti": session.id, "data": deepcopy(DOCUMENTED_EXAMPLE_DATA)}
+
+
+def documented_example_images() -> dict[str, str]:
+    """The example's image names → ids, so the image endpoint serves them."""
+    document = DOCUMENTED_EXAMPLE_DATA["documents"][0]
+    return {
+        "auditTrailImageId": document["face"]["auditTrailImageId"],
+        "faceImageId": document["scan"]["faceImageId"],
+        "frontImageId": document["scan"]["frontImageId"],
     }

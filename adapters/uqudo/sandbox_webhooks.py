@@ -1,4 +1,4 @@
-"""The uqudo emulator's global webhook (uqudo.md §B4.1).
+"""The uqudo emulator's global webhook (docs/vendors/uqudo.md, Webhooks and signature).
 
 - `POST` to the account's one URL, JSON body `{"jwsResult": "<JWS>"}`, once per completed
   session;

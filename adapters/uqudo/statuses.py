@@ -1,10 +1,11 @@
-"""uqudo's derived status vocabulary → normalized status (design §3.2, uqudo column).
+"""uqudo's derived status vocabulary → normalized status (docs/vendors/uqudo.md, Status
+vocabulary and our mapping).
 
-uqudo has no session-status resource (providers/uqudo.md §B3): these values are ours, named
-after what we observed — the QR create, the websocket milestones (`SCAN`, `READ`, `FACE`,
-`BACKGROUND_CHECK`, `INFO`, spelled as uqudo sends them), a result received but not judged
-yet, the policy's verdict on a verified result, and the session TTL running out. An unknown
-value maps to None: the gateway keeps the previous status and shows the raw one.
+uqudo has no session-status resource: these values are ours, named after what we can see —
+the QR create, the websocket milestones (`SCAN`, `READ`, `FACE`, `BACKGROUND_CHECK`, `INFO`,
+spelled as uqudo sends them), a result received but not judged yet, the policy's verdict on
+a verified result, the QR session deleted by us (cancel), and the session TTL running out.
+An unknown value maps to None: the gateway keeps the previous status and shows the raw one.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ RESULT_APPROVED = "RESULT_APPROVED"  # verified, the policy approves
 RESULT_DECLINED = "RESULT_DECLINED"  # verified, the policy declines
 RESULT_REVIEW = "RESULT_REVIEW"  # verified, the policy wants a human
 EXPIRED = "EXPIRED"  # session TTL (+ grace) passed with no result
+# We deleted the QR session (`DELETE /api/v1/session/{qrCodeText}`) before any result: the
+# QR code no longer works (cancelSession).
+QR_DELETED = "QR_DELETED"
 
 UQUDO_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
     {
@@ -45,15 +49,20 @@ UQUDO_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
         RESULT_DECLINED: SessionStatus.DECLINED,
         RESULT_REVIEW: SessionStatus.IN_REVIEW,
         EXPIRED: SessionStatus.EXPIRED,
+        QR_DELETED: SessionStatus.CANCELLED,
     }
 )
 
 UQUDO_STATUSES: frozenset[str] = frozenset(UQUDO_STATUS_MAP)
 
-#: The websocket `service` values (§B2.2), in the order the flow produces them.
+#: The websocket `service` values (docs/vendors/uqudo.md, Endpoints we call), in the order
+#: the flow produces them.
 CHANNEL_MILESTONES: tuple[str, ...] = (SCAN, READ, FACE, BACKGROUND_CHECK, INFO)
 #: After these the result is (or is about to be) at the Info API: read it, no websocket.
 RESULT_PENDING: frozenset[str] = frozenset({INFO, RESULT_RECEIVED})
+#: While no result exists the QR session can still be deleted (cancelSession); afterwards
+#: there is nothing left to stop.
+CANCELLABLE: frozenset[str] = frozenset({QR_CREATED, PENDING_RESULT, *CHANNEL_MILESTONES}) - {INFO}
 #: Every state that is not final is polled: polling the Info API is the only way to learn a
 #: result (or the TTL running out) when the websocket is not followed — after a restart, on
 #: another replica, or once it closed — and the adapter cannot tell from a status whether a

@@ -1,5 +1,5 @@
-"""uqudo's QR-session websocket (providers/uqudo.md §B2.2): the progress channel behind
-`follow_session`.
+"""uqudo's QR-session websocket (docs/vendors/uqudo.md, Endpoints we call): the progress
+channel behind `follow_session`.
 
 The channel is opened at `ws_url` and authenticated by sending the session's `qrCodeText` as
 the first message; uqudo then pushes `{"service": …, "sessionId": …}` per milestone (`SCAN`,
@@ -67,6 +67,6 @@ async def session_channel(
                     continue
                 yield message
                 if message.service == INFO:
-                    return  # §B2.2: INFO is the last message; we close
+                    return  # INFO is the last message (documented); we close
     except (OSError, TimeoutError, WebSocketException) as exc:
         raise unavailable(f"uqudo session channel failed ({type(exc).__name__})") from exc

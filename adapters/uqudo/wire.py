@@ -1,8 +1,9 @@
-"""uqudo wire shapes (providers/uqudo.md §B1-§B4) and where they are sent.
+"""uqudo wire shapes (docs/vendors/uqudo.md, Endpoints we call) and where they are sent.
 
 Requests are strict (we only send what the doc shows); answers and results are lenient
-(`extra="allow"`, optional fields): uqudo adds fields without notice (§B7: `face.error`,
-`data.source` are undocumented but present), and the policy reads only what it knows.
+(`extra="allow"`, optional fields): uqudo adds fields without notice (`face.error` and
+`data.source` are undocumented but seen), and the policy reads only what it knows. The
+webhook envelope ignores keys it does not know: they are unsigned, so never kept nor read.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class Endpoints:
     def session_url(self) -> str:
         return f"{self.qr_base}{inferred.SESSION_PATH}"
 
+    def qr_session_url(self, quoted_qr_code_text: str) -> str:
+        """The QR session itself, named by its `qrCodeText` (DELETE ends it at once)."""
+        return f"{self.qr_base}{inferred.SESSION_PATH}/{quoted_qr_code_text}"
+
     def info_url(self, quoted_session_id: str) -> str:
         return f"{self.api_base}{inferred.INFO_PATH}/{quoted_session_id}"
 
@@ -64,7 +69,7 @@ class _Request(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-# -- §B1 token ---------------------------------------------------------------------------------
+# -- token --------------------------------------------------------------------------------------
 class TokenResponse(_Answer):
     access_token: str = Field(min_length=1)
     token_type: str | None = None
@@ -73,7 +78,7 @@ class TokenResponse(_Answer):
     jti: str | None = None
 
 
-# -- §B2.1 QR session --------------------------------------------------------------------------
+# -- QR session -------------------------------------------------------------------------------
 class ReadingConfig(_Request):
     enabled: bool = False
     is_force_reading: bool = Field(False, alias="isForceReading")
@@ -116,7 +121,7 @@ class FacialRecognitionConfig(_Request):
 
 
 class SessionInstructions(_Request):
-    """The `data` of a QR session: what uqudo's reader app is asked to do (§B2.1)."""
+    """The `data` of a QR session: what uqudo's reader app is asked to do."""
 
     documents: list[DocumentConfig] = Field(min_length=1)
     general_config: GeneralConfig = Field(default_factory=GeneralConfig, alias="generalConfig")
@@ -141,23 +146,23 @@ class CreateSessionResponse(_Answer):
     qr_code_text_with_dynamic_link: str | None = Field(None, alias="qrCodeTextWithDynamicLink")
 
 
-# -- §B2.2 websocket ----------------------------------------------------------------------------
+# -- websocket ---------------------------------------------------------------------------------
 class ChannelMessage(_Answer):
     service: str = Field(min_length=1)
     session_id: str | None = Field(None, alias="sessionId")
 
 
-# -- §B4.1 webhook -------------------------------------------------------------------------------
+# -- webhook ------------------------------------------------------------------------------------
 class WebhookBody(BaseModel):
     model_config = ConfigDict(
-        extra="allow" if inferred.WEBHOOK_EXTRA_KEYS_ALLOWED else "forbid",
+        extra="ignore" if inferred.WEBHOOK_EXTRA_KEYS_ALLOWED else "forbid",
         populate_by_name=True,
     )
 
     jws_result: str = Field(alias="jwsResult", min_length=1)
 
 
-# -- §B4.2 the result's claims (what the policy reads) -----------------------------------------
+# -- the result's claims (what the policy reads) -----------------------------------------
 class Detection(_Answer):
     """`idScreenDetection` / `idPrintDetection` / `idPhotoTamperingDetection`: 0-100."""
 
@@ -212,7 +217,7 @@ class ResultData(_Answer):
     documents: list[DocumentResult] = Field(default_factory=list)
     verifications: list[Verification] | None = None
     background_check: dict[str, Any] | None = Field(None, alias="backgroundCheck")
-    session_id: str | None = Field(None, alias="sessionId")  # face sessions only (§B4.2)
+    session_id: str | None = Field(None, alias="sessionId")  # face sessions only
 
 
 class ResultClaims(_Answer):

@@ -37,7 +37,7 @@ from adapters.base import (
 )
 from adapters.common.sandbox_qr import qr_png_data_url
 from adapters.uqudo import inferred
-from adapters.uqudo.adapter import IGNORED_REQUEST_FIELDS, PROVIDER_OPTIONS, UqudoAdapter
+from adapters.uqudo.adapter import PROVIDER_OPTIONS, UqudoAdapter
 from adapters.uqudo.statuses import UQUDO_STATUSES
 from tests.adapters.conformance import AdapterConformance, Webhook
 from tests.adapters.test_uqudo_jws import (
@@ -136,6 +136,7 @@ class FakeUqudo:
             "create": [created_reply()],
             "info": [NOT_READY],
             "delete": [httpx.Response(204)],
+            "qr_delete": [httpx.Response(204)],
         }
         self.token_replies: list[Reply] = []
         self.issued = 0
@@ -153,6 +154,9 @@ class FakeUqudo:
             return "jwks"
         if url == f"{inferred.QR_BASE_URL}{inferred.SESSION_PATH}":
             return "create"
+        if url.startswith(f"{inferred.QR_BASE_URL}{inferred.SESSION_PATH}/"):
+            assert request.method == "DELETE", request.method
+            return "qr_delete"
         if url.startswith(f"{inferred.API_BASE_URL}{inferred.INFO_PATH}/"):
             return "delete" if request.method == "DELETE" else "info"
         raise AssertionError(f"unexpected request {request.method} {url}")
@@ -223,7 +227,7 @@ class TestUqudoConformance(AdapterConformance):
 
     @pytest.fixture
     def expected_statuses(self) -> dict[str, SessionStatus]:
-        return {  # design §3.2, uqudo column, written out
+        return {  # docs/vendors/uqudo.md, Status vocabulary and our mapping, written out
             "QR_CREATED": SessionStatus.CREATED,
             "PENDING_RESULT": SessionStatus.CREATED,
             "SCAN": SessionStatus.IN_PROGRESS,
@@ -236,7 +240,25 @@ class TestUqudoConformance(AdapterConformance):
             "RESULT_DECLINED": SessionStatus.DECLINED,
             "RESULT_REVIEW": SessionStatus.IN_REVIEW,
             "EXPIRED": SessionStatus.EXPIRED,
+            "QR_DELETED": SessionStatus.CANCELLED,
         }
+
+    def test_tampered_webhook_is_rejected(
+        self, adapter: UqudoAdapter, signed_webhook: Webhook
+    ) -> None:
+        """uqudo signs the JWS, not the body (docs/vendors/uqudo.md, Webhooks and signature):
+        tampering is a change to the signed payload. A key added to the unsigned envelope is
+        ignored instead (test_uqudo_truth.py)."""
+        body, headers = signed_webhook
+        token = json.loads(body)["jwsResult"]
+        head, payload, signature = token.split(".")
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims["data"]["documents"][0]["face"]["matchLevel"] = 5
+        forged = base64.urlsafe_b64encode(compact(claims).encode()).rstrip(b"=").decode()
+        tampered = compact({"jwsResult": f"{head}.{forged}.{signature}"}).encode()
+        with pytest.raises(WebhookRejected) as info:
+            adapter.parse_webhook(tampered, headers)
+        assert info.value.reason is WebhookRejectReason.SIGNATURE
 
     @pytest.fixture
     def signed_webhook(self) -> Webhook:
@@ -251,7 +273,7 @@ class TestUqudoConformance(AdapterConformance):
 
     @pytest.fixture
     def rate_limited_reply(self) -> httpx.Response:
-        """§B5 publishes no limits: the 429 of cassettes/uqudo/error_429.yaml."""
+        """uqudo publishes no limits: the 429 of cassettes/uqudo/error_429.yaml."""
         return httpx.Response(
             429,
             json={"status": 429, "error": "Too Many Requests", "message": "Too many requests"},
@@ -274,6 +296,7 @@ def test_declaration() -> None:
         Capability.CREATE,
         Capability.READ,
         Capability.REFRESH,
+        Capability.CANCEL,
         Capability.REDACT,
         Capability.WEBHOOKS,
         Capability.POLLING,
@@ -335,8 +358,13 @@ def test_session_capabilities() -> None:
     adapter = UqudoAdapter(make_config())
     assert adapter.session_capabilities("SCAN") == adapter.capabilities
     assert adapter.session_capabilities(None) == adapter.capabilities
-    for final in ("RESULT_APPROVED", "RESULT_DECLINED", "EXPIRED"):
-        assert adapter.session_capabilities(final) == adapter.capabilities - {Capability.STREAMING}
+    for pending in ("INFO", "RESULT_RECEIVED", "RESULT_REVIEW"):  # the result is in
+        assert adapter.session_capabilities(pending) == adapter.capabilities - {Capability.CANCEL}
+    for final in ("RESULT_APPROVED", "RESULT_DECLINED", "EXPIRED", "QR_DELETED"):
+        assert adapter.session_capabilities(final) == adapter.capabilities - {
+            Capability.STREAMING,
+            Capability.CANCEL,
+        }
 
 
 def test_bad_settings_fail_at_construction() -> None:
@@ -479,8 +507,8 @@ async def test_create_sends_bearer_and_base64_instructions(
     assert create.headers["Content-Type"] == "application/json"
     data = sent_instructions(create)
     assert [d["documentType"] for d in data["documents"]] == ["PASSPORT"]
-    assert data["documents"][0]["faceScanMinimumMatchLevel"] == 3
-    assert data["documents"][0]["faceReadMinimumMatchLevel"] == 3
+    assert data["documents"][0]["faceScanMinimumMatchLevel"] == 2  # the policy's default floor
+    assert data["documents"][0]["faceReadMinimumMatchLevel"] == 2
     assert data["facialRecognition"]["enabled"] is True
     assert data["backgroundCheck"]["enabled"] is False
     assert data["generalConfig"]["userIdentifier"] is None  # not a UUID: kept by the gateway
@@ -525,7 +553,6 @@ async def test_create_maps_options_and_document_types(fake: FakeUqudo) -> None:
     }
     assert data["generalConfig"]["userIdentifier"] == reference
     assert data["facialRecognition"]["scanMinimumMatchLevel"] == 4
-    assert "language" in IGNORED_REQUEST_FIELDS and "metadata" in IGNORED_REQUEST_FIELDS
 
 
 async def test_create_uses_the_configured_document_types(fake: FakeUqudo) -> None:
@@ -756,15 +783,17 @@ async def test_error_messages_are_scrubbed(fake: FakeUqudo) -> None:
 async def test_redact_deletes_and_forgets_the_session(fake: FakeUqudo, uqudo: UqudoAdapter) -> None:
     await uqudo.create_session(CreateSessionRequest())
     await uqudo.redact_session(SID)
+    (qr_delete,) = fake.calls("qr_delete")
+    assert str(qr_delete.url) == f"https://idws.uqudo.io/api/v1/session/{QR_TEXT}"
     (delete,) = fake.calls("delete")
     assert delete.method == "DELETE" and str(delete.url).endswith(f"/api/v1/info/{SID}")
     assert delete.headers["Authorization"] == "Bearer access-1"
+    assert [route for route, _ in fake.requests][-2:] == ["qr_delete", "delete"]
     assert (await uqudo.fetch_session(SID)).provider_status == "PENDING_RESULT"
 
 
 async def test_unsupported_actions(uqudo: UqudoAdapter) -> None:
     for call in (
-        uqudo.cancel_session(SID),
         uqudo.resume_session(SID),
         uqudo.issue_link(SID),
         uqudo.list_sessions(),
@@ -890,7 +919,6 @@ async def test_without_caller_authentication_the_jws_alone_decides(fake: FakeUqu
         b"{}",
         b'{"jwsResult": ""}',
         b'{"jwsResult": 5}',
-        b'{"jwsResult": "a.b.c", "extra": true}',
     ],
 )
 def test_malformed_webhooks(ready: UqudoAdapter, body: bytes) -> None:

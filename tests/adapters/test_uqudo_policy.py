@@ -74,6 +74,7 @@ def judge(change: Change | None = None, settings: PolicySettings = DEFAULT) -> p
 STRICT_MRZ_OFF = PolicySettings(require_mrz_checksum=False)
 DECLINE_HITS = PolicySettings(background_hit="decline")
 NO_FACE_CHECK = PolicySettings(min_face_match_level=0)
+REQUIRE_VERIFICATIONS = PolicySettings(require_verifications=True)
 
 #: (id, change to the documented result, settings, expected status, deciding rules)
 TABLE: list[tuple[str, Change | None, PolicySettings, SessionStatus, tuple[str, ...]]] = [
@@ -87,16 +88,24 @@ TABLE: list[tuple[str, Change | None, PolicySettings, SessionStatus, tuple[str, 
         ("no_document", "face_not_checked"),
     ),
     (
+        # uqudo documents results without one (older SDKs, some documents): no review
         "verifications missing",
         data_set("verifications", DELETE),
         DEFAULT,
+        SessionStatus.APPROVED,
+        ("passed",),
+    ),
+    (
+        "verifications missing, required",
+        data_set("verifications", DELETE),
+        REQUIRE_VERIFICATIONS,
         SessionStatus.IN_REVIEW,
         ("verifications_missing",),
     ),
     (
-        "verifications empty",
+        "verifications empty, required",
         data_set("verifications", []),
-        DEFAULT,
+        REQUIRE_VERIFICATIONS,
         SessionStatus.IN_REVIEW,
         ("verifications_missing",),
     ),
@@ -110,14 +119,14 @@ TABLE: list[tuple[str, Change | None, PolicySettings, SessionStatus, tuple[str, 
     ),
     (
         "face level below the floor",
-        setter("document.face.matchLevel", 2),
+        setter("document.face.matchLevel", 1),
         DEFAULT,
         SessionStatus.DECLINED,
         ("face_match_level",),
     ),
     (
         "face level at the floor",
-        setter("document.face.matchLevel", 3),
+        both(setter("document.face.matchLevel", 2), setter("verification.biometric.matchLevel", 2)),
         DEFAULT,
         SessionStatus.APPROVED,
         ("passed",),
@@ -481,13 +490,14 @@ def test_claims_that_are_not_an_object_go_to_review() -> None:
 # -- settings -----------------------------------------------------------------------------------
 def test_defaults_are_the_documented_thresholds() -> None:
     assert PolicySettings.from_options({}) == PolicySettings(
-        min_face_match_level=3,
+        min_face_match_level=2,  # uqudo: "the lowest acceptable level when using photo scans"
         max_tampering_score=70,
         review_tampering_score=40,
-        max_print_score=50,
+        max_print_score=50,  # uqudo's SDK rejects scans above 50
         max_screen_score=50,
         require_mrz_checksum=True,
         background_hit="review",
+        require_verifications=False,  # uqudo documents results without a verification object
     )
 
 
@@ -501,6 +511,7 @@ def test_settings_from_options() -> None:
             "policy_max_screen_score": "40",
             "policy_require_mrz_checksum": "false",
             "policy_background_hit": "Decline",
+            "policy_require_verifications": "yes",
             "unrelated": "x",
         }
     )
@@ -512,6 +523,7 @@ def test_settings_from_options() -> None:
         max_screen_score=40,
         require_mrz_checksum=False,
         background_hit="decline",
+        require_verifications=True,
     )
     assert PolicySettings.from_options({"policy_max_print_score": ""}) == DEFAULT
 
@@ -527,6 +539,7 @@ def test_settings_from_options() -> None:
         ({"policy_review_tampering_score": "80"}, "policy_review_tampering_score"),
         ({"policy_require_mrz_checksum": "maybe"}, "policy_require_mrz_checksum"),
         ({"policy_background_hit": "ignore"}, "policy_background_hit"),
+        ({"policy_require_verifications": "sometimes"}, "policy_require_verifications"),
     ],
 )
 def test_malformed_settings_are_refused_by_name(options: dict[str, str], named: str) -> None:

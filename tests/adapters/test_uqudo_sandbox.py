@@ -1,4 +1,4 @@
-"""The uqudo sandbox emulator against uqudo's documented contract (providers/uqudo.md, PART B).
+"""The uqudo sandbox emulator against uqudo's documented contract (docs/vendors/uqudo.md).
 
 Results are verified here from scratch with PyJWT against the sandbox's JWKS (RS256, `aud`,
 `iss`, `jti` = sessionId), the MRZ check digits are recomputed with ICAO's rule, the outcomes
@@ -100,7 +100,8 @@ def session_data(
     document_type: str = "PASSPORT",
     user: str | None = None,
 ) -> str:
-    """uqudo.md §B2.1's documented `data` example, with the services switched as asked."""
+    """The documented `data` example (https://docs.uqudo.com/docs/kyc/qr-code-app/
+    create-a-session), with the services switched as asked."""
     instructions = {
         "documents": [
             {
@@ -221,11 +222,12 @@ def uqudo(make: Factory) -> Harness:
     return make()
 
 
-# -- independent checks of uqudo's result contract (uqudo.md §B4.2, §B4.3) --------------------
+# -- independent checks of uqudo's result contract (docs/vendors/uqudo.md, Webhooks and signature)
 
 
 async def verify_result(harness: Harness, jws: str, session_id: str) -> dict[str, Any]:
-    """uqudo.md §B4.3, from scratch: JWKS by `kid`, RS256 only, aud, iss, times, binding."""
+    """docs/vendors/uqudo.md, Webhooks and signature, from scratch: JWKS by `kid`, RS256 only,
+    aud, iss, times, binding."""
     header = jwt.get_unverified_header(jws)
     assert header == {"alg": "RS256", "kid": header["kid"]}  # no typ, as observed
     key = (await harness.jwks())[header["kid"]]
@@ -271,7 +273,7 @@ def mrz_valid(mrz_text: str) -> bool:
 
 
 def default_policy(claims: dict[str, Any]) -> str:
-    """A demanding integrator's default rules (uqudo.md §B3.3)."""
+    """A demanding integrator's default rules (docs/vendors/uqudo.md, Decision policy)."""
     data = claims["data"]
     document, check = data["documents"][0], data["verifications"][0]
     failures = []
@@ -328,7 +330,8 @@ async def live(make: Factory) -> AsyncIterator[Harness]:
 
 
 class Listener:
-    """One websocket client, the way uqudo's javascript component uses it (§B2.2)."""
+    """One websocket client, the way uqudo's javascript component uses it
+    (https://docs.uqudo.com/docs/kyc/qr-code-app/javascript-component)."""
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
@@ -396,7 +399,7 @@ async def test_handle_exposes_the_gateway_interface(uqudo: Harness) -> None:
     await other.aclose()
 
 
-# -- OAuth token (uqudo.md §B1) ---------------------------------------------------------------
+# -- OAuth token (docs/vendors/uqudo.md, Endpoints we call) ----------------------------------------
 
 
 async def test_token_flow_answers_the_documented_fields(uqudo: Harness) -> None:
@@ -524,7 +527,7 @@ async def test_sign_result_signs_any_claims_under_the_published_key(uqudo: Harne
     assert await uqudo.verify(jws, sid) == claims
 
 
-# -- QR session (uqudo.md §B2.1) --------------------------------------------------------------
+# -- QR session (docs/vendors/uqudo.md, Endpoints we call) -----------------------------------------
 
 
 async def test_create_qr_session_returns_the_documented_fields(uqudo: Harness) -> None:
@@ -587,7 +590,7 @@ async def test_create_needs_base64_json_data(uqudo: Harness, body: dict[str, Any
     assert "data" in error["message"]
 
 
-# -- the websocket (uqudo.md §B2.2) -----------------------------------------------------------
+# -- the websocket (docs/vendors/uqudo.md, Endpoints we call) --------------------------------------
 
 
 @pytest.mark.parametrize("wrong", ["nope", "session-id", ""])
@@ -597,6 +600,23 @@ async def test_websocket_refuses_a_wrong_qr_code_text(live: Harness, wrong: str)
     async with listen(live, text) as listener:
         assert await listener.closed() == (1008, "Unauthorized")
         assert listener.messages == []
+
+
+async def test_a_deleted_qr_session_closes_its_socket_and_refuses_new_ones(live: Harness) -> None:
+    """scan-the-qr-code: `DELETE /api/v1/session/{qrCodeText}` ends the QR session at once
+    (https://docs.uqudo.com/docs/kyc/qr-code-app/scan-the-qr-code)."""
+    created = await live.create()
+    text = created["qrCodeText"]
+    async with listen(live, text) as listener:
+        await live.drive(created["sessionId"], "open")
+        await listener.take(2)
+        deleted = await live.client.delete(f"{SESSION}/{text}", headers=await live.auth())
+        assert deleted.status_code == 204 and deleted.content == b""
+        assert await listener.closed() == (1000, "Session deleted")
+    async with listen(live, text) as again:
+        assert await again.closed() == (1008, "Unauthorized")
+    gone = await live.client.delete(f"{SESSION}/{text}", headers=await live.auth())
+    assert gone.status_code == 404
 
 
 async def test_websocket_needs_the_qr_code_text_promptly(
@@ -722,7 +742,8 @@ async def test_aclose_closes_open_sockets(live: Harness) -> None:
 
 
 async def test_the_documented_python_recipe_verifies_a_result_over_http(live: Harness) -> None:
-    """uqudo.md §B4.3's sketch as is: PyJWKClient against the JWKS URL (real HTTP)."""
+    """The documented recipe as is (docs/vendors/uqudo.md, Webhooks and signature): PyJWKClient
+    against the JWKS URL (real HTTP)."""
     created = await live.create()
     sid = created["sessionId"]
     await live.drive(sid, "open", "submit", "approve")
@@ -744,7 +765,7 @@ async def test_the_documented_python_recipe_verifies_a_result_over_http(live: Ha
     assert claims["jti"] == sid
 
 
-# -- Info API (uqudo.md §B2.3) ----------------------------------------------------------------
+# -- Info API (docs/vendors/uqudo.md, Endpoints we call) -------------------------------------------
 
 
 async def test_info_is_404_until_there_is_a_result_then_a_verified_jws(uqudo: Harness) -> None:
@@ -836,7 +857,7 @@ async def test_results_and_images_go_when_the_jws_expires(uqudo: Harness) -> Non
     assert image.status_code == 404
 
 
-# -- outcomes: what the JWS says (uqudo.md §B3.3) ---------------------------------------------
+# -- outcomes: what the JWS says (docs/vendors/uqudo.md, Decision policy) --------------------------
 
 
 async def finished(harness: Harness, outcome: str, **flags: Any) -> dict[str, Any]:
@@ -924,7 +945,7 @@ async def test_data_shapes_the_result(uqudo: Harness) -> None:
     assert check["reading"]["enabled"] is False
 
 
-# -- webhook (uqudo.md §B4.1) -----------------------------------------------------------------
+# -- webhook (docs/vendors/uqudo.md, Webhooks and signature) ---------------------------------------
 
 
 async def test_approve_posts_the_jws_result_with_the_caller_auth(uqudo: Harness) -> None:
@@ -1223,6 +1244,43 @@ async def test_hosted_page_of_an_expired_or_unknown_session(uqudo: Harness) -> N
     assert posted.status_code == 404
 
 
+async def test_hosted_page_of_a_deleted_session(uqudo: Harness) -> None:
+    created = await uqudo.create()
+    path = _page_path(created["qrCodeTextWithDynamicLink"])
+    deleted = await uqudo.client.delete(
+        f"{SESSION}/{created['qrCodeText']}", headers=await uqudo.auth()
+    )
+    assert deleted.status_code == 204
+    html = (await uqudo.client.get(path)).text
+    assert "deleted" in html and "<form" not in html
+    posted = await uqudo.client.post(f"{path}/action", data={"action": "scan"})
+    assert posted.status_code == 409
+
+
+async def test_a_completed_session_can_be_deleted_and_keeps_its_result(uqudo: Harness) -> None:
+    """ "e.g. after the KYC session is completed": the QR goes, the Info API result stays
+    until its own delete."""
+    created = await uqudo.create()
+    sid = created["sessionId"]
+    await uqudo.drive(sid, "open", "submit", "approve")
+    deleted = await uqudo.client.delete(
+        f"{SESSION}/{created['qrCodeText']}", headers=await uqudo.auth()
+    )
+    assert deleted.status_code == 204
+    assert (await uqudo.info(sid)).status_code == 200
+    assert (await uqudo.client.get(f"{SESSION}/{created['qrCodeText']}")).status_code == 404
+
+
+async def test_an_expired_qr_session_is_already_gone(uqudo: Harness) -> None:
+    """ "automatically deleted after 30 minutes after its creation": nothing left to delete."""
+    created = await uqudo.create()
+    uqudo.clock.advance(SESSION_TTL_S)
+    gone = await uqudo.client.delete(
+        f"{SESSION}/{created['qrCodeText']}", headers=await uqudo.auth()
+    )
+    assert gone.status_code == 404
+
+
 # -- persistence ------------------------------------------------------------------------------
 
 
@@ -1362,8 +1420,8 @@ def documented_jws(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, payload_of(body)
 
 
-#: Info API payload keys beyond the cassette's example, each documented in uqudo.md §B4.2
-#: (or the doc example it quotes). Anything else extra is drift.
+#: Info API payload keys beyond the cassette's example, each documented (docs/vendors/uqudo.md,
+#: Webhooks and signature, or the doc example it quotes). Anything else extra is drift.
 INFO_EXTRAS = frozenset(
     {
         "$.data.source",  # "data.source (undocumented) = {sdkType, …}", observed present
