@@ -458,7 +458,6 @@ class SessionService:
     async def poll(self, session_id: str, *, fresh: bool = False) -> tuple[SessionRow, bool]:
         """One vendor read applied with source POLL; returns whether the session progressed."""
         row, adapter = await self._load(session_id)
-        restore(adapter, row)
         if fresh:
             self._reads.invalidate((row.provider, row.provider_session_id))
         snapshot = await self._reads.get(
@@ -740,10 +739,15 @@ class SessionService:
         return entry.adapter
 
     async def _load(self, session_id: str) -> tuple[SessionRow, ProviderAdapter]:
+        """The session and its adapter, which is handed what we stored first: a read or an
+        action on a session this process did not create (a restart, another replica) needs
+        the same per-session state (e.g. uqudo's QR code, to delete it)."""
         row = await self.get(session_id)
         if row is None:
             raise ServiceError.single(ErrorCode.NOT_FOUND, "session not found", ("id",))
-        return row, self._adapter_or_error(row.provider, field=("id",))
+        adapter = self._adapter_or_error(row.provider, field=("id",))
+        restore(adapter, row)
+        return row, adapter
 
     async def _find_many(
         self, db: AsyncSession, items: Sequence[tuple[str, WebhookEvent]]

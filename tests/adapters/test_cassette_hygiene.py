@@ -120,12 +120,17 @@ def test_there_are_recordings() -> None:
 
 @pytest.mark.parametrize("path", all_files(), ids=_id)
 def test_file_cites_its_source(path: Path) -> None:
-    prefix = f"providers/{path.parent.name}.md §"
+    """Each recording names the project's page on the vendor and the vendor's own page it
+    follows (docs/vendors/<vendor>.md, Sources)."""
+    prefix = f"docs/vendors/{path.parent.name}.md, "
     if path.suffix == ".json":
-        assert str(load(path).get("source", "")).startswith(prefix)
+        source = str(load(path).get("source", ""))
     else:
         first = path.read_text(encoding="utf-8").splitlines()[0]
-        assert first.startswith(f"# source: {prefix}")
+        assert first.startswith("# source: "), first
+        source = first.removeprefix("# source: ")
+    assert source.startswith(prefix), source
+    assert "https://" in path.read_text(encoding="utf-8"), "no vendor page cited"
 
 
 @pytest.mark.parametrize("path", cassettes(), ids=_id)
