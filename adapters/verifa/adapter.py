@@ -1,21 +1,17 @@
 """Verifa adapter: REST `/api/v1` with `X-API-Key`, signed `session.*` webhooks, session +
-result reads (providers/verifa.md). Translation only — wire shapes live in `wire.py`, the
-status tables in `statuses.py`, errors in `errors.py`, assumptions in `inferred.py`.
+result reads, external-gate decisions and review cases (docs/vendors/verifa.md). Translation
+only — wire shapes live in `wire.py`, the status tables in `statuses.py`, errors in `errors.py`,
+what each create field becomes in `inputs.py`, assumptions in `inferred.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
+import math
 from collections.abc import Mapping
-from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode, urlparse
-
-import httpx
 
 from adapters.base import (
     JSON,
@@ -24,6 +20,7 @@ from adapters.base import (
     CreateSessionRequest,
     DecidedBy,
     Decision,
+    DecisionAction,
     Environment,
     ErrorCode,
     Outcome,
@@ -34,21 +31,27 @@ from adapters.base import (
     SessionSnapshot,
     SessionStatus,
     TimelineEntry,
+    UnsupportedByProvider,
     WebhookEvent,
     WebhookRejected,
     WebhookRejectReason,
 )
-from adapters.common.http import VendorHttp
+from adapters.common.idempotency import IdempotentVendorHttp, derive_key
 from adapters.common.scrub import Scrubber
 from adapters.common.validation import ModelT, bad_input, parse_answer, parse_webhook_body
+from adapters.common.webhook_body import signed_body_key
 from adapters.verifa import inferred
-from adapters.verifa.errors import DOCUMENT_COUNTRY_FIELD, IDEMPOTENCY_FIELD, INPUT, map_error
-from adapters.verifa.signature import DELIVERY_ID_HEADER, verify_webhook
+from adapters.verifa.errors import DOCUMENT_COUNTRY_FIELD, INPUT, map_error
+from adapters.verifa.inputs import INPUT_SUPPORT
+from adapters.verifa.signature import verify_webhook
 from adapters.verifa.statuses import (
+    AWAITING_EXTERNAL,
     COMPLETED,
     OUTCOMES,
     RESULT_STATUSES,
+    UNDER_REVIEW,
     VERIFA_STATUSES,
+    VOCABULARY,
     allowed_actions,
     join_status,
     map_verifa_status,
@@ -58,10 +61,13 @@ from adapters.verifa.statuses import (
 from adapters.verifa.wire import (
     ALPHA3_TO_ALPHA2,
     API_VERSION,
-    IDEMPOTENCY_KEY_MAX,
     KEY_INFLECTION,
     LIST_PAGE_MAX,
+    CaseClaimBody,
+    CaseDecisionBody,
     CreateSessionBody,
+    ExternalDecisionBody,
+    LinkBody,
     LinkResponse,
     ReprocessResponse,
     ResultResource,
@@ -75,17 +81,32 @@ from adapters.verifa.wire import (
     snake_keys,
 )
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-#: §3.4: every event about a session is named `session.*`.
+#: Every event about a session is named `session.*`.
 SESSION_EVENT_PREFIX = "session."
+#: Scope of the Idempotency-Keys derived from the caller's key (one per kind of write).
+CREATE_KEY_SCOPE = "verifa:create"
+CREATE_LINK_KEY_SCOPE = "verifa:create-link"
+#: The adapter option (`KYCGW_VERIFA_REVIEWER_ID`) naming the org user our case decisions are
+#: made as: Verifa's approve / reject require a `reviewer_id`.
+REVIEWER_OPTION = "reviewer_id"
 
-#: Verifa-only create fields accepted through `providerOptions` (§3.2 Create).
+#: Verifa-only create fields accepted through `providerOptions`.
 PROVIDER_OPTIONS: frozenset[str] = frozenset({"country", "checks", "send_email", "fields"})
 
-#: Normalized request fields Verifa cannot honour per session, ignored on purpose:
-#: `language` — no such create field (the hosted page picks its language);
-#: `expires_in` — the capture token lives 20 minutes, an org setting (§3.2), not per session.
-IGNORED_REQUEST_FIELDS = ("language", "expires_in")
+#: The external-gate decisions (Submit external gate decision).
+GATE_CONTINUE = "continue"
+GATE_REJECT = "reject"
+#: decideSession at a gate: APPROVE lets the workflow carry on, DECLINE rejects at once.
+#: (`fail`, "apply the gate step's on_fail action", has no normalized decision.)
+GATE_DECISIONS: Mapping[DecisionAction, str] = {
+    DecisionAction.APPROVE: GATE_CONTINUE,
+    DecisionAction.DECLINE: GATE_REJECT,
+}
+#: What each decision makes the session, when Verifa has already applied it.
+DECIDED_OUTCOMES: Mapping[DecisionAction, Outcome] = {
+    DecisionAction.APPROVE: Outcome.APPROVED,
+    DecisionAction.DECLINE: Outcome.DECLINED,
+}
 
 #: Our reason / warning codes for the result's check flags (no PII, only outcomes).
 FACE_MATCH_FAILED = "face_match_failed"
@@ -94,34 +115,21 @@ SENSITIVE_DATA_EXPIRED = "sensitive_data_expired"
 
 _FALSE_OPTION_VALUES = frozenset({"0", "false", "no", "off"})
 
-#: The Idempotency-Key of the request being sent by this task, if any (see `_VerifaHttp`).
-_IDEMPOTENCY_KEY: ContextVar[str | None] = ContextVar("verifa_idempotency_key", default=None)
-
-
-async def _add_idempotency_key(request: httpx.Request) -> None:
-    key = _IDEMPOTENCY_KEY.get()
-    if key is not None:
-        request.headers[IDEMPOTENCY_HEADER] = key
-
-
-class _VerifaHttp(VendorHttp):
-    """`VendorHttp` plus a per-request `Idempotency-Key`: the shared `request()` takes no
-    headers, so the key travels in a context variable read by a request hook (task-local,
-    so concurrent calls never see each other's key)."""
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        client = super().client
-        hooks = client.event_hooks["request"]
-        if _add_idempotency_key not in hooks:
-            hooks.append(_add_idempotency_key)
-        return client
-
 
 def _api_prefix(base_url: str) -> str:
     """`/api/v1`, unless the configured base already ends with it (the doc's spelling)."""
     path = urlparse(base_url).path.rstrip("/")
     return "" if path.endswith(inferred.API_PREFIX) else inferred.API_PREFIX
+
+
+def _link_minutes(expires_in_s: int) -> int:
+    """`expiresIn` (seconds) as Verifa's whole minutes, rounded up (never less time)."""
+    return max(1, math.ceil(expires_in_s / 60))
+
+
+def _fresh_key() -> str:
+    """One key per write call, shared by that call's retries."""
+    return derive_key("verifa", None)
 
 
 class VerifaAdapter(ProviderAdapter):
@@ -130,12 +138,15 @@ class VerifaAdapter(ProviderAdapter):
     default_base_url = inferred.DEFAULT_BASE_URL
     credential_keys = ("api_key", "webhook_secret")
     poll_policy = inferred.POLL_POLICY
+    input_support = INPUT_SUPPORT
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.CREATE,
             Capability.READ,
             Capability.REFRESH,
             Capability.CANCEL,  # = expire
+            Capability.DECIDE,  # external gate (continue / reject) or the review case
+            Capability.CONTINUE,  # external gate: continue
             Capability.RESUME,
             Capability.REPROCESS,
             Capability.UPDATE_METADATA,
@@ -145,13 +156,13 @@ class VerifaAdapter(ProviderAdapter):
             Capability.WEBHOOKS,
             Capability.POLLING,
         }
-    )  # no DECIDE / CONTINUE: review-case and external-gate paths are not documented (§3.2)
+    )
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
         self._scrub = Scrubber((*config.secrets_to_scrub, config.api_key, config.webhook_secret))
         self._prefix = _api_prefix(config.base_url)
-        self._http = _VerifaHttp(
+        self._http = IdempotentVendorHttp(
             config,
             vendor="Verifa",
             headers={
@@ -171,27 +182,34 @@ class VerifaAdapter(ProviderAdapter):
 
     # -- sessions -----------------------------------------------------------------------
     async def create_session(self, request: CreateSessionRequest) -> SessionSnapshot:
+        """POST /sessions with one Idempotency-Key, retried with that same key on timeouts
+        and 5xx (Verifa keeps keys 24 h); an `expiresIn` becomes a one-time link."""
         body = self._create_body(request)
-        key = _idempotency_key(request.idempotency_key)
-        token = _IDEMPOTENCY_KEY.set(key)
         try:
-            response = await self._http.request(
+            response = await self._http.request_with_key(
                 "POST",
                 self._path(),
+                key=derive_key(CREATE_KEY_SCOPE, request.idempotency_key),
                 json=body.to_json(),
                 expected=inferred.CREATE_SUCCESS_STATUSES,
+                conflict_statuses=inferred.IDEMPOTENCY_IN_PROGRESS_STATUSES,
             )
         except ProviderError as exc:
             _point_country_error(exc, request)
             raise
-        finally:
-            _IDEMPOTENCY_KEY.reset(token)
         data = self._http.json_of(response)
-        return self._snapshot(self._parse(SessionResource, data), data)
+        snapshot = self._snapshot(self._parse(SessionResource, data), data)
+        if request.expires_in is None:
+            return snapshot
+        link_data = await self._generate_link(
+            snapshot.provider_session_id,
+            LinkBody(expires_in_minutes=_link_minutes(request.expires_in)),
+            key=derive_key(CREATE_LINK_KEY_SCOPE, request.idempotency_key),
+        )
+        return self._with_link(snapshot, link_data, raw={**snapshot.raw, "link": link_data})
 
     async def fetch_session(self, provider_session_id: str) -> SessionSnapshot:
-        response = await self._http.request("GET", self._path(provider_session_id))
-        data = self._http.json_of(response)
+        data = await self._read_session(provider_session_id)
         return await self._with_result(self._parse(SessionResource, data), data)
 
     async def cancel_session(self, provider_session_id: str) -> SessionSnapshot | None:
@@ -200,7 +218,42 @@ class VerifaAdapter(ProviderAdapter):
     async def resume_session(self, provider_session_id: str) -> SessionSnapshot | None:
         return await self._action(provider_session_id, "resume")
 
+    async def continue_session(self, provider_session_id: str) -> SessionSnapshot | None:
+        """A session paused at an external gate goes on (`continue`); Verifa refuses (409)
+        any other session, in its own words."""
+        await self._external_decision(provider_session_id, GATE_CONTINUE, None)
+        return await self.fetch_session(provider_session_id)
+
+    async def decide_session(
+        self, provider_session_id: str, action: DecisionAction, reason: str | None
+    ) -> SessionSnapshot | None:
+        """At an external gate: continue (APPROVE) or reject (DECLINE). Under review: the
+        session's review case is approved or rejected by our reviewer. The answer is a fresh
+        read, its decision ours when Verifa has already applied it."""
+        if action not in DECIDED_OUTCOMES:
+            raise UnsupportedByProvider(self.name, "request a resubmission")
+        session = self._parse(SessionResource, await self._read_session(provider_session_id))
+        if session.status == AWAITING_EXTERNAL:
+            metadata = {"reason": reason} if reason else None
+            await self._external_decision(provider_session_id, GATE_DECISIONS[action], metadata)
+        elif session.status == UNDER_REVIEW:
+            await self._decide_case(session, action, reason)
+        else:
+            raise ProviderError(
+                ErrorCode.PROVIDER_REJECTED,
+                f"Verifa takes a decision only on a session awaiting_external or under_review; "
+                f"this one is {session.status}",
+                provider_code="invalid_session_state",
+            )
+        snapshot = await self.fetch_session(provider_session_id)
+        decision = snapshot.decision
+        if decision is not None and decision.outcome is DECIDED_OUTCOMES[action]:
+            decision = replace(decision, decided_by=DecidedBy.INTEGRATOR)
+            snapshot = replace(snapshot, decision=decision)
+        return snapshot
+
     async def reprocess_session(self, provider_session_id: str) -> SessionSnapshot | None:
+        # Reprocess documents no Idempotency-Key: a plain POST, never retried.
         response = await self._http.request(
             "POST",
             self._path(provider_session_id, inferred.REPROCESS_SEGMENT),
@@ -218,17 +271,16 @@ class VerifaAdapter(ProviderAdapter):
         self, provider_session_id: str, metadata: JSON
     ) -> SessionSnapshot | None:
         body = UpdateSessionBody(metadata=metadata)
-        response = await self._http.request(
-            "PATCH", self._path(provider_session_id), json=body.to_json()
+        response = await self._http.request_with_key(
+            "PATCH", self._path(provider_session_id), key=_fresh_key(), json=body.to_json()
         )
         data = self._http.json_of(response)
         return await self._with_result(self._parse(SessionResource, data), data)
 
     async def issue_link(self, provider_session_id: str) -> SessionSnapshot:
-        response = await self._http.request(
-            "POST", self._path(provider_session_id, "generate-one-time-link")
-        )
-        data = self._http.json_of(response)
+        """A one-time link with the platform's default expiry (the documented body is an
+        object; no expiry given)."""
+        data = await self._generate_link(provider_session_id, LinkBody(), key=_fresh_key())
         link = self._parse(LinkResponse, data)
         if inferred.REREAD_SESSION_AFTER_LINK or link.status not in VERIFA_STATUSES:
             base = await self.fetch_session(provider_session_id)
@@ -236,12 +288,7 @@ class VerifaAdapter(ProviderAdapter):
         else:
             base = self._bare_snapshot(provider_session_id, link.status or "", data)
             raw = {"link": data}
-        return replace(
-            base,
-            verification_url=link.capture_url,
-            qr_code=link.qr_code_data_url or base.qr_code,
-            raw=raw,
-        )
+        return self._with_link(base, data, raw=raw)
 
     async def list_sessions(
         self, *, client_reference: str | None = None, limit: int = 100
@@ -294,7 +341,7 @@ class VerifaAdapter(ProviderAdapter):
 
     @classmethod
     def vocabulary(cls) -> frozenset[str]:
-        return VERIFA_STATUSES
+        return VOCABULARY
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
@@ -308,23 +355,26 @@ class VerifaAdapter(ProviderAdapter):
         )
         normalized = snake_keys(payload)
         envelope = _validated(WebhookEnvelope, normalized)
-        delivery_id = {k.lower(): v for k, v in headers.items()}.get(DELIVERY_ID_HEADER)
+        # Dedupe on signed content only: the body's `idempotency_key` ("same key on retries"),
+        # else the signed bytes. `X-Verifa-Delivery-Id` is not signed: a captured delivery
+        # replayed with a new one is still the same event.
+        dedupe_key = envelope.idempotency_key or signed_body_key(body)
         if not envelope.event.startswith(SESSION_EVENT_PREFIX):
             # About something else (screening, identity, case, …): acknowledged and kept,
             # whatever its shape.
             return [
                 WebhookEvent(
-                    dedupe_key=_dedupe_key(envelope.idempotency_key, delivery_id, None, payload),
+                    dedupe_key=dedupe_key,
                     event_type=envelope.event,
                     provider_session_id=_loose_session_id(normalized),
                     snapshot=None,
                     received_payload=payload,
                 )
             ]
-        return [self._session_event(_validated(WebhookPayload, normalized), payload, delivery_id)]
+        return [self._session_event(_validated(WebhookPayload, normalized), payload, dedupe_key)]
 
     def _session_event(
-        self, envelope: WebhookPayload, payload: JSON, delivery_id: str | None
+        self, envelope: WebhookPayload, payload: JSON, dedupe_key: str
     ) -> WebhookEvent:
         fields = envelope.session_fields()
         session_id = fields.session_id or envelope.session_id
@@ -354,13 +404,8 @@ class VerifaAdapter(ProviderAdapter):
                 occurred_at=occurred_at,
                 raw=payload,
             )
-        fallback = None
-        if session_id and occurred_at is not None:
-            fallback = inferred.DEDUPE_FALLBACK_FORMAT.format(
-                session_id=session_id, event=envelope.event, created_at=occurred_at.isoformat()
-            )
         return WebhookEvent(
-            dedupe_key=_dedupe_key(envelope.idempotency_key, delivery_id, fallback, payload),
+            dedupe_key=dedupe_key,
             event_type=envelope.event,
             provider_session_id=session_id,
             snapshot=snapshot,
@@ -380,7 +425,7 @@ class VerifaAdapter(ProviderAdapter):
 
     # -- helpers ----------------------------------------------------------------------------
     def _path(self, session_id: str | None = None, action: str | None = None) -> str:
-        """`/api/v1/sessions[/{id}[/{action}]]` — quoted id, no trailing slash (§3.2)."""
+        """`/api/v1/sessions[/{id}[/{action}]]` — quoted id, no trailing slash."""
         path = f"{self._prefix}/sessions"
         if session_id is None:
             return path
@@ -389,12 +434,92 @@ class VerifaAdapter(ProviderAdapter):
         path = f"{path}/{quote(session_id, safe='')}"
         return f"{path}/{action}" if action else path
 
+    def _case_path(self, case_id: str, action: str) -> str:
+        """`/api/v1/cases/{case_id}/{action}`."""
+        return f"{self._prefix}/{inferred.CASES_PATH}/{quote(case_id, safe='')}/{action}"
+
+    async def _read_session(self, session_id: str) -> Any:
+        response = await self._http.request("GET", self._path(session_id))
+        return self._http.json_of(response)
+
     async def _action(self, session_id: str, action: str) -> SessionSnapshot:
-        """A state-changing POST whose answer is (a subset of) the session resource."""
-        response = await self._http.request("POST", self._path(session_id, action))
+        """A state-changing POST whose answer is (a subset of) the session resource; its
+        pages accept an Idempotency-Key, so it is retried with the same key."""
+        response = await self._http.request_with_key(
+            "POST", self._path(session_id, action), key=_fresh_key()
+        )
         data = self._http.json_of(response)
         body = {"id": session_id, **data} if isinstance(data, dict) else data
         return self._snapshot(self._parse(SessionResource, body), data)
+
+    async def _generate_link(self, session_id: str, body: LinkBody, *, key: str) -> Any:
+        response = await self._http.request_with_key(
+            "POST",
+            self._path(session_id, "generate-one-time-link"),
+            key=key,
+            json=body.to_json(),
+            conflict_statuses=inferred.IDEMPOTENCY_IN_PROGRESS_STATUSES,
+        )
+        return self._http.json_of(response)
+
+    def _with_link(self, base: SessionSnapshot, link_data: Any, *, raw: JSON) -> SessionSnapshot:
+        """`base` with the one-time link as the person's way in."""
+        link = self._parse(LinkResponse, link_data)
+        expires_at = base.expires_at
+        if inferred.LINK_EXPIRY_IS_SESSION_EXPIRY and link.expires_at is not None:
+            expires_at = link.expires_at
+        return replace(
+            base,
+            verification_url=link.capture_url,
+            qr_code=link.qr_code_data_url or base.qr_code,
+            expires_at=expires_at,
+            raw=raw,
+        )
+
+    async def _external_decision(
+        self, session_id: str, decision: str, metadata: JSON | None
+    ) -> None:
+        """Submit external gate decision. No Idempotency-Key is documented: never retried."""
+        body = ExternalDecisionBody(decision=decision, metadata=metadata)
+        await self._http.request(
+            "POST",
+            self._path(session_id, inferred.EXTERNAL_DECISION_SEGMENT),
+            json=body.to_json(),
+            expected=inferred.EXTERNAL_DECISION_SUCCESS_STATUSES,
+        )
+
+    async def _decide_case(
+        self, session: SessionResource, action: DecisionAction, reason: str | None
+    ) -> None:
+        """Claim the session's review case for our reviewer, then approve or reject it."""
+        reviewer = (self.config.options.get(REVIEWER_OPTION) or "").strip()
+        if not reviewer:
+            raise ProviderError(
+                ErrorCode.UNSUPPORTED_BY_PROVIDER,
+                "Verifa decides a reviewed session through its review case, as an org user: "
+                "set KYCGW_VERIFA_REVIEWER_ID",
+            )
+        if not session.case_id:
+            raise ProviderError(
+                ErrorCode.PROVIDER_REJECTED,
+                "Verifa shows no review case for this session",
+                provider_code="no_review_case",
+            )
+        if inferred.CLAIM_BEFORE_DECIDING:
+            await self._http.request(
+                "POST",
+                self._case_path(session.case_id, inferred.CASE_CLAIM_SEGMENT),
+                json=CaseClaimBody(reviewer_id=reviewer).to_json(),
+                expected=(200, *inferred.CLAIM_CONFLICT_STATUSES),
+            )
+        declined = action is DecisionAction.DECLINE
+        body = CaseDecisionBody(
+            reviewer_id=reviewer, notes=reason, rejection_reason=reason if declined else None
+        )
+        segment = inferred.CASE_REJECT_SEGMENT if declined else inferred.CASE_APPROVE_SEGMENT
+        await self._http.request(
+            "POST", self._case_path(session.case_id, segment), json=body.to_json()
+        )
 
     async def _with_result(self, session: SessionResource, data: JSON) -> SessionSnapshot:
         """A completed session is only as decided as its result: read it too."""
@@ -404,7 +529,7 @@ class VerifaAdapter(ProviderAdapter):
             response = await self._http.request(
                 "GET", self._path(session.id, "result"), expected=(200, 404)
             )
-            if response.status_code == 200:  # 404 = "No result yet" (§3.2)
+            if response.status_code == 200:  # 404 = "No result yet"
                 result_data = self._http.json_of(response)
                 result = self._parse(ResultResource, result_data)
         return self._snapshot(session, {"session": data, "result": result_data}, result)
@@ -453,13 +578,6 @@ class VerifaAdapter(ProviderAdapter):
             if key not in PROVIDER_OPTIONS:
                 raise bad_input(f"unknown Verifa option '{key}'", "providerOptions", key)
         _check_options(options)
-        person = request.expected_person
-        if person is not None and person.document_types:
-            raise ProviderError(
-                ErrorCode.UNSUPPORTED_BY_PROVIDER,
-                "Verifa cannot restrict the accepted document types per session",
-                field=(INPUT, "expectedPerson", "documentTypes"),
-            )
         return CreateSessionBody(
             external_ref=request.client_reference,
             country=_country(request, options),
@@ -473,19 +591,6 @@ class VerifaAdapter(ProviderAdapter):
 
 
 # -- create helpers -------------------------------------------------------------------------------
-def _idempotency_key(given: str | None) -> str:
-    """The caller's key (validated), else a fresh one: a create is never sent without one."""
-    if given is None:
-        return str(uuid.uuid4())
-    if not given.strip() or len(given) > IDEMPOTENCY_KEY_MAX:
-        raise ProviderError(
-            ErrorCode.BAD_USER_INPUT,
-            f"idempotency key must be 1-{IDEMPOTENCY_KEY_MAX} characters for Verifa",
-            field=IDEMPOTENCY_FIELD,
-        )
-    return given
-
-
 def _check_options(options: Mapping[str, Any]) -> None:
     country = options.get("country")
     if country is not None and not (
@@ -635,7 +740,8 @@ def _decision(
 # -- webhook helpers ------------------------------------------------------------------------------
 def _completed_state(fields: WebhookData) -> tuple[str, bool]:
     """A completed session: the result's status when the payload carries one, else
-    PROCESSING and a read of session + result (design §3.2)."""
+    PROCESSING and a read of session + result (docs/vendors/verifa.md, Status vocabulary and
+    our mapping)."""
     result = fields.result.status if fields.result else None
     if result is None and fields.status in RESULT_STATUSES:
         result = fields.status
@@ -647,8 +753,10 @@ def _event_state(event: str, fields: WebhookData) -> tuple[str | None, bool]:
     payload_status = fields.status
     if event in inferred.OUTCOME_EVENTS:
         # The event names the outcome; a minimal payload (no `result`) is completed by a
-        # read of the result, which brings the check outcomes (§3.4).
+        # read of the result, which brings the check outcomes.
         return join_status(COMPLETED, inferred.OUTCOME_EVENTS[event]), fields.result is None
+    if event in inferred.EVENT_ONLY_STATES:
+        return inferred.EVENT_ONLY_STATES[event], False
     if event in inferred.STATE_EVENTS:
         if payload_status == COMPLETED:
             return _completed_state(fields)
@@ -678,18 +786,3 @@ def _loose_session_id(body: JSON) -> str | None:
         if isinstance(candidate, str) and candidate:
             return candidate
     return None
-
-
-def _dedupe_key(
-    idempotency_key: str | None, delivery_id: str | None, fallback: str | None, payload: JSON
-) -> str:
-    """`idempotency_key` (same on retries, §3.4), else the delivery id header, else the
-    compound fallback, else a content hash (an identical redelivery is still a duplicate)."""
-    if idempotency_key:
-        return idempotency_key
-    if delivery_id and delivery_id.strip():
-        return delivery_id.strip()
-    if fallback:
-        return fallback
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return "sha256:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()

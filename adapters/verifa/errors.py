@@ -1,9 +1,10 @@
-"""Verifa error responses → `ProviderError` (providers/verifa.md §3.5).
+"""Verifa error responses → `ProviderError` (docs/vendors/verifa.md, Errors, rate limits and
+idempotency).
 
 Verifa answers `{"error": code, "detail": text, "status_code": n}`. The machine code becomes
-`provider_code`, the text the message (scrubbed, capped): design §4 wants the vendor's own
-words on a refusal, e.g. why a completed session cannot be expired. A field error on
-something the integrator sent maps to BAD_USER_INPUT on the normalized input path.
+`provider_code`, the text the message (scrubbed, capped): docs/model.md (Errors) wants the
+vendor's own words on a refusal, e.g. why a completed session cannot be expired. A field error
+on something the integrator sent maps to BAD_USER_INPUT on the normalized input path.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """A faithful local emulator of Verifa's `/api/v1` session API, used when the gateway has no
 Verifa credentials.
 
-It is written from the vendor docs (shared/docs/providers/verifa.md), not from the adapter,
+It is written from Verifa's pages (docs/vendors/verifa.md lists them), not from the adapter,
 so the adapter is tested against Verifa's contract rather than against itself:
 
-- `sandbox_api`: `/api/v1` session endpoints, Verifa's headers and error bodies, the sandbox
-  control endpoints (`/sessions/{id}/simulate`, `/sandbox-settings`)
+- `sandbox_api`: `/api/v1` session and review-case endpoints, Verifa's headers and error
+  bodies, the sandbox control endpoints (`/sessions/{id}/simulate`, `/sandbox-settings`)
 - `sandbox_page`: the hosted capture flow the `capture_url` points at
 - `sandbox_engine`: status rules and the one path a status change takes (which event fires
   when is tabled there)
@@ -26,6 +26,7 @@ from adapters.base import SandboxConfig
 from adapters.common.sandbox_handle import EmulatorHandle, emulator_app
 from adapters.verifa.sandbox_api import RateLimit, install_api
 from adapters.verifa.sandbox_engine import VerifaEmulator
+from adapters.verifa.sandbox_model import SANDBOX_REVIEWER_ID
 from adapters.verifa.sandbox_page import install_page
 from adapters.verifa.sandbox_webhooks import PAYLOAD_SHAPES, SIGNATURE_FORMATS, WebhookSettings
 
@@ -57,8 +58,9 @@ class VerifaSandbox(EmulatorHandle):
         self.config = config
         self.api_key: str = "vk_sandbox_" + secrets.token_urlsafe(32)
         self.webhook_secret: str = "whsec_" + secrets.token_urlsafe(32)
-        #: Verifa needs nothing beyond the key: create falls back to the org default workflow.
-        self.options: Mapping[str, str] = MappingProxyType({})
+        #: Create falls back to the org default workflow; review-case decisions are made as
+        #: the sandbox org's reviewer (the adapter's `reviewer_id` option).
+        self.options: Mapping[str, str] = MappingProxyType({"reviewer_id": SANDBOX_REVIEWER_ID})
         settings = WebhookSettings()
         self._engine = VerifaEmulator(config, self.webhook_secret, settings)
         if signature_format is not None:

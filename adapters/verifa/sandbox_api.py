@@ -1,4 +1,4 @@
-"""HTTP face of the Verifa emulator: the documented `/api/v1` session API (verifa.md §3.2),
+"""HTTP face of the Verifa emulator: the documented `/api/v1` session and review-case API,
 Verifa's manners (`X-API-Key`, `Verifa-Version`, `Key-Inflection`, `Idempotency-Key`,
 `{error, detail, status_code}` errors, rate-limit headers), and the sandbox control
 endpoints (`POST /sessions/{id}/simulate`, `GET|POST /sandbox-settings`), which are not
@@ -29,16 +29,18 @@ from adapters.verifa.sandbox_model import (
     API_VERSIONS,
     CONTROL_ACTIONS,
     DEFAULT_PAGE_SIZE,
-    EXTERNAL_DECISIONS,
     IDEMPOTENCY_KEY_MAX,
     MAX_PAGE_SIZE,
+    ResultStatus,
     Status,
 )
 from adapters.verifa.sandbox_payloads import (
     INFLECTIONS,
+    case_body,
     create_body,
     error_body,
     expire_body,
+    external_decision_body,
     inflect,
     link_body,
     redact_body,
@@ -46,10 +48,14 @@ from adapters.verifa.sandbox_payloads import (
     result_body,
     resume_body,
     session_body,
+    simulate_body,
 )
 from adapters.verifa.sandbox_validation import (
     ValidationFailed,
+    validate_case_claim,
+    validate_case_decision,
     validate_create,
+    validate_external_decision,
     validate_link,
     validate_update,
 )
@@ -76,7 +82,7 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
     """Register the vendor API and the control endpoints on `app` (routes at its root)."""
 
     def begin(request: Request) -> Call:
-        """Auth, then the version and casing headers (verifa.md §3.1), then the clock."""
+        """Auth, then the version and casing headers, then the clock."""
         sent = request.headers.get("x-api-key", "")
         if not hmac.compare_digest(sent.encode(), api_key.encode()):
             raise SandboxError(401, UNAUTHORIZED)
@@ -259,6 +265,8 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
     async def one_time_link(session_id: str, request: Request) -> JSONResponse:
         call = begin(request)
         session = engine.get(session_id)
+        if not (await request.body()).strip():  # "This endpoint expects an object."
+            raise ValidationFailed([("body", "Expected a JSON object.")])
         minutes = validate_link(await read_json(request))
 
         async def run() -> tuple[int, Any]:
@@ -278,27 +286,48 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
 
     @app.post(API + "/sessions/{session_id}/simulate")
     async def simulate_documented(session_id: str, request: Request) -> JSONResponse:
-        """Verifa's own sandbox simulate (verifa.md §3.2): needs the key; answers the session."""
+        """Verifa's own sandbox simulate: needs the key; answers `{id, action, status,
+        simulated}`."""
         call = begin(request)
         session = engine.get(session_id)
         body = await read_json(request)
         action = body.get("action") if isinstance(body, dict) else None
-        await engine.api_simulate(session, action if isinstance(action, str) else "")
-        return reply(call, session_body(session, engine.capture_url(session)))
+        action = action if isinstance(action, str) else ""
+        await engine.api_simulate(session, action)
+        return reply(call, simulate_body(session, action))
 
     @app.post(API + "/sessions/{session_id}/external-decision")
     async def external_decision(session_id: str, request: Request) -> JSONResponse:
+        """Submit external gate decision (no Idempotency-Key on its page)."""
         call = begin(request)
         session = engine.get(session_id)
-        body = await read_json(request)
-        decision = body.get("decision") if isinstance(body, dict) else None
-        metadata = body.get("metadata") if isinstance(body, dict) else None
-        if decision not in EXTERNAL_DECISIONS:
-            raise ValidationFailed([("decision", "Must be one of continue, fail, reject.")])
-        if metadata is not None and not isinstance(metadata, dict):
-            raise ValidationFailed([("metadata", "Must be an object.")])
+        decision, metadata = validate_external_decision(await read_json(request))
         await engine.external_decision(session, decision, metadata)
-        return reply(call, session_body(session, engine.capture_url(session)))
+        return reply(call, external_decision_body(session, decision))
+
+    # -- review cases ---------------------------------------------------------------------
+    @app.post(API + "/cases/{case_id}/claim")
+    async def claim_case(case_id: str, request: Request) -> JSONResponse:
+        call = begin(request)
+        session = engine.get_case(case_id)
+        engine.claim_case(session, validate_case_claim(await read_json(request)))
+        return reply(call, case_body(session))
+
+    @app.post(API + "/cases/{case_id}/approve")
+    async def approve_case(case_id: str, request: Request) -> JSONResponse:
+        call = begin(request)
+        session = engine.get_case(case_id)
+        reviewer, _ = validate_case_decision(await read_json(request))
+        await engine.decide_case(session, reviewer, ResultStatus.APPROVED, None)
+        return reply(call, case_body(session))
+
+    @app.post(API + "/cases/{case_id}/reject")
+    async def reject_case(case_id: str, request: Request) -> JSONResponse:
+        call = begin(request)
+        session = engine.get_case(case_id)
+        reviewer, reason = validate_case_decision(await read_json(request))
+        await engine.decide_case(session, reviewer, ResultStatus.REJECTED, reason)
+        return reply(call, case_body(session))
 
     # -- sandbox control (not Verifa endpoints) ---------------------------------------------
     @app.post("/sessions/{session_id}/simulate")
@@ -409,7 +438,7 @@ def _int_param(params: Any, name: str, default: int, *, minimum: int) -> int:
 
 
 class RateLimit:
-    """Verifa's per-minute request limit on `/api/v1` (verifa.md §3.5), when switched on in
+    """Verifa's per-minute request limit on `/api/v1`, when switched on in
     the sandbox settings: `X-RateLimit-*` headers on every answer, 429 + `Retry-After` past
     the limit. Fixed one-minute windows on the sandbox clock."""
 

@@ -4,19 +4,21 @@ The HTTP layers (API, hosted page, control endpoint) all go through here, so a s
 has one path (`_apply`): check the rule → apply → persist → queue the signed webhook, if
 Verifa documents one for that change.
 
-Which changes fire which event (verifa.md §3.4):
+Which changes fire which event (docs/vendors/verifa.md, Webhooks and signature):
 
 | change | event |
 |---|---|
 | create | `session.created` (queued, not awaited: the caller does not know the id yet) |
 | pending → capturing | `session.started` |
+| → awaiting_external | `session.awaiting_external` |
 | → under_review (result `needs_review`) | `session.requires-review` |
 | → completed + result approved / rejected | `session.approved` / `session.declined` |
+| → pending for a resubmission | `session.resubmission-required` |
 | → expired (API, control, or the capture token running out) | `session.expired` |
 | one-time link | `session.link_generated` |
 | redact | `session.redacted` |
-| capturing → processing, → sandbox_pending / awaiting_external / failed | none (not found) |
-| resume, reprocess (→ processing), metadata update | none |
+| capturing → processing, → sandbox_pending / failed | none (not found) |
+| resume, reprocess (→ processing), external `continue`, metadata update | none |
 """
 
 from __future__ import annotations
@@ -37,10 +39,14 @@ from adapters.verifa.sandbox_model import (
     CAPTURE_STATUSES,
     CAPTURE_TOKEN_TTL_S,
     CAPTURED_DOCUMENTS,
+    CASE_ACTIVE,
+    CASE_REJECTION_REASON,
     CONTROL_ACTIONS,
     DECISION_EVENTS,
     DEFAULT_WORKFLOW_ID,
     EXPIRABLE,
+    EXTERNAL_REJECTION_REASON,
+    GATE_ON_FAIL,
     IDEMPOTENCY_TTL_S,
     LINKABLE,
     REPROCESSABLE,
@@ -119,7 +125,7 @@ class VerifaEmulator:
 
     # -- time -----------------------------------------------------------------------------
     def sweep(self) -> None:
-        """Expire sessions whose capture token ran out (verifa.md §3.3 `expired`). Lazily, on
+        """Expire sessions whose capture token ran out (the `expired` status). Lazily, on
         every request: the change and its `session.expired` happen when someone looks."""
         now = self.now()
         for session in self.store:
@@ -312,23 +318,81 @@ class VerifaEmulator:
     async def external_decision(
         self, session: SandboxSession, decision: str, metadata: JSON | None
     ) -> DeliveryResult:
-        """The integrator answers an external gate (verifa.md §3.2; path [INFERRED])."""
+        """The integrator answers an external gate: `continue` resumes the workflow (the
+        sandbox's has nothing left to run on its own: `processing` until an outcome is
+        simulated), `fail` applies the gate step's `on_fail` action (GATE_ON_FAIL), `reject`
+        rejects at once. Verifa resumes "asynchronously"; the sandbox does it before it
+        answers, so the answer's `status` is already the new one."""
         if session.redacted or session.status_enum != Status.AWAITING_EXTERNAL:
             raise conflict(f"Session is {session.status}, not awaiting an external decision.")
         if metadata:
-            session.metadata = _merge(session.metadata, metadata)
+            session.workflow_run_metadata = {**session.workflow_run_metadata, **metadata}
         gate = frozenset({Status.AWAITING_EXTERNAL})
+        on_fail = CONTROL_ACTIONS[GATE_ON_FAIL]
         moves = {
             "continue": Move(gate, Status.PROCESSING),
-            "fail": Move(gate, Status.FAILED),
+            "fail": Move(gate, on_fail.target, on_fail.result),
             "reject": Move(gate, Status.COMPLETED, ResultStatus.REJECTED),
         }
-        return await _first(self._apply(session, moves[decision], reason="external_rejected"))
+        return await _first(self._apply(session, moves[decision], reason=EXTERNAL_REJECTION_REASON))
+
+    # -- review cases -----------------------------------------------------------------------
+    def get_case(self, case_id: str) -> SandboxSession:
+        """The session whose review case this is (one case per reviewed session)."""
+        for session in self.store:
+            if session.case_id == case_id:
+                return session
+        raise not_found("Case not found.")
+
+    def claim_case(self, session: SandboxSession, reviewer_id: str) -> None:
+        """open → in_review, held by `reviewer_id`; the same reviewer may claim again."""
+        self._check_case(session, reviewer_id)
+        if session.case_assigned_to != reviewer_id:
+            session.case_assigned_to = reviewer_id
+            session.case_claimed_at = iso(self.now())
+        session.case_status = "in_review"
+        self.store.save()
+
+    async def decide_case(
+        self,
+        session: SandboxSession,
+        reviewer_id: str,
+        outcome: ResultStatus,
+        rejection_reason: str | None,
+    ) -> DeliveryResult:
+        """A reviewer approves or rejects the case: the session completes with that result
+        and its webhook is the minimal one ("case API approvals send a minimal payload")."""
+        self._check_case(session, reviewer_id)
+        if session.status_enum != Status.UNDER_REVIEW:
+            raise conflict(f"Session is {session.status}, not under review.")
+        session.case_assigned_to = reviewer_id
+        session.case_claimed_at = session.case_claimed_at or iso(self.now())
+        reason = (
+            (rejection_reason or CASE_REJECTION_REASON)
+            if outcome == ResultStatus.REJECTED
+            else None
+        )
+        move = Move(frozenset({Status.UNDER_REVIEW}), Status.COMPLETED, outcome)
+        delivery = self._apply(session, move, reason=reason, minimal=True)
+        session.case_decided_at = session.updated_at
+        self.store.save()
+        return await _first(delivery)
+
+    def _check_case(self, session: SandboxSession, reviewer_id: str) -> None:
+        if session.case_status not in CASE_ACTIVE:
+            raise conflict(
+                f"Case is {session.case_status}; it can no longer be claimed or decided."
+            )
+        if session.case_status == "in_review" and session.case_assigned_to not in (
+            None,
+            reviewer_id,
+        ):
+            raise conflict("Case is claimed by another reviewer.")
 
     # -- idempotency ----------------------------------------------------------------------
     def replay(self, key: str, fingerprint: str) -> JSON | None:
         """The stored answer of an earlier request with this key, or None; 422 when the key
-        was used with different parameters (verifa.md §3.5)."""
+        was used with different parameters."""
         record = self.store.idempotency.get(key)
         if record is None:
             return None
@@ -379,13 +443,16 @@ class VerifaEmulator:
             self._captured(session)
         if move.target == Status.EXPIRED:
             session.expired_at = iso(now)
+        if move.target == Status.PENDING:  # sent back to capture: a fresh capture token
+            self._new_token(session, CAPTURE_TOKEN_TTL_S)
+            session.result = None
         if move.result is not None:
             session.result = build_result(session, move.result, now, reason)
             if move.target == Status.UNDER_REVIEW:
-                session.case_id = self._new_id("case_")
-                session.case_status = "open"
+                self._open_case(session, now)
             elif previous == Status.UNDER_REVIEW and session.case_id:
                 session.case_status = move.result.value  # approved / rejected
+                session.case_decided_at = iso(now)
         self._set_status(session, move.target, at=now)
         event = _event_for(previous, move)
         if event is None:
@@ -393,6 +460,13 @@ class VerifaEmulator:
             future.set_result(NOT_SENT)
             return future
         return self.webhooks.send(event, session, minimal=minimal, at=now)
+
+    def _open_case(self, session: SandboxSession, now: datetime) -> None:
+        """A review case "is created when a verification workflow routes to needs_review"."""
+        session.case_id = self._new_id("case_")
+        session.case_status = "open"
+        session.case_created_at = iso(now)
+        session.case_assigned_to = session.case_claimed_at = session.case_decided_at = None
 
     def _captured(self, session: SandboxSession) -> None:
         """Capture is over (submitted, or skipped by a simulated decision)."""
@@ -444,8 +518,12 @@ class VerifaEmulator:
 
 
 def _event_for(previous: Status, move: Move) -> Event | None:
+    if move.event is not None:
+        return move.event
     if move.target == Status.CAPTURING and previous == Status.PENDING:
         return Event.STARTED
+    if move.target == Status.AWAITING_EXTERNAL:
+        return Event.AWAITING_EXTERNAL
     if move.target == Status.EXPIRED:
         return Event.EXPIRED
     if move.result is not None and move.target in (Status.COMPLETED, Status.UNDER_REVIEW):
@@ -454,7 +532,7 @@ def _event_for(previous: Status, move: Move) -> Event | None:
 
 
 def _merge(current: JSON, patch: JSON) -> JSON:
-    """Shallow merge; a key set to null is removed (verifa.md §3.2 PATCH)."""
+    """Shallow merge; a key set to null is removed (PATCH: "Set a key to null to remove it")."""
     merged = dict(current)
     for key, value in patch.items():
         if value is None:

@@ -1,6 +1,6 @@
 """Verifa's vocabulary and the session record of the sandbox emulator.
 
-Written from the vendor docs (shared/docs/providers/verifa.md, "verifa.md" below),
+Written from Verifa's pages (docs/vendors/verifa.md lists them; "the docs" below),
 independently of the adapter, so that the emulator cannot drift into agreeing with a wrong
 adapter. Facts the docs leave open are marked [INFERRED] where they are decided.
 """
@@ -14,25 +14,26 @@ from typing import Any
 
 JSON = dict[str, Any]
 
-#: The environment id GET session shows (`"environment": "env_…"`, verifa.md §3.2) [INFERRED].
+#: The environment id GET session shows (`"environment": "env_…"`) [INFERRED value].
 ENVIRONMENT_ID = "env_sandbox_5b1f0c2e"
 #: The org default workflow, used when create has no `workflow_id` [INFERRED name].
 DEFAULT_WORKFLOW_ID = "workflow_default"
-#: `capture_url` tokens expire after 20 minutes (verifa.md §3.2 Create).
+#: `capture_url` tokens expire after 20 minutes ("default: 20 minutes").
 CAPTURE_TOKEN_TTL_S = 20 * 60
-#: One-time links: `expires_in_minutes` default and bounds [INFERRED: the doc's example is 60].
-LINK_DEFAULT_MINUTES = 60
+#: One-time links: `expires_in_minutes` "Defaults to the platform session expiry" (the 20
+#: minutes above); the upper bound is [INFERRED].
+LINK_DEFAULT_MINUTES = CAPTURE_TOKEN_TTL_S // 60
 LINK_MAX_MINUTES = 7 * 24 * 60
-#: Idempotency keys: at most 255 characters, remembered 24 h (verifa.md §3.5).
+#: Idempotency keys: at most 255 characters, remembered 24 h.
 IDEMPOTENCY_KEY_MAX = 255
 IDEMPOTENCY_TTL_S = 24 * 60 * 60
 #: `Verifa-Version` values the sandbox serves; omitted = the version pinned to the key.
 API_VERSIONS = frozenset({"2026-01-01"})
 PINNED_VERSION = "2026-01-01"
-#: List pagination (verifa.md §3.2 List).
+#: List pagination (limit default 50, max 100).
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-#: A webhook attempt without an answer within 30 s is a failure (verifa.md §3.4).
+#: A webhook attempt without an answer within 30 s is a failure.
 WEBHOOK_TIMEOUT_S = 30.0
 #: Rejection reason of a simulated decline [INFERRED: the code list is not documented].
 DEFAULT_REJECTION_REASON = "face_mismatch"
@@ -42,7 +43,7 @@ SANDBOX_DOCUMENT_TYPE = "drivers_license"
 
 
 class Status(enum.StrEnum):
-    """Session statuses, verifa.md §3.3."""
+    """The documented session statuses."""
 
     PENDING = "pending"
     CAPTURING = "capturing"
@@ -66,12 +67,12 @@ ACTIVE = frozenset(
     }
 )
 TERMINAL = frozenset({Status.COMPLETED, Status.EXPIRED, Status.FAILED})
-#: `capture_url` is shown only while the person can still capture (verifa.md §3.2).
+#: `capture_url` is shown "only while session is pending/capturing".
 CAPTURE_STATUSES = frozenset({Status.PENDING, Status.CAPTURING})
 
 
 class ResultStatus(enum.StrEnum):
-    """The decision lives on the result (verifa.md §3.3)."""
+    """The decision lives on the result."""
 
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -85,7 +86,7 @@ class Retention(enum.StrEnum):
 
 
 class Event(enum.StrEnum):
-    """The session events verifa.md §3.4 lists (and the demo's `session.link_generated`)."""
+    """The documented session events (and the demo's `session.link_generated`)."""
 
     CREATED = "session.created"
     STARTED = "session.started"
@@ -95,10 +96,15 @@ class Event(enum.StrEnum):
     EXPIRED = "session.expired"
     REDACTED = "session.redacted"
     LINK_GENERATED = "session.link_generated"
+    #: "the session status changes to awaiting_external and a session.awaiting_external
+    #: webhook is fired" (core-concepts/workflows, Wait node).
+    AWAITING_EXTERNAL = "session.awaiting_external"
+    #: A listed session event; what triggers it is [INFERRED] (see REQUIRE_RESUBMISSION).
+    RESUBMISSION_REQUIRED = "session.resubmission-required"
 
 
-#: Webhooks say `approved` / `declined` (verifa.md §3.3: "Webhooks use approved / declined in
-#: event names and status"); review events carry the result's `needs_review` [INFERRED].
+#: Webhooks say `approved` / `declined` in event names and status; review events carry the
+#: result's `needs_review` [INFERRED].
 DECISION_EVENTS: dict[ResultStatus, tuple[Event, str]] = {
     ResultStatus.APPROVED: (Event.APPROVED, "approved"),
     ResultStatus.REJECTED: (Event.DECLINED, "declined"),
@@ -108,11 +114,13 @@ DECISION_EVENTS: dict[ResultStatus, tuple[Event, str]] = {
 
 @dataclass(frozen=True)
 class Move:
-    """A status change an action makes: allowed from `sources`, to `target` (+ a result)."""
+    """A status change an action makes: allowed from `sources`, to `target` (+ a result);
+    `event` when the change fires one the status pair alone does not say."""
 
     sources: frozenset[Status]
     target: Status
     result: ResultStatus | None = None
+    event: Event | None = None
 
 
 _DECIDABLE = frozenset(
@@ -120,9 +128,18 @@ _DECIDABLE = frozenset(
 )
 _CHECKING = frozenset({Status.PROCESSING, Status.SANDBOX_PENDING, Status.AWAITING_EXTERNAL})
 
+#: Resubmission: the checks send the person back to capture (a fresh token, status `pending`,
+#: `session.resubmission-required`) [INFERRED: the event is listed, its transition is not].
+REQUIRE_RESUBMISSION = Move(
+    frozenset({Status.PROCESSING, Status.SANDBOX_PENDING, Status.UNDER_REVIEW}),
+    Status.PENDING,
+    event=Event.RESUBMISSION_REQUIRED,
+)
+
 #: The sandbox control endpoint (`POST /sessions/{id}/simulate`, the same action names for
-#: every vendor, plus Verifa's own paused states `hold` and `await_external`). It plays the
-#: person (open, submit) and Verifa's checks / reviewers (the rest).
+#: every vendor, plus Verifa's own paused states `hold` and `await_external` and
+#: `require_resubmission`). It plays the person (open, submit) and Verifa's checks /
+#: reviewers (the rest).
 CONTROL_ACTIONS: dict[str, Move] = {
     "open": Move(frozenset({Status.PENDING}), Status.CAPTURING),
     "submit": Move(frozenset({Status.CAPTURING}), Status.PROCESSING),
@@ -133,11 +150,12 @@ CONTROL_ACTIONS: dict[str, Move] = {
     "review": Move(_CHECKING, Status.UNDER_REVIEW, ResultStatus.NEEDS_REVIEW),
     "fail": Move(_CHECKING, Status.FAILED),
     "expire": Move(ACTIVE, Status.EXPIRED),
+    "require_resubmission": REQUIRE_RESUBMISSION,
 }
 #: Control actions other vendors have and Verifa does not (no `abandoned` status).
 UNSUPPORTED_ACTIONS = frozenset({"abandon"})
 
-#: Verifa's own sandbox endpoint `POST /api/v1/sessions/{id}/simulate` (verifa.md §3.2):
+#: Verifa's own sandbox endpoint `POST /api/v1/sessions/{id}/simulate`:
 #: it decides an active session at once, capture or not (the official demo simulates right
 #: after creating a session).
 API_SIMULATE_ACTIONS: dict[str, Move] = {
@@ -149,7 +167,7 @@ API_SIMULATE_ACTIONS: dict[str, Move] = {
     "expire": Move(ACTIVE, Status.EXPIRED),
 }
 
-#: Expire: "already completed/expired/redacted → error" (verifa.md §3.2); failed too.
+#: Expire: "already completed, expired, or redacted cannot be expired"; failed too.
 EXPIRABLE = ACTIVE
 #: Resume: "for expired or abandoned sessions" — abandoned = capture started, never finished.
 RESUMABLE = frozenset({Status.EXPIRED, Status.CAPTURING})
@@ -158,8 +176,24 @@ REPROCESSABLE = frozenset({Status.COMPLETED, Status.FAILED})
 #: One-time links are for capturing: refused once capture is over [INFERRED beyond the
 #: documented completed/failed/redacted].
 LINKABLE = CAPTURE_STATUSES
-#: External-gate decisions (verifa.md §3.2; path [INFERRED]).
+#: External-gate decisions ("The session must be in `awaiting_external` status"; path
+#: [INFERRED]): continue resumes the workflow, fail applies the gate step's `on_fail` action,
+#: reject rejects at once.
 EXTERNAL_DECISIONS = frozenset({"continue", "fail", "reject"})
+#: The gate step's `on_fail` action of the sandbox workflow ("e.g. review, reject, or jump to
+#: another step") [INFERRED choice: review].
+GATE_ON_FAIL = "review"
+#: Rejection reason of a session an external gate rejected [INFERRED].
+EXTERNAL_REJECTION_REASON = "external_rejected"
+
+#: Review case statuses: active and final (core-concepts/cases).
+CASE_ACTIVE = frozenset({"open", "in_review", "escalated", "pending_second_review"})
+CASE_FINAL = frozenset({"approved", "rejected"})
+#: The reviewer the gateway's decisions are made as (the adapter's `reviewer_id` option)
+#: [INFERRED: any org user id; Verifa's look like `orguser_abc123`].
+SANDBOX_REVIEWER_ID = "orguser_sandbox_gateway"
+#: Rejection reason of a case rejected without one [INFERRED].
+CASE_REJECTION_REASON = "reviewer_rejected"
 
 
 def iso(moment: datetime) -> str:
@@ -201,6 +235,13 @@ class SandboxSession:
     link_id: str | None = None
     case_id: str | None = None
     case_status: str | None = None
+    case_created_at: str | None = None
+    #: The reviewer holding the case's claim, and when they took it.
+    case_assigned_to: str | None = None
+    case_claimed_at: str | None = None
+    case_decided_at: str | None = None
+    #: The metadata an external gate decision brought ("Stored on the workflow run").
+    workflow_run_metadata: JSON = field(default_factory=dict)
     expired_at: str | None = None
     documents: list[str] = field(default_factory=list)
     #: The result object once the checks have an outcome (see sandbox_payloads.result_body).

@@ -1,7 +1,8 @@
 """Response and webhook bodies of the Verifa emulator, in the documented shapes.
 
-Field lists follow verifa.md §3.2 (create, retrieve/update, list, resume, expire, reprocess,
-one-time link, result, redact), §3.4 (the two webhook payload shapes) and §3.5 (errors).
+Field lists follow Verifa's reference pages (create, retrieve/update, list, resume, expire,
+reprocess, one-time link, result, redact, simulate, external decision, review cases), the two
+documented webhook payload shapes and the error body (docs/vendors/verifa.md lists the pages).
 Check results are mocked, like Verifa's own sandbox does ("simulated results").
 """
 
@@ -52,7 +53,7 @@ _SCORES = {
 
 
 def error_body(status_code: int, error: str, detail: str, **extra: Any) -> JSON:
-    """verifa.md §3.5: `{"error": code, "detail": text, "status_code": n}`."""
+    """`{"error": code, "detail": text, "status_code": n}`."""
     return {"error": error, "detail": detail, "status_code": status_code, **extra}
 
 
@@ -60,7 +61,7 @@ def error_body(status_code: int, error: str, detail: str, **extra: Any) -> JSON:
 
 
 def session_body(session: SandboxSession, capture_url: str | None) -> JSON:
-    """GET / PATCH session (verifa.md §3.2 "Retrieve / update response fields")."""
+    """GET / PATCH session (the "Get a session" / "Update a session" response fields)."""
     showing = session.status_enum in CAPTURE_STATUSES and not session.redacted
     return {
         "id": session.id,
@@ -134,6 +135,39 @@ def link_body(
     }
 
 
+def simulate_body(session: SandboxSession, action: str) -> JSON:
+    """Simulate a session action: `{id, action, status, simulated}` ("The session's new status
+    after simulation")."""
+    return {"id": session.id, "action": action, "status": session.status, "simulated": True}
+
+
+def external_decision_body(session: SandboxSession, decision: str) -> JSON:
+    """Submit external gate decision: `{session_id, decision, status, message}`."""
+    return {
+        "session_id": session.id,
+        "decision": decision,
+        "status": session.status,
+        "message": "Decision accepted. The workflow will resume shortly.",
+    }
+
+
+def case_body(session: SandboxSession) -> JSON:
+    """A review case (claim / approve / reject answers): `{id, session_id, status, created_at,
+    decision, assigned_to, claimed_at, entered_review_at, decided_at}`."""
+    final = session.case_status in ("approved", "rejected")
+    return {
+        "id": session.case_id,
+        "session_id": session.id,
+        "status": session.case_status,
+        "created_at": session.case_created_at,
+        "decision": session.case_status if final else None,
+        "assigned_to": session.case_assigned_to,
+        "claimed_at": session.case_claimed_at,
+        "entered_review_at": session.case_created_at,
+        "decided_at": session.case_decided_at,
+    }
+
+
 def redact_body(session: SandboxSession, documents_removed: int, first_time: bool) -> JSON:
     message = (
         "Session PII and document images were permanently deleted."
@@ -189,7 +223,7 @@ def build_result(
 
 
 def result_body(session: SandboxSession) -> JSON:
-    """GET /sessions/{id}/result (verifa.md §3.2 Result)."""
+    """GET /sessions/{id}/result ("Get session result")."""
     result = session.result or {}
     return {
         "session_id": session.id,
@@ -219,7 +253,7 @@ def redact_result(result: JSON) -> JSON:
 
 
 def _prefill(fields: JSON | None) -> JSON:
-    """`fields` pre-fills applicant data (verifa.md §3.2 Create): the sandbox "reads" it."""
+    """`fields` pre-fills applicant data: the sandbox "reads" it."""
     if not fields:
         return {}
     keys = ("first_name", "last_name", "date_of_birth", "gender", "document_number")
@@ -264,7 +298,7 @@ def webhook_payload(
     created_at: str,
     minimal: bool,
 ) -> JSON:
-    """One event in one of the two documented shapes (verifa.md §3.4).
+    """One event in one of the two documented shapes.
 
     nested (API-details page): `{event, data: {session_id, external_ref, status, is_sandbox,
     created_at}, created_at}`. flat (tutorial, official demo): `{event, idempotency_key,
@@ -326,7 +360,7 @@ _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
 def inflect(value: Any, style: str) -> Any:
-    """Re-case the keys of a response body (verifa.md §3.1 `Key-Inflection`)."""
+    """Re-case the keys of a response body (`Key-Inflection`)."""
     if style == "snake":
         return value
     if isinstance(value, list):
@@ -347,5 +381,5 @@ def _recase(key: str, style: str) -> str:
 
 
 def to_snake(key: str) -> str:
-    """camelCase / kebab-case → snake_case (create accepts all three, verifa.md §3.1)."""
+    """camelCase / kebab-case → snake_case (create accepts all three)."""
     return _CAMEL_HUMP.sub(r"_\1", key).replace("-", "_").lower()

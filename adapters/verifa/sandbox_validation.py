@@ -1,7 +1,7 @@
 """Request validation of the Verifa emulator.
 
 Requests are snake_case; create also accepts camelCase / kebab-case aliases and a JSON:API
-`{"data": {"attributes": {…}}}` envelope (verifa.md §3.1). Invalid input answers 422 in
+`{"data": {"attributes": {…}}}` envelope. Invalid input answers 422 in
 Verifa's error body; the field-level part of it is not documented, so the sandbox adds an
 `errors` list of `{field, message}` [INFERRED].
 """
@@ -12,7 +12,11 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from adapters.verifa.sandbox_model import LINK_DEFAULT_MINUTES, LINK_MAX_MINUTES
+from adapters.verifa.sandbox_model import (
+    EXTERNAL_DECISIONS,
+    LINK_DEFAULT_MINUTES,
+    LINK_MAX_MINUTES,
+)
 from adapters.verifa.sandbox_payloads import error_body, to_snake
 
 JSON = dict[str, Any]
@@ -32,6 +36,8 @@ CREATE_FIELDS = frozenset(
 UPDATE_FIELDS = frozenset({"external_ref", "metadata"})
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_TEXT = 255
+#: Reviewer notes and reasons [INFERRED limit].
+MAX_NOTES = 5000
 
 
 class ValidationFailed(Exception):
@@ -118,19 +124,67 @@ def validate_update(body: Any) -> JSON:
 
 
 def validate_link(body: Any) -> int:
-    """One-time link: optional `expires_in_minutes` (default 60)."""
-    if body in (None, {}):
-        return LINK_DEFAULT_MINUTES
+    """One-time link: "This endpoint expects an object"; `expires_in_minutes` is an optional
+    integer or null ("Defaults to the platform session expiry")."""
     body = _object(body)
-    unknown = [(k, "Unknown field.") for k in body if k != "expires_in_minutes"]
-    minutes = body.get("expires_in_minutes", LINK_DEFAULT_MINUTES)
-    if isinstance(minutes, bool) or not isinstance(minutes, int):
-        unknown.append(("expires_in_minutes", "Must be an integer."))
+    errors = [(k, "Unknown field.") for k in body if k != "expires_in_minutes"]
+    minutes = body.get("expires_in_minutes")
+    if minutes is None:
+        minutes = LINK_DEFAULT_MINUTES
+    elif isinstance(minutes, bool) or not isinstance(minutes, int):
+        errors.append(("expires_in_minutes", "Must be an integer."))
     elif not 1 <= minutes <= LINK_MAX_MINUTES:
-        unknown.append(("expires_in_minutes", f"Must be between 1 and {LINK_MAX_MINUTES}."))
-    if unknown:
-        raise ValidationFailed(unknown)
+        errors.append(("expires_in_minutes", f"Must be between 1 and {LINK_MAX_MINUTES}."))
+    if errors:
+        raise ValidationFailed(errors)
     return int(minutes)
+
+
+def validate_external_decision(body: Any) -> tuple[str, JSON | None]:
+    """`decision` (required: continue | fail | reject), `metadata` (object or null)."""
+    body = _object(body)
+    errors = [(k, "Unknown field.") for k in body if k not in ("decision", "metadata")]
+    decision = body.get("decision")
+    if decision not in EXTERNAL_DECISIONS:
+        errors.append(("decision", "Must be one of continue, fail, reject."))
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        errors.append(("metadata", "Must be an object."))
+    if errors:
+        raise ValidationFailed(errors)
+    return decision, metadata
+
+
+def validate_case_claim(body: Any) -> str:
+    """Claim a case: `reviewer_id` (required)."""
+    body = _object(body)
+    errors = [(k, "Unknown field.") for k in body if k != "reviewer_id"]
+    _required_text(errors, "reviewer_id", body.get("reviewer_id"))
+    if errors:
+        raise ValidationFailed(errors)
+    return str(body["reviewer_id"])
+
+
+def validate_case_decision(body: Any) -> tuple[str, str | None]:
+    """Approve / reject a case: `reviewer_id` (required), `notes`, `rejection_reason` (strings
+    or null). The reject page's structured reason code and blocklist flag are not named in
+    the pages we have, so the sandbox knows no such keys."""
+    body = _object(body)
+    known = ("reviewer_id", "notes", "rejection_reason")
+    errors = [(k, "Unknown field.") for k in body if k not in known]
+    _required_text(errors, "reviewer_id", body.get("reviewer_id"))
+    for name in ("notes", "rejection_reason"):
+        _text(errors, name, body.get(name), limit=MAX_NOTES)
+    if errors:
+        raise ValidationFailed(errors)
+    return str(body["reviewer_id"]), body.get("rejection_reason")
+
+
+def _required_text(errors: list[tuple[str, str]], name: str, value: Any) -> None:
+    if value is None:
+        errors.append((name, "Required."))
+    else:
+        _text(errors, name, value)
 
 
 def _is_url(value: Any) -> bool:

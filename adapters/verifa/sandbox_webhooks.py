@@ -1,4 +1,5 @@
-"""Signed `session.*` deliveries of the Verifa emulator (verifa.md §3.4).
+"""Signed `session.*` deliveries of the Verifa emulator (docs/vendors/verifa.md, Webhooks and
+signature).
 
 Own signing code, written from the vendor docs, not shared with the adapter: if the adapter's
 verification is wrong, the sandbox's webhooks fail it.

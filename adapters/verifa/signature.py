@@ -1,5 +1,6 @@
-"""Verifa webhook verification (providers/verifa.md §3.4). Verification only: the sandbox
-signs on its own, so a bug here cannot be hidden by the same bug in a shared signer.
+"""Verifa webhook verification (docs/vendors/verifa.md, Webhooks and signature). Verification
+only: the sandbox signs on its own, so a bug here cannot be hidden by the same bug in a shared
+signer.
 
 Accepted: `X-Verifa-Signature: t=<unix>,v1=<hex>` with v1 = HMAC-SHA256(secret, "{t}.{body}")
 over the raw bytes, `t` within the tolerance; and, while allowed, the legacy form (the header
@@ -20,6 +21,7 @@ from adapters.base import WebhookRejected, WebhookRejectReason
 from adapters.common.webhook_body import parse_json_object
 
 SIGNATURE_HEADER = "x-verifa-signature"
+#: Sent with every delivery but not signed: never used to dedupe (a replay may change it).
 DELIVERY_ID_HEADER = "x-verifa-delivery-id"
 TIMESTAMP_KEY = "t"
 SIGNATURE_KEY = "v1"

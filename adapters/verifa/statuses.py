@@ -1,10 +1,14 @@
-"""Verifa status tables, exactly as design §3.2 says: session status + result, together.
+"""Verifa status tables (docs/vendors/verifa.md, Status vocabulary and our mapping): session
+status + result, together, and the per-status action table.
 
-Verifa keeps the decision on the *result*, not on the session (providers/verifa.md §3.3): a
-`completed` session is PROCESSING until its result says approved / declined / needs review.
-The adapter reports such a session as one raw status, `completed:<result status>`, so that
-the raw value the gateway stores says everything the normalized one was derived from, and
-`map_status` of a snapshot's `provider_status` always equals its `status`.
+Verifa keeps the decision on the *result*, not on the session: a `completed` session is
+PROCESSING until its result says approved / declined / needs review. The adapter reports such a
+session as one raw status, `completed:<result status>`, so that the raw value the gateway stores
+says everything the normalized one was derived from, and `map_status` of a snapshot's
+`provider_status` always equals its `status`.
+
+One raw status comes from an event, not from the session resource: `resubmission_required`,
+reported for `session.resubmission-required` (the session resource has no such status).
 
 An unknown value maps to None: the gateway then keeps the previous status and shows the raw
 one; we never guess.
@@ -18,19 +22,23 @@ from types import MappingProxyType
 from adapters.base import Capability, Outcome, SessionStatus
 
 COMPLETED = "completed"
+AWAITING_EXTERNAL = "awaiting_external"
+UNDER_REVIEW = "under_review"
+#: Our raw status for `session.resubmission-required`: the person must capture again.
+RESUBMISSION_REQUIRED = "resubmission_required"
 #: Joins a session status and a result status into one raw status (our format).
 RESULT_SEPARATOR = ":"
 #: A raw result status longer than this is cut, so the joined value stays a short string.
 MAX_RESULT_STATUS_LENGTH = 64
 
-#: §3.3 session statuses [V]; `completed` alone is PROCESSING (design §3.2).
+#: The nine documented session statuses; `completed` alone is PROCESSING.
 SESSION_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
     {
         "pending": SessionStatus.CREATED,
         "capturing": SessionStatus.IN_PROGRESS,
         "processing": SessionStatus.PROCESSING,
-        "awaiting_external": SessionStatus.AWAITING_DECISION,  # paused at an external gate
-        "under_review": SessionStatus.IN_REVIEW,
+        AWAITING_EXTERNAL: SessionStatus.AWAITING_DECISION,  # paused at an external gate
+        UNDER_REVIEW: SessionStatus.IN_REVIEW,
         "sandbox_pending": SessionStatus.AWAITING_DECISION,  # waits for us to pick an outcome
         COMPLETED: SessionStatus.PROCESSING,  # until the result is out
         "expired": SessionStatus.EXPIRED,
@@ -38,7 +46,12 @@ SESSION_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
     }
 )
 
-#: §3.3 result statuses (the official demo's defensive list) → normalized, design §3.2.
+#: Raw statuses only an event gives (the session resource never shows them).
+EVENT_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
+    {RESUBMISSION_REQUIRED: SessionStatus.AWAITING_USER}
+)
+
+#: Result statuses (the official demo's defensive list) → normalized.
 RESULT_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
     {
         "approved": SessionStatus.APPROVED,
@@ -60,14 +73,17 @@ OUTCOMES: Mapping[SessionStatus, Outcome] = MappingProxyType(
 )
 
 VERIFA_STATUSES: frozenset[str] = frozenset(SESSION_STATUS_MAP)
+EVENT_STATUSES: frozenset[str] = frozenset(EVENT_STATUS_MAP)
+#: Every raw status the adapter reports without a result part.
+VOCABULARY: frozenset[str] = VERIFA_STATUSES | EVENT_STATUSES
 RESULT_STATUSES: frozenset[str] = frozenset(RESULT_STATUS_MAP)
 
-#: §3.3 "active" class: everything that is not terminal.
+#: The documented "active" class: everything that is not terminal.
 ACTIVE_STATUSES: frozenset[str] = frozenset(
-    {"pending", "capturing", "processing", "awaiting_external", "under_review", "sandbox_pending"}
+    {"pending", "capturing", "processing", AWAITING_EXTERNAL, UNDER_REVIEW, "sandbox_pending"}
 )
 
-# -- per-status actions (§3.2) ------------------------------------------------------------------
+# -- per-status actions (docs/vendors/verifa.md, Endpoints we call) -----------------------------
 #: Always offered on a session, whatever its status.
 ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
     {
@@ -79,15 +95,30 @@ ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
         Capability.POLLING,
     }
 )
-#: Expire: "expires an active session … already completed/expired/redacted → error".
-CANCEL_ALLOWED_FROM: frozenset[str] = ACTIVE_STATUSES
-#: Resume: "for expired or abandoned sessions … completed or redacted cannot be resumed";
-#: Verifa has no `abandoned` session status.
-RESUME_ALLOWED_FROM: frozenset[str] = frozenset({"expired"})
-#: Reprocess: "a completed or failed session" (the guide says completed only).
-REPROCESS_ALLOWED_FROM: frozenset[str] = frozenset({COMPLETED, "failed"})
-#: One-time link: "not allowed for completed/failed/redacted sessions".
-LINK_REFUSED_FROM: frozenset[str] = frozenset({COMPLETED, "failed"})
+
+#: What else each session status allows. Expire: "expires an active session … already
+#: completed, expired, or redacted cannot be expired". Resume: "for expired or abandoned
+#: sessions" (Verifa has no `abandoned` status). Reprocess: "a completed or failed session".
+#: One-time link: "completed, failed, or redacted cannot have links generated". External
+#: decision (continue / fail / reject): "The session must be in `awaiting_external` status".
+#: Review case approve / reject: a session `under_review` has its case.
+ACTIONS_BY_STATUS: Mapping[str, frozenset[Capability]] = MappingProxyType(
+    {
+        "pending": frozenset({Capability.CANCEL, Capability.ISSUE_LINK}),
+        "capturing": frozenset({Capability.CANCEL, Capability.ISSUE_LINK}),
+        "processing": frozenset({Capability.CANCEL, Capability.ISSUE_LINK}),
+        AWAITING_EXTERNAL: frozenset(
+            {Capability.CANCEL, Capability.ISSUE_LINK, Capability.CONTINUE, Capability.DECIDE}
+        ),
+        UNDER_REVIEW: frozenset({Capability.CANCEL, Capability.ISSUE_LINK, Capability.DECIDE}),
+        "sandbox_pending": frozenset({Capability.CANCEL, Capability.ISSUE_LINK}),
+        COMPLETED: frozenset({Capability.REPROCESS}),
+        "expired": frozenset({Capability.RESUME, Capability.ISSUE_LINK}),
+        "failed": frozenset({Capability.REPROCESS}),
+        # The session goes back to capture: it is active, and linkable again.
+        RESUBMISSION_REQUIRED: frozenset({Capability.CANCEL, Capability.ISSUE_LINK}),
+    }
+)
 
 
 def join_status(session_status: str, result_status: str | None) -> str:
@@ -111,7 +142,7 @@ def map_verifa_status(value: object) -> SessionStatus | None:
         return None
     session, result = split_status(value)
     if result is None:
-        return SESSION_STATUS_MAP.get(session)
+        return SESSION_STATUS_MAP.get(session) or EVENT_STATUS_MAP.get(session)
     if session != COMPLETED:
         return None
     return RESULT_STATUS_MAP.get(result)
@@ -124,19 +155,10 @@ def result_is_out(value: str) -> bool:
 
 
 def allowed_actions(provider_status: str | None) -> frozenset[Capability]:
-    """What may be done to a session in this raw status (§3.2 endpoint rules)."""
-    allowed = set(ALWAYS_ALLOWED)
+    """What may be done to a session in this raw status (`ACTIONS_BY_STATUS`)."""
     if provider_status is None:
-        return frozenset(allowed)
+        return ALWAYS_ALLOWED
     session, result = split_status(provider_status)
-    if session not in SESSION_STATUS_MAP or (result is not None and session != COMPLETED):
-        return frozenset(allowed)
-    if session in CANCEL_ALLOWED_FROM:
-        allowed.add(Capability.CANCEL)
-    if session in RESUME_ALLOWED_FROM:
-        allowed.add(Capability.RESUME)
-    if session in REPROCESS_ALLOWED_FROM:
-        allowed.add(Capability.REPROCESS)
-    if session not in LINK_REFUSED_FROM:
-        allowed.add(Capability.ISSUE_LINK)
-    return frozenset(allowed)
+    if result is not None and session != COMPLETED:
+        return ALWAYS_ALLOWED
+    return ALWAYS_ALLOWED | ACTIONS_BY_STATUS.get(session, frozenset())

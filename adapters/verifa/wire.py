@@ -1,4 +1,5 @@
-"""Verifa's own request/response shapes (providers/verifa.md §3.2, §3.4, §3.5).
+"""Verifa's own request/response shapes (docs/vendors/verifa.md, Endpoints we call; Webhooks and
+signature; Errors, rate limits and idempotency).
 
 Requests are strict (we control them; `extra="forbid"` catches typos in the adapter).
 Responses and webhooks are lenient: Verifa adds fields over time, so unknown fields are kept
@@ -16,17 +17,17 @@ from pydantic import Field
 
 from adapters.common.wire import LenientModel, RequestModel
 
-#: §3.1 `Verifa-Version` — the dated API version this adapter was written against.
+#: `Verifa-Version` — the dated API version this adapter was written against.
 API_VERSION = "2026-01-01"
-#: §3.1 "Always send `Key-Inflection: snake`" (org defaults may be kebab).
+#: Always send `Key-Inflection: snake`: org defaults may be kebab (the official demo does).
 KEY_INFLECTION = "snake"
-#: §3.2 List: `limit` max 100 for sessions.
+#: List: `limit` max 100 for sessions.
 LIST_PAGE_MAX = 100
-#: §3.5 `Idempotency-Key` ≤ 255 characters.
+#: `Idempotency-Key` ≤ 255 characters.
 IDEMPOTENCY_KEY_MAX = 255
 
 
-# -- sessions (§3.2) ----------------------------------------------------------------------------
+# -- sessions -----------------------------------------------------------------------------------
 class CreateSessionBody(RequestModel):
     external_ref: str | None = None
     country: str | None = None  # ISO 3166-1 alpha-2
@@ -36,6 +37,34 @@ class CreateSessionBody(RequestModel):
     redirect_url: str | None = None
     fields: dict[str, Any] | None = None  # pre-fill; does not skip capture
     send_email: bool | None = None
+
+
+class LinkBody(RequestModel):
+    """One-time link: "This endpoint expects an object"; `expires_in_minutes` is optional
+    ("Defaults to the platform session expiry")."""
+
+    expires_in_minutes: int | None = None
+
+
+class ExternalDecisionBody(RequestModel):
+    """Submit external gate decision: `decision` continue | fail | reject, optional
+    `metadata` "from the external system"."""
+
+    decision: str
+    metadata: dict[str, Any] | None = None
+
+
+class CaseClaimBody(RequestModel):
+    reviewer_id: str
+
+
+class CaseDecisionBody(RequestModel):
+    """Approve / reject a case: `reviewer_id` (required), `notes`, `rejection_reason` ("only
+    for reject action")."""
+
+    reviewer_id: str
+    notes: str | None = None
+    rejection_reason: str | None = None
 
 
 class UpdateSessionBody(RequestModel):
@@ -117,14 +146,14 @@ class SessionList(LenientModel):
 
 
 class ErrorBody(LenientModel):
-    """§3.5 `{"error": machine code, "detail": human text, "status_code": n}`."""
+    """`{"error": machine code, "detail": human text, "status_code": n}`."""
 
     error: str | None = None
     detail: Any = None
     status_code: int | None = None
 
 
-# -- webhooks (§3.4) --------------------------------------------------------------------------
+# -- webhooks -----------------------------------------------------------------------------------
 class WebhookResult(LenientModel):
     status: str | None = None
     face_match_passed: bool | None = None
@@ -181,7 +210,7 @@ def snake_keys(value: Any) -> Any:
 
 
 # -- countries ----------------------------------------------------------------------------------
-# Verifa's `country` is ISO 3166-1 alpha-2 (§3.2); the normalized model uses alpha-3. The full
+# Verifa's `country` is ISO 3166-1 alpha-2; the normalized model uses alpha-3. The full
 # ISO 3166-1 list, plus Kosovo's user-assigned XKX/XK used on its travel documents.
 _ISO3166 = """
 AFG AF ALA AX ALB AL DZA DZ ASM AS AND AD AGO AO AIA AI ATA AQ ATG AG ARG AR ARM AM ABW AW

@@ -1,4 +1,8 @@
-"""VerifaAdapter against recorded Verifa traffic (cassettes/verifa) and a mock transport."""
+"""VerifaAdapter against recorded Verifa traffic (cassettes/verifa) and a mock transport.
+
+The payloads are Verifa's documented ones (docs/vendors/verifa.md, Sources): each test that
+needs a page beyond the cassettes cites it where it builds the payload.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,12 @@ from adapters.base import (
     Contact,
     CreateSessionRequest,
     DecidedBy,
+    DecisionAction,
     DocumentType,
     Environment,
     ErrorCode,
     ExpectedPerson,
+    InputSupport,
     Outcome,
     ProviderError,
     SandboxHandle,
@@ -28,11 +34,14 @@ from adapters.base import (
     WebhookRejected,
     WebhookRejectReason,
 )
+from adapters.common.idempotency import derive_key
 from adapters.common.scrub import EMAIL_PLACEHOLDER, REDACTED, Scrubber
+from adapters.common.webhook_body import signed_body_key
 from adapters.verifa import inferred
-from adapters.verifa.adapter import VerifaAdapter
+from adapters.verifa.adapter import CREATE_KEY_SCOPE, VerifaAdapter
 from adapters.verifa.errors import map_error
-from adapters.verifa.statuses import VERIFA_STATUSES
+from adapters.verifa.inputs import INPUT_SUPPORT
+from adapters.verifa.statuses import VOCABULARY
 from tests.adapters.conformance import AdapterConformance, Webhook
 from tests.adapters.test_verifa_signature import sign_webhook
 from tests.support.cassettes import assert_all_played, replayer
@@ -61,7 +70,8 @@ async def verifa() -> AsyncIterator[VerifaAdapter]:
 
 
 def doc_request(**overrides: Any) -> CreateSessionRequest:
-    """The §3.2 curl example, as a normalized request."""
+    """The create curl example (https://docs.withverifa.com/core-concepts/sessions), as a
+    normalized request."""
     values: dict[str, Any] = {
         "client_reference": "user_abc123",
         "workflow_id": "workflow_custom_kyc",
@@ -88,6 +98,19 @@ CREATED = {
     "is_sandbox": False,
     "created_at": "2026-02-01T12:00:00Z",
     "expires_at": "2026-02-01T12:20:00Z",
+}
+
+
+#: Generate a one-time verification link, its documented response fields
+#: (https://docs.withverifa.com/api-reference/sessions/generate-session-link).
+LINK = {
+    "id": "link_abc123",
+    "session_id": S1,
+    "capture_url": "https://app.withverifa.com/verify/tok_link123",
+    "status": "active",
+    "expires_at": "2026-02-01T13:00:00Z",
+    "created_at": "2026-02-01T12:00:00Z",
+    "qr_code_data_url": "data:image/png;base64,BBBB",
 }
 
 
@@ -130,7 +153,9 @@ class TestVerifaConformance(AdapterConformance):
 
     @pytest.fixture
     def expected_statuses(self) -> dict[str, SessionStatus]:
-        return {  # design §3.2, written out; `completed` alone = result not out yet
+        # docs/vendors/verifa.md, Status vocabulary and our mapping, written out; `completed`
+        # alone = result not out yet; `resubmission_required` is the event's.
+        return {
             "pending": SessionStatus.CREATED,
             "capturing": SessionStatus.IN_PROGRESS,
             "processing": SessionStatus.PROCESSING,
@@ -140,6 +165,7 @@ class TestVerifaConformance(AdapterConformance):
             "under_review": SessionStatus.IN_REVIEW,
             "expired": SessionStatus.EXPIRED,
             "failed": SessionStatus.FAILED,
+            "resubmission_required": SessionStatus.AWAITING_USER,
         }
 
     @pytest.fixture
@@ -154,7 +180,7 @@ class TestVerifaConformance(AdapterConformance):
 
     @pytest.fixture
     def rate_limited_reply(self) -> httpx.Response:
-        """§3.5: the documented 429, with its Retry-After header."""
+        """The documented 429 (https://docs.withverifa.com/api-details/rate-limiting)."""
         return httpx.Response(
             429,
             json={
@@ -182,6 +208,8 @@ def test_declaration() -> None:
         Capability.READ,
         Capability.REFRESH,
         Capability.CANCEL,
+        Capability.DECIDE,
+        Capability.CONTINUE,
         Capability.RESUME,
         Capability.REPROCESS,
         Capability.UPDATE_METADATA,
@@ -191,14 +219,16 @@ def test_declaration() -> None:
         Capability.WEBHOOKS,
         Capability.POLLING,
     }
-    assert Capability.DECIDE not in VerifaAdapter.capabilities  # no integrator decide endpoint
-    assert VerifaAdapter.vocabulary() is VERIFA_STATUSES
+    assert Capability.REQUEST_RESUBMISSION not in VerifaAdapter.capabilities
+    assert VerifaAdapter.vocabulary() is VOCABULARY
+    assert VerifaAdapter.input_support is INPUT_SUPPORT
+    assert VerifaAdapter.undeclared_inputs() == ()
 
 
 def test_poll_policy_stays_under_the_lowest_plan() -> None:
     policy = VerifaAdapter.poll_policy
     assert policy is inferred.POLL_POLICY
-    assert policy.requests_per_minute <= 300 / 2  # Free plan: 300 req/min (§3.5)
+    assert policy.requests_per_minute <= 300 / 2  # Free plan: 300 req/min (rate-limiting page)
     assert 0 < policy.interval_s <= policy.max_interval_s
 
 
@@ -209,6 +239,7 @@ def test_poll_policy_stays_under_the_lowest_plan() -> None:
         ("capturing", True),  # capturing → processing has no event
         ("processing", True),  # → failed / awaiting_external have no event
         ("awaiting_external", True),
+        ("resubmission_required", True),  # back to capture: its next processing has no event
         ("under_review", False),  # session.approved / declined cover it
         ("sandbox_pending", False),
         ("completed", True),  # the result is not out yet
@@ -230,7 +261,13 @@ def test_needs_polling(status: str, polled: bool) -> None:
     ("status", "added"),
     [
         ("pending", {Capability.CANCEL, Capability.ISSUE_LINK}),
-        ("under_review", {Capability.CANCEL, Capability.ISSUE_LINK}),
+        ("processing", {Capability.CANCEL, Capability.ISSUE_LINK}),
+        (
+            "awaiting_external",
+            {Capability.CANCEL, Capability.ISSUE_LINK, Capability.CONTINUE, Capability.DECIDE},
+        ),
+        ("under_review", {Capability.CANCEL, Capability.ISSUE_LINK, Capability.DECIDE}),
+        ("resubmission_required", {Capability.CANCEL, Capability.ISSUE_LINK}),
         ("completed:approved", {Capability.REPROCESS}),
         ("completed", {Capability.REPROCESS}),
         ("failed", {Capability.REPROCESS}),
@@ -254,7 +291,7 @@ def test_session_capabilities(status: str | None, added: set[Capability]) -> Non
 async def test_create_sends_the_documented_body_and_maps_the_response(
     verifa: VerifaAdapter,
 ) -> None:
-    # json_body matching: the cassette holds the exact body Verifa must receive (§3.2 curl).
+    # json_body matching: the cassette holds the exact body Verifa must receive (its curl).
     with recorder.use_cassette("create_session_201.yaml") as cassette:
         snap = await verifa.create_session(doc_request())
     assert_all_played(cassette, 1)
@@ -271,14 +308,19 @@ async def test_create_sends_the_documented_body_and_maps_the_response(
     assert snap.raw["capture_url"].startswith("https://app.withverifa.com/")
 
 
-async def test_create_sends_headers_and_the_callers_idempotency_key() -> None:
-    script = Script(ok(status=201), ok(session()))
+async def test_create_sends_headers_and_a_key_derived_from_the_callers() -> None:
+    script = Script(ok(status=201), ok(session()), ok(status=201))
     adapter = script.adapter()
     await adapter.create_session(doc_request(idempotency_key="order-42"))
     await adapter.fetch_session(S1)
-    create, read = script.requests
+    await adapter.create_session(doc_request(idempotency_key="order-42"))
+    create, read, again = script.requests
     assert create.method == "POST" and create.url == f"{BASE}/api/v1/sessions"
-    assert create.headers["Idempotency-Key"] == "order-42"
+    # A UUID derived from the caller's key: the same for the caller's own retry, free of
+    # whatever the caller put in it, within Verifa's 255 characters.
+    key = create.headers["Idempotency-Key"]
+    assert key == derive_key(CREATE_KEY_SCOPE, "order-42") == again.headers["Idempotency-Key"]
+    assert "order-42" not in key
     for request in script.requests:
         assert request.headers["X-API-Key"] == API_KEY
         assert request.headers["Verifa-Version"] == "2026-01-01"
@@ -298,7 +340,6 @@ async def test_create_generates_an_idempotency_key_when_none_is_given() -> None:
 
 
 async def test_create_maps_every_normalized_field() -> None:
-    script = Script(ok(status=201))
     request = CreateSessionRequest(
         client_reference="user-123",
         metadata={"tier": "gold"},
@@ -320,8 +361,9 @@ async def test_create_maps_every_normalized_field() -> None:
             "fields": {"gender": "F", "first_name": "Jane"},
         },
     )
+    script = Script(ok(status=201), ok(LINK))
     await script.adapter().create_session(request)
-    assert script.sent_json() == {
+    assert script.sent_json(0) == {
         "external_ref": "user-123",
         "country": "GB",
         "workflow_id": "workflow_custom_kyc",
@@ -338,7 +380,8 @@ async def test_create_maps_every_normalized_field() -> None:
             "gender": "F",
         },
         "send_email": True,
-    }  # language and expires_in: no Verifa field (ignored on purpose)
+    }  # language: no Verifa field (IGNORED); expires_in: the one-time link's minutes
+    assert script.sent_json(1) == {"expires_in_minutes": 60}
 
 
 async def test_create_minimal_body_and_workflow_from_settings() -> None:
@@ -411,23 +454,6 @@ async def test_country_option_and_document_country_may_agree() -> None:
             ErrorCode.BAD_USER_INPUT,
             ("input", "providerOptions", "country"),
         ),
-        (
-            CreateSessionRequest(
-                expected_person=ExpectedPerson(document_types=(DocumentType.PASSPORT,))
-            ),
-            ErrorCode.UNSUPPORTED_BY_PROVIDER,
-            ("input", "expectedPerson", "documentTypes"),
-        ),
-        (
-            CreateSessionRequest(idempotency_key="k" * 256),
-            ErrorCode.BAD_USER_INPUT,
-            ("input", "idempotencyKey"),
-        ),
-        (
-            CreateSessionRequest(idempotency_key=" "),
-            ErrorCode.BAD_USER_INPUT,
-            ("input", "idempotencyKey"),
-        ),
     ],
     ids=[
         "unknown-option",
@@ -438,9 +464,6 @@ async def test_country_option_and_document_country_may_agree() -> None:
         "fields-contradict",
         "unknown-document-country",
         "countries-contradict",
-        "document-types",
-        "idempotency-key-too-long",
-        "idempotency-key-blank",
     ],
 )
 async def test_create_rejects_bad_input_without_calling_verifa(
@@ -452,6 +475,54 @@ async def test_create_rejects_bad_input_without_calling_verifa(
     assert info.value.code is code
     assert info.value.field == field
     assert script.requests == []
+
+
+async def test_document_types_are_ignored_not_refused() -> None:
+    """Verifa's create takes no document types (https://docs.withverifa.com/core-concepts/sessions,
+    Request parameters): the gateway warns (INPUT_IGNORED), the adapter sends nothing."""
+    script = Script(ok(status=201))
+    person = ExpectedPerson(document_types=(DocumentType.PASSPORT,))
+    await script.adapter().create_session(CreateSessionRequest(expected_person=person))
+    assert script.sent_json() == {}
+    assert INPUT_SUPPORT["expected_person.document_types"].support is InputSupport.IGNORED
+    assert INPUT_SUPPORT["language"].support is InputSupport.IGNORED
+
+
+async def test_expires_in_becomes_a_one_time_link_with_its_minutes() -> None:
+    """The link takes `expires_in_minutes` ("Custom expiry in minutes"); the session's way in is
+    that link, and its expiry is the session's (inferred: LINK_EXPIRY_IS_SESSION_EXPIRY)."""
+    script = Script(ok(CREATED, status=201), ok(LINK))
+    snap = await script.adapter().create_session(CreateSessionRequest(expires_in=90))
+    create, link = script.requests
+    assert (link.method, link.url.path) == ("POST", f"/api/v1/sessions/{S1}/generate-one-time-link")
+    assert script.sent_json(1) == {"expires_in_minutes": 2}  # 90 s, rounded up
+    assert link.headers["Idempotency-Key"] != create.headers["Idempotency-Key"]
+    assert snap.verification_url == LINK["capture_url"]
+    assert snap.qr_code == LINK["qr_code_data_url"]
+    assert snap.expires_at == datetime(2026, 2, 1, 13, 0, tzinfo=UTC)
+    assert snap.status is SessionStatus.CREATED
+    assert snap.raw["link"]["id"] == "link_abc123"
+    # Without expiresIn: no link call, Verifa's own capture URL and expiry.
+    script = Script(ok(CREATED, status=201))
+    snap = await script.adapter().create_session(CreateSessionRequest())
+    assert len(script.requests) == 1
+    assert snap.expires_at == datetime(2026, 2, 1, 12, 20, tzinfo=UTC)
+
+
+async def test_a_refused_link_expiry_points_at_expires_in() -> None:
+    refused = httpx.Response(
+        422,
+        json={
+            "error": "validation_error",
+            "detail": [{"loc": ["body", "expires_in_minutes"], "msg": "too large"}],
+            "status_code": 422,
+        },
+    )
+    script = Script(ok(CREATED, status=201), refused)
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().create_session(CreateSessionRequest(expires_in=7_776_000))
+    assert info.value.code is ErrorCode.BAD_USER_INPUT
+    assert info.value.field == ("input", "expiresIn")
 
 
 async def test_create_idempotency_mismatch_is_bad_input(verifa: VerifaAdapter) -> None:
@@ -601,7 +672,7 @@ async def test_fetch_completed_without_result_is_processing(verifa: VerifaAdapte
         ("declined", SessionStatus.DECLINED, Outcome.DECLINED),
         ("failed", SessionStatus.DECLINED, Outcome.DECLINED),
         ("needs_review", SessionStatus.IN_REVIEW, Outcome.REVIEW),
-        ("expired", None, None),  # not in design §3.2: raw kept, never guessed
+        ("expired", None, None),  # not in the table: raw kept, never guessed
         (None, SessionStatus.PROCESSING, None),  # a result without status says nothing yet
     ],
 )
@@ -743,13 +814,13 @@ async def test_reprocess_without_a_usable_status_lets_the_gateway_read() -> None
 async def test_issue_link_takes_the_new_link_and_reads_the_session(verifa: VerifaAdapter) -> None:
     with recorder.use_cassette("one_time_link_200.yaml") as cassette:
         snap = await verifa.issue_link(S1)
-    assert_all_played(cassette, 2)  # POST link, then GET session
+    assert_all_played(cassette, 2)  # POST link with its `{}` body (matched), then GET session
     assert snap.verification_url == "https://app.withverifa.com/verify/tok_link123..."
     assert snap.qr_code == "data:image/png;base64,..."
     assert snap.provider_status == "pending"  # the session's, not the link's "active"
     assert snap.status is SessionStatus.CREATED
     assert snap.raw["link"]["id"] == "link_abc123"
-    assert snap.expires_at == datetime(2026, 2, 1, 12, 20, tzinfo=UTC)  # not the link's expiry
+    assert snap.expires_at == datetime(2026, 2, 1, 13, 0, tzinfo=UTC)  # the link's expiry
 
 
 async def test_issue_link_without_reread_uses_a_session_like_status(
@@ -793,6 +864,190 @@ async def test_redact_accepts_204() -> None:
     script = Script(httpx.Response(204))
     assert await script.adapter().redact_session(S1) is None
     assert script.requests[0].url.path == f"/api/v1/sessions/{S1}/data"
+
+
+# -- the external gate and review cases ---------------------------------------------------------
+#: Submit external gate decision: body `{decision, metadata}`, answer `{session_id, decision,
+#: status, message}` (https://docs.withverifa.com/api-reference/sessions/submit-external-decision).
+GATE_ANSWER = {
+    "session_id": S1,
+    "decision": "continue",
+    "status": "processing",
+    "message": "Decision accepted. The workflow will resume shortly.",
+}
+#: A review case as approve / reject / claim answer it
+#: (https://docs.withverifa.com/api-reference/cases/approve-case).
+CASE = {
+    "id": "case_abc123",
+    "session_id": S1,
+    "status": "in_review",
+    "created_at": "2026-02-01T12:03:00Z",
+    "decision": None,
+    "assigned_to": "orguser_abc123",
+    "claimed_at": "2026-02-01T12:04:00Z",
+    "entered_review_at": "2026-02-01T12:03:00Z",
+    "decided_at": None,
+}
+REVIEWER = {"reviewer_id": "orguser_abc123"}  # the core-concepts/cases claim example's id
+CONFLICT = httpx.Response(
+    409,
+    json={
+        "error": "invalid_session_state",
+        "detail": "Session is processing, not awaiting an external decision.",
+        "status_code": 409,
+    },
+)
+
+
+async def test_continue_submits_the_documented_decision_then_reads() -> None:
+    script = Script(ok(GATE_ANSWER), ok(session("processing")))
+    snap = await script.adapter().continue_session(S1)
+    assert script.calls() == [
+        f"POST /api/v1/sessions/{S1}/external-decision",
+        f"GET /api/v1/sessions/{S1}",
+    ]
+    assert script.sent_json(0) == {"decision": "continue"}
+    assert snap is not None and snap.status is SessionStatus.PROCESSING
+
+
+async def test_continue_where_verifa_refuses_is_its_refusal() -> None:
+    """ "The session must be in `awaiting_external` status"; Errors lists 409 Conflict."""
+    script = Script(CONFLICT)
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().continue_session(S1)
+    assert info.value.code is ErrorCode.PROVIDER_REJECTED
+    assert info.value.message == "Session is processing, not awaiting an external decision."
+    assert len(script.requests) == 1
+
+
+async def test_decline_at_a_gate_rejects_it_and_the_decision_is_ours() -> None:
+    """`reject` — "immediately reject the session"."""
+    script = Script(
+        ok(session("awaiting_external")),
+        ok({**GATE_ANSWER, "decision": "reject", "status": "completed"}),
+        ok(session("completed")),
+        ok(result("rejected", rejection_reason="external_rejected")),
+    )
+    snap = await script.adapter().decide_session(S1, DecisionAction.DECLINE, "sanctions hit")
+    assert script.calls() == [
+        f"GET /api/v1/sessions/{S1}",
+        f"POST /api/v1/sessions/{S1}/external-decision",
+        f"GET /api/v1/sessions/{S1}",
+        f"GET /api/v1/sessions/{S1}/result",
+    ]
+    assert script.sent_json(1) == {"decision": "reject", "metadata": {"reason": "sanctions hit"}}
+    assert snap is not None and snap.status is SessionStatus.DECLINED
+    assert snap.decision is not None
+    assert (snap.decision.outcome, snap.decision.decided_by) == (
+        Outcome.DECLINED,
+        DecidedBy.INTEGRATOR,
+    )
+    assert snap.decision.reason_codes[0] == "external_rejected"
+
+
+async def test_approve_at_a_gate_lets_the_workflow_continue() -> None:
+    """`continue` — "resume executing the remaining workflow steps": not an approval yet."""
+    script = Script(ok(session("awaiting_external")), ok(GATE_ANSWER), ok(session("processing")))
+    snap = await script.adapter().decide_session(S1, DecisionAction.APPROVE, None)
+    assert script.sent_json(1) == {"decision": "continue"}
+    assert snap is not None and snap.status is SessionStatus.PROCESSING
+    assert snap.decision is None
+
+
+async def test_decline_under_review_claims_then_rejects_the_case() -> None:
+    """Cases: claim `{"reviewer_id": …}` (https://docs.withverifa.com/core-concepts/cases),
+    reject `{reviewer_id, notes, rejection_reason}` (…/api-reference/cases/reject-case)."""
+    script = Script(
+        ok(session("under_review", case_id="case_abc123", case_status="open")),
+        ok(CASE),
+        ok({**CASE, "status": "rejected", "decision": "rejected"}),
+        ok(session("completed", case_id="case_abc123", case_status="rejected")),
+        ok(result("rejected", rejection_reason="document_expired")),
+    )
+    adapter = script.adapter(options=REVIEWER)
+    snap = await adapter.decide_session(S1, DecisionAction.DECLINE, "document_expired")
+    assert script.calls() == [
+        f"GET /api/v1/sessions/{S1}",
+        "POST /api/v1/cases/case_abc123/claim",
+        "POST /api/v1/cases/case_abc123/reject",
+        f"GET /api/v1/sessions/{S1}",
+        f"GET /api/v1/sessions/{S1}/result",
+    ]
+    assert script.sent_json(1) == REVIEWER
+    assert script.sent_json(2) == {
+        **REVIEWER,
+        "notes": "document_expired",
+        "rejection_reason": "document_expired",
+    }
+    assert snap is not None and snap.status is SessionStatus.DECLINED
+    # A case decided through our decideSession is ours, not a console reviewer's.
+    assert snap.decision is not None and snap.decision.decided_by is DecidedBy.INTEGRATOR
+
+
+async def test_approve_under_review_goes_on_when_the_case_is_already_claimed() -> None:
+    claimed = httpx.Response(
+        409, json={"error": "conflict", "detail": "Case already claimed.", "status_code": 409}
+    )
+    script = Script(
+        ok(session("under_review", case_id="case_abc123", case_status="in_review")),
+        claimed,
+        ok({**CASE, "status": "approved", "decision": "approved"}),
+        ok(session("completed", case_id="case_abc123", case_status="approved")),
+        ok(result("approved")),
+    )
+    snap = await script.adapter(options=REVIEWER).decide_session(S1, DecisionAction.APPROVE, None)
+    assert script.calls()[2] == "POST /api/v1/cases/case_abc123/approve"
+    assert script.sent_json(2) == REVIEWER
+    assert snap is not None and snap.status is SessionStatus.APPROVED
+    assert snap.decision is not None and snap.decision.decided_by is DecidedBy.INTEGRATOR
+
+
+async def test_a_dual_review_recommendation_leaves_the_session_in_review() -> None:
+    """ "If the organization has dual review enabled, the first call submits a recommendation"."""
+    script = Script(
+        ok(session("under_review", case_id="case_abc123", case_status="open")),
+        ok(CASE),
+        ok({**CASE, "status": "pending_second_review"}),
+        ok(session("under_review", case_id="case_abc123", case_status="pending_second_review")),
+    )
+    snap = await script.adapter(options=REVIEWER).decide_session(S1, DecisionAction.APPROVE, None)
+    assert snap is not None and snap.status is SessionStatus.IN_REVIEW
+    assert snap.decision is None or snap.decision.decided_by is not DecidedBy.INTEGRATOR
+
+
+async def test_a_case_decision_needs_a_configured_reviewer() -> None:
+    script = Script(ok(session("under_review", case_id="case_abc123")))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().decide_session(S1, DecisionAction.APPROVE, None)
+    assert info.value.code is ErrorCode.UNSUPPORTED_BY_PROVIDER
+    assert "KYCGW_VERIFA_REVIEWER_ID" in info.value.message
+    assert len(script.requests) == 1
+
+
+async def test_a_reviewed_session_without_a_case_is_refused() -> None:
+    script = Script(ok(session("under_review")))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter(options=REVIEWER).decide_session(S1, DecisionAction.APPROVE, None)
+    assert info.value.code is ErrorCode.PROVIDER_REJECTED
+    assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize("status", ["pending", "processing", "completed", "expired"])
+async def test_no_decision_outside_the_gate_and_review(status: str) -> None:
+    script = Script(ok(session(status)))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter(options=REVIEWER).decide_session(S1, DecisionAction.DECLINE, None)
+    assert info.value.code is ErrorCode.PROVIDER_REJECTED
+    assert status in info.value.message
+    assert len(script.requests) == 1
+
+
+async def test_request_resubmission_is_not_a_verifa_decision() -> None:
+    script = Script(ok(session("under_review")))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().decide_session(S1, DecisionAction.REQUEST_RESUBMISSION, None)
+    assert info.value.code is ErrorCode.UNSUPPORTED_BY_PROVIDER
+    assert script.requests == []
 
 
 # -- list ----------------------------------------------------------------------------------------
@@ -1066,18 +1321,77 @@ async def test_get_is_retried_on_503_then_succeeds() -> None:
 
 
 @pytest.mark.parametrize(
+    "failure",
+    [httpx.Response(503), httpx.Response(500), httpx.ReadTimeout("slow"), httpx.ConnectError("x")],
+    ids=["503", "500", "timeout", "connect"],
+)
+async def test_create_is_retried_with_the_same_key(failure: httpx.Response | Exception) -> None:
+    """Verifa keeps an Idempotency-Key 24 h and answers the same key + parameters with the
+    original response (https://docs.withverifa.com/api-details/idempotency): a create whose
+    answer was lost is retried with that very key, so it is still one session."""
+    script = Script(failure, ok(CREATED, status=201))
+    snap = await script.adapter().create_session(doc_request())
+    assert snap.provider_session_id == S1
+    first, second = script.requests
+    assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
+    assert first.content == second.content
+
+
+async def test_create_gives_up_after_the_configured_attempts() -> None:
+    script = Script(httpx.Response(503))
+    await assert_unavailable(
+        script, script.adapter().create_session(CreateSessionRequest()), attempts=3
+    )
+    assert len({r.headers["Idempotency-Key"] for r in script.requests}) == 1
+
+
+async def test_create_is_not_retried_on_a_refusal() -> None:
+    script = Script(httpx.Response(400, json={"error": "bad_request", "detail": "No."}))
+    with pytest.raises(ProviderError):
+        await script.adapter().create_session(CreateSessionRequest())
+    assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "reply"),
+    [
+        (lambda a: a.cancel_session(S1), ok(session("expired"))),
+        (lambda a: a.resume_session(S1), ok(session("pending"))),
+        (lambda a: a.update_metadata(S1, {"a": 1}), ok(session("pending"))),
+        (lambda a: a.issue_link(S1), ok(LINK)),
+    ],
+    ids=["expire", "resume", "update", "link"],
+)
+async def test_writes_that_take_a_key_send_one_and_retry_with_it(
+    call: Callable[[VerifaAdapter], Any], reply: httpx.Response
+) -> None:
+    """Expire, resume, update and the one-time link list `Idempotency-Key` among their headers
+    (https://docs.withverifa.com/api-reference/sessions/expire-session, …/resume-session,
+    …/update-session, …/generate-session-link)."""
+    script = Script(httpx.Response(503), reply, ok(session("pending")))
+    await call(script.adapter())
+    first, second = script.requests[:2]
+    assert first.method == second.method and first.url == second.url
+    assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
+    other = Script(reply, ok(session("pending")))
+    await call(other.adapter())  # one key per call, shared by its retries only
+    assert other.requests[0].headers["Idempotency-Key"] != first.headers["Idempotency-Key"]
+
+
+@pytest.mark.parametrize(
     "call",
     [
-        lambda a: a.create_session(CreateSessionRequest()),
-        lambda a: a.cancel_session(S1),
-        lambda a: a.update_metadata(S1, {"a": 1}),
-        lambda a: a.issue_link(S1),
+        lambda a: a.reprocess_session(S1),
+        lambda a: a.continue_session(S1),
     ],
-    ids=["create", "expire", "update", "link"],
+    ids=["reprocess", "external-decision"],
 )
-async def test_writes_are_never_retried(call: Callable[[VerifaAdapter], Any]) -> None:
+async def test_writes_without_a_documented_key_are_never_retried(
+    call: Callable[[VerifaAdapter], Any],
+) -> None:
     script = Script(httpx.Response(503))
     await assert_unavailable(script, call(script.adapter()), attempts=1)
+    assert "Idempotency-Key" not in script.requests[0].headers
 
 
 async def test_transport_errors_become_provider_unavailable() -> None:
@@ -1139,7 +1453,8 @@ def test_documented_nested_shape() -> None:
     [event] = parse(fixture_body("webhook_nested.json"))
     assert event.event_type == "session.approved"
     assert event.provider_session_id == S1
-    assert event.dedupe_key == "session_abc123:session.approved:2026-02-01T12:05:00+00:00"
+    raw, _ = sign_webhook(fixture_body("webhook_nested.json"))
+    assert event.dedupe_key == signed_body_key(raw)  # no idempotency_key: the signed bytes
     assert event.refetch is True  # no result in the payload: read it for the check outcomes
     snap = event.snapshot
     assert snap.provider_status == "completed:approved"
@@ -1166,21 +1481,35 @@ def test_documented_flat_shape() -> None:
     assert event.received_payload["result"]["extracted_data"]["first_name"] == "Jane"
 
 
-def test_delivery_id_header_dedupes_the_nested_shape() -> None:
-    body = fixture_body("webhook_nested.json")
-    [event] = parse(body, X_Verifa_Delivery_Id="dlv_001")
-    assert event.dedupe_key == "dlv_001"
-    [event] = parse(fixture_body("webhook_flat.json"), X_Verifa_Delivery_Id="dlv_002")
-    assert event.dedupe_key == "idk_a1b2c3d4e5f6..."  # the documented key wins
+def test_a_replay_with_a_new_delivery_id_is_the_same_event() -> None:
+    """`X-Verifa-Delivery-Id` is not covered by `X-Verifa-Signature` (HMAC of the raw body,
+    https://docs.withverifa.com/api-details/webhooks): a captured delivery of the documented
+    nested shape (no `idempotency_key`) re-sent with a new id must dedupe the same."""
+    raw, headers = sign_webhook(fixture_body("webhook_nested.json"))
+    adapter = VerifaAdapter(make_config())
+    [first] = adapter.parse_webhook(raw, {**headers, "X-Verifa-Delivery-Id": "whdel_001"})
+    [replay] = adapter.parse_webhook(raw, {**headers, "X-Verifa-Delivery-Id": "whdel_999"})
+    [bare] = adapter.parse_webhook(raw, headers)
+    assert first.dedupe_key == replay.dedupe_key == bare.dedupe_key == signed_body_key(raw)
+    assert "whdel" not in first.dedupe_key
 
 
-def test_dedupe_falls_back_to_a_content_hash() -> None:
+def test_the_signed_idempotency_key_wins_over_the_header() -> None:
+    """The flat shape's `idempotency_key` is "unique delivery ID for deduplication (same key on
+    retries)" (https://docs.withverifa.com/tutorials/handling-webhook-events), and signed."""
+    [event] = parse(fixture_body("webhook_flat.json"), X_Verifa_Delivery_Id="whdel_002")
+    assert event.dedupe_key == "idk_a1b2c3d4e5f6..."
+
+
+def test_without_an_idempotency_key_other_bytes_are_another_event() -> None:
     body = {"event": "session.started", "data": {"session_id": S1, "status": "capturing"}}
     [a] = parse(body)
     [b] = parse({**body, "data": {"session_id": S1, "status": "pending"}})
     assert a.dedupe_key.startswith("sha256:") and a.dedupe_key != b.dedupe_key
     [again] = parse(body)
     assert again.dedupe_key == a.dedupe_key
+    [other] = parse({"event": "screening.completed", "data": {"session_id": S1}})
+    assert other.dedupe_key.startswith("sha256:")
 
 
 @pytest.mark.parametrize(
@@ -1195,6 +1524,24 @@ def test_dedupe_falls_back_to_a_content_hash() -> None:
             False,
         ),
         (flat_event("session.started"), "capturing", SessionStatus.IN_PROGRESS, False),
+        (
+            flat_event("session.awaiting_external", status="awaiting_external"),
+            "awaiting_external",
+            SessionStatus.AWAITING_DECISION,
+            False,
+        ),
+        (
+            flat_event("session.resubmission-required", status="capturing"),
+            "resubmission_required",
+            SessionStatus.AWAITING_USER,
+            False,
+        ),
+        (
+            flat_event("session.resubmission-required"),
+            "resubmission_required",
+            SessionStatus.AWAITING_USER,
+            False,
+        ),
         (flat_event("session.expired", status="expired"), "expired", SessionStatus.EXPIRED, False),
         (
             flat_event("session.requires-review", status="needs_review"),
@@ -1268,6 +1615,9 @@ def test_dedupe_falls_back_to_a_content_hash() -> None:
         "created-no-status",
         "created-sandbox",
         "started",
+        "awaiting-external",
+        "resubmission-required",
+        "resubmission-required-no-status",
         "expired",
         "requires-review",
         "requires-review-completed",

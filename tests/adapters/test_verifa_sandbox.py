@@ -1,4 +1,5 @@
-"""The Verifa sandbox emulator against Verifa's documented contract (providers/verifa.md).
+"""The Verifa sandbox emulator against Verifa's documented contract (docs/vendors/verifa.md,
+Sources, lists the pages; tests that need one beyond the cassettes cite it).
 
 Signatures are re-computed here with hmac directly, and the documented-shape tests compare
 the emulator's answers with the documented payloads the cassettes hold, so neither the
@@ -90,7 +91,7 @@ def verifa(make: Factory) -> Harness:
     return make()
 
 
-# -- independent checks of Verifa's webhook contract (verifa.md §3.4) ------------------------
+# -- independent checks of Verifa's webhook contract (docs/vendors/verifa.md, Webhooks) --------
 
 
 def _hex(secret: str, message: bytes) -> str:
@@ -100,7 +101,7 @@ def _hex(secret: str, message: bytes) -> str:
 def assert_signed_by_verifa(
     request: httpx.Request, secret: str, now: datetime, *, legacy: bool = False
 ) -> dict[str, Any]:
-    """Check one delivery the way verifa.md §3.4 describes it, from scratch."""
+    """Check one delivery the way Verifa's webhook pages describe it, from scratch."""
     raw = request.content
     header = request.headers["x-verifa-signature"]
     if legacy:
@@ -134,7 +135,8 @@ FLAT_KEYS = {"event", "idempotency_key", "session_id", "external_ref", "status",
 async def test_handle_exposes_the_gateway_interface(verifa: Harness) -> None:
     other = VerifaSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=WEBHOOK_URL))
     assert verifa.sandbox.provider == "verifa"
-    assert dict(verifa.sandbox.options) == {}
+    # Case decisions are made as an org user: the adapter's reviewer_id option.
+    assert dict(verifa.sandbox.options) == {"reviewer_id": "orguser_sandbox_gateway"}
     assert verifa.sandbox.api_key.startswith("vk_sandbox_")
     assert verifa.sandbox.webhook_secret.startswith("whsec_")
     assert verifa.sandbox.api_key != other.api_key
@@ -171,6 +173,10 @@ async def test_missing_or_wrong_api_key_is_401(verifa: Harness, headers: dict[st
         ("POST", f"/sessions/{sid}/generate-one-time-link", {}),
         ("DELETE", f"/sessions/{sid}/data", None),
         ("POST", f"/sessions/{sid}/simulate", {"action": "approve"}),
+        ("POST", f"/sessions/{sid}/external-decision", {"decision": "continue"}),
+        ("POST", "/cases/case_x/claim", {"reviewer_id": "orguser_1"}),
+        ("POST", "/cases/case_x/approve", {"reviewer_id": "orguser_1"}),
+        ("POST", "/cases/case_x/reject", {"reviewer_id": "orguser_1"}),
     ]
     for method, path, body in calls:
         response = await verifa.client.request(method, f"{API}{path}", json=body, headers=headers)
@@ -516,7 +522,7 @@ async def test_decline_carries_a_rejection_reason(verifa: Harness) -> None:
 
 @pytest.mark.parametrize(
     "actions",
-    [("open", "submit", "fail"), ("open", "submit", "hold"), ("open", "submit", "await_external")],
+    [("open", "submit", "fail"), ("open", "submit", "hold")],
 )
 async def test_changes_without_a_documented_event_send_nothing(
     verifa: Harness, actions: tuple[str, ...]
@@ -634,7 +640,7 @@ async def test_failed_delivery_is_retried_with_the_same_body_and_ids(verifa: Har
     assert verifa.sink.events == [
         "session.created",
         "session.started",
-        "session.started",  # any non-2xx is retried (verifa.md §3.4), 404 included
+        "session.started",  # any non-2xx is retried (api-details/webhooks), 404 included
         "session.started",
         "session.approved",
     ]
@@ -787,26 +793,216 @@ async def test_documented_simulate_endpoint(
     sid = (await verifa.create())["id"]  # straight from pending, like the official demo
     response = await verifa.call("POST", f"/sessions/{sid}/simulate", json={"action": action})
     assert response.status_code == 200
-    assert (response.json()["id"], response.json()["status"]) == (sid, status)
+    # "Simulation applied.": {id, action, status (the session's new one), simulated}
+    assert response.json() == {"id": sid, "action": action, "status": status, "simulated": True}
     assert signed(verifa)["event"] == event
     bad = await verifa.call("POST", f"/sessions/{sid}/simulate", json={"action": "open"})
     assert bad.status_code == 422
 
 
-async def test_external_gate_decisions(verifa: Harness) -> None:
+#: Submit external gate decision
+#: (https://docs.withverifa.com/api-reference/sessions/submit-external-decision): the session
+#: "must be in `awaiting_external` status"; body {decision, metadata}; answer {session_id,
+#: decision, status, message}; errors 409, 422.
+GATE_ANSWER_KEYS = {"session_id", "decision", "status", "message"}
+
+
+async def _at_the_gate(verifa: Harness) -> str:
     sid = (await verifa.create())["id"]
     await verifa.drive(sid, "open", "submit", "await_external")
+    return sid
+
+
+async def test_pausing_at_the_gate_fires_session_awaiting_external(verifa: Harness) -> None:
+    """ "the session status changes to awaiting_external and a session.awaiting_external webhook
+    is fired" (https://docs.withverifa.com/core-concepts/workflows, Wait node)."""
+    sid = await _at_the_gate(verifa)
+    event = signed(verifa)
+    assert (event["event"], event["session_id"], event["status"]) == (
+        "session.awaiting_external",
+        sid,
+        "awaiting_external",
+    )
+
+
+async def test_continue_resumes_the_workflow(verifa: Harness) -> None:
+    sid = await _at_the_gate(verifa)
+    before = len(verifa.sink.requests)
     path = f"/sessions/{sid}/external-decision"
-    bad = await verifa.call("POST", path, json={"decision": "maybe"})
-    assert bad.status_code == 422
     go_on = await verifa.call("POST", path, json={"decision": "continue", "metadata": {"k": 1}})
-    assert go_on.json()["status"] == "processing" and go_on.json()["metadata"] == {"k": 1}
+    assert go_on.status_code == 200
+    assert set(go_on.json()) == GATE_ANSWER_KEYS
+    assert (go_on.json()["decision"], go_on.json()["status"]) == ("continue", "processing")
+    session = await verifa.get(sid)
+    assert session["status"] == "processing"
+    assert session["metadata"] == {}  # "Stored on the workflow run", not the session's
+    await asyncio.sleep(0.05)
+    assert len(verifa.sink.requests) == before  # no event for → processing
     again = await verifa.call("POST", path, json={"decision": "continue"})
     assert again.status_code == 409
-    await verifa.drive(sid, "await_external")
+    await verifa.drive(sid, "approve")  # the rest of the workflow
+    assert signed(verifa)["event"] == "session.approved"
+
+
+async def test_reject_rejects_at_once(verifa: Harness) -> None:
+    sid = await _at_the_gate(verifa)
+    path = f"/sessions/{sid}/external-decision"
     rejected = await verifa.call("POST", path, json={"decision": "reject"})
     assert rejected.json()["status"] == "completed"
-    assert signed(verifa)["event"] == "session.declined"
+    event = signed(verifa)
+    assert (event["event"], event["status"]) == ("session.declined", "declined")
+    result = (await verifa.call("GET", f"/sessions/{sid}/result")).json()
+    assert (result["status"], result["rejection_reason"]) == ("rejected", "external_rejected")
+
+
+async def test_fail_applies_the_gate_steps_on_fail_action(verifa: Harness) -> None:
+    """ "`fail` — apply the gate step's `on_fail` action (e.g. review, reject, or jump to another
+    step)": the sandbox workflow's is review (inferred), not the `failed` status ("An
+    unrecoverable error occurred during workflow execution")."""
+    sid = await _at_the_gate(verifa)
+    failed = await verifa.call(
+        "POST", f"/sessions/{sid}/external-decision", json={"decision": "fail"}
+    )
+    assert failed.json()["status"] == "under_review"
+    assert signed(verifa)["event"] == "session.requires-review"
+    session = await verifa.get(sid)
+    assert session["case_id"].startswith("case_") and session["case_status"] == "open"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"decision": "maybe"},
+        {},
+        {"decision": "continue", "metadata": [1]},
+        {"decision": "continue", "x": 1},
+    ],
+)
+async def test_external_decision_validation_is_422(verifa: Harness, body: dict[str, Any]) -> None:
+    sid = await _at_the_gate(verifa)
+    response = await verifa.call("POST", f"/sessions/{sid}/external-decision", json=body)
+    assert response.status_code == 422
+    assert (await verifa.get(sid))["status"] == "awaiting_external"
+
+
+async def test_no_external_decision_away_from_the_gate(verifa: Harness) -> None:
+    sid = (await verifa.create())["id"]
+    response = await verifa.call(
+        "POST", f"/sessions/{sid}/external-decision", json={"decision": "reject"}
+    )
+    assert response.status_code == 409
+    assert response.json()["error"] == "invalid_session_state"
+
+
+# -- review cases (https://docs.withverifa.com/core-concepts/cases) ------------------------------
+#: The case fields approve / reject answer (…/api-reference/cases/approve-case).
+CASE_KEYS = {
+    "id",
+    "session_id",
+    "status",
+    "created_at",
+    "decision",
+    "assigned_to",
+    "claimed_at",
+    "entered_review_at",
+    "decided_at",
+}
+
+
+async def _in_review(verifa: Harness) -> tuple[str, str]:
+    sid = (await verifa.create())["id"]
+    await verifa.drive(sid, "open", "submit", "review")
+    return sid, (await verifa.get(sid))["case_id"]
+
+
+async def test_claim_then_approve_a_case(verifa: Harness) -> None:
+    sid, case = await _in_review(verifa)
+    verifa.clock.advance(60)
+    claimed = await verifa.call(
+        "POST", f"/cases/{case}/claim", json={"reviewer_id": "orguser_abc123"}
+    )
+    assert claimed.status_code == 200
+    body = claimed.json()
+    assert set(body) == CASE_KEYS
+    assert (body["id"], body["session_id"], body["status"]) == (case, sid, "in_review")
+    assert (body["assigned_to"], body["claimed_at"]) == ("orguser_abc123", "2026-02-01T12:01:00Z")
+    again = await verifa.call(
+        "POST", f"/cases/{case}/claim", json={"reviewer_id": "orguser_abc123"}
+    )
+    assert again.status_code == 200  # the same reviewer may claim again
+    approved = await verifa.call(
+        "POST", f"/cases/{case}/approve", json={"reviewer_id": "orguser_abc123", "notes": "ok"}
+    )
+    assert approved.status_code == 200
+    assert (approved.json()["status"], approved.json()["decision"]) == ("approved", "approved")
+    assert approved.json()["decided_at"] == "2026-02-01T12:01:00Z"
+    event = signed(verifa)
+    # "case API approvals send a minimal payload" (tutorials/handling-webhook-events)
+    assert (event["event"], event["status"]) == ("session.approved", "approved")
+    assert "result" not in event and "identity_id" not in event
+    session = await verifa.get(sid)
+    assert (session["status"], session["case_status"]) == ("completed", "approved")
+    final = await verifa.call(
+        "POST", f"/cases/{case}/reject", json={"reviewer_id": "orguser_abc123"}
+    )
+    assert final.status_code == 409  # final statuses: approved, rejected
+
+
+async def test_reject_a_case_with_a_reason(verifa: Harness) -> None:
+    sid, case = await _in_review(verifa)
+    rejected = await verifa.call(
+        "POST",
+        f"/cases/{case}/reject",
+        json={"reviewer_id": "orguser_abc123", "rejection_reason": "document_expired"},
+    )
+    assert rejected.json()["status"] == "rejected"
+    event = signed(verifa)
+    assert (event["event"], event["rejection_reason"]) == ("session.declined", "document_expired")
+    result = (await verifa.call("GET", f"/sessions/{sid}/result")).json()
+    assert (result["status"], result["rejection_reason"]) == ("rejected", "document_expired")
+
+
+async def test_a_case_claimed_by_another_reviewer_is_409(verifa: Harness) -> None:
+    _, case = await _in_review(verifa)
+    await verifa.call("POST", f"/cases/{case}/claim", json={"reviewer_id": "orguser_a"})
+    for action in ("claim", "approve", "reject"):
+        response = await verifa.call(
+            "POST", f"/cases/{case}/{action}", json={"reviewer_id": "orguser_b"}
+        )
+        assert response.status_code == 409, action
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"reviewer_id": ""}, {"reviewer_id": 7}, {"reviewer_id": "u", "block": True}]
+)
+async def test_case_decision_validation_is_422(verifa: Harness, body: dict[str, Any]) -> None:
+    _, case = await _in_review(verifa)
+    response = await verifa.call("POST", f"/cases/{case}/approve", json=body)
+    assert response.status_code == 422
+
+
+async def test_unknown_case_is_404(verifa: Harness) -> None:
+    response = await verifa.call("POST", "/cases/case_nope/claim", json={"reviewer_id": "u"})
+    assert (response.status_code, response.json()["error"]) == (404, "not_found")
+
+
+async def test_a_resubmission_sends_the_person_back_to_capture(verifa: Harness) -> None:
+    """`session.resubmission-required` is a listed session event; that it sends the session back
+    to `pending` with a fresh capture link is inferred."""
+    created = await verifa.create()
+    sid = created["id"]
+    await verifa.drive(sid, "open", "submit", "require_resubmission")
+    event = signed(verifa)
+    assert (event["event"], event["session_id"], event["status"]) == (
+        "session.resubmission-required",
+        sid,
+        "pending",
+    )
+    session = await verifa.get(sid)
+    assert session["status"] == "pending"
+    assert session["capture_url"] and session["capture_url"] != created["capture_url"]
+    await verifa.drive(sid, "open")
+    assert signed(verifa)["event"] == "session.started"
 
 
 # -- result, expire, resume, reprocess ------------------------------------------------------------
@@ -1011,9 +1207,25 @@ async def test_one_time_link_replaces_the_capture_url(verifa: Harness) -> None:
     # "Revokes any previous link": the old URL is dead, the new one works.
     assert (await verifa.client.get(_page_path(created["capture_url"]))).status_code == 404
     assert (await verifa.client.get(_page_path(link["capture_url"]))).status_code == 200
-    second = (await verifa.call("POST", f"/sessions/{sid}/generate-one-time-link")).json()
+    second = (await verifa.call("POST", f"/sessions/{sid}/generate-one-time-link", json={})).json()
     assert (await verifa.client.get(_page_path(link["capture_url"]))).status_code == 404
-    assert second["expires_at"] == "2026-02-01T13:00:10Z"  # default 60 minutes
+    # "Defaults to the platform session expiry": the capture token's 20 minutes.
+    assert second["expires_at"] == "2026-02-01T12:20:10Z"
+    third = await verifa.call(
+        "POST", f"/sessions/{sid}/generate-one-time-link", json={"expires_in_minutes": None}
+    )
+    assert third.json()["expires_at"] == "2026-02-01T12:20:10Z"  # "integer or null"
+
+
+async def test_one_time_link_expects_an_object(verifa: Harness) -> None:
+    """ "This endpoint expects an object." (…/api-reference/sessions/generate-session-link)."""
+    sid = (await verifa.create())["id"]
+    for content in (b"", b"[]", b'"x"'):
+        response = await verifa.call(
+            "POST", f"/sessions/{sid}/generate-one-time-link", content=content
+        )
+        assert response.status_code == 422, content
+    assert "session.link_generated" not in verifa.sink.events
 
 
 @pytest.mark.parametrize("actions", [("open", "submit", "approve"), ("open", "submit", "fail")])
@@ -1022,7 +1234,7 @@ async def test_one_time_link_refused_once_capture_is_over(
 ) -> None:
     sid = (await verifa.create())["id"]
     await verifa.drive(sid, *actions)
-    response = await verifa.call("POST", f"/sessions/{sid}/generate-one-time-link")
+    response = await verifa.call("POST", f"/sessions/{sid}/generate-one-time-link", json={})
     assert response.status_code == 409
 
 
@@ -1269,8 +1481,8 @@ async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> N
 
 # -- documented shapes (the cassettes hold the vendor's documented payloads) -----------------
 
-#: Keys the emulator sends beyond the cassettes' examples, each documented elsewhere in
-#: providers/verifa.md §3.2. Anything else extra is drift.
+#: Keys the emulator sends beyond the cassettes' examples, each documented on another of
+#: Verifa's pages (docs/vendors/verifa.md, Sources). Anything else extra is drift.
 DOCUMENTED_EXTRAS = frozenset(
     {
         "$.external_ref",  # create: "reference adds external_ref, tags"
@@ -1356,14 +1568,15 @@ async def test_one_time_link_matches_the_documented_response(verifa: Harness) ->
     request, documented = cassette("one_time_link_200.yaml")
     sid = (await verifa.create())["id"]
     response = await verifa.call(
-        "POST", f"/sessions/{sid}/generate-one-time-link", json=request_json(request) or None
+        "POST", f"/sessions/{sid}/generate-one-time-link", json=request_json(request)
     )
     assert response.status_code == 200
     assert shape_drift(documented, response.json()) == []
 
 
 #: Webhook keys beyond the documented examples: the event time (the tutorial's example is
-#: cut, [I]) and documented result fields (§3.2 Result) the flat `result` also carries.
+#: cut, inferred) and documented result fields (get-session-result) the flat `result` also
+#: carries.
 WEBHOOK_EXTRAS = frozenset(
     {
         "$.created_at",

@@ -1,5 +1,7 @@
-"""Verifa webhook verification (providers/verifa.md §3.4): `t=…,v1=…` and the legacy bare
-hex form, tolerance, header shapes, and which reason each failure gets."""
+"""Verifa webhook verification (docs/vendors/verifa.md, Webhooks and signature): `t=…,v1=…`
+(https://docs.withverifa.com/tutorials/receiving-webhooks-validating-signatures) and the legacy
+bare hex form (https://docs.withverifa.com/api-details/webhooks), tolerance, header shapes, and
+which reason each failure gets."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The Verifa status tables, one combination at a time, against design §3.2 written out by
-hand: session status, and for `completed` the result status too."""
+"""The Verifa status tables, one combination at a time, against docs/vendors/verifa.md (Status
+vocabulary and our mapping) written out by hand: session status, for `completed` the result
+status too, and the raw status `session.resubmission-required` gives. Sources: the session
+statuses of https://docs.withverifa.com/core-concepts/sessions, the result statuses of
+https://docs.withverifa.com/best-practices/testing and the official demo."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from adapters.verifa.statuses import (
     RESULT_STATUS_MAP,
     SESSION_STATUS_MAP,
     VERIFA_STATUSES,
+    VOCABULARY,
     allowed_actions,
     join_status,
     map_verifa_status,
@@ -17,7 +21,7 @@ from adapters.verifa.statuses import (
     split_status,
 )
 
-# design §3.2, Verifa column — copied by hand, not derived from the module under test.
+# docs/vendors/verifa.md, Status vocabulary — copied by hand, not derived from the module.
 SESSION: list[tuple[str, SessionStatus]] = [
     ("pending", SessionStatus.CREATED),
     ("capturing", SessionStatus.IN_PROGRESS),
@@ -40,14 +44,14 @@ COMPLETED_WITH_RESULT: list[tuple[str, SessionStatus]] = [
 
 
 @pytest.mark.parametrize(("verifa", "normalized"), SESSION, ids=[v for v, _ in SESSION])
-def test_session_status_maps_per_design(verifa: str, normalized: SessionStatus) -> None:
+def test_session_status_maps_per_the_table(verifa: str, normalized: SessionStatus) -> None:
     assert map_verifa_status(verifa) is normalized
 
 
 @pytest.mark.parametrize(
     ("result", "normalized"), COMPLETED_WITH_RESULT, ids=[r for r, _ in COMPLETED_WITH_RESULT]
 )
-def test_completed_plus_result_maps_per_design(result: str, normalized: SessionStatus) -> None:
+def test_completed_plus_result_maps_per_the_table(result: str, normalized: SessionStatus) -> None:
     raw = join_status("completed", result)
     assert raw == f"completed:{result}"
     assert map_verifa_status(raw) is normalized
@@ -86,7 +90,7 @@ def test_completed_without_result_is_plain_completed() -> None:
 
 
 def test_unknown_result_keeps_raw_and_maps_to_none() -> None:
-    raw = join_status("completed", "expired")  # the demo also accepts `expired`: not in §3.2
+    raw = join_status("completed", "expired")  # the demo also accepts `expired`: not ours
     assert raw == "completed:expired"
     assert map_verifa_status(raw) is None
     assert not result_is_out(raw)
@@ -123,6 +127,12 @@ def test_unknown_values_map_to_none(value: object) -> None:
     assert map_verifa_status(value) is None
 
 
+def test_the_resubmission_event_status_is_awaiting_user() -> None:
+    assert map_verifa_status("resubmission_required") is SessionStatus.AWAITING_USER
+    assert map_verifa_status("completed:resubmission_required") is None
+    assert "resubmission_required" in VOCABULARY and "resubmission_required" not in VERIFA_STATUSES
+
+
 def test_tables_are_read_only() -> None:
     with pytest.raises(TypeError):
         SESSION_STATUS_MAP["new"] = SessionStatus.CREATED  # type: ignore[index]
@@ -130,7 +140,7 @@ def test_tables_are_read_only() -> None:
         RESULT_STATUS_MAP["ok"] = SessionStatus.APPROVED  # type: ignore[index]
 
 
-# -- actions per status (verifa.md §3.2) ---------------------------------------------------------
+# -- actions per status (docs/vendors/verifa.md, Endpoints we call) -----------------------------
 ALWAYS = {
     Capability.READ,
     Capability.REFRESH,
@@ -143,6 +153,10 @@ CANCEL = {Capability.CANCEL}
 RESUME = {Capability.RESUME}
 REPROCESS = {Capability.REPROCESS}
 LINK = {Capability.ISSUE_LINK}
+#: "The session must be in `awaiting_external` status" (submit-external-decision); a session
+#: under review has its review case to approve or reject (core-concepts/cases).
+GATE = {Capability.CONTINUE, Capability.DECIDE}
+CASE = {Capability.DECIDE}
 
 
 @pytest.mark.parametrize(
@@ -151,8 +165,9 @@ LINK = {Capability.ISSUE_LINK}
         ("pending", ALWAYS | CANCEL | LINK),
         ("capturing", ALWAYS | CANCEL | LINK),
         ("processing", ALWAYS | CANCEL | LINK),
-        ("awaiting_external", ALWAYS | CANCEL | LINK),
-        ("under_review", ALWAYS | CANCEL | LINK),
+        ("awaiting_external", ALWAYS | CANCEL | LINK | GATE),
+        ("under_review", ALWAYS | CANCEL | LINK | CASE),
+        ("resubmission_required", ALWAYS | CANCEL | LINK),
         ("sandbox_pending", ALWAYS | CANCEL | LINK),
         ("completed", ALWAYS | REPROCESS),
         ("completed:approved", ALWAYS | REPROCESS),
