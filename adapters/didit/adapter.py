@@ -1,12 +1,13 @@
 """Didit adapter: REST `/v3` with `x-api-key`, signed `status.updated` webhooks
-(providers/didit.md). Translation only — wire shapes live in `wire.py`, the status table in
-`statuses.py`, assumptions in `inferred.py`.
+(docs/vendors/didit.md). Translation only — wire shapes live in `wire.py`, the status table in
+`statuses.py`, what each input becomes in `inputs.py`, assumptions in `inferred.py`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -39,6 +40,7 @@ from adapters.common.scrub import Scrubber
 from adapters.common.validation import ModelT, bad_input, parse_answer, parse_webhook_body
 from adapters.didit import inferred
 from adapters.didit.errors import map_error
+from adapters.didit.inputs import INPUT_SUPPORT
 from adapters.didit.signature import canonical_json, verify_webhook
 from adapters.didit.statuses import DIDIT_STATUSES, map_didit_status
 from adapters.didit.wire import (
@@ -49,21 +51,23 @@ from adapters.didit.wire import (
     DecisionResponse,
     ExpectedDetails,
     NodeToResubmit,
+    Review,
     UpdateStatusBody,
     WebhookEnvelope,
 )
 
-#: §A2.1 `language` enum (ISO 639-1 + pt-BR, zh-CN, zh-TW, cnr).
+#: create-session `language` enum (ISO 639-1 + pt-BR, zh-CN, zh-TW, cnr; docs/vendors/didit.md,
+#: Input support).
 LANGUAGES: frozenset[str] = frozenset(
     "en ar bg bn bs ca cnr cs da de el es et fa fi fr he hi hr hu hy id it ja ka kk ko ky lt lv "
     "mk mn ms nl no pl pt-BR pt ro ru sk sl so sq sr sv th tr uk uz vi zh-CN zh-TW zh".split()
 )
 _LANGUAGE_BY_FOLDED = {lang.casefold(): lang for lang in LANGUAGES}
 
-#: §A2.1 hard limit on `vendor_data`.
+#: Didit's hard limit on `vendor_data` (docs/vendors/didit.md, Input support).
 VENDOR_DATA_MAX_BYTES = 2000
 
-#: Normalized document type → Didit `expected_document_types` code (§A2.1).
+#: Normalized document type → Didit `expected_document_types` code.
 DOCUMENT_TYPES: dict[DocumentType, str] = {
     DocumentType.PASSPORT: "P",
     DocumentType.ID_CARD: "ID",
@@ -79,15 +83,15 @@ CONTACT_OPTIONS = ("send_notification_emails", "email_lang")
 PROVIDER_OPTIONS: frozenset[str] = frozenset(TOP_LEVEL_OPTIONS + CONTACT_OPTIONS)
 CALLBACK_METHODS = frozenset({"initiator", "completer", "both"})
 
-#: Normalized request fields Didit cannot honour per session, ignored on purpose:
-#: `expires_in` — expiry is a workflow setting (`session_expiration_time`, §A2.7);
-#: `idempotency_key` — Didit has no idempotency header (§A2.1); the gateway dedupes itself.
-IGNORED_REQUEST_FIELDS = ("expires_in", "idempotency_key")
-
 OUTCOMES: dict[str, Outcome] = {
     "Approved": Outcome.APPROVED,
     "Declined": Outcome.DECLINED,
     "In Review": Outcome.REVIEW,
+}
+#: The outcome our own update-status call sets (its result is the integrator's decision).
+DECIDED_OUTCOME: dict[DecisionAction, Outcome] = {
+    DecisionAction.APPROVE: Outcome.APPROVED,
+    DecisionAction.DECLINE: Outcome.DECLINED,
 }
 NEW_STATUS: dict[DecisionAction, str] = {
     DecisionAction.APPROVE: "Approved",
@@ -134,7 +138,8 @@ class DiditAdapter(ProviderAdapter):
             Capability.WEBHOOKS,
             Capability.POLLING,
         }
-    )  # no CANCEL: Didit has no cancel endpoint (§A2.7)
+    )  # no CANCEL: Didit has no cancel endpoint (docs/vendors/didit.md, Endpoints we call)
+    input_support = INPUT_SUPPORT
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
@@ -179,11 +184,21 @@ class DiditAdapter(ProviderAdapter):
             status=self.map_status(decision.status),
             environment=self._environment_of(decision.environment),
             # `session_url` stays in raw: it is keyed by session id, while the hosted link
-            # from create carries the session token (§A1), so it must not replace it.
+            # from create carries the session token, so it must not replace it.
             client_reference=decision.vendor_data,
             metadata=decision.metadata if isinstance(decision.metadata, dict) else None,
             decision=_decision(decision.status, decision, decided_at=None),
             raw=data,
+        )
+
+    def _as_integrator(self, snapshot: SessionSnapshot, action: DecisionAction) -> SessionSnapshot:
+        """Our update-status call decided: the re-read says so whatever its `reviews` show
+        (docs/model.md, Session: INTEGRATOR is a decision made through decideSession)."""
+        decision = snapshot.decision
+        if decision is None or decision.outcome is not DECIDED_OUTCOME.get(action):
+            return snapshot
+        return dataclasses.replace(
+            snapshot, decision=dataclasses.replace(decision, decided_by=DecidedBy.INTEGRATOR)
         )
 
     async def decide_session(
@@ -207,7 +222,7 @@ class DiditAdapter(ProviderAdapter):
         await self._http.request(
             "PATCH", _session_path(provider_session_id, "update-status"), json=body.to_json()
         )
-        return await self.fetch_session(provider_session_id)
+        return self._as_integrator(await self.fetch_session(provider_session_id), action)
 
     async def redact_session(self, provider_session_id: str) -> None:
         await self._http.request(
@@ -252,7 +267,9 @@ class DiditAdapter(ProviderAdapter):
                     WebhookRejectReason.MALFORMED,
                     f"{envelope.webhook_type} without session_id or status",
                 )
-            occurred_at = _from_unix(envelope.timestamp)
+            # `created_at` is when the status changed; `timestamp` is refreshed on every
+            # redelivery (docs/vendors/didit.md, Ordering), so it never orders events.
+            occurred_at = _from_unix(envelope.created_at)
             snapshot = SessionSnapshot(
                 provider_session_id=envelope.session_id,
                 provider_status=envelope.status,
@@ -270,7 +287,7 @@ class DiditAdapter(ProviderAdapter):
                 raw=payload,
             )
         return WebhookEvent(
-            dedupe_key=_dedupe_key(envelope, payload),
+            dedupe_key=_dedupe_key(envelope, payload, snapshot is not None),
             event_type=envelope.webhook_type,
             provider_session_id=envelope.session_id,
             snapshot=snapshot,
@@ -413,7 +430,10 @@ def _decision(
                     warnings.append(warning.risk)
                 if warning.log_type in REASON_LOG_TYPES and warning.risk not in reasons:
                     reasons.append(warning.risk)
-        decided_by = _decided_by(body)
+        review = _deciding_review(status, body.reviews or ())
+        if review is not None:
+            decided_by = _reviewer_kind(review)
+            decided_at = decided_at or _from_iso(review.created_at)
     return Decision(
         outcome=outcome,
         decided_by=decided_by,
@@ -423,17 +443,36 @@ def _decision(
     )
 
 
-def _decided_by(body: DecisionBody) -> DecidedBy:
-    """Who set the current status: the last review entry that changed the status says."""
-    changes = [r for r in body.reviews or () if r.new_status]
+def _deciding_review(status: str, reviews: Sequence[Review]) -> Review | None:
+    """The newest review that set a status, if it set the current one. None: Didit's own
+    workflow decided (no review, or the person redid the flow after the last one)."""
+    changes = [r for r in reviews if r.new_status]
     if not changes:
-        return DecidedBy.PROVIDER
-    last = max(changes, key=lambda r: r.created_at or "")
-    if last.actor_type == inferred.REVIEW_ACTOR_REVIEWER:
-        return DecidedBy.REVIEWER
-    if last.actor_type == inferred.REVIEW_ACTOR_INTEGRATOR:
+        return None
+    last = max(changes, key=lambda r: _from_iso(r.created_at) or _EPOCH)
+    return last if last.new_status == status else None
+
+
+def _reviewer_kind(review: Review) -> DecidedBy:
+    """Who wrote the review (docs/vendors/didit.md, Decisions and decidedBy): an API key is
+    us, anyone else is a person in Didit's console."""
+    if review.user == inferred.REVIEW_USER_API_CLIENT:
         return DecidedBy.INTEGRATOR
-    return DecidedBy.PROVIDER
+    return DecidedBy.REVIEWER
+
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    """A review's ISO 8601 time (`2026-04-21T16:42:50.445Z`), or None when unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _nodes_to_resubmit(body: DecisionBody) -> list[NodeToResubmit]:
@@ -453,14 +492,17 @@ def _from_unix(value: int | None) -> datetime | None:
         raise WebhookRejected(WebhookRejectReason.MALFORMED, "timestamp out of range") from exc
 
 
-def _dedupe_key(envelope: WebhookEnvelope, payload: JSON) -> str:
-    if envelope.event_id:
-        return envelope.event_id
-    if envelope.timestamp is not None:
-        return inferred.DEDUPE_FALLBACK_FORMAT.format(
-            session_id=envelope.session_id or "",
+def _dedupe_key(envelope: WebhookEnvelope, payload: JSON, is_session_event: bool) -> str:
+    """Stable across redeliveries (docs/vendors/didit.md, Webhooks and signature): event_id
+    and `timestamp` change on every attempt, so neither is part of it."""
+    if is_session_event and envelope.created_at is not None:
+        return inferred.DEDUPE_KEY_FORMAT.format(
+            session_id=envelope.session_id,
             webhook_type=envelope.webhook_type,
-            timestamp=envelope.timestamp,
+            status=envelope.status,
+            created_at=envelope.created_at,
         )
-    # No id and no time: a content hash still makes an identical redelivery a duplicate.
-    return "sha256:" + hashlib.sha256(canonical_json(payload, ensure_ascii=True)).hexdigest()
+    # Other events (or none of the naming fields): the signed content without what changes
+    # per attempt, so a redelivery is still a duplicate.
+    stable = {k: v for k, v in payload.items() if k not in inferred.PER_ATTEMPT_KEYS}
+    return "sha256:" + hashlib.sha256(canonical_json(stable, ensure_ascii=True)).hexdigest()

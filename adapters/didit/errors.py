@@ -1,4 +1,4 @@
-"""Didit error responses → `ProviderError` (providers/didit.md §A1, §A2.1, §A5).
+"""Didit error responses → `ProviderError` (docs/vendors/didit.md, Errors and rate limits).
 
 Didit is Django REST Framework: `{"detail": "..."}`, field errors `{"field": ["msg"]}`
 (nested for objects), bare arrays `["msg"]`, `{"error": "..."}`, sometimes a `code`. A field
@@ -54,7 +54,7 @@ FIELD_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
 _MESSAGE_KEYS = ("detail", "error", "message", "non_field_errors")
 _THROTTLE_SECONDS = re.compile(r"available in (\d+) seconds?")
 #: Provider codes when the body has none. Didit answers 403 for missing, revoked or
-#: wrong-environment keys (§A1).
+#: wrong-environment keys.
 DEFAULT_CODES: dict[int, str] = {
     400: "invalid",
     401: "permission_denied",

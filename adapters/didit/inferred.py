@@ -1,43 +1,50 @@
-"""Every Didit fact the adapter relies on that no source states (providers/didit.md marks
-them [INFERRED] or [NOT FOUND]). One named constant each, so a correction found in the
-vendor's sandbox is a one-line change here.
+"""Every Didit fact the adapter relies on that Didit's pages do not state: one named constant
+each, listed in docs/vendors/didit.md (Documented vs inferred), so a correction found against
+Didit itself is a one-line change here.
 """
 
 from __future__ import annotations
 
-# didit.md §A1 lists the base as [DOC]; it is kept here because the default is an assumption
-# about *which* host every environment uses (sandbox = same host, separate app/key, §A1).
+# The verification API host is documented; that live and sandbox applications share it (only
+# the key differs) is our reading of the sandbox page (docs/vendors/didit.md, Endpoints we call).
 DEFAULT_BASE_URL = "https://verification.didit.me"
 
-# §A2.1 "Whether HTTP code is 200 or 201 in that case — [NOT FOUND]; treat both as success."
-# (an unfinished session with the same vendor_data may be returned instead of a new one)
+# Create answers 201, also when it hands back an unfinished session with the same vendor_data
+# ("still 201"); 200 is tolerated in case an older deployment answers so.
 CREATE_SUCCESS_STATUSES: frozenset[int] = frozenset({200, 201})
 
-# §A2.5 "Older docs: 204 No Content … Accept 200 and 204." (response-code drift, §A7)
+# Delete moved from 204 No Content to 200 with a JSON body; both are accepted.
 DELETE_SUCCESS_STATUSES: frozenset[int] = frozenset({200, 204})
 
-# §A2.4 "Current status must be one of Approved, Declined, In Review, Kyc Expired, Abandoned,
-# Resubmitted, else 400." The doc states the rule; that it is the *complete* list (and that
-# the 400 is the only effect) is our reading, used to narrow per-session capabilities.
+# update-status: "current status must be one of" these, else 400. That this is the complete
+# list (and the 400 its only effect) is our reading, used to narrow per-session capabilities.
 UPDATE_STATUS_ALLOWED_FROM: frozenset[str] = frozenset(
     {"Approved", "Declined", "In Review", "Kyc Expired", "Abandoned", "Resubmitted"}
 )
-# §A2.4 "Resubmitted → Resubmitted: 400" — so resubmission is not offered from Resubmitted.
+# "Resubmitted → Resubmitted: 400", so resubmission is not offered from Resubmitted.
 RESUBMIT_ALLOWED_FROM: frozenset[str] = UPDATE_STATUS_ALLOWED_FROM - {"Resubmitted"}
 
-# §A4.1 "fallback compound key session_id + webhook_type + timestamp" — the separator and
-# order are ours.
-DEDUPE_FALLBACK_FORMAT = "{session_id}:{webhook_type}:{timestamp}"
+# The dedupe key of a session event: Didit gives no id that survives a redelivery (event_id
+# is per delivery attempt, `timestamp` is refreshed on each one), so the event is named by
+# what stays the same in the signed body: whose status became what, and when it changed.
+DEDUPE_KEY_FORMAT = "{session_id}:{webhook_type}:{status}:{created_at}"
+# Body keys Didit changes on every delivery attempt; left out of the content hash that keys
+# events without a session, status or `created_at`.
+PER_ATTEMPT_KEYS: frozenset[str] = frozenset({"event_id", "timestamp"})
 
-# §A1 sandbox page / §A4.4: webhooks carry "environment": "sandbox" | "live". That the
-# decision endpoint carries the same field with the same values is [INFERRED] from the
-# doc example ("environment": "live").
+# The signed body's `timestamp` is the value Didit puts in X-Timestamp (a console test
+# delivery shows them equal; the docs show `timestamp` as the dispatch time). The header
+# alone is unsigned, so the replay window is judged on the body's copy.
+SIGNED_TIMESTAMP_KEY = "timestamp"
+
+# Webhooks carry "environment": "sandbox" | "live"; that the decision endpoint carries the
+# same field with the same values is read from its example ("environment": "live").
 ENVIRONMENT_SANDBOX_VALUE = "sandbox"
 ENVIRONMENT_LIVE_VALUE = "live"
 
-# §A2.2 lists the plural feature blocks; §A2.4 needs `{"node_id", "feature"}` to resubmit.
-# The feature names for the first nine come from the decision example's `features` list;
-# EMAIL, DOCUMENT_AI and QUESTIONNAIRE are [INFERRED] by analogy.
+# The decision's plural feature blocks and the `feature` names update-status needs to
+# resubmit a node. The first nine names come from the decision example's `features` list;
+# EMAIL, DOCUMENT_AI and QUESTIONNAIRE are by analogy.
 FEATURE_BLOCKS: dict[str, str] = {
     "id_verifications": "ID_VERIFICATION",
     "nfc_verifications": "NFC",
@@ -52,14 +59,16 @@ FEATURE_BLOCKS: dict[str, str] = {
     "document_ai_documents": "DOCUMENT_AI",
     "questionnaire_responses": "QUESTIONNAIRE",
 }
-# §A2.4: a node is resubmitted when its block status is anything but this (our reading of
-# "resubmit the failed steps"; approved steps are preserved per the older skill doc).
+# A node is resubmitted when its block status is anything but this (our reading of
+# "resubmit the failed steps").
 FEATURE_PASSED_STATUS = "Approved"
 
-# §A2.7 reviews: `actor_type: "API_KEY" | "CONSOLE_USER"`. That a CONSOLE_USER status change
-# means a human reviewer decided, and API_KEY means the integrator did, is [INFERRED].
-REVIEW_ACTOR_REVIEWER = "CONSOLE_USER"
-REVIEW_ACTOR_INTEGRATOR = "API_KEY"
+# The decision's `reviews` items are `{user, new_status, comment, created_at}`; `user` is
+# "typically" this for a review made with an API key (ours: update-status), and a console
+# user's e-mail or display name otherwise. No review that set the current status means
+# Didit's own workflow decided.
+REVIEW_USER_API_CLIENT = "API Client"
 
-# §A5: writes 300/min and reads 600/min per key: stay at 80 % of the lower one.
+# GET and write endpoints are each limited to 300/min per application: stay at 80 % of that.
+# (The page's tighter 100/min decision scope names /v2 and unversioned paths, not /v3.)
 RATE_LIMIT_PER_MINUTE = 240.0

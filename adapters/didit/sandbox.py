@@ -1,13 +1,13 @@
 """A faithful local emulator of Didit's v3 session API, used when the gateway has no Didit
 credentials.
 
-It is written from the vendor docs (shared/docs/providers/didit.md), not from the adapter,
-so the adapter is tested against Didit's contract rather than against itself:
+It is written from Didit's pages (docs/vendors/didit.md, What the sandbox emulates), not from
+the adapter, so the adapter is tested against Didit's contract rather than against itself:
 
 - `sandbox_api`: `/v3` session endpoints, health check, control endpoint, DRF manners
 - `sandbox_page`: the hosted flow the session `url` points at
 - `sandbox_engine`: status rules and the one path a status change takes
-- `sandbox_webhooks`: signed, ordered, retried `status.updated` deliveries
+- `sandbox_webhooks`: signed, ordered, retried (and redelivered) `status.updated` deliveries
 - `sandbox_store`: sessions, persisted atomically to `state_path`
 """
 

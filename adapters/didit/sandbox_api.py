@@ -21,7 +21,7 @@ from adapters.didit.sandbox_payloads import create_response, delete_response, li
 from adapters.didit.sandbox_validation import FieldErrors, validate_create, validate_update_status
 
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
-DEFAULT_PAGE_SIZE = 50  # [INFERRED] Didit's default `limit` is not documented
+DEFAULT_PAGE_SIZE = 50  # list-sessions: "Defaults to 50"
 MAX_PAGE_SIZE = 100
 
 
@@ -157,6 +157,25 @@ def install_api(app: FastAPI, engine: DiditEmulator, api_key: str) -> None:
             {
                 "session_id": session.session_id,
                 "status": session.status,
+                "webhook": result.to_json(),
+            }
+        )
+
+    @app.post("/sessions/{session_id}/redeliver")
+    async def redeliver(session_id: str, request: Request) -> JSONResponse:
+        """Sandbox control (Didit's console redelivery): send the session's event `index`
+        (0 = its first, -1 = its latest) again, signed afresh."""
+        body = await json_object_posted(request)
+        index = body.get("index", -1) if isinstance(body, dict) else None
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise SandboxError(400, {"detail": 'Expected a JSON body {"index": <int>}.'})
+        session = engine.get(session_id)
+        envelope, result = await engine.redeliver(session, index)
+        return JSONResponse(
+            {
+                "session_id": session.session_id,
+                "status": envelope["status"],
+                "created_at": envelope["created_at"],
                 "webhook": result.to_json(),
             }
         )

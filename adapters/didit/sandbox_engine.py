@@ -18,8 +18,10 @@ from typing import Any
 from adapters.base import SandboxConfig
 from adapters.common.sandbox_http import SandboxError
 from adapters.didit.sandbox_model import (
+    API_REVIEW_USER,
     BACKEND_FEATURES,
     BACKEND_RESUBMIT_WINDOW_S,
+    CONSOLE_REVIEWER,
     NODE_FEATURES,
     SIMULATE_ACTIONS,
     TRANSITIONS,
@@ -46,6 +48,8 @@ TOKEN_ALPHABET = string.ascii_letters + string.digits
 TOKEN_LENGTH = 12
 #: Feature outcomes are produced when the user's flow ends in one of these.
 FLOW_OUTCOMES = frozenset({Status.APPROVED, Status.DECLINED, Status.IN_REVIEW})
+#: Only a person leaves In Review: a control action from there is a console reviewer's.
+REVIEWED_FROM = frozenset({Status.IN_REVIEW})
 
 
 def supported_actions_text() -> str:
@@ -83,8 +87,9 @@ class DiditEmulator:
 
     # -- create ---------------------------------------------------------------------------
     def create(self, clean: JSON) -> SandboxSession:
-        """New session, or the unfinished one this vendor_data already has (Didit's
-        documented idempotency, didit.md §A2.1)."""
+        """New session, or the unfinished one this vendor_data already has, its callback and
+        metadata updated to the new values (Didit's documented idempotency,
+        docs/vendors/didit.md, Endpoints we call)."""
         vendor_data = clean.get("vendor_data")
         if vendor_data is not None:
             for existing in sorted(self.store, key=lambda s: -s.session_number):
@@ -93,6 +98,9 @@ class DiditEmulator:
                     and existing.workflow_id == clean["workflow_id"]
                     and existing.status_enum in UNFINISHED_STATUSES
                 ):
+                    existing.callback = clean.get("callback")
+                    existing.metadata = clean.get("metadata")
+                    self.store.save()
                     return existing
         stamp = iso(self.now())
         session = SandboxSession(
@@ -150,6 +158,9 @@ class DiditEmulator:
             session.features.update(feature_results(session, target, self.now()))
         if target == Status.IN_PROGRESS and current == Status.RESUBMITTED:
             self._reset_resubmitted_nodes(session)
+        if current in REVIEWED_FROM:
+            review = review_item(CONSOLE_REVIEWER, target.value, None, iso(self.now()))
+            session.reviews.append(review)
         return await self._change(session, target)
 
     def _reset_resubmitted_nodes(self, session: SandboxSession) -> None:
@@ -162,7 +173,8 @@ class DiditEmulator:
 
     # -- update-status (reviewer / integrator) -----------------------------------------------
     async def update_status(self, session: SandboxSession, clean: JSON) -> DeliveryResult | None:
-        """didit.md §A2.4; None when the call is the documented no-op (no webhook)."""
+        """update-status (docs/vendors/didit.md, Endpoints we call); None when the call is the
+        documented no-op (no webhook)."""
         current, new = session.status_enum, clean["new_status"]
         if current not in UPDATE_STATUS_FROM:
             allowed = ", ".join(sorted(UPDATE_STATUS_FROM))
@@ -196,13 +208,14 @@ class DiditEmulator:
                 "nodes_to_resubmit": nodes,
                 "reasons": {node["node_id"]: comment or "" for node in nodes},
             }
-        session.reviews.append(review_item(current.value, new.value, comment, iso(self.now())))
+        session.reviews.append(review_item(API_REVIEW_USER, new.value, comment, iso(self.now())))
         if backend_only:
             return await self._rerun_backend(session, previous=current)
         return await self._change(session, new)
 
     def _check_backend_window(self, session: SandboxSession) -> None:
-        """A backend-only resubmission repeated within 30 s answers 429 (didit.md §A2.4)."""
+        """A backend-only resubmission repeated within 30 s answers 429 (docs/vendors/didit.md,
+        Endpoints we call)."""
         if session.backend_resubmit_at is None:
             return
         elapsed = (self.now() - datetime.fromisoformat(session.backend_resubmit_at)).total_seconds()
@@ -216,8 +229,8 @@ class DiditEmulator:
 
     async def _rerun_backend(self, session: SandboxSession, previous: Status) -> DeliveryResult:
         """Backend-only features re-run at once and the session returns to a decided status
-        without the user (didit.md §A2.4); the sandbox's re-run changes nothing, so that is
-        the status it had [INFERRED]."""
+        without the user (docs/vendors/didit.md, Endpoints we call); the sandbox's re-run
+        changes nothing, so that is the status it had."""
         session.backend_resubmit_at = iso(self.now())
         await self._change(session, Status.RESUBMITTED)
         return await self._change(session, previous)
@@ -233,8 +246,21 @@ class DiditEmulator:
         now = self.now()
         session.status = target.value
         session.updated_at = iso(now)
-        self.store.save()
         envelope = webhook_envelope(session, self.decision(session), int(now.timestamp()))
+        session.events.append(envelope)
+        self.store.save()
+        return await self._send(session, envelope)
+
+    async def redeliver(self, session: SandboxSession, index: int) -> tuple[JSON, DeliveryResult]:
+        """Send an earlier event again, as Didit's console redelivers one: the same body and
+        `created_at`, a new event_id, `timestamp` and signature (docs/vendors/didit.md,
+        Webhooks and signature). `index` counts the session's events, negative from the end."""
+        if not -len(session.events) <= index < len(session.events):
+            raise SandboxError(404, {"detail": "This session has no such event."})
+        envelope = session.events[index]
+        return envelope, await self._send(session, envelope)
+
+    async def _send(self, session: SandboxSession, envelope: JSON) -> DeliveryResult:
         first = self.webhooks.enqueue(session.session_id, envelope)
         # Shielded: a client that hangs up must not cancel the delivery bookkeeping.
         return await asyncio.shield(first)

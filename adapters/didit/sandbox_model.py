@@ -1,6 +1,6 @@
 """Didit's vocabulary and the session record of the sandbox emulator.
 
-Written from the vendor docs (shared/docs/providers/didit.md), independently of the adapter,
+Written from Didit's pages (docs/vendors/didit.md), independently of the adapter,
 so that the emulator cannot drift into agreeing with a wrong adapter.
 """
 
@@ -21,7 +21,8 @@ FIRST_SESSION_NUMBER = 1001
 
 
 class Status(enum.StrEnum):
-    """Didit session statuses, exact case-sensitive strings (didit.md §A3)."""
+    """Didit session statuses, exact case-sensitive strings (docs/vendors/didit.md, Status
+    vocabulary and our mapping)."""
 
     NOT_STARTED = "Not Started"
     IN_PROGRESS = "In Progress"
@@ -35,8 +36,9 @@ class Status(enum.StrEnum):
     KYC_EXPIRED = "Kyc Expired"
 
 
-#: What the flow itself (user, checks, time) may do, per didit.md §A3. Reviewer and API
-#: overrides go through update-status, which has its own rules (UPDATE_STATUS_FROM).
+#: What the flow itself (user, checks, time) may do (docs/vendors/didit.md, Status vocabulary
+#: and our mapping). API overrides go through update-status, which has its own rules
+#: (UPDATE_STATUS_FROM); a control action out of In Review plays a console reviewer.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.NOT_STARTED: frozenset({Status.IN_PROGRESS, Status.EXPIRED}),
     Status.IN_PROGRESS: frozenset(
@@ -47,7 +49,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RESUBMITTED: frozenset({Status.IN_PROGRESS}),
 }
 
-#: update-status: the current status must be one of these (didit.md §A2.4).
+#: update-status: the current status must be one of these (docs/vendors/didit.md,
+#: Endpoints we call).
 UPDATE_STATUS_FROM = frozenset(
     {
         Status.APPROVED,
@@ -60,14 +63,21 @@ UPDATE_STATUS_FROM = frozenset(
 )
 UPDATE_STATUS_TO = (Status.APPROVED, Status.DECLINED, Status.RESUBMITTED)
 
-#: Statuses whose webhook carries a `decision` object (didit.md §A3, §A4.4).
+#: Statuses whose webhook carries a `decision` object (docs/vendors/didit.md, Webhooks and
+#: signature).
 DECISION_STATUSES = frozenset(
     {Status.APPROVED, Status.DECLINED, Status.IN_REVIEW, Status.ABANDONED}
 )
-#: Statuses after which the hosted flow redirects the browser to `callback` (didit.md §A2.1).
+#: Statuses after which the hosted flow redirects the browser to `callback` (create-session).
 CALLBACK_STATUSES = frozenset({Status.APPROVED, Status.DECLINED, Status.IN_REVIEW})
-#: "Unfinished" for create-session idempotency: the user can still act [INFERRED].
-UNFINISHED_STATUSES = frozenset({Status.NOT_STARTED, Status.IN_PROGRESS, Status.RESUBMITTED})
+#: "Unfinished" for create-session idempotency, as create-session lists them.
+UNFINISHED_STATUSES = frozenset(
+    {Status.NOT_STARTED, Status.IN_PROGRESS, Status.RESUBMITTED, Status.AWAITING_USER}
+)
+#: The decision's `reviews` `user` for a review made with the API key (create-review page);
+#: a console user shows as their e-mail or display name, the sandbox's reviewer as this one.
+API_REVIEW_USER = "API Client"
+CONSOLE_REVIEWER = "reviewer@example.com"
 
 #: Sandbox control actions (same names for every vendor) → the Didit status they reach.
 #: `expire` is special: Not Started → Expired, Approved → Kyc Expired.
@@ -90,7 +100,7 @@ def simulate_target(action: str, current: Status) -> Status:
     return SIMULATE_ACTIONS[action]
 
 
-#: `language` enum of create-session (didit.md §A2.1).
+#: `language` enum of create-session (docs/vendors/didit.md, Input support).
 LANGUAGES = frozenset(
     "en ar bg bn bs ca cnr cs da de el es et fa fi fr he hi hr hu hy id it ja ka kk ko ky lt lv "
     "mk mn ms nl no pl pt-BR pt ro ru sk sl so sq sr sv th tr uk uz vi zh-CN zh-TW zh".split()
@@ -99,7 +109,7 @@ CALLBACK_METHODS = frozenset({"initiator", "completer", "both"})
 DOCUMENT_TYPES = frozenset("P DL ID RP SSC HIC WP TC VISA PSC BC OTHER".split())
 
 #: The sandbox workflow's feature nodes: (feature, node_id, decision block key). Node ids
-#: follow Didit's `feature_<feature>_<n>` naming (didit.md §A2.4 example `feature_poa_1`).
+#: follow Didit's `feature_<feature>_<n>` naming (the update-status example `feature_poa_1`).
 WORKFLOW_NODES: tuple[tuple[str, str, str], ...] = (
     ("ID_VERIFICATION", "feature_id_verification_1", "id_verifications"),
     ("LIVENESS", "feature_liveness_1", "liveness_checks"),
@@ -109,9 +119,9 @@ WORKFLOW_NODES: tuple[tuple[str, str, str], ...] = (
 )
 WORKFLOW_FEATURES = [feature for feature, _, _ in WORKFLOW_NODES]
 NODE_FEATURES = {node_id: feature for feature, node_id, _ in WORKFLOW_NODES}
-#: Features Didit re-runs by itself on resubmission, without the user (didit.md §A2.4).
+#: Features Didit re-runs by itself on resubmission, without the user (update-status).
 BACKEND_FEATURES = frozenset({"AML", "DATABASE_VALIDATION", "IP_ANALYSIS"})
-#: A backend-only resubmission repeated within this window answers 429 (didit.md §A2.4).
+#: A backend-only resubmission repeated within this window answers 429 (update-status).
 BACKEND_RESUBMIT_WINDOW_S = 30
 
 #: Every plural feature block of a v3 decision; null until that feature has run.
@@ -158,6 +168,8 @@ class SandboxSession:
     #: feature block key → items, filled once the flow reached an outcome
     features: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     reviews: list[dict[str, Any]] = field(default_factory=list)
+    #: every status.updated body sent, without its per-attempt fields (for redelivery)
+    events: list[dict[str, Any]] = field(default_factory=list)
     resubmit_info: dict[str, Any] | None = None
     #: when update-status last re-ran backend features only (for the 30 s rule)
     backend_resubmit_at: str | None = None

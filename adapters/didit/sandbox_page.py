@@ -114,7 +114,7 @@ async def apply_action(
 
 
 def callback_url(session: SandboxSession) -> str:
-    """Didit appends `verificationSessionId` and `status` to the callback (didit.md §A2.1)."""
+    """Didit appends `verificationSessionId` and `status` to the callback (create-session)."""
     assert session.callback is not None
     query = urlencode(
         {"verificationSessionId": session.session_id, "status": session.status}, quote_via=quote

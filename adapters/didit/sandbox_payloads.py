@@ -1,7 +1,7 @@
 """Response and webhook bodies of the Didit emulator, in the documented v3 shapes.
 
-Field lists follow didit.md §A2.1 (create), §A2.2 (decision), §A2.3 (list), §A2.5 (delete)
-and §A4.4 (webhook envelope). Feature results are mocked, like Didit's own sandbox does.
+Field lists follow Didit's pages for create, retrieve (decision), list and delete, and the v3
+webhook envelope (docs/vendors/didit.md). Feature results are mocked, like Didit's own sandbox does.
 """
 
 from __future__ import annotations
@@ -206,19 +206,11 @@ def feature_results(session: SandboxSession, outcome: Status, now: datetime) -> 
     }
 
 
-def review_item(previous: str, new: str, comment: str | None, created_at: str) -> JSON:
-    """A status change made through the API, in the reviews shape of didit.md §A2.7."""
-    return {
-        "uuid": str(uuid.uuid4()),
-        "activity_type": "STATUS_UPDATED",
-        "actor_display": "API key",
-        "actor_email": None,
-        "actor_type": "API_KEY",
-        "previous_status": previous,
-        "new_status": new,
-        "comment": comment,
-        "created_at": created_at,
-    }
+def review_item(user: str, new: str, comment: str | None, created_at: str) -> JSON:
+    """A status change by a person or an API key, in the decision's documented `reviews` item
+    shape `{user, new_status, comment, created_at}` (retrieve-session, create-review). The
+    `/reviews/` feed's `actor_type` is not part of it."""
+    return {"user": user, "new_status": new, "comment": comment, "created_at": created_at}
 
 
 def new_event_id() -> str:

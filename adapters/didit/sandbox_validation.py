@@ -58,7 +58,8 @@ def invalid_choice(value: Any) -> list[str]:
 
 
 def validate_create(data: Any) -> JSON:
-    """Clean a create-session body (didit.md §A2.1) or raise FieldErrors."""
+    """Clean a create-session body (docs/vendors/didit.md, Input support) or raise
+    FieldErrors."""
     if not isinstance(data, dict):
         raise FieldErrors({"non_field_errors": not_a_dict(data)})
     errors: Errors = {}
@@ -70,7 +71,7 @@ def validate_create(data: Any) -> JSON:
     elif not _is_uuid(workflow_id):
         errors["workflow_id"] = ["Must be a valid UUID."]
     elif str(uuid.UUID(str(workflow_id))) != SANDBOX_WORKFLOW_ID:
-        # Didit's wording for an unknown workflow is not documented [INFERRED].
+        # Didit's wording for an unknown workflow is not documented (ours).
         errors["workflow_id"] = ["Workflow not found for this application."]
     else:
         clean["workflow_id"] = SANDBOX_WORKFLOW_ID
@@ -111,7 +112,8 @@ def validate_create(data: Any) -> JSON:
 
 
 def validate_update_status(data: Any) -> JSON:
-    """Clean an update-status body (didit.md §A2.4) or raise FieldErrors."""
+    """Clean an update-status body (docs/vendors/didit.md, Endpoints we call) or raise
+    FieldErrors."""
     if not isinstance(data, dict):
         raise FieldErrors({"non_field_errors": not_a_dict(data)})
     errors: Errors = {}

@@ -1,4 +1,5 @@
-"""Signed `status.updated` deliveries of the Didit emulator (didit.md §A4).
+"""Signed `status.updated` deliveries of the Didit emulator (docs/vendors/didit.md,
+Webhooks and signature).
 
 Own signing code, written from the vendor docs, not shared with the adapter: if the adapter's
 verification is wrong, the sandbox's webhooks fail it. Deliveries for one session go out
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 USER_AGENT = "DiditWebhook/2.0 +https://didit.me"
-#: Didit expects a 2xx within 5 s (didit.md §A4.1).
+#: Didit expects a 2xx within 5 s (docs/vendors/didit.md, Webhooks and signature).
 DELIVERY_TIMEOUT_S = 5.0
 
 
@@ -113,8 +114,9 @@ class WebhookDispatcher(SignedWebhooks):
         return self._dispatcher.enqueue(session_id, envelope, str(envelope.get("status")))
 
     def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
-        """One attempt. Each gets its own event_id and a fresh timestamp (didit.md §A4.1:
-        event ids are unique per delivery attempt; the timestamp must pass a ±300 s check)."""
+        """One attempt, signed afresh: its own event_id and a new `timestamp` (= X-Timestamp),
+        while `created_at`, when the status changed, stays the event's (docs/vendors/didit.md,
+        Webhooks and signature). Retries and redeliveries alike go through here."""
         payload = {
             **job.payload,
             "event_id": new_event_id(),

@@ -1,9 +1,12 @@
-"""Didit webhook verification (providers/didit.md §A4.3). Verification only: the sandbox
-signs on its own, so a bug here cannot be hidden by the same bug in a shared signer.
+"""Didit webhook verification (docs/vendors/didit.md, Webhooks and signature). Verification
+only: the sandbox signs on its own, so a bug here cannot be hidden by the same bug in a shared
+signer.
 
-Accepted: `X-Signature-V2` (HMAC over canonical JSON, tried with unescaped and with
-ASCII-escaped Unicode because the docs disagree) or `X-Signature` (HMAC over the raw bytes).
-`X-Signature-Simple` alone is refused: it does not cover `decision`.
+Accepted: `X-Signature` (HMAC over the raw bytes, checked before anything is parsed) or
+`X-Signature-V2` (HMAC over canonical JSON, tried with unescaped and with ASCII-escaped
+Unicode because Didit's pages disagree). `X-Signature-Simple` alone is refused: it does not
+cover `decision`. The replay window is judged on signed data: X-Timestamp is not signed, so
+the body's own `timestamp` must equal it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from adapters.base import WebhookRejected, WebhookRejectReason
 from adapters.common.validation import json_object_or_none
+from adapters.didit.inferred import SIGNED_TIMESTAMP_KEY
 
 TIMESTAMP_HEADER = "x-timestamp"
 SIGNATURE_HEADER = "x-signature"
@@ -48,7 +52,9 @@ def canonical_json(body: Any, *, ensure_ascii: bool) -> bytes:
     return text.encode("utf-8")
 
 
-def _check_timestamp(value: str | None, now: datetime, tolerance_s: int) -> None:
+def _header_timestamp(value: str | None, now: datetime, tolerance_s: int) -> int:
+    """X-Timestamp as unix seconds inside the window: a cheap first filter, never trusted
+    on its own (the signed body must repeat it)."""
     if value is None or not value.strip():
         raise WebhookRejected(WebhookRejectReason.TIMESTAMP, "missing X-Timestamp")
     value = value.strip()
@@ -56,12 +62,53 @@ def _check_timestamp(value: str | None, now: datetime, tolerance_s: int) -> None
         raise WebhookRejected(WebhookRejectReason.TIMESTAMP, "X-Timestamp is not unix seconds")
     if abs(now.timestamp() - int(value)) > tolerance_s:
         raise WebhookRejected(WebhookRejectReason.TIMESTAMP, "X-Timestamp outside tolerance")
+    return int(value)
+
+
+def _check_signed_timestamp(body: dict[str, Any], header: int) -> None:
+    """The body's `timestamp` (signed) must be the header's: a captured body re-sent later
+    with a fresh X-Timestamp is a replay, whatever the header says."""
+    signed = body.get(SIGNED_TIMESTAMP_KEY)
+    if isinstance(signed, bool) or not isinstance(signed, int):
+        raise WebhookRejected(
+            WebhookRejectReason.TIMESTAMP, "the signed body carries no unix-seconds timestamp"
+        )
+    if signed != header:
+        raise WebhookRejected(
+            WebhookRejectReason.TIMESTAMP, "X-Timestamp differs from the signed timestamp"
+        )
 
 
 def _matches(secret: bytes, message: bytes, signature: str) -> bool:
     expected = hmac.new(secret, message, hashlib.sha256).hexdigest().encode("ascii")
     given = signature.strip().lower().encode("utf-8", "replace")
     return hmac.compare_digest(expected, given)
+
+
+def _authentic_body(raw: bytes, lower: Mapping[str, str], key: bytes) -> dict[str, Any]:
+    """The body, once a signature over it verifies; MALFORMED only for signed garbage."""
+    raw_signature = lower.get(SIGNATURE_HEADER)
+    if raw_signature and _matches(key, raw, raw_signature):
+        body = json_object_or_none(raw)
+        if body is None:
+            raise WebhookRejected(WebhookRejectReason.MALFORMED, "body is not a JSON object")
+        return body
+    v2 = lower.get(SIGNATURE_V2_HEADER)
+    if v2:
+        # V2 covers the parsed body, so it has to be parsed to be checked; nothing of it is
+        # used unless the signature matches.
+        parsed = json_object_or_none(raw)
+        if parsed is not None:
+            for ensure_ascii in (False, True):
+                if _matches(key, canonical_json(parsed, ensure_ascii=ensure_ascii), v2):
+                    return parsed
+    if not v2 and not raw_signature and lower.get(SIGNATURE_SIMPLE_HEADER):
+        detail = "X-Signature-Simple alone is not accepted (it does not cover the decision)"
+    elif not v2 and not raw_signature:
+        detail = "missing signature"
+    else:
+        detail = "signature mismatch"
+    raise WebhookRejected(WebhookRejectReason.SIGNATURE, detail)
 
 
 def verify_webhook(
@@ -73,30 +120,14 @@ def verify_webhook(
     tolerance_s: int,
 ) -> dict[str, Any]:
     """Return the parsed body if the delivery is authentic and fresh, else raise
-    `WebhookRejected` (TIMESTAMP before anything else, then MALFORMED, then SIGNATURE)."""
+    `WebhookRejected`: TIMESTAMP (header) first, then SIGNATURE (MALFORMED for a signed body
+    that is not a JSON object), then TIMESTAMP again for a signed time that is not the
+    header's."""
     lower = {k.lower(): v for k, v in headers.items()}
-    _check_timestamp(lower.get(TIMESTAMP_HEADER), now, tolerance_s)
-
-    body = json_object_or_none(raw)
-    if body is None:
-        raise WebhookRejected(WebhookRejectReason.MALFORMED, "body is not a JSON object")
-
+    header_ts = _header_timestamp(lower.get(TIMESTAMP_HEADER), now, tolerance_s)
     if not secret:  # an empty key would let anyone sign
         raise WebhookRejected(WebhookRejectReason.SIGNATURE, "no webhook secret configured")
-    key = secret.encode("utf-8")  # the secret is used as a UTF-8 string, not base64-decoded
-    v2 = lower.get(SIGNATURE_V2_HEADER)
-    if v2:
-        for ensure_ascii in (False, True):
-            if _matches(key, canonical_json(body, ensure_ascii=ensure_ascii), v2):
-                return body
-    raw_signature = lower.get(SIGNATURE_HEADER)
-    if raw_signature and _matches(key, raw, raw_signature):
-        return body
-
-    if not v2 and not raw_signature and lower.get(SIGNATURE_SIMPLE_HEADER):
-        detail = "X-Signature-Simple alone is not accepted (it does not cover the decision)"
-    elif not v2 and not raw_signature:
-        detail = "missing signature"
-    else:
-        detail = "signature mismatch"
-    raise WebhookRejected(WebhookRejectReason.SIGNATURE, detail)
+    # The secret is used as a UTF-8 string, not base64-decoded.
+    body = _authentic_body(raw, lower, secret.encode("utf-8"))
+    _check_signed_timestamp(body, header_ts)
+    return body

@@ -1,8 +1,9 @@
-"""Didit status vocabulary → normalized status, exactly as design §3.2 says.
+"""Didit status vocabulary → normalized status (docs/vendors/didit.md, Status vocabulary and
+our mapping).
 
-The strings are Didit's own, case-sensitive (`Kyc Expired` has a single capital K) —
-providers/didit.md §A3. An unknown value maps to None: the gateway then keeps the previous
-status and shows the raw one; we never guess.
+The strings are Didit's own, case-sensitive (`Kyc Expired` has a single capital K). An
+unknown value maps to None: the gateway then keeps the previous status and shows the raw one;
+we never guess.
 """
 
 from __future__ import annotations

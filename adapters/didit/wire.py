@@ -1,4 +1,5 @@
-"""Didit's own request/response shapes (providers/didit.md §A2, §A4.4).
+"""Didit's own request/response shapes (docs/vendors/didit.md, Endpoints we call; Webhooks
+and signature).
 
 Requests are strict (we control them; `extra="forbid"` catches typos in the adapter).
 Responses and webhooks are lenient: Didit adds fields over time and a feature block is null
@@ -13,7 +14,7 @@ from adapters.common.wire import LenientModel, RequestModel
 from adapters.didit.inferred import FEATURE_BLOCKS
 
 
-# -- create session (§A2.1) -------------------------------------------------------------
+# -- create session --------------------------------------------------------------------------
 class ContactDetails(RequestModel):
     email: str | None = None
     phone: str | None = None  # E.164
@@ -57,9 +58,9 @@ class CreateSessionResponse(LenientModel):
     session_kind: str | None = None
 
 
-# -- decision (§A2.2) -------------------------------------------------------------------
+# -- decision ------------------------------------------------------------------------------------
 class VendorWarning(LenientModel):
-    """Didit's warning object (§A2.2); `risk` is a stable machine code."""
+    """Didit's warning object; `risk` is a stable machine code."""
 
     risk: str | None = None
     feature: str | None = None
@@ -78,10 +79,11 @@ class FeatureReport(LenientModel):
 
 
 class Review(LenientModel):
-    activity_type: str | None = None
-    actor_type: str | None = None  # "API_KEY" | "CONSOLE_USER"
+    """One `reviews` item of the decision: who set which status, when (ISO 8601)."""
+
+    user: str | None = None  # "API Client" for API keys, else the console user
     new_status: str | None = None
-    previous_status: str | None = None
+    comment: str | None = None
     created_at: str | None = None
 
 
@@ -128,7 +130,7 @@ class DecisionResponse(DecisionBody):
     status: str
 
 
-# -- update status (§A2.4) ------------------------------------------------------------------
+# -- update status ---------------------------------------------------------------------------------
 class NodeToResubmit(RequestModel):
     node_id: str
     feature: str
@@ -147,7 +149,7 @@ class UpdateStatusResponse(LenientModel):
     session_id: str
 
 
-# -- delete (§A2.5) ---------------------------------------------------------------------------
+# -- delete ----------------------------------------------------------------------------------------
 class DeleteSessionResponse(LenientModel):
     session_id: str | None = None
     session_number: int | None = None
@@ -155,7 +157,7 @@ class DeleteSessionResponse(LenientModel):
     deleted_child_verifications: int | None = None
 
 
-# -- webhooks (§A4.4, v3) ---------------------------------------------------------------------
+# -- webhooks (v3) ---------------------------------------------------------------------------------
 class ResubmitInfo(LenientModel):
     nodes_to_resubmit: list[Any] | None = None
     reasons: dict[str, Any] | None = None

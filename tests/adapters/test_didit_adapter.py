@@ -114,7 +114,7 @@ class TestDiditConformance(AdapterConformance):
 
     @pytest.fixture
     def expected_statuses(self) -> dict[str, SessionStatus]:
-        return {  # design §3.2, written out
+        return {  # docs/vendors/didit.md, Status vocabulary and our mapping, written out
             "Not Started": SessionStatus.CREATED,
             "In Progress": SessionStatus.IN_PROGRESS,
             "Approved": SessionStatus.APPROVED,
@@ -139,7 +139,8 @@ class TestDiditConformance(AdapterConformance):
 
     @pytest.fixture
     def rate_limited_reply(self) -> httpx.Response:
-        """§A5: the documented write-limit message with Retry-After."""
+        """The documented write-limit message with Retry-After
+        (https://docs.didit.me/integration/rate-limiting)."""
         return httpx.Response(
             429,
             json={
@@ -819,12 +820,12 @@ def parse(body: dict[str, Any], adapter: DiditAdapter | None = None) -> Any:
 
 def test_status_updated_becomes_a_snapshot() -> None:
     [event] = parse(webhook_body())
-    assert event.dedupe_key == "5d9c1f2e-0b7a-4c1d-8e3f-9a8b7c6d5e4f"
+    assert event.dedupe_key == f"{S1}:status.updated:Declined:{TS - 16}"
     assert event.event_type == "status.updated"
     assert event.provider_session_id == S1
     snap = event.snapshot
     assert snap.status is SessionStatus.DECLINED
-    assert snap.occurred_at == datetime.fromtimestamp(TS - 10, UTC)
+    assert snap.occurred_at == datetime.fromtimestamp(TS - 16, UTC)  # created_at
     assert snap.environment is Environment.SANDBOX
     assert snap.client_reference == "user-123"
     assert snap.metadata == {"user_type": "premium"}
@@ -846,15 +847,18 @@ def test_environment_falls_back_to_config() -> None:
     assert event.snapshot.environment is Environment.LIVE
 
 
-def test_dedupe_falls_back_to_session_type_timestamp() -> None:
-    [event] = parse(webhook_body(event_id=None))
-    assert event.dedupe_key == f"{S1}:status.updated:{TS - 10}"
+def test_dedupe_ignores_the_event_id() -> None:
+    [with_id] = parse(webhook_body())
+    [without] = parse(webhook_body(event_id=None))
+    assert with_id.dedupe_key == without.dedupe_key == f"{S1}:status.updated:Declined:{TS - 16}"
 
 
-def test_dedupe_falls_back_to_content_hash_without_id_or_time() -> None:
-    [a] = parse(webhook_body(event_id=None, timestamp=None))
-    [b] = parse(webhook_body(event_id=None, timestamp=None, status="Approved"))
+def test_dedupe_falls_back_to_content_hash_without_created_at() -> None:
+    [a] = parse(webhook_body(created_at=None))
+    [b] = parse(webhook_body(created_at=None, status="Approved"))
+    [again] = parse(webhook_body(created_at=None, event_id="another", timestamp=TS - 5))
     assert a.dedupe_key.startswith("sha256:") and a.dedupe_key != b.dedupe_key
+    assert again.dedupe_key == a.dedupe_key  # event_id and timestamp change per attempt
     assert a.snapshot.occurred_at is None
 
 
@@ -890,7 +894,9 @@ def test_other_events_are_acknowledged_without_snapshot(webhook_type: str) -> No
     [event] = parse(body)
     assert event.snapshot is None
     assert event.provider_session_id is None
-    assert event.dedupe_key == "e-1"
+    assert event.dedupe_key.startswith("sha256:")
+    [retry] = parse({**body, "event_id": "e-2", "timestamp": TS - 60})
+    assert retry.dedupe_key == event.dedupe_key
     [event] = parse({**body, "session_id": S1})
     assert event.provider_session_id == S1
 
@@ -902,10 +908,10 @@ def test_other_events_are_acknowledged_without_snapshot(webhook_type: str) -> No
         webhook_body(status=None),
         webhook_body(status=""),
         {"event_id": "e-1", "timestamp": TS, "session_id": S1, "status": "Approved"},  # no type
-        webhook_body(timestamp="yesterday"),
+        webhook_body(created_at="yesterday"),
         webhook_body(status=5),
         webhook_body(decision="approved"),
-        webhook_body(timestamp=10**15),
+        webhook_body(created_at=10**15),
     ],
     ids=[
         "no-session",
@@ -925,7 +931,7 @@ def test_malformed_session_events_are_rejected(body: dict[str, Any]) -> None:
 
 
 def test_webhook_time_comes_from_the_injected_clock() -> None:
-    raw, headers = sign_webhook(webhook_body(), timestamp=TS)
+    raw, headers = sign_webhook(webhook_body(timestamp=TS))
     later = DiditAdapter(make_config(clock=lambda: datetime.fromtimestamp(TS + 301, UTC)))
     with pytest.raises(WebhookRejected) as info:
         later.parse_webhook(raw, headers)
@@ -933,7 +939,7 @@ def test_webhook_time_comes_from_the_injected_clock() -> None:
 
 
 def test_webhook_tolerance_comes_from_config() -> None:
-    raw, headers = sign_webhook(webhook_body(), timestamp=TS - 120)
+    raw, headers = sign_webhook(webhook_body(timestamp=TS - 120))
     with pytest.raises(WebhookRejected):
         DiditAdapter(make_config(webhook_tolerance_s=60)).parse_webhook(raw, headers)
     assert DiditAdapter(make_config()).parse_webhook(raw, headers)

@@ -1,4 +1,4 @@
-"""The Didit sandbox emulator against Didit's documented contract (providers/didit.md).
+"""The Didit sandbox emulator against Didit's documented contract (docs/vendors/didit.md).
 
 Signatures are re-computed here with hmac directly, and the documented-shape tests compare
 the emulator's answers with the documented payloads the cassettes hold, so neither the
@@ -331,6 +331,23 @@ async def test_create_returns_the_unfinished_session_of_the_same_vendor_data(
     assert anonymous[0]["session_id"] != anonymous[1]["session_id"]
 
 
+async def test_a_reused_session_takes_the_new_callback_and_metadata(didit: Harness) -> None:
+    """create-session: the existing session "is returned (still 201) … with its callback and
+    metadata updated to the newly provided values"
+    (https://docs.didit.me/sessions-api/create-session)."""
+    first = await didit.create(vendor_data="user-9", callback="https://example.com/a")
+    again = await didit.create(
+        vendor_data="user-9", callback="https://example.com/b", metadata={"plan": "pro"}
+    )
+    assert again["session_id"] == first["session_id"]
+    assert (again["callback"], again["metadata"]) == ("https://example.com/b", {"plan": "pro"})
+    decision = await didit.decision(first["session_id"])
+    assert (decision["callback"], decision["metadata"]) == (
+        "https://example.com/b",
+        {"plan": "pro"},
+    )
+
+
 # -- decision ---------------------------------------------------------------------------------
 
 FEATURE_BLOCKS = [
@@ -415,7 +432,8 @@ def _canonical(value: Any) -> Any:
 
 
 def assert_signed_by_didit(request: httpx.Request, secret: str) -> dict[str, Any]:
-    """Check a delivery the way didit.md §A4.2/§A4.3 describes it, from scratch."""
+    """Check a delivery the way https://docs.didit.me/integration/webhooks describes it
+    (headers, the three signatures), from scratch."""
     raw = request.content
     body = json.loads(raw)
     assert (
@@ -636,6 +654,79 @@ async def test_webhook_log_has_no_secrets_or_pii(
         assert secret not in text
 
 
+async def test_a_redelivery_keeps_created_at_and_is_signed_afresh(didit: Harness) -> None:
+    """Didit redelivers an event (retry, or the console's manual redelivery) with the same
+    `created_at` and a new `timestamp` = X-Timestamp, hence a new signature
+    (https://docs.didit.me/integration/webhooks; each retry "is logged as a new, separate
+    event", https://docs.didit.me/reference/webhooks)."""
+    sid = (await didit.create())["session_id"]
+    await didit.drive(sid, "open", "review")
+    didit.clock.advance(60)
+    await didit.drive(sid, "decline")
+    didit.clock.advance(240)
+    answer = await didit.client.post(f"/sessions/{sid}/redeliver", json={"index": 1})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "In Review"
+    assert answer.json()["webhook"] == {"delivered": True, "status_code": 200}
+    assert didit.sink.statuses == ["In Progress", "In Review", "Declined", "In Review"]
+    original, _, redelivered = (
+        assert_signed_by_didit(r, didit.sandbox.webhook_secret) for r in didit.sink.requests[1:]
+    )
+    assert redelivered["created_at"] == original["created_at"] == answer.json()["created_at"]
+    assert redelivered["timestamp"] == original["timestamp"] + 300
+    assert redelivered["event_id"] != original["event_id"]
+    assert (
+        didit.sink.requests[-1].headers["x-signature"]
+        != (didit.sink.requests[1].headers["x-signature"])
+    )
+    volatile = {"event_id", "timestamp"}
+    assert {k: v for k, v in redelivered.items() if k not in volatile} == {
+        k: v for k, v in original.items() if k not in volatile
+    }
+
+
+async def test_redeliver_defaults_to_the_latest_and_refuses_what_is_not_there(
+    didit: Harness,
+) -> None:
+    sid = (await didit.create())["session_id"]
+    nothing = await didit.client.post(f"/sessions/{sid}/redeliver", json={})
+    assert nothing.status_code == 404
+    await didit.drive(sid, "open")
+    latest = await didit.client.post(f"/sessions/{sid}/redeliver", json={})
+    assert latest.json()["status"] == "In Progress"
+    for bad in ({"index": "1"}, {"index": True}):
+        assert (await didit.client.post(f"/sessions/{sid}/redeliver", json=bad)).status_code == 400
+    assert (
+        await didit.client.post(f"/sessions/{sid}/redeliver", json={"index": 5})
+    ).status_code == 404
+    unknown = await didit.client.post("/sessions/nope/redeliver", json={})
+    assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize(("action", "status"), [("approve", "Approved"), ("decline", "Declined")])
+async def test_leaving_in_review_is_a_console_reviewers_decision(
+    didit: Harness, action: str, status: str
+) -> None:
+    """Only a person moves a session out of In Review; the decision records it in the
+    documented `reviews` shape, `user` a console user's e-mail
+    (https://docs.didit.me/management-api/sessions/create-review)."""
+    sid = (await didit.create())["session_id"]
+    await didit.drive(sid, "open", "review")
+    assert (await didit.decision(sid))["reviews"] == []
+    await didit.drive(sid, action)
+    (review,) = (await didit.decision(sid))["reviews"]
+    assert set(review) == {"user", "new_status", "comment", "created_at"}
+    assert review["new_status"] == status and review["user"] != "API Client"
+    body = assert_signed_by_didit(didit.sink.requests[-1], didit.sandbox.webhook_secret)
+    assert body["decision"]["reviews"] == [review]
+
+
+async def test_the_workflows_own_decision_has_no_review(didit: Harness) -> None:
+    sid = (await didit.create())["session_id"]
+    await didit.drive(sid, "open", "approve")
+    assert (await didit.decision(sid))["reviews"] == []
+
+
 # -- update-status ----------------------------------------------------------------------------
 
 
@@ -648,7 +739,10 @@ async def test_update_status_approves_a_session_in_review(didit: Harness) -> Non
     assert (body["status"], body["decision"]["status"]) == ("Approved", "Approved")
     decision = await didit.decision(sid)
     (review,) = decision["reviews"]
-    assert review["previous_status"] == "In Review"
+    # The decision's documented item shape (retrieve-session; create-review's answer):
+    # {user, new_status, comment, created_at}, `user` "API Client" for an API key.
+    assert set(review) == {"user", "new_status", "comment", "created_at"}
+    assert review["user"] == "API Client"
     assert review["new_status"] == "Approved"
     assert review["comment"] == "looks fine"
 
@@ -947,19 +1041,19 @@ async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> N
 # -- documented shapes (the cassettes hold the vendor's documented payloads) -----------------
 
 #: Keys the emulator sends beyond the cassettes' examples, each documented elsewhere in
-#: providers/didit.md (section given). Anything else extra is drift.
+#: on one of Didit's pages (given). Anything else extra is drift.
 DOCUMENTED_EXTRAS = frozenset(
     {
-        "$.session_kind",  # §A2.1 "Also returns session_kind"
-        "$.created_at",  # §A2.3 rows; Didit's decision carries it
-        "$.document_ai_documents",  # §A2.2 list of plural blocks
-        "$.id_verifications[].address",  # §A2.2 per-feature fields
+        "$.session_kind",  # create-session: "Response session_kind"
+        "$.created_at",  # list-sessions rows; the KYB response schema lists it
+        "$.document_ai_documents",  # retrieve-session: the list of plural blocks
+        "$.id_verifications[].address",  # retrieve-session: per-feature fields
         "$.id_verifications[].parsed_address",
         "$.id_verifications[].front_image_quality_score",
         "$.id_verifications[].back_image_quality_score",
-        "$.id_verifications[].date_of_issue",  # §A2.4 update-data fields
+        "$.id_verifications[].date_of_issue",  # update-data fields
         "$.id_verifications[].place_of_birth",
-        "$.liveness_checks[].reference_image",  # §A2.2 per-feature fields
+        "$.liveness_checks[].reference_image",  # retrieve-session: per-feature fields
         "$.liveness_checks[].video_url",
         "$.liveness_checks[].face_quality",
         "$.liveness_checks[].face_luminance",

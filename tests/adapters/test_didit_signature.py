@@ -1,4 +1,6 @@
-"""Didit webhook verification (providers/didit.md §A4.3)."""
+"""Didit webhook verification (docs/vendors/didit.md, Webhooks and signature;
+https://docs.didit.me/integration/webhooks: X-Signature over the raw body, X-Signature-V2 over
+the canonical JSON, X-Signature-Simple over a few fields, X-Timestamp unsigned)."""
 
 from __future__ import annotations
 
@@ -26,12 +28,15 @@ def sign_webhook(
     body: dict[str, Any],
     *,
     secret: str = SECRET,
-    timestamp: int = TS,
+    timestamp: int | None = None,
     scheme: str = "v2",
     ensure_ascii: bool = False,
 ) -> tuple[bytes, dict[str, str]]:
     """Sign like Didit, independently of the module under test (no shared helper):
-    `scheme` is "v2" (canonical JSON), "raw" (X-Signature over the bytes) or "simple"."""
+    `scheme` is "v2" (canonical JSON), "raw" (X-Signature over the bytes) or "simple".
+    X-Timestamp is the body's `timestamp`, as Didit sends it, unless `timestamp` says else."""
+    if timestamp is None:
+        timestamp = body["timestamp"] if isinstance(body.get("timestamp"), int) else TS
     raw = json.dumps(body, ensure_ascii=ensure_ascii).encode()  # deliberately non-canonical
     headers = {"X-Timestamp": str(timestamp), "Content-Type": "application/json"}
     if scheme == "v2":
@@ -139,7 +144,7 @@ def test_header_lookup_is_case_insensitive_and_hex_case_tolerant() -> None:
 
 @pytest.mark.parametrize("skew", [-299, 299])
 def test_timestamp_inside_tolerance_accepted(skew: int) -> None:
-    raw, headers = sign_webhook(event(), timestamp=TS + skew)
+    raw, headers = sign_webhook(event(timestamp=TS + skew))
     assert verify(raw, headers)
 
 
@@ -185,12 +190,12 @@ def test_empty_secret_never_verifies() -> None:
     "skew", [-301, 301, -86_400, 86_400], ids=["past", "future", "day-old", "day-ahead"]
 )
 def test_stale_timestamp_rejected(skew: int) -> None:
-    raw, headers = sign_webhook(event(), timestamp=TS + skew)
+    raw, headers = sign_webhook(event(timestamp=TS + skew))
     assert rejected(raw, headers) is WebhookRejectReason.TIMESTAMP
 
 
 def test_tolerance_comes_from_the_caller() -> None:
-    raw, headers = sign_webhook(event(), timestamp=TS - 100)
+    raw, headers = sign_webhook(event(timestamp=TS - 100))
     with pytest.raises(WebhookRejected):
         verify_webhook(raw, headers, secret=SECRET, now=NOW, tolerance_s=60)
 
@@ -214,8 +219,11 @@ def test_malformed_timestamp_rejected(value: str) -> None:
 def test_body_that_is_not_a_json_object_is_malformed(raw: bytes) -> None:
     headers = {"X-Timestamp": str(TS), "X-Signature": _hmac(SECRET, raw)}
     assert rejected(raw, headers) is WebhookRejectReason.MALFORMED
-    headers["X-Signature"] = "0" * 64  # unsigned garbage: still malformed
-    assert rejected(raw, headers) is WebhookRejectReason.MALFORMED
+    # Unsigned garbage is not even read: the signature is checked before the body is parsed.
+    headers["X-Signature"] = "0" * 64
+    assert rejected(raw, headers) is WebhookRejectReason.SIGNATURE
+    headers = {"X-Timestamp": str(TS), "X-Signature-V2": "0" * 64}
+    assert rejected(raw, headers) is WebhookRejectReason.SIGNATURE
 
 
 def test_timestamp_checked_before_body() -> None:
@@ -234,3 +242,75 @@ def test_verification_module_has_no_signing_helper() -> None:
     import adapters.didit.signature as module
 
     assert not [name for name in vars(module) if name.startswith("sign")]
+
+
+# -- the replay window is judged on signed data (issue 13, item 5) ----------------------------
+#: The v3 session envelope Didit documents (docs/vendors/didit.md, Webhooks and signature):
+#: `timestamp` is the dispatch time, `created_at` when the status changed.
+DOC_TIMESTAMP = 1774970000
+DOC_CREATED_AT = 1774969994
+
+
+def documented_envelope(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event_id": "uuid",
+        "webhook_type": "status.updated",
+        "timestamp": DOC_TIMESTAMP,
+        "created_at": DOC_CREATED_AT,
+        "application_id": "uuid",
+        "session_id": "uuid",
+        "status": "Approved",
+        "workflow_id": "uuid",
+        "workflow_version": 4,
+        "vendor_data": "internal-user-id",
+        "metadata": {"any": "json"},
+    }
+    body.update(overrides)
+    return body
+
+
+def at(unix: int) -> datetime:
+    return datetime.fromtimestamp(unix, UTC)
+
+
+@pytest.mark.parametrize("scheme", ["v2", "raw"])
+def test_the_documented_envelope_is_accepted_when_fresh(scheme: str) -> None:
+    raw, headers = sign_webhook(documented_envelope(), scheme=scheme)
+    assert headers["X-Timestamp"] == str(DOC_TIMESTAMP)
+    assert verify(raw, headers, now=at(DOC_TIMESTAMP + 5))["created_at"] == DOC_CREATED_AT
+
+
+@pytest.mark.parametrize("scheme", ["v2", "raw"])
+def test_a_captured_body_re_sent_later_with_a_fresh_header_is_refused(scheme: str) -> None:
+    """The header is not signed: an hour-old body with the signature it came with and a
+    new X-Timestamp passes the header check, and must still be refused."""
+    raw, headers = sign_webhook(documented_envelope(), scheme=scheme)
+    later = DOC_TIMESTAMP + 3600
+    replayed = {**headers, "X-Timestamp": str(later)}
+    with pytest.raises(WebhookRejected) as info:
+        verify(raw, replayed, now=at(later))
+    assert info.value.reason is WebhookRejectReason.TIMESTAMP
+    assert "signed" in info.value.detail
+
+
+def test_a_fresh_header_one_second_off_is_refused_too() -> None:
+    raw, headers = sign_webhook(documented_envelope())
+    headers["X-Timestamp"] = str(DOC_TIMESTAMP + 1)
+    assert rejected(raw, headers, now=at(DOC_TIMESTAMP)) is WebhookRejectReason.TIMESTAMP
+
+
+@pytest.mark.parametrize(
+    "value", [None, "1774970000", 1774970000.5, True], ids=["missing", "text", "float", "bool"]
+)
+def test_a_signed_body_without_unix_seconds_is_refused(value: Any) -> None:
+    body = documented_envelope(timestamp=value)
+    if value is None:
+        del body["timestamp"]
+    raw, headers = sign_webhook(body, timestamp=DOC_TIMESTAMP)
+    assert rejected(raw, headers, now=at(DOC_TIMESTAMP)) is WebhookRejectReason.TIMESTAMP
+
+
+def test_the_signature_is_checked_before_the_signed_time() -> None:
+    """A forged body claiming the header's time is a signature failure, not a time one."""
+    raw, headers = sign_webhook(documented_envelope(), secret="forger")
+    assert rejected(raw, headers, now=at(DOC_TIMESTAMP)) is WebhookRejectReason.SIGNATURE

@@ -1,4 +1,5 @@
-"""The Didit status table, one status at a time, against design §3.2 written out by hand."""
+"""The Didit status table, one status at a time, against docs/vendors/didit.md (Status
+vocabulary and our mapping) written out by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pytest
 from adapters.base import SessionStatus
 from adapters.didit.statuses import DIDIT_STATUS_MAP, DIDIT_STATUSES, map_didit_status
 
-# design §3.2, Didit column — copied by hand, not derived from the module under test.
+# docs/vendors/didit.md, Status vocabulary and our mapping — copied by hand, not derived from
+# the module under test (strings: https://docs.didit.me/integration/verification-statuses).
 EXPECTED: list[tuple[str, SessionStatus]] = [
     ("Not Started", SessionStatus.CREATED),
     ("In Progress", SessionStatus.IN_PROGRESS),
@@ -23,7 +25,7 @@ EXPECTED: list[tuple[str, SessionStatus]] = [
 
 
 @pytest.mark.parametrize(("didit", "normalized"), EXPECTED, ids=[d for d, _ in EXPECTED])
-def test_status_maps_per_design(didit: str, normalized: SessionStatus) -> None:
+def test_status_maps_per_the_vendor_page(didit: str, normalized: SessionStatus) -> None:
     assert map_didit_status(didit) is normalized
 
 
@@ -49,7 +51,7 @@ def test_finality_follows_the_table() -> None:
         "Approved ",
         "",
         "Unknown",
-        "Determine",  # a workflow-node status, not a session status (§A3)
+        "Determine",  # a workflow-node status, not a session status
         "ACTIVE",  # an entity status (user.status.updated)
         "completed",  # a web-SDK hint, not a status
         None,

@@ -97,7 +97,9 @@ def make_deliveries(psids: list[str], per_session: int, seed: int = 7) -> list[D
             raw, headers = signed_request(
                 didit_body(psid, status, ts, event_id=event_id), SECRET, ts
             )
-            out.append(Delivery(event_id, psid, status, ts, raw, headers))
+            # Identified by Didit's dedupe key (what its retries keep), not the per-attempt id.
+            key = f"{psid}:status.updated:{status}:{ts}"
+            out.append(Delivery(key, psid, status, ts, raw, headers))
     return out
 
 
