@@ -1,10 +1,11 @@
-"""UIP error responses → `ProviderError` (providers/uip.md §1.2 per-endpoint errors, §1.5).
+"""UIP error responses → `ProviderError` (docs/vendors/uip.md, Endpoints we call; the per-endpoint
+errors of https://docs.uip.digital/api-reference/sessions/create and the v1 error page).
 
 The v2 error body is not documented; the v1 one is `{"error": text, "code": "area/name"}`. We
 read it tolerantly (`inferred.ERROR_*_KEYS`), keep the HTTP status, and make the vendor's own
-words the message (scrubbed, capped): design §4 wants the reason of a refusal, e.g. why a
-session cannot be continued. What a status means depends on the call (`Operation`): a 400 on
-create is about our input, on continue / stop it means "not at a gate".
+words the message (scrubbed, capped): docs/model.md (Errors) wants the reason of a refusal,
+e.g. why a session cannot be continued. What a status means depends on the call
+(`Operation`): a 400 on create is about our input, on continue / stop it means "not at a gate".
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ METADATA_FIELD = (INPUT, "metadata")
 EXPIRES_IN_FIELD = (INPUT, "expiresIn")
 IDEMPOTENCY_FIELD = (INPUT, "idempotencyKey")
 
-#: continue / stop outside a gate: "`409` or `400` when not at a gate (handle both)" [V].
+#: continue / stop outside a gate: "409/400 if the session isn't at a gate"
+#: (api-reference/sessions/continue).
 GATE_REFUSAL_STATUSES: frozenset[int] = frozenset({400, 409})
 
-#: Provider codes when the body has none (the v1 code names, §1.5).
+#: Provider codes when the body has none (the v1 code names, core-concepts/error-handling).
 DEFAULT_CODES: dict[int, str] = {
     400: "request/invalid-payload",
     401: "auth/invalid-api-key",

@@ -1,8 +1,8 @@
 """A faithful local emulator of UIP's v2 session API, used when the gateway has no UIP
 credentials.
 
-It is written from the vendor docs (shared/docs/providers/uip.md), not from the adapter, so
-the adapter is tested against UIP's contract rather than against itself:
+It is written from the vendor docs (docs/vendors/uip.md, What the sandbox emulates), not from
+the adapter, so the adapter is tested against UIP's contract rather than against itself:
 
 - `sandbox_api`: `/v1/sessions` (create with steps, gates and `Idempotency-Key`; GET in both
   published shapes; continue / stop at a gate), `/v1/audits/{id}`, UIP's Bearer auth and
@@ -55,7 +55,8 @@ class UipSandbox(SandboxHandle):
         if get_shape is not None and get_shape not in GET_SHAPES:
             raise ValueError(f"get_shape must be one of {GET_SHAPES}")
         self.config = config
-        # No test-key prefix is documented (uip.md §1.1); live keys look like `uip_live_…`.
+        # No test-key prefix is documented (api-reference/introduction); live keys look like
+        # `uip_live_…`.
         self.api_key: str = "uip_sandbox_" + secrets.token_urlsafe(32)
         self.webhook_secret: str = "uip_whsec_" + secrets.token_urlsafe(32)
         #: UIP needs nothing beyond the key (the webhook URL lives in the dashboard).

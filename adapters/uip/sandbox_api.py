@@ -1,7 +1,8 @@
-"""HTTP face of the UIP emulator: the documented business API (uip.md §1.1 to §1.2) with UIP's
-manners (Bearer key, `Idempotency-Key` on create, `{error, code}` errors), and the sandbox
-control endpoints (`POST /sessions/{id}/simulate`, `GET|POST /sandbox-settings`), which are
-not UIP's and need no key, like every vendor sandbox of the gateway.
+"""HTTP face of the UIP emulator: the documented business API (docs/vendors/uip.md, Endpoints
+we call) with UIP's manners (Bearer key, `Idempotency-Key` on create, `{error, code}` errors),
+and the sandbox control endpoints (`POST /sessions/{id}/simulate`,
+`GET|POST /sandbox-settings`), which are not UIP's and need no key, like every vendor sandbox
+of the gateway.
 
 Routes are at the app's root (`/v1/sessions…`); the gateway mounts the app at /sandbox/uip.
 """
@@ -50,7 +51,7 @@ def install_api(app: FastAPI, engine: UipEmulator, api_key: str) -> None:
     """Register the vendor API and the control endpoints on `app` (routes at its root)."""
 
     def authenticate(request: Request) -> None:
-        """`Authorization: Bearer <key>` (uip.md §1.1); 401 otherwise."""
+        """`Authorization: Bearer <key>` (api-reference/introduction); 401 otherwise."""
         scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:

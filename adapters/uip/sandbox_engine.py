@@ -4,7 +4,8 @@ The HTTP layers (API, hosted page, control endpoint) all go through here. A chan
 path: check the rule → apply → persist (the result and its audit record are "committed") →
 queue the signed events → the causing request awaits their first attempts.
 
-Which changes fire which event (uip.md §1.3, §1.4; nothing else fires anything):
+Which changes fire which event (docs.uip.digital core-concepts/sessions and
+api-reference/webhooks; nothing else fires anything):
 
 | change | events, in this order |
 |---|---|
@@ -101,7 +102,7 @@ class UipEmulator:
         return self.config.clock()
 
     def page_url(self, session: SandboxSession) -> str:
-        """The hosted page, a capability URL (uip.md: `https://uip.digital/s/{id}`)."""
+        """The hosted page, a capability URL (core-concepts/sessions: `https://uip.digital/s/{id}`)."""
         return f"{self.base_url}/s/{session.id}"
 
     # -- reads (every read resolves expiry first) --------------------------------------------
@@ -142,7 +143,7 @@ class UipEmulator:
         return deadline
 
     def resolve(self, session: SandboxSession) -> None:
-        """Lazy expiry (uip.md §1.3): "an expired session resolves to `expired` on next
+        """Lazy expiry (core-concepts/sessions): "an expired session resolves to `expired` on next
         access and emits no further steps" — and no webhook (there is no session.expired)."""
         if session.terminal:
             return
@@ -185,7 +186,7 @@ class UipEmulator:
     # -- idempotency (POST /v1/sessions only) -----------------------------------------------------
     def replay(self, key: str, clean: JSON) -> SandboxSession | None:
         """The session an earlier create with this key made, or None; 409 when the key was
-        used with a different body (uip.md §1.5)."""
+        used with a different body ("409 idempotency conflict", api-reference/sessions/create)."""
         record = self.store.idempotency.get(key)
         if record is None:
             return None

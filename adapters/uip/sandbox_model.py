@@ -1,6 +1,6 @@
 """UIP's vocabulary and the session record of the sandbox emulator.
 
-Written from the vendor docs (shared/docs/providers/uip.md, "uip.md" below), independently of
+Written from the vendor docs (docs/vendors/uip.md and the pages it cites), independently of
 the adapter, so that the emulator cannot drift into agreeing with a wrong adapter. Facts the
 docs leave open are marked [INFERRED] where they are decided; each is one named constant.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 JSON = dict[str, Any]
 
-# -- create limits (uip.md §1.2 Create) -------------------------------------------------------
+# -- create limits (api-reference/sessions/create, core-concepts/primitives) ---------------------
 PRIMITIVES = ("identify", "age_verify", "sign", "light_sign")
 EXPIRES_IN_MIN = 60
 EXPIRES_IN_MAX = 86_400
@@ -41,31 +41,31 @@ RETURN_URL_MAX = 2_048
 #: A JSON create body larger than this is refused [INFERRED]; multipart is capped by files.
 JSON_BODY_MAX = 1024 * 1024
 
-# -- idempotency (uip.md §1.5: the key lifetime is not documented) ----------------------------
+# -- idempotency (api-reference/sessions/create: the key lifetime is not documented) -----------
 IDEMPOTENCY_KEY_MAX = 255  # [INFERRED]
 IDEMPOTENCY_TTL_S = 24 * 60 * 60  # [INFERRED]
 
-# -- expiry (uip.md §1.3) -------------------------------------------------------------------
+# -- expiry (core-concepts/sessions) -------------------------------------------------------
 #: "a shorter per-step window once a step starts": the length is not documented [INFERRED].
 STEP_WINDOW_S = 10 * 60
 
-# -- webhooks (uip.md §1.4) -----------------------------------------------------------------
+# -- webhooks (core-concepts/webhooks) -------------------------------------------------------
 WEBHOOK_TIMEOUT_S = 10.0  # [INFERRED]
 USER_AGENT = "UIP-Webhooks/2"  # [INFERRED]
 
 # -- the sandbox's stand-ins -----------------------------------------------------------------
-#: The wallet the sandbox "uses" (audit `wallet`, uip.md §1.2 Audit example).
+#: The wallet the sandbox "uses" (audit `wallet`, api-reference/audits/get example).
 SANDBOX_WALLET = "apple-wallet"
 #: The reason of a simulated verification failure [INFERRED: a "verification error message"].
 DEFAULT_DECLINE_REASON = "credential verification failed"
-#: GET /v1/sessions/{id} has two published versions (uip.md §1.2 Retrieve).
+#: GET /v1/sessions/{id} has two published versions (docs/vendors/uip.md, Endpoints we call).
 GET_SHAPES = ("a", "b")
 #: continue/stop outside a gate: "409 or 400 (handle both)".
 GATE_ERROR_STATUSES = (409, 400)
 
 
 class Status(enum.StrEnum):
-    """uip.md §1.3."""
+    """https://docs.uip.digital/core-concepts/sessions."""
 
     CREATED = "created"
     IN_PROGRESS = "in_progress"
@@ -81,14 +81,15 @@ ACTIVE = frozenset(Status) - TERMINAL
 
 
 class FailReason(enum.StrEnum):
-    """`session.failed` reasons that are not a verification message (uip.md §1.4)."""
+    """`session.failed` reasons that are not a verification message (api-reference/webhooks)."""
 
     INSUFFICIENT_FUNDS = "insufficient_funds"
     INTERNAL_ERROR = "internal_error"
 
 
 class Event(enum.StrEnum):
-    """The complete v2 event list (uip.md §1.4): no created, awaiting_decision or expired."""
+    """The complete v2 event list (api-reference/webhooks): no created, awaiting_decision or
+    expired."""
 
     STEP_COMPLETED = "step.completed"
     SESSION_COMPLETED = "session.completed"
@@ -117,7 +118,7 @@ def iso(moment: datetime) -> str:
 
 
 def iso_nanos(moment: datetime) -> str:
-    """The audit's `occurred_at` form: nine fraction digits (uip.md §1.2 Audit)."""
+    """The audit's `occurred_at` form: nine fraction digits (api-reference/audits/get)."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond * 1000:09d}Z"
 

@@ -1,4 +1,5 @@
-"""The emulated hosted page at the session's `url` (`/s/{id}`, uip.md §1.1 "Hosted page").
+"""The emulated hosted page at the session's `url` (`/s/{id}`, core-concepts/sessions
+"The hosted page & capability URLs").
 
 The URL is a capability, and UIP binds it to the first browser that opens it ("first-open
 binding"): the first GET sets a binding cookie and moves a `created` session to

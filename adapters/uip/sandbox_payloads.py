@@ -1,4 +1,5 @@
-"""The bodies the UIP emulator answers and sends, each as uip.md §1.2 / §1.4 shows it.
+"""The bodies the UIP emulator answers and sends, each as UIP's pages show it
+(docs/vendors/uip.md, Endpoints we call; Webhooks and signature).
 
 - create `{id, status, url, expires}` (note `expires`, not `expires_at`);
 - GET in both published versions: A `{id, status, current_step, step_count, primitives,
@@ -73,7 +74,8 @@ UNAVAILABLE = "unavailable"
 
 
 def error_body(message: str, code: str) -> JSON:
-    """uip.md §1.5: `{"error": "...", "code": "area/kebab-code"}` (v1 form, the only one)."""
+    """core-concepts/error-handling: `{"error": "...", "code": "area/kebab-code"}` (v1 form, the
+    only one)."""
     return {"error": message, "code": code}
 
 
@@ -116,7 +118,7 @@ def get_body_b(session: SandboxSession) -> JSON:
         "step_count": len(session.steps),
         "results": [result_view(result) for result in session.results],
         "outcome": session.status if terminal else "",
-        # The backend is Go (uip.md §1.6): unset strings read as "" [INFERRED].
+        # Unset strings read as "" (Version B's `outcome` is "" while in progress) [INFERRED].
         "client_reference_id": session.client_reference_id or "",
         "metadata": dict(session.metadata),
         "updated_at": iso(parse(session.updated_at)),

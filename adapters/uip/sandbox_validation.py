@@ -1,15 +1,17 @@
-"""Create-request validation of the UIP emulator (uip.md §1.2 Create).
+"""Create-request validation of the UIP emulator
+(https://docs.uip.digital/api-reference/sessions/create; docs/vendors/uip.md, What the sandbox
+emulates).
 
-Every refusal is UIP's documented `400` ("invalid `steps[]` / unknown primitive / bad params"),
+Every refusal is UIP's documented `400` ("invalid steps[] / unknown primitive / bad params"),
 with a message naming the field (`steps[1].params.min_age: …`). Undocumented choices:
 
 - unknown fields (top level, step, params) are refused rather than ignored [INFERRED];
-- the gate is a boolean on the step (uip.md: "[I] treat it as a boolean");
-- a `sign` step normally arrives as `multipart/form-data` with its files. The part layout is
-  not documented [INFERRED]: the JSON fields as form fields (`steps` and `metadata` as JSON
-  text), files in parts named `files` (the session's one sign step) or `files[<stage>]`.
-  A JSON create with a file-less sign step is accepted by the sandbox (it signs an empty
-  manifest), so an adapter without multipart can still exercise sign.
+- the gate is a boolean on the step [INFERRED];
+- "sign carries files, so a session that includes a sign step is created as
+  multipart/form-data" (api-reference/introduction): a sign step without a file is refused,
+  whether the create is JSON or multipart. The part layout is not documented [INFERRED]: the
+  JSON fields as form fields (`steps` and `metadata` as JSON text), files in parts named
+  `files` (the session's one sign step) or `files[<stage>]`.
 """
 
 from __future__ import annotations
@@ -224,6 +226,11 @@ def _attach(steps: list[Step], uploads: Sequence[Upload]) -> None:
         )
     for stage in signs:
         files = steps[stage].files
+        if not files:
+            raise InvalidRequest(
+                f"steps[{stage}]: a sign step needs the documents to sign; create the session "
+                "as multipart/form-data with its files."
+            )
         if len(files) > SIGN_MAX_FILES:
             raise InvalidRequest(f"steps[{stage}]: at most {SIGN_MAX_FILES} files.")
         if sum(f["size"] for f in files) > SIGN_MAX_BYTES:
@@ -232,7 +239,8 @@ def _attach(steps: list[Step], uploads: Sequence[Upload]) -> None:
 
 def manifest_digest(files: Sequence[JSON]) -> str:
     """`document_hash` of a sign step: SHA-256 over the per-file digests in declared order
-    (uip.md: "a manifest digest in declared order"; the exact manifest form [INFERRED])."""
+    ("a single manifest digest over all of them (in declared order)", core-concepts/primitives;
+    the exact manifest form [INFERRED])."""
     manifest = "\n".join(f["sha256"] for f in files).encode("ascii")
     return "sha256:" + hashlib.sha256(manifest).hexdigest()
 

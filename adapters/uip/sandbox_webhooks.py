@@ -1,4 +1,4 @@
-"""Signed webhook deliveries of the UIP emulator (uip.md §1.4).
+"""Signed webhook deliveries of the UIP emulator (https://docs.uip.digital/core-concepts/webhooks).
 
 Own signing code, written from the vendor docs, not shared with the adapter: if the adapter's
 verification is wrong, the sandbox's webhooks fail it.

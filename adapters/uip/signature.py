@@ -1,4 +1,5 @@
-"""UIP webhook verification (providers/uip.md §1.4). Verification only: the sandbox signs on
+"""UIP webhook verification (docs/vendors/uip.md, Webhooks and signature). Verification only:
+the sandbox signs on
 its own, so a bug here cannot be hidden by the same bug in a shared signer.
 
 `X-UIP-Signature` = hex(HMAC-SHA256(webhook_secret, "{X-UIP-Timestamp}.{raw_body}")), the

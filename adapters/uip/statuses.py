@@ -1,11 +1,18 @@
-"""UIP status table, exactly as design §3.2 says (providers/uip.md §1.3).
+"""UIP's status table (docs/vendors/uip.md, Status vocabulary and our mapping).
 
-`failed` is DECLINED or FAILED depending on its `reason` (a verification error message vs
-`insufficient_funds` / `internal_error`). The adapter reports a failure with a known reason
-as one raw status, `failed:<reason>`, so that the raw value the gateway stores says
-everything the normalized one was derived from, and `map_status` of a snapshot's
-`provider_status` always equals its `status`. A bare `failed` (a read, which carries no
-reason) is `inferred.FAILED_WITHOUT_REASON`.
+UIP's seven statuses say where a session is; two things they do not say decide the outcome,
+and the adapter reports each as one raw value `<status>:<qualifier>`, so that the raw value the
+gateway stores says everything the normalized one was derived from, and `map_status` of a
+snapshot's `provider_status` always equals its `status`:
+
+- `failed:<reason>`: DECLINED or FAILED by the `session.failed` reason (FAILED only for the
+  documented technical reasons `insufficient_funds` / `internal_error`). A bare `failed` (a
+  read, which carries no reason) is `inferred.FAILED_WITHOUT_REASON`.
+- `<status>:<unmet code>` (e.g. `completed:age_not_satisfied`): a step was verified but not
+  met (verdicts.py), so the session is DECLINED whatever UIP's status goes on to be, except
+  `failed` and `created`.
+- `completed:results_pending`: UIP says completed but a step's verdict has not reached us
+  (a Version A read carries none): PROCESSING until the webhook or a Version B read tells.
 
 An unknown value maps to None: the gateway then keeps the previous status and shows the raw
 one; we never guess.
@@ -18,6 +25,7 @@ from types import MappingProxyType
 
 from adapters.base import Capability, Outcome, SessionStatus
 from adapters.uip import inferred
+from adapters.uip.verdicts import UNMET_CODES
 
 CREATED = "created"
 IN_PROGRESS = "in_progress"
@@ -27,12 +35,14 @@ STOPPED = "stopped"
 FAILED = "failed"
 EXPIRED = "expired"
 
-#: Joins `failed` and its reason into one raw status (our format).
+#: Joins a status and its qualifier into one raw status (our format).
 REASON_SEPARATOR = ":"
 #: A reason longer than this is cut, so the joined value stays a short string.
 MAX_REASON_LENGTH = 64
+#: `completed`, but a verdict has not reached us yet.
+RESULTS_PENDING = "results_pending"
 
-#: §1.3 [V]: the seven statuses.
+#: https://docs.uip.digital/core-concepts/sessions: the seven statuses.
 STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
     {
         CREATED: SessionStatus.CREATED,
@@ -45,18 +55,29 @@ STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
     }
 )
 
-#: §1.4 `session.failed` reasons that are not about the person [V]: FAILED; every other
-#: reason is "a verification error message": DECLINED.
+#: https://docs.uip.digital/api-reference/webhooks, session.failed `reason`: "e.g. a
+#: verification error message, insufficient_funds, or internal_error". These two are not
+#: about the person: FAILED; every other reason is a verification failure: DECLINED.
 TECHNICAL_FAILURE_REASONS: frozenset[str] = frozenset({"insufficient_funds", "internal_error"})
 
-UIP_STATUSES: frozenset[str] = frozenset(STATUS_MAP)
-#: Every raw value the adapter can report for a documented status and documented reason
-#: (a verification reason is free text: `failed:<message>`, DECLINED, is not enumerable).
-VOCABULARY: frozenset[str] = UIP_STATUSES | {
-    f"{FAILED}{REASON_SEPARATOR}{reason}" for reason in TECHNICAL_FAILURE_REASONS
-}
+#: The statuses an unmet verdict can follow (after a step verified; not `failed`, which has
+#: its own reason).
+VERDICT_STATUSES: frozenset[str] = frozenset(
+    {IN_PROGRESS, AWAITING_DECISION, COMPLETED, STOPPED, EXPIRED}
+)
 
-#: §1.3 "Terminal: no" for these three.
+UIP_STATUSES: frozenset[str] = frozenset(STATUS_MAP)
+#: Every raw value the adapter can report for a documented status, reason and verdict (a
+#: verification reason is free text: `failed:<message>`, DECLINED, is not enumerable).
+VOCABULARY: frozenset[str] = (
+    UIP_STATUSES
+    | {f"{FAILED}{REASON_SEPARATOR}{reason}" for reason in TECHNICAL_FAILURE_REASONS}
+    | {f"{s}{REASON_SEPARATOR}{code}" for s in VERDICT_STATUSES for code in UNMET_CODES}
+    | {f"{COMPLETED}{REASON_SEPARATOR}{RESULTS_PENDING}"}
+)
+
+#: "Terminal: no" for these three (UIP's own view; `completed:results_pending` is terminal at
+#: UIP but not yet decided for us).
 ACTIVE_STATUSES: frozenset[str] = frozenset({CREATED, IN_PROGRESS, AWAITING_DECISION})
 
 #: The decision outcome a normalized status carries (the other statuses carry none).
@@ -64,12 +85,12 @@ OUTCOMES: Mapping[SessionStatus, Outcome] = MappingProxyType(
     {SessionStatus.APPROVED: Outcome.APPROVED, SessionStatus.DECLINED: Outcome.DECLINED}
 )
 
-# -- per-status actions (§1.2 continue / stop) ------------------------------------------------
+# -- per-status actions (docs.uip.digital api-reference/sessions/continue and /stop) ----------
 #: Always offered on a session, whatever its status.
 ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
     {Capability.READ, Capability.REFRESH, Capability.WEBHOOKS, Capability.POLLING}
 )
-#: continue / stop: "Valid only in `awaiting_decision`" [V].
+#: continue / stop: "Valid only when the session is awaiting_decision".
 GATE_ACTIONS: frozenset[Capability] = frozenset({Capability.CONTINUE, Capability.CANCEL})
 
 
@@ -79,8 +100,13 @@ def join_failed(reason: str | None) -> str:
     return f"{FAILED}{REASON_SEPARATOR}{text}" if text else FAILED
 
 
+def join_verdict(status: str, qualifier: str | None) -> str:
+    """`<status>:<qualifier>` (an unmet code, or `results_pending`), else the status."""
+    return f"{status}{REASON_SEPARATOR}{qualifier}" if qualifier else status
+
+
 def split_status(value: str) -> tuple[str, str | None]:
-    """Inverse of `join_failed`: (status, reason or None)."""
+    """Inverse of the joins: (status, qualifier or None)."""
     status, sep, reason = value.partition(REASON_SEPARATOR)
     return (status, reason) if sep else (value, None)
 
@@ -91,19 +117,29 @@ def is_technical(reason: str) -> bool:
 
 def map_uip_status(value: object) -> SessionStatus | None:
     """Table lookup for a raw status (joined or not); None for anything not in the table
-    (wrong case, padding, empty, non-string, a reason on anything but `failed`)."""
+    (wrong case, padding, empty, non-string, a qualifier the status cannot have)."""
     if not isinstance(value, str):
         return None
-    status, reason = split_status(value)
-    if reason is None:
+    status, qualifier = split_status(value)
+    if qualifier is None:
         return STATUS_MAP.get(status)
-    if status != FAILED or not reason.strip() or reason != reason.strip():
-        return None
-    return SessionStatus.FAILED if is_technical(reason) else SessionStatus.DECLINED
+    if status == FAILED:
+        if not qualifier.strip() or qualifier != qualifier.strip():
+            return None
+        return SessionStatus.FAILED if is_technical(qualifier) else SessionStatus.DECLINED
+    if status in VERDICT_STATUSES and qualifier in UNMET_CODES:
+        return SessionStatus.DECLINED
+    if status == COMPLETED and qualifier == RESULTS_PENDING:
+        return SessionStatus.PROCESSING
+    return None
 
 
 def allowed_actions(provider_status: str | None) -> frozenset[Capability]:
-    """What may be done to a session in this raw status: continue / stop only at a gate."""
-    if provider_status == AWAITING_DECISION:
+    """What may be done to a session in this raw status: continue / stop only at a gate
+    (also once a step was not met: UIP still waits for the integrator there)."""
+    if (
+        map_uip_status(provider_status) is not None
+        and split_status(provider_status or "")[0] == AWAITING_DECISION
+    ):
         return ALWAYS_ALLOWED | GATE_ACTIONS
     return ALWAYS_ALLOWED

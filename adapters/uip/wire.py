@@ -1,4 +1,5 @@
-"""UIP's own request/response shapes (providers/uip.md §1.2, §1.4).
+"""UIP's own request/response shapes (docs/vendors/uip.md, Endpoints we call; Webhooks and
+signature).
 
 Requests are strict (we control them; `extra="forbid"` catches typos in the adapter).
 Responses and webhooks are lenient: two published versions of GET exist, so unknown fields are
@@ -8,6 +9,7 @@ ever travel in a snapshot's restricted `raw`.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -17,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from adapters.base import StepRequest, StepType
 from adapters.uip import inferred
 
-#: Normalized step type → UIP primitive (§1.2 Create `steps[].primitive`).
+#: Normalized step type → UIP primitive (api-reference/sessions/create `steps[].primitive`).
 PRIMITIVES = MappingProxyType(
     {
         StepType.IDENTIFY: "identify",
@@ -28,12 +30,14 @@ PRIMITIVES = MappingProxyType(
 )
 STEP_TYPES = MappingProxyType({primitive: step for step, primitive in PRIMITIVES.items()})
 
-#: §1.2 Create limits [V].
+#: Create limits (https://docs.uip.digital/api-reference/sessions/create, core-concepts/primitives).
 METADATA_MAX_KEYS = 50
 EXPIRES_IN_MIN = 60
 EXPIRES_IN_MAX = 86_400
 MIN_AGE_RANGE = (1, 120)
-#: §1.2 identify: a block the credential lacks comes back as this string.
+#: sign: "Up to 50 files, 50 MB combined" (core-concepts/primitives).
+SIGN_MAX_BYTES = 50 * 1024 * 1024
+#: identify: a block the credential lacks comes back as this string.
 UNAVAILABLE = "unavailable"
 
 
@@ -65,9 +69,20 @@ class CreateSessionBody(_Request):
     return_url: str | None = None
     expires_in: int | None = None
 
+    def to_form(self) -> dict[str, str]:
+        """The same fields as multipart form fields (inferred.MULTIPART_JSON_FIELDS as JSON
+        text, the others as text)."""
+        form: dict[str, str] = {}
+        for name, value in self.to_json().items():
+            if name in inferred.MULTIPART_JSON_FIELDS:
+                form[name] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            else:
+                form[name] = str(value)
+        return form
+
 
 class CreateResponse(_Lenient):
-    """`{id, status, url, expires}` — note `expires`, where GET says `expires_at` [V]."""
+    """`{id, status, url, expires}` — note `expires`, where GET says `expires_at`."""
 
     id: str = Field(min_length=1)
     status: str = Field(min_length=1)
@@ -77,9 +92,9 @@ class CreateResponse(_Lenient):
     created_at: datetime | None = None
 
 
-class StepResult(_Lenient):
+class VerifiedStep(_Lenient):
     """One verified step: Version B's `results[]` item (`step`) or a `step.completed` payload
-    (`stage`). Results are opaque here; PII never leaves `raw`."""
+    (`stage`). Claims are opaque here; PII never leaves `raw`."""
 
     step: Any = None
     stage: Any = None
@@ -115,7 +130,7 @@ class SessionResource(_Lenient):
     step_count: StrictInt | None = Field(default=None, ge=0)
     primitives: list[str] | None = None  # Version A
     current_primitive: str | None = None  # Version A, continue
-    results: list[StepResult] | None = None  # Version B
+    results: list[VerifiedStep] | None = None  # Version B
     outcome: str | None = None  # Version B: terminal reason, "" while in progress
     client_reference_id: str | None = None
     metadata: Any = None
@@ -126,7 +141,7 @@ class SessionResource(_Lenient):
     url: str | None = None  # not documented on reads; used when present
 
 
-class WebhookData(StepResult):
+class WebhookData(VerifiedStep):
     """`data` of every event: `session_id` always, `client_reference_id` / `metadata` when
     set; step fields on `step.completed`; `status` / `reason` on `session.*`."""
 

@@ -1,4 +1,5 @@
-"""The UIP sandbox emulator against UIP's documented contract (providers/uip.md).
+"""The UIP sandbox emulator against UIP's documented contract (docs/vendors/uip.md, What the
+sandbox emulates, and the pages it cites).
 
 Signatures are re-computed here from the documented algorithm with hmac directly, and the
 documented-shape tests compare the emulator's answers with the documented payloads the
@@ -59,9 +60,21 @@ class Harness(SandboxHarness[UipSandbox]):
         return await self.client.request(method, f"{API}{path}", headers=headers, **kwargs)
 
     async def create(self, *steps: dict[str, Any], **body: Any) -> dict[str, Any]:
-        response = await self.call(
-            "POST", "/sessions", json={"steps": list(steps) or [IDENTIFY], **body}
-        )
+        """JSON, or multipart with a placeholder document per sign step: "a session that
+        includes a sign step is created as multipart/form-data" (api-reference/introduction)."""
+        chosen = list(steps) or [IDENTIFY]
+        signs = [i for i, step in enumerate(chosen) if step.get("primitive") == "sign"]
+        if not signs:
+            response = await self.call("POST", "/sessions", json={"steps": chosen, **body})
+        else:
+            fields = {"steps": json.dumps(chosen)}
+            fields.update(
+                {k: json.dumps(v) if k == "metadata" else str(v) for k, v in body.items()}
+            )
+            files = [
+                (f"files[{i}]", (f"doc{i}.pdf", b"%PDF-1.7 doc", "application/pdf")) for i in signs
+            ]
+            response = await self.call("POST", "/sessions", data=fields, files=files)
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -105,11 +118,12 @@ def uip(make: Factory) -> Harness:
     return make()
 
 
-# -- an independent check of UIP's webhook contract (uip.md §1.4) -----------------------------
+# -- an independent check of UIP's webhook contract (core-concepts/webhooks) ------------------
 
 
 def verify_uip(raw: bytes, ts: str, sig: str, secret: str, now: datetime) -> bool:
-    """uip.md's own Python check, with the clock injected."""
+    """The documented check (https://docs.uip.digital/core-concepts/webhooks: HMAC-SHA256 over
+    "{timestamp}.{raw_body}", hex, constant-time compare), in Python, with the clock injected."""
     if abs(now.timestamp() - int(ts)) > 300:
         return False
     expected = hmac.new(secret.encode(), ts.encode() + b"." + raw, hashlib.sha256).hexdigest()
@@ -117,7 +131,7 @@ def verify_uip(raw: bytes, ts: str, sig: str, secret: str, now: datetime) -> boo
 
 
 def signed(harness: Harness, index: int = -1) -> dict[str, Any]:
-    """Check one delivery the way uip.md §1.4 describes it, from scratch; its parsed body."""
+    """Check one delivery the way core-concepts/webhooks describes it, from scratch; its body."""
     request = harness.sink.requests[index]
     raw, headers = request.content, request.headers
     timestamp, signature = headers["x-uip-timestamp"], headers["x-uip-signature"]
@@ -393,6 +407,44 @@ async def test_multipart_files_must_belong_to_a_sign_step(
     )
     assert response.status_code == 400
     assert response.json()["code"] == "request/invalid-payload"
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+async def test_a_sign_step_without_a_file_is_refused(uip: Harness, multipart: bool) -> None:
+    """ "Because sign carries files, its session is created as multipart/form-data"
+    (https://docs.uip.digital/core-concepts/primitives): without its documents the steps are
+    invalid, UIP's documented "400 invalid steps[]" (api-reference/sessions/create)."""
+    steps = [IDENTIFY, {"primitive": "sign"}]
+    if multipart:
+        # a multipart body with only the text field (no filename: not a file part)
+        form = {"steps": (None, json.dumps(steps).encode())}
+        response = await uip.call("POST", "/sessions", files=form)
+        assert response.request.headers["content-type"].startswith("multipart/form-data")
+    else:
+        response = await uip.call("POST", "/sessions", json={"steps": steps})
+    assert response.status_code == 400
+    assert response.json()["code"] == "request/invalid-payload"
+    assert response.json()["error"].startswith("steps[1]:")
+    assert uip.sink.requests == []
+
+
+async def test_an_under_age_person_completes_with_satisfied_false(uip: Harness) -> None:
+    """age_verify "returns only the boolean" (core-concepts/primitives): the step completes
+    and the session with it; the verdict is `satisfied: false` on the webhook and on a
+    Version B read ("the same payloads delivered by webhook")."""
+    sid = (await uip.create({"primitive": "age_verify", "params": {"min_age": 120}}))["id"]
+    await uip.drive(sid, "open", "submit")
+    step, done = all_signed(uip)
+    assert step["event"] == "step.completed"
+    assert (step["data"]["satisfied"], step["data"]["min_age"]) == (False, 120)
+    assert "dob" not in json.dumps(step)  # "The birth date is never included"
+    assert done == {
+        "event": "session.completed",
+        "data": {"session_id": sid, "status": "completed"},
+    }
+    assert (await uip.settings(get_shape="b")).status_code == 200
+    result = (await uip.get(sid))["results"][0]
+    assert (result["satisfied"], result["min_age"]) == (False, 120)
 
 
 async def test_multipart_files_named_by_stage_and_the_file_cap(uip: Harness) -> None:
@@ -1459,6 +1511,11 @@ def test_shape_check_detects_drift() -> None:
 WEBHOOK_ROUTES: dict[str, tuple[list[dict[str, Any]], tuple[str, ...], str | None]] = {
     "webhook_step_completed_identify.json": ([IDENTIFY], ("approve",), None),
     "webhook_step_completed_age_verify.json": ([IDENTIFY, AGE], ("approve",), None),
+    "webhook_step_completed_age_verify_not_satisfied.json": (
+        [IDENTIFY, {"primitive": "age_verify", "params": {"min_age": 120}}],
+        ("approve",),
+        None,
+    ),
     "webhook_step_completed_light_sign.json": ([TERMS], ("approve",), None),
     "webhook_step_completed_sign.json": ([IDENTIFY, {"primitive": "sign"}], ("approve",), None),
     "webhook_session_completed.json": ([AGE], ("approve",), None),
@@ -1499,4 +1556,6 @@ async def test_webhooks_match_the_documented_payloads(uip: Harness, name: str) -
         assert actual["data"]["reason"] == data["reason"]
     if "stage" in data:
         assert actual["data"]["stage"] == data["stage"]
+    if "satisfied" in data:
+        assert actual["data"]["satisfied"] is data["satisfied"]
     assert shape_drift(documented, actual) == []

@@ -1,5 +1,5 @@
-"""UIP webhook verification (providers/uip.md §1.4): `X-UIP-Signature` over
-"{X-UIP-Timestamp}.{raw body}", the tolerance window both ways, header shapes, and which
+"""UIP webhook verification (https://docs.uip.digital/core-concepts/webhooks): X-UIP-Signature
+over "{X-UIP-Timestamp}.{raw body}", the tolerance window both ways, header shapes, and which
 reason each failure gets."""
 
 from __future__ import annotations

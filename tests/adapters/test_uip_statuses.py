@@ -1,4 +1,6 @@
-"""UIP's status table (design §3.2, UIP column) and the per-status actions, exhaustively."""
+"""UIP's status table (docs/vendors/uip.md, Status vocabulary and our mapping) and the
+per-status actions, exhaustively. Statuses: https://docs.uip.digital/core-concepts/sessions;
+failure reasons: https://docs.uip.digital/api-reference/webhooks (session.failed)."""
 
 from __future__ import annotations
 
@@ -16,11 +18,12 @@ from adapters.uip.statuses import (
     VOCABULARY,
     allowed_actions,
     join_failed,
+    join_verdict,
     map_uip_status,
     split_status,
 )
 
-#: design §3.2, written out.
+#: docs/vendors/uip.md, Status vocabulary and our mapping, written out.
 DESIGN_TABLE = {
     "created": SessionStatus.CREATED,
     "in_progress": SessionStatus.IN_PROGRESS,
@@ -28,8 +31,15 @@ DESIGN_TABLE = {
     "completed": SessionStatus.APPROVED,
     "stopped": SessionStatus.CANCELLED,
     "expired": SessionStatus.EXPIRED,
+    "failed": SessionStatus.DECLINED,
     "failed:insufficient_funds": SessionStatus.FAILED,
     "failed:internal_error": SessionStatus.FAILED,
+    "in_progress:age_not_satisfied": SessionStatus.DECLINED,
+    "awaiting_decision:age_not_satisfied": SessionStatus.DECLINED,
+    "completed:age_not_satisfied": SessionStatus.DECLINED,
+    "stopped:age_not_satisfied": SessionStatus.DECLINED,
+    "expired:age_not_satisfied": SessionStatus.DECLINED,
+    "completed:results_pending": SessionStatus.PROCESSING,
 }
 
 
@@ -45,8 +55,9 @@ def test_the_documented_statuses_are_the_seven_of_the_doc() -> None:
     }
 
 
-def test_vocabulary_is_the_statuses_plus_the_documented_failure_reasons() -> None:
-    assert VOCABULARY == UIP_STATUSES | {"failed:insufficient_funds", "failed:internal_error"}
+def test_vocabulary_is_the_table() -> None:
+    assert frozenset(DESIGN_TABLE) == VOCABULARY
+    assert UIP_STATUSES <= VOCABULARY
     assert TECHNICAL_FAILURE_REASONS == {"insufficient_funds", "internal_error"}
 
 
@@ -76,7 +87,20 @@ def test_technical_reasons_ignore_case(reason: str) -> None:
 
 
 def test_failed_without_a_reason_is_the_inferred_status() -> None:
-    assert map_uip_status("failed") is inferred.FAILED_WITHOUT_REASON is SessionStatus.FAILED
+    """ "failed: A step failed verification, or funds ran out" (core-concepts/sessions): without
+    the reason it is the person's failure; the technical reasons come with the webhook."""
+    assert map_uip_status("failed") is inferred.FAILED_WITHOUT_REASON is SessionStatus.DECLINED
+
+
+@pytest.mark.parametrize("status", ["created", "failed", "completed_x", "in-progress"])
+def test_an_unmet_verdict_only_follows_a_verified_step(status: str) -> None:
+    raw = f"{status}:age_not_satisfied"
+    assert map_uip_status(raw) is (SessionStatus.DECLINED if status == "failed" else None)
+
+
+@pytest.mark.parametrize("raw", ["in_progress:results_pending", "completed:unknown_code"])
+def test_other_qualifiers_are_not_ours(raw: str) -> None:
+    assert map_uip_status(raw) is None
 
 
 def test_a_reason_may_contain_the_separator() -> None:
@@ -140,7 +164,7 @@ def test_a_reason_cut_at_a_space_still_maps() -> None:
 @pytest.mark.parametrize("raw", [*sorted(VOCABULARY), "failed:step 0: revoked"])
 def test_split_inverts_join(raw: str) -> None:
     status, reason = split_status(raw)
-    assert (join_failed(reason) if status == "failed" else status) == raw
+    assert (join_failed(reason) if status == "failed" else join_verdict(status, reason)) == raw
 
 
 # -- outcomes and actions ---------------------------------------------------------------------
@@ -151,9 +175,13 @@ def test_outcomes() -> None:
     }
 
 
-def test_active_statuses_are_the_non_terminal_ones() -> None:
+def test_active_statuses_are_uips_non_terminal_ones() -> None:
     assert ACTIVE_STATUSES == {
-        raw for raw in VOCABULARY if not (map_uip_status(raw) or SessionStatus.FAILED).is_final
+        raw for raw in UIP_STATUSES if not (map_uip_status(raw) or SessionStatus.FAILED).is_final
+    }
+    # ...and the one joined value that is terminal at UIP but not decided for us.
+    assert {raw for raw in VOCABULARY - UIP_STATUSES if not map_uip_status(raw).is_final} == {
+        "completed:results_pending"
     }
 
 
@@ -161,7 +189,7 @@ def test_active_statuses_are_the_non_terminal_ones() -> None:
 def test_continue_and_stop_only_at_a_gate(raw: str | None) -> None:
     allowed = allowed_actions(raw)
     gate = {Capability.CONTINUE, Capability.CANCEL}
-    if raw == "awaiting_decision":
+    if raw in ("awaiting_decision", "awaiting_decision:age_not_satisfied"):
         assert allowed == ALWAYS_ALLOWED | gate
     else:
         assert allowed == ALWAYS_ALLOWED
