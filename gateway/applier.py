@@ -280,10 +280,12 @@ def step_json(step: StepProgress) -> dict:
 
 
 def merge_steps(stored: list[dict] | None, incoming: list[dict]) -> list[dict]:
-    """Vendors re-report steps partially (UIP reads never say which step had a gate): a gate
-    set once stays set, and a type or verdict we knew is not lost to an empty one."""
+    """Vendors re-report steps partially (UIP reads never say which step had a gate; an event
+    may name only its own step): a gate set once stays set, a type or verdict we knew is not
+    lost to an empty one, and a step the report leaves out is kept."""
     before = {step["index"]: step for step in stored or ()}
-    merged = []
+    reported = {step["index"] for step in incoming}
+    merged = [step for index, step in before.items() if index not in reported]
     for step in incoming:
         old = before.get(step["index"], {})
         merged.append(
@@ -294,7 +296,7 @@ def merge_steps(stored: list[dict] | None, incoming: list[dict]) -> list[dict]:
                 "result": step.get("result") or old.get("result"),
             }
         )
-    return merged
+    return sorted(merged, key=lambda step: step["index"])
 
 
 def keep_integrator(stored: dict | None, incoming: dict) -> dict:

@@ -33,3 +33,21 @@ def test_step_gates_and_types_survive_partial_reports() -> None:
     merged = merge_steps(stored, incoming)
     assert merged[0]["gate"] is True and merged[0]["type"] == "IDENTIFY"
     assert merged[1]["state"] == "IN_PROGRESS"
+
+
+def test_a_report_naming_one_step_keeps_the_others() -> None:
+    """A step event may carry only its own step: the others are not dropped."""
+    from gateway.applier import merge_steps
+
+    stored = [
+        {"index": 0, "type": "IDENTIFY", "state": "COMPLETED", "gate": False, "result": None},
+        {"index": 1, "type": "AGE_VERIFY", "state": "PENDING", "gate": False, "result": None},
+        {"index": 2, "type": "SIGN", "state": "PENDING", "gate": False, "result": None},
+    ]
+    incoming = [
+        {"index": 1, "type": "AGE_VERIFY", "state": "COMPLETED", "result": "NOT_SATISFIED"}
+    ]
+    merged = merge_steps(stored, incoming)
+    assert [step["index"] for step in merged] == [0, 1, 2]
+    assert merged[1]["result"] == "NOT_SATISFIED"
+    assert merged[2] == stored[2]
