@@ -1,15 +1,14 @@
-"""Accounts and safe creates (providers/beltic.md §2.2 "Create", §2.6).
+"""Accounts (docs/vendors/beltic.md, Creating a session).
 
 Every Beltic session belongs to an account; our client reference is the account's
-`external_id` (design §3.3). Beltic has no idempotency header, so before creating a session
-for an account that already existed, its newest unopened session is looked up and reused
-(choices in `inferred`). Pure helpers only: the adapter does the HTTP calls.
+`external_id`. An account is found or made for each create, and every create makes a new
+session on it: an existing session is never handed back (dedupe is the gateway's
+`idempotencyKey`, nothing else). Pure helpers only: the adapter does the HTTP calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from urllib.parse import urlencode
 
 from adapters.base import CreateSessionRequest
@@ -22,12 +21,7 @@ from adapters.beltic.wire import (
     NewAccount,
     Person,
     PersonName,
-    SessionListDocument,
-    SessionResource,
 )
-
-#: How many candidate sessions one reuse check reads (a single page).
-REUSE_CHECK_PAGE_SIZE = 10
 
 
 def query(path: str, params: Mapping[str, str | int]) -> str:
@@ -54,7 +48,8 @@ def pick_account(document: AccountListDocument, external_id: str) -> str | None:
 def account_body(
     request: CreateSessionRequest, entity_type: str, *, external_id: str | None
 ) -> CreateAccountBody:
-    """A new account carrying what the request knows about the person (§2.2 account fields)."""
+    """A new account carrying what the request knows about the person (the documented
+    account fields: `external_id`, `entity_type`, `person`, `contact`)."""
     contact = None
     if request.contact is not None and (request.contact.email or request.contact.phone):
         contact = ContactDetails(email=request.contact.email, phone=request.contact.phone)
@@ -77,36 +72,3 @@ def account_body(
             )
         )
     )
-
-
-def open_sessions_path(account_id: str) -> str:
-    params: dict[str, str | int] = {inferred.FILTER_ACCOUNT_PARAM: account_id}
-    if len(inferred.REUSABLE_SESSION_STATUSES) == 1:
-        [only] = inferred.REUSABLE_SESSION_STATUSES
-        params[inferred.FILTER_STATUS_PARAM] = only
-    params[inferred.PAGE_SIZE_PARAM] = REUSE_CHECK_PAGE_SIZE
-    return query(inferred.SESSIONS_PATH, params)
-
-
-def pick_reusable_session(
-    document: SessionListDocument, account_id: str, entity_type: str, now: datetime
-) -> SessionResource | None:
-    """The newest session of this account that nobody has opened yet and that has not run
-    out. Every condition is checked here: filters the server ignores must not make us hand
-    out another account's session."""
-    candidates: list[SessionResource] = []
-    for session in document.data:
-        if session.type != "session" or session.status not in inferred.REUSABLE_SESSION_STATUSES:
-            continue
-        if session.related_id("account") != account_id:
-            continue  # unknown owner: never reuse
-        if session.attribute("entity_type") not in (None, entity_type):
-            continue
-        expires_at = session.time("expires_at")
-        if expires_at is not None and expires_at <= now:
-            continue
-        candidates.append(session)
-    if not candidates:
-        return None
-    oldest = datetime.min.replace(tzinfo=now.tzinfo)
-    return max(candidates, key=lambda s: s.time("created_at") or oldest)

@@ -1,16 +1,17 @@
-"""Beltic adapter: JSON:API Identity sessions with `X-Api-Key` (providers/beltic.md).
+"""Beltic adapter: JSON:API Identity sessions with `X-Api-Key` (docs/vendors/beltic.md).
 
 Beltic sends no session webhooks: session state is read by polling, and the documented
 document-status webhooks are verified and turned into "read this session now" hints. Every
-session belongs to an account found (or created) by our client reference. Translation only —
-wire shapes live in `wire.py`, the status table in `statuses.py`, accounts in `accounts.py`,
-assumptions in `inferred.py`.
+session belongs to an account found (or created) by our client reference, and every create
+makes a new session. Beltic has no hosted page: `verification_url` is always None and the
+person's part is done by the integrator's own upload of documents (`person_flow_note`).
+Translation only — wire shapes live in `wire.py`, the status table in `statuses.py`, accounts
+in `accounts.py`, input declarations in `inputs.py`, assumptions in `inferred.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import replace
@@ -46,6 +47,7 @@ from adapters.base import (
 )
 from adapters.beltic import accounts, inferred
 from adapters.beltic.errors import INPUT, ErrorContext, map_error
+from adapters.beltic.inputs import INPUT_SUPPORT
 from adapters.beltic.signature import canonical_json, verify_webhook
 from adapters.beltic.statuses import BELTIC_STATUS_MAP, BELTIC_STATUSES, map_beltic_status
 from adapters.beltic.wire import (
@@ -59,10 +61,8 @@ from adapters.beltic.wire import (
     ResourceIdentifier,
     SessionDocument,
     SessionListDocument,
-    SessionPatch,
     SessionResource,
     ToOne,
-    UpdateSessionBody,
     VerificationAttributes,
     WebhookDocument,
 )
@@ -70,24 +70,16 @@ from adapters.common.http import VendorHttp
 from adapters.common.scrub import Scrubber
 from adapters.common.validation import ModelT, bad_input, parse_answer, parse_webhook_body
 
-log = logging.getLogger(__name__)
-
 VENDOR = "Beltic"
 #: Beltic-only create fields accepted through `providerOptions`.
 PROVIDER_OPTIONS: frozenset[str] = frozenset({"entity_type", "account_id"})
-#: Normalized request fields Beltic cannot take, ignored on purpose (providers/beltic.md §2.2):
-#: no metadata, return URL, expiry, language, workflow or idempotency key is documented for
-#: sessions; nationality, document country and document types have no account field.
-IGNORED_REQUEST_FIELDS = (
-    "metadata",
-    "return_url",
-    "expires_in",
-    "language",
-    "workflow_id",
-    "idempotency_key",
-    "expected_person.nationality",
-    "expected_person.document_country",
-    "expected_person.document_types",
+#: How a session progresses without a hosted page (docs/vendors/beltic.md, How a session
+#: progresses), shown where a link would be.
+PERSON_FLOW_NOTE = (
+    "Beltic has no hosted page: the session progresses as your own integration adds the "
+    "person's documents and verifications to it, as Beltic's identity guides describe "
+    "(https://docs.beltic.com/guides/identity/overview); in sandbox mode, drive it with "
+    "POST /sandbox/beltic/sessions/{providerSessionId}/simulate."
 )
 OUTCOMES: dict[str, Outcome] = {
     "approved": Outcome.APPROVED,
@@ -132,15 +124,20 @@ class BelticAdapter(ProviderAdapter):
             Capability.CREATE,
             Capability.READ,
             Capability.REFRESH,
-            Capability.DECIDE,  # approve / decline only: no resubmission (§2.2)
+            Capability.DECIDE,  # approve / decline only: no resubmission
             Capability.CANCEL,  # = expire
             Capability.REDACT,
-            Capability.UPDATE_METADATA,  # applicant data only (§2.2 update)
+            # No UPDATE_METADATA: a Beltic session has no metadata, and its applicant data
+            # is not the integrator's metadata (docs/vendors/beltic.md, Corrections).
             Capability.LIST,
             Capability.POLLING,
-            Capability.WEBHOOKS,  # document events, as hints to poll (§2.5)
+            Capability.WEBHOOKS,  # document events, as hints to poll
         }
     )
+    input_support = INPUT_SUPPORT
+    person_flow_note = PERSON_FLOW_NOTE
+    #: A Beltic session has no metadata field (docs/vendors/beltic.md): ours is the copy.
+    metadata_at_vendor = False
     poll_policy = PollPolicy(
         interval_s=inferred.POLL_INTERVAL_S,
         max_interval_s=inferred.POLL_MAX_INTERVAL_S,
@@ -162,12 +159,9 @@ class BelticAdapter(ProviderAdapter):
     async def create_session(self, request: CreateSessionRequest) -> SessionSnapshot:
         options = _options(request.provider_options)
         entity_type = options.get("entity_type", inferred.DEFAULT_ENTITY_TYPE)
-        account_id, existed = await self._account_for(request, entity_type, options)
-        if existed:
-            reused = await self._reusable_session(account_id, entity_type)
-            if reused is not None:
-                resource, raw = reused
-                return self._snapshot(resource, (), raw, client_reference=request.client_reference)
+        # Always a new session: an account's existing session is never handed back (dedupe
+        # is the gateway's idempotencyKey), and the POST is never retried (VendorHttp).
+        account_id = await self._account_for(request, entity_type, options)
         body = CreateSessionBody(
             data=NewSession(
                 attributes=NewSessionAttributes(entity_type=entity_type),  # type: ignore[arg-type]
@@ -263,26 +257,6 @@ class BelticAdapter(ProviderAdapter):
         path = _session_path(inferred.REDACT_PATH, provider_session_id)
         await self._call(inferred.REDACT_METHOD, path, ok=inferred.REDACT_SUCCESS_STATUSES)
 
-    async def update_metadata(
-        self, provider_session_id: str, metadata: JSON
-    ) -> SessionSnapshot | None:
-        """Beltic has no free-form metadata: the keys that fit are the session's applicant
-        attributes (`person`, `address`, `contact`, `identity_numbers`), replaced whole; a
-        null value clears one. Any other key is BAD_USER_INPUT."""
-        path = _session_path(inferred.UPDATE_PATH, provider_session_id)
-        attributes = _update_attributes(metadata)
-        if not attributes:
-            return await self.fetch_session(provider_session_id)
-        body = UpdateSessionBody(data=SessionPatch(id=provider_session_id, attributes=attributes))
-        response = await self._call(
-            inferred.UPDATE_METHOD,
-            path,
-            json=body.to_json(),
-            ok=inferred.ACTION_SUCCESS_STATUSES,
-            context=ErrorContext.UPDATE,
-        )
-        return await self._action_result(response, provider_session_id)
-
     def needs_polling(self, provider_status: str) -> bool:
         """Beltic has no session webhooks: everything not final is polled (unknown too)."""
         status = self.map_status(provider_status)
@@ -294,8 +268,6 @@ class BelticAdapter(ProviderAdapter):
             allowed.add(Capability.DECIDE)
         if provider_status in inferred.EXPIRE_ALLOWED_FROM:
             allowed.add(Capability.CANCEL)
-        if provider_status in inferred.UPDATE_ALLOWED_FROM:
-            allowed.add(Capability.UPDATE_METADATA)
         return frozenset(allowed) & self.capabilities
 
     # -- status table ---------------------------------------------------------------------
@@ -308,7 +280,8 @@ class BelticAdapter(ProviderAdapter):
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
-        """A document-status event (§2.5) → a hint: no snapshot, `refetch` for its session."""
+        """A document-status event → a hint: no snapshot, `refetch` for its session. The
+        signature is checked on the raw bytes before anything is parsed (`verify_webhook`)."""
         payload = verify_webhook(
             body,
             headers,
@@ -328,7 +301,7 @@ class BelticAdapter(ProviderAdapter):
         event_type = f"{resource.type}.{status}" if has_status else resource.type
         return [
             WebhookEvent(
-                dedupe_key=_dedupe_key(document, payload),
+                dedupe_key=_dedupe_key(resource, payload),
                 event_type=event_type[:128],
                 provider_session_id=session_id,
                 snapshot=None,
@@ -399,26 +372,27 @@ class BelticAdapter(ProviderAdapter):
     # -- accounts ---------------------------------------------------------------------------
     async def _account_for(
         self, request: CreateSessionRequest, entity_type: str, options: Mapping[str, Any]
-    ) -> tuple[str, bool]:
-        """(account id, whether it existed before this call)."""
+    ) -> str:
+        """The id of the account the new session belongs to: the one named in the options,
+        else the one whose `external_id` is our client reference (made if there is none)."""
         if options.get("account_id"):
-            return options["account_id"], True
+            return str(options["account_id"])
         reference = request.client_reference
         if not reference:
             anonymous = inferred.ANONYMOUS_ACCOUNT_EXTERNAL_ID
-            return await self._create_account(request, entity_type, anonymous), False
+            return await self._create_account(request, entity_type, anonymous)
         found = await self._find_account(reference)
         if found is not None:
-            return found, True
+            return found
         try:
-            return await self._create_account(request, entity_type, reference), False
+            return await self._create_account(request, entity_type, reference)
         except ProviderError as exc:
             if not _is_account_conflict(exc):
                 raise
             found = await self._find_account(reference)  # created concurrently
             if found is None:
                 raise
-            return found, True
+            return found
 
     async def _find_account(self, external_id: str) -> str | None:
         response = await self._call("GET", accounts.find_account_path(external_id))
@@ -437,28 +411,6 @@ class BelticAdapter(ProviderAdapter):
             context=ErrorContext.CREATE,
         )
         return self._parse(AccountDocument, self._http.json_of(response)).data.id
-
-    async def _reusable_session(
-        self, account_id: str, entity_type: str
-    ) -> tuple[SessionResource, JSON] | None:
-        """An unopened session of this account (a create that timed out, then retried)."""
-        try:
-            response = await self._call("GET", accounts.open_sessions_path(account_id))
-        except ProviderError as exc:
-            if exc.code in (ErrorCode.RATE_LIMITED, ErrorCode.PROVIDER_UNAVAILABLE):
-                raise  # creating now could duplicate; the caller retries later
-            log.warning(
-                "beltic reuse check failed; creating a new session",
-                extra={"provider": self.name, "http_status": exc.http_status},
-            )
-            return None
-        data = self._http.json_of(response)
-        page = self._parse(SessionListDocument, data)
-        pick = accounts.pick_reusable_session(page, account_id, entity_type, self.config.clock())
-        if pick is None:
-            return None
-        raw = next(item for item in data["data"] if item.get("id") == pick.id)
-        return pick, {"data": raw}
 
     # -- translation ------------------------------------------------------------------------
     def _session_snapshot(
@@ -493,7 +445,7 @@ class BelticAdapter(ProviderAdapter):
             provider_status=provider_status,
             status=self.map_status(provider_status),
             environment=self.environment,
-            verification_url=_verification_url(resource),
+            verification_url=None,  # Beltic has no hosted page (person_flow_note)
             client_reference=client_reference or _external_id(resource, included),
             metadata=None,  # Beltic sessions carry no metadata (applicant data stays in raw)
             expires_at=resource.time("expires_at"),
@@ -634,14 +586,6 @@ def _external_id(resource: SessionResource, included: Collection[Resource]) -> s
     return None
 
 
-def _verification_url(resource: SessionResource) -> str | None:
-    for name in inferred.VERIFICATION_URL_ATTRIBUTES:
-        value = resource.attribute(name)
-        if isinstance(value, str) and value.startswith(("https://", "http://")):
-            return value
-    return None
-
-
 def _with_decided_by(snapshot: SessionSnapshot, decided_by: DecidedBy) -> SessionSnapshot:
     decision = snapshot.decision
     if decision is None or decision.outcome is Outcome.REVIEW:
@@ -674,31 +618,11 @@ def _options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     return values
 
 
-def _update_attributes(metadata: JSON) -> dict[str, Any]:
-    if not isinstance(metadata, dict):
-        raise bad_input("metadata must be an object", "metadata")
-    attributes: dict[str, Any] = {}
-    for key, value in metadata.items():
-        if key not in inferred.UPDATABLE_ATTRIBUTES:
-            raise bad_input(
-                f"Beltic sessions have no field '{str(key)[:40]}'; only "
-                + ", ".join(sorted(inferred.UPDATABLE_ATTRIBUTES))
-                + " can be updated",
-                "metadata",
-                str(key),
-            )
-        allowed: tuple[type, ...] = (dict, list) if key == "identity_numbers" else (dict,)
-        if value is not None and not isinstance(value, allowed):
-            raise bad_input(f"{key} must be an object or null", "metadata", key)
-        attributes[key] = value
-    return attributes
-
-
-def _dedupe_key(document: WebhookDocument, payload: JSON) -> str:
-    for key in inferred.WEBHOOK_EVENT_ID_META_KEYS:
-        value = (document.meta or {}).get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()[:255]
-    # No event id: a hash of the content makes a redelivery (same content) a duplicate, and
-    # a later status of the same document a new event.
+def _dedupe_key(resource: Resource, payload: JSON) -> str:
+    """From signed content only. Beltic's own advice: "Use the document ID and status from the
+    webhook payload to handle duplicate deliveries" (docs/vendors/beltic.md, Webhooks and
+    signature). Without a status, a hash of the signed content."""
+    status = resource.attribute("status")
+    if isinstance(status, str) and status.strip():
+        return f"{resource.type}:{resource.id}:{status.strip()}"[:255]
     return "sha256:" + hashlib.sha256(canonical_json(payload)).hexdigest()

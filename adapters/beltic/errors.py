@@ -1,10 +1,11 @@
-"""Beltic error responses → `ProviderError` (providers/beltic.md §2.6).
+"""Beltic error responses → `ProviderError` (docs/vendors/beltic.md, Errors).
 
-The error format is [I]: JSON:API error documents,
+Beltic publishes no error format; we read JSON:API error documents,
 `{"errors": [{"status", "code", "title", "detail", "source": {"pointer": "/data/attributes/x"}}]}`.
-A pointer into something the integrator sent maps to the normalized input path; messages are
-kept (they help) but always scrubbed and capped. Other bodies (`{"message": …}`, HTML) still
-map by HTTP status.
+Only a pointer into something the integrator sent makes a 400/422 the caller's fault
+(BAD_USER_INPUT on the normalized input path); any other refusal, such as a state transition
+Beltic will not make, is PROVIDER_REJECTED with Beltic's words. Messages are always scrubbed
+and capped. Other bodies (`{"message": …}`, HTML) still map by HTTP status.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import httpx
 from pydantic import ValidationError
 
 from adapters.base import ErrorCode, ProviderError
-from adapters.beltic import inferred
 from adapters.beltic.wire import ErrorDocument, ErrorObject
 from adapters.common import errors as common
 
@@ -30,7 +30,6 @@ class ErrorContext(enum.Enum):
     """What the failed request carried, which decides what a pointer refers to."""
 
     CREATE = "create"  # account or session create: fields of CreateSessionRequest
-    UPDATE = "update"  # PATCH of applicant data: keys of the `metadata` argument
     OTHER = "other"  # reads and bodiless actions: nothing of the integrator's
 
 
@@ -73,14 +72,8 @@ def normalized_field(pointer: str | None, context: ErrorContext) -> tuple[str, .
     parts = parse_pointer(pointer) if pointer else None
     if not parts or parts[0] != "data" or len(parts) < 2:
         return None
-    rest = parts[1:]
-    if context is ErrorContext.UPDATE:
-        if rest[0] == "attributes" and len(rest) > 1:
-            if rest[1] in inferred.UPDATABLE_ATTRIBUTES:
-                return (INPUT, "metadata", *rest[1:])
-        return None
     if context is ErrorContext.CREATE:
-        return common.longest_prefix(CREATE_POINTERS, rest)
+        return common.longest_prefix(CREATE_POINTERS, parts[1:])
     return None
 
 
@@ -154,8 +147,12 @@ def map_error(
             **extra,
         )
 
-    if status in (400, 422):
+    if status in (400, 422) and field is not None:
         return error(ErrorCode.BAD_USER_INPUT, field=field)
+    if status in (400, 422):
+        # Beltic refused something that is not a field of ours: a state transition it will
+        # not make (inferred.TRANSITION_REFUSED_STATUS), or a request it reads otherwise.
+        return error(ErrorCode.PROVIDER_REJECTED)
     if status == 429:
         retry_after = retry_after_seconds(response, now or datetime.now(UTC))
         return error(ErrorCode.RATE_LIMITED, retry_after=retry_after)

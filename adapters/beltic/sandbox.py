@@ -1,14 +1,15 @@
 """A faithful local emulator of Beltic's Identity API (sessions), used when the gateway has
 no Beltic credentials.
 
-It is written from the vendor docs (shared/docs/providers/beltic.md), not from the adapter,
-so the adapter is tested against Beltic's contract rather than against itself:
+It is written from Beltic's pages (docs/vendors/beltic.md, What the sandbox emulates), not
+from the adapter, so the adapter is tested against Beltic's contract rather than against itself:
 
 - `sandbox_api`: `/v1/identity/...` accounts, sessions (create, get, list with cursor
   pagination, PATCH, approve / decline / expire / redact), documents and verifications
   (read-only), JSON:API both ways (`?include=account,documents,verifications` gives compound
-  documents); and the control endpoint `POST /sessions/{id}/simulate`
-- `sandbox_page`: the hosted flow the session's `verification_url` points at
+  documents); and the control endpoint `POST /sessions/{id}/simulate`, which plays the part
+  of the integrator's own document upload and Beltic's checks. There is no hosted page and no
+  verification link: Beltic has none.
 - `sandbox_engine`: keys and scopes, status rules, the one path a status change takes
 - `sandbox_webhooks`: signed *document* webhooks (Beltic sends no session webhooks)
 - `sandbox_store`: everything, persisted atomically to `state_path`
@@ -29,12 +30,10 @@ from fastapi import FastAPI
 from adapters.base import SandboxConfig
 from adapters.beltic.sandbox_api import install_api
 from adapters.beltic.sandbox_engine import BelticEmulator
-from adapters.beltic.sandbox_jsonapi import HOSTED_URL_ATTRIBUTE
 from adapters.beltic.sandbox_model import ALL_SCOPES, NO_DECIDE_SCOPES, READ_ONLY_SCOPES
-from adapters.beltic.sandbox_page import install_page
 from adapters.common.sandbox_handle import EmulatorHandle, emulator_app
 
-__all__ = ["HOSTED_URL_ATTRIBUTE", "BelticSandbox"]
+__all__ = ["BelticSandbox"]
 
 
 class BelticSandbox(EmulatorHandle):
@@ -47,7 +46,7 @@ class BelticSandbox(EmulatorHandle):
         self.config = config
         #: HMAC key of the document webhooks' `X-Webhook-Signature`.
         self.webhook_secret: str = secrets.token_urlsafe(32)
-        #: The static `X-Webhook-Token` the document webhooks carry (§2.5).
+        #: The static `X-Webhook-Token` the document webhooks carry.
         self.webhook_token: str = secrets.token_urlsafe(24)
         self._engine = BelticEmulator(config, self.webhook_secret, self.webhook_token)
         self.api_key: str = self._engine.add_key(ALL_SCOPES).secret
@@ -60,5 +59,4 @@ class BelticSandbox(EmulatorHandle):
     def _build_app(self) -> FastAPI:
         app = emulator_app("Beltic sandbox")
         install_api(app, self._engine)
-        install_page(app, self._engine)
         return app

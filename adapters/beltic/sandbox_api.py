@@ -2,7 +2,7 @@
 ways, `X-Api-Key` with scopes), and the sandbox control endpoint.
 
 Order of checks on every API call: key (401) → scope (403) → resource (404) → request
-document (400/409/415/422) → status rule (409).
+document (400/409/415/422) → status rule (`TRANSITION_REFUSED_STATUS`, 422).
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ PAGE_PARAMS = frozenset({"page[size]", "page[after]", "page[before]", "page[tota
 SESSION_FILTERS = frozenset(
     {"filter[status]", "filter[entity_type]", "filter[account]", "filter[session_device]"}
 )
-#: [I] names: the doc says accounts can be found by external_id, not with which parameter.
+#: Inferred names: the guide says accounts keep an external_id "for easy lookup", not with
+#: which parameter.
 ACCOUNT_FILTERS = frozenset({"filter[external_id]", "filter[entity_type]", "filter[status]"})
 VERIFICATION_FILTERS = frozenset({"filter[session]", "filter[status]"})
 
@@ -96,7 +97,7 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
         return str(request.url)
 
     def session_doc(request: Request, session: Session, url: str | None = None) -> JSON:
-        resource = session_resource(session, engine.hosted_url(session))
+        resource = session_resource(session)
         body = single(resource, url or self_url(request))
         included = included_for(request, [session])
         if included is not None:
@@ -244,7 +245,7 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
             # The sandbox records no session devices: that filter never matches.
             and "filter[session_device]" not in filters
         ]
-        body = paginate(request, rows, lambda s: session_resource(s, engine.hosted_url(s)))
+        body = paginate(request, rows, session_resource)
         listed = [engine.store.sessions[item["id"]] for item in body["data"]]
         included = included_for(request, listed)
         if included is not None:
@@ -333,7 +334,7 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
         )
 
 
-# -- query parameters and pagination (§2.2 list) ---------------------------------------------
+# -- query parameters and pagination (the sessions list reference) ---------------------------
 
 INCLUDABLE = ("account", "documents", "verifications")
 

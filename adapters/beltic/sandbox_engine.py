@@ -3,7 +3,9 @@ status rules, the emulated documents / verifications, and the document webhooks.
 
 Every status change takes one path (`_change`): check the vendor's rule → set the status and
 its timestamp → persist. Nothing is pushed for a session's status change: Beltic has no
-session webhooks (beltic.md §2.5); the gateway polls.
+session webhooks (docs/vendors/beltic.md, Webhooks and signature); the gateway polls. A
+transition Beltic's flow does not allow is refused with `TRANSITION_REFUSED_STATUS`
+(docs/vendors/beltic.md, Errors).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import SandboxConfig
+from adapters.beltic.inferred import TRANSITION_REFUSED_STATUS
 from adapters.beltic.sandbox_jsonapi import ApiError, api_error, document_resource
 from adapters.beltic.sandbox_model import (
     DECIDABLE,
@@ -42,10 +45,12 @@ from adapters.beltic.sandbox_webhooks import NOT_SENT, DeliveryResult, DocumentW
 
 JSON = dict[str, Any]
 
-#: How the sandbox's API keys appear as a session's creator (§2.2 `creator_type`, [I] value).
+#: How the sandbox's API keys appear as a session's creator (`creator_type`; inferred value).
 CREATOR_TYPE = "api_key"
 #: The identity the sandbox's document check "extracts" when the checks pass, written back
-#: to the session like `meta.auto_update_session` does (§2.4); only empty fields are filled.
+#: to the session like `meta.auto_update_session` does (documented on verification create,
+#: https://docs.beltic.com/api-reference/endpoint/identity-verifications-create); only empty
+#: fields are filled.
 SANDBOX_PERSON: JSON = {
     "name": {"first": "Alex", "middle": None, "last": "Sandbox"},
     "birth_date": "1990-05-17",
@@ -80,8 +85,8 @@ class SimulateResult:
 
 
 def _check(name: str, status: str, reasons: tuple[str, ...] = ()) -> JSON:
-    """One `checks[]` item of a verification (§2.3: name, status, reasons, requirement,
-    metadata)."""
+    """One `checks[]` item of a verification (documented: name, status, reasons,
+    requirement, metadata)."""
     return {
         "name": name,
         "status": status,
@@ -91,7 +96,7 @@ def _check(name: str, status: str, reasons: tuple[str, ...] = ()) -> JSON:
     }
 
 
-#: The verification the sandbox's checks produce, per control action ([I] check names).
+#: The verification the sandbox's checks produce, per control action (inferred check names).
 OUTCOMES: dict[str, tuple[str, list[JSON]]] = {
     "approve": (
         "passed",
@@ -117,7 +122,6 @@ OUTCOMES: dict[str, tuple[str, list[JSON]]] = {
 class BelticEmulator:
     def __init__(self, config: SandboxConfig, webhook_secret: str, webhook_token: str) -> None:
         self.config = config
-        self.base_url = config.public_base_url.rstrip("/")
         self.store = Store(config.state_path)
         self.keys: dict[str, ApiKey] = {}
         self.webhooks = DocumentWebhooks(
@@ -134,9 +138,6 @@ class BelticEmulator:
     def _new_id(self, prefix: str) -> str:
         return new_id(prefix, self.now(), self.store.next_sequence())
 
-    def hosted_url(self, session: Session) -> str:
-        return f"{self.base_url}/hosted/{session.token}"
-
     # -- keys -------------------------------------------------------------------------------
     def add_key(self, scopes: frozenset[str]) -> ApiKey:
         key = ApiKey(
@@ -148,7 +149,7 @@ class BelticEmulator:
         return key
 
     def authenticate(self, sent: str | None) -> ApiKey:
-        """401 for a missing or unknown key (§2.6 "401 (bad key)")."""
+        """401 for a missing or unknown key."""
         if not sent:
             raise api_error(401, "unauthorized", "The X-Api-Key header is missing.")
         for secret, key in self.keys.items():
@@ -158,14 +159,14 @@ class BelticEmulator:
 
     @staticmethod
     def require(key: ApiKey, scope: str) -> None:
-        """403 for a key without the scope (§2.6 "403 (missing scope e.g. sessions:decide)")."""
+        """403 for a key without the scope (approve / decline need `sessions:decide`)."""
         if scope not in key.scopes:
             raise api_error(403, "forbidden", f"This API key lacks the `{scope}` permission.")
 
     # -- time -------------------------------------------------------------------------------
     def expire_due(self) -> None:
-        """Sessions whose `expires_at` passed before completion are `expired` (§2.3
-        "expired before completion"), at their `expires_at`. Checked on every request."""
+        """Sessions whose `expires_at` passed before completion are `expired` ("The session
+        expired before completion"), at their `expires_at`. Checked on every request."""
         now, changed = self.now(), False
         for session in self.store.sessions.values():
             if session.status_enum in PRE_COMPLETION and parse_iso(session.expires_at) <= now:
@@ -178,7 +179,7 @@ class BelticEmulator:
     def create_account(self, clean: JSON) -> Account:
         external_id = clean.get("external_id")
         if external_id is not None and self.store.account_by_external_id(external_id):
-            # [I] external ids are unique per environment: look the account up instead.
+            # Inferred: external ids are unique per environment: look the account up instead.
             raise api_error(
                 409,
                 "already_exists",
@@ -235,7 +236,6 @@ class BelticEmulator:
         session = Session(
             id=self._new_id("sess"),
             account_id=account_id,
-            token=secrets.token_urlsafe(24),
             status=Status.CREATED.value,
             entity_type=clean["entity_type"],
             creator_type=CREATOR_TYPE,
@@ -260,7 +260,9 @@ class BelticEmulator:
             raise self._conflict(session, "updated")
         if session.redacted_at is not None and clean:
             raise api_error(
-                409, "session_redacted", "A redacted session takes no new personal data."
+                TRANSITION_REFUSED_STATUS,
+                "session_redacted",
+                "A redacted session takes no new personal data.",
             )
         self._apply_applicant_data(session, clean)
         session.updated_at = iso(self.now())
@@ -268,7 +270,8 @@ class BelticEmulator:
         return session
 
     def decide(self, session: Session, target: Status) -> Session:
-        """approve / decline: only from `completed` or `marked_for_review` (§2.3 flow)."""
+        """approve / decline: only from `completed` or `marked_for_review` (the guide's
+        status flow)."""
         if session.status_enum not in DECIDABLE:
             raise self._conflict(session, "approved" if target == Status.APPROVED else "declined")
         self._change(session, target)
@@ -281,8 +284,8 @@ class BelticEmulator:
         return session
 
     def redact(self, session: Session) -> Session:
-        """Remove the personal data (§2.2 "Redacting a Session"); idempotent: a second call
-        keeps the first `redacted_at` [I]."""
+        """Remove the personal data (the guide's "Redacting a Session"); idempotent: a second
+        call keeps the first `redacted_at` (inferred)."""
         if session.redacted_at is not None:
             return session
         stamp = iso(self.now())
@@ -298,9 +301,10 @@ class BelticEmulator:
         self.store.save()
         return session
 
-    # -- the person's flow and Beltic's checks (hosted page, control endpoint) ---------------
+    # -- the integrator's uploads and Beltic's checks (the control endpoint) -----------------
     def check_action(self, session: Session, action: str) -> Status:
-        """The status `action` leads to, or a refusal (400 unknown, 409 not from here)."""
+        """The status `action` leads to, or a refusal (400 unknown; Beltic's transition
+        refusal when the session's status does not allow it)."""
         if action not in SIMULATE_RULES:
             raise api_error(
                 400,
@@ -312,7 +316,7 @@ class BelticEmulator:
         target, allowed_from = SIMULATE_RULES[action]
         if session.status_enum not in allowed_from:
             raise api_error(
-                409,
+                TRANSITION_REFUSED_STATUS,
                 "invalid_status_transition",
                 f"'{action}' is not possible on a session in status '{session.status}' "
                 f"(it needs one of: {', '.join(sorted(allowed_from))}).",
@@ -346,7 +350,7 @@ class BelticEmulator:
             id=self._new_id("doc"),
             session_id=session.id,
             status="submitted",
-            document_type="passport",  # [I] value
+            document_type="passport",  # inferred value
             created_at=stamp,
             submitted_at=stamp,
             files=[dict(f) for f in SANDBOX_FILES],
@@ -378,7 +382,7 @@ class BelticEmulator:
             session, threat="medium" if action == "review" else "low"
         )
         if status == "passed" and session.entity_type == "person" and session.redacted_at is None:
-            # auto_update_session (§2.4): a passing check writes the extracted data back.
+            # auto_update_session: a passing check writes the extracted data back.
             session.person = session.person or _copy(SANDBOX_PERSON)
             session.address = session.address or _copy(SANDBOX_ADDRESS)
         return document
@@ -443,7 +447,7 @@ class BelticEmulator:
     def _conflict(session: Session, verb: str) -> ApiError:
         final = " (it is final)" if session.status_enum in FINAL_STATUSES else ""
         return api_error(
-            409,
+            TRANSITION_REFUSED_STATUS,
             "invalid_status_transition",
             f"A session in status '{session.status}' cannot be {verb}{final}.",
         )

@@ -1,8 +1,10 @@
 """JSON:API documents of the Beltic emulator: resource objects, envelopes and error documents.
 
-Resource shapes follow beltic.md §2.2 (session, list envelope), §2.2 accounts, §2.4 documents
-and verifications. Error documents follow §2.6 (format [I]): `{"errors": [{"status", "code",
-"title", "detail", "source": {"pointer" | "parameter"}}]}`.
+Resource shapes follow Beltic's references (session, list envelope, accounts, documents and
+verifications; docs/vendors/beltic.md, Sources). Beltic publishes no error format; the
+sandbox answers JSON:API error documents (docs/vendors/beltic.md, Errors):
+`{"errors": [{"status", "code", "title", "detail", "source": {"pointer" | "parameter"}}]}`.
+A session has no hosted-flow URL: Beltic's session resource has none.
 """
 
 from __future__ import annotations
@@ -21,10 +23,6 @@ from adapters.beltic.sandbox_model import (
 )
 
 JSON = dict[str, Any]
-
-#: [I] The attribute carrying the hosted-flow URL: the doc has no hosted-flow details
-#: ("session-device/hosted-flow details" are in §5 "Not found").
-HOSTED_URL_ATTRIBUTE = "verification_url"
 
 PERSON: JSON = {"name": {"first": None, "middle": None, "last": None}, "birth_date": None}
 BUSINESS: JSON = {"legal_name": None, "registration_date": None, "shareholders": []}
@@ -54,7 +52,7 @@ ADDRESS: JSON = {
     "postal_code": None,
     "country_code": None,
 }
-#: Before the person has done anything, every measure is zero [I values].
+#: Before the person has done anything, every measure is zero (inferred values).
 BEHAVIOR_ANALYSIS: JSON = {
     "completion_time_seconds": 0,
     "autofill_cancels": 0,
@@ -139,7 +137,7 @@ def identifier(kind: str, ident: str) -> JSON:
 # -- resources ---------------------------------------------------------------------------
 
 
-def session_resource(session: Session, hosted_url: str) -> JSON:
+def session_resource(session: Session) -> JSON:
     business = fill(BUSINESS, session.business)
     business["shareholders"] = [fill(SHAREHOLDER, s) for s in business["shareholders"] or []]
     attributes: JSON = {
@@ -149,7 +147,7 @@ def session_resource(session: Session, hosted_url: str) -> JSON:
         "creator_id": session.creator_id,
         "person": fill(PERSON, session.person),
         "business": business,
-        # null until set (one embedded record, not a struct of optional fields) [I]
+        # null until set (one embedded record, not a struct of optional fields; inferred)
         "identity_numbers": (
             fill(IDENTITY_NUMBER, session.identity_numbers) if session.identity_numbers else None
         ),
@@ -166,7 +164,6 @@ def session_resource(session: Session, hosted_url: str) -> JSON:
         "decisioned_at": session.decisioned_at,
         "expired_at": session.expired_at,
         "redacted_at": session.redacted_at,
-        HOSTED_URL_ATTRIBUTE: hosted_url,
     }
     return {
         "id": session.id,
@@ -175,7 +172,7 @@ def session_resource(session: Session, hosted_url: str) -> JSON:
         "relationships": {
             "account": {"data": identifier("account", session.account_id)},
             "business": {"data": None},
-            # The guide's relationship list (§2.2): Documents, Verifications [S/V].
+            # The sessions guide's relationship list: Documents, Verifications.
             "documents": {"data": [identifier(DOCUMENT_TYPE_IDV, d) for d in session.document_ids]},
             "verifications": {
                 "data": [identifier(VERIFICATION_TYPE_IDV, v) for v in session.verification_ids]

@@ -1,15 +1,16 @@
 """Beltic's vocabulary and the records of the sandbox emulator.
 
-Written from the vendor docs (shared/docs/providers/beltic.md), independently of the adapter,
-so that the emulator cannot drift into agreeing with a wrong adapter. Facts the doc marks [I]
-(inferred) are named here, one constant each, with the section they come from.
+Written from Beltic's pages (docs/vendors/beltic.md, Sources), independently of the adapter,
+so that the emulator cannot drift into agreeing with a wrong adapter. Facts the pages leave
+open are named here ("inferred"), one constant each; the one both sides share, how Beltic
+refuses a transition, is `adapters/beltic/inferred.TRANSITION_REFUSED_STATUS`.
 """
 
 from __future__ import annotations
 
 import enum
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ JSON = dict[str, Any]
 
 
 class Status(enum.StrEnum):
-    """Session statuses, exact strings (beltic.md §2.3, the guide's status table)."""
+    """Session statuses, exact strings (the sessions guide's status table)."""
 
     CREATED = "created"
     STARTED = "started"
@@ -31,17 +32,17 @@ class Status(enum.StrEnum):
 
 
 FINAL_STATUSES = frozenset({Status.APPROVED, Status.DECLINED, Status.EXPIRED, Status.FAILED})
-#: "expired before completion" (§2.3): the states time can run out in [I].
+#: "expired before completion": the states time can run out in (inferred).
 PRE_COMPLETION = frozenset({Status.CREATED, Status.STARTED, Status.PENDING})
-#: approve / decline: only a session whose checks are done (§2.3 status flow).
+#: approve / decline: only a session whose checks are done (the guide's status flow).
 DECIDABLE = frozenset({Status.COMPLETED, Status.MARKED_FOR_REVIEW})
-#: The integrator's expire call: any non-final session (the product brief; §2.2 "no longer
-#: needed or has been idle for too long") [I].
+#: The integrator's expire call: any non-final session (the guide: "no longer needed or has
+#: been idle for too long"; inferred).
 EXPIRABLE = frozenset(Status) - FINAL_STATUSES
-#: PATCH with applicant data: while the session is not final [I].
+#: PATCH with applicant data: while the session is not final (inferred).
 UPDATABLE = frozenset(Status) - FINAL_STATUSES
 
-#: The guide's status flow diagram (§2.3), plus [I] expiry from any pre-completion state.
+#: The guide's status flow diagram, plus (inferred) expiry from any pre-completion state.
 FLOW: dict[Status, frozenset[Status]] = {
     Status.CREATED: frozenset({Status.STARTED, Status.EXPIRED}),
     Status.STARTED: frozenset({Status.PENDING, Status.EXPIRED}),
@@ -50,7 +51,8 @@ FLOW: dict[Status, frozenset[Status]] = {
     Status.MARKED_FOR_REVIEW: frozenset({Status.APPROVED, Status.DECLINED}),
 }
 
-#: The per-status timestamp attribute set when a session enters a status (§2.2 resource).
+#: The per-status timestamp attribute set when a session enters a status (the documented
+#: session resource).
 #: `created` has `created_at`; `pending` has none in the documented resource.
 STATUS_TIMESTAMP: dict[Status, str] = {
     Status.STARTED: "started_at",
@@ -75,27 +77,28 @@ TIMESTAMP_ATTRIBUTES = (
 )
 
 ENTITY_TYPES = ("person", "business")
-ACCOUNT_STATUSES = ("active", "pending", "inactive", "suspended")  # §2.2 accounts [V]
-#: A new account's status [I]: the doc lists the values, not which one a create gives.
+ACCOUNT_STATUSES = ("active", "pending", "inactive", "suspended")  # the accounts guide
+#: A new account's status (inferred): the guide's example says `pending`, the reference's
+#: `active`.
 NEW_ACCOUNT_STATUS = "active"
-#: Session lifetime when the create call gives none [I] (the doc example: created + 24 h).
+#: Session lifetime (inferred; Beltic's create takes no expiry).
 DEFAULT_SESSION_TTL = timedelta(hours=24)
 
-# -- documents and verifications (§2.4) -----------------------------------------------------
+# -- documents and verifications (the documents and verifications guides) -------------------
 DOCUMENT_TYPE_IDV = "document/idv"
 VERIFICATION_TYPE_IDV = "verification/idv"
 DOCUMENT_STATUSES = ("pending", "submitted", "processing", "processed", "failed")
 VERIFICATION_STATUSES = ("initiated", "passed", "failed", "requires_retry", "canceled")
-#: Document statuses the sandbox's implicit webhook config subscribes to (the §2.5 example
+#: Document statuses the sandbox's implicit webhook config subscribes to (the documented
 #: config's `subscribed_statuses`).
 SUBSCRIBED_DOCUMENT_STATUSES = frozenset({"processed", "failed"})
 
-# -- API keys (§2.1) ----------------------------------------------------------------------
+# -- API keys (https://docs.beltic.com/guides/authentication) ------------------------------
 #: "the key prefix determines which environment": the sandbox is Beltic's staging.
 KEY_PREFIX = "sk_staging_"
-SCOPE_SESSIONS_READ = "sessions:read"  # [I] names, `resource:action` like sessions:decide
+SCOPE_SESSIONS_READ = "sessions:read"  # inferred names, `resource:action` like sessions:decide
 SCOPE_SESSIONS_WRITE = "sessions:write"
-SCOPE_SESSIONS_DECIDE = "sessions:decide"  # [S/V] required for approve / decline
+SCOPE_SESSIONS_DECIDE = "sessions:decide"  # documented: required for approve / decline
 SCOPE_ACCOUNTS_READ = "accounts:read"
 SCOPE_ACCOUNTS_WRITE = "accounts:write"
 SCOPE_DOCUMENTS_READ = "documents:read"
@@ -116,9 +119,9 @@ READ_ONLY_SCOPES = frozenset(
     {SCOPE_SESSIONS_READ, SCOPE_ACCOUNTS_READ, SCOPE_DOCUMENTS_READ, SCOPE_VERIFICATIONS_READ}
 )
 
-# -- list pagination (§2.2 list) -----------------------------------------------------------
+# -- list pagination (the sessions list reference) -----------------------------------------
 DEFAULT_PAGE_SIZE = 15
-MAX_PAGE_SIZE = 100  # the verifications list allows 1-100 [I for sessions]
+MAX_PAGE_SIZE = 100  # the verifications list allows 1-100 (inferred for sessions)
 
 # -- sandbox control ------------------------------------------------------------------------
 #: Control actions (same names for every vendor's sandbox) Beltic has a state for.
@@ -152,8 +155,8 @@ def parse_iso(text: str) -> datetime:
 
 
 def new_id(prefix: str, moment: datetime, sequence: int) -> str:
-    """A prefixed ULID (`sess_01HQ...`, §2.1 ids). The random part starts with a per-store
-    sequence number, so ids made in the same millisecond still sort by creation."""
+    """A prefixed ULID (`sess_01HQ...`, as the guides show). The random part starts with a
+    per-store sequence number, so ids made in the same millisecond still sort by creation."""
     millis = int(moment.timestamp() * 1000) & ((1 << 48) - 1)
     entropy = ((sequence & 0xFFFFFFFF) << 48) | int.from_bytes(os.urandom(6), "big")
     number = (millis << 80) | entropy
@@ -187,7 +190,6 @@ class Account:
 class Session:
     id: str
     account_id: str
-    token: str  # the hosted page's capability token
     status: str
     entity_type: str
     creator_type: str
@@ -220,7 +222,10 @@ class Session:
 
     @classmethod
     def from_json(cls, data: JSON) -> Session:
-        return cls(**data)
+        # A state file from an older sandbox may carry keys it no longer has (the hosted
+        # page's `token`): they are dropped, the session is kept.
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass

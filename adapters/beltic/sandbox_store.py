@@ -38,9 +38,6 @@ class Store:
         self._sequence += 1
         return self._sequence
 
-    def session_by_token(self, token: str) -> Session | None:
-        return next((s for s in self.sessions.values() if s.token == token), None)
-
     def account_by_external_id(self, external_id: str) -> Account | None:
         return next((a for a in self.accounts.values() if a.external_id == external_id), None)
 

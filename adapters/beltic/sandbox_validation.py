@@ -1,7 +1,7 @@
 """Request validation of the Beltic emulator, answering with JSON:API error documents.
 
 Every problem found is reported (one error object each) with a JSON pointer into the request
-document, e.g. `/data/attributes/entity_type` (the pointer of beltic.md §2.6's example) or
+document, e.g. `/data/attributes/entity_type` or
 `/data/relationships/account`. Structural problems follow the JSON:API spec: 400 for a
 malformed document, 409 for a resource type the endpoint does not take.
 """
@@ -26,7 +26,7 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,24}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")  # the doc's `country_code: "US"` (ISO 3166-1 alpha-2)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-# -- attribute schemas (beltic.md §2.2 session resource, accounts) --------------------------
+# -- attribute schemas (the documented session resource and account create) ------------------
 # A spec is a type name, a dict (object with those keys) or ("list", spec).
 NAME: JSON = {"first": "str", "middle": "str", "last": "str"}
 PERSON: JSON = {"name": NAME, "birth_date": "date"}

@@ -1,4 +1,5 @@
-"""Document-status webhooks of the Beltic emulator (beltic.md §2.5).
+"""Document-status webhooks of the Beltic emulator (docs/vendors/beltic.md, Webhooks and
+signature).
 
 Beltic documents **no session webhooks**: a session's status changes are never pushed, the
 gateway learns them by polling. What Beltic does push is a JSON:API document resource when a
@@ -7,8 +8,9 @@ implicit config (`resource_type: document`, `subscribed_statuses: ["processed", 
 the doc's example) pointing at `SandboxConfig.webhook_url`.
 
 Own signing code, written from the vendor docs, not shared with the adapter:
-`X-Webhook-Signature` = hex HMAC-SHA256 of the raw body with the webhook secret ([I] encoding:
-the doc's Node example was cut off; no timestamp), `X-Webhook-Token` = a static token.
+`X-Webhook-Signature` = hex HMAC-SHA256 of the raw body with the webhook secret (inferred
+encoding: the guide's Node example is cut off; no timestamp), `X-Webhook-Token` = a static
+token.
 Non-2xx answers are retried: 5 attempts at most (documented), after the configured delays.
 """
 
@@ -28,9 +30,9 @@ from adapters.common.sandbox_webhooks import NOT_SENT, DeliveryResult
 log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
-USER_AGENT = "Beltic-Webhooks/1.0 (sandbox)"  # [I]
-MAX_ATTEMPTS = 5  # §2.5 "5 attempts then marked failed"
-DELIVERY_TIMEOUT_S = 10.0  # [I]
+USER_AGENT = "Beltic-Webhooks/1.0 (sandbox)"  # inferred
+MAX_ATTEMPTS = 5  # documented: "After 5 failed attempts, the delivery is marked as failed"
+DELIVERY_TIMEOUT_S = 10.0  # inferred
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -1,10 +1,11 @@
-"""Beltic webhook verification (providers/beltic.md §2.5). Verification only: no signing
-helper lives here, so a bug cannot hide behind the same bug in a shared signer.
+"""Beltic webhook verification (docs/vendors/beltic.md, Webhooks and signature). Verification
+only: no signing helper lives here, so a bug cannot hide behind the same bug in a shared signer.
 
-`X-Webhook-Signature` = HMAC-SHA256 of the raw request body with the webhook secret [V]; the
-encoding is [I] (hex; base64 and a `sha256=` prefix are tolerated, see `inferred`). There is
-no timestamp, hence no replay window: the gateway's dedupe key is the only replay guard.
-`X-Webhook-Token` is compared too when a token is configured.
+`X-Webhook-Signature` = HMAC-SHA256 of the raw request body with the webhook secret
+(documented); the encoding is inferred (hex; base64 and a `sha256=` prefix are tolerated, see
+`inferred`). There is no timestamp, hence no replay window: the gateway's dedupe key is the
+only replay guard. `X-Webhook-Token` is compared too when a token is configured. Everything is
+checked on the raw bytes before the body is parsed: nothing unsigned is ever read.
 """
 
 from __future__ import annotations
@@ -64,12 +65,10 @@ def verify_webhook(
     secret: str,
     token: str | None = None,
 ) -> dict[str, Any]:
-    """Return the parsed body if the delivery is authentic, else raise `WebhookRejected`
-    (MALFORMED for a body that is not a JSON object, then SIGNATURE)."""
+    """Return the parsed body if the delivery is authentic, else raise `WebhookRejected`:
+    SIGNATURE first (on the raw bytes), then MALFORMED for a signed body that is not a JSON
+    object."""
     lower = {k.lower(): v for k, v in headers.items()}
-    body = parse_object(raw)
-    if body is None:
-        raise WebhookRejected(WebhookRejectReason.MALFORMED, "body is not a JSON object")
     if not secret:  # an empty key would let anyone sign
         raise WebhookRejected(WebhookRejectReason.SIGNATURE, "no webhook secret configured")
     if token:
@@ -83,4 +82,7 @@ def verify_webhook(
         raise WebhookRejected(WebhookRejectReason.SIGNATURE, "missing X-Webhook-Signature")
     if not matches_signature(secret, raw, signature):
         raise WebhookRejected(WebhookRejectReason.SIGNATURE, "signature mismatch")
+    body = parse_object(raw)
+    if body is None:
+        raise WebhookRejected(WebhookRejectReason.MALFORMED, "body is not a JSON object")
     return body

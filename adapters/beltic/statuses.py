@@ -1,6 +1,7 @@
-"""Beltic session status vocabulary → normalized status, exactly as design §3.2 says.
+"""Beltic session status vocabulary → normalized status (docs/vendors/beltic.md, Status
+vocabulary and our mapping; the statuses' meaning is docs/model.md, Status).
 
-The nine strings are Beltic's own, lower-case snake_case (providers/beltic.md §2.3 [V]). An
+The nine strings are Beltic's own, lower-case snake_case, from its sessions guide. An
 unknown value maps to None: the gateway then keeps the previous status and shows the raw one;
 we never guess.
 """

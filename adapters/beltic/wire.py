@@ -1,4 +1,4 @@
-"""Beltic's JSON:API shapes, both ways (providers/beltic.md §2.2, §2.4-§2.6).
+"""Beltic's JSON:API shapes, both ways (docs/vendors/beltic.md, Endpoints we call).
 
 Every body is a JSON:API envelope `{"data": {"type", "id", "attributes", "relationships"}}`.
 Requests are strict (`extra="forbid"` catches typos in the adapter); responses and webhooks
@@ -25,7 +25,7 @@ class ToOne(RequestModel):
     data: ResourceIdentifier
 
 
-# -- accounts (§2.2 "accounts are created with POST /v1/identity/accounts") -------------------
+# -- accounts (POST /v1/identity/accounts, https://docs.beltic.com/guides/identity/accounts) ---
 class PersonName(RequestModel):
     first: str | None = None
     last: str | None = None
@@ -74,21 +74,6 @@ class NewSession(RequestModel):
 
 class CreateSessionBody(RequestModel):
     data: NewSession
-
-
-class SessionPatch(RequestModel):
-    type: Literal["session"] = "session"
-    id: str
-    attributes: dict[str, Any]
-
-
-class UpdateSessionBody(RequestModel):
-    """PATCH body; `exclude_none` must not drop the nulls that clear an attribute."""
-
-    data: SessionPatch
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
 
 
 # -- responses ----------------------------------------------------------------------------------
@@ -184,7 +169,7 @@ class AccountListDocument(LenientModel):
     links: Links | None = None
 
 
-# -- verifications (§2.3, as JSON:API `included` resources [I]) -----------------------------
+# -- verifications (documented attributes; as JSON:API `included` resources: inferred) ----
 class Check(LenientModel):
     name: str | None = None
     status: str | None = None
@@ -197,7 +182,7 @@ class VerificationAttributes(LenientModel):
     checks: list[Check] | None = None
 
 
-# -- errors (§2.6 [I] JSON:API error objects) ----------------------------------------------------
+# -- errors (JSON:API error objects: inferred, docs/vendors/beltic.md, Errors) -------------------
 class ErrorSource(LenientModel):
     pointer: str | None = None
     parameter: str | None = None
@@ -215,7 +200,7 @@ class ErrorDocument(LenientModel):
     errors: list[ErrorObject]
 
 
-# -- webhooks (§2.5 [I] payload: a JSON:API document resource) -----------------------------
+# -- webhooks (a JSON:API document resource, docs/vendors/beltic.md, Webhooks) -----------------
 class WebhookDocument(LenientModel):
     data: Resource
     meta: dict[str, Any] | None = None

@@ -261,7 +261,10 @@ class AdapterConformance:
         assert created.provider_session_id
         assert created.status is SessionStatus.CREATED
         assert created.environment is Environment.SANDBOX
-        assert created.verification_url or created.qr_code  # how the person starts
+        # How the person starts: a link, a QR code, or (no hosted page) the adapter's words.
+        assert (
+            created.verification_url or created.qr_code or type(sandboxed.adapter).person_flow_note
+        )
         read = await sandboxed.adapter.fetch_session(created.provider_session_id)
         assert read.provider_session_id == created.provider_session_id
         assert read.status is SessionStatus.CREATED

@@ -1,4 +1,5 @@
-"""The Beltic sandbox emulator against Beltic's documented contract (providers/beltic.md).
+"""The Beltic sandbox emulator against Beltic's documented contract (docs/vendors/beltic.md,
+What the sandbox emulates; the cassettes cite Beltic's own pages).
 
 Document-webhook signatures are re-computed here with hmac directly, and the documented-shape
 tests compare the emulator's answers with the documented payloads the cassettes hold, so
@@ -24,12 +25,16 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from adapters.base import SandboxConfig
+from adapters.beltic.inferred import TRANSITION_REFUSED_STATUS
 from adapters.beltic.sandbox import BelticSandbox
 from tests.support.cassettes import interaction, request_json
 from tests.support.sandbox_harness import FakeClock, HarnessFactory, SandboxHarness
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/beltic"
+#: How Beltic refuses a transition its flow does not allow (undocumented: inferred, one
+#: constant shared with the adapter; docs/vendors/beltic.md, Errors).
+REFUSED = TRANSITION_REFUSED_STATUS
 WEBHOOK_URL = "http://gateway.test/webhooks/beltic"
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "beltic"
 START = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
@@ -191,7 +196,7 @@ async def test_handle_exposes_the_gateway_interface(beltic: Harness) -> None:
     assert sandbox.provider == "beltic"
     keys = {sandbox.api_key, sandbox.no_decide_api_key, sandbox.readonly_api_key}
     assert len(keys) == 3
-    assert all(k.startswith("sk_staging_") and len(k) >= 40 for k in keys)  # §2.1 prefix
+    assert all(k.startswith("sk_staging_") and len(k) >= 40 for k in keys)  # the staging prefix
     assert sandbox.api_key != other.api_key
     assert sandbox.webhook_secret != other.webhook_secret and len(sandbox.webhook_secret) >= 32
     assert dict(sandbox.options) == {"webhook_token": sandbox.webhook_token}
@@ -372,8 +377,8 @@ async def test_create_returns_the_documented_session(beltic: Harness) -> None:
         "name": {"first": None, "middle": None, "last": None},
         "birth_date": None,
     }
-    url = attributes["verification_url"]
-    assert url.startswith(f"{PUBLIC}/hosted/") and len(url) > len(PUBLIC) + 30
+    # Beltic has no hosted page: the documented session has no link to one (issue 13, item 11).
+    assert not [k for k in attributes if "url" in k]
     assert data["relationships"]["account"] == {"data": {"type": "account", "id": account["id"]}}
     assert data["relationships"]["business"] == {"data": None}
     assert beltic.sink.requests == []  # creating is not pushed
@@ -562,7 +567,7 @@ async def test_list_defaults_and_filters(beltic: Harness) -> None:
     theirs = await beltic.create(two["id"], entity_type="business")
     await beltic.drive(mine[0], "open")
     page = (await beltic.client.get("/v1/identity/sessions", headers=beltic.headers)).json()
-    assert len(page["data"]) == 15 and page["meta"]["page"]["size"] == 15  # §2.2 default
+    assert len(page["data"]) == 15 and page["meta"]["page"]["size"] == 15  # documented default
     assert "total" not in page["meta"]["page"]
 
     async def ids(**params: str) -> list[str]:
@@ -626,7 +631,7 @@ async def test_the_documented_flow_sets_each_timestamp_when_entered(beltic: Harn
     assert attributes["completed_at"] == stamp(START + timedelta(minutes=3))
     assert attributes["decisioned_at"] is None
     assert attributes["behavior_analysis"]["completion_time_seconds"] == 120
-    # The checks passed: the extracted identity is written back (auto_update_session, §2.4).
+    # The checks passed: the extracted identity is written back (auto_update_session).
     assert attributes["person"]["name"]["last"] == "Sandbox"
 
     beltic.clock.advance(60)
@@ -772,17 +777,19 @@ async def test_decide_from_completed_or_review(beltic: Harness, verb: str, statu
     assert attributes["decisioned_at"] == stamp(beltic.clock.now)
     assert (await beltic.attributes(sid)) == attributes
     again = await beltic.act(sid, verb)
-    assert "final" in assert_error(again, 409, "invalid_status_transition")["detail"]
+    assert "final" in assert_error(again, REFUSED, "invalid_status_transition")["detail"]
 
 
 @pytest.mark.parametrize("verb", ["approve", "decline"])
 @pytest.mark.parametrize(
     "status", ["created", "started", "pending", "failed", "expired", "approved", "declined"]
 )
-async def test_decide_from_any_other_status_is_409(beltic: Harness, verb: str, status: str) -> None:
+async def test_decide_from_any_other_status_is_refused(
+    beltic: Harness, verb: str, status: str
+) -> None:
     sid = await reach(beltic, status)
     before = await beltic.attributes(sid)
-    error = assert_error(await beltic.act(sid, verb), 409, "invalid_status_transition")
+    error = assert_error(await beltic.act(sid, verb), REFUSED, "invalid_status_transition")
     assert status in error["detail"]
     assert await beltic.attributes(sid) == before
 
@@ -837,9 +844,9 @@ async def test_expire_any_non_final_session(beltic: Harness, status: str) -> Non
 
 
 @pytest.mark.parametrize("status", ["approved", "declined", "expired", "failed"])
-async def test_expire_a_final_session_is_409(beltic: Harness, status: str) -> None:
+async def test_expire_a_final_session_is_refused(beltic: Harness, status: str) -> None:
     sid = await reach(beltic, status)
-    assert_error(await beltic.act(sid, "expire"), 409, "invalid_status_transition")
+    assert_error(await beltic.act(sid, "expire"), REFUSED, "invalid_status_transition")
     assert (await beltic.attributes(sid))["status"] == status
 
 
@@ -885,7 +892,7 @@ async def test_a_redacted_session_takes_no_new_personal_data(beltic: Harness) ->
     sid = (await beltic.create())["id"]
     await beltic.act(sid, "redact")
     response = await beltic.patch(sid, {"contact": {"email": "jane@example.com"}})
-    assert_error(response, 409, "session_redacted")
+    assert_error(response, REFUSED, "session_redacted")
 
 
 async def test_update_replaces_the_given_attributes(beltic: Harness) -> None:
@@ -935,7 +942,8 @@ async def test_update_refusals(beltic: Harness) -> None:
     )
     assert no_id.status_code == 200
     final = await reach(beltic, "approved")
-    assert_error(await beltic.patch(final, {"contact": None}), 409, "invalid_status_transition")
+    refused = await beltic.patch(final, {"contact": None})
+    assert_error(refused, REFUSED, "invalid_status_transition")
     assert_error(await beltic.patch("sess_nope", {}), 404)
 
 
@@ -943,7 +951,9 @@ async def test_update_refusals(beltic: Harness) -> None:
 
 
 async def test_status_changes_are_never_pushed(beltic: Harness) -> None:
-    """Beltic has no session webhooks (§2.5): the gateway learns every status by polling."""
+    """Beltic has no session webhooks, only document-status ones
+    (https://docs.beltic.com/guides/managing-webhooks): the gateway learns every status by
+    polling."""
     for status in ("approved", "declined", "expired", "failed", "marked_for_review"):
         await reach(beltic, status)
     sid = await reach(beltic, "completed")
@@ -960,7 +970,7 @@ async def test_status_changes_are_never_pushed(beltic: Harness) -> None:
         response = await beltic.simulate(sid, action)
         assert response.json()["webhook"] == {"delivered": False, "status_code": None}
         assert response.json()["document_webhook"] is None
-    assert_error(await beltic.act(sid, "approve"), 409)
+    assert_error(await beltic.act(sid, "approve"), REFUSED)
     assert len(beltic.sink.requests) == count
 
 
@@ -1134,79 +1144,33 @@ async def test_simulate_unknown_session_is_404(beltic: Harness) -> None:
         ("failed", "expire"),
     ],
 )
-async def test_transitions_beltic_does_not_allow_are_409(
+async def test_transitions_beltic_does_not_allow_are_refused(
     beltic: Harness, status: str, action: str
 ) -> None:
     sid = await reach(beltic, status)
-    error = assert_error(await beltic.simulate(sid, action), 409, "invalid_status_transition")
+    error = assert_error(await beltic.simulate(sid, action), REFUSED, "invalid_status_transition")
     assert status in error["detail"]
     assert (await beltic.attributes(sid))["status"] == status
 
 
-# -- hosted page ------------------------------------------------------------------------------
+# -- no hosted page -----------------------------------------------------------------------------
 
 
-def page_path(session: dict[str, Any]) -> str:
-    return urlsplit(session["attributes"]["verification_url"]).path.removeprefix("/sandbox/beltic")
-
-
-async def test_hosted_page_renders_status_and_escapes_everything(beltic: Harness) -> None:
-    session = await beltic.create(
-        external_id="<script>alert(1)</script>",
-        person={"name": {"first": "<img src=x onerror=alert(2)>", "last": "\"'&"}},
-    )
-    page = await beltic.client.get(page_path(session))
-    assert page.status_code == 200
-    assert page.headers["content-type"].startswith("text/html")
-    assert page.headers["cache-control"] == "no-store"
-    assert page.headers["referrer-policy"] == "no-referrer"
-    html = page.text
-    assert "Beltic sandbox" in html and "created" in html
-    assert "<script>" not in html and "<img" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&lt;img src=x onerror=alert(2)&gt;" in html and "&quot;&#x27;&amp;" in html
-    assert "http://" not in html.split("</style>")[1]  # no external assets
-    assert "Start verification" in html and "Submit documents" not in html
-
-
-async def test_hosted_form_walks_the_flow(beltic: Harness) -> None:
+async def test_there_is_no_hosted_page(beltic: Harness) -> None:
+    """Issue 13, item 11: Beltic has no hosted flow (the integrator uploads documents and runs
+    verifications, https://docs.beltic.com/guides/identity/overview), so neither has its
+    sandbox: no link on a session, no page behind any path."""
     session = await beltic.create()
-    path = page_path(session)
-    token = path.rsplit("/", 1)[1]
-    assert f"action='{token}'" in (await beltic.client.get(path)).text  # relative
-    labels = {
-        "open": "Submit documents",
-        "submit": "Finish: checks pass",
-    }
-    for action, next_label in labels.items():
-        response = await beltic.client.post(path, data={"action": action})
-        assert (response.status_code, response.headers["location"]) == (303, path)
-        assert next_label in (await beltic.client.get(path)).text
-    html = (await beltic.client.get(path)).text
-    for label in ("checks pass", "checks fail", "flag for review", "processing error"):
-        assert label in html
-    done = await beltic.client.post(path, data={"action": "review"})
-    assert done.status_code == 303
-    html = (await beltic.client.get(path)).text
-    assert "marked_for_review" in html and "<form" not in html
-    assert (await beltic.attributes(session["id"]))["status"] == "marked_for_review"
-
-
-async def test_hosted_form_refuses_actions_of_another_step(beltic: Harness) -> None:
-    session = await beltic.create()
-    path = page_path(session)
-    for action in ("submit", "approve", "expire", "<b>x</b>"):
-        response = await beltic.client.post(path, data={"action": action})
-        assert response.status_code == 409
-        assert "<b>x</b>" not in response.text
+    assert not [k for k in session["attributes"] if "url" in k]
+    for path in (f"/hosted/{session['id']}", "/hosted/AAAA", f"/sessions/{session['id']}"):
+        assert (await beltic.client.get(path)).status_code == 404
+        assert (await beltic.client.post(path, data={"action": "open"})).status_code in (404, 405)
     assert (await beltic.attributes(session["id"]))["status"] == "created"
-    unknown = await beltic.client.get("/hosted/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
-    assert unknown.status_code == 404 and "Beltic sandbox" in unknown.text
-    posted = await beltic.client.post("/hosted/AAAA", data={"action": "open"})
-    assert posted.status_code == 404
 
 
-async def test_hosted_page_works_under_the_gateway_mount(beltic: Harness) -> None:
+async def test_the_control_endpoint_works_under_the_gateway_mount(beltic: Harness) -> None:
+    """What tests and the console's note use instead of a page: the control endpoint, under
+    the gateway's mount (`/sandbox/beltic/sessions/{id}/simulate`)."""
     outer = Starlette(routes=[Mount("/sandbox/beltic", app=beltic.sandbox.app)])
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
@@ -1220,13 +1184,12 @@ async def test_hosted_page_works_under_the_gateway_mount(beltic: Harness) -> Non
         assert created.status_code == 201
         body = created.json()
         assert body["links"]["self"].startswith("http://127.0.0.1:8000/sandbox/beltic/v1/identity/")
-        url = body["data"]["attributes"]["verification_url"]
-        path = urlsplit(url).path
-        assert path.startswith("/sandbox/beltic/hosted/")
-        page = await client.get(path)
-        assert page.status_code == 200 and "Beltic sandbox" in page.text
-        posted = await client.post(path, data={"action": "open"})
-        assert (posted.status_code, posted.headers["location"]) == (303, path)
+        sid = body["data"]["id"]
+        for action, status in (("open", "started"), ("submit", "pending")):
+            answer = await client.post(
+                f"/sandbox/beltic/sessions/{sid}/simulate", json={"action": action}
+            )
+            assert (answer.status_code, answer.json()["status"]) == (200, status)
         listed = await client.get(
             "/sandbox/beltic/v1/identity/sessions",
             params={"page[size]": "1"},
@@ -1261,14 +1224,30 @@ async def test_state_survives_a_restart(make: Factory, tmp_path: Path) -> None:
     )
     account_id = found.json()["data"][0]["id"]
     assert account_id == before["relationships"]["account"]["data"]["id"]
-    page = await second.client.get(page_path(session))
-    assert page.status_code == 200 and "marked_for_review" in page.text
+    assert (await second.attributes(sid))["status"] == "marked_for_review"
     assert (await second.act(sid, "approve")).status_code == 200
     newer = await second.create(account_id)
     listed = await second.client.get("/v1/identity/sessions", headers=second.headers)
     assert [s["id"] for s in listed.json()["data"]] == [newer["id"], sid]
     third = make(state_path=str(state), clock=clock)
     assert (await third.attributes(sid))["status"] == "approved"
+
+
+async def test_a_state_file_from_the_hosted_page_days_still_loads(
+    make: Factory, tmp_path: Path
+) -> None:
+    """Sessions saved when the sandbox still had a hosted page carry its `token`: they load
+    without it (the key is dropped, the session kept)."""
+    state = tmp_path / "beltic.json"
+    first = make(state_path=str(state))
+    sid = (await first.create())["id"]
+    await first.sandbox.aclose()
+    saved = json.loads(state.read_text())
+    saved["sessions"][0]["token"] = "a-capability-token-of-old"
+    state.write_text(json.dumps(saved))
+    second = make(state_path=str(state))
+    assert (await second.attributes(sid))["status"] == "created"
+    assert not (tmp_path / "beltic.json.corrupt").exists()
 
 
 async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> None:
@@ -1282,19 +1261,17 @@ async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> N
 
 # -- documented shapes (the cassettes hold the vendor's documented payloads) ---------------------
 
-#: Keys the emulator sends beyond the cassettes' examples, each documented elsewhere in
-#: providers/beltic.md (section given) or named [I] in the emulator. Anything else is drift.
+#: Keys the emulator sends beyond the cassettes' examples, each documented on another of
+#: Beltic's pages (named) or inferred in the emulator. Anything else is drift.
 DOCUMENTED_EXTRAS = frozenset(
     {
-        "$.links",  # JSON:API top-level links (§2.2 list envelope; `self` on single documents)
-        "$.data.attributes.verification_url",  # [I] hosted-flow URL (§5: not found)
-        "$.data.relationships.documents",  # §2.2 the guide's relationships: Documents,
-        "$.data.relationships.verifications",  # Verifications [S/V]
-        "$.data[].attributes.verification_url",  # the same, in list items
+        "$.links",  # JSON:API top-level links (the list envelope; `self` on single documents)
+        "$.data.relationships.documents",  # the sessions guide's relationships: Documents,
+        "$.data.relationships.verifications",  # Verifications
         "$.data[].relationships.documents",
         "$.data[].relationships.verifications",
-        "$.included[].attributes.updated_at",  # verification resource timestamps [I]
-        "$.data.attributes.files",  # §2.4 document response attributes [V]
+        "$.included[].attributes.updated_at",  # verification resource timestamps (inferred)
+        "$.data.attributes.files",  # the documents guide's response attributes
         "$.data.attributes.front_side",
         "$.data.attributes.back_side",
         "$.data.attributes.portrait",
@@ -1479,12 +1456,12 @@ async def test_error_documents_match_the_documented_ones(beltic: Harness) -> Non
     assert shape_drift(invalid, response.json()) == []
     assert pointers(response) == [invalid["errors"][0]["source"]["pointer"]]
 
-    # Deciding twice: §2.6 allows 409 or 422; the sandbox answers 409 (no pointer).
+    # Deciding twice: the refused transition (issue 13, item 9), no pointer.
     _, refused = cassette("error_422.yaml", 3)
     decided = await reach(beltic, "declined")
     response = await beltic.act(decided, "decline")
-    assert response.status_code in (409, 422)
-    assert shape_drift(refused, response.json()) == ["$.errors[].source: missing"]
+    assert response.status_code == REFUSED == int(refused["errors"][0]["status"])
+    assert shape_drift(refused, response.json()) == []
 
 
 async def test_document_webhook_matches_the_documented_payload(beltic: Harness) -> None:
@@ -1538,8 +1515,6 @@ def test_shape_check_detects_drift() -> None:
     # null documents "anything"; an emulator-only key passes only when listed as documented.
     relaxed = json.loads(json.dumps(documented))
     relaxed["data"]["attributes"]["decisioned_at"] = "2025-01-15T10:45:00Z"
-    relaxed["data"]["attributes"]["verification_url"] = "https://example.com/hosted/x"
-    assert shape_drift(documented, relaxed) == [
-        "$.data.attributes.verification_url: not documented"
-    ]
+    relaxed["data"]["relationships"]["documents"] = {"data": []}
+    assert shape_drift(documented, relaxed) == ["$.data.relationships.documents: not documented"]
     assert shape_drift(documented, relaxed, extras=DOCUMENTED_EXTRAS) == []

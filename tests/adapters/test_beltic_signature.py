@@ -1,4 +1,7 @@
-"""Beltic webhook verification (providers/beltic.md §2.5)."""
+"""Beltic webhook verification (docs/vendors/beltic.md, Webhooks and signature): the
+X-Webhook-Signature "is generated using an HMAC-SHA256 of the request body signed with your
+webhook secret", and X-Webhook-Token is compared
+(https://docs.beltic.com/guides/managing-webhooks)."""
 
 from __future__ import annotations
 
@@ -154,6 +157,26 @@ def test_wrong_or_missing_token_rejected(given: str | None) -> None:
 def test_body_that_is_not_a_json_object_is_malformed(raw: bytes) -> None:
     _, headers = sign_webhook(raw)
     assert rejected(raw, headers) is WebhookRejectReason.MALFORMED
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b"", b"\xff\xfe", b"[" * 100_000])
+def test_signature_is_checked_before_the_body_is_parsed(
+    raw: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing unsigned is read: a body that is not even JSON is refused for its signature
+    (SIGNATURE, not MALFORMED), and the parser never sees it."""
+    import adapters.beltic.signature as module
+
+    parsed: list[bytes] = []
+    real = module.parse_object
+    monkeypatch.setattr(module, "parse_object", lambda b: parsed.append(b) or real(b))
+    _, headers = sign_webhook(raw, secret="someone-else")
+    assert rejected(raw, headers) is WebhookRejectReason.SIGNATURE
+    del headers["X-Webhook-Signature"]
+    assert rejected(raw, headers) is WebhookRejectReason.SIGNATURE
+    raw_ok, good = sign_webhook(document_event(), token="other")
+    assert rejected(raw_ok, good, token=TOKEN) is WebhookRejectReason.SIGNATURE
+    assert parsed == []
 
 
 def test_deeply_nested_body_is_malformed_not_a_crash() -> None:

@@ -1,4 +1,6 @@
-"""The Beltic status table, one status at a time, against design §3.2 written out by hand."""
+"""The Beltic status table, one status at a time, against docs/vendors/beltic.md (Status
+vocabulary and our mapping) written out by hand; the nine statuses are those of
+https://docs.beltic.com/guides/identity/sessions."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from adapters.beltic.statuses import (
     map_beltic_status,
 )
 
-# design §3.2, Beltic column — copied by hand, not derived from the module under test.
+# docs/vendors/beltic.md's mapping — copied by hand, not derived from the module under test.
 EXPECTED: list[tuple[str, SessionStatus]] = [
     ("created", SessionStatus.CREATED),
     ("started", SessionStatus.IN_PROGRESS),
@@ -27,7 +29,7 @@ EXPECTED: list[tuple[str, SessionStatus]] = [
 
 
 @pytest.mark.parametrize(("beltic", "normalized"), EXPECTED, ids=[b for b, _ in EXPECTED])
-def test_status_maps_per_design(beltic: str, normalized: SessionStatus) -> None:
+def test_status_maps_as_documented(beltic: str, normalized: SessionStatus) -> None:
     assert map_beltic_status(beltic) is normalized
 
 
@@ -58,9 +60,9 @@ def test_completed_is_not_final_it_awaits_the_integrator() -> None:
         "approved ",
         "",
         "unknown",
-        "passed",  # a verification status, not a session status (§2.3)
+        "passed",  # a verification status, not a session status
         "requires_retry",  # idem
-        "processed",  # a document status (§2.4)
+        "processed",  # a document status
         "active",  # an account status
         "redacted",  # a timestamp (`redacted_at`), not a status
         None,

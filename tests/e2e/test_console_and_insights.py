@@ -107,6 +107,35 @@ async def test_console_timeline_follows_the_hosted_page_then_insights_charts(
     assert requested_hosts == {urlsplit(base).netloc}  # nothing fetched from elsewhere
 
 
+async def test_console_says_how_a_session_without_a_hosted_page_progresses(
+    gateway: GatewayProcess,
+) -> None:
+    """Beltic has no hosted page (docs/vendors/beltic.md): the console shows no link and the
+    adapter's own words on how the person's part happens, not a dead end."""
+    async with httpx.AsyncClient(base_url=gateway.base) as client:
+        answer = await client.post("/graphql", json={"query": "{ providers { name personFlow } }"})
+    notes = {p["name"]: p["personFlow"] for p in answer.json()["data"]["providers"]}
+    assert notes["beltic"], notes
+    assert notes["didit"] is None  # Didit hands the person a hosted page
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        console = await browser.new_page()
+        await console.goto(f"{gateway.base}/console")
+        await console.wait_for_selector("#provider option[value=beltic]", state="attached")
+        await console.select_option("#provider", "beltic")
+        await console.click("#create")
+        await console.wait_for_selector("#timeline li[data-status=CREATED]")
+        await console.wait_for_selector("#person-flow", state="visible")
+        assert await console.inner_text("#person-flow") == notes["beltic"]
+        assert await console.is_hidden("#verification-link")
+
+        await console.select_option("#provider", "didit")
+        await console.click("#create")
+        await console.wait_for_selector("#verification-link", state="visible")
+        assert await console.is_hidden("#person-flow")
+        await browser.close()
+
+
 async def test_pages_reference_no_other_host(gateway: GatewayProcess) -> None:
     own = urlsplit(gateway.base).netloc
     async with httpx.AsyncClient(base_url=gateway.base) as client:
