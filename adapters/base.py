@@ -537,6 +537,9 @@ class ProviderAdapter(abc.ABC):
     #: How a person progresses a session when the vendor has no hosted page to send them to
     #: (None: the vendor gives a `verification_url`). Shown where a link would be.
     person_flow_note: str | None = None
+    #: False when the vendor's session has no metadata field: the gateway's copy is the only
+    #: one, so `updateSessionMetadata` merges into it instead of calling the vendor.
+    metadata_at_vendor: bool = True
 
     def __init__(self, config: AdapterConfig) -> None:
         self.config = config

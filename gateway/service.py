@@ -507,10 +507,28 @@ class SessionService:
         if problems:
             raise ServiceError(*problems)
         row, adapter = await self._load(session_id)
+        if not adapter.metadata_at_vendor:
+            return await self._merge_metadata(row.id, metadata)
         snapshot = await self._call(
             row.provider, adapter.update_metadata(row.provider_session_id, metadata)
         )
         return await self._after_mutation(row, adapter, snapshot)
+
+    async def _merge_metadata(self, session_id: str, metadata: JSON) -> SessionRow:
+        """The vendor keeps no metadata: merge into our copy, the same way a vendor would
+        (a null value removes the key), and nothing else of the session changes."""
+        async with self._write() as db, db.begin():
+            fresh = await db.get(SessionRow, session_id, with_for_update=True)
+            assert fresh is not None
+            merged = {**(fresh.metadata_ or {}), **metadata}
+            merged = {key: value for key, value in merged.items() if value is not None}
+            problems = validate_metadata(merged, self.limits, ("metadata",))
+            if problems:
+                raise ServiceError(*problems)
+            fresh.metadata_ = merged or None
+            fresh.updated_at = self.clock()
+            db.add(fresh)
+        return fresh
 
     async def redact(self, session_id: str) -> SessionRow:
         """Erase the vendor's copy where the vendor can, then our own copies of personal

@@ -139,6 +139,8 @@ class UqudoAdapter(ProviderAdapter):
     credential_keys = ("client_id", "client_secret")
     poll_policy = inferred.POLL_POLICY
     input_support = INPUT_SUPPORT
+    #: A QR session has no metadata field (docs/vendors/uqudo.md): ours is the copy.
+    metadata_at_vendor = False
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.CREATE,

@@ -121,7 +121,8 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Merge keys into the session's metadata at the vendor (null removes a key)."
+        description="Merge keys into the session's metadata (null removes a key): at the vendor, "
+        "or in the gateway's copy where the vendor keeps none."
     )
     async def update_session_metadata(
         self, info: Info, id: strawberry.ID, metadata: JSON
