@@ -44,9 +44,7 @@ def test_a_report_naming_one_step_keeps_the_others() -> None:
         {"index": 1, "type": "AGE_VERIFY", "state": "PENDING", "gate": False, "result": None},
         {"index": 2, "type": "SIGN", "state": "PENDING", "gate": False, "result": None},
     ]
-    incoming = [
-        {"index": 1, "type": "AGE_VERIFY", "state": "COMPLETED", "result": "NOT_SATISFIED"}
-    ]
+    incoming = [{"index": 1, "type": "AGE_VERIFY", "state": "COMPLETED", "result": "NOT_SATISFIED"}]
     merged = merge_steps(stored, incoming)
     assert [step["index"] for step in merged] == [0, 1, 2]
     assert merged[1]["result"] == "NOT_SATISFIED"
