@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ import uvicorn
 
 from adapters.base import SandboxConfig, SandboxHandle
 from adapters.registry import adapter_class
-from tests.e2e.server import free_port
+from tests.e2e.server import free_port, running_gateway
 
 
 @dataclass
@@ -65,15 +65,24 @@ def running_standin(
         finally:
             await sandbox.aclose()  # on the loop its webhook deliveries ran on
 
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    with serving_in_thread(server, lambda: asyncio.run(serve()), "stand-in"):
+        yield StandIn(vendor, base, sandbox)
+
+
+@contextmanager
+def serving_in_thread(
+    server: uvicorn.Server, run: Callable[[], object], what: str
+) -> Iterator[None]:
+    """Run a loopback uvicorn server on a daemon thread for the duration of the block."""
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     for _ in range(200):
         if server.started:
             break
         threading.Event().wait(0.025)
-    assert server.started, "stand-in did not start"
+    assert server.started, f"{what} did not start"
     try:
-        yield StandIn(vendor, base, sandbox)
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -116,15 +125,31 @@ def running_recorder(target: str) -> Iterator[Recorder]:
 
     app = Starlette(routes=[Route("/", relay, methods=["POST"])])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.025)
-    assert server.started, "recorder did not start"
-    try:
+    with serving_in_thread(server, server.run, "recorder"):
         yield recorder
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+
+
+@dataclass
+class Live:
+    """A real gateway in live mode against a vendor stand-in, its webhooks relayed."""
+
+    base: str
+    standin: StandIn
+    relay: Recorder
+
+
+@contextmanager
+def running_live_gateway(vendor: str, data_dir: Path) -> Iterator[Live]:
+    """Gateway ← recorder ← stand-in. The reconciler stays out of the way: every change
+    arrives by webhook (or by a read the test asks for)."""
+    port = free_port()
+    prefix = f"KYCGW_{vendor.upper()}"
+    with (
+        running_recorder(f"http://127.0.0.1:{port}/webhooks/{vendor}") as relay,
+        running_standin(vendor, data_dir, relay.url) as standin,
+    ):
+        env = standin.live_env(
+            **{f"{prefix}_POLL_INTERVAL_S": "3600", f"{prefix}_POLL_MAX_INTERVAL_S": "3600"}
+        )
+        with running_gateway(data_dir / "gateway", port=port, extra_env=env) as url:
+            yield Live(url, standin, relay)

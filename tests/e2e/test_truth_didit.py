@@ -22,14 +22,12 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
 from tests.e2e.client import gql
-from tests.e2e.server import free_port, running_gateway
-from tests.e2e.standin import Captured, Recorder, StandIn, running_recorder, running_standin
+from tests.e2e.standin import Captured, Live, running_live_gateway
 
 CREATE = """
 mutation Create($ref: String!) {
@@ -58,27 +56,10 @@ mutation Decide($id: ID!) {
 """
 
 
-@dataclass
-class Live:
-    base: str
-    standin: StandIn
-    relay: Recorder
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    data = tmp_path_factory.mktemp("truth-didit")
-    port = free_port()
-    with (
-        running_recorder(f"http://127.0.0.1:{port}/webhooks/didit") as relay,
-        running_standin("didit", data, relay.url) as standin,
-    ):
-        # The reconciler stays out of the way: every change here arrives by webhook.
-        env = standin.live_env(
-            KYCGW_DIDIT_POLL_INTERVAL_S="3600", KYCGW_DIDIT_POLL_MAX_INTERVAL_S="3600"
-        )
-        with running_gateway(data / "gateway", port=port, extra_env=env) as url:
-            yield Live(url, standin, relay)
+    with running_live_gateway("didit", tmp_path_factory.mktemp("truth-didit")) as live:
+        yield live
 
 
 async def _control(live: Live, psid: str, path: str, body: dict) -> dict:

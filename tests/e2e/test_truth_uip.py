@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +40,7 @@ from starlette.routing import Route
 
 from tests.e2e.client import Watcher, gql, simulate
 from tests.e2e.server import free_port, running_gateway
-from tests.e2e.standin import StandIn, running_standin
+from tests.e2e.standin import StandIn, running_standin, serving_in_thread
 
 CREATE_AGE = """
 mutation Create($ref: String!) {
@@ -157,18 +156,8 @@ def _serve_holder() -> Iterator[HeldWebhooks]:
 
     app = Starlette(routes=[Route("/", receive, methods=["POST"])])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.025)
-    assert server.started
-    try:
+    with serving_in_thread(server, server.run, "webhook holder"):
         yield holder
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @dataclass

@@ -24,14 +24,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
 from tests.e2e.client import Watcher, gql, simulate
-from tests.e2e.server import free_port, running_gateway, wait_until
-from tests.e2e.standin import Recorder, StandIn, running_recorder, running_standin
+from tests.e2e.server import running_gateway, wait_until
+from tests.e2e.standin import Live, running_live_gateway
 
 CREATE = """
 mutation Create($ref: String!) {
@@ -136,26 +135,10 @@ async def test_a_reviewed_session_is_approved_through_its_case(base: str) -> Non
 
 
 # -- live against a stand-in, its webhooks captured on the way ------------------------------------
-@dataclass
-class Live:
-    base: str
-    standin: StandIn
-    relay: Recorder
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    data = tmp_path_factory.mktemp("truth-verifa-live")
-    port = free_port()
-    with (
-        running_recorder(f"http://127.0.0.1:{port}/webhooks/verifa") as relay,
-        running_standin("verifa", data, relay.url) as standin,
-    ):
-        env = standin.live_env(
-            KYCGW_VERIFA_POLL_INTERVAL_S="3600", KYCGW_VERIFA_POLL_MAX_INTERVAL_S="3600"
-        )
-        with running_gateway(data / "gateway", port=port, extra_env=env) as url:
-            yield Live(url, standin, relay)
+    with running_live_gateway("verifa", tmp_path_factory.mktemp("truth-verifa-live")) as live:
+        yield live
 
 
 async def test_a_replay_with_a_new_delivery_id_is_a_duplicate(live: Live) -> None:
