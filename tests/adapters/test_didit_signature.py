@@ -14,6 +14,7 @@ import pytest
 
 from adapters.base import WebhookRejected, WebhookRejectReason
 from adapters.didit.signature import canonical_json, shorten_floats, verify_webhook
+from tests.support.didit_webhooks import DOC_CREATED_AT, DOC_TIMESTAMP, at, documented_envelope
 
 SECRET = "test-webhook-secret"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -245,32 +246,6 @@ def test_verification_module_has_no_signing_helper() -> None:
 
 
 # -- the replay window is judged on signed data (issue 13, item 5) ----------------------------
-#: The v3 session envelope Didit documents (docs/vendors/didit.md, Webhooks and signature):
-#: `timestamp` is the dispatch time, `created_at` when the status changed.
-DOC_TIMESTAMP = 1774970000
-DOC_CREATED_AT = 1774969994
-
-
-def documented_envelope(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "event_id": "uuid",
-        "webhook_type": "status.updated",
-        "timestamp": DOC_TIMESTAMP,
-        "created_at": DOC_CREATED_AT,
-        "application_id": "uuid",
-        "session_id": "uuid",
-        "status": "Approved",
-        "workflow_id": "uuid",
-        "workflow_version": 4,
-        "vendor_data": "internal-user-id",
-        "metadata": {"any": "json"},
-    }
-    body.update(overrides)
-    return body
-
-
-def at(unix: int) -> datetime:
-    return datetime.fromtimestamp(unix, UTC)
 
 
 @pytest.mark.parametrize("scheme", ["v2", "raw"])

@@ -38,34 +38,9 @@ from gateway.ordering import Current, Incoming, Verdict, judge
 from tests.adapters.test_didit_adapter import S2, Script, full_request, make_config, ok
 from tests.adapters.test_didit_signature import sign_webhook
 from tests.support.cassettes import interaction, replayer
+from tests.support.didit_webhooks import DOC_CREATED_AT, DOC_TIMESTAMP, at, documented_envelope
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "didit"
-DOC_TIMESTAMP = 1774970000
-DOC_CREATED_AT = 1774969994
-SID = "11111111-2222-3333-4444-555555555555"
-
-
-def envelope(**overrides: Any) -> dict[str, Any]:
-    """The documented v3 `status.updated` envelope, with a real session id."""
-    body: dict[str, Any] = {
-        "event_id": "0b7e6a52-0000-4000-8000-000000000001",
-        "webhook_type": "status.updated",
-        "timestamp": DOC_TIMESTAMP,
-        "created_at": DOC_CREATED_AT,
-        "application_id": "0b7e6a52-0000-4000-8000-0000000000aa",
-        "session_id": SID,
-        "status": "Approved",
-        "workflow_id": "0b7e6a52-0000-4000-8000-0000000000bb",
-        "workflow_version": 4,
-        "vendor_data": "internal-user-id",
-        "metadata": {"any": "json"},
-    }
-    body.update(overrides)
-    return body
-
-
-def at(unix: int) -> datetime:
-    return datetime.fromtimestamp(unix, UTC)
 
 
 def adapter_at(unix: int) -> DiditAdapter:
@@ -79,7 +54,7 @@ def parse_at(body: dict[str, Any], unix: int | None = None) -> Any:
 
 # -- item 4: order by created_at, dedupe across redeliveries ---------------------------------
 def test_the_event_time_is_created_at_not_the_dispatch_time() -> None:
-    event = parse_at(envelope())
+    event = parse_at(documented_envelope())
     assert event.snapshot.occurred_at == at(DOC_CREATED_AT)
     assert event.snapshot.decision.decided_at == at(DOC_CREATED_AT)
 
@@ -87,28 +62,32 @@ def test_the_event_time_is_created_at_not_the_dispatch_time() -> None:
 def test_a_redelivery_is_the_same_event() -> None:
     """Didit re-signs a redelivery: a new event_id and timestamp (and so a new signature),
     the same created_at. Same dedupe key; no part of it is the per-attempt timestamp."""
-    first = parse_at(envelope())
+    first = parse_at(documented_envelope())
     later = DOC_TIMESTAMP + 240
-    again = parse_at(envelope(event_id="0b7e6a52-0000-4000-8000-000000000002", timestamp=later))
+    again = parse_at(
+        documented_envelope(event_id="0b7e6a52-0000-4000-8000-000000000002", timestamp=later)
+    )
     assert again.dedupe_key == first.dedupe_key
     assert str(DOC_TIMESTAMP) not in first.dedupe_key and str(later) not in again.dedupe_key
     assert again.snapshot.occurred_at == first.snapshot.occurred_at == at(DOC_CREATED_AT)
 
 
 def test_events_that_differ_in_what_happened_differ_in_key() -> None:
-    base = parse_at(envelope()).dedupe_key
-    assert parse_at(envelope(status="Declined")).dedupe_key != base
-    assert parse_at(envelope(created_at=DOC_CREATED_AT + 1)).dedupe_key != base
-    assert parse_at(envelope(webhook_type="data.updated")).dedupe_key != base
+    base = parse_at(documented_envelope()).dedupe_key
+    assert parse_at(documented_envelope(status="Declined")).dedupe_key != base
+    assert parse_at(documented_envelope(created_at=DOC_CREATED_AT + 1)).dedupe_key != base
+    assert parse_at(documented_envelope(webhook_type="data.updated")).dedupe_key != base
 
 
 def test_an_older_redelivery_after_a_reviewers_newer_decision_changes_nothing() -> None:
     """Approved at created_at T (dispatched, then redelivered much later), Declined by a
     reviewer at T + 60. Judged by the gateway's rules on the snapshots the adapter makes."""
     declined = parse_at(
-        envelope(status="Declined", created_at=DOC_CREATED_AT + 60, timestamp=DOC_TIMESTAMP + 60)
+        documented_envelope(
+            status="Declined", created_at=DOC_CREATED_AT + 60, timestamp=DOC_TIMESTAMP + 60
+        )
     ).snapshot
-    redelivered = parse_at(envelope(timestamp=DOC_TIMESTAMP + 200)).snapshot
+    redelivered = parse_at(documented_envelope(timestamp=DOC_TIMESTAMP + 200)).snapshot
     assert redelivered.occurred_at < declined.occurred_at  # its timestamp is the newest
     current = Current(declined.status, declined.provider_status, declined.occurred_at)
     incoming = Incoming(redelivered.status, redelivered.provider_status, redelivered.occurred_at)
@@ -190,7 +169,7 @@ async def test_the_workflow_deciding_after_a_resubmission_is_the_provider() -> N
 
 def test_a_webhook_carrying_a_reviewers_decision_is_reviewer() -> None:
     decision = decision_with([review("jane@example.com", "Declined", "2026-03-31T15:13:00Z")])
-    event = parse_at(envelope(status="Declined", decision=decision))
+    event = parse_at(documented_envelope(status="Declined", decision=decision))
     assert event.snapshot.decision.decided_by is DecidedBy.REVIEWER
     assert event.snapshot.decision.decided_at == at(DOC_CREATED_AT)  # when the status changed
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -57,3 +58,34 @@ def signed_request(
         "x-signature-v2": v2,
     }
     return raw, headers
+
+
+#: The v3 session envelope Didit documents (docs/vendors/didit.md, Webhooks and signature):
+#: `timestamp` is the dispatch time, `created_at` when the status changed.
+DOC_TIMESTAMP = 1774970000
+DOC_CREATED_AT = 1774969994
+DOC_SESSION_ID = "11111111-2222-3333-4444-555555555555"
+
+
+def documented_envelope(**overrides: Any) -> dict[str, Any]:
+    """Didit's documented `status.updated` envelope, with real-looking ids where the page
+    shows the placeholder "uuid"."""
+    body: dict[str, Any] = {
+        "event_id": "0b7e6a52-0000-4000-8000-000000000001",
+        "webhook_type": "status.updated",
+        "timestamp": DOC_TIMESTAMP,
+        "created_at": DOC_CREATED_AT,
+        "application_id": "0b7e6a52-0000-4000-8000-0000000000aa",
+        "session_id": DOC_SESSION_ID,
+        "status": "Approved",
+        "workflow_id": "0b7e6a52-0000-4000-8000-0000000000bb",
+        "workflow_version": 4,
+        "vendor_data": "internal-user-id",
+        "metadata": {"any": "json"},
+    }
+    body.update(overrides)
+    return body
+
+
+def at(unix: int) -> datetime:
+    return datetime.fromtimestamp(unix, UTC)
