@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     #: Signs client tokens; set it when running several replicas (else per process).
     client_token_secret: SecretStr | None = None
     client_token_max_ttl_s: int = Field(default=3600, ge=60)
+    #: Host names the gateway answers to (HTTP `Host`, websocket `Host`/`Origin`); empty =
+    #: loopback names only (localhost, 127.0.0.1, ::1), which stops DNS rebinding in dev mode.
+    #: `["*"]` answers any host (behind a proxy that checks it).
+    allowed_hosts: list[str] = Field(default_factory=list)
+    #: Vendor sandboxes to mount when API keys are configured (`["didit"]`, `["*"]` = every
+    #: vendor without credentials). Without API keys every such vendor gets one.
+    sandboxes: list[str] = Field(default_factory=list)
+    #: Bearer token `/metrics` accepts (for a Prometheus scraper). Dev mode: `/metrics` is
+    #: open unless this is set. With API keys configured it needs this token or an API key
+    #: with the stats:read scope.
+    metrics_token: SecretStr | None = None
     #: Browser origins allowed to call /graphql (CORS) and to open its websocket.
     cors_origins: list[str] = Field(default_factory=list)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
@@ -60,6 +71,14 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
+    #: Fields an operation selects once every fragment spread is expanded (issue 14: a
+    #: kilobyte of nested spreads can stand for millions of fields).
+    max_query_fields: int = Field(default=2000, ge=1)
+    #: Nesting allowed in any JSON input value (`metadata`, variables).
+    max_json_depth: int = Field(default=32, ge=1)
+    #: With API keys configured, introspection and GraphiQL need a valid API key unless this
+    #: is set (docs/security.md).
+    public_schema: bool = False
 
     #: GraphQL request bodies (a 1 MB query document is already far beyond any real one).
     max_request_bytes: int = 1_048_576
@@ -72,6 +91,10 @@ class Settings(BaseSettings):
     min_expires_in_s: int = 60
     max_expires_in_s: int = 90 * 24 * 3600
     subscriber_queue_size: int = 256
+    #: Bytes of serialized payloads one subscriber may have waiting; more = SUBSCRIBER_OVERFLOW.
+    subscriber_queue_bytes: int = Field(default=1_048_576, ge=1024)
+    #: A websocket that cannot take a frame for this long is closed (SUBSCRIBER_OVERFLOW).
+    subscriber_send_timeout_s: float = Field(default=30.0, gt=0)
     #: How long a vendor read is reused by concurrent/bursting refreshes.
     vendor_read_cache_ttl_s: float = 2.0
     vendor_timeout_s: float = 10.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 
 from adapters.base import ErrorCode
 from gateway.errors import ServiceError
@@ -15,11 +15,16 @@ def encode(created_at: datetime, session_id: str) -> str:
 
 
 def decode(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor names, in UTC. Cursors come from callers: one holding a time
+    without a zone, or one that leaves the datetime range once in UTC, was never made here."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, session_id = base64.urlsafe_b64decode(padded).decode().split("|", 1)
-        return datetime.fromisoformat(created), session_id
-    except (ValueError, UnicodeDecodeError):
+        at = datetime.fromisoformat(created)
+        if at.utcoffset() is None:
+            raise ValueError("no time zone")
+        return at.astimezone(UTC), session_id
+    except (ValueError, OverflowError):  # UnicodeDecodeError, binascii.Error: ValueErrors
         raise ServiceError.single(
             ErrorCode.BAD_USER_INPUT, "after is not a cursor from this API", ("after",)
         ) from None

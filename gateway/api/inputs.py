@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
@@ -146,3 +147,25 @@ class SessionFilterInput:
     client_reference: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+
+    def __post_init__(self) -> None:
+        """Times compare with stored UTC times: one without a zone (or outside the datetime
+        range once in UTC) is the caller's mistake, not a crash in the query (`sessions`
+        names this argument `filter`)."""
+        self.created_after = _utc(self.created_after, "createdAfter")
+        self.created_before = _utc(self.created_before, "createdBefore")
+
+
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if value.utcoffset() is None:
+            raise ValueError
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise GraphQLError(
+            f"{name} needs a time zone and a UTC time within years 1 to 9999, "
+            "e.g. 2024-01-01T00:00:00Z",
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value, "field": ["filter", name]},
+        ) from None

@@ -1,28 +1,47 @@
 """Assembles the schema. Everything around an operation (parse and validation caching, the
-token/depth/alias limits, error masking) is one extension, `OperationGuard`: strawberry builds
-every extension, and a context manager per hook, on every request."""
+token/depth/alias/field limits, who may introspect, error masking) is one extension,
+`OperationGuard`: strawberry builds every extension, and a context manager per hook, on every
+request."""
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 import uuid
 import weakref
 from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, GraphQLError, GraphQLResolveInfoHelpers, GraphQLSchema, parse
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLResolveInfoHelpers,
+    GraphQLSchema,
+    SelectionSetNode,
+    parse,
+)
 from graphql.pyutils import gather_with_cancel
-from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
+from graphql.validation import (
+    NoSchemaIntrospectionCustomRule,
+    OverlappingFieldsCanBeMergedRule,
+    ValidationRule,
+)
+from strawberry.extensions import MaskErrors
+from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.types import ExecutionContext
 
+from gateway.api.context import Context
+from gateway.api.json_input import bounded_json, json_literal_depth
+from gateway.api.limits import BudgetedOverlappingFields, operation_limits
 from gateway.api.mutations import Mutation
 from gateway.api.queries import Query
 from gateway.api.subscriptions import Subscription
+from gateway.auth import PrincipalKind
 
 log = logging.getLogger(__name__)
 
@@ -55,36 +74,61 @@ class CorrelatedMaskErrors(MaskErrors):
         )
 
 
-def _never_crash(rule: type[ValidationRule]) -> type[ValidationRule]:
-    """strawberry's depth rule crashes on some invalid documents (unknown fragments, empty
-    fragments); those are already invalid, so report that instead of a server error."""
-
-    class Guarded(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            try:
-                rule(context)
-            except Exception:  # the document is malformed in a way other rules report
-                context.report_error(
-                    GraphQLError("The document could not be checked for depth; it is invalid.")
-                )
-
-    return Guarded
-
-
 def limit_rules(
-    *, max_depth: int, max_aliases: int, introspection: bool
+    *,
+    max_depth: int,
+    max_aliases: int,
+    max_fields: int = 2000,
+    max_json_depth: int = 32,
+    introspection: bool,
 ) -> list[type[ValidationRule]]:
-    """The depth, alias (and introspection) rules, made once per schema. strawberry's
-    limiter extensions make new rule classes per instance, that is per request, and the rules
-    are part of the validation cache's key: with them every request missed the cache and ran
-    the whole validation again (half the CPU of a `session(id)` read)."""
-    depth = QueryDepthLimiter(max_depth=max_depth).validation_rules
-    rules = [_never_crash(rule) for rule in depth]
-    rules += MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules
+    """The depth/alias/field, JSON literal (and introspection) rules, made once per schema:
+    the rules are part of the validation cache's key, so rule classes made per request
+    (as strawberry's limiter extensions do) would make every request miss the cache. Each is
+    linear in the document (gateway/api/limits.py)."""
+    rules = [
+        operation_limits(max_depth=max_depth, max_aliases=max_aliases, max_fields=max_fields),
+        json_literal_depth(max_json_depth),
+    ]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return rules
+
+
+@functools.lru_cache(maxsize=8)
+def _budgeted(rules: tuple[type[ValidationRule], ...]) -> tuple[type[ValidationRule], ...]:
+    """strawberry's rules (graphql-core's specified ones) with the overlapping-fields rule on
+    a budget: as shipped it spends about a second on some documents within the token limit."""
+    return tuple(
+        BudgetedOverlappingFields if rule is OverlappingFieldsCanBeMergedRule else rule
+        for rule in rules
+    )
+
+
+#: graphql-core's hint, e.g. " Did you mean 'APPROVE'?" or " Did you mean the enum value
+#: 'APPROVE'?" (names cannot hold a `?`).
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
+def strip_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message) if "Did you mean" in message else message
+
+
+def _uses_introspection(document: DocumentNode) -> bool:
+    """Whether any operation or fragment selects `__schema` or `__type` (`__typename` only
+    names an object's type and stays open to everyone)."""
+    stack: list[SelectionSetNode] = [
+        d.selection_set  # type: ignore[attr-defined]
+        for d in document.definitions
+        if getattr(d, "selection_set", None) is not None
+    ]
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FieldNode) and selection.name.value in ("__schema", "__type"):
+                return True
+            if getattr(selection, "selection_set", None) is not None:
+                stack.append(selection.selection_set)  # type: ignore[attr-defined]
+    return False
 
 
 class DocumentCache:
@@ -106,6 +150,7 @@ class DocumentCache:
         self.max_chars = max_chars
         self._cached_parse = functools.lru_cache(maxsize=size)(self._parse)
         self._cached_validate = functools.lru_cache(maxsize=size)(self._validate)
+        self._cached_introspects = functools.lru_cache(maxsize=size)(self._introspects)
 
     def parse(self, query: str) -> DocumentNode:
         if len(query) > self.max_chars:
@@ -124,8 +169,17 @@ class DocumentCache:
             return validate_document(schema, document, rules)
         return self._cached_validate(schema, query, rules)
 
+    def introspects(self, query: str, document: DocumentNode) -> bool:
+        """`document` must be `parse(query)`'s answer; it is used only when not cached."""
+        if len(query) > self.max_chars:
+            return _uses_introspection(document)
+        return self._cached_introspects(query)
+
     def _parse(self, query: str) -> DocumentNode:
         return parse(query, max_tokens=self.max_tokens)
+
+    def _introspects(self, query: str) -> bool:
+        return _uses_introspection(self.parse(query))
 
     def _validate(
         self, schema: GraphQLSchema, query: str, rules: tuple[type[ValidationRule], ...]
@@ -135,11 +189,13 @@ class DocumentCache:
 
 class OperationGuard(CorrelatedMaskErrors):
     """Parse (at most `max_tokens` tokens) and validate (with the limit rules) through the
-    cache, then mask unexpected errors in the result."""
+    cache, refuse introspection to callers who may not see the schema, then mask unexpected
+    errors in the result."""
 
-    def __init__(self, documents: DocumentCache) -> None:
+    def __init__(self, documents: DocumentCache, public_schema: bool = False) -> None:
         super().__init__(should_mask_error=_mask_only_unexpected)
         self.documents = documents
+        self.public_schema = public_schema
         self._parsed: DocumentNode | None = None
 
     def on_parse(self) -> Iterator[None]:
@@ -151,18 +207,43 @@ class OperationGuard(CorrelatedMaskErrors):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        rules = context.validation_rules + self.documents.rules
+        rules = _budgeted(context.validation_rules) + self.documents.rules
         context.validation_rules = rules
         document = context.graphql_document
-        if context.query and document is not None and document is self._parsed:
+        cached = context.query and document is not None and document is self._parsed
+        if cached:
             schema = context.schema._schema
             errors = self.documents.validate(schema, context.query, document, rules)
         elif document is not None:  # handed in already parsed: nothing to key it by
             errors = validate_document(context.schema._schema, document, rules)
         else:
             errors = None
+        if not errors and document is not None:
+            if cached:
+                introspects = self.documents.introspects(context.query, document)
+            else:
+                introspects = _uses_introspection(document)
+            refusal = self._introspection_refusal() if introspects else None
+            if refusal is not None:
+                errors = [refusal]
         context.pre_execution_errors = errors
         yield
+
+    def _introspection_refusal(self) -> GraphQLError | None:
+        """In a keyed deployment `__schema`/`__type` need an API key (any scope), unless the
+        schema is public (docs/security.md). Operations run without a gateway context (the
+        SDL export, tests) are the gateway's own."""
+        context = self.execution_context.context
+        if self.public_schema or not isinstance(context, Context) or context.auth.dev_mode:
+            return None
+        kind = context.principal.kind
+        if kind is PrincipalKind.API_KEY:
+            return None
+        if kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID):
+            code, message = "UNAUTHENTICATED", context.principal.problem or "credentials required"
+        else:
+            code, message = "FORBIDDEN", "introspection needs an API key"
+        return GraphQLError(message, extensions={"code": code})
 
     def _process_result(self, result: object) -> None:
         """As MaskErrors does, without its per-result runtime `Protocol` isinstance check."""
@@ -200,7 +281,12 @@ class GatewaySchema(strawberry.Schema):
     ) -> None:
         """Expected errors (syntax, validation, user input) are the caller's business: log
         them quietly and without the document, which may hold personal data. Crashes are
-        logged by CorrelatedMaskErrors with their correlation id."""
+        logged by CorrelatedMaskErrors with their correlation id. Without field suggestions
+        no message hints at names (enum values, arguments, types, input fields): strawberry
+        strips them only from unknown-field errors."""
+        if self.config.disable_field_suggestions:
+            for error in errors:
+                error.message = strip_suggestions(error.message)
         for error in errors:
             if not _mask_only_unexpected(error):
                 log.debug("graphql error", extra={"error": error.message[:200]})
@@ -211,18 +297,28 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 30,
     max_tokens: int = 2000,
+    max_fields: int = 2000,
+    max_json_depth: int = 32,
     introspection: bool = True,
     field_suggestions: bool = True,
+    public_schema: bool = False,
 ) -> strawberry.Schema:
-    rules = limit_rules(max_depth=max_depth, max_aliases=max_aliases, introspection=introspection)
+    rules = limit_rules(
+        max_depth=max_depth,
+        max_aliases=max_aliases,
+        max_fields=max_fields,
+        max_json_depth=max_json_depth,
+        introspection=introspection,
+    )
     documents = DocumentCache(rules, max_tokens)
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[functools.partial(OperationGuard, documents)],
+        extensions=[functools.partial(OperationGuard, documents, public_schema)],
         execution_context_class=AcyclicExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
+        scalar_overrides={JSON: bounded_json(max_json_depth)},
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -13,6 +14,10 @@ from gateway.api.types import SessionStatusEvent
 from gateway.auth import PrincipalKind, Scope
 from gateway.events import SubscriberOverflow
 from gateway.watch import WatchFilter
+
+#: An event cursor: a change's id, ASCII digits that fit a 64-bit integer (`"²".isdigit()` is
+#: true, and a 40-digit number overflows the database's integer).
+CURSOR = re.compile(r"[0-9]{1,18}")
 
 
 @strawberry.type
@@ -39,7 +44,7 @@ class Subscription:
                 )
         else:
             check(info, Scope.SESSIONS_READ)
-        if after is not None and not after.isdigit():
+        if after is not None and not CURSOR.fullmatch(after):
             raise GraphQLError(
                 "after must be a cursor from an earlier event",
                 extensions={"code": "BAD_USER_INPUT", "field": ["after"]},
@@ -49,7 +54,7 @@ class Subscription:
             provider=provider,
             client_reference=client_reference,
         )
-        events = info.context.service.watch(where, int(after) if after else None)
+        events = info.context.service.watch(where, int(after) if after is not None else None)
         try:
             async for event in events:
                 yield SessionStatusEvent.from_event(event)
