@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from pydantic import BaseModel, Field, field_validator
@@ -28,6 +28,8 @@ class Scope(enum.StrEnum):
     SESSIONS_DECIDE = "sessions:decide"
     PII_READ = "pii:read"
     STATS_READ = "stats:read"
+    #: Drive the vendor sandboxes (`/sandbox/<v>/_faults`, `…/simulate`) in a keyed deployment.
+    SANDBOX_CONTROL = "sandbox:control"
 
 
 class ApiKeyConfig(BaseModel):
@@ -62,6 +64,8 @@ class Principal:
     scopes: frozenset[Scope] = field(default_factory=frozenset)
     session_id: str | None = None  # client tokens only
     problem: str = ""  # why credentials were refused (safe to show)
+    #: When a client token stops being valid: a websocket opened with it is closed then.
+    expires_at: datetime | None = None
 
     def has(self, scope: Scope) -> bool:
         return scope in self.scopes
@@ -132,6 +136,10 @@ class Authenticator:
         self._clock = clock
         self.max_token_ttl_s = max_token_ttl_s
 
+    def now(self) -> datetime:
+        """The clock credentials are checked against (injected in tests)."""
+        return self._clock()
+
     # -- credentials ------------------------------------------------------------------------
     def from_headers(self, headers: Mapping[str, str]) -> Principal:
         authorization = headers.get("authorization", "")
@@ -198,5 +206,9 @@ class Authenticator:
         if claims["exp"] <= self._clock().timestamp():
             return Principal(PrincipalKind.INVALID, problem="client token expired")
         return Principal(
-            PrincipalKind.CLIENT_TOKEN, "client", frozenset(), session_id=str(claims["sub"])
+            PrincipalKind.CLIENT_TOKEN,
+            "client",
+            frozenset(),
+            session_id=str(claims["sub"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )

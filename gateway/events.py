@@ -4,6 +4,10 @@ A slow subscriber never blocks publishers or other subscribers: when its queue i
 closed with `SubscriberOverflow`, and the client resumes from its last cursor (the changes are
 in the database, so nothing is lost). The `EventBus` protocol is what a Redis bus implements
 for scale-out.
+
+A queue holds events of a fixed, small size (payloads are built as they are sent), so its
+count bounds its memory; shared websocket streams, which queue serialized payloads, are
+bounded in bytes as well (`gateway/api/shared_streams.py`).
 """
 
 from __future__ import annotations

@@ -1,23 +1,27 @@
 """The GraphQL HTTP/websocket endpoint: authenticates websockets in `connection_init`,
-refuses request bodies strawberry cannot use before it tries to, and negotiates the
-GraphQL-over-HTTP response media type (`gateway/api/media.py`)."""
+refuses request bodies strawberry cannot use before it tries to, negotiates the
+GraphQL-over-HTTP response media type (`gateway/api/media.py`) and, in a keyed deployment,
+refuses HTTP operations without valid credentials before their document is parsed and
+GraphiQL to callers without an API key (docs/security.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
+from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.api.context import Context
 from gateway.api.media import GRAPHQL_RESPONSE_JSON, negotiate, request_error_status
 from gateway.api.shared_streams import SharedStreams
-from gateway.api.ws_handler import SharingTransportWSHandler
+from gateway.api.ws_handler import GuardedLegacyWSHandler, SharingTransportWSHandler
 from gateway.auth import PrincipalKind
 
 #: Headers a cross-site form cannot set: one of them makes a multipart request acceptable.
@@ -26,21 +30,33 @@ PREFLIGHT_HEADERS = (
     "apollo-require-preflight",
     "x-apollo-operation-name",
 )
+#: Answer to a request error of only these codes, instead of 400 (graphql-response+json).
+AUTH_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
 
 
 class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
+    graphql_ws_handler_class = GuardedLegacyWSHandler
 
     def __init__(
         self,
         *args: Any,
         subscriber_queue_size: int = 256,
+        subscriber_queue_bytes: int | None = None,
+        subscriber_send_timeout_s: float = 30.0,
         max_request_bytes: int = 1_048_576,
+        public_schema: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        #: With API keys configured, GraphiQL (and introspection) need one unless this is set.
+        self.public_schema = public_schema
         #: Subscriptions of one shape share an execution (gateway/api/shared_streams.py).
-        self.shared_streams = SharedStreams(self.schema, subscriber_queue_size)
+        self.shared_streams = SharedStreams(
+            self.schema, subscriber_queue_size, subscriber_queue_bytes, self.encode_json_string
+        )
+        #: A websocket that takes no frame for this long is dropped (gateway/api/ws_handler.py).
+        self.subscriber_send_timeout_s = subscriber_send_timeout_s
         self.max_request_bytes = max_request_bytes
 
     def parse_json(self, data: str | bytes) -> Any:
@@ -57,6 +73,55 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
         if not isinstance(value, dict | list):
             raise HTTPException(400, "The request body must be a JSON object with a `query`")
         return value
+
+    async def run(
+        self,
+        request: Request | WebSocket,
+        context: Context | UnsetType = UNSET,
+        root_value: UnsetType | None = UNSET,
+    ) -> Response | WebSocket:
+        """In a keyed deployment, before strawberry reads anything of an HTTP request:
+        GraphiQL (it shows the whole schema) needs an API key, and an operation without
+        valid credentials is answered UNAUTHENTICATED before its body or document is parsed
+        or validated, so an anonymous caller costs nothing but the request (issue 14). Every
+        root field needs credentials, so no answer changes. With a public schema anonymous
+        callers may introspect: their documents are parsed and validated as everyone's."""
+        if isinstance(request, Request) and isinstance(context, Context):
+            if self.graphql_ide and self.should_render_graphql_ide(
+                self.request_adapter_class(request)
+            ):
+                refusal = self._schema_refusal(context)
+                if refusal is not None:
+                    status, reason = refusal
+                    headers = {"www-authenticate": "Bearer"} if status == 401 else None
+                    return PlainTextResponse(reason, status_code=status, headers=headers)
+            elif self._refuses_unauthenticated(context):
+                error = GraphQLError(
+                    context.principal.problem or "credentials required",
+                    extensions={"code": "UNAUTHENTICATED"},
+                )
+                return self.create_response(
+                    {"data": None, "errors": [error.formatted]},
+                    await self.get_sub_response(request),
+                )
+        return await super().run(request, context, root_value)
+
+    def _refuses_unauthenticated(self, context: Context) -> bool:
+        return (
+            not context.auth.dev_mode
+            and not self.public_schema
+            and context.principal.kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID)
+        )
+
+    def _schema_refusal(self, context: Context) -> tuple[int, str] | None:
+        if self.public_schema or context.auth.dev_mode:
+            return None
+        kind = context.principal.kind
+        if kind is PrincipalKind.API_KEY:
+            return None
+        if kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID):
+            return 401, "GraphiQL needs an API key"
+        return 403, "GraphiQL needs an API key"
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         """GraphQL multipart requests (file uploads). A browser sends a multipart form
@@ -92,6 +157,11 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
             response = super().create_response(response_data, sub_response)
         else:
             status = request_error_status(response_data)
+            if status == 400:
+                codes = {(e.get("extensions") or {}).get("code") for e in response_data["errors"]}
+                status = AUTH_STATUS.get(codes.pop(), 400) if len(codes) == 1 else 400
+                if status == 401:
+                    sub_response.headers["www-authenticate"] = "Bearer"
             if status is not None:
                 response_data = response_data.copy()
                 response_data.pop("data", None)
@@ -106,10 +176,17 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, Any] | None:
         """Credentials in `connectionParams` win over the handshake headers; wrong ones
-        close the socket (4403) before any subscription starts."""
+        close the socket (4403) before any subscription starts. The principal found here
+        stays the connection's until its expiry, when the handler closes the socket."""
         params = context.connection_params
         if params:
             context.principal = context.auth.from_connection_params(params)
-        if context.principal.kind is PrincipalKind.INVALID:
-            raise ConnectionRejectionError({"reason": context.principal.problem})
+        kind = context.principal.kind
+        if kind is PrincipalKind.INVALID or (
+            kind is PrincipalKind.ANONYMOUS and not context.auth.dev_mode
+        ):
+            # In a keyed deployment nothing of an unauthenticated socket is ever parsed.
+            raise ConnectionRejectionError(
+                {"reason": context.principal.problem or "credentials required"}
+            )
         return await super().on_ws_connect(context)

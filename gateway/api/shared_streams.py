@@ -7,6 +7,10 @@ change. Here subscribers with the same document, operation, variables and princi
 same permissions, hence the same answer — join one `SharedStream`; the first one's execution
 feeds them all. A subscription that replays from a cursor (`after`) has a history of its own
 and is never shared; neither is anything that is not a subscription.
+
+Each member's queue is bounded twice: in results and in the bytes of their serialized
+payloads, which the pump computes once per result as it fans it out (issue 14: 256 queued
+50 KB events pinned 13 MiB per stuck browser).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -100,9 +104,16 @@ def share_key(
         return None
     try:
         canonical = json.dumps(variables, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # runs alone, where its input is checked
         return None
     return (query, operation_name, canonical, context.principal)
+
+
+Encoder = Callable[[object], str]
+
+
+def _encode_json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 @dataclass
@@ -112,7 +123,13 @@ class SharedResult:
     result: ExecutionResult | PreExecutionError | Any
     _payload: str | None = None
 
-    def payload(self, encode: Any) -> str:
+    @property
+    def size(self) -> int:
+        """Bytes of the serialized payload (JSON with ASCII escapes: one byte a
+        character), 0 before it is serialized or for a result that has none."""
+        return len(self._payload) if self._payload is not None else 0
+
+    def payload(self, encode: Encoder) -> str:
         if self._payload is None:
             assert isinstance(self.result, ExecutionResult)
             body: dict[str, Any] = {"data": self.result.data}
@@ -137,25 +154,38 @@ _END = object()
 
 
 class Member:
-    """One subscriber's place in a shared stream: a bounded queue of results, so a slow
-    client falls behind alone and is cut off (told its last cursor) rather than slowing the
-    others."""
+    """One subscriber's place in a shared stream: a queue bounded in results and in payload
+    bytes (`max_bytes`, None = no byte bound), so a slow client falls behind alone and is cut
+    off (told its last cursor) rather than slowing the others or pinning memory. A result
+    arriving at an empty queue is always taken, however large: the bound is on what waits."""
 
-    def __init__(self, stream: SharedStream, maxsize: int) -> None:
+    def __init__(self, stream: SharedStream, maxsize: int, max_bytes: int | None = None) -> None:
         self._stream = stream
         self._queue: Mailbox[SharedResult | object] = Mailbox(maxsize)
+        self._max_bytes = max_bytes
+        self._queued_bytes = 0
         self.overflowed = False
         self.last_cursor: str | None = None
 
     def offer(self, item: SharedResult | object) -> None:
         if self.overflowed:
             return
+        size = item.size if isinstance(item, SharedResult) else 0
+        limit = self._max_bytes
+        if limit is not None and self._queued_bytes and self._queued_bytes + size > limit:
+            self._overflow("bytes")
+            return
         try:
             self._queue.put_nowait(item)
         except MailboxFull:
-            self.overflowed = True
-            self._stream.leave(self)
-            log.warning("shared-stream subscriber overflow; closing it")
+            self._overflow("results")
+            return
+        self._queued_bytes += size
+
+    def _overflow(self, bound: str) -> None:
+        self.overflowed = True
+        self._stream.leave(self)
+        log.warning("shared-stream subscriber overflow; closing it", extra={"bound": bound})
 
     async def __aiter__(self) -> AsyncIterator[SharedResult]:
         while True:
@@ -165,6 +195,7 @@ class Member:
             if item is _END:
                 return
             assert isinstance(item, SharedResult)
+            self._queued_bytes -= item.size
             self.last_cursor = item.cursor or self.last_cursor
             yield item
 
@@ -183,8 +214,8 @@ class SharedStream:
     pump: asyncio.Task[None] | None = None
     finished: bool = False
 
-    def join(self, maxsize: int) -> Member:
-        member = Member(self, maxsize)
+    def join(self, maxsize: int, max_bytes: int | None = None) -> Member:
+        member = Member(self, maxsize, max_bytes)
         self.members.add(member)
         metrics.active_subscriptions.inc()
         return member
@@ -226,6 +257,8 @@ class SharedStream:
             try:
                 async for result in stream:
                     item = SharedResult(result)
+                    if isinstance(result, ExecutionResult):
+                        item.payload(self.registry.encode)  # once, and sized for the bound
                     for member in list(self.members):
                         member.offer(item)
                     if isinstance(result, PreExecutionError):
@@ -241,11 +274,20 @@ class SharedStream:
 
 
 class SharedStreams:
-    """The registry of shared streams of one GraphQL endpoint."""
+    """The registry of shared streams of one GraphQL endpoint. `encode` must be the
+    endpoint's own JSON encoder: the payload it makes is sent as is."""
 
-    def __init__(self, schema: BaseSchema, queue_size: int) -> None:
+    def __init__(
+        self,
+        schema: BaseSchema,
+        queue_size: int,
+        queue_bytes: int | None = None,
+        encode: Encoder = _encode_json,
+    ) -> None:
         self._schema = schema
         self._queue_size = queue_size
+        self._queue_bytes = queue_bytes
+        self.encode = encode
         self._streams: dict[Hashable, SharedStream] = {}
 
     def subscribe(
@@ -262,12 +304,12 @@ class SharedStreams:
             stream = SharedStream(key, self)
             self._streams[key] = stream
             metrics.shared_streams.inc()
-            member = stream.join(self._queue_size)
+            member = stream.join(self._queue_size, self._queue_bytes)
             stream.pump = asyncio.create_task(
                 stream.run(self._schema, query, variables, operation_name, context, root_value)
             )
             return member
-        return stream.join(self._queue_size)
+        return stream.join(self._queue_size, self._queue_bytes)
 
     def forget(self, stream: SharedStream) -> None:
         if self._streams.get(stream.key) is stream:
