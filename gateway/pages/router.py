@@ -15,8 +15,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from adapters.base import SessionStatus
-from adapters.common.sandbox_qr import qr_png_data_url
-from gateway.auth import Authenticator, Scope
+from gateway.auth import Authenticator, PrincipalKind, Scope
+from gateway.pages.qr import QrRenderer, read_text
 from gateway.service import SessionService
 
 HERE = Path(__file__).parent
@@ -37,7 +37,7 @@ PAGE_HEADERS = {
     "referrer-policy": "no-referrer",
 }
 DEFAULT_DAYS = 30
-MAX_QR_TEXT = 2048
+BEARER_CHALLENGE = {"www-authenticate": "Bearer"}
 
 #: Outcome colours (stacked bars), in `SessionStatus` order of the final statuses.
 OUTCOME_COLOURS = {
@@ -75,15 +75,23 @@ def pages_router(service: SessionService, auth: Authenticator) -> APIRouter:
     async def console() -> HTMLResponse:
         return HTMLResponse((TEMPLATES / "console.html").read_text(), headers=PAGE_HEADERS)
 
+    qr = QrRenderer()
+
     @router.post("/console/qr")
     async def console_qr(request: Request) -> JSONResponse:
-        """A QR code (PNG data URL) of a link, for vendors whose session has none."""
-        body = await request.json()
-        text = body.get("text") if isinstance(body, dict) else None
-        if not isinstance(text, str) or not text or len(text) > MAX_QR_TEXT:
-            raise HTTPException(400, f"text: a string of 1 to {MAX_QR_TEXT} characters")
+        """A QR code (PNG data URL) of a link, for vendors whose session has none.
+
+        The console sends its API key like its GraphQL calls do; in dev mode anyone may."""
+        principal = auth.from_headers(request.headers)
+        if principal.kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID):
+            raise HTTPException(
+                401, "send an API key (Authorization: Bearer <key>)", BEARER_CHALLENGE
+            )
+        if not (principal.has(Scope.SESSIONS_READ) or principal.has(Scope.SESSIONS_WRITE)):
+            raise HTTPException(403, "this credential lacks the sessions:read scope")
+        text = await read_text(request)
         return JSONResponse(
-            {"dataUrl": qr_png_data_url(text)}, headers={"cache-control": "no-store"}
+            {"dataUrl": await qr.data_url(text)}, headers={"cache-control": "no-store"}
         )
 
     @router.get("/insights")
