@@ -2,7 +2,9 @@
 
 This is the single path every source takes (webhook, poll, our own API calls): ordering,
 unknown statuses, missed intermediate states (the snapshot's timeline), status-change rows
-with per-session sequence numbers, and the next poll time.
+with per-session sequence numbers, and the next poll time. A redacted session takes only
+the state from it (`scrub_for_redacted`), and its vendor events are stored without their
+payload (`payload_to_store`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from adapters.base import SessionSnapshot, SessionStatus, StepProgress
+from adapters.base import JSON, SessionSnapshot, SessionStatus, StepProgress
 from gateway import metrics
 from gateway.events import StatusChanged
 from gateway.ordering import Current, Incoming, Verdict, judge, next_order_time
@@ -29,6 +31,9 @@ log = logging.getLogger(__name__)
 #: Our own mutations are confirmed by the vendor "now", but vendor clocks and second-resolution
 #: timestamps lag ours: an event stamped within this slack before a mutation still applies.
 MUTATION_ORDER_SLACK = timedelta(seconds=1)
+
+#: What the stored vendor events of a redacted session hold instead of their payload.
+REDACTED_PAYLOAD: JSON = {"redacted": True}
 
 
 class Source:
@@ -88,6 +93,7 @@ class SnapshotApplier:
         With `defer`, status-change rows are not flushed one by one: they are appended there
         and the caller flushes once and makes their events (`to_event`), so a batch of events
         inserts its rows together; `Applied.changes` then stays empty."""
+        snapshot = scrub_for_redacted(row, snapshot)
         row.last_contact_at = now
         changes: list[StatusChanged] = []
         deferred = 0
@@ -233,6 +239,31 @@ class SnapshotApplier:
         db.add(change)
         await db.flush()
         return to_event(change, row)
+
+
+def scrub_for_redacted(row: SessionRow, snapshot: SessionSnapshot) -> SessionSnapshot:
+    """The rule for a redacted session (`redacted_at` set), whatever the source (webhook,
+    poll, refresh, a mutation's answer): its state still applies (status, vendor status,
+    times, decision, step progress), nothing that can carry personal data is stored again
+    (the vendor payload, metadata, the link and its QR code, a client reference)."""
+    if row.redacted_at is None:
+        return snapshot
+    return replace(
+        snapshot,
+        raw={},
+        metadata=None,
+        verification_url=None,
+        qr_code=None,
+        client_reference=None,
+    )
+
+
+def payload_to_store(row: SessionRow | None, payload: JSON) -> JSON:
+    """A vendor event's payload as stored: only a marker for a redacted session's events
+    (the event itself, its type, dedupe key and outcome, is kept)."""
+    if row is not None and row.redacted_at is not None:
+        return dict(REDACTED_PAYLOAD)
+    return payload
 
 
 @dataclass(frozen=True)

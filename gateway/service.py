@@ -38,12 +38,14 @@ from adapters.base import (
 )
 from gateway import metrics
 from gateway.applier import (
+    REDACTED_PAYLOAD,
     PendingChange,
     SnapshotApplier,
     Source,
     attach,
     count_unknown,
     insert_pending,
+    payload_to_store,
     step_json,
 )
 from gateway.breakers import TRANSIENT, BreakerOpen, Breakers
@@ -55,6 +57,7 @@ from gateway.ordering import Verdict
 from gateway.polling import EffectivePolicy
 from gateway.providers import ProviderRegistry
 from gateway.routing import RoutePlan, Router, RoutingConfig
+from gateway.store.db import truncate_wal
 from gateway.store.models import IdempotencyKeyRow, SessionRow, StatusChangeRow, VendorEventRow
 from gateway.validation import Limits, validate_create, validate_metadata
 from gateway.vendor_reads import VendorReadCache
@@ -67,7 +70,15 @@ T = TypeVar("T")
 IDEMPOTENCY_WAIT_S = 0.05
 IDEMPOTENCY_WAIT_STEPS = 600
 
-__all__ = ["IngestResult", "Page", "SessionFilter", "SessionService", "Source", "WatchFilter"]
+__all__ = [
+    "IngestResult",
+    "Page",
+    "Redaction",
+    "SessionFilter",
+    "SessionService",
+    "Source",
+    "WatchFilter",
+]
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,15 @@ class Page:
     rows: list[SessionRow]
     has_next: bool
     total: int
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A redacted session and what stays at its vendor, in the adapter's words (reported to
+    the caller as `VENDOR_DATA_RETAINED`; empty when nothing documented stays)."""
+
+    session: SessionRow
+    vendor_retains: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -135,6 +155,23 @@ def restore(adapter: ProviderAdapter, row: SessionRow) -> None:
             expires_at=row.expires_at,
         )
     )
+
+
+def vendor_retains(adapter: ProviderAdapter) -> tuple[str, ...]:
+    """What stays at the vendor after a redaction, as the adapter declares it; a vendor
+    without erasure that declares nothing still gets a generic word, never silence."""
+    if adapter.redaction_leaves:
+        return adapter.redaction_leaves
+    if Capability.REDACT not in adapter.capabilities:
+        return (f"{adapter.name} offers no erasure: its copy of the session stays there.",)
+    return ()
+
+
+def _refuse_if_redacted(row: SessionRow, what: str) -> None:
+    if row.redacted_at is not None:
+        raise ServiceError.single(
+            ErrorCode.BAD_USER_INPUT, f"this session was redacted: {what}", ("id",)
+        )
 
 
 def new_session_id() -> str:
@@ -499,6 +536,7 @@ class SessionService:
 
     async def issue_link(self, session_id: str) -> SessionRow:
         row, adapter = await self._load(session_id)
+        _refuse_if_redacted(row, "it gets no new link")
         snapshot = await self._call(row.provider, adapter.issue_link(row.provider_session_id))
         return await self._after_mutation(row, adapter, snapshot)
 
@@ -507,6 +545,7 @@ class SessionService:
         if problems:
             raise ServiceError(*problems)
         row, adapter = await self._load(session_id)
+        _refuse_if_redacted(row, "its metadata can no longer be set")
         if not adapter.metadata_at_vendor:
             return await self._merge_metadata(row.id, metadata)
         snapshot = await self._call(
@@ -520,6 +559,7 @@ class SessionService:
         async with self._write() as db, db.begin():
             fresh = await db.get(SessionRow, session_id, with_for_update=True)
             assert fresh is not None
+            _refuse_if_redacted(fresh, "its metadata can no longer be set")
             merged = {**(fresh.metadata_ or {}), **metadata}
             merged = {key: value for key, value in merged.items() if value is not None}
             problems = validate_metadata(merged, self.limits, ("metadata",))
@@ -530,35 +570,41 @@ class SessionService:
             db.add(fresh)
         return fresh
 
-    async def redact(self, session_id: str) -> SessionRow:
+    async def redact(self, session_id: str) -> Redaction:
         """Erase the vendor's copy where the vendor can, then our own copies of personal
-        data (raw payloads, link, metadata, stored events). Status history is kept."""
+        data (raw payloads, link, metadata, stored events), and mark the session redacted:
+        nothing personal is stored for it again (`gateway/applier.py`, `scrub_for_redacted`).
+        Status history is kept. Again on a redacted session: the vendor erased its copy the
+        first time (we mark it only after that), so only our erasure runs again."""
         row, adapter = await self._load(session_id)
-        if Capability.REDACT in adapter.capabilities:
-            await self._call(row.provider, adapter.redact_session(row.provider_session_id))
-        else:
-            # The vendor offers no erasure: ours still happens (and is logged as partial).
+        if Capability.REDACT not in adapter.capabilities:
+            # The vendor offers no erasure: ours still happens, and the answer says so.
             log.info(
                 "vendor has no redaction; local copies erased",
                 extra={"provider": row.provider, "session_id": row.id},
             )
+        elif row.redacted_at is None:
+            await self._call(row.provider, adapter.redact_session(row.provider_session_id))
         async with self._write() as db, db.begin():
             fresh = await db.get(SessionRow, row.id, with_for_update=True)
             assert fresh is not None
+            now = self.clock()
+            fresh.redacted_at = fresh.redacted_at or now
             fresh.raw = None
             fresh.metadata_ = None
             fresh.verification_url = None
             fresh.qr_code = None
-            fresh.updated_at = self.clock()
+            fresh.updated_at = now
             events = await db.exec(
                 select(VendorEventRow).where(VendorEventRow.session_id == row.id)
             )
             for event in events.all():
-                event.payload = {"redacted": True}
+                event.payload = dict(REDACTED_PAYLOAD)
                 db.add(event)
             db.add(fresh)
         self._reads.invalidate((row.provider, row.provider_session_id))
-        return fresh
+        await truncate_wal(self._write)
+        return Redaction(fresh, vendor_retains(adapter))
 
     async def _after_mutation(
         self, row: SessionRow, adapter: ProviderAdapter, snapshot: SessionSnapshot | None
@@ -693,7 +739,7 @@ class SessionService:
             "provider_session_id": event.provider_session_id,
             "session_id": row.id if row else None,
             "outcome": str(outcome),
-            "payload": event.received_payload,
+            "payload": payload_to_store(row, event.received_payload),
             "received_at": now,
         }
 

@@ -138,6 +138,12 @@ class BelticAdapter(ProviderAdapter):
     person_flow_note = PERSON_FLOW_NOTE
     #: A Beltic session has no metadata field (docs/vendors/beltic.md): ours is the copy.
     metadata_at_vendor = False
+    #: docs/vendors/beltic.md, Redaction: the session is redacted, its account is not.
+    redaction_leaves = (
+        "Beltic's redact erases the session's personal data, not its account: the account "
+        "(external_id = clientReference) keeps the person's name, birth date, e-mail and "
+        "phone, and Beltic documents no way to redact an account.",
+    )
     poll_policy = PollPolicy(
         interval_s=inferred.POLL_INTERVAL_S,
         max_interval_s=inferred.POLL_MAX_INTERVAL_S,

@@ -140,6 +140,13 @@ class DiditAdapter(ProviderAdapter):
         }
     )  # no CANCEL: Didit has no cancel endpoint (docs/vendors/didit.md, Endpoints we call)
     input_support = INPUT_SUPPORT
+    #: docs/vendors/didit.md, Redaction: the delete is a soft delete.
+    redaction_leaves = (
+        "Didit's delete is a soft delete: the session's decision, extracted data and audit "
+        "events stay in Didit's database, out of the API's reach, until the application's "
+        "data-retention window ends (unlimited unless set in Didit's console); blocklist "
+        "entries made from the session stay.",
+    )
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)

@@ -143,6 +143,12 @@ class UipAdapter(ProviderAdapter):
             Capability.POLLING,  # expiry has no webhook
         }
     )  # no LIST / DECIDE / UPDATE_METADATA / RESUME / REPROCESS / REDACT: not offered
+    #: docs/vendors/uip.md, Redaction: UIP has no erasure endpoint.
+    redaction_leaves = (
+        "UIP offers no erasure: the session, its metadata and client reference and its "
+        "verified step results (the identify claims) stay at UIP until its retention ends, "
+        "a period UIP does not publish.",
+    )
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)

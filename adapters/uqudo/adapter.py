@@ -153,6 +153,9 @@ class UqudoAdapter(ProviderAdapter):
             Capability.STREAMING,
         }
     )  # no decide / expire / list: uqudo has no such endpoints (docs/vendors/uqudo.md)
+    #: docs/vendors/uqudo.md, Redaction: the QR session and the cached result are deleted,
+    #: and uqudo documents no other copy of a session.
+    redaction_leaves: tuple[str, ...] = ()
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)

@@ -157,6 +157,13 @@ class VerifaAdapter(ProviderAdapter):
             Capability.POLLING,
         }
     )
+    #: docs/vendors/verifa.md, Redaction: PII fields and images go, the session record stays.
+    redaction_leaves = (
+        "Verifa zeroes the session's personal fields and deletes its document images, but "
+        "keeps the session record (status, verification outcome, external_ref and metadata) "
+        "until the organization's data_retention_days end; the identity Verifa links to the "
+        "external_ref is not redacted with the session (Verifa redacts identities apart).",
+    )
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)

@@ -38,6 +38,8 @@ InputSupport = strawberry.enum(
 @strawberry.enum
 class WarningCode(enum.Enum):
     INPUT_IGNORED = "INPUT_IGNORED"
+    #: After redactSession: personal data the vendor keeps (the message names it).
+    VENDOR_DATA_RETAINED = "VENDOR_DATA_RETAINED"
 
 
 @strawberry.enum

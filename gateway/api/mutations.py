@@ -163,6 +163,23 @@ class Mutation:
             token=token, expires_at=expires, session_id=session_id, user_errors=[]
         )
 
-    @strawberry.mutation(description="Erase the vendor's data and our copies of it.")
+    @strawberry.mutation(
+        description="Erase the vendor's data and our copies of it. What the vendor keeps is "
+        "named by a VENDOR_DATA_RETAINED warning."
+    )
     async def redact_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(info, SCOPES_REDACT, lambda: info.context.service.redact(str(id)))
+        retains: list[str] = []
+
+        async def redact() -> SessionRow:
+            done = await info.context.service.redact(str(id))
+            retains.extend(done.vendor_retains)
+            return done.session
+
+        payload = await _payload(info, SCOPES_REDACT, redact)
+        if retains:
+            payload.warnings = [
+                PayloadWarning(
+                    code=WarningCode.VENDOR_DATA_RETAINED, field=None, message=" ".join(retains)
+                )
+            ]
+        return payload
