@@ -25,6 +25,7 @@ from gateway.api.enums import (
     WarningCode,
 )
 from gateway.api.permissions import check
+from gateway.api.visibility import session_field
 from gateway.auth import Scope
 from gateway.errors import FieldProblem
 from gateway.events import StatusChanged
@@ -126,26 +127,31 @@ class SessionStep:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What a credential may read of it is in the README's Access control: a "
+    "denied field is null with a FORBIDDEN error on it."
+)
 class Session:
-    id: strawberry.ID
-    provider: str
-    provider_session_id: str
-    status: SessionStatus
-    provider_status: str = strawberry.field(description="The vendor's own status, verbatim.")
-    environment: Environment
-    client_reference: str | None
-    created_at: datetime
-    updated_at: datetime
-    expires_at: datetime | None
+    id: strawberry.ID = session_field()
+    provider: str | None = session_field()
+    provider_session_id: str | None = session_field(
+        description="The vendor's id (not for client tokens)."
+    )
+    status: SessionStatus = session_field()
+    provider_status: str | None = session_field(description="The vendor's own status, verbatim.")
+    environment: Environment | None = session_field()
+    client_reference: str | None = session_field()
+    created_at: datetime | None = session_field()
+    updated_at: datetime | None = session_field()
+    expires_at: datetime | None = session_field()
     _row: strawberry.Private[SessionRow]
 
-    @strawberry.field(description="The integrator's metadata (API keys with sessions:read).")
+    @session_field(description="The integrator's metadata (API keys with sessions:read).")
     def metadata(self, info: Info) -> JSON | None:
         check(info, Scope.SESSIONS_READ)
         return self._row.metadata_
 
-    @strawberry.field(
+    @session_field(
         description="Capability URL for the person's hosted flow: a secret. Needs "
         "sessions:write, or this session's client token."
     )
@@ -153,33 +159,40 @@ class Session:
         _check_link(info, self._row.id)
         return self._row.verification_url
 
-    @strawberry.field(description="QR code (PNG data URL) of the link; same rule.")
+    @session_field(description="QR code (PNG data URL) of the link; same rule.")
     def qr_code(self, info: Info) -> str | None:
         _check_link(info, self._row.id)
         return self._row.qr_code
 
-    @strawberry.field(description="The vendor's last payload, personal data included (pii:read).")
+    @session_field(description="The vendor's last payload, personal data included (pii:read).")
     def raw(self, info: Info) -> JSON | None:
         check(info, Scope.PII_READ)
         return self._row.raw
 
-    @strawberry.field
-    def is_final(self) -> bool:
+    @session_field()
+    def is_final(self) -> bool | None:
         return base.SessionStatus(self.status).is_final
 
-    @strawberry.field
+    @session_field()
     def decision(self) -> Decision | None:
         return Decision.from_json(self._row.decision) if self._row.decision else None
 
-    @strawberry.field(description="Step progress, for step-based vendors (empty otherwise).")
-    def steps(self) -> list[SessionStep]:
+    @session_field(description="Step progress, for step-based vendors (empty otherwise).")
+    def steps(self) -> list[SessionStep] | None:
         return [SessionStep.from_json(step) for step in self._row.steps or ()]
 
-    @strawberry.field(description="Index of the step the person is on, when known.")
+    @session_field(description="Index of the step the person is on, when known.")
     def current_step(self) -> int | None:
         return self._row.current_step
 
-    @strawberry.field(description="Which vendor routing chose, and why.")
+    @session_field(
+        description="When redactSession erased this session's personal data (null: never). "
+        "From then on only its state changes are stored."
+    )
+    def redacted_at(self) -> datetime | None:
+        return self._row.redacted_at
+
+    @session_field(description="Which vendor routing chose, and why.")
     def routing(self, info: Info) -> SessionRouting | None:
         check(info, Scope.SESSIONS_READ)
         if self._row.route_rule is None:
@@ -196,13 +209,13 @@ class Session:
             ],
         )
 
-    @strawberry.field
-    async def history(self, info: Info) -> list[StatusChange]:
+    @session_field()
+    async def history(self, info: Info) -> list[StatusChange] | None:
         rows = await info.context.histories.load(self._row.id)
         return [StatusChange.from_row(r) for r in rows]
 
-    @strawberry.field(description="Actions the vendor allows on this session now.")
-    def capabilities(self, info: Info) -> list[Capability]:
+    @session_field(description="Actions the vendor allows on this session now.")
+    def capabilities(self, info: Info) -> list[Capability] | None:
         return sorted(info.context.service.capabilities(self._row), key=lambda c: c.value)
 
     @classmethod
