@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import enum
+import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -463,6 +464,14 @@ class AdapterConfig:
     max_retry_after_s: float = 10.0
 
 
+#: Sandbox tooling paths, one convention for every sandbox: `/_faults` (the fault switch),
+#: `…/sessions/{id}/simulate` (play the person's or the vendor's part), `…/redeliver` (send a
+#: webhook again), `/sandbox-settings`. In a keyed deployment only a credential with the
+#: `sandbox:control` scope reaches them (docs/security.md); hosted pages stay open to the
+#: person verifying, and the emulated vendor API keeps its own per-process keys.
+SANDBOX_CONTROL_PATH = re.compile(r"(/_faults|/simulate|/redeliver)/?$|^/sandbox-settings/?$")
+
+
 class SandboxHandle(abc.ABC):
     """A running vendor emulator: an ASGI app to mount plus the credentials it accepts."""
 
@@ -478,6 +487,11 @@ class SandboxHandle(abc.ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Stop background work (webhook deliveries in flight)."""
+
+    def is_control_path(self, path: str) -> bool:
+        """Tooling (faults, simulate, redeliver, settings), not the vendor's API or page; a
+        sandbox with other tooling routes overrides this."""
+        return SANDBOX_CONTROL_PATH.search(path) is not None
 
 
 @dataclass(frozen=True)
@@ -540,6 +554,11 @@ class ProviderAdapter(abc.ABC):
     #: False when the vendor's session has no metadata field: the gateway's copy is the only
     #: one, so `updateSessionMetadata` merges into it instead of calling the vendor.
     metadata_at_vendor: bool = True
+    #: What of a session stays at the vendor after `redactSession` (its `redact_session`, or
+    #: nothing for a vendor without Capability.REDACT), in sentences naming the data, from
+    #: the vendor's documentation: reported as a VENDOR_DATA_RETAINED warning. Empty when
+    #: the vendor documents that nothing stays.
+    redaction_leaves: tuple[str, ...] = ()
 
     def __init__(self, config: AdapterConfig) -> None:
         self.config = config
@@ -575,6 +594,8 @@ class ProviderAdapter(abc.ABC):
         raise UnsupportedByProvider(self.name, "resume")
 
     async def redact_session(self, provider_session_id: str) -> None:
+        """Erase the vendor's copy of the session's personal data; what it keeps is
+        `redaction_leaves`."""
         raise UnsupportedByProvider(self.name, "redact")
 
     async def update_metadata(

@@ -1,6 +1,7 @@
 """Builds one adapter per registered vendor from settings: live with credentials, else sandbox.
 
-Sandboxes are never built for a vendor that has live credentials.
+Sandboxes are never built for a vendor that has live credentials, and in a keyed deployment
+only for the vendors `KYCGW_SANDBOXES` names.
 """
 
 from __future__ import annotations
@@ -103,6 +104,13 @@ def build_registry(
     return registry
 
 
+def sandbox_wanted(settings: Settings, name: str) -> bool:
+    """Without API keys (dev mode) every vendor lacking credentials gets a sandbox; with keys
+    only those `KYCGW_SANDBOXES` names (`["*"]` = all): a sandbox's tooling can approve any
+    session, so an exposed deployment must ask for it (docs/security.md)."""
+    return settings.dev_mode or "*" in settings.sandboxes or name in settings.sandboxes
+
+
 def _vendor_options(settings: Settings, name: str, skip: set[str]) -> dict[str, str]:
     prefix = f"{name.upper()}_"
     return {
@@ -157,6 +165,18 @@ def _build_entry(
         log.info("provider live", extra={"provider": name})
         return ProviderEntry(name, cls(config))
 
+    if not sandbox_wanted(settings, name):
+        log.warning(
+            "provider disabled: no credentials, and sandboxes are mounted in a keyed "
+            "deployment only when KYCGW_SANDBOXES names them",
+            extra={"provider": name},
+        )
+        return ProviderEntry(
+            name,
+            None,
+            problem=f"{name} has no credentials; with API keys configured its sandbox is "
+            "mounted only when KYCGW_SANDBOXES names it",
+        )
     state_dir = settings.data_dir / "sandbox"
     sandbox = cls.build_sandbox(
         SandboxConfig(

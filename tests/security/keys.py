@@ -17,6 +17,9 @@ KEYS = {
     "pii": ["sessions:read", "pii:read"],
     "admin": ["sessions:read", "sessions:write", "sessions:decide", "pii:read", "stats:read"],
     "stats": ["stats:read"],
+    "sandbox": ["sandbox:control"],
+    "write_only": ["sessions:write"],
+    "decide_only": ["sessions:decide"],
 }
 
 
@@ -30,6 +33,8 @@ def env() -> dict[str, str]:
             [{"name": n, "sha256": hash_key(key(n)), "scopes": s} for n, s in KEYS.items()]
         ),
         "KYCGW_CLIENT_TOKEN_SECRET": TOKEN_SECRET,
+        # Keyed deployments mount sandboxes only when told to (issue 14).
+        "KYCGW_SANDBOXES": '["*"]',
     }
 
 

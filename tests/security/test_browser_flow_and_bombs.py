@@ -95,6 +95,7 @@ async def test_browser_with_a_client_token_follows_its_session(server: GatewayPr
             for action in ("open", "approve"):
                 r = await c.post(
                     f"/sandbox/didit/sessions/{created['providerSessionId']}/simulate",
+                    headers={"authorization": f"Bearer {key('sandbox')}"},
                     json={"action": action},
                 )
                 assert r.status_code == 200
