@@ -12,30 +12,32 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from fastapi.responses import RedirectResponse
 from starlette.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from adapters.base import Clock, utc_now
-from gateway import metrics
 from gateway.api.context import Context
 from gateway.api.router import PREFLIGHT_HEADERS, GatewayGraphQLRouter
 from gateway.api.schema import build_schema
+from gateway.api.ws_reset import WebSocketReset
 from gateway.auth import Authenticator
 from gateway.breakers import Breakers
 from gateway.bus_redis import RedisBus
 from gateway.errors import ConfigError
 from gateway.events import InProcessBus
+from gateway.hosts import HostGuard
 from gateway.http_metrics import RequestCounter
 from gateway.leader import Leadership
 from gateway.logs import SCRUBBER
+from gateway.ops_routes import ops_router
 from gateway.pages import pages_router
 from gateway.polling import effective_policy
 from gateway.providers import ProviderRegistry, build_registry
+from gateway.readiness import DatabaseProbe
 from gateway.reconcile import Reconciler
 from gateway.routing import Router
+from gateway.sandbox_guard import SandboxGuard
 from gateway.service import SessionService
 from gateway.settings import Settings
 from gateway.store.db import make_engine, make_session_factory
@@ -95,6 +97,8 @@ def create_gateway(
             SCRUBBER.secrets.update(entry.adapter.config.secrets_to_scrub)
     if settings.client_token_secret:
         SCRUBBER.secrets.add(settings.client_token_secret.get_secret_value())
+    if settings.metrics_token:
+        SCRUBBER.secrets.add(settings.metrics_token.get_secret_value())
     engine = make_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -156,6 +160,14 @@ def create_gateway(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await asyncio.to_thread(upgrade, settings.database_url)
+        mounted = [n for n in registry.names() if registry.entries[n].sandbox is not None]
+        if mounted and not settings.dev_mode:
+            log.warning(
+                "SANDBOXES MOUNTED in a keyed deployment (KYCGW_SANDBOXES): sessions at these "
+                "vendors are emulated and can be driven by any API key with the "
+                "sandbox:control scope; do not use them for real verifications",
+                extra={"providers": ",".join(mounted)},
+            )
         if settings.dev_mode:
             log.warning(
                 "DEV MODE: no API keys configured, the API is open to anyone who can reach "
@@ -212,7 +224,10 @@ def create_gateway(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        max_fields=settings.max_query_fields,
+        max_json_depth=settings.max_json_depth,
         introspection=settings.introspection,
+        public_schema=settings.public_schema,
         field_suggestions=settings.dev_mode
         if settings.field_suggestions is None
         else settings.field_suggestions,
@@ -239,8 +254,11 @@ def create_gateway(
             connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_s),
             allowed_origins=settings.cors_origins,
             subscriber_queue_size=settings.subscriber_queue_size,
+            subscriber_queue_bytes=settings.subscriber_queue_bytes,
+            subscriber_send_timeout_s=settings.subscriber_send_timeout_s,
             multipart_uploads_enabled=True,
             max_request_bytes=settings.max_request_bytes,
+            public_schema=settings.public_schema,
         ),
         # Multipart requests may carry a file; JSON bodies are held to max_request_bytes by
         # the router itself.
@@ -256,45 +274,32 @@ def create_gateway(
     app.router.routes.append(webhook_routes(service, settings.webhook_max_body_bytes))
     app.include_router(pages_router(service, auth))
     for name in registry.names():
-        sandbox_app = registry.entries[name].sandbox_app
-        if sandbox_app is not None:
-            app.mount(f"/sandbox/{name}", sandbox_app)
+        entry = registry.entries[name]
+        if entry.sandbox_app is not None and entry.sandbox is not None:
+            app.mount(f"/sandbox/{name}", SandboxGuard(entry.sandbox_app, entry.sandbox, auth))
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, object]:
-        """Liveness: the process answers (and which vendors it serves, in which mode)."""
-        return {
-            "status": "ok",
-            "providers": {n: registry.entries[n].environment.value for n in registry.names()},
-        }
-
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> JSONResponse:
-        """Readiness: the database and the broker answer."""
-        checks: dict[str, bool] = {}
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            checks["database"] = True
-        except Exception:
-            checks["database"] = False
-        if isinstance(bus, RedisBus):
-            checks["broker"] = await bus.ping()
-        ready = all(checks.values())
-        return JSONResponse(
-            {"ready": ready, "checks": checks, "reconciler": leadership.is_leader},
-            status_code=200 if ready else 503,
+    app.include_router(
+        ops_router(
+            registry=registry,
+            database=DatabaseProbe(write_engine),
+            bus=bus,
+            is_leader=lambda: leadership.is_leader,
+            auth=auth,
+            metrics_token=settings.metrics_token.get_secret_value()
+            if settings.metrics_token
+            else None,
         )
+    )
 
+    # Lets the websocket handler drop a peer that stopped reading (gateway/api/ws_reset.py).
+    app.add_middleware(WebSocketReset)
     app.add_middleware(RequestCounter)
-
-    @app.get("/metrics", include_in_schema=False)
-    async def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    # Outermost: a foreign Host name (DNS rebinding) is refused before anything else runs.
+    app.add_middleware(HostGuard, settings=settings)
 
     app.state.leadership = leadership
     return Gateway(

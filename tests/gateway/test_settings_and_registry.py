@@ -47,7 +47,7 @@ async def test_live_credentials_mean_no_sandbox(tmp_path: Path, monkeypatch) -> 
     assert entry.adapter is not None
     assert entry.adapter.config.base_url == "https://verification.didit.me"
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=gateway.app), base_url="http://t"
+        transport=httpx.ASGITransport(app=gateway.app), base_url="http://127.0.0.1"
     ) as client:
         response = await client.post("/sandbox/didit/v3/session/", json={})
     assert response.status_code == 404
