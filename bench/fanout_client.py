@@ -109,8 +109,12 @@ async def _reader(ws: websockets.ClientConnection, tally: Tally) -> None:
             tally.errors.append(f"closed {closed.rcvd.code} {closed.rcvd.reason}")
 
 
-async def _active_subscriptions(client: httpx.AsyncClient) -> float:
-    text = (await client.get("/metrics")).text
+async def _active_subscriptions(client: httpx.AsyncClient, api_key: str) -> float:
+    """From `/metrics`, which a keyed gateway serves to a stats:read key; a refusal fails the
+    run instead of waiting for a count that never comes."""
+    response = await client.get("/metrics", headers={"authorization": f"Bearer {api_key}"})
+    response.raise_for_status()
+    text = response.text
     for line in text.splitlines():
         if line.startswith("kycgw_active_subscriptions "):
             return float(line.split()[1])
@@ -131,7 +135,7 @@ async def run(plan: Plan) -> dict[str, Any]:
     readers = [asyncio.create_task(_reader(ws, tally)) for ws in sockets]
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     async with httpx.AsyncClient(base_url=plan.http_base, limits=limits, timeout=30) as http:
-        while await _active_subscriptions(http) < len(plan.subscribers):  # noqa: ASYNC110
+        while await _active_subscriptions(http, plan.api_key) < len(plan.subscribers):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         connect_s = time.monotonic() - started
         print("SUBSCRIBED", flush=True)

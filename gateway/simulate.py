@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-PROVIDERS_QUERY = "{ providers { name mode } }"
+PROVIDERS_QUERY = "{ providers { name mode configured } }"
 CREATE = """
 mutation Create($input: CreateSessionInput!) {
   createSession(input: $input) {
@@ -124,6 +124,7 @@ class Driver:
         response = await self.client.post(
             f"/sandbox/{provider}/sessions/{provider_session_id}/simulate",
             json={"action": action},
+            headers=self.headers,  # a keyed gateway wants sandbox:control here
         )
         if response.status_code >= 400:
             raise RuntimeError(
@@ -222,7 +223,8 @@ async def simulate(
         driver = Driver(client, api_key)
         if not providers:
             listed = (await driver.graphql(PROVIDERS_QUERY))["providers"]
-            providers = [p["name"] for p in listed if p["mode"] == "SANDBOX"]
+            # A keyed gateway lists vendors it mounted no sandbox for as not configured.
+            providers = [p["name"] for p in listed if p["mode"] == "SANDBOX" and p["configured"]]
         if not providers:
             raise RuntimeError("no vendor in sandbox mode to simulate")
         plan = [
@@ -278,5 +280,9 @@ def add_simulate_command(commands: Any) -> None:
     sim.add_argument("--concurrency", type=int, default=8, help="sessions in flight at once")
     sim.add_argument("--seed", type=int, default=7, help="random seed for the outcome mix")
     sim.add_argument("--providers", help="comma-separated vendors (default: all in sandbox mode)")
-    sim.add_argument("--api-key", help="API key, when the gateway has keys configured")
+    sim.add_argument(
+        "--api-key",
+        help="API key, when the gateway has keys configured (scopes sessions:read, "
+        "sessions:write, sessions:decide and sandbox:control)",
+    )
     sim.set_defaults(func=_run)

@@ -19,6 +19,7 @@ KEYS = {
     "stats": ["stats:read"],
     "sandbox": ["sandbox:control"],
     "write_only": ["sessions:write"],
+    "operator": ["sessions:read", "sessions:write", "sessions:decide", "sandbox:control"],
     "decide_only": ["sessions:decide"],
 }
 

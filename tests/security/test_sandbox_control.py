@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.simulate import simulate
 from tests.e2e.server import GatewayProcess
 from tests.security.keys import env, key
 
@@ -125,6 +126,16 @@ def test_a_sandbox_control_key_drives_the_sandbox(
     assert r.status_code == 200, r.text
 
 
+async def test_the_simulate_command_drives_a_keyed_gateway_with_its_key(
+    server: GatewayProcess,
+) -> None:
+    summary = await simulate(
+        server.base, 5, concurrency=2, seed=5, quiet=True, api_key=key("operator")
+    )
+    assert sum(summary.created.values()) == 5
+    assert not summary.failed, summary.errors
+
+
 def test_hosted_pages_stay_open(server: GatewayProcess, session: dict[str, str]) -> None:
     """The person verifying has no credential: the sandbox's hosted page must still load."""
     link = _graphql(
@@ -149,6 +160,7 @@ def test_without_the_setting_no_sandbox_is_mounted(tmp_path: Path) -> None:
     assert faults.status_code == 404
     assert created["session"] is None and created["userErrors"]
     assert "KYCGW_SANDBOXES" in log  # start-up says why there is no sandbox
+    assert "SANDBOXES MOUNTED" not in log
 
 
 def test_start_up_says_loudly_that_sandboxes_are_mounted(server: GatewayProcess) -> None:
