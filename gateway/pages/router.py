@@ -12,12 +12,22 @@ from html import escape
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 
 from adapters.base import SessionStatus
 from gateway.auth import Authenticator, PrincipalKind, Scope
+from gateway.pages.headers import PAGE_HEADERS
 from gateway.pages.qr import QrRenderer, read_text
+from gateway.pages.signin import InsightsSignIn, same_origin, sign_in_page, sign_out_form
 from gateway.service import SessionService
+from gateway.settings import Settings
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -26,15 +36,6 @@ MEDIA_TYPES = {
     ".js": "text/javascript",
     ".css": "text/css",
     ".md": "text/markdown; charset=utf-8",
-}
-#: Security headers for the pages: everything comes from this origin.
-PAGE_HEADERS = {
-    "content-security-policy": (
-        "default-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; "
-        "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
-    ),
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
 }
 DEFAULT_DAYS = 30
 BEARER_CHALLENGE = {"www-authenticate": "Bearer"}
@@ -48,6 +49,15 @@ OUTCOME_COLOURS = {
     SessionStatus.ABANDONED: "#a855f7",
     SessionStatus.FAILED: "#111827",
 }
+FIGURE_COLUMNS = (
+    "vendor",
+    "created",
+    "in progress",
+    "final",
+    "approval",
+    "median decision",
+    "p90 decision",
+)
 FUNNEL_STAGES = (
     ("created", "#93c5fd"),
     ("in progress", "#60a5fa"),
@@ -56,11 +66,14 @@ FUNNEL_STAGES = (
 )
 
 
-def pages_router(service: SessionService, auth: Authenticator) -> APIRouter:
+def pages_router(
+    service: SessionService, auth: Authenticator, settings: Settings | None = None
+) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    static_files = {p.name: p for p in STATIC.iterdir() if p.is_file()}
+    # Only the files shipped here, looked up by name: no path from the URL reaches the disk.
+    static_files = {p.relative_to(STATIC).as_posix(): p for p in STATIC.rglob("*") if p.is_file()}
 
-    @router.get("/static/{name}")
+    @router.get("/static/{name:path}")
     async def static(name: str) -> FileResponse:
         path = static_files.get(name)
         if path is None:
@@ -94,16 +107,26 @@ def pages_router(service: SessionService, auth: Authenticator) -> APIRouter:
             {"dataUrl": await qr.data_url(text)}, headers={"cache-control": "no-store"}
         )
 
+    signin = InsightsSignIn(
+        auth,
+        settings.api_keys if settings else [],
+        settings.client_token_secret.get_secret_value()
+        if settings and settings.client_token_secret
+        else None,
+        settings.public_url if settings else None,
+    )
+
+    def form(error: str, status: int) -> HTMLResponse:
+        headers = {**PAGE_HEADERS, "cache-control": "no-store"}
+        return HTMLResponse(sign_in_page(error), status_code=status, headers=headers)
+
     @router.get("/insights")
     async def insights(request: Request) -> HTMLResponse:
+        """A key in the headers (scripts, curl) or the sign-in cookie (browsers); else the form."""
         principal = auth.from_headers(request.headers)
-        if not principal.has(Scope.STATS_READ):
-            return HTMLResponse(
-                "<!doctype html><title>insights</title><p>Send an API key with the "
-                "stats:read scope (Authorization: Bearer &lt;key&gt;).</p>",
-                status_code=401,
-                headers=PAGE_HEADERS,
-            )
+        by_cookie = not principal.has(Scope.STATS_READ) and signin.signed_in(request) is not None
+        if not (principal.has(Scope.STATS_READ) or by_cookie):
+            return form("", 401)
         try:
             start, end = period(request.query_params.get("from"), request.query_params.get("to"))
         except ValueError as error:
@@ -111,7 +134,31 @@ def pages_router(service: SessionService, auth: Authenticator) -> APIRouter:
         from gateway.stats import GroupBy, provider_stats
 
         rows = await provider_stats(service.db_factory, start, end, [GroupBy.PROVIDER])
-        return HTMLResponse(render_insights(rows, start, end), headers=PAGE_HEADERS)
+        page = render_insights(rows, start, end, sign_out_form() if by_cookie else "")
+        return HTMLResponse(page, headers={**PAGE_HEADERS, "cache-control": "no-store"})
+
+    @router.post("/insights/sign-in")
+    async def sign_in(request: Request) -> Response:
+        if not same_origin(request):
+            return PlainTextResponse("sign in from this gateway's own page", status_code=403)
+        try:
+            key = await signin.key_from_form(request)
+        except ValueError:
+            return form("That form was too large.", 413)
+        name, status, error = signin.check_key(key)
+        if name is None:
+            return form(error, status)
+        response = RedirectResponse("/insights", status_code=303)
+        signin.set_cookie(response, request, name)
+        return response
+
+    @router.post("/insights/sign-out")
+    async def sign_out(request: Request) -> Response:
+        if not same_origin(request):
+            return PlainTextResponse("sign out from this gateway's own page", status_code=403)
+        response = RedirectResponse("/insights", status_code=303)
+        signin.clear_cookie(response, request)
+        return response
 
     return router
 
@@ -284,7 +331,9 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.0f}%"
 
 
-def render_insights(rows: list, start: datetime, end: datetime) -> str:  # type: ignore[type-arg]
+def render_insights(  # type: ignore[type-arg]
+    rows: list, start: datetime, end: datetime, sign_out: str = ""
+) -> str:
     shown_end = end - timedelta(microseconds=1)
     if rows:
         charts = (
@@ -292,17 +341,32 @@ def render_insights(rows: list, start: datetime, end: datetime) -> str:  # type:
             f'<section class="card"><h2>Outcome mix</h2>{outcome_chart(rows)}</section>'
             f'<section class="card"><h2>Time to decision</h2>{decision_time_chart(rows)}</section>'
         )
+        # data-label: on a narrow screen each row becomes a labelled list (pages.css).
         table_rows = "".join(
-            f"<tr><td>{escape(_vendor(r))}</td><td>{r.created}</td><td>{r.reached_in_progress}</td>"
-            f"<td>{r.reached_final}</td><td>{_pct(r.approval_rate)}</td>"
-            f"<td>{escape(_duration(r.time_to_decision_median_s))}</td>"
-            f"<td>{escape(_duration(r.time_to_decision_p90_s))}</td></tr>"
+            "<tr>"
+            + "".join(
+                f'<td data-label="{label}">{escape(str(value))}</td>'
+                for label, value in zip(
+                    FIGURE_COLUMNS,
+                    (
+                        _vendor(r),
+                        r.created,
+                        r.reached_in_progress,
+                        r.reached_final,
+                        _pct(r.approval_rate),
+                        _duration(r.time_to_decision_median_s),
+                        _duration(r.time_to_decision_p90_s),
+                    ),
+                    strict=True,
+                )
+            )
+            + "</tr>"
             for r in rows
         )
         table = (
-            '<section class="card"><h2>Figures</h2><table id="figures"><tr><th>vendor</th>'
-            "<th>created</th><th>in progress</th><th>final</th><th>approval</th>"
-            f"<th>median decision</th><th>p90 decision</th></tr>{table_rows}</table></section>"
+            '<section class="card"><h2>Figures</h2><table id="figures"><tr>'
+            + "".join(f"<th>{label}</th>" for label in FIGURE_COLUMNS)
+            + f"</tr>{table_rows}</table></section>"
         )
     else:
         charts, table = (
@@ -314,7 +378,7 @@ def render_insights(rows: list, start: datetime, end: datetime) -> str:  # type:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>kyc-gateway insights</title><link rel="stylesheet" href="/static/pages.css"></head>
 <body><header><h1>kyc-gateway insights</h1><nav><a href="/console">Console</a>
-<a href="/insights">Insights</a> <a href="/graphql">GraphiQL</a></nav></header>
+<a href="/insights">Insights</a> <a href="/graphql">GraphiQL</a></nav>{sign_out}</header>
 <main><section class="card period"><form method="get" action="/insights">
 <label>From <input type="date" name="from" value="{escape(start.date().isoformat())}"></label>
 <label>To <input type="date" name="to" value="{escape(shown_end.date().isoformat())}"></label>
