@@ -2,10 +2,12 @@
 refuses request bodies strawberry cannot use before it tries to, negotiates the
 GraphQL-over-HTTP response media type (`gateway/api/media.py`) and, in a keyed deployment,
 refuses HTTP operations without valid credentials before their document is parsed and
-GraphiQL to callers without an API key (docs/security.md)."""
+GraphiQL to callers without an API key (docs/security.md). Subscriptions run over websockets
+or Apollo's multipart HTTP protocol only (`gateway/api/http_subscriptions.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -13,16 +15,26 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.websockets import WebSocket
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.api.context import Context
+from gateway.api.http_subscriptions import (
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+    SUBSCRIPTION_TRANSPORTS,
+    MultipartSubscriptions,
+    until_expiry,
+)
 from gateway.api.media import GRAPHQL_RESPONSE_JSON, negotiate, request_error_status
 from gateway.api.shared_streams import SharedStreams
 from gateway.api.ws_handler import GuardedLegacyWSHandler, SharingTransportWSHandler
 from gateway.auth import PrincipalKind
+from gateway.pages.graphiql import graphiql_response
 
 #: Headers a cross-site form cannot set: one of them makes a multipart request acceptable.
 PREFLIGHT_HEADERS = (
@@ -37,6 +49,10 @@ AUTH_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
 class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
     graphql_ws_handler_class = GuardedLegacyWSHandler
+    stream_transport_classes_by_protocol = {
+        **GraphQLRouter.stream_transport_classes_by_protocol,
+        MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptions,
+    }
 
     def __init__(
         self,
@@ -49,6 +65,8 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if MULTIPART_SUBSCRIPTION_PROTOCOL not in self.protocols:
+            self.protocols = [*self.protocols, MULTIPART_SUBSCRIPTION_PROTOCOL]
         #: With API keys configured, GraphiQL (and introspection) need one unless this is set.
         self.public_schema = public_schema
         #: Subscriptions of one shape share an execution (gateway/api/shared_streams.py).
@@ -106,6 +124,11 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
                 )
         return await super().run(request, context, root_value)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL with its assets served by the gateway, not a CDN (gateway/pages/graphiql.py);
+        `run` above has already checked the caller may see it."""
+        return graphiql_response()
+
     def _refuses_unauthenticated(self, context: Context) -> bool:
         return (
             not context.auth.dev_mode
@@ -136,6 +159,75 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
                 + " header (CSRF protection)",
             )
         return await super().parse_multipart(request)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """A multipart subscription ends when a client token's credential expires, as its
+        websocket would be closed."""
+        result = await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+        streamed = isinstance(request_data, GraphQLRequestData) and self._get_stream_transport(
+            request_data.protocol
+        )
+        if streamed and context.principal.expires_at is not None:
+            return until_expiry(result, context)
+        return result
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """strawberry's, without subscriptions: outside a streaming transport one would run
+        to its first event and answer null for its non-null root field, a masked crash. It
+        is refused before validation with a 400 naming the transports that work."""
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        if not self.allow_queries_via_get and request_adapter.method == "GET":
+            allowed -= {OperationType.QUERY}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, SUBSCRIPTION_TRANSPORTS) from error
+            raise HTTPException(400, error.as_http_error_reason(request_adapter.method)) from error
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request") from error
+
+    async def create_streaming_response(
+        self,
+        request: Request,
+        stream: Any,
+        sub_response: Response,
+        headers: Mapping[str, str],
+    ) -> Response:
+        """The answer depends on Accept (a multipart stream or JSON), and a stream of live
+        changes must not be cached."""
+        response = await super().create_streaming_response(request, stream, sub_response, headers)
+        response.headers.append("vary", "accept")
+        response.headers["cache-control"] = "no-store"
+        return response
 
     async def get_sub_response(self, request: Request) -> Response:
         """Record the negotiated media type on the per-request sub-response, the only thing
