@@ -29,7 +29,7 @@ from gateway.events import InProcessBus
 from gateway.hosts import HostGuard
 from gateway.http_metrics import RequestCounter
 from gateway.leader import Leadership
-from gateway.logs import SCRUBBER
+from gateway.logs import SCRUBBER, failure
 from gateway.ops_routes import ops_router
 from gateway.pages import pages_router
 from gateway.polling import effective_policy
@@ -187,8 +187,10 @@ def create_gateway(
             if adapter is not None:
                 try:
                     await adapter.start()
-                except Exception:  # a vendor that is down must not stop the gateway
-                    log.exception("provider start failed", extra={"provider": name})
+                except Exception as error:  # a vendor that is down must not stop the gateway
+                    log.exception(
+                        "provider start failed", extra={"provider": name, **failure(error)}
+                    )
         if isinstance(bus, RedisBus):
             await bus.start()
         leadership.start()
@@ -272,7 +274,7 @@ def create_gateway(
             allow_headers=["authorization", "content-type", "x-api-key", *PREFLIGHT_HEADERS],
         )
     app.router.routes.append(webhook_routes(service, settings.webhook_max_body_bytes))
-    app.include_router(pages_router(service, auth))
+    app.include_router(pages_router(service, auth, settings))
     for name in registry.names():
         entry = registry.entries[name]
         if entry.sandbox_app is not None and entry.sandbox is not None:

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from adapters.base import SessionStatus
 from gateway.events import InProcessBus, Predicate, StatusChanged, Subscription
+from gateway.logs import failure
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +86,13 @@ class RedisBus:
                         try:
                             await self._local.publish(decode(message["data"]))
                         except (ValueError, KeyError) as error:
-                            log.warning("bad bus message", extra={"error": type(error).__name__})
+                            log.warning("bad bus message; dropped", extra=failure(error))
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as error:
                 log.warning(
-                    "redis bus disconnected; reconnecting", extra={"error": type(error).__name__}
+                    "redis bus disconnected; reconnecting",
+                    extra={**failure(error), "retry_in_s": backoff},
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10)
@@ -100,7 +102,7 @@ class RedisBus:
         try:
             await self._redis.publish(self._channel, encode(event))
         except (RedisError, OSError) as error:
-            log.warning("redis publish failed", extra={"error": type(error).__name__})
+            log.warning("redis publish failed", extra=failure(error))
 
     def subscribe(self, predicate: Predicate, session_id: str | None = None) -> Subscription:
         return self._local.subscribe(predicate, session_id)

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Protocol
 
 from adapters.base import SessionStatus
+from gateway import metrics
 from gateway.mailbox import Mailbox, MailboxFull
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,11 @@ class Subscription:
             self._queue.put_nowait(event)
         except MailboxFull:
             self._overflowed = True
-            log.warning("subscriber overflow; closing it", extra={"queue": self._queue.maxsize})
+            metrics.subscriber_overflows_total.labels("bus").inc()
+            log.warning(
+                "subscriber overflow: its queue is full (a slow client); closing it",
+                extra={"queue": self._queue.maxsize},
+            )
             self._bus.discard(self)
 
     async def __aiter__(self) -> AsyncIterator[StatusChanged]:

@@ -1,4 +1,4 @@
-"""Counts HTTP responses by route and status class, as plain ASGI middleware.
+"""Counts and times HTTP responses by route and status class, as plain ASGI middleware.
 
 Starlette's `BaseHTTPMiddleware` (`@app.middleware("http")`) runs every request through an
 extra task and memory stream; on a webhook that cost more than the signature check.
@@ -8,6 +8,8 @@ Prometheus series kept for the life of the process, so a label taken from the re
 let anyone grow `/metrics` without bound (issue 14)."""
 
 from __future__ import annotations
+
+import time
 
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,6 +44,11 @@ def route_label(scope: Scope, status: int) -> str:
 
 
 class RequestCounter:
+    """`kycgw_http_requests_total` and `kycgw_http_request_duration_seconds`, one bounded route
+    label for both. The duration runs until the first body chunk has been sent: the whole
+    response for an ordinary one, the time to first chunk for a stream (a subscription over
+    HTTP would otherwise count its whole life as latency)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._labels: set[str] = set()
@@ -51,20 +58,30 @@ class RequestCounter:
             await self.app(scope, receive, send)
             return
         status = 500
+        started = time.perf_counter()
+        elapsed: float | None = None
 
         async def send_counting(message: Message) -> None:
-            nonlocal status
+            nonlocal status, elapsed
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
+            if elapsed is None and message["type"] == "http.response.body":
+                elapsed = time.perf_counter() - started
 
         try:
             await self.app(scope, receive, send_counting)
         finally:
-            label = route_label(scope, status)
-            if label not in self._labels:
-                if len(self._labels) >= MAX_ROUTE_LABELS:
-                    label = OTHER
-                else:
-                    self._labels.add(label)
-            metrics.http_requests_total.labels(label, f"{status // 100}xx").inc()
+            label = self._bounded(route_label(scope, status))
+            status_class = f"{status // 100}xx"
+            metrics.http_requests_total.labels(label, status_class).inc()
+            if elapsed is None:  # no body sent (the app failed, or the client left)
+                elapsed = time.perf_counter() - started
+            metrics.http_request_seconds.labels(label, status_class).observe(elapsed)
+
+    def _bounded(self, label: str) -> str:
+        if label not in self._labels:
+            if len(self._labels) >= MAX_ROUTE_LABELS:
+                return OTHER
+            self._labels.add(label)
+        return label

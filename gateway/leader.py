@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway import metrics
+from gateway.logs import failure
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class Leadership:
                 raise
             except Exception as error:  # lost the connection: lost the lock too
                 log.warning(
-                    "leader election connection lost", extra={"error": type(error).__name__}
+                    "leader election connection lost; this replica stops reconciling",
+                    extra={**failure(error), "retry_in_s": self.retry_s},
                 )
                 self.is_leader = False
                 if self._conn is not None:

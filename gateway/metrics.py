@@ -1,10 +1,44 @@
-"""Prometheus counters: what an operator watches (no labels carry PII)."""
+"""Prometheus counters: what an operator watches (no labels carry PII). docs/ops/ holds a
+Grafana dashboard and the alert rules built on these names."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# The standard `process_*` (CPU, memory, open fds) and `python_*` (version, gc) series.
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+
+#: Every `outcome` label of `kycgw_webhooks_total` (README, Webhooks, lists these). Per event:
+#: applied, unchanged (same status and vendor value), stale (older than what is stored),
+#: duplicate (seen before), ignored (the event carries no status, e.g. a hint to read the
+#: vendor; it is kept), unknown_status (a vendor status not in the adapter's table). Per delivery:
+#: unknown_session (404), rejected_signature / rejected_timestamp (401), rejected_malformed
+#: (400), too_large (413), transient_error (503).
+WEBHOOK_OUTCOMES = (
+    "applied",
+    "unchanged",
+    "stale",
+    "duplicate",
+    "ignored",
+    "unknown_status",
+    "unknown_session",
+    "rejected_signature",
+    "rejected_timestamp",
+    "rejected_malformed",
+    "too_large",
+    "transient_error",
+)
 
 webhooks_total = Counter(
     "kycgw_webhooks_total",
@@ -35,6 +69,13 @@ active_subscriptions = Gauge(
     "Live status-change subscriptions in this process",
     registry=REGISTRY,
 )
+subscriber_overflows_total = Counter(
+    "kycgw_subscriber_overflows_total",
+    "Subscribers closed because they fell behind (their queue filled), by queue: bus (one "
+    "subscription's status changes) or shared (a shared execution's results)",
+    ["queue"],
+    registry=REGISTRY,
+)
 reconciler_polls_total = Counter(
     "kycgw_reconciler_polls_total",
     "Reconciler vendor reads by provider and result (true = progressed, false, error)",
@@ -50,6 +91,20 @@ http_requests_total = Counter(
     "kycgw_http_requests_total",
     "HTTP requests by route and status class",
     ["route", "status"],
+    registry=REGISTRY,
+)
+http_request_seconds = Histogram(
+    "kycgw_http_request_duration_seconds",
+    "HTTP request duration by route and status class, until the first body chunk is sent "
+    "(a streamed response, e.g. a subscription over HTTP, counts its time to first chunk)",
+    ["route", "status"],
+    registry=REGISTRY,
+)
+graphql_operation_seconds = Histogram(
+    "kycgw_graphql_operation_duration_seconds",
+    "GraphQL operation duration by operation type (query, mutation; subscription: time to "
+    "its first result; invalid: did not parse or names no operation)",
+    ["operation"],
     registry=REGISTRY,
 )
 vendor_call_seconds = Histogram(

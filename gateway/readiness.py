@@ -21,6 +21,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.logs import failure
+
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 2.0
@@ -56,7 +58,10 @@ class DatabaseProbe:
 
     async def _probe(self) -> bool:
         if not self._files_writable():
-            log.warning("database not ready: a database file is not writable")
+            log.warning(
+                "database not ready: a database file is not writable",
+                extra={"paths": ",".join(str(p) for p in self._files)},
+            )
             return False
         try:
             async with self._engine.connect() as conn:
@@ -70,5 +75,5 @@ class DatabaseProbe:
                     raise
             return result.rowcount >= 1
         except Exception as error:
-            log.warning("database not ready: write failed", extra={"error": type(error).__name__})
+            log.warning("database not ready: write failed", extra=failure(error))
             return False

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from adapters.base import Clock, ErrorCode
 from gateway import metrics
 from gateway.errors import ServiceError
+from gateway.logs import failure
 from gateway.polling import EffectivePolicy
 from gateway.service import SessionService
 
@@ -103,7 +104,10 @@ class Reconciler:
                 metrics.reconciler_polls_total.labels(provider, "error").inc()
                 if problem.code is ErrorCode.RATE_LIMITED:
                     budget.pause(problem.retry_after or 60)
-                    log.warning("vendor rate limit; polling paused", extra={"provider": provider})
+                    log.warning(
+                        "vendor rate limit; polling paused",
+                        extra={"provider": provider, "pause_s": problem.retry_after or 60},
+                    )
                 later = min(policy.max_interval_s, max(policy.interval_s * 4, 30.0))
                 await self.service.postpone_poll(session_id, later)
                 log.warning(
@@ -112,19 +116,24 @@ class Reconciler:
                         "provider": provider,
                         "session_id": session_id,
                         "code": problem.code.value,
+                        "reason": problem.message[:200],
+                        "retry_in_s": later,
                     },
                 )
-            except Exception:
+            except Exception as error:
                 metrics.reconciler_polls_total.labels(provider, "error").inc()
-                log.exception("poll crashed", extra={"provider": provider})
+                log.exception(
+                    "poll crashed; retrying later",
+                    extra={"provider": provider, "session_id": session_id, **failure(error)},
+                )
                 await self.service.postpone_poll(session_id, policy.max_interval_s)
 
     async def run(self) -> None:
         while True:
             try:
                 await self.tick()
-            except Exception:  # a bad tick must not end reconciliation
-                log.exception("reconciler tick failed")
+            except Exception as error:  # a bad tick must not end reconciliation
+                log.exception("reconciler tick failed", extra=failure(error))
             await asyncio.sleep(self.tick_s)
 
     def start(self) -> None:

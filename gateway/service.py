@@ -358,7 +358,11 @@ class SessionService:
                 last = error
             log.warning(
                 "vendor failed on create; trying the next",
-                extra={"provider": name, "code": attempts[-1]["code"]},
+                extra={
+                    "provider": name,
+                    "code": attempts[-1]["code"],
+                    "reason": attempts[-1]["message"],
+                },
             )
         tried = ", ".join(a["provider"] for a in attempts) or "none"
         raise ServiceError(

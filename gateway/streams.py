@@ -11,6 +11,7 @@ import logging
 
 from adapters.base import Capability, SessionStatus, UnsupportedByProvider
 from gateway.errors import ServiceError
+from gateway.logs import failure
 from gateway.service import SessionService, restore
 from gateway.store.models import SessionRow
 
@@ -74,7 +75,7 @@ class StreamFollower:
                     extra={
                         "provider": row.provider,
                         "session_id": row.id,
-                        "error": type(error).__name__,
+                        **failure(error),
                     },
                 )
             await asyncio.sleep(backoff)

@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 from adapters.base import WebhookRejected, WebhookRejectReason
 from gateway import metrics
 from gateway.errors import ServiceError, UnknownSessionForEvent
+from gateway.logs import failure
 from gateway.service import SessionService
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,15 @@ async def _refetch(service: SessionService, provider: str, session_id: str) -> N
     already due for the reconciler, so the answer to the vendor stays 2xx."""
     try:
         await asyncio.wait_for(service.refresh(session_id, fresh=True), REFETCH_TIMEOUT_S)
-    except (ServiceError, TimeoutError, SQLAlchemyError):
+    except (ServiceError, TimeoutError, SQLAlchemyError) as error:
         log.warning(
             "read after webhook hint failed; the reconciler will retry",
-            extra={"provider": provider, "session_id": session_id},
+            extra={
+                "provider": provider,
+                "session_id": session_id,
+                **failure(error),
+                **({"timeout_s": REFETCH_TIMEOUT_S} if isinstance(error, TimeoutError) else {}),
+            },
         )
 
 
@@ -71,7 +77,11 @@ def webhook_routes(service: SessionService, max_body_bytes: int) -> Mount:
             metrics.webhooks_total.labels(provider, f"rejected_{rejected.reason}").inc()
             log.warning(
                 "webhook rejected",
-                extra={"provider": provider, "reason": rejected.reason.value},
+                extra={
+                    "provider": provider,
+                    "reason": rejected.reason.value,
+                    "detail": str(rejected)[:200],
+                },
             )
             return JSONResponse(
                 {"error": rejected.reason.value}, status_code=_STATUS_FOR_REJECT[rejected.reason]
@@ -96,13 +106,19 @@ def webhook_routes(service: SessionService, max_body_bytes: int) -> Mount:
                         "session_id": result.session_id or "",
                     },
                 )
-        except UnknownSessionForEvent:
+        except UnknownSessionForEvent as unknown:
             metrics.webhooks_total.labels(provider, "unknown_session").inc()
-            log.warning("webhook for an unknown session", extra={"provider": provider})
+            log.warning(
+                "webhook for a session this gateway does not know (yet); the vendor retries",
+                extra={"provider": provider, "provider_session_id": str(unknown)[:128]},
+            )
             return JSONResponse({"error": "unknown session"}, status_code=404)
-        except (SQLAlchemyError, OSError):
+        except (SQLAlchemyError, OSError) as error:
             metrics.webhooks_total.labels(provider, "transient_error").inc()
-            log.exception("webhook not stored; asking the vendor to retry")
+            log.exception(
+                "webhook not stored; asking the vendor to retry (503)",
+                extra={"provider": provider, **failure(error)},
+            )
             return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
         for session_id in sorted(refetch):
             await _refetch(service, provider, session_id)

@@ -20,10 +20,15 @@ TOKEN_PLACEHOLDER = "[token]"
 #: destroy the message and a real credential is never this short.
 MIN_SECRET_LENGTH = 6
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-# E.164-like: a leading "+", a country code, then 6-14 more digits with optional separators.
-# Bare digit runs are left alone: they are far more often counts, ids or timestamps.
-_PHONE = re.compile(r"(?<![\w+])\+[1-9](?:[\s.\-()]{0,2}\d){6,14}(?!\w)")
+#: An e-mail address. Anchored at the start of a run and bounded (RFC 5321: 64 characters
+#: before the `@`), so a long run of word characters costs linear time, not quadratic (an
+#: unanchored pattern took 2 s on 38 KB of letters).
+EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
+)
+#: E.164-like: a leading "+", a country code, then 6-14 more digits with optional separators.
+#: Bare digit runs are left alone: they are far more often counts, ids or timestamps.
+PHONE = re.compile(r"(?<![\w+])\+[1-9](?:[\s.\-()]{0,2}\d){6,14}(?!\w)")
 # Token-like: 20+ characters from URL-safe/base64 alphabets containing letters and digits.
 _TOKEN = re.compile(r"(?<![\w\-])[A-Za-z0-9_\-+/=]{20,}(?![\w\-])")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -45,8 +50,8 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     # Longest first, so a secret containing another is removed whole.
     for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}, key=len)[::-1]:
         out = out.replace(secret, REDACTED)
-    out = _EMAIL.sub(EMAIL_PLACEHOLDER, out)
-    out = _PHONE.sub(PHONE_PLACEHOLDER, out)
+    out = EMAIL.sub(EMAIL_PLACEHOLDER, out)
+    out = PHONE.sub(PHONE_PLACEHOLDER, out)
     return _TOKEN.sub(_token_or_keep, out)
 
 

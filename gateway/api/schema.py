@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 import uuid
 import weakref
 from collections.abc import Awaitable, Iterator, Sequence
@@ -34,7 +35,9 @@ from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import StreamExecutionResult
 
+from gateway import metrics
 from gateway.api.context import Context
 from gateway.api.json_input import bounded_json, json_literal_depth
 from gateway.api.limits import BudgetedOverlappingFields, operation_limits
@@ -131,6 +134,17 @@ def _uses_introspection(document: DocumentNode) -> bool:
     return False
 
 
+def _operation_kind(context: ExecutionContext) -> str:
+    """`query`, `mutation` or `subscription`; `invalid` for a document that did not parse or
+    names no operation (a bounded label either way)."""
+    if context.graphql_document is None:
+        return "invalid"
+    try:
+        return context.operation_type.value
+    except RuntimeError:
+        return "invalid"
+
+
 class DocumentCache:
     """Parsed documents and their validation errors by query text, bounded (LRU), shared by
     all requests to one schema. Keyed by text rather than by document: a `DocumentNode` hash
@@ -197,6 +211,27 @@ class OperationGuard(CorrelatedMaskErrors):
         self.documents = documents
         self.public_schema = public_schema
         self._parsed: DocumentNode | None = None
+        self._started = 0.0
+        self._first_result_timed = False
+
+    def on_operation(self) -> Iterator[None]:
+        """Times the operation (`kycgw_graphql_operation_duration_seconds`); a subscription
+        lives as long as its client, so it is timed to its first result instead."""
+        self._started = time.perf_counter()
+        yield from super().on_operation()
+        kind = _operation_kind(self.execution_context)
+        if kind != "subscription":
+            elapsed = time.perf_counter() - self._started
+            metrics.graphql_operation_seconds.labels(kind).observe(elapsed)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        if not self._first_result_timed:
+            self._first_result_timed = True
+            kind = _operation_kind(self.execution_context)
+            if kind == "subscription":
+                elapsed = time.perf_counter() - self._started
+                metrics.graphql_operation_seconds.labels(kind).observe(elapsed)
+        yield from super().on_stream_result(result)
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context

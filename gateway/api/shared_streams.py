@@ -185,7 +185,11 @@ class Member:
     def _overflow(self, bound: str) -> None:
         self.overflowed = True
         self._stream.leave(self)
-        log.warning("shared-stream subscriber overflow; closing it", extra={"bound": bound})
+        metrics.subscriber_overflows_total.labels("shared").inc()
+        log.warning(
+            "shared-stream subscriber overflow: its queue is full (a slow client); closing it",
+            extra={"bound": bound},
+        )
 
     async def __aiter__(self) -> AsyncIterator[SharedResult]:
         while True:

@@ -16,6 +16,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from gateway.logs import failure
+
 log = logging.getLogger(__name__)
 
 PRIVATE_FILE_MODE = 0o600
@@ -71,7 +73,7 @@ def restrict_sqlite_files(path: Path) -> None:
         except OSError as error:
             log.warning(
                 "database file is readable by others and cannot be made private",
-                extra={"path": str(candidate), "error": str(error)},
+                extra={"path": str(candidate), **failure(error)},
             )
 
 
@@ -139,7 +141,7 @@ async def truncate_wal(factory: async_sessionmaker[AsyncSession]) -> None:
         async with engine.connect() as conn:
             busy, frames, moved = await conn.run_sync(_checkpoint)
     except Exception as error:  # reported, not raised: the redaction stands
-        log.warning("WAL checkpoint after a redaction failed", extra={"error": str(error)})
+        log.warning("WAL checkpoint after a redaction failed", extra=failure(error))
         return
     if busy:
         log.warning(

@@ -86,7 +86,9 @@ def test_random_paths_add_at_most_a_couple_of_series(dev: str) -> None:
         f"/metrics {len(before.text)} -> {len(after.text)} bytes"
     )
     assert len(added) <= 3, sorted(added)[:10]
-    assert len(after.text) - len(before.text) < 2_000
+    # Each new route label set costs its counter and its duration histogram (~20 lines):
+    # a few kB, where a label per path would be hundreds.
+    assert len(after.text) - len(before.text) < 8_000
     assert not any(word in after.text for word in noise)
     unmatched = [s for s in _series(after.text) if 'route="<unmatched>"' in s]
     assert unmatched and float(unmatched[0].rsplit(" ", 1)[1]) >= 500
