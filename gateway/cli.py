@@ -4,7 +4,9 @@ simulate | bench`."""
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
+import socket
 import sys
 from pathlib import Path
 
@@ -12,11 +14,33 @@ from gateway.errors import ConfigError
 from gateway.report import add_report_command
 from gateway.simulate import add_simulate_command
 
+#: Seconds `serve` gives in-flight requests after SIGTERM; open websockets are closed at once
+#: with 1012 (service restart) so clients reconnect elsewhere and resume (docs/deploy.md).
+SHUTDOWN_GRACE_S = 20
+
+
+class BindError(Exception):
+    """The address `serve` was asked to listen on cannot be taken."""
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Take the port before anything else starts, so a taken port is one clear line, not a
+    start-up banner followed by uvicorn's error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as error:
+        where = f"port {port} on {host}"
+        if error.errno == errno.EADDRINUSE:
+            raise BindError(f"{where} is in use (set KYCGW_PORT or --port)") from None
+        raise BindError(f"cannot listen on {where}: {error.strerror or error}") from None
+    return sock
+
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway.app import create_gateway
+    from gateway.app import check_exposure, create_gateway
     from gateway.logs import configure_logging
     from gateway.settings import load_settings
     from gateway.store.migrate import upgrade
@@ -27,6 +51,12 @@ def _serve(args: argparse.Namespace) -> int:
     if args.port is not None:
         overrides["port"] = args.port
     settings = load_settings(**overrides)
+    check_exposure(settings)  # an open (dev-mode) gateway never takes a non-loopback socket
+    try:
+        sock = _bind(settings.host, settings.port)
+    except BindError as error:
+        print(f"kyc-gateway: {error}", file=sys.stderr)
+        return 1
     configure_logging(settings.log_level)
     assert settings.database_url is not None
     upgrade(settings.database_url)
@@ -39,14 +69,14 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         gateway.app,
-        host=settings.host,
-        port=settings.port,
         log_config=None,
         access_log=False,
         ws="websockets-sansio",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 

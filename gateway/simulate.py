@@ -3,7 +3,9 @@
 Creates sessions over GraphQL, then plays the person (and, for Beltic, the integrator's
 decision) through each vendor sandbox's control endpoint
 (`POST /sandbox/<vendor>/sessions/<providerSessionId>/simulate`). Outcomes follow a seeded
-random mix, so the same `--seed` gives the same paths.
+random mix, so the same `--seed` gives the same paths. Vendors report what the sandbox did
+by webhook or poll, a moment later: the summary waits for each session's outcome to land in
+the gateway (bounded by `--settle-timeout`), so it shows what the gateway now holds.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ mutation Create($input: CreateSessionInput!) {
 }
 """
 STATUS = "query($id: ID!) { session(id: $id) { status isFinal } }"
+#: How often a session's status is read while waiting for it to land.
+POLL_S = 0.2
+SETTLE_TIMEOUT_S = 30.0
 DECIDE = """
 mutation Decide($id: ID!, $decision: DecisionAction!) {
   decideSession(id: $id, decision: $decision, reason: "simulated reviewer") {
@@ -38,47 +43,63 @@ mutation Decide($id: ID!, $decision: DecisionAction!) {
 }
 """
 
-#: (weight, sandbox actions, integrator decision after the actions or None) per vendor.
-Path = tuple[int, tuple[str, ...], str | None]
+#: (weight, sandbox actions, integrator decision after the actions or None, the gateway status
+#: the path ends in) per vendor.
+Path = tuple[int, tuple[str, ...], str | None, str]
 PATHS: dict[str, tuple[Path, ...]] = {
     "didit": (
-        (6, ("open", "approve"), None),
-        (2, ("open", "decline"), None),
-        (1, ("open", "review"), None),
-        (1, ("open", "abandon"), None),
-        (1, ("open",), None),
-        (1, (), None),
+        (6, ("open", "approve"), None, "APPROVED"),
+        (2, ("open", "decline"), None, "DECLINED"),
+        (1, ("open", "review"), None, "IN_REVIEW"),
+        (1, ("open", "abandon"), None, "ABANDONED"),
+        (1, ("open",), None, "IN_PROGRESS"),
+        (1, (), None, "CREATED"),
     ),
     "verifa": (
-        (6, ("open", "submit", "approve"), None),
-        (2, ("open", "submit", "decline"), None),
-        (1, ("open", "submit", "review"), None),
-        (1, ("open",), None),
+        (6, ("open", "submit", "approve"), None, "APPROVED"),
+        (2, ("open", "submit", "decline"), None, "DECLINED"),
+        (1, ("open", "submit", "review"), None, "IN_REVIEW"),
+        (1, ("open",), None, "IN_PROGRESS"),
     ),
     "beltic": (
-        (5, ("open", "submit", "approve"), "APPROVE"),
-        (2, ("open", "submit", "decline"), "DECLINE"),
-        (1, ("open", "submit", "review"), None),
-        (1, ("open",), None),
+        (5, ("open", "submit", "approve"), "APPROVE", "APPROVED"),
+        (2, ("open", "submit", "decline"), "DECLINE", "DECLINED"),
+        (1, ("open", "submit", "review"), None, "IN_REVIEW"),
+        (1, ("open",), None, "IN_PROGRESS"),
     ),
     "uip": (
-        (6, ("open", "submit"), None),
-        (1, ("open",), None),
-        (1, (), None),
+        (6, ("open", "submit"), None, "APPROVED"),  # one step: verifying it completes
+        (1, ("open",), None, "IN_PROGRESS"),
+        (1, (), None, "CREATED"),
     ),
     "uqudo": (
-        (6, ("open", "submit", "approve"), None),
-        (2, ("open", "submit", "decline"), None),
-        (1, ("open", "submit", "review"), None),
-        (1, ("open",), None),
+        (6, ("open", "submit", "approve"), None, "APPROVED"),
+        (2, ("open", "submit", "decline"), None, "DECLINED"),
+        (1, ("open", "submit", "review"), None, "IN_REVIEW"),
+        (1, ("open",), None, "IN_PROGRESS"),
     ),
 }
 #: Any other vendor: the actions every sandbox shares.
 DEFAULT_PATHS: tuple[Path, ...] = (
-    (3, ("open", "approve"), None),
-    (1, ("open", "decline"), None),
-    (1, ("open",), None),
+    (3, ("open", "approve"), None, "APPROVED"),
+    (1, ("open", "decline"), None, "DECLINED"),
+    (1, ("open",), None, "IN_PROGRESS"),
 )
+
+
+@dataclass
+class Simulated:
+    """One session simulate drove: the status its path ends in and the one the gateway held
+    when the summary was made."""
+
+    id: str
+    provider: str
+    expected: str
+    status: str
+
+    @property
+    def landed(self) -> bool:
+        return self.status == self.expected
 
 
 @dataclass
@@ -88,6 +109,11 @@ class Summary:
     final: Counter[tuple[str, str]] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    sessions: list[Simulated] = field(default_factory=list)
+
+    @property
+    def not_landed(self) -> list[Simulated]:
+        return [s for s in self.sessions if not s.landed]
 
     def lines(self) -> list[str]:
         out = [f"simulated {sum(self.created.values())} sessions in {self.seconds:.1f}s"]
@@ -99,6 +125,12 @@ class Summary:
             )
             failed = f" ({self.failed[provider]} failed)" if self.failed[provider] else ""
             out.append(f"  {provider:<8} {self.created[provider]:>4}{failed}: {statuses}")
+        late = self.not_landed
+        if late:
+            out.append(
+                f"  {len(late)} not at their expected status yet: "
+                + ", ".join(f"{s.id} {s.status} (expected {s.expected})" for s in late[:5])
+            )
         out.extend(f"  error: {e}" for e in self.errors[:10])
         return out
 
@@ -132,20 +164,31 @@ class Driver:
             )
 
     async def status(self, session_id: str) -> str:
-        data = await self.graphql(STATUS, {"id": session_id})
-        return str(data["session"]["status"])
+        return (await self._read(session_id))[0]
+
+    async def _read(self, session_id: str) -> tuple[str, bool]:
+        session = (await self.graphql(STATUS, {"id": session_id}))["session"]
+        return str(session["status"]), bool(session["isFinal"])
 
     async def wait_for(self, session_id: str, wanted: set[str], timeout_s: float) -> str:
+        """Reads the status until it is one of `wanted` or final (nothing moves a final
+        session on), or `timeout_s` passed; returns the last one read."""
         deadline = time.monotonic() + timeout_s
-        status = await self.status(session_id)
-        while status not in wanted and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-            status = await self.status(session_id)
+        status, final = await self._read(session_id)
+        while status not in wanted and not final and time.monotonic() < deadline:
+            await asyncio.sleep(POLL_S)
+            status, final = await self._read(session_id)
         return status
 
-    async def run_one(self, index: int, provider: str, rng: random.Random) -> str:
+    async def run_one(
+        self,
+        index: int,
+        provider: str,
+        rng: random.Random,
+        settle_timeout_s: float = SETTLE_TIMEOUT_S,
+    ) -> Simulated:
         paths = PATHS.get(provider, DEFAULT_PATHS)
-        _, actions, decision = rng.choices(paths, weights=[p[0] for p in paths])[0]
+        _, actions, decision, expected = rng.choices(paths, weights=[p[0] for p in paths])[0]
         create: dict[str, Any] = {
             "provider": provider,
             "clientReference": f"sim-{provider}-{index}-{rng.randrange(1 << 30):x}",
@@ -166,7 +209,9 @@ class Driver:
             ]
             if decided["userErrors"]:
                 raise RuntimeError(f"{provider} decide: {decided['userErrors'][0]['message']}")
-        return await self.status(session["id"])
+        # The vendor tells the gateway by webhook or poll, after the sandbox answered.
+        status = await self.wait_for(session["id"], {expected}, settle_timeout_s)
+        return Simulated(session["id"], provider, expected, status)
 
 
 class _Progress:
@@ -183,7 +228,7 @@ class _Progress:
         except ImportError:
             return
         self._rich = Progress(transient=False)
-        self._task = self._rich.add_task("simulating sessions", total=total)
+        self._task = self._rich.add_task("sessions driven and landed", total=total)
 
     def __enter__(self) -> _Progress:
         if self._rich is not None:
@@ -201,7 +246,7 @@ class _Progress:
         if self._rich is not None:
             self._rich.update(self._task, advance=1)
         elif not self.quiet:
-            print(f"\rsimulated {self.done}/{self.total}", end="", file=sys.stderr, flush=True)
+            print(f"\rlanded {self.done}/{self.total}", end="", file=sys.stderr, flush=True)
 
 
 async def simulate(
@@ -214,8 +259,11 @@ async def simulate(
     api_key: str | None = None,
     quiet: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
+    settle_timeout_s: float = SETTLE_TIMEOUT_S,
 ) -> Summary:
-    """Drive `sessions` sandbox sessions across `providers` (default: every sandboxed vendor)."""
+    """Drive `sessions` sandbox sessions across `providers` (default: every sandboxed vendor)
+    and wait, up to `settle_timeout_s` each, until the gateway holds the status each path ends
+    in; the summary's statuses are the gateway's at that point."""
     rng = random.Random(seed)
     summary = Summary()
     started = time.monotonic()
@@ -238,8 +286,9 @@ async def simulate(
                 async with gate:
                     summary.created[provider] += 1
                     try:
-                        status = await driver.run_one(index, provider, own_rng)
-                        summary.final[(provider, status)] += 1
+                        done = await driver.run_one(index, provider, own_rng, settle_timeout_s)
+                        summary.sessions.append(done)
+                        summary.final[(provider, done.status)] += 1
                     except (RuntimeError, httpx.HTTPError) as error:
                         summary.failed[provider] += 1
                         summary.errors.append(str(error) or type(error).__name__)
@@ -261,6 +310,7 @@ def _run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 providers=providers or None,
                 api_key=args.api_key,
+                settle_timeout_s=args.settle_timeout,
             )
         )
     except (httpx.HTTPError, RuntimeError) as error:
@@ -284,5 +334,12 @@ def add_simulate_command(commands: Any) -> None:
         "--api-key",
         help="API key, when the gateway has keys configured (scopes sessions:read, "
         "sessions:write, sessions:decide and sandbox:control)",
+    )
+    sim.add_argument(
+        "--settle-timeout",
+        type=float,
+        default=SETTLE_TIMEOUT_S,
+        help="seconds to wait for each session's outcome to reach the gateway "
+        f"(default {SETTLE_TIMEOUT_S:.0f})",
     )
     sim.set_defaults(func=_run)

@@ -1,4 +1,5 @@
-"""`kyc-gateway report` over a seeded SQLite database: every format adds up to the DB."""
+"""`kyc-gateway report` over a seeded SQLite database: every format adds up to the DB; it
+finds the database `serve` uses, creates none, fits the terminal and shows sub-second times."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import asyncio
 import csv
 import io
 import json
-from datetime import date
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,7 @@ from gateway.cli import build_parser
 from gateway.stats import GroupBy
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.migrate import upgrade
-from gateway.store.models import SessionRow
+from gateway.store.models import SessionRow, StatusChangeRow
 from tests.gateway.test_provider_stats import END, START, seed
 
 # The fixed history's window, as the CLI spells it (--to is inclusive).
@@ -121,3 +125,165 @@ def test_cli_command(
 
     with pytest.raises(SystemExit):
         build_parser().parse_args(["report", "--group-by", "planet"])
+
+
+def _cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`kyc-gateway report …` as a user runs it: a fresh process, no KYCGW_ settings but `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KYCGW_")}
+    clean.pop("COLUMNS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "report", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**clean, **env},
+        timeout=60,
+    )
+
+
+def test_no_database_is_one_line_naming_where_it_looked(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "not-the-repo"
+    elsewhere.mkdir()
+    result = _cli(elsewhere)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(elsewhere / ".kycgw" / "gateway.db") in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert list(elsewhere.iterdir()) == []  # no .kycgw/ and no empty database left behind
+
+    data_dir = tmp_path / "data"
+    result = _cli(elsewhere, KYCGW_DATA_DIR=str(data_dir))
+    assert result.returncode == 2
+    assert str(data_dir / "gateway.db") in result.stderr.strip()
+    assert not data_dir.exists()
+
+
+def test_unreadable_database_is_one_line_without_its_password(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()  # a file, but no gateway tables in it
+    result = _cli(tmp_path, "--database-url", f"sqlite+aiosqlite:///{empty}")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert str(empty) in result.stderr and "Traceback" not in result.stderr
+
+    # Nothing listens on port 1: the refusal is reported, the password is not.
+    url = "postgresql+asyncpg://kycgw:s3cret-pw@127.0.0.1:1/kycgw"
+    result = _cli(tmp_path, "--database-url", url)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "127.0.0.1:1/kycgw" in result.stderr and "s3cret-pw" not in result.stderr
+
+
+def test_database_url_flag_wins(
+    seeded: tuple[str, dict[str, int]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, counts = seeded
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KYCGW_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'missing.db'}")
+    window = ["--from", str(FIRST), "--to", str(LAST), "--format", "json"]
+    args = build_parser().parse_args(["report", *window, "--database-url", url])
+    assert args.func(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {r["provider"]: r["created"] for r in data["rows"]} == counts
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_table_fits_the_terminal(seeded: tuple[str, dict[str, int]], tmp_path: Path) -> None:
+    url, counts = seeded
+    window = ["--from", str(FIRST), "--to", str(LAST), "--database-url", url]
+    narrow = _cli(tmp_path, *window, COLUMNS="80")
+    assert narrow.returncode == 0, narrow.stderr
+    lines = narrow.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    alpha = next(line for line in lines if " alpha " in line)
+    assert str(counts["alpha"]) in alpha and "40.0%" in alpha  # created, approval rate
+    assert "too narrow for:" in narrow.stdout  # what was left out is said, not squeezed
+
+    wide = _cli(tmp_path, *window, COLUMNS="240")
+    assert max(len(line) for line in wide.stdout.splitlines()) > 80
+    assert "too narrow" not in wide.stdout and "Failovers" in wide.stdout
+
+
+async def _seed_quick_decision(url: str) -> None:
+    """One session approved half a second after it was created."""
+    created = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    engine = make_engine(url)
+    try:
+        async with make_session_factory(engine)() as db:
+            db.add(
+                SessionRow(
+                    id="q1",
+                    provider="alpha",
+                    provider_session_id="v-q1",
+                    status="APPROVED",
+                    provider_status="approved",
+                    environment="SANDBOX",
+                    created_at=created,
+                    updated_at=created,
+                    last_sequence=3,
+                )
+            )
+            await db.flush()
+            path = [(None, "CREATED", 0.0), ("CREATED", "IN_PROGRESS", 0.2)]
+            path.append(("IN_PROGRESS", "APPROVED", 0.5))
+            for sequence, (before, after, seconds) in enumerate(path, start=1):
+                at = created + timedelta(seconds=seconds)
+                db.add(
+                    StatusChangeRow(
+                        session_id="q1",
+                        sequence=sequence,
+                        from_status=before,
+                        to_status=after,
+                        provider_status=after.lower(),
+                        source="WEBHOOK",
+                        occurred_at=at,
+                        received_at=at,
+                    )
+                )
+            await db.commit()
+    finally:
+        await engine.dispose()
+
+
+def test_sub_second_times_show_as_insights_shows_them(tmp_path: Path) -> None:
+    from gateway.report import run_report
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'quick.db'}"
+    upgrade(url)
+    asyncio.run(_seed_quick_decision(url))
+    out = run_report(FIRST, LAST, "table", database_url=url, width=200)
+    alpha = next(line for line in out.splitlines() if " alpha " in line)
+    assert "0.2s/0.2s" in alpha  # time to start (p50/p90)
+    assert "0.5s/0.5s" in alpha  # time to decision, not "0s"
+
+
+SESSIONS_QUERY = "{ sessions(first: 100) { edges { node { id provider status } } } }"
+
+
+def test_simulate_returns_once_the_outcomes_it_caused_landed(tmp_path: Path) -> None:
+    from collections import Counter
+
+    import httpx
+
+    from gateway.simulate import simulate
+    from tests.e2e.server import GatewayProcess
+
+    server = GatewayProcess(tmp_path / "server")
+    server.start()
+    try:
+        summary = asyncio.run(simulate(server.base, 30, concurrency=8, seed=11, quiet=True))
+        # Read at once: what simulate reported must already be what the gateway holds.
+        body = httpx.post(f"{server.base}/graphql", json={"query": SESSIONS_QUERY}).json()
+    finally:
+        server.stop()
+    held = {e["node"]["id"]: e["node"]["status"] for e in body["data"]["sessions"]["edges"]}
+    assert not summary.failed, summary.errors
+    assert len(summary.sessions) == 30 == len(held)
+    late = [(s.id, s.expected, held[s.id]) for s in summary.sessions if held[s.id] != s.expected]
+    assert late == []
+    assert summary.not_landed == []
+    assert Counter((s.provider, held[s.id]) for s in summary.sessions) == summary.final
