@@ -97,6 +97,7 @@ def create_gateway(
             SCRUBBER.secrets.update(entry.adapter.config.secrets_to_scrub)
     if settings.client_token_secret:
         SCRUBBER.secrets.add(settings.client_token_secret.get_secret_value())
+    SCRUBBER.secrets.update(s.get_secret_value() for s in settings.client_token_previous_secrets)
     if settings.metrics_token:
         SCRUBBER.secrets.add(settings.metrics_token.get_secret_value())
     engine = make_engine(
@@ -240,6 +241,9 @@ def create_gateway(
         settings.client_token_secret.get_secret_value() if settings.client_token_secret else None,
         clock=clock,
         max_token_ttl_s=settings.client_token_max_ttl_s,
+        previous_token_secrets=[
+            s.get_secret_value() for s in settings.client_token_previous_secrets
+        ],
     )
 
     async def get_context(connection: HTTPConnection) -> Context:

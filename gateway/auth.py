@@ -12,7 +12,7 @@ import enum
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -123,6 +123,7 @@ class Authenticator:
         *,
         clock: Clock = utc_now,
         max_token_ttl_s: int = 3600,
+        previous_token_secrets: Sequence[str] = (),
     ) -> None:
         self._keys = {key.sha256: key for key in api_keys}
         #: Built once: every request with a key gets its (immutable) principal.
@@ -133,6 +134,8 @@ class Authenticator:
         self.dev_mode = not api_keys
         # In dev mode a per-process secret is fine; with keys a shared one is required.
         self._secret = token_secret or secrets.token_urlsafe(32)
+        #: Signing uses `_secret` only; verification also accepts these (a rotation).
+        self._verifying = (self._secret, *(s for s in previous_token_secrets if s))
         self._clock = clock
         self.max_token_ttl_s = max_token_ttl_s
 
@@ -192,16 +195,23 @@ class Authenticator:
         return TOKEN_PREFIX + token, expires
 
     def _verify_token(self, token: str) -> Principal:
-        try:
-            claims = jwt.decode(
-                token,
-                self._secret,
-                algorithms=["HS256"],
-                audience=TOKEN_AUDIENCE,
-                issuer=TOKEN_ISSUER,
-                options={"require": ["exp", "iat", "sub"], "verify_exp": False},
-            )
-        except jwt.PyJWTError:
+        claims = None
+        for secret in self._verifying:
+            try:
+                claims = jwt.decode(
+                    token,
+                    secret,
+                    algorithms=["HS256"],
+                    audience=TOKEN_AUDIENCE,
+                    issuer=TOKEN_ISSUER,
+                    options={"require": ["exp", "iat", "sub"], "verify_exp": False},
+                )
+                break
+            except jwt.InvalidSignatureError:
+                continue  # perhaps signed before a rotation
+            except jwt.PyJWTError:
+                break
+        if claims is None:
             return Principal(PrincipalKind.INVALID, problem="invalid client token")
         if claims["exp"] <= self._clock().timestamp():
             return Principal(PrincipalKind.INVALID, problem="client token expired")

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     #: Signs client tokens; set it when running several replicas (else per process).
     client_token_secret: SecretStr | None = None
     client_token_max_ttl_s: int = Field(default=3600, ge=60)
+    #: Secrets client tokens were signed with before a rotation: still accepted, never used
+    #: to sign (docs/deploy.md, rotating secrets). Drop them once max TTL has passed.
+    client_token_previous_secrets: list[SecretStr] = Field(default_factory=list)
     #: Host names the gateway answers to (HTTP `Host`, websocket `Host`/`Origin`); empty =
     #: loopback names only (localhost, 127.0.0.1, ::1), which stops DNS rebinding in dev mode.
     #: `["*"]` answers any host (behind a proxy that checks it).
