@@ -26,7 +26,6 @@ from adapters.base import (
     Capability,
     Clock,
     CreateSessionRequest,
-    DecisionAction,
     ErrorCode,
     KnownSession,
     ProviderAdapter,
@@ -37,6 +36,7 @@ from adapters.base import (
     utc_now,
 )
 from gateway import metrics
+from gateway.actions import ADAPTER_METHOD, REFUSED_WHEN_REDACTED, SessionAction
 from gateway.applier import (
     REDACTED_PAYLOAD,
     PendingChange,
@@ -507,41 +507,15 @@ class SessionService:
         )
         return await self._apply_snapshot(row.id, snapshot, Source.POLL)
 
-    async def cancel(self, session_id: str) -> SessionRow:
+    async def act(self, session_id: str, action: SessionAction, *args: object) -> SessionRow:
+        """Perform `action` at the vendor (gateway/actions.py declares which adapter method),
+        then apply the vendor's answer, or a fresh read when it gives none."""
         row, adapter = await self._load(session_id)
-        snapshot = await self._call(row.provider, adapter.cancel_session(row.provider_session_id))
-        return await self._after_mutation(row, adapter, snapshot)
-
-    async def decide(
-        self, session_id: str, action: DecisionAction, reason: str | None
-    ) -> SessionRow:
-        row, adapter = await self._load(session_id)
-        snapshot = await self._call(
-            row.provider, adapter.decide_session(row.provider_session_id, action, reason)
-        )
-        return await self._after_mutation(row, adapter, snapshot)
-
-    async def continue_(self, session_id: str) -> SessionRow:
-        row, adapter = await self._load(session_id)
-        snapshot = await self._call(row.provider, adapter.continue_session(row.provider_session_id))
-        return await self._after_mutation(row, adapter, snapshot)
-
-    async def resume(self, session_id: str) -> SessionRow:
-        row, adapter = await self._load(session_id)
-        snapshot = await self._call(row.provider, adapter.resume_session(row.provider_session_id))
-        return await self._after_mutation(row, adapter, snapshot)
-
-    async def reprocess(self, session_id: str) -> SessionRow:
-        row, adapter = await self._load(session_id)
-        snapshot = await self._call(
-            row.provider, adapter.reprocess_session(row.provider_session_id)
-        )
-        return await self._after_mutation(row, adapter, snapshot)
-
-    async def issue_link(self, session_id: str) -> SessionRow:
-        row, adapter = await self._load(session_id)
-        _refuse_if_redacted(row, "it gets no new link")
-        snapshot = await self._call(row.provider, adapter.issue_link(row.provider_session_id))
+        refusal = REFUSED_WHEN_REDACTED.get(action)
+        if refusal is not None:
+            _refuse_if_redacted(row, refusal)
+        perform = getattr(adapter, ADAPTER_METHOD[action])
+        snapshot = await self._call(row.provider, perform(row.provider_session_id, *args))
         return await self._after_mutation(row, adapter, snapshot)
 
     async def update_metadata(self, session_id: str, metadata: JSON) -> SessionRow:

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from adapters.base import ErrorCode
+from gateway.actions import SessionAction
 from gateway.api.context import Info
 from gateway.api.enums import DecisionAction, WarningCode
 from gateway.api.inputs import CreateSessionInput
@@ -31,6 +32,13 @@ async def _payload(
             session=None, user_errors=[UserError.from_problem(p) for p in error.problems]
         )
     return SessionPayload(session=Session.from_row(row), user_errors=[])
+
+
+async def _act(
+    info: Info, scopes: tuple[Scope, ...], id: strawberry.ID, action: SessionAction, *args: object
+) -> SessionPayload:
+    """A vendor action on one session (gateway/actions.py), answered like every mutation."""
+    return await _payload(info, scopes, lambda: info.context.service.act(str(id), action, *args))
 
 
 WRITE = (Scope.SESSIONS_WRITE,)
@@ -82,7 +90,7 @@ class Mutation:
 
     @strawberry.mutation
     async def cancel_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(info, SCOPES_CANCEL, lambda: info.context.service.cancel(str(id)))
+        return await _act(info, SCOPES_CANCEL, id, SessionAction.CANCEL)
 
     @strawberry.mutation
     async def decide_session(
@@ -92,33 +100,25 @@ class Mutation:
         decision: DecisionAction,
         reason: str | None = None,
     ) -> SessionPayload:
-        return await _payload(
-            info, SCOPES_DECIDE, lambda: info.context.service.decide(str(id), decision, reason)
-        )
+        return await _act(info, SCOPES_DECIDE, id, SessionAction.DECIDE, decision, reason)
 
     @strawberry.mutation(description="Let a session paused at a vendor gate go on.")
     async def continue_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(
-            info, SCOPES_CONTINUE_, lambda: info.context.service.continue_(str(id))
-        )
+        return await _act(info, SCOPES_CONTINUE_, id, SessionAction.CONTINUE)
 
     @strawberry.mutation(description="Reopen a session the vendor allows to be resumed.")
     async def resume_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(info, SCOPES_RESUME, lambda: info.context.service.resume(str(id)))
+        return await _act(info, SCOPES_RESUME, id, SessionAction.RESUME)
 
     @strawberry.mutation(description="Run the vendor's checks again (e.g. after a failure).")
     async def reprocess_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(
-            info, SCOPES_REPROCESS, lambda: info.context.service.reprocess(str(id))
-        )
+        return await _act(info, SCOPES_REPROCESS, id, SessionAction.REPROCESS)
 
     @strawberry.mutation(
         description="A fresh link (and QR code, where the vendor has one) for the person."
     )
     async def issue_verification_link(self, info: Info, id: strawberry.ID) -> SessionPayload:
-        return await _payload(
-            info, SCOPES_ISSUE_LINK, lambda: info.context.service.issue_link(str(id))
-        )
+        return await _act(info, SCOPES_ISSUE_LINK, id, SessionAction.ISSUE_LINK)
 
     @strawberry.mutation(
         description="Merge keys into the session's metadata (null removes a key): at the vendor, "
