@@ -10,6 +10,7 @@ import json
 import logging
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,9 @@ from adapters.base import (
     Capability,
     Clock,
     CreateSessionRequest,
+    Environment,
     ErrorCode,
+    InputDeclaration,
     KnownSession,
     ProviderAdapter,
     ProviderError,
@@ -35,6 +38,7 @@ from adapters.base import (
     WebhookEvent,
     utc_now,
 )
+from adapters.registry import adapter_class
 from gateway import metrics
 from gateway.actions import ADAPTER_METHOD, REFUSED_WHEN_REDACTED, SessionAction
 from gateway.applier import (
@@ -48,7 +52,7 @@ from gateway.applier import (
     payload_to_store,
     step_json,
 )
-from gateway.breakers import TRANSIENT, BreakerOpen, Breakers
+from gateway.breakers import TRANSIENT, BreakerOpen, Breakers, BreakerState
 from gateway.errors import FieldProblem, ServiceError, UnknownSessionForEvent
 from gateway.events import EventBus, StatusChanged
 from gateway.group_commit import GroupCommit
@@ -57,6 +61,7 @@ from gateway.ordering import Verdict
 from gateway.polling import EffectivePolicy
 from gateway.providers import ProviderRegistry
 from gateway.routing import RoutePlan, Router, RoutingConfig
+from gateway.stats import GroupBy, StatsRow, provider_stats
 from gateway.store.db import truncate_wal
 from gateway.store.models import IdempotencyKeyRow, SessionRow, StatusChangeRow, VendorEventRow
 from gateway.validation import Limits, validate_create, validate_metadata
@@ -192,6 +197,19 @@ def _hashable(value: object) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class ProviderView:
+    """What the API shows of one vendor (`providers`), without reaching into the registry."""
+
+    name: str
+    environment: Environment
+    configured: bool
+    capabilities: frozenset[Capability]
+    breaker: BreakerState
+    input_support: Mapping[str, InputDeclaration]
+    person_flow: str | None
+
+
 class SessionService:
     def __init__(
         self,
@@ -277,6 +295,48 @@ class SessionService:
             ).limit(first + 1)
             rows = list((await db.exec(query)).all())
         return Page(rows=rows[:first], has_next=len(rows) > first, total=int(total))
+
+    async def histories(self, session_ids: Sequence[str]) -> list[list[StatusChangeRow]]:
+        """Each session's history, in order, with one query for all of them."""
+        async with self._db() as db:
+            rows = await db.exec(
+                select(StatusChangeRow)
+                .where(col(StatusChangeRow.session_id).in_(set(session_ids)))
+                .order_by(col(StatusChangeRow.session_id), col(StatusChangeRow.sequence))
+            )
+            by_session: defaultdict[str, list[StatusChangeRow]] = defaultdict(list)
+            for row in rows.all():
+                by_session[row.session_id].append(row)
+        return [by_session.get(session_id, []) for session_id in session_ids]
+
+    async def stats(
+        self, start: datetime, end: datetime, group_by: list[GroupBy]
+    ) -> list[StatsRow]:
+        """`providerStats` figures for sessions created in `[start, end)` (gateway/stats.py)."""
+        return await provider_stats(self._db, start, end, group_by)
+
+    async def provider_views(self) -> list[ProviderView]:
+        """Every enabled vendor as callers see it: mode, capabilities, breaker, inputs."""
+        views = []
+        for name in self.registry.names():
+            entry = self.registry.entries[name]
+            cls = adapter_class(name)
+            views.append(
+                ProviderView(
+                    name=name,
+                    environment=entry.environment,
+                    configured=entry.configured,
+                    capabilities=entry.capabilities,
+                    breaker=await self.breakers.state(name),
+                    input_support=cls.input_support,
+                    person_flow=cls.person_flow_note,
+                )
+            )
+        return views
+
+    def routing_view(self) -> tuple[str, RoutingConfig]:
+        """The default vendor and the routing rules `createSession` follows."""
+        return self.router.default, self.router.config
 
     def ignored_inputs(self, provider: str, request: CreateSessionRequest) -> list[IgnoredInput]:
         """The fields of `request` that `provider` cannot honour (reported, never dropped

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from sqlmodel import col, select
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as _Info
@@ -37,16 +35,7 @@ class Context(BaseContext):
         return self._histories
 
     async def _load_histories(self, session_ids: list[str]) -> list[list[StatusChangeRow]]:
-        async with self.service.db_factory() as db:
-            rows = await db.exec(
-                select(StatusChangeRow)
-                .where(col(StatusChangeRow.session_id).in_(set(session_ids)))
-                .order_by(col(StatusChangeRow.session_id), col(StatusChangeRow.sequence))
-            )
-            by_session: defaultdict[str, list[StatusChangeRow]] = defaultdict(list)
-            for row in rows.all():
-                by_session[row.session_id].append(row)
-        return [by_session.get(session_id, []) for session_id in session_ids]
+        return await self.service.histories(session_ids)
 
 
 Info = _Info[Context, Any]

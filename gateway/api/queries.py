@@ -8,7 +8,6 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 
-from adapters.registry import adapter_class
 from gateway.api import cursors
 from gateway.api.context import Info
 from gateway.api.inputs import SessionFilterInput
@@ -31,7 +30,7 @@ from gateway.auth import Scope
 from gateway.errors import ServiceError
 from gateway.input_support import support_rows
 from gateway.service import SessionFilter
-from gateway.stats import GroupBy, provider_stats
+from gateway.stats import GroupBy
 
 MAX_PAGE = 100
 DEFAULT_STATS_GROUP_BY = [GroupBy.PROVIDER]
@@ -97,23 +96,20 @@ class Query:
     @strawberry.field
     async def providers(self, info: Info) -> list[Provider]:
         check(info, Scope.SESSIONS_READ)
-        service = info.context.service
-        registry = service.registry
         result = []
-        for entry in (registry.entries[n] for n in registry.names()):
-            state = await service.breakers.state(entry.name)
+        for view in await info.context.service.provider_views():
             result.append(
                 Provider(
-                    name=entry.name,
-                    mode=entry.environment,
-                    configured=entry.configured,
-                    capabilities=sorted(entry.capabilities, key=lambda c: c.value),
-                    health=ProviderHealth(breaker=BreakerState(state.value)),
+                    name=view.name,
+                    mode=view.environment,
+                    configured=view.configured,
+                    capabilities=sorted(view.capabilities, key=lambda c: c.value),
+                    health=ProviderHealth(breaker=BreakerState(view.breaker.value)),
                     input_support=[
                         InputFieldSupport(field=row.field, support=row.support, note=row.note)
-                        for row in support_rows(adapter_class(entry.name).input_support)
+                        for row in support_rows(view.input_support)
                     ],
-                    person_flow=adapter_class(entry.name).person_flow_note,
+                    person_flow=view.person_flow,
                 )
             )
         return result
@@ -121,10 +117,10 @@ class Query:
     @strawberry.field(description="How createSession without a provider chooses a vendor.")
     def routing(self, info: Info) -> RoutingInfo:
         check(info, Scope.SESSIONS_READ)
-        router = info.context.service.router
+        default, config = info.context.service.routing_view()
         return RoutingInfo(
-            default=router.default,
-            failover=list(router.config.failover),
+            default=default,
+            failover=list(config.failover),
             rules=[
                 RoutingRuleInfo(
                     name=rule.name,
@@ -134,7 +130,7 @@ class Query:
                     nationality=rule.when.nationality,
                     capability=list(rule.when.capability),
                 )
-                for rule in router.config.rules
+                for rule in config.rules
             ],
         )
 
@@ -153,5 +149,5 @@ class Query:
         if not from_ < to:
             raise BadUserInput("from must be before to", ["to"])
         dims = DEFAULT_STATS_GROUP_BY if group_by is None else group_by
-        rows = await provider_stats(info.context.service.db_factory, from_, to, list(dims))
+        rows = await info.context.service.stats(from_, to, list(dims))
         return [ProviderStats.from_row(r) for r in rows]

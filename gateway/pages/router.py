@@ -131,9 +131,9 @@ def pages_router(
             start, end = period(request.query_params.get("from"), request.query_params.get("to"))
         except ValueError as error:
             raise HTTPException(400, str(error)) from error
-        from gateway.stats import GroupBy, provider_stats
+        from gateway.stats import GroupBy
 
-        rows = await provider_stats(service.db_factory, start, end, [GroupBy.PROVIDER])
+        rows = await service.stats(start, end, [GroupBy.PROVIDER])
         page = render_insights(rows, start, end, sign_out_form() if by_cookie else "")
         return HTMLResponse(page, headers={**PAGE_HEADERS, "cache-control": "no-store"})
 
