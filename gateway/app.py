@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +13,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
@@ -82,6 +83,8 @@ def create_gateway(
     clock: Clock = utc_now,
     run_migrations: bool = True,
 ) -> Gateway:
+    """Wire the gateway from settings: the core (store, bus, service, background work), the
+    HTTP surface on top of it, and the middleware around everything."""
     assert settings.database_url is not None
     check_exposure(settings)
     registry = build_registry(
@@ -89,6 +92,48 @@ def create_gateway(
         webhook_transport=webhook_transport,
         webhook_retry_delays_s=sandbox_retry_delays_s,
     )
+    register_secrets(settings, registry)
+    core = build_core(settings, registry, clock)
+    auth = build_authenticator(settings, clock)
+    app = FastAPI(
+        title="kyc-gateway",
+        lifespan=lifespan(settings, core, run_migrations),
+        docs_url=None,
+        redoc_url=None,
+        # Webhooks cap their own bodies (and say 413); this is the outer bound for all.
+        max_body_size=max(
+            settings.webhook_max_body_bytes, settings.max_request_bytes, settings.max_upload_bytes
+        ),
+    )
+    mount_surface(app, settings, core, auth)
+    add_middleware(app, settings)
+    app.state.leadership = core.leadership
+    return Gateway(
+        app=app,
+        service=core.service,
+        registry=registry,
+        bus=core.bus,
+        reconciler=core.reconciler,
+        follower=core.follower,
+    )
+
+
+@dataclass
+class Core:
+    """What lives as long as the process, whatever serves it."""
+
+    registry: ProviderRegistry
+    engine: AsyncEngine
+    write_engine: AsyncEngine
+    bus: InProcessBus | RedisBus
+    leadership: Leadership
+    service: SessionService
+    follower: StreamFollower
+    reconciler: Reconciler
+
+
+def register_secrets(settings: Settings, registry: ProviderRegistry) -> None:
+    """Every secret the process holds is scrubbed from its logs (gateway/logs.py)."""
     for entry in registry.entries.values():
         if entry.adapter is not None:
             SCRUBBER.secrets.update(
@@ -100,6 +145,10 @@ def create_gateway(
     SCRUBBER.secrets.update(s.get_secret_value() for s in settings.client_token_previous_secrets)
     if settings.metrics_token:
         SCRUBBER.secrets.add(settings.metrics_token.get_secret_value())
+
+
+def build_core(settings: Settings, registry: ProviderRegistry, clock: Clock) -> Core:
+    assert settings.database_url is not None
     engine = make_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -156,9 +205,18 @@ def create_gateway(
         concurrency=settings.reconcile_concurrency,
         is_leader=lambda: leadership.is_leader,
     )
+    return Core(registry, engine, write_engine, bus, leadership, service, follower, reconciler)
+
+
+def lifespan(
+    settings: Settings, core: Core, run_migrations: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up (migrations, warnings, vendors, bus, leadership, reconciler, vendor
+    channels) and shutdown, in reverse."""
+    registry = core.registry
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def run(_: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await asyncio.to_thread(upgrade, settings.database_url)
         mounted = [n for n in registry.names() if registry.entries[n].sandbox is not None]
@@ -192,34 +250,42 @@ def create_gateway(
                     log.exception(
                         "provider start failed", extra={"provider": name, **failure(error)}
                     )
-        if isinstance(bus, RedisBus):
-            await bus.start()
-        leadership.start()
+        if isinstance(core.bus, RedisBus):
+            await core.bus.start()
+        core.leadership.start()
         if settings.reconcile_enabled:
-            reconciler.start()
-        await follower.resume_all()
+            core.reconciler.start()
+        await core.follower.resume_all()
         try:
             yield
         finally:
-            await follower.stop()
-            await reconciler.stop()
-            await leadership.stop()
-            await bus.aclose()
+            await core.follower.stop()
+            await core.reconciler.stop()
+            await core.leadership.stop()
+            await core.bus.aclose()
             await registry.aclose()
-            await engine.dispose()
-            if write_engine is not engine:
-                await write_engine.dispose()
+            await core.engine.dispose()
+            if core.write_engine is not core.engine:
+                await core.write_engine.dispose()
 
-    app = FastAPI(
-        title="kyc-gateway",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-        # Webhooks cap their own bodies (and say 413); this is the outer bound for all.
-        max_body_size=max(
-            settings.webhook_max_body_bytes, settings.max_request_bytes, settings.max_upload_bytes
-        ),
+    return run
+
+
+def build_authenticator(settings: Settings, clock: Clock) -> Authenticator:
+    return Authenticator(
+        settings.api_keys,
+        settings.client_token_secret.get_secret_value() if settings.client_token_secret else None,
+        clock=clock,
+        max_token_ttl_s=settings.client_token_max_ttl_s,
+        previous_token_secrets=[
+            s.get_secret_value() for s in settings.client_token_previous_secrets
+        ],
     )
+
+
+def graphql_router(
+    settings: Settings, service: SessionService, auth: Authenticator
+) -> GatewayGraphQLRouter:
     protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
     if settings.enable_legacy_graphql_ws:
         protocols.append(GRAPHQL_WS_PROTOCOL)
@@ -236,49 +302,38 @@ def create_gateway(
         else settings.field_suggestions,
     )
 
-    auth = Authenticator(
-        settings.api_keys,
-        settings.client_token_secret.get_secret_value() if settings.client_token_secret else None,
-        clock=clock,
-        max_token_ttl_s=settings.client_token_max_ttl_s,
-        previous_token_secrets=[
-            s.get_secret_value() for s in settings.client_token_previous_secrets
-        ],
-    )
-
     async def get_context(connection: HTTPConnection) -> Context:
         return Context(service, auth, auth.from_headers(connection.headers))
 
+    return GatewayGraphQLRouter(
+        schema,
+        path="/graphql",
+        graphql_ide="graphiql" if settings.graphiql else None,
+        context_getter=get_context,
+        subscription_protocols=protocols,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_s),
+        allowed_origins=settings.cors_origins,
+        subscriber_queue_size=settings.subscriber_queue_size,
+        subscriber_queue_bytes=settings.subscriber_queue_bytes,
+        subscriber_send_timeout_s=settings.subscriber_send_timeout_s,
+        multipart_uploads_enabled=True,
+        max_request_bytes=settings.max_request_bytes,
+        public_schema=settings.public_schema,
+    )
+
+
+def mount_surface(app: FastAPI, settings: Settings, core: Core, auth: Authenticator) -> None:
+    """GraphQL, webhooks, pages, sandboxes and the ops endpoints."""
     app.include_router(
-        GatewayGraphQLRouter(
-            schema,
-            path="/graphql",
-            graphql_ide="graphiql" if settings.graphiql else None,
-            context_getter=get_context,
-            subscription_protocols=protocols,
-            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-            connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_s),
-            allowed_origins=settings.cors_origins,
-            subscriber_queue_size=settings.subscriber_queue_size,
-            subscriber_queue_bytes=settings.subscriber_queue_bytes,
-            subscriber_send_timeout_s=settings.subscriber_send_timeout_s,
-            multipart_uploads_enabled=True,
-            max_request_bytes=settings.max_request_bytes,
-            public_schema=settings.public_schema,
-        ),
+        graphql_router(settings, core.service, auth),
         # Multipart requests may carry a file; JSON bodies are held to max_request_bytes by
         # the router itself.
         max_body_size=max(settings.max_request_bytes, settings.max_upload_bytes),
     )
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "x-api-key", *PREFLIGHT_HEADERS],
-        )
-    app.router.routes.append(webhook_routes(service, settings.webhook_max_body_bytes))
-    app.include_router(pages_router(service, auth, settings))
+    app.router.routes.append(webhook_routes(core.service, settings.webhook_max_body_bytes))
+    app.include_router(pages_router(core.service, auth, settings))
+    registry = core.registry
     for name in registry.names():
         entry = registry.entries[name]
         if entry.sandbox_app is not None and entry.sandbox is not None:
@@ -288,11 +343,12 @@ def create_gateway(
     async def root() -> RedirectResponse:
         return RedirectResponse("/graphql")
 
+    leadership = core.leadership
     app.include_router(
         ops_router(
             registry=registry,
-            database=DatabaseProbe(write_engine),
-            bus=bus,
+            database=DatabaseProbe(core.write_engine),
+            bus=core.bus,
             is_leader=lambda: leadership.is_leader,
             auth=auth,
             metrics_token=settings.metrics_token.get_secret_value()
@@ -301,18 +357,18 @@ def create_gateway(
         )
     )
 
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Innermost first: each one added wraps those before it."""
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-api-key", *PREFLIGHT_HEADERS],
+        )
     # Lets the websocket handler drop a peer that stopped reading (gateway/api/ws_reset.py).
     app.add_middleware(WebSocketReset)
     app.add_middleware(RequestCounter)
     # Outermost: a foreign Host name (DNS rebinding) is refused before anything else runs.
     app.add_middleware(HostGuard, settings=settings)
-
-    app.state.leadership = leadership
-    return Gateway(
-        app=app,
-        service=service,
-        registry=registry,
-        bus=bus,
-        reconciler=reconciler,
-        follower=follower,
-    )
