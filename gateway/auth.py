@@ -67,6 +67,11 @@ class Principal:
     #: When a client token stops being valid: a websocket opened with it is closed then.
     expires_at: datetime | None = None
 
+    @property
+    def authenticated(self) -> bool:
+        """Credentials were sent and hold (or dev mode): not anonymous, not refused."""
+        return self.kind not in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID)
+
     def has(self, scope: Scope) -> bool:
         return scope in self.scopes
 
@@ -97,14 +102,14 @@ class Denied(Exception):
 
 
 def require(principal: Principal, scope: Scope) -> None:
-    if principal.kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID):
+    if not principal.authenticated:
         raise Denied(ErrorCode.UNAUTHENTICATED, principal.problem or "credentials required")
     if not principal.has(scope):
         raise Denied(ErrorCode.FORBIDDEN, f"this credential lacks the {scope.value} scope")
 
 
 def require_session(principal: Principal, session_id: str) -> None:
-    if principal.kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID):
+    if not principal.authenticated:
         raise Denied(ErrorCode.UNAUTHENTICATED, principal.problem or "credentials required")
     if not principal.can_read_session(session_id):
         raise Denied(ErrorCode.FORBIDDEN, "this credential may not read this session")

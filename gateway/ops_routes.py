@@ -37,7 +37,7 @@ def metrics_access(
     principal = auth.from_headers(headers)
     if principal.kind is PrincipalKind.API_KEY and principal.has(Scope.STATS_READ):
         return None
-    return 403 if principal.kind in (PrincipalKind.API_KEY, PrincipalKind.CLIENT_TOKEN) else 401
+    return 403 if principal.authenticated else 401
 
 
 def ops_router(

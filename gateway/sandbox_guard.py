@@ -10,7 +10,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.base import SandboxHandle
-from gateway.auth import Authenticator, PrincipalKind
+from gateway.auth import Authenticator
 from gateway.auth import Scope as AuthScope
 
 
@@ -31,7 +31,7 @@ class SandboxGuard:
         if principal.has(AuthScope.SANDBOX_CONTROL):
             await self.app(scope, receive, send)
             return
-        if principal.kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID):
+        if not principal.authenticated:
             status, message = 401, principal.problem or "credentials required"
         else:
             status, message = 403, "this credential lacks the sandbox:control scope"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from graphql import GraphQLError
 
 from gateway.api.context import Info
-from gateway.auth import Denied, Principal, Scope, require, require_session
-from gateway.errors import FieldProblem, ServiceError
+from gateway.auth import Denied, Principal, PrincipalKind, Scope, require, require_session
+from gateway.errors import ErrorCode, FieldProblem, ServiceError
 
 
 def principal(info: Info) -> Principal:
@@ -17,6 +17,14 @@ def principal(info: Info) -> Principal:
 
 def as_graphql_error(denied: Denied) -> GraphQLError:
     return GraphQLError(denied.message, extensions={"code": denied.code.value})
+
+
+def schema_refusal(principal: Principal, *, dev_mode: bool, public: bool) -> ErrorCode | None:
+    """Introspection and GraphiQL: in a keyed deployment they need an API key (any scope)
+    unless the schema is public (docs/security.md); None when allowed."""
+    if public or dev_mode or principal.kind is PrincipalKind.API_KEY:
+        return None
+    return ErrorCode.FORBIDDEN if principal.authenticated else ErrorCode.UNAUTHENTICATED
 
 
 def check(info: Info, *scopes: Scope) -> None:

@@ -31,9 +31,11 @@ from gateway.api.http_subscriptions import (
     until_expiry,
 )
 from gateway.api.media import GRAPHQL_RESPONSE_JSON, negotiate, request_error_status
+from gateway.api.permissions import schema_refusal
 from gateway.api.shared_streams import SharedStreams
 from gateway.api.ws_handler import GuardedLegacyWSHandler, SharingTransportWSHandler
 from gateway.auth import PrincipalKind
+from gateway.errors import ErrorCode
 from gateway.pages.graphiql import graphiql_response
 
 #: Headers a cross-site form cannot set: one of them makes a multipart request acceptable.
@@ -133,18 +135,16 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
         return (
             not context.auth.dev_mode
             and not self.public_schema
-            and context.principal.kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID)
+            and not context.principal.authenticated
         )
 
     def _schema_refusal(self, context: Context) -> tuple[int, str] | None:
-        if self.public_schema or context.auth.dev_mode:
+        code = schema_refusal(
+            context.principal, dev_mode=context.auth.dev_mode, public=self.public_schema
+        )
+        if code is None:
             return None
-        kind = context.principal.kind
-        if kind is PrincipalKind.API_KEY:
-            return None
-        if kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID):
-            return 401, "GraphiQL needs an API key"
-        return 403, "GraphiQL needs an API key"
+        return (401 if code is ErrorCode.UNAUTHENTICATED else 403), "GraphiQL needs an API key"
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         """GraphQL multipart requests (file uploads). A browser sends a multipart form

@@ -42,9 +42,10 @@ from gateway.api.context import Context
 from gateway.api.json_input import bounded_json, json_literal_depth
 from gateway.api.limits import BudgetedOverlappingFields, operation_limits
 from gateway.api.mutations import Mutation
+from gateway.api.permissions import schema_refusal
 from gateway.api.queries import Query
 from gateway.api.subscriptions import Subscription
-from gateway.auth import PrincipalKind
+from gateway.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -269,16 +270,18 @@ class OperationGuard(CorrelatedMaskErrors):
         schema is public (docs/security.md). Operations run without a gateway context (the
         SDL export, tests) are the gateway's own."""
         context = self.execution_context.context
-        if self.public_schema or not isinstance(context, Context) or context.auth.dev_mode:
+        if not isinstance(context, Context):
             return None
-        kind = context.principal.kind
-        if kind is PrincipalKind.API_KEY:
+        code = schema_refusal(
+            context.principal, dev_mode=context.auth.dev_mode, public=self.public_schema
+        )
+        if code is None:
             return None
-        if kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID):
-            code, message = "UNAUTHENTICATED", context.principal.problem or "credentials required"
+        if code is ErrorCode.UNAUTHENTICATED:
+            message = context.principal.problem or "credentials required"
         else:
-            code, message = "FORBIDDEN", "introspection needs an API key"
-        return GraphQLError(message, extensions={"code": code})
+            message = "introspection needs an API key"
+        return GraphQLError(message, extensions={"code": code.value})
 
     def _process_result(self, result: object) -> None:
         """As MaskErrors does, without its per-result runtime `Protocol` isinstance check."""

@@ -49,7 +49,7 @@ def denial(principal: Principal, field: str) -> GraphQLError | None:
         return _error("FORBIDDEN", f"a client token may not read {_camel(field)}")
     if principal.has(Scope.SESSIONS_READ) or field in ALWAYS or field in LINK_FIELDS:
         return None
-    if principal.kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID):
+    if not principal.authenticated:
         return _error("UNAUTHENTICATED", principal.problem or "credentials required")
     return _error("FORBIDDEN", f"{_camel(field)} needs the sessions:read scope")
 

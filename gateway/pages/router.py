@@ -22,7 +22,7 @@ from fastapi.responses import (
 )
 
 from adapters.base import SessionStatus
-from gateway.auth import Authenticator, PrincipalKind, Scope
+from gateway.auth import Authenticator, Scope
 from gateway.pages.headers import PAGE_HEADERS
 from gateway.pages.qr import QrRenderer, read_text
 from gateway.pages.signin import InsightsSignIn, same_origin, sign_in_page, sign_out_form
@@ -96,7 +96,7 @@ def pages_router(
 
         The console sends its API key like its GraphQL calls do; in dev mode anyone may."""
         principal = auth.from_headers(request.headers)
-        if principal.kind in (PrincipalKind.ANONYMOUS, PrincipalKind.INVALID):
+        if not principal.authenticated:
             raise HTTPException(
                 401, "send an API key (Authorization: Bearer <key>)", BEARER_CHALLENGE
             )
