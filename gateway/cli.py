@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from gateway.errors import ConfigError
-from gateway.report import add_report_command
-from gateway.simulate import add_simulate_command
+from gateway.ops.report import add_report_command
+from gateway.ops.simulate import add_simulate_command
 
 #: Seconds `serve` gives in-flight requests after SIGTERM; open websockets are closed at once
 #: with 1012 (service restart) so clients reconnect elsewhere and resume (docs/deploy.md).
@@ -40,10 +40,10 @@ def _bind(host: str, port: int) -> socket.socket:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway.app import check_exposure, create_gateway
     from gateway.logs import configure_logging
     from gateway.settings import load_settings
     from gateway.store.migrate import upgrade
+    from gateway.web.app import check_exposure, create_gateway
 
     overrides: dict[str, object] = {}
     if args.host:
@@ -81,7 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _export_schema(args: argparse.Namespace) -> int:
-    from gateway.api.schema import export_sdl
+    from gateway.web.graphql.schema import export_sdl
 
     sdl = export_sdl()
     if args.output == "-":
@@ -94,7 +94,7 @@ def _export_schema(args: argparse.Namespace) -> int:
 
 def _input_matrix(args: argparse.Namespace) -> int:
     from adapters.registry import adapter_class, provider_names
-    from gateway.input_support import render_matrix, replace_matrix
+    from gateway.vendors.input_support import render_matrix, replace_matrix
 
     matrix = render_matrix((n, adapter_class(n).input_support) for n in provider_names())
     if args.write is None:
@@ -123,7 +123,7 @@ def _new_api_key(args: argparse.Namespace) -> int:
     import json
     import secrets
 
-    from gateway.auth import Scope, hash_key
+    from gateway.web.auth import Scope, hash_key
 
     scopes = [Scope(s.strip()) for s in args.scopes.split(",") if s.strip()]
     key = "kgw_" + secrets.token_urlsafe(32)

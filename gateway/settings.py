@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gateway.auth import ApiKeyConfig
-from gateway.routing import RoutingConfig
+from gateway.vendors.routing import RoutingConfig
+from gateway.web.auth import ApiKeyConfig
 
 ENV_PREFIX = "KYCGW_"
 
@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     vendor_retry_attempts: int = 3
     sandbox_webhook_retry_delays_s: list[float] = Field(default_factory=lambda: [1.0, 4.0])
 
-    #: Vendor choice for createSession without a provider (see gateway/routing.py), JSON.
+    #: Vendor choice for createSession without a provider (see gateway/vendors/routing.py), JSON.
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     breaker_threshold: int = Field(default=5, ge=1)
     breaker_cooldown_s: float = Field(default=30.0, gt=0)

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.app import Gateway, create_gateway
 from gateway.settings import Settings, load_settings
 from gateway.store.migrate import upgrade
+from gateway.web.app import Gateway, create_gateway
 
 _real_connect = socket.socket.connect
 

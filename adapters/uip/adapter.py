@@ -9,7 +9,7 @@ A step's verdict reaches us once (its `step.completed`; Version B reads repeat i
 session's `completed` carries none, so the adapter remembers per session what it was told
 (`SessionMemory`), seeded from the store before every read (`restore`). An unmet step makes the
 session DECLINED at once: a final status no later, untimed event can turn around
-(gateway/ordering.py).
+(gateway/sessions/ordering.py).
 """
 
 from __future__ import annotations

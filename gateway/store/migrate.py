@@ -9,7 +9,7 @@ from alembic.config import Config
 
 from gateway.store.db import prepare_sqlite_file
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:

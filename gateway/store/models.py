@@ -59,7 +59,7 @@ class SessionRow(SQLModel, table=True):
     route_rule: str | None = Field(default=None, max_length=128)
     route_attempts: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     #: When `redactSession` erased the personal data; from then on nothing personal is
-    #: written to this session again (`gateway/applier.py`, `scrub_for_redacted`).
+    #: written to this session again (`gateway/sessions/applier.py`, `scrub_for_redacted`).
     redacted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 

@@ -34,7 +34,7 @@ from adapters.base import (
 )
 from adapters.didit.adapter import DiditAdapter
 from adapters.didit.inputs import INPUT_SUPPORT
-from gateway.ordering import Current, Incoming, Verdict, judge
+from gateway.sessions.ordering import Current, Incoming, Verdict, judge
 from tests.adapters.test_didit_adapter import S2, Script, full_request, make_config, ok
 from tests.adapters.test_didit_signature import sign_webhook
 from tests.support.cassettes import interaction, replayer

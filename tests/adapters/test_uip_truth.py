@@ -31,8 +31,8 @@ from adapters.base import (
     StepState,
 )
 from adapters.uip.adapter import UipAdapter
-from gateway.applier import merge_steps, step_json
-from gateway.ordering import Current, Incoming, Verdict, judge, next_order_time
+from gateway.sessions.applier import merge_steps, step_json
+from gateway.sessions.ordering import Current, Incoming, Verdict, judge, next_order_time
 from tests.adapters.test_uip_adapter import NOW, S1, Script, make_config, ok
 from tests.adapters.test_uip_signature import sign_webhook
 
@@ -153,7 +153,8 @@ def stored(provider_status: str, raw: dict[str, Any] | None = None) -> KnownSess
 
 @dataclass(frozen=True)
 class Stored:
-    """The part of a stored session the gateway's ordering looks at (gateway/applier.py)."""
+    """The part of a stored session the gateway's ordering looks at
+    (gateway/sessions/applier.py)."""
 
     status: SessionStatus
     provider_status: str
@@ -223,7 +224,7 @@ def test_a_met_age_step_is_satisfied_and_the_session_goes_on(uip: UipAdapter) ->
 def test_a_step_completed_never_shortens_the_stored_step_list() -> None:
     """step.completed does not say how many steps follow: an adapter that does not know them
     (another replica, a restart) reports no list, never a partial one the gateway would keep
-    instead of its own (gateway/applier.py merge_steps)."""
+    instead of its own (gateway/sessions/applier.py merge_steps)."""
     created = [step_json(s) for s in version_a_steps()]
     cold = UipAdapter(make_config())
     assert webhook(cold, IDENTIFY_DONE).steps == ()

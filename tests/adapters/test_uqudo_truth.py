@@ -321,7 +321,8 @@ async def test_the_qr_code_text_is_one_path_segment(fake: FakeUqudo) -> None:
 
 # -- 14, against the sandbox: the deleted QR session is refused ----------------------------------
 class SandboxedUqudo:
-    """The adapter wired to its emulator exactly as the gateway wires it (gateway/providers)."""
+    """The adapter wired to its emulator exactly as the gateway wires it
+    (gateway/vendors/providers.py)."""
 
     def __init__(self) -> None:
         self.webhooks: list[httpx.Request] = []

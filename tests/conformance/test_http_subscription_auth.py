@@ -16,7 +16,7 @@ import httpx
 import jwt
 import pytest
 
-from gateway.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PREFIX
+from gateway.web.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PREFIX
 from tests.conformance.multipart import MULTIPART_ACCEPT, parts
 from tests.e2e.server import GatewayProcess
 from tests.security.keys import TOKEN_SECRET, env, expired_token, key

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from gateway.simulate import simulate
+from gateway.ops.simulate import simulate
 from tests.e2e.browser import CHROMIUM_FLAGS, chromium_path
 from tests.e2e.server import GatewayProcess
 

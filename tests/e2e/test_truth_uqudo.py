@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from adapters.base import input_fields
-from gateway.input_support import camel
+from gateway.vendors.input_support import camel
 from tests.e2e.client import Watcher, gql, simulate
 from tests.e2e.server import running_gateway
 

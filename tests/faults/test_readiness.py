@@ -21,9 +21,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from gateway.readiness import DatabaseProbe
 from gateway.store.db import make_engine
 from gateway.store.migrate import upgrade
+from gateway.web.readiness import DatabaseProbe
 from tests.e2e.server import GatewayProcess
 from tests.support.services import fresh_postgres_database
 

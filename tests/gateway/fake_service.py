@@ -6,16 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from gateway.breakers import Breakers
-from gateway.events import InProcessBus
-from gateway.polling import effective_policy
-from gateway.providers import ProviderEntry, ProviderRegistry
-from gateway.routing import Router, RoutingConfig
-from gateway.service import SessionService
+from gateway.bus.events import InProcessBus
+from gateway.sessions.polling import effective_policy
+from gateway.sessions.service import SessionService
+from gateway.sessions.validation import Limits
 from gateway.settings import load_settings
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.migrate import upgrade
-from gateway.validation import Limits
+from gateway.vendors.breakers import Breakers
+from gateway.vendors.providers import ProviderEntry, ProviderRegistry
+from gateway.vendors.routing import Router, RoutingConfig
 from tests.conftest import FakeClock
 from tests.support.fake_vendor import FakeVendor
 

@@ -1,4 +1,4 @@
-"""The declared vendor actions (gateway/actions.py) name real adapter methods, one each."""
+"""The declared vendor actions (gateway/sessions/actions.py) name real adapter methods, one each."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 from adapters.base import ProviderAdapter
-from gateway.actions import ADAPTER_METHOD, REFUSED_WHEN_REDACTED, SessionAction
+from gateway.sessions.actions import ADAPTER_METHOD, REFUSED_WHEN_REDACTED, SessionAction
 
 
 @pytest.mark.parametrize("action", list(SessionAction))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.applier import keep_integrator
+from gateway.sessions.applier import keep_integrator
 
 
 def test_our_own_decision_stays_ours_when_a_poll_repeats_it() -> None:
@@ -20,7 +20,7 @@ def test_a_different_later_outcome_is_taken_as_the_vendor_says() -> None:
 
 
 def test_step_gates_and_types_survive_partial_reports() -> None:
-    from gateway.applier import merge_steps
+    from gateway.sessions.applier import merge_steps
 
     stored = [
         {"index": 0, "type": "IDENTIFY", "state": "COMPLETED", "gate": True},
@@ -37,7 +37,7 @@ def test_step_gates_and_types_survive_partial_reports() -> None:
 
 def test_a_report_naming_one_step_keeps_the_others() -> None:
     """A step event may carry only its own step: the others are not dropped."""
-    from gateway.applier import merge_steps
+    from gateway.sessions.applier import merge_steps
 
     stored = [
         {"index": 0, "type": "IDENTIFY", "state": "COMPLETED", "gate": False, "result": None},

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.base import SessionStatus
-from gateway.events import InProcessBus, StatusChanged, SubscriberOverflow
+from gateway.bus.events import InProcessBus, StatusChanged, SubscriberOverflow
 
 
 def event(cursor: int, session: str = "s1") -> StatusChanged:

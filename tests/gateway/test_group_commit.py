@@ -1,4 +1,4 @@
-"""Group commit (gateway/group_commit.py): webhooks arriving together share one transaction,
+"""Group commit (gateway/store/group_commit.py): webhooks arriving together share one transaction,
 yet each caller gets its own outcome, and one bad event never fails its neighbours."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from gateway.group_commit import GroupCommit
+from gateway.store.group_commit import GroupCommit
 from gateway.store.models import StatusChangeRow, VendorEventRow
 from tests.conftest import Harness
 from tests.gateway.queries import CREATE

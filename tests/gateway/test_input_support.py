@@ -23,8 +23,7 @@ from adapters.base import (
     sent,
 )
 from adapters.registry import adapter_class, provider_names
-from gateway.api.inputs import ContactInput, CreateSessionInput, ExpectedPersonInput
-from gateway.input_support import (
+from gateway.vendors.input_support import (
     GATEWAY_FIELDS,
     MATRIX_END,
     MATRIX_START,
@@ -35,6 +34,7 @@ from gateway.input_support import (
     replace_matrix,
     support_rows,
 )
+from gateway.web.graphql.inputs import ContactInput, CreateSessionInput, ExpectedPersonInput
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 VENDORS = provider_names()

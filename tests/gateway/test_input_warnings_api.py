@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from adapters.base import InputSupport
 from adapters.registry import adapter_class, provider_names
-from gateway.input_support import support_rows
+from gateway.vendors.input_support import support_rows
 from tests.conftest import Harness
 
 PROVIDERS = "{ providers { name inputSupport { field support note } } }"

@@ -1,4 +1,4 @@
-"""The bounded single-consumer queue behind every subscription (gateway/mailbox.py)."""
+"""The bounded single-consumer queue behind every subscription (gateway/bus/mailbox.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.mailbox import Mailbox, MailboxFull
+from gateway.bus.mailbox import Mailbox, MailboxFull
 
 
 async def test_fifo_and_bounded() -> None:

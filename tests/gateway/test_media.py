@@ -1,11 +1,11 @@
-"""GraphQL-over-HTTP media negotiation (gateway/api/media.py): which media type an Accept
+"""GraphQL-over-HTTP media negotiation (gateway/web/graphql/media.py): which media type an Accept
 header gets, and which responses count as request errors under graphql-response+json."""
 
 from __future__ import annotations
 
 import pytest
 
-from gateway.api.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
+from gateway.web.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, negotiate, request_error_status
 
 
 @pytest.mark.parametrize(

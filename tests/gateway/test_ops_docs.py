@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 
 from adapters.base import WebhookRejectReason
 from gateway import metrics
-from gateway.ordering import Verdict
+from gateway.sessions.ordering import Verdict
 from tests.e2e.server import GatewayProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,8 +176,8 @@ def test_request_and_operation_histograms_and_standard_collectors(exposition: st
 
 def code_outcomes() -> set[str]:
     """Every outcome label the code can count, read from where it is set."""
-    webhooks = (ROOT / "gateway" / "webhooks.py").read_text()
-    service = (ROOT / "gateway" / "service.py").read_text()
+    webhooks = (ROOT / "gateway" / "web" / "webhooks.py").read_text()
+    service = (ROOT / "gateway" / "sessions" / "service.py").read_text()
     found = set(re.findall(r'webhooks_total\.labels\(provider, "([a-z_]+)"\)', webhooks))
     assert 'f"rejected_{rejected.reason}"' in webhooks
     found |= {f"rejected_{reason.value}" for reason in WebhookRejectReason}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.base import SessionStatus as S
-from gateway.ordering import Current, Incoming, Verdict, judge, next_order_time
+from gateway.sessions.ordering import Current, Incoming, Verdict, judge, next_order_time
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -13,9 +13,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from gateway.app import create_gateway
 from gateway.settings import load_settings
 from gateway.store.migrate import upgrade
+from gateway.web.app import create_gateway
 from tests.gateway.queries import CREATE, GET
 from tests.support.didit_webhooks import didit_body, signed_request
 from tests.support.services import fresh_postgres_database

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.base import SessionStatus
-from gateway.stats import GroupBy, StatsRow, provider_stats
+from gateway.sessions.stats import GroupBy, StatsRow, provider_stats
 from gateway.store.models import SessionRow, StatusChangeRow
 from tests.conftest import Harness
 
@@ -287,7 +287,7 @@ async def test_graphql_provider_stats(harness: Harness) -> None:
 
 async def test_a_vendor_clock_before_our_create_time_counts_as_zero(harness: Harness) -> None:
     """Didit stamps whole seconds: its decision can predate our create by a fraction."""
-    from gateway.stats import GroupBy, provider_stats
+    from gateway.sessions.stats import GroupBy, provider_stats
 
     created = START + timedelta(hours=1, microseconds=700_000)
     async with harness.gateway.service.db_factory() as db:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from adapters.base import CreateSessionRequest, SessionStatus, TimelineEntry
 from gateway.errors import ServiceError
-from gateway.reconcile import Reconciler, RequestBudget
+from gateway.sessions.reconcile import Reconciler, RequestBudget
 from tests.conftest import FakeClock
 from tests.gateway.fake_service import fake_service
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.cli import build_parser
-from gateway.stats import GroupBy
+from gateway.sessions.stats import GroupBy
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.migrate import upgrade
 from gateway.store.models import SessionRow, StatusChangeRow
@@ -51,7 +51,7 @@ def seeded(tmp_path: Path) -> tuple[str, dict[str, int]]:
 
 
 def test_json_matches_the_database(seeded: tuple[str, dict[str, int]]) -> None:
-    from gateway.report import run_report
+    from gateway.ops.report import run_report
 
     url, counts = seeded
     assert counts == {"alpha": 6, "beta": 4}
@@ -66,7 +66,7 @@ def test_json_matches_the_database(seeded: tuple[str, dict[str, int]]) -> None:
 
 
 def test_csv_matches_the_database(seeded: tuple[str, dict[str, int]]) -> None:
-    from gateway.report import run_report
+    from gateway.ops.report import run_report
 
     url, counts = seeded
     out = run_report(START, END, "csv", [GroupBy.PROVIDER, GroupBy.DAY], database_url=url)
@@ -85,7 +85,7 @@ def test_csv_matches_the_database(seeded: tuple[str, dict[str, int]]) -> None:
 
 
 def test_table_shows_groups_and_total(seeded: tuple[str, dict[str, int]]) -> None:
-    from gateway.report import run_report
+    from gateway.ops.report import run_report
 
     url, counts = seeded
     out = run_report(FIRST, date(2024, 3, 3), "table", [GroupBy.PROVIDER], database_url=url)
@@ -250,7 +250,7 @@ async def _seed_quick_decision(url: str) -> None:
 
 
 def test_sub_second_times_show_as_insights_shows_them(tmp_path: Path) -> None:
-    from gateway.report import run_report
+    from gateway.ops.report import run_report
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'quick.db'}"
     upgrade(url)
@@ -269,7 +269,7 @@ def test_simulate_returns_once_the_outcomes_it_caused_landed(tmp_path: Path) -> 
 
     import httpx
 
-    from gateway.simulate import simulate
+    from gateway.ops.simulate import simulate
     from tests.e2e.server import GatewayProcess
 
     server = GatewayProcess(tmp_path / "server")

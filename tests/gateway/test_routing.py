@@ -16,9 +16,9 @@ from adapters.base import (
     StepRequest,
     StepType,
 )
-from gateway.breakers import Breakers, BreakerState
 from gateway.errors import ServiceError
-from gateway.routing import RoutingConfig, RoutingRule, pick_weighted
+from gateway.vendors.breakers import Breakers, BreakerState
+from gateway.vendors.routing import RoutingConfig, RoutingRule, pick_weighted
 from tests.conftest import FakeClock
 from tests.gateway.fake_service import fake_service, named_vendor
 

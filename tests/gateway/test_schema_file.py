@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gateway.api.schema import export_sdl
+from gateway.web.graphql.schema import export_sdl
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from adapters.base import Environment
-from gateway.app import create_gateway
 from gateway.errors import ConfigError
 from gateway.settings import load_settings
+from gateway.web.app import create_gateway
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +83,7 @@ def test_dev_mode_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
 
 
 def test_with_api_keys_any_address_is_allowed(tmp_path: Path) -> None:
-    from gateway.auth import ApiKeyConfig, hash_key
+    from gateway.web.auth import ApiKeyConfig, hash_key
 
     keys = [ApiKeyConfig(name="b", sha256=hash_key("k" * 20), scopes=["sessions:read"])]
     gateway = create_gateway(

@@ -1,4 +1,4 @@
-"""Which subscriptions may share one execution (gateway/api/shared_streams.py), and how a
+"""Which subscriptions may share one execution (gateway/web/graphql/shared_streams.py), and how a
 shared stream treats a slow subscriber."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from typing import Any
 
 from strawberry.types.execution import ExecutionResult
 
-from gateway.api.context import Context
-from gateway.api.shared_streams import SharedResult, SharedStream, SharedStreams, share_key
-from gateway.auth import DEV, Principal, PrincipalKind, Scope
+from gateway.web.auth import DEV, Principal, PrincipalKind, Scope
+from gateway.web.graphql.context import Context
+from gateway.web.graphql.shared_streams import SharedResult, SharedStream, SharedStreams, share_key
 
 FOLLOW = "subscription F($id: ID!) { sessionStatusChanged(sessionId: $id) { status cursor } }"
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from adapters.base import Capability, CreateSessionRequest, SessionSnapshot
-from gateway.streams import StreamFollower
+from gateway.sessions.streams import StreamFollower
 from tests.conftest import FakeClock
 from tests.gateway.fake_service import fake_service
 from tests.support.fake_vendor import FakeVendor

@@ -62,9 +62,9 @@ def test_the_wheel_holds_every_package_file(wheel: Path) -> None:
     missing = sorted(_source_files() - names)
     assert missing == []
     for data in (
-        "gateway/migrations/script.py.mako",
-        "gateway/pages/templates/console.html",
-        "gateway/pages/static/console.js",
+        "gateway/store/migrations/script.py.mako",
+        "gateway/web/pages/templates/console.html",
+        "gateway/web/pages/static/console.js",
     ):
         assert data in names
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from adapters.base import SessionStatus
-from gateway.bus_redis import RedisBus, decode, encode
-from gateway.events import StatusChanged
+from gateway.bus.events import StatusChanged
+from gateway.bus.redis_bus import RedisBus, decode, encode
 from tests.support.redis_service import require_redis
 
 

@@ -36,7 +36,7 @@ def nested(levels: int) -> dict:
 
 
 def cursor(text: str) -> str:
-    """The sessions connection's cursor format (gateway/api/cursors.py)."""
+    """The sessions connection's cursor format (gateway/web/graphql/cursors.py)."""
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 

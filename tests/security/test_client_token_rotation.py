@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import jwt
 
-from gateway.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PREFIX
+from gateway.web.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PREFIX
 from tests.e2e.server import GatewayProcess
 from tests.security.keys import TOKEN_SECRET, env, key
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi import HTTPException
 
-from gateway.pages import qr
+from gateway.web.pages import qr
 from tests.e2e.server import GatewayProcess
 from tests.security.keys import env, key
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.simulate import simulate
+from gateway.ops.simulate import simulate
 from tests.e2e.server import GatewayProcess
 from tests.security.keys import env, key
 

@@ -22,8 +22,8 @@ from strawberry.types.unset import UNSET, UnsetType
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from gateway.api.ws_handler import SharingTransportWSHandler
-from gateway.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PREFIX, Authenticator
+from gateway.web.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PREFIX, Authenticator
+from gateway.web.graphql.ws_handler import SharingTransportWSHandler
 from tests.conftest import FakeClock
 from tests.e2e.server import GatewayProcess, wait_until
 from tests.security.keys import TOKEN_SECRET, env, key

@@ -1,5 +1,0 @@
-"""Browser pages served by the gateway: `/console` (sessions, live) and `/insights` (stats)."""
-
-from gateway.pages.router import pages_router
-
-__all__ = ["pages_router"]
