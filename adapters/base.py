@@ -455,6 +455,9 @@ class AdapterConfig:
     retry_attempts: int = 3
     retry_wait_s: float = 0.2
     webhook_tolerance_s: int = 300
+    #: Largest webhook body the adapter verifies (None: its caller limits, as the gateway's
+    #: route does while reading the body).
+    webhook_max_body_bytes: int | None = None
     clock: Clock = utc_now
     secrets_to_scrub: tuple[str, ...] = ()
     #: Outbound requests per minute we allow ourselves (kept under the vendor's published

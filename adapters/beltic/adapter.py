@@ -293,6 +293,7 @@ class BelticAdapter(ProviderAdapter):
             headers,
             secret=self.config.webhook_secret,
             token=self.config.options.get(inferred.WEBHOOK_TOKEN_OPTION) or None,
+            max_body_bytes=self.config.webhook_max_body_bytes,
         )
         document = parse_webhook_body("a JSON:API Beltic event", WebhookDocument, payload)
         resource = document.data

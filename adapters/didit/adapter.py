@@ -262,6 +262,7 @@ class DiditAdapter(ProviderAdapter):
             secret=self.config.webhook_secret,
             now=self.config.clock(),
             tolerance_s=self.config.webhook_tolerance_s,
+            max_body_bytes=self.config.webhook_max_body_bytes,
         )
         envelope = parse_webhook_body("a Didit v3 webhook", WebhookEnvelope, payload)
         return [self._event(envelope, payload)]

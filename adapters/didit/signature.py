@@ -6,21 +6,21 @@ Accepted: `X-Signature` (HMAC over the raw bytes, checked before anything is par
 `X-Signature-V2` (HMAC over canonical JSON, tried with unescaped and with ASCII-escaped
 Unicode because Didit's pages disagree). `X-Signature-Simple` alone is refused: it does not
 cover `decision`. The replay window is judged on signed data: X-Timestamp is not signed, so
-the body's own `timestamp` must equal it.
+the body's own `timestamp` must equal it. The steps and their order are the shared template's
+(`adapters/common/webhook_verify.py`); V2 is its documented exception: its message is built
+from the parsed body, so the body is parsed to check it (after size, secret and freshness).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from adapters.base import WebhookRejected, WebhookRejectReason
 from adapters.common.validation import json_object_or_none
+from adapters.common.webhook_verify import Claim, WebhookScheme, header_value, unix_seconds
 from adapters.didit.inferred import SIGNED_TIMESTAMP_KEY
 
 TIMESTAMP_HEADER = "x-timestamp"
@@ -28,7 +28,8 @@ SIGNATURE_HEADER = "x-signature"
 SIGNATURE_V2_HEADER = "x-signature-v2"
 SIGNATURE_SIMPLE_HEADER = "x-signature-simple"
 
-_UNIX_SECONDS = re.compile(r"\d{1,12}")
+_RAW = "raw"
+_V2 = "v2"
 
 
 def shorten_floats(value: Any) -> Any:
@@ -52,63 +53,51 @@ def canonical_json(body: Any, *, ensure_ascii: bool) -> bytes:
     return text.encode("utf-8")
 
 
-def _header_timestamp(value: str | None, now: datetime, tolerance_s: int) -> int:
-    """X-Timestamp as unix seconds inside the window: a cheap first filter, never trusted
-    on its own (the signed body must repeat it)."""
-    if value is None or not value.strip():
-        raise WebhookRejected(WebhookRejectReason.TIMESTAMP, "missing X-Timestamp")
-    value = value.strip()
-    if not _UNIX_SECONDS.fullmatch(value):
-        raise WebhookRejected(WebhookRejectReason.TIMESTAMP, "X-Timestamp is not unix seconds")
-    if abs(now.timestamp() - int(value)) > tolerance_s:
-        raise WebhookRejected(WebhookRejectReason.TIMESTAMP, "X-Timestamp outside tolerance")
-    return int(value)
+class DiditScheme(WebhookScheme):
+    def claim(self, headers: Mapping[str, str]) -> Claim:
+        """X-Timestamp first (a cheap filter, never trusted on its own: the signed body must
+        repeat it), then the signatures: X-Signature and X-Signature-V2, either may verify."""
+        timestamp = unix_seconds(headers.get(TIMESTAMP_HEADER), "X-Timestamp")
+        signatures = {
+            kind: (value,)
+            for kind, header in ((_RAW, SIGNATURE_HEADER), (_V2, SIGNATURE_V2_HEADER))
+            if (value := header_value(headers, header)) is not None
+        }
+        if not signatures:
+            detail = (
+                "X-Signature-Simple alone is not accepted (it does not cover the decision)"
+                if headers.get(SIGNATURE_SIMPLE_HEADER)
+                else "missing signature"
+            )
+            raise WebhookRejected(WebhookRejectReason.SIGNATURE, detail)
+        return Claim(signatures, timestamp, "X-Timestamp")
 
-
-def _check_signed_timestamp(body: dict[str, Any], header: int) -> None:
-    """The body's `timestamp` (signed) must be the header's: a captured body re-sent later
-    with a fresh X-Timestamp is a replay, whatever the header says."""
-    signed = body.get(SIGNED_TIMESTAMP_KEY)
-    if isinstance(signed, bool) or not isinstance(signed, int):
-        raise WebhookRejected(
-            WebhookRejectReason.TIMESTAMP, "the signed body carries no unix-seconds timestamp"
-        )
-    if signed != header:
-        raise WebhookRejected(
-            WebhookRejectReason.TIMESTAMP, "X-Timestamp differs from the signed timestamp"
-        )
-
-
-def _matches(secret: bytes, message: bytes, signature: str) -> bool:
-    expected = hmac.new(secret, message, hashlib.sha256).hexdigest().encode("ascii")
-    given = signature.strip().lower().encode("utf-8", "replace")
-    return hmac.compare_digest(expected, given)
-
-
-def _authentic_body(raw: bytes, lower: Mapping[str, str], key: bytes) -> dict[str, Any]:
-    """The body, once a signature over it verifies; MALFORMED only for signed garbage."""
-    raw_signature = lower.get(SIGNATURE_HEADER)
-    if raw_signature and _matches(key, raw, raw_signature):
-        body = json_object_or_none(raw)
-        if body is None:
-            raise WebhookRejected(WebhookRejectReason.MALFORMED, "body is not a JSON object")
-        return body
-    v2 = lower.get(SIGNATURE_V2_HEADER)
-    if v2:
-        # V2 covers the parsed body, so it has to be parsed to be checked; nothing of it is
-        # used unless the signature matches.
+    def signed_messages(self, kind: str, raw: bytes, claim: Claim) -> Iterable[bytes]:
+        if kind == _RAW:
+            yield raw
+            return
+        # V2 covers the parsed body (docs/vendors/didit.md, Webhooks and signature), so it has
+        # to be parsed to be checked; nothing of it is used unless the signature matches.
         parsed = json_object_or_none(raw)
         if parsed is not None:
             for ensure_ascii in (False, True):
-                if _matches(key, canonical_json(parsed, ensure_ascii=ensure_ascii), v2):
-                    return parsed
-    if not v2 and not raw_signature and lower.get(SIGNATURE_SIMPLE_HEADER):
-        detail = "X-Signature-Simple alone is not accepted (it does not cover the decision)"
-    elif not v2 and not raw_signature:
-        detail = "missing signature"
-    else:
-        detail = "signature mismatch"
-    raise WebhookRejected(WebhookRejectReason.SIGNATURE, detail)
+                yield canonical_json(parsed, ensure_ascii=ensure_ascii)
+
+    def check_signed(self, body: dict[str, Any], claim: Claim) -> None:
+        """The body's `timestamp` (signed) must be the header's: a captured body re-sent later
+        with a fresh X-Timestamp is a replay, whatever the header says."""
+        signed = body.get(SIGNED_TIMESTAMP_KEY)
+        if isinstance(signed, bool) or not isinstance(signed, int):
+            raise WebhookRejected(
+                WebhookRejectReason.TIMESTAMP, "the signed body carries no unix-seconds timestamp"
+            )
+        if signed != claim.timestamp:
+            raise WebhookRejected(
+                WebhookRejectReason.TIMESTAMP, "X-Timestamp differs from the signed timestamp"
+            )
+
+
+SCHEME = DiditScheme()
 
 
 def verify_webhook(
@@ -118,16 +107,18 @@ def verify_webhook(
     secret: str,
     now: datetime,
     tolerance_s: int,
+    max_body_bytes: int | None = None,
 ) -> dict[str, Any]:
     """Return the parsed body if the delivery is authentic and fresh, else raise
     `WebhookRejected`: TIMESTAMP (header) first, then SIGNATURE (MALFORMED for a signed body
     that is not a JSON object), then TIMESTAMP again for a signed time that is not the
     header's."""
-    lower = {k.lower(): v for k, v in headers.items()}
-    header_ts = _header_timestamp(lower.get(TIMESTAMP_HEADER), now, tolerance_s)
-    if not secret:  # an empty key would let anyone sign
-        raise WebhookRejected(WebhookRejectReason.SIGNATURE, "no webhook secret configured")
-    # The secret is used as a UTF-8 string, not base64-decoded.
-    body = _authentic_body(raw, lower, secret.encode("utf-8"))
-    _check_signed_timestamp(body, header_ts)
-    return body
+    verified = SCHEME.verify(
+        raw,
+        headers,
+        secret=secret,
+        now=now,
+        tolerance_s=tolerance_s,
+        max_body_bytes=max_body_bytes,
+    )
+    return verified.body

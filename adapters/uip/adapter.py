@@ -47,13 +47,13 @@ from adapters.base import (
 from adapters.common.idempotency import derive_key
 from adapters.common.scrub import Scrubber
 from adapters.common.validation import bad_input, parse_answer, parse_webhook_body
-from adapters.common.webhook_body import parse_json_object, signed_body_key
+from adapters.common.webhook_body import signed_body_key
 from adapters.uip import inferred
 from adapters.uip.create import caller_key, create_body
 from adapters.uip.errors import Operation, map_error
 from adapters.uip.http import Form, UipHttp
 from adapters.uip.inputs import INPUT_SUPPORT
-from adapters.uip.signature import verify_signature
+from adapters.uip.signature import verify_delivery
 from adapters.uip.snapshots import (
     decision,
     derive_steps,
@@ -250,14 +250,14 @@ class UipAdapter(ProviderAdapter):
 
     # -- webhooks -------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
-        signed_at = verify_signature(
+        payload, signed_at = verify_delivery(
             body,
             headers,
             secret=self.config.webhook_secret,
             now=self.config.clock(),
             tolerance_s=self.config.webhook_tolerance_s,
+            max_body_bytes=self.config.webhook_max_body_bytes,
         )
-        payload = parse_json_object(body)  # only once the bytes are authentic
         envelope = _validated(WebhookEnvelope, payload)
         raw_data: JSON = payload["data"]
         data = envelope.data

@@ -55,6 +55,8 @@ from adapters.common.http import VendorHttp
 from adapters.common.http_auth import AuthenticatedHttp
 from adapters.common.sandbox_qr import qr_png_data_url
 from adapters.common.scrub import Scrubber
+from adapters.common.webhook_body import parse_json_object
+from adapters.common.webhook_verify import check_size
 from adapters.uqudo import inferred
 from adapters.uqudo.auth import BearerAuth, CallerAuth, ClientCredentials, TokenCache
 from adapters.uqudo.errors import bad_input, map_error, unavailable
@@ -401,13 +403,11 @@ class UqudoAdapter(ProviderAdapter):
         Verification is synchronous, so it uses the cached JWKS; an unknown `kid` refreshes
         the keys in the background and is refused for now (uqudo retries).
         """
+        # No HMAC over the bytes: the proof is the RS256 JWS inside the body, so only the
+        # template's size and parse steps apply (adapters/common/webhook_verify.py).
+        check_size(body, self.config.webhook_max_body_bytes)
         self._caller.check(headers)
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WebhookRejected(WebhookRejectReason.MALFORMED, "body is not JSON") from exc
-        if not isinstance(payload, dict):
-            raise WebhookRejected(WebhookRejectReason.MALFORMED, "body is not a JSON object")
+        payload = parse_json_object(body)
         try:
             envelope = WebhookBody.model_validate(payload)
         except ValidationError as exc:

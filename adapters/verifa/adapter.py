@@ -358,6 +358,7 @@ class VerifaAdapter(ProviderAdapter):
             secret=self.config.webhook_secret,
             now=self.config.clock(),
             tolerance_s=self.config.webhook_tolerance_s,
+            max_body_bytes=self.config.webhook_max_body_bytes,
             accept_legacy=self._accept_legacy,
         )
         normalized = snake_keys(payload)

@@ -139,6 +139,7 @@ def _build_entry(
     common = {
         "timeout_s": settings.vendor_timeout_s,
         "retry_attempts": settings.vendor_retry_attempts,
+        "webhook_max_body_bytes": settings.webhook_max_body_bytes,
         "rate_limit_per_minute": float(rate) if rate else cls.rate_limit_per_minute,
     }
     if present:
