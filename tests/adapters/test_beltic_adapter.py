@@ -46,9 +46,9 @@ from adapters.beltic.wire import SessionResource
 from adapters.common.scrub import EMAIL_PLACEHOLDER, REDACTED, Scrubber
 from adapters.registry import adapter_class
 from tests.adapters.conformance import AdapterConformance, Sandboxed, Webhook
-from tests.adapters.test_beltic_signature import sign_webhook
 from tests.support.cassettes import assert_all_played, interaction, replayer
 from tests.support.scripted_vendor import LiveConfig, ScriptedVendor, assert_unavailable
+from tests.support.signing.beltic import sign_webhook
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = ROOT / "cassettes" / "beltic"

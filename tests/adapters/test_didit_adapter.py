@@ -34,10 +34,10 @@ from adapters.didit.adapter import DiditAdapter
 from adapters.didit.errors import map_error
 from adapters.didit.statuses import DIDIT_STATUSES
 from tests.adapters.conformance import AdapterConformance, Webhook
-from tests.adapters.test_didit_signature import sign_webhook
 from tests.support.cassettes import assert_all_played, replayer
 from tests.support.sandbox_harness import local_sandbox_config
 from tests.support.scripted_vendor import LiveConfig, ScriptedVendor, assert_unavailable
+from tests.support.signing.didit import sign_webhook
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = ROOT / "cassettes" / "didit"

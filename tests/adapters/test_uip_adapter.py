@@ -46,10 +46,10 @@ from adapters.uip.errors import Operation, create_field, map_error
 from adapters.uip.statuses import VOCABULARY
 from adapters.uip.wire import SessionResource
 from tests.adapters.conformance import AdapterConformance, Sandboxed, Webhook
-from tests.adapters.test_uip_signature import TS, sign_webhook
 from tests.adapters.test_uip_statuses import DESIGN_TABLE
 from tests.support.cassettes import assert_all_played, replayer
 from tests.support.sandbox_harness import FakeClock, WebhookSink, asgi_client, emulator_config
+from tests.support.signing.uip import TS, sign_webhook
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = ROOT / "cassettes" / "uip"

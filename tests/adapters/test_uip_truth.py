@@ -34,7 +34,7 @@ from adapters.uip.adapter import UipAdapter
 from gateway.sessions.applier import merge_steps, step_json
 from gateway.sessions.ordering import Current, Incoming, Verdict, judge, next_order_time
 from tests.adapters.test_uip_adapter import NOW, S1, Script, make_config, ok
-from tests.adapters.test_uip_signature import sign_webhook
+from tests.support.signing.uip import sign_webhook
 
 SIGNED_AT = int(NOW.timestamp())
 

@@ -43,10 +43,10 @@ from adapters.verifa.errors import map_error
 from adapters.verifa.inputs import INPUT_SUPPORT
 from adapters.verifa.statuses import VOCABULARY
 from tests.adapters.conformance import AdapterConformance, Webhook
-from tests.adapters.test_verifa_signature import sign_webhook
 from tests.support.cassettes import assert_all_played, replayer
 from tests.support.sandbox_harness import local_sandbox_config
 from tests.support.scripted_vendor import LiveConfig, ScriptedVendor, assert_unavailable
+from tests.support.signing.verifa import sign_webhook
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = ROOT / "cassettes" / "verifa"
