@@ -40,7 +40,7 @@ from adapters.uqudo import inferred
 from adapters.uqudo.adapter import PROVIDER_OPTIONS, UqudoAdapter
 from adapters.uqudo.statuses import UQUDO_STATUSES
 from tests.adapters.conformance import AdapterConformance, Webhook
-from tests.adapters.test_uqudo_jws import (
+from tests.support.signing.uqudo import (
     CASSETTES,
     CLIENT_ID,
     IAT,

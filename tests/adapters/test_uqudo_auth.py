@@ -21,7 +21,7 @@ from tests.adapters.test_uqudo_adapter import (
     jws_reply,
     token_reply,
 )
-from tests.adapters.test_uqudo_jws import CLIENT_ID, SID, Clock, documented_claims, sign
+from tests.support.signing.uqudo import CLIENT_ID, SID, Clock, documented_claims, sign
 
 
 @pytest.fixture

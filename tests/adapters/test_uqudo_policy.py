@@ -13,7 +13,7 @@ import pytest
 from adapters.base import DecidedBy, Outcome, SessionStatus
 from adapters.uqudo import policy
 from adapters.uqudo.policy import PolicySettings, evaluate
-from tests.adapters.test_uqudo_jws import documented_claims
+from tests.support.signing.uqudo import documented_claims
 
 Change = Callable[[dict[str, Any]], None]
 DEFAULT = PolicySettings()

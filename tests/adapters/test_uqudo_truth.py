@@ -55,7 +55,7 @@ from tests.adapters.test_uqudo_adapter import (
     recorder,
     sent_instructions,
 )
-from tests.adapters.test_uqudo_jws import NOW, SID, Clock, compact, sign
+from tests.support.signing.uqudo import NOW, SID, Clock, compact, sign
 
 DOC_RESULT_URL = "https://docs.uqudo.com/docs/kyc/uqudo-sdk/sdk-result/validation-and-parsing"
 
