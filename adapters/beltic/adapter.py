@@ -48,7 +48,7 @@ from adapters.base import (
 from adapters.beltic import accounts, inferred
 from adapters.beltic.errors import INPUT, ErrorContext, map_error
 from adapters.beltic.inputs import INPUT_SUPPORT
-from adapters.beltic.signature import canonical_json, verify_webhook
+from adapters.beltic.signature import BelticScheme, canonical_json
 from adapters.beltic.statuses import BELTIC_STATUS_MAP, BELTIC_STATUSES, map_beltic_status
 from adapters.beltic.wire import (
     AccountDocument,
@@ -287,14 +287,9 @@ class BelticAdapter(ProviderAdapter):
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
         """A document-status event → a hint: no snapshot, `refetch` for its session. The
-        signature is checked on the raw bytes before anything is parsed (`verify_webhook`)."""
-        payload = verify_webhook(
-            body,
-            headers,
-            secret=self.config.webhook_secret,
-            token=self.config.options.get(inferred.WEBHOOK_TOKEN_OPTION) or None,
-            max_body_bytes=self.config.webhook_max_body_bytes,
-        )
+        signature is checked on the raw bytes before anything is parsed (`BelticScheme`)."""
+        token = self.config.options.get(inferred.WEBHOOK_TOKEN_OPTION) or None
+        payload = BelticScheme(token=token).check(body, headers, self.config).body
         document = parse_webhook_body("a JSON:API Beltic event", WebhookDocument, payload)
         resource = document.data
         if not resource.id or not resource.type:

@@ -18,13 +18,7 @@ from typing import Any
 
 from adapters.base import WebhookRejected, WebhookRejectReason
 from adapters.beltic import inferred
-from adapters.common.validation import json_object_or_none
 from adapters.common.webhook_verify import Claim, WebhookScheme, header_value
-
-
-def parse_object(raw: bytes) -> dict[str, Any] | None:
-    """The body as a JSON object, or None (not JSON, not an object, NaN, too deep)."""
-    return json_object_or_none(raw)
 
 
 def canonical_json(body: Any) -> bytes:
@@ -53,18 +47,3 @@ class BelticScheme(WebhookScheme):
 
     def signed_messages(self, kind: str, raw: bytes, claim: Claim) -> Iterable[bytes]:
         yield raw
-
-
-def verify_webhook(
-    raw: bytes,
-    headers: Mapping[str, str],
-    *,
-    secret: str,
-    token: str | None = None,
-    max_body_bytes: int | None = None,
-) -> dict[str, Any]:
-    """Return the parsed body if the delivery is authentic, else raise `WebhookRejected`:
-    SIGNATURE first (on the raw bytes), then MALFORMED for a signed body that is not a JSON
-    object."""
-    scheme = BelticScheme(token=token)
-    return scheme.verify(raw, headers, secret=secret, max_body_bytes=max_body_bytes).body

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from adapters.base import WebhookRejected, WebhookRejectReason
+from adapters.base import AdapterConfig, WebhookRejected, WebhookRejectReason
 from adapters.common.webhook_body import parse_json_object
 
 _UNIX_SECONDS = re.compile(r"\d{1,12}")
@@ -57,6 +57,13 @@ class Verified:
 
     body: dict[str, Any]
     signed_at: int | None
+
+    @property
+    def signed_time(self) -> int:
+        """The signed time, for a scheme that always signs one."""
+        if self.signed_at is None:
+            raise ValueError("this delivery carries no signed time")
+        return self.signed_at
 
 
 def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -129,6 +136,17 @@ class WebhookScheme(abc.ABC):
         body = parse_json_object(raw)
         self.check_signed(body, claim)
         return Verified(body, claim.timestamp)
+
+    def check(self, raw: bytes, headers: Mapping[str, str], config: AdapterConfig) -> Verified:
+        """`verify` with an adapter's secret, clock, tolerance and body limit."""
+        return self.verify(
+            raw,
+            headers,
+            secret=config.webhook_secret,
+            now=config.clock(),
+            tolerance_s=config.webhook_tolerance_s,
+            max_body_bytes=config.webhook_max_body_bytes,
+        )
 
     # -- what a vendor fills in --------------------------------------------------------------
     @abc.abstractmethod

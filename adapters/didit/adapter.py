@@ -41,7 +41,7 @@ from adapters.common.validation import ModelT, bad_input, parse_answer, parse_we
 from adapters.didit import inferred
 from adapters.didit.errors import map_error
 from adapters.didit.inputs import INPUT_SUPPORT
-from adapters.didit.signature import canonical_json, verify_webhook
+from adapters.didit.signature import DiditScheme, canonical_json
 from adapters.didit.statuses import DIDIT_STATUSES, map_didit_status
 from adapters.didit.wire import (
     ContactDetails,
@@ -256,14 +256,7 @@ class DiditAdapter(ProviderAdapter):
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
-        payload = verify_webhook(
-            body,
-            headers,
-            secret=self.config.webhook_secret,
-            now=self.config.clock(),
-            tolerance_s=self.config.webhook_tolerance_s,
-            max_body_bytes=self.config.webhook_max_body_bytes,
-        )
+        payload = DiditScheme().check(body, headers, self.config).body
         envelope = parse_webhook_body("a Didit v3 webhook", WebhookEnvelope, payload)
         return [self._event(envelope, payload)]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from adapters.base import WebhookRejected, WebhookRejectReason
@@ -95,30 +94,3 @@ class DiditScheme(WebhookScheme):
             raise WebhookRejected(
                 WebhookRejectReason.TIMESTAMP, "X-Timestamp differs from the signed timestamp"
             )
-
-
-SCHEME = DiditScheme()
-
-
-def verify_webhook(
-    raw: bytes,
-    headers: Mapping[str, str],
-    *,
-    secret: str,
-    now: datetime,
-    tolerance_s: int,
-    max_body_bytes: int | None = None,
-) -> dict[str, Any]:
-    """Return the parsed body if the delivery is authentic and fresh, else raise
-    `WebhookRejected`: TIMESTAMP (header) first, then SIGNATURE (MALFORMED for a signed body
-    that is not a JSON object), then TIMESTAMP again for a signed time that is not the
-    header's."""
-    verified = SCHEME.verify(
-        raw,
-        headers,
-        secret=secret,
-        now=now,
-        tolerance_s=tolerance_s,
-        max_body_bytes=max_body_bytes,
-    )
-    return verified.body

@@ -53,7 +53,7 @@ from adapters.uip.create import caller_key, create_body
 from adapters.uip.errors import Operation, map_error
 from adapters.uip.http import Form, UipHttp
 from adapters.uip.inputs import INPUT_SUPPORT
-from adapters.uip.signature import verify_delivery
+from adapters.uip.signature import UipScheme
 from adapters.uip.snapshots import (
     decision,
     derive_steps,
@@ -250,14 +250,8 @@ class UipAdapter(ProviderAdapter):
 
     # -- webhooks -------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
-        payload, signed_at = verify_delivery(
-            body,
-            headers,
-            secret=self.config.webhook_secret,
-            now=self.config.clock(),
-            tolerance_s=self.config.webhook_tolerance_s,
-            max_body_bytes=self.config.webhook_max_body_bytes,
-        )
+        verified = UipScheme().check(body, headers, self.config)
+        payload, signed_at = verified.body, verified.signed_time
         envelope = _validated(WebhookEnvelope, payload)
         raw_data: JSON = payload["data"]
         data = envelope.data

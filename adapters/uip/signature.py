@@ -10,8 +10,6 @@ and the signed message.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
-from typing import Any
 
 from adapters.base import WebhookRejected, WebhookRejectReason
 from adapters.common.webhook_verify import (
@@ -37,43 +35,3 @@ class UipScheme(WebhookScheme):
 
     def signed_messages(self, kind: str, raw: bytes, claim: Claim) -> Iterable[bytes]:
         yield f"{claim.timestamp}.".encode("ascii") + raw
-
-
-SCHEME = UipScheme()
-
-
-def verify_delivery(
-    raw: bytes,
-    headers: Mapping[str, str],
-    *,
-    secret: str,
-    now: datetime,
-    tolerance_s: int,
-    max_body_bytes: int | None = None,
-) -> tuple[dict[str, Any], int]:
-    """(parsed body, signed time) of an authentic, fresh delivery, else `WebhookRejected`:
-    SIGNATURE / TIMESTAMP before MALFORMED, so unauthenticated bytes are never interpreted."""
-    verified = SCHEME.verify(
-        raw,
-        headers,
-        secret=secret,
-        now=now,
-        tolerance_s=tolerance_s,
-        max_body_bytes=max_body_bytes,
-    )
-    assert verified.signed_at is not None  # UIP always signs a time
-    return verified.body, verified.signed_at
-
-
-def verify_signature(
-    raw: bytes, headers: Mapping[str, str], *, secret: str, now: datetime, tolerance_s: int
-) -> int:
-    """Raise `WebhookRejected` unless the delivery is authentic and fresh; the signed time."""
-    return verify_delivery(raw, headers, secret=secret, now=now, tolerance_s=tolerance_s)[1]
-
-
-def verify_webhook(
-    raw: bytes, headers: Mapping[str, str], *, secret: str, now: datetime, tolerance_s: int
-) -> dict[str, Any]:
-    """The parsed body of an authentic, fresh delivery."""
-    return verify_delivery(raw, headers, secret=secret, now=now, tolerance_s=tolerance_s)[0]

@@ -43,7 +43,7 @@ from adapters.common.webhook_body import signed_body_key
 from adapters.verifa import inferred
 from adapters.verifa.errors import DOCUMENT_COUNTRY_FIELD, INPUT, map_error
 from adapters.verifa.inputs import INPUT_SUPPORT
-from adapters.verifa.signature import verify_webhook
+from adapters.verifa.signature import VerifaScheme
 from adapters.verifa.statuses import (
     AWAITING_EXTERNAL,
     COMPLETED,
@@ -352,15 +352,8 @@ class VerifaAdapter(ProviderAdapter):
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
-        payload = verify_webhook(
-            body,
-            headers,
-            secret=self.config.webhook_secret,
-            now=self.config.clock(),
-            tolerance_s=self.config.webhook_tolerance_s,
-            max_body_bytes=self.config.webhook_max_body_bytes,
-            accept_legacy=self._accept_legacy,
-        )
+        scheme = VerifaScheme(accept_legacy=self._accept_legacy)
+        payload = scheme.check(body, headers, self.config).body
         normalized = snake_keys(payload)
         envelope = _validated(WebhookEnvelope, normalized)
         # Dedupe on signed content only: the body's `idempotency_key` ("same key on retries"),

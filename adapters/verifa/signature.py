@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
-from typing import Any
 
 from adapters.base import WebhookRejected, WebhookRejectReason
 from adapters.common.webhook_verify import (
@@ -79,27 +77,3 @@ class VerifaScheme(WebhookScheme):
             yield raw
         else:
             yield f"{claim.timestamp}.".encode("ascii") + raw
-
-
-def verify_webhook(
-    raw: bytes,
-    headers: Mapping[str, str],
-    *,
-    secret: str,
-    now: datetime,
-    tolerance_s: int,
-    accept_legacy: bool,
-    max_body_bytes: int | None = None,
-) -> dict[str, Any]:
-    """Verify, then parse: SIGNATURE / TIMESTAMP before MALFORMED, so unauthenticated bytes
-    are never interpreted."""
-    scheme = VerifaScheme(accept_legacy=accept_legacy)
-    verified = scheme.verify(
-        raw,
-        headers,
-        secret=secret,
-        now=now,
-        tolerance_s=tolerance_s,
-        max_body_bytes=max_body_bytes,
-    )
-    return verified.body

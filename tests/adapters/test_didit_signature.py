@@ -13,8 +13,8 @@ import pytest
 
 import adapters.didit.signature as didit_signature
 from adapters.base import WebhookRejected, WebhookRejectReason
-from adapters.didit.signature import canonical_json, shorten_floats, verify_webhook
-from tests.adapters.webhook_conformance import ReplayWindowConformance, Signed
+from adapters.didit.signature import DiditScheme, canonical_json, shorten_floats
+from tests.adapters.webhook_conformance import ReplayWindowConformance, Signed, Verifier
 from tests.support.didit_webhooks import DOC_CREATED_AT, DOC_TIMESTAMP, at, documented_envelope
 from tests.support.signing.didit import NOW, SECRET, TS, sign_raw, sign_webhook
 
@@ -36,38 +36,28 @@ def event(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def verify(raw: bytes, headers: dict[str, str], now: datetime = NOW) -> dict[str, Any]:
-    return verify_webhook(raw, headers, secret=SECRET, now=now, tolerance_s=300)
+verify = Verifier(DiditScheme(), SECRET, NOW)
 
 
 def rejected(raw: bytes, headers: dict[str, str], now: datetime = NOW) -> WebhookRejectReason:
-    with pytest.raises(WebhookRejected) as info:
-        verify(raw, headers, now)
-    return info.value.reason
+    return verify.rejected(raw, headers, now=now).reason
 
 
 class TestDiditWebhookVerification(ReplayWindowConformance):
     module = didit_signature
-    secret = SECRET
-    now = NOW
+    verifier = verify
+    signer = staticmethod(sign_webhook)
     signature_header = "X-Signature-V2"
     bytes_signature_header = "X-Signature"
     tamper = (b'"Approved"', b'"Declined"')
-
-    def event(self) -> dict[str, Any]:
-        return event()
-
-    def sign(self, body: dict[str, Any], *, secret: str) -> Signed:
-        return sign_webhook(body, secret=secret)
+    event = staticmethod(event)
 
     def sign_bytes(self, raw: bytes, *, secret: str) -> Signed:
         return sign_raw(raw, secret=secret)
 
     def sign_at(self, offset_s: int, *, secret: str | None = None) -> Signed:
+        """Didit's signed time is the body's `timestamp` (X-Timestamp repeats it)."""
         return sign_webhook(event(timestamp=TS + offset_s), secret=secret or SECRET)
-
-    def verify(self, raw: bytes, headers: dict[str, str], **options: Any) -> dict[str, Any]:
-        return verify_webhook(raw, headers, **options)
 
 
 # -- accepted ---------------------------------------------------------------------------------

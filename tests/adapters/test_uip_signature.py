@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
 from typing import Any
 
 import pytest
 
 import adapters.uip.signature as uip_signature
-from adapters.base import WebhookRejected, WebhookRejectReason
-from adapters.uip.signature import verify_signature, verify_webhook
-from tests.adapters.webhook_conformance import ReplayWindowConformance, Signed
+from adapters.base import WebhookRejectReason
+from adapters.uip.signature import UipScheme
+from tests.adapters.webhook_conformance import ReplayWindowConformance, Verifier
 from tests.support.signing.uip import NOW, SECRET, TS, sign_webhook
 
 
@@ -25,44 +24,17 @@ def event(**data: Any) -> dict[str, Any]:
     }
 
 
-def verify(
-    raw: bytes,
-    headers: dict[str, str],
-    *,
-    now: datetime = NOW,
-    tolerance_s: int = 300,
-    secret: str = SECRET,
-) -> dict[str, Any]:
-    return verify_webhook(raw, headers, secret=secret, now=now, tolerance_s=tolerance_s)
-
-
-def rejected(raw: bytes, headers: dict[str, str], **kwargs: Any) -> WebhookRejected:
-    with pytest.raises(WebhookRejected) as info:
-        verify(raw, headers, **kwargs)
-    return info.value
+verify = Verifier(UipScheme(), SECRET, NOW)
+rejected = verify.rejected
 
 
 class TestUipWebhookVerification(ReplayWindowConformance):
     module = uip_signature
-    secret = SECRET
-    now = NOW
+    verifier = verify
+    signer = staticmethod(sign_webhook)
     signature_header = "X-UIP-Signature"
     tamper = (b"completed", b"stopped")
-
-    def event(self) -> dict[str, Any]:
-        return event(first_name="Jane")
-
-    def sign(self, body: dict[str, Any], *, secret: str) -> Signed:
-        return sign_webhook(body, secret=secret)
-
-    def sign_bytes(self, raw: bytes, *, secret: str) -> Signed:
-        return sign_webhook(raw, secret=secret)
-
-    def sign_at(self, offset_s: int, *, secret: str | None = None) -> Signed:
-        return sign_webhook(self.event(), secret=secret or SECRET, timestamp=TS + offset_s)
-
-    def verify(self, raw: bytes, headers: dict[str, str], **options: Any) -> dict[str, Any]:
-        return uip_signature.verify_delivery(raw, headers, **options)[0]
+    event = staticmethod(lambda: event(first_name="Jane"))
 
 
 # -- accepted ---------------------------------------------------------------------------------
@@ -72,7 +44,7 @@ def test_documented_algorithm_by_hand() -> None:
     expected = hmac.new(SECRET.encode(), f"{TS}.".encode() + raw, hashlib.sha256).hexdigest()
     headers = {"X-UIP-Timestamp": str(TS), "X-UIP-Signature": expected}
     assert verify(raw, headers)["event"] == "session.stopped"
-    assert verify_signature(raw, headers, secret=SECRET, now=NOW, tolerance_s=300) == TS
+    assert UipScheme().verify(raw, headers, secret=SECRET, now=NOW, tolerance_s=300).signed_at == TS
 
 
 def test_header_names_are_case_insensitive_and_hex_case_ignored() -> None:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 import adapters.verifa.signature as verifa_signature
-from adapters.base import WebhookRejected, WebhookRejectReason
-from adapters.verifa.signature import verify_webhook
-from tests.adapters.webhook_conformance import ReplayWindowConformance, Signed
+from adapters.base import WebhookRejectReason
+from adapters.verifa.signature import VerifaScheme
+from tests.adapters.webhook_conformance import ReplayWindowConformance, Verifier
 from tests.support.signing.verifa import NOW, SECRET, TS, sign_webhook
 
 
@@ -31,52 +31,18 @@ def event(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def verify(
-    raw: bytes,
-    headers: dict[str, str],
-    *,
-    now: datetime = NOW,
-    tolerance_s: int = 300,
-    accept_legacy: bool = True,
-    secret: str = SECRET,
-) -> dict[str, Any]:
-    return verify_webhook(
-        raw,
-        headers,
-        secret=secret,
-        now=now,
-        tolerance_s=tolerance_s,
-        accept_legacy=accept_legacy,
-    )
-
-
-def rejected(raw: bytes, headers: dict[str, str], **kwargs: Any) -> WebhookRejected:
-    with pytest.raises(WebhookRejected) as info:
-        verify(raw, headers, **kwargs)
-    return info.value
+verify = Verifier(VerifaScheme(accept_legacy=True), SECRET, NOW)
+rejected = verify.rejected
+strict = Verifier(VerifaScheme(accept_legacy=False), SECRET, NOW)
 
 
 class TestVerifaWebhookVerification(ReplayWindowConformance):
     module = verifa_signature
-    secret = SECRET
-    now = NOW
+    verifier = verify
+    signer = staticmethod(sign_webhook)
     signature_header = "X-Verifa-Signature"
     tamper = (b"approved", b"declined")
-
-    def event(self) -> dict[str, Any]:
-        return event()
-
-    def sign(self, body: dict[str, Any], *, secret: str) -> Signed:
-        return sign_webhook(body, secret=secret)
-
-    def sign_bytes(self, raw: bytes, *, secret: str) -> Signed:
-        return sign_webhook(raw, secret=secret)
-
-    def sign_at(self, offset_s: int, *, secret: str | None = None) -> Signed:
-        return sign_webhook(self.event(), secret=secret or SECRET, timestamp=TS + offset_s)
-
-    def verify(self, raw: bytes, headers: dict[str, str], **options: Any) -> dict[str, Any]:
-        return verify_webhook(raw, headers, accept_legacy=True, **options)
+    event = staticmethod(event)
 
 
 # -- accepted ---------------------------------------------------------------------------------
@@ -169,10 +135,10 @@ def test_malformed_header_rejected(value: str, reason: WebhookRejectReason) -> N
 
 def test_legacy_can_be_refused() -> None:
     raw, headers = sign_webhook(event(), legacy=True)
-    error = rejected(raw, headers, accept_legacy=False)
+    error = strict.rejected(raw, headers)
     assert error.reason is WebhookRejectReason.SIGNATURE
     raw, headers = sign_webhook(event())
-    assert verify(raw, headers, accept_legacy=False)  # the timestamped form still works
+    assert strict(raw, headers)  # the timestamped form still works
 
 
 def test_an_empty_secret_never_verifies_a_legacy_signature_either() -> None:
