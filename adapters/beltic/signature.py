@@ -27,6 +27,9 @@ def canonical_json(body: Any) -> bytes:
 
 
 class BelticScheme(WebhookScheme):
+    """The raw bytes, no timestamp; `X-Webhook-Token` must match when a token is configured
+    (checked on the headers, before any signature work)."""
+
     accept_base64 = inferred.ACCEPT_BASE64_SIGNATURE
     signature_prefixes = inferred.SIGNATURE_PREFIXES
 

@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -48,7 +48,6 @@ class Claim:
     signatures: Mapping[str, tuple[str, ...]]
     timestamp: int | None = None
     timestamp_name: str = "signature timestamp"
-    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,9 @@ def canonical_json(body: Any, *, ensure_ascii: bool) -> bytes:
 
 
 class DiditScheme(WebhookScheme):
+    """X-Signature (raw bytes) or X-Signature-V2 (canonical JSON); the signed body must repeat
+    the unsigned X-Timestamp."""
+
     def claim(self, headers: Mapping[str, str]) -> Claim:
         """X-Timestamp first (a cheap filter, never trusted on its own: the signed body must
         repeat it), then the signatures: X-Signature and X-Signature-V2, either may verify."""

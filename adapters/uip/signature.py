@@ -26,6 +26,8 @@ DELIVERY_ID_HEADER = "x-uip-delivery-id"
 
 
 class UipScheme(WebhookScheme):
+    """One signature header, one timestamp header; the message is `{timestamp}.{raw}`."""
+
     def claim(self, headers: Mapping[str, str]) -> Claim:
         signature = header_value(headers, SIGNATURE_HEADER)
         if signature is None:

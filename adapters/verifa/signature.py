@@ -49,6 +49,9 @@ def _parts(header: str) -> tuple[str | None, list[str]]:
 
 
 class VerifaScheme(WebhookScheme):
+    """`t=…,v1=…` (any `v1` may match), or the legacy bare hex while `accept_legacy` (the
+    adapter's option) allows it: that form signs no time, so it has no replay window."""
+
     def __init__(self, *, accept_legacy: bool) -> None:
         self.accept_legacy = accept_legacy
 
