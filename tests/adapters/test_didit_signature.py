@@ -15,8 +15,17 @@ import adapters.didit.signature as didit_signature
 from adapters.base import WebhookRejected, WebhookRejectReason
 from adapters.didit.signature import DiditScheme, canonical_json, shorten_floats
 from tests.adapters.webhook_conformance import ReplayWindowConformance, Signed, Verifier
-from tests.support.didit_webhooks import DOC_CREATED_AT, DOC_TIMESTAMP, at, documented_envelope
-from tests.support.signing.didit import NOW, SECRET, TS, sign_raw, sign_webhook
+from tests.support.signing.didit import (
+    DOC_CREATED_AT,
+    DOC_TIMESTAMP,
+    NOW,
+    SECRET,
+    TS,
+    at,
+    documented_envelope,
+    sign_raw,
+    sign_webhook,
+)
 
 
 def event(**overrides: Any) -> dict[str, Any]:

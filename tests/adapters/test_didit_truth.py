@@ -37,8 +37,13 @@ from adapters.didit.inputs import INPUT_SUPPORT
 from gateway.sessions.ordering import Current, Incoming, Verdict, judge
 from tests.adapters.test_didit_adapter import S2, Script, full_request, make_config, ok
 from tests.support.cassettes import interaction, replayer
-from tests.support.didit_webhooks import DOC_CREATED_AT, DOC_TIMESTAMP, at, documented_envelope
-from tests.support.signing.didit import sign_webhook
+from tests.support.signing.didit import (
+    DOC_CREATED_AT,
+    DOC_TIMESTAMP,
+    at,
+    documented_envelope,
+    sign_webhook,
+)
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "didit"
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from adapters.didit.statuses import map_didit_status
 from gateway.store.migrate import upgrade
 from gateway.store.models import SessionRow, StatusChangeRow, VendorEventRow
-from tests.support.didit_webhooks import didit_body, signed_request
+from tests.support.signing.didit import didit_body, signed_request
 
 SECRET = "fault-test-webhook-secret"
 LIVE_DIDIT = {

@@ -15,7 +15,7 @@ from gateway.store.group_commit import GroupCommit
 from gateway.store.models import StatusChangeRow, VendorEventRow
 from tests.conftest import Harness
 from tests.gateway.queries import CREATE
-from tests.support.didit_webhooks import didit_body, signed_request
+from tests.support.signing.didit import didit_body, signed_request
 
 
 async def test_concurrent_items_share_a_batch_and_keep_their_own_outcomes() -> None:

@@ -17,8 +17,8 @@ from gateway.settings import load_settings
 from gateway.store.migrate import upgrade
 from gateway.web.app import create_gateway
 from tests.gateway.queries import CREATE, GET
-from tests.support.didit_webhooks import didit_body, signed_request
 from tests.support.services import fresh_postgres_database
+from tests.support.signing.didit import didit_body, signed_request
 
 
 @pytest.fixture(autouse=True)

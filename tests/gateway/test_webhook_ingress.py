@@ -11,7 +11,7 @@ from sqlmodel import select
 from gateway.store.models import StatusChangeRow, VendorEventRow
 from tests.conftest import Harness
 from tests.gateway.queries import CREATE, GET
-from tests.support.didit_webhooks import didit_body, signed_request
+from tests.support.signing.didit import didit_body, signed_request
 
 
 async def _create(h: Harness, ref: str = "user-1") -> dict:

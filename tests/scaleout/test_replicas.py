@@ -20,9 +20,9 @@ from gateway.store.migrate import upgrade
 from gateway.store.models import SessionRow, StatusChangeRow
 from tests.e2e.server import GatewayProcess
 from tests.faults.deliveries import SECRET
-from tests.support.didit_webhooks import didit_body, signed_request
 from tests.support.redis_service import require_redis
 from tests.support.services import fresh_postgres_database
+from tests.support.signing.didit import didit_body, signed_request
 
 LEADER_RETRY_S = 0.5
 
