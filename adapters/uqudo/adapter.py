@@ -45,7 +45,6 @@ from adapters.base import (
     SandboxConfig,
     SandboxHandle,
     SessionSnapshot,
-    SessionStatus,
     UnsupportedByProvider,
     WebhookEvent,
     WebhookRejected,
@@ -79,8 +78,7 @@ from adapters.uqudo.statuses import (
     QR_DELETED,
     RESULT_PENDING,
     RESULT_RECEIVED,
-    UQUDO_STATUSES,
-    map_uqudo_status,
+    UQUDO_STATUS_MAP,
 )
 from adapters.uqudo.stream import Connector, session_channel
 from adapters.uqudo.wire import (
@@ -139,6 +137,8 @@ class UqudoAdapter(ProviderAdapter):
     credential_keys = ("client_id", "client_secret")
     poll_policy = inferred.POLL_POLICY
     input_support = INPUT_SUPPORT
+    status_table = UQUDO_STATUS_MAP
+    polled_statuses = POLLED
     #: A QR session has no metadata field (docs/vendors/uqudo.md): ours is the copy.
     metadata_at_vendor = False
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
@@ -374,24 +374,16 @@ class UqudoAdapter(ProviderAdapter):
         if final is not None:
             yield final
 
-    def needs_polling(self, provider_status: str) -> bool:
-        return provider_status in POLLED
-
     def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
+        """CANCEL while no result exists (a known, cancellable status), STREAMING until the
+        session is final: what uqudo allows shrinks from everything, so it is said by what
+        a status takes away."""
         allowed = self.capabilities
         if provider_status is not None and provider_status not in CANCELLABLE:
             allowed = allowed - {Capability.CANCEL}
         if provider_status is not None and self._is_final(provider_status):
             allowed = allowed - {Capability.STREAMING}
         return allowed
-
-    # -- status table -------------------------------------------------------------------
-    def map_status(self, provider_status: str) -> SessionStatus | None:
-        return map_uqudo_status(provider_status)
-
-    @classmethod
-    def vocabulary(cls) -> frozenset[str]:
-        return UQUDO_STATUSES
 
     # -- webhooks -----------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
@@ -472,7 +464,7 @@ class UqudoAdapter(ProviderAdapter):
             client_reference=None,
             metadata=None,
             milestone=session.provider_status
-            if session.provider_status in UQUDO_STATUSES
+            if session.provider_status in UQUDO_STATUS_MAP
             else QR_CREATED,
         )
 

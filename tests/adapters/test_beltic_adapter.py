@@ -290,7 +290,7 @@ def test_declaration() -> None:
     assert Capability.REQUEST_RESUBMISSION not in BelticAdapter.capabilities
     # A Beltic session has no metadata; its applicant blocks are not the caller's metadata.
     assert Capability.UPDATE_METADATA not in BelticAdapter.capabilities
-    assert BelticAdapter.vocabulary() is BELTIC_STATUSES
+    assert BelticAdapter.vocabulary() == BELTIC_STATUSES
     assert adapter_class("beltic") is BelticAdapter
 
 

@@ -167,7 +167,7 @@ def test_declaration() -> None:
         Capability.WEBHOOKS,
         Capability.POLLING,
     }
-    assert DiditAdapter.vocabulary() is DIDIT_STATUSES
+    assert DiditAdapter.vocabulary() == DIDIT_STATUSES
 
 
 ALWAYS = {

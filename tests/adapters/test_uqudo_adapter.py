@@ -302,7 +302,7 @@ def test_declaration() -> None:
         Capability.POLLING,
         Capability.STREAMING,
     }
-    assert UqudoAdapter.vocabulary() is UQUDO_STATUSES
+    assert UqudoAdapter.vocabulary() == UQUDO_STATUSES
     assert UqudoAdapter.poll_policy is inferred.POLL_POLICY
 
 

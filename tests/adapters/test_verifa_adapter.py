@@ -220,7 +220,7 @@ def test_declaration() -> None:
         Capability.POLLING,
     }
     assert Capability.REQUEST_RESUBMISSION not in VerifaAdapter.capabilities
-    assert VerifaAdapter.vocabulary() is VOCABULARY
+    assert VerifaAdapter.vocabulary() == VOCABULARY
     assert VerifaAdapter.input_support is INPUT_SUPPORT
     assert VerifaAdapter.undeclared_inputs() == ()
 
