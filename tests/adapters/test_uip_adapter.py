@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from adapters.base import (
-    AdapterConfig,
     Capability,
     CreateSessionRequest,
     DecidedBy,
@@ -50,6 +49,7 @@ from tests.adapters.test_uip_signature import TS, sign_webhook
 from tests.adapters.test_uip_statuses import DESIGN_TABLE
 from tests.support.cassettes import assert_all_played, replayer
 from tests.support.sandbox_harness import FakeClock, WebhookSink, asgi_client, emulator_config
+from tests.support.scripted_vendor import LiveConfig, Reply, ScriptedVendor
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = ROOT / "cassettes" / "uip"
@@ -77,17 +77,7 @@ recorder = replayer(CASSETTES, ("method", "uri", "json_body", "idempotency_key")
 recorder.register_matcher("idempotency_key", idempotency_key)
 
 
-def make_config(**overrides: Any) -> AdapterConfig:
-    values: dict[str, Any] = {
-        "environment": Environment.LIVE,
-        "base_url": BASE,
-        "api_key": API_KEY,
-        "webhook_secret": WEBHOOK_SECRET,
-        "retry_wait_s": 0.0,
-        "clock": lambda: NOW,
-    }
-    values.update(overrides)
-    return AdapterConfig(**values)
+make_config = LiveConfig(base_url=BASE, api_key=API_KEY, webhook_secret=WEBHOOK_SECRET, now=NOW)
 
 
 @pytest.fixture
@@ -123,25 +113,9 @@ def signed_fixture(name: str, **overrides: Any) -> Webhook:
 
 
 # -- a scriptable mock transport -----------------------------------------------------------------
-Reply = httpx.Response | Exception
-
-
-class Script:
-    """Answers requests from a queue (the last reply repeats) and remembers them."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
+class Script(ScriptedVendor):
     def adapter(self, **overrides: Any) -> UipAdapter:
-        return UipAdapter(make_config(transport=httpx.MockTransport(self.handler), **overrides))
+        return UipAdapter(make_config(transport=self.transport(), **overrides))
 
     def keys(self) -> list[str | None]:
         return [r.headers.get("idempotency-key") for r in self.requests]
