@@ -212,6 +212,35 @@ class AdapterConformance:
             assert isinstance(allowed, frozenset)
             assert allowed <= adapter.capabilities, raw
 
+    def test_declared_capabilities_are_implemented(self, adapter: ProviderAdapter) -> None:
+        """The other way round: a declared action has its method, not the base refusal."""
+        assert type(adapter).unimplemented_capabilities() == ()
+
+    def test_declared_actions_are_capabilities(self, adapter: ProviderAdapter) -> None:
+        cls = type(adapter)
+        assert (cls.always_allowed or frozenset()) <= cls.capabilities
+        for row, actions in cls.actions_by_status.items():
+            assert actions and actions <= cls.capabilities, row
+
+    def test_declared_rows_are_statuses(self, adapter: ProviderAdapter) -> None:
+        """Every row of the per-status tables is a raw status that reads as that row (a typo
+        in a table would silently allow or poll nothing)."""
+        cls = type(adapter)
+        for row in [*cls.actions_by_status, *cls.polled_statuses]:
+            reading = cls.read_status(row)
+            assert reading is not None and reading.row == row, row
+
+    def test_polling_follows_the_declarations(
+        self, adapter: ProviderAdapter, vocabulary: frozenset[str]
+    ) -> None:
+        cls = type(adapter)
+        if cls.poll_non_final:
+            assert not cls.polled_statuses
+        for raw in vocabulary:
+            status = adapter.map_status(raw)
+            if status is not None and status.is_final:
+                assert not adapter.needs_polling(raw), raw
+
     async def test_missing_actions_raise_unsupported(self, adapter: ProviderAdapter) -> None:
         missing = [c for c in ACTIONS if c not in adapter.capabilities]
         for capability in missing:
