@@ -146,7 +146,7 @@ class BelticAdapter(ProviderAdapter):
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
-        self._scrub = Scrubber((*config.secrets_to_scrub, config.api_key, config.webhook_secret))
+        self._scrub = Scrubber.of(config)
         self._api_root = api_root(config.base_url)
         self._http = VendorHttp(
             replace(config, base_url=self._api_root),

@@ -160,7 +160,7 @@ class UipAdapter(ProviderAdapter):
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
-        self._scrub = Scrubber((*config.secrets_to_scrub, config.api_key, config.webhook_secret))
+        self._scrub = Scrubber.of(config)
         self._prefix = _api_prefix(config.base_url)
         self._memory = SessionMemory(MEMORY_SESSIONS)
         self._http = UipHttp(

@@ -167,15 +167,7 @@ class UqudoAdapter(ProviderAdapter):
         # give the secret as an option (KYCGW_UQUDO_CLIENT_SECRET).
         self._client_secret = config.api_key or options.get("client_secret") or ""
         self._caller = CallerAuth.from_config(config)
-        self._scrub = Scrubber(
-            (
-                *config.secrets_to_scrub,
-                config.api_key,
-                config.webhook_secret,
-                self._client_secret,
-                *self._caller.secrets,
-            )
-        )
+        self._scrub = Scrubber.of(config, self._client_secret, *self._caller.secrets)
 
         def mapper(response: httpx.Response) -> ProviderError:
             return map_error(response, self._scrub, now=config.clock())

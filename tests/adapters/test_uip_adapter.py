@@ -282,16 +282,6 @@ async def test_what_uip_does_not_offer_is_unsupported(action: Any) -> None:
     await adapter.aclose()
 
 
-def test_session_capabilities_gate_continue_and_stop(uip: UipAdapter) -> None:
-    gate = {Capability.CONTINUE, Capability.CANCEL}
-    for raw in [*sorted(VOCABULARY), "failed:x", None, "unknown"]:
-        allowed = uip.session_capabilities(raw)
-        at_gate = raw in ("awaiting_decision", "awaiting_decision:age_not_satisfied")
-        assert (gate <= allowed) is at_gate, raw
-        assert not (gate & allowed) or at_gate
-        assert {Capability.READ, Capability.REFRESH} <= allowed
-
-
 @pytest.mark.parametrize(
     ("raw", "polled"),
     [

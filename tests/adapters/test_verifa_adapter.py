@@ -295,36 +295,6 @@ def test_needs_polling(status: str, polled: bool) -> None:
     assert VerifaAdapter(make_config()).needs_polling(status) is polled
 
 
-@pytest.mark.parametrize(
-    ("status", "added"),
-    [
-        ("pending", {Capability.CANCEL, Capability.ISSUE_LINK}),
-        ("processing", {Capability.CANCEL, Capability.ISSUE_LINK}),
-        (
-            "awaiting_external",
-            {Capability.CANCEL, Capability.ISSUE_LINK, Capability.CONTINUE, Capability.DECIDE},
-        ),
-        ("under_review", {Capability.CANCEL, Capability.ISSUE_LINK, Capability.DECIDE}),
-        ("resubmission_required", {Capability.CANCEL, Capability.ISSUE_LINK}),
-        ("completed:approved", {Capability.REPROCESS}),
-        ("completed", {Capability.REPROCESS}),
-        ("failed", {Capability.REPROCESS}),
-        ("expired", {Capability.RESUME, Capability.ISSUE_LINK}),
-        (None, set()),
-    ],
-)
-def test_session_capabilities(status: str | None, added: set[Capability]) -> None:
-    base = {
-        Capability.READ,
-        Capability.REFRESH,
-        Capability.UPDATE_METADATA,
-        Capability.REDACT,
-        Capability.WEBHOOKS,
-        Capability.POLLING,
-    }
-    assert VerifaAdapter(make_config()).session_capabilities(status) == base | added
-
-
 # -- create --------------------------------------------------------------------------------------
 async def test_create_sends_the_documented_body_and_maps_the_response(
     verifa: VerifaAdapter,
