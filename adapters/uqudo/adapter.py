@@ -51,7 +51,6 @@ from adapters.base import (
     WebhookRejectReason,
 )
 from adapters.common.http import VendorHttp
-from adapters.common.http_auth import AuthenticatedHttp
 from adapters.common.sandbox_qr import qr_png_data_url
 from adapters.common.scrub import Scrubber
 from adapters.uqudo import inferred
@@ -185,7 +184,7 @@ class UqudoAdapter(ProviderAdapter):
             ),
             clock=config.clock,
         )
-        self._api = AuthenticatedHttp(
+        self._api = VendorHttp(
             config,
             vendor=VENDOR,
             headers={"Accept": "application/json, application/jwt"},
