@@ -282,6 +282,17 @@ def input_fields() -> tuple[str, ...]:
     return tuple(names)
 
 
+def grouped(
+    group: str, declaration: InputDeclaration, **members: InputDeclaration
+) -> dict[str, InputDeclaration]:
+    """The same declaration for every member of a request group (`contact`,
+    `expected_person`), but for the `members` declared otherwise."""
+    return {
+        f"{group}.{f.name}": members.get(f.name, declaration)
+        for f in dataclasses.fields(_INPUT_GROUPS[group])
+    }
+
+
 def _is_set(value: Any) -> bool:
     return value is not None and value != () and value != {}
 
