@@ -114,7 +114,6 @@ class DiditAdapter(ProviderAdapter):
     rate_limit_per_minute = inferred.RATE_LIMIT_PER_MINUTE
     name = "didit"
     default_base_url = inferred.DEFAULT_BASE_URL
-    credential_keys = ("api_key", "webhook_secret")
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.CREATE,

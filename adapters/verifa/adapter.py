@@ -138,7 +138,6 @@ class VerifaAdapter(ProviderAdapter):
     rate_limit_per_minute = inferred.RATE_LIMIT_PER_MINUTE
     name = "verifa"
     default_base_url = inferred.DEFAULT_BASE_URL
-    credential_keys = ("api_key", "webhook_secret")
     poll_policy = inferred.POLL_POLICY
     input_support = INPUT_SUPPORT
     status_table = STATUS_TABLE
