@@ -10,11 +10,11 @@ import abc
 import dataclasses
 import enum
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -282,6 +282,17 @@ def input_fields() -> tuple[str, ...]:
     return tuple(names)
 
 
+def grouped(
+    group: str, declaration: InputDeclaration, **members: InputDeclaration
+) -> dict[str, InputDeclaration]:
+    """The same declaration for every member of a request group (`contact`,
+    `expected_person`), but for the `members` declared otherwise."""
+    return {
+        f"{group}.{f.name}": members.get(f.name, declaration)
+        for f in dataclasses.fields(_INPUT_GROUPS[group])
+    }
+
+
 def _is_set(value: Any) -> bool:
     return value is not None and value != () and value != {}
 
@@ -532,10 +543,58 @@ class PollPolicy:
     requests_per_minute: float = 60.0
 
 
+@dataclass(frozen=True)
+class StatusReading:
+    """One raw status read against an adapter's declared tables."""
+
+    #: The key this raw status has in `actions_by_status` and `polled_statuses`: the status
+    #: itself, or for a compound one (`failed:<reason>`) the row its vendor reads it under.
+    row: str
+    #: The normalized status; None when the row is known but this value of it is not.
+    status: SessionStatus | None
+
+
+def allowed_from(
+    grants: Mapping[Capability, Collection[str]],
+) -> Mapping[str, frozenset[Capability]]:
+    """`actions_by_status` from "this action is allowed from these statuses", the way
+    vendor documentation states it."""
+    rows: dict[str, set[Capability]] = {}
+    for capability, statuses in grants.items():
+        for raw in statuses:
+            rows.setdefault(raw, set()).add(capability)
+    return MappingProxyType({raw: frozenset(actions) for raw, actions in sorted(rows.items())})
+
+
+#: The method that carries out each session action a capability promises (the rest are
+#: properties of the vendor, not calls): declaring one means implementing it.
+ACTION_METHODS: Mapping[Capability, str] = MappingProxyType(
+    {
+        Capability.CANCEL: "cancel_session",
+        Capability.DECIDE: "decide_session",
+        Capability.REQUEST_RESUBMISSION: "decide_session",
+        Capability.CONTINUE: "continue_session",
+        Capability.RESUME: "resume_session",
+        Capability.REDACT: "redact_session",
+        Capability.UPDATE_METADATA: "update_metadata",
+        Capability.REPROCESS: "reprocess_session",
+        Capability.ISSUE_LINK: "issue_link",
+        Capability.LIST: "list_sessions",
+        Capability.STREAMING: "follow_session",
+    }
+)
+
+
 class ProviderAdapter(abc.ABC):
-    """One vendor. Subclasses declare `name`, `capabilities` and the credential keys they read,
-    and implement the calls the vendor offers. Calls the vendor lacks raise
-    `UnsupportedByProvider` (the default here), never crash."""
+    """One vendor. Subclasses declare `name`, `capabilities`, the credential keys they read
+    and their status tables, and implement the calls the vendor offers. Calls the vendor
+    lacks raise `UnsupportedByProvider` (the default here), never crash.
+
+    The status declarations are data the base class reads (after Libcloud's
+    `NODE_STATE_MAP`): `status_table`, `always_allowed`, `actions_by_status`,
+    `polled_statuses` / `poll_non_final`. A vendor whose raw statuses are compound
+    (`<status>:<qualifier>`) overrides `read_status` only.
+    """
 
     name: str
     capabilities: frozenset[Capability]
@@ -563,6 +622,20 @@ class ProviderAdapter(abc.ABC):
     #: the vendor documents that nothing stays.
     redaction_leaves: tuple[str, ...] = ()
 
+    # -- status declarations (data; the methods below read them) ---------------------------
+    #: Every raw status the vendor documents → its normalized status, and nothing else
+    #: (case-sensitive; an unknown value maps to None, never a guess).
+    status_table: ClassVar[Mapping[str, SessionStatus]] = MappingProxyType({})
+    #: Actions a session allows whatever its status (None: every declared capability).
+    always_allowed: ClassVar[frozenset[Capability] | None] = None
+    #: What else a session allows in one status row (`StatusReading.row`).
+    actions_by_status: ClassVar[Mapping[str, frozenset[Capability]]] = MappingProxyType({})
+    #: Rows the reconciler polls: the states webhooks do not cover.
+    polled_statuses: ClassVar[frozenset[str]] = frozenset()
+    #: Instead of `polled_statuses`: poll every state that is not final, unknown ones too
+    #: (for a vendor whose events miss changes, e.g. expiry without a webhook).
+    poll_non_final: ClassVar[bool] = False
+
     def __init__(self, config: AdapterConfig) -> None:
         self.config = config
 
@@ -570,6 +643,17 @@ class ProviderAdapter(abc.ABC):
     def undeclared_inputs(cls) -> tuple[str, ...]:
         """Request fields this adapter forgot to declare (must be empty)."""
         return tuple(name for name in input_fields() if name not in cls.input_support)
+
+    @classmethod
+    def unimplemented_capabilities(cls) -> tuple[Capability, ...]:
+        """Declared capabilities whose method is still the base class's refusal (must be
+        empty): a capability is a promise the gateway acts on."""
+        return tuple(
+            capability
+            for capability, method in ACTION_METHODS.items()
+            if capability in cls.capabilities
+            and getattr(cls, method) is getattr(ProviderAdapter, method)
+        )
 
     @property
     def environment(self) -> Environment:
@@ -639,21 +723,41 @@ class ProviderAdapter(abc.ABC):
     def needs_polling(self, provider_status: str) -> bool:
         """True for vendor states that webhooks do not cover (the reconciler polls them).
         The reconciler never polls a session whose normalized status is final."""
-        return False
+        if self.poll_non_final:
+            status = self.map_status(provider_status)
+            return status is None or not status.is_final
+        reading = self.read_status(provider_status)
+        return reading is not None and reading.row in self.polled_statuses
 
     def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
-        """Actions allowed on one session in its current vendor status (default: all)."""
-        return self.capabilities
+        """Actions allowed on one session in its current vendor status: `always_allowed`
+        plus its row's `actions_by_status`, never more than `capabilities`."""
+        allowed = self.capabilities if self.always_allowed is None else self.always_allowed
+        reading = None if provider_status is None else self.read_status(provider_status)
+        if reading is not None:
+            allowed = allowed | self.actions_by_status.get(reading.row, frozenset())
+        return allowed & self.capabilities
 
     # -- status table -------------------------------------------------------------------
-    @abc.abstractmethod
-    def map_status(self, provider_status: str) -> SessionStatus | None:
-        """Vendor status → normalized status; None for a value not in the table."""
+    @classmethod
+    def read_status(cls, provider_status: object) -> StatusReading | None:
+        """A raw status's row and normalized status; None for anything not in the table
+        (wrong case, padding, empty, non-string). Compound vocabularies override this."""
+        if not isinstance(provider_status, str):
+            return None
+        status = cls.status_table.get(provider_status)
+        return None if status is None else StatusReading(provider_status, status)
 
     @classmethod
-    @abc.abstractmethod
+    def map_status(cls, provider_status: object) -> SessionStatus | None:
+        """Vendor status → normalized status; None for a value not in the table."""
+        reading = cls.read_status(provider_status)
+        return None if reading is None else reading.status
+
+    @classmethod
     def vocabulary(cls) -> frozenset[str]:
         """Every raw status the vendor documents (drives the exhaustive table tests)."""
+        return frozenset(cls.status_table)
 
     # -- webhooks -----------------------------------------------------------------------
     @abc.abstractmethod

@@ -6,6 +6,8 @@ Entries are import paths, resolved lazily so a vendor's dependencies load only w
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from adapters.base import ProviderAdapter
 
@@ -29,3 +31,16 @@ def adapter_class(name: str) -> type[ProviderAdapter]:
 
 def provider_names() -> list[str]:
     return sorted(ADAPTERS)
+
+
+@contextmanager
+def registered(name: str, target: str) -> Iterator[None]:
+    """`target` ("module:Class") is vendor `name` inside the block, as if it had its line
+    above: how a test proves that a vendor defined in its own folder needs nothing else."""
+    if name in ADAPTERS:
+        raise ValueError(f"{name} is already registered")
+    ADAPTERS[name] = target
+    try:
+        yield
+    finally:
+        del ADAPTERS[name]

@@ -38,7 +38,6 @@ from adapters.base import (
     SandboxConfig,
     SandboxHandle,
     SessionSnapshot,
-    SessionStatus,
     TimelineEntry,
     UnsupportedByProvider,
     WebhookEvent,
@@ -49,7 +48,7 @@ from adapters.beltic import accounts, inferred
 from adapters.beltic.errors import INPUT, ErrorContext, map_error
 from adapters.beltic.inputs import INPUT_SUPPORT
 from adapters.beltic.signature import BelticScheme, canonical_json
-from adapters.beltic.statuses import BELTIC_STATUS_MAP, BELTIC_STATUSES, map_beltic_status
+from adapters.beltic.statuses import ACTIONS_BY_STATUS, ALWAYS_ALLOWED, BELTIC_STATUS_MAP
 from adapters.beltic.wire import (
     AccountDocument,
     AccountListDocument,
@@ -96,16 +95,6 @@ _ANY_STATUS = range(100, 600)
 #: A check name used as a reason code must look like a code, never like free text.
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.:/\-]{0,63}")
 
-ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
-    {
-        Capability.READ,
-        Capability.REFRESH,
-        Capability.REDACT,
-        Capability.POLLING,
-        Capability.WEBHOOKS,
-    }
-)
-
 
 def _session_path(template: str, session_id: str) -> str:
     if not isinstance(session_id, str) or not session_id:
@@ -135,6 +124,11 @@ class BelticAdapter(ProviderAdapter):
         }
     )
     input_support = INPUT_SUPPORT
+    status_table = BELTIC_STATUS_MAP
+    always_allowed = ALWAYS_ALLOWED
+    actions_by_status = ACTIONS_BY_STATUS
+    #: Beltic has no session webhooks: everything not final is polled (unknown too).
+    poll_non_final = True
     person_flow_note = PERSON_FLOW_NOTE
     #: A Beltic session has no metadata field (docs/vendors/beltic.md): ours is the copy.
     metadata_at_vendor = False
@@ -152,7 +146,7 @@ class BelticAdapter(ProviderAdapter):
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
-        self._scrub = Scrubber((*config.secrets_to_scrub, config.api_key, config.webhook_secret))
+        self._scrub = Scrubber.of(config)
         self._api_root = api_root(config.base_url)
         self._http = VendorHttp(
             replace(config, base_url=self._api_root),
@@ -262,27 +256,6 @@ class BelticAdapter(ProviderAdapter):
     async def redact_session(self, provider_session_id: str) -> None:
         path = _session_path(inferred.REDACT_PATH, provider_session_id)
         await self._call(inferred.REDACT_METHOD, path, ok=inferred.REDACT_SUCCESS_STATUSES)
-
-    def needs_polling(self, provider_status: str) -> bool:
-        """Beltic has no session webhooks: everything not final is polled (unknown too)."""
-        status = self.map_status(provider_status)
-        return status is None or not status.is_final
-
-    def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
-        allowed = set(ALWAYS_ALLOWED)
-        if provider_status in inferred.DECIDE_ALLOWED_FROM:
-            allowed.add(Capability.DECIDE)
-        if provider_status in inferred.EXPIRE_ALLOWED_FROM:
-            allowed.add(Capability.CANCEL)
-        return frozenset(allowed) & self.capabilities
-
-    # -- status table ---------------------------------------------------------------------
-    def map_status(self, provider_status: str) -> SessionStatus | None:
-        return map_beltic_status(provider_status)
-
-    @classmethod
-    def vocabulary(cls) -> frozenset[str]:
-        return BELTIC_STATUSES
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
@@ -482,7 +455,7 @@ def timeline(
     states, and a time after the current state's is inconsistent and left out."""
     entries: list[TimelineEntry] = []
     for raw_status, attribute in inferred.STATUS_TIMESTAMPS.items():
-        status = map_beltic_status(raw_status)
+        status = BELTIC_STATUS_MAP.get(raw_status)
         if raw_status == provider_status or status is None or status.is_final:
             continue
         when = resource.time(attribute)

@@ -48,15 +48,7 @@ CREATE_POINTERS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("relationships", "account"): (INPUT, "providerOptions", "account_id"),
 }
 
-_DEFAULT_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    409: "conflict",
-    422: "unprocessable_entity",
-    429: "too_many_requests",
-}
+_DEFAULT_CODES = {**common.HTTP_STATUS_CODES, 429: "too_many_requests"}
 _MESSAGE_KEYS = ("detail", "message", "error", "title")
 
 
@@ -137,15 +129,8 @@ def map_error(
         None,
     )
 
-    def error(code: ErrorCode, **extra: Any) -> ProviderError:
-        default = _DEFAULT_CODES.get(status, "server_error" if status >= 500 else "rejected")
-        return ProviderError(
-            code,
-            message,
-            provider_code=provider_code or default,
-            http_status=status,
-            **extra,
-        )
+    default = _DEFAULT_CODES.get(status, "server_error" if status >= 500 else "rejected")
+    error = common.Refusal(status, message, provider_code or default).error
 
     if status in (400, 422) and field is not None:
         return error(ErrorCode.BAD_USER_INPUT, field=field)

@@ -1,5 +1,6 @@
-"""Beltic session status vocabulary → normalized status (docs/vendors/beltic.md, Status
-vocabulary and our mapping; the statuses' meaning is docs/model.md, Status).
+"""Beltic's status declarations (docs/vendors/beltic.md, Status vocabulary and our mapping;
+the statuses' meaning is docs/model.md, Status): the status table and what each status
+allows, read by `ProviderAdapter`.
 
 The nine strings are Beltic's own, lower-case snake_case, from its sessions guide. An
 unknown value maps to None: the gateway then keeps the previous status and shows the raw one;
@@ -11,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from adapters.base import SessionStatus
+from adapters.base import Capability, SessionStatus, allowed_from
+from adapters.beltic import inferred
 
 BELTIC_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
     {
@@ -34,9 +36,22 @@ FINAL_BELTIC_STATUSES: frozenset[str] = frozenset(
     raw for raw, status in BELTIC_STATUS_MAP.items() if status.is_final
 )
 
+#: Offered on a session whatever its status.
+ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
+    {
+        Capability.READ,
+        Capability.REFRESH,
+        Capability.REDACT,
+        Capability.POLLING,
+        Capability.WEBHOOKS,
+    }
+)
 
-def map_beltic_status(value: object) -> SessionStatus | None:
-    """Table lookup; None for anything not in the table (wrong case, empty, non-string)."""
-    if not isinstance(value, str):
-        return None
-    return BELTIC_STATUS_MAP.get(value)
+#: Decide (approve / decline) and cancel (= expire) only where the documented flow allows
+#: them (both inferred).
+ACTIONS_BY_STATUS: Mapping[str, frozenset[Capability]] = allowed_from(
+    {
+        Capability.DECIDE: inferred.DECIDE_ALLOWED_FROM,
+        Capability.CANCEL: inferred.EXPIRE_ALLOWED_FROM,
+    }
+)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 
-from adapters.base import ErrorCode
+from adapters.base import ErrorCode, ProviderError
 from adapters.common.retry_after import retry_after_header
 
 #: What is kept of a vendor's error message and of its machine code (after scrubbing).
@@ -24,6 +25,32 @@ MAX_CODE_LENGTH = 64
 RATE_LIMIT_RESET_HEADER = "x-ratelimit-reset"
 
 T = TypeVar("T")
+
+
+#: Provider codes named after the HTTP status, for a vendor whose body gave none.
+HTTP_STATUS_CODES: Mapping[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    422: "unprocessable_entity",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What a vendor's error mapper keeps of one non-success answer, whatever `ErrorCode` it
+    then decides: the HTTP status, the scrubbed message and the provider code."""
+
+    status: int
+    message: str
+    provider_code: str
+
+    def error(self, code: ErrorCode, **extra: Any) -> ProviderError:
+        return ProviderError(
+            code, self.message, provider_code=self.provider_code, http_status=self.status, **extra
+        )
 
 
 def response_json(response: httpx.Response) -> Any:

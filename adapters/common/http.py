@@ -59,8 +59,12 @@ class VendorHttp:
         vendor: str,
         headers: Mapping[str, str],
         error_mapper: ErrorMapper,
+        auth: httpx.Auth | None = None,
     ) -> None:
+        """`auth`: an `httpx.Auth` flow run on every request, for credentials that are not a
+        static header (an OAuth token refreshed on a 401, uqudo)."""
         self._config = config
+        self._auth = auth
         self._vendor = vendor
         self._headers = dict(headers)
         self._error_mapper = error_mapper
@@ -77,6 +81,7 @@ class VendorHttp:
                 transport=self._config.transport,
                 timeout=self._config.timeout_s,
                 headers=self._headers,
+                auth=self._auth,
                 # A redirect would drop auth headers (docs/model.md, Pitfalls).
                 follow_redirects=False,
             )

@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from adapters.base import AdapterConfig
 
 REDACTED = "[redacted]"
 EMAIL_PLACEHOLDER = "[email]"
@@ -60,6 +64,11 @@ class Scrubber:
     """`scrub` bound to one adapter's secrets (its credentials + configured extras)."""
 
     secrets: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, config: AdapterConfig, *more: str) -> Scrubber:
+        """An adapter's scrubber: its configured extras, its key and webhook secret, `more`."""
+        return cls((*config.secrets_to_scrub, config.api_key, config.webhook_secret, *more))
 
     def __call__(self, text: str) -> str:
         return scrub(text, self.secrets)

@@ -30,7 +30,6 @@ from adapters.base import (
     SandboxConfig,
     SandboxHandle,
     SessionSnapshot,
-    SessionStatus,
     WebhookEvent,
     WebhookRejected,
     WebhookRejectReason,
@@ -42,7 +41,7 @@ from adapters.didit import inferred
 from adapters.didit.errors import map_error
 from adapters.didit.inputs import INPUT_SUPPORT
 from adapters.didit.signature import DiditScheme, canonical_json
-from adapters.didit.statuses import DIDIT_STATUSES, map_didit_status
+from adapters.didit.statuses import ACTIONS_BY_STATUS, ALWAYS_ALLOWED, DIDIT_STATUS_MAP
 from adapters.didit.wire import (
     ContactDetails,
     CreateSessionBody,
@@ -104,17 +103,6 @@ SESSION_EVENTS = frozenset({STATUS_EVENT, "data.updated"})
 REASON_LOG_TYPES = frozenset({"error", "warning"})
 
 
-ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
-    {
-        Capability.READ,
-        Capability.REFRESH,
-        Capability.REDACT,
-        Capability.WEBHOOKS,
-        Capability.POLLING,
-    }
-)
-
-
 def _session_path(session_id: str, action: str) -> str:
     """`/v3/session/{id}/{action}/` — the id is quoted, the trailing slash is mandatory."""
     if not session_id:
@@ -126,7 +114,6 @@ class DiditAdapter(ProviderAdapter):
     rate_limit_per_minute = inferred.RATE_LIMIT_PER_MINUTE
     name = "didit"
     default_base_url = inferred.DEFAULT_BASE_URL
-    credential_keys = ("api_key", "webhook_secret")
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.CREATE,
@@ -140,6 +127,10 @@ class DiditAdapter(ProviderAdapter):
         }
     )  # no CANCEL: Didit has no cancel endpoint (docs/vendors/didit.md, Endpoints we call)
     input_support = INPUT_SUPPORT
+    status_table = DIDIT_STATUS_MAP
+    always_allowed = ALWAYS_ALLOWED
+    actions_by_status = ACTIONS_BY_STATUS
+    # Nothing is polled: every change comes as a `status.updated` webhook.
     #: docs/vendors/didit.md, Redaction: the delete is a soft delete.
     redaction_leaves = (
         "Didit's delete is a soft delete: the session's decision, extracted data and audit "
@@ -150,7 +141,7 @@ class DiditAdapter(ProviderAdapter):
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
-        self._scrub = Scrubber((*config.secrets_to_scrub, config.api_key, config.webhook_secret))
+        self._scrub = Scrubber.of(config)
         self._http = VendorHttp(
             config,
             vendor="Didit",
@@ -237,22 +228,6 @@ class DiditAdapter(ProviderAdapter):
             _session_path(provider_session_id, "delete"),
             expected=inferred.DELETE_SUCCESS_STATUSES,
         )
-
-    def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
-        allowed = set(ALWAYS_ALLOWED)
-        if provider_status in inferred.UPDATE_STATUS_ALLOWED_FROM:
-            allowed.add(Capability.DECIDE)
-        if provider_status in inferred.RESUBMIT_ALLOWED_FROM:
-            allowed.add(Capability.REQUEST_RESUBMISSION)
-        return frozenset(allowed)
-
-    # -- status table ---------------------------------------------------------------------
-    def map_status(self, provider_status: str) -> SessionStatus | None:
-        return map_didit_status(provider_status)
-
-    @classmethod
-    def vocabulary(cls) -> frozenset[str]:
-        return DIDIT_STATUSES
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:

@@ -133,14 +133,7 @@ def map_error(
     text = _describe(message_entries + field_entries) or f"{VENDOR} answered HTTP {status}"
     message = common.scrubbed_message(text, scrub)
 
-    def error(code: ErrorCode, **extra: Any) -> ProviderError:
-        return ProviderError(
-            code,
-            message,
-            provider_code=provider_code or _default_code(status),
-            http_status=status,
-            **extra,
-        )
+    error = common.Refusal(status, message, provider_code or _default_code(status)).error
 
     if status == 400:
         for path, _ in field_entries:

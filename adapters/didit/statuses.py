@@ -1,5 +1,5 @@
-"""Didit status vocabulary → normalized status (docs/vendors/didit.md, Status vocabulary and
-our mapping).
+"""Didit's status declarations (docs/vendors/didit.md, Status vocabulary and our mapping):
+the status table and what each status allows, read by `ProviderAdapter`.
 
 The strings are Didit's own, case-sensitive (`Kyc Expired` has a single capital K). An
 unknown value maps to None: the gateway then keeps the previous status and shows the raw one;
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from adapters.base import SessionStatus
+from adapters.base import Capability, SessionStatus, allowed_from
+from adapters.didit import inferred
 
 DIDIT_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
     {
@@ -30,9 +31,21 @@ DIDIT_STATUS_MAP: Mapping[str, SessionStatus] = MappingProxyType(
 
 DIDIT_STATUSES: frozenset[str] = frozenset(DIDIT_STATUS_MAP)
 
+#: Offered on a session whatever its status.
+ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
+    {
+        Capability.READ,
+        Capability.REFRESH,
+        Capability.REDACT,
+        Capability.WEBHOOKS,
+        Capability.POLLING,
+    }
+)
 
-def map_didit_status(value: object) -> SessionStatus | None:
-    """Table lookup; None for anything not in the table (wrong case, empty, non-string)."""
-    if not isinstance(value, str):
-        return None
-    return DIDIT_STATUS_MAP.get(value)
+#: update-status is accepted only from some statuses, resubmission from fewer (both inferred).
+ACTIONS_BY_STATUS: Mapping[str, frozenset[Capability]] = allowed_from(
+    {
+        Capability.DECIDE: inferred.UPDATE_STATUS_ALLOWED_FROM,
+        Capability.REQUEST_RESUBMISSION: inferred.RESUBMIT_ALLOWED_FROM,
+    }
+)

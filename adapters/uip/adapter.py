@@ -37,6 +37,7 @@ from adapters.base import (
     SandboxHandle,
     SessionSnapshot,
     SessionStatus,
+    StatusReading,
     StepProgress,
     StepRequest,
     StepState,
@@ -57,26 +58,27 @@ from adapters.uip.signature import UipScheme
 from adapters.uip.snapshots import (
     decision,
     derive_steps,
-    read_status,
+    raw_status_of,
     step_types,
     steps_up_to,
     timeline,
 )
 from adapters.uip.statuses import (
+    ACTIONS_BY_STATUS,
+    ALWAYS_ALLOWED,
     AWAITING_DECISION,
     COMPLETED,
     CREATED,
     FAILED,
     IN_PROGRESS,
     RESULTS_PENDING,
+    STATUS_TABLE,
     STOPPED,
     UIP_STATUSES,
     VERDICT_STATUSES,
-    VOCABULARY,
-    allowed_actions,
+    is_technical,
     join_failed,
     join_verdict,
-    map_uip_status,
     split_status,
 )
 from adapters.uip.verdicts import UNMET_CODES, SessionMemory, verdict, verdicts_missing
@@ -128,9 +130,14 @@ class UipAdapter(ProviderAdapter):
     rate_limit_per_minute = inferred.RATE_LIMIT_PER_MINUTE
     name = "uip"
     default_base_url = inferred.DEFAULT_BASE_URL
-    credential_keys = ("api_key", "webhook_secret")
     poll_policy = inferred.POLL_POLICY
     input_support = INPUT_SUPPORT
+    status_table = STATUS_TABLE
+    always_allowed = ALWAYS_ALLOWED
+    actions_by_status = ACTIONS_BY_STATUS
+    #: Expiry is lazy and has no webhook: every state that is not final can turn `expired`
+    #: unseen, so all of them are polled (an unknown one too).
+    poll_non_final = True
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.CREATE,
@@ -152,7 +159,7 @@ class UipAdapter(ProviderAdapter):
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
-        self._scrub = Scrubber((*config.secrets_to_scrub, config.api_key, config.webhook_secret))
+        self._scrub = Scrubber.of(config)
         self._prefix = _api_prefix(config.base_url)
         self._memory = SessionMemory(MEMORY_SESSIONS)
         self._http = UipHttp(
@@ -231,22 +238,19 @@ class UipAdapter(ProviderAdapter):
             except ProviderError:
                 pass
 
-    def needs_polling(self, provider_status: str) -> bool:
-        """Expiry is lazy and has no webhook: every state that is not final can turn
-        `expired` unseen, so all of them are polled (an unknown one too)."""
-        status = self.map_status(provider_status)
-        return status is None or not status.is_final
-
-    def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
-        return allowed_actions(provider_status) & self.capabilities
-
     # -- status table ---------------------------------------------------------------------
-    def map_status(self, provider_status: str) -> SessionStatus | None:
-        return map_uip_status(provider_status)
-
     @classmethod
-    def vocabulary(cls) -> frozenset[str]:
-        return VOCABULARY
+    def read_status(cls, provider_status: object) -> StatusReading | None:
+        """The enumerated table, plus `failed:<reason>` for a free-text reason (DECLINED;
+        FAILED for a technical one, in any case) — never a padded or blank one, nor a
+        qualifier the status cannot have. The row is UIP's own status."""
+        if not isinstance(provider_status, str):
+            return None
+        status, qualifier = split_status(provider_status)
+        known = cls.status_table.get(provider_status)
+        if known is None and status == FAILED and qualifier and qualifier == qualifier.strip():
+            known = SessionStatus.FAILED if is_technical(qualifier) else SessionStatus.DECLINED
+        return None if known is None else StatusReading(status, known)
 
     # -- webhooks -------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
@@ -432,7 +436,7 @@ class UipAdapter(ProviderAdapter):
         raw = data if isinstance(data, dict) else {"data": data}
         self._note_results(session)
         known = self._memory.get(session.id)
-        raw_status = read_status(session, raw, known, self._reason)
+        raw_status = raw_status_of(session, raw, known, self._reason)
         status = self.map_status(raw_status)
         if raw_status == COMPLETED:
             self._memory.note_approved(session.id)

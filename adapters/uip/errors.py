@@ -18,13 +18,12 @@ from typing import Any
 import httpx
 
 from adapters.base import ErrorCode, ProviderError
+from adapters.common import errors as common
 from adapters.common.retry_after import retry_after_header
 from adapters.uip import inferred
 
 INPUT = "input"
 VENDOR = "UIP"
-MAX_MESSAGE_LENGTH = 500
-MAX_CODE_LENGTH = 64
 STEPS_FIELD = (INPUT, "steps")
 METADATA_FIELD = (INPUT, "metadata")
 EXPIRES_IN_FIELD = (INPUT, "expiresIn")
@@ -51,13 +50,6 @@ class Operation(enum.StrEnum):
     CREATE = "create"
     READ = "read"
     GATE = "gate"  # continue / stop
-
-
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _first_text(body: dict[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -100,19 +92,13 @@ def map_error(
 ) -> ProviderError:
     """Translate one non-success UIP response. Never includes the request body."""
     status = response.status_code
-    code, text = _parts(_body(response))
-    provider_code = scrub(code)[:MAX_CODE_LENGTH] if code else None
+    code, text = _parts(common.response_json(response))
+    provider_code = common.scrubbed_code(code, scrub)
     raw_message = text or f"{VENDOR} answered HTTP {status}"
-    message = scrub(raw_message)[:MAX_MESSAGE_LENGTH]
+    message = common.scrubbed_message(raw_message, scrub)
 
-    def error(kind: ErrorCode, **extra: Any) -> ProviderError:
-        return ProviderError(
-            kind,
-            message,
-            provider_code=provider_code or DEFAULT_CODES.get(status, f"http_{status}"),
-            http_status=status,
-            **extra,
-        )
+    default_code = DEFAULT_CODES.get(status, f"http_{status}")
+    error = common.Refusal(status, message, provider_code or default_code).error
 
     if operation is Operation.GATE and status in GATE_REFUSAL_STATUSES:
         return error(ErrorCode.PROVIDER_REJECTED)  # not at a gate

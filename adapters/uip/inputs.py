@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from adapters.base import InputDeclaration, ignored, mapped, sent
+from adapters.base import InputDeclaration, grouped, ignored, mapped, sent
 
 _NO_CONTACT = "UIP never contacts the person: you hand them the session link"
 _NO_MATCHING = "UIP does not compare the credential with expected data; ask identify for it"
@@ -21,15 +21,13 @@ INPUT_SUPPORT: Mapping[str, InputDeclaration] = MappingProxyType(
         "return_url": sent("an https URL: a button on UIP's page after the flow, no redirect"),
         "expires_in": sent("the session TTL, 60 to 86400 seconds"),
         "language": ignored("UIP's hosted page has no language setting"),
-        "contact.email": ignored(_NO_CONTACT),
-        "contact.phone": ignored(_NO_CONTACT),
-        "expected_person.first_name": ignored(_NO_MATCHING),
-        "expected_person.last_name": ignored(_NO_MATCHING),
-        "expected_person.date_of_birth": ignored(_NO_MATCHING),
-        "expected_person.nationality": ignored(_NO_MATCHING),
-        "expected_person.document_country": ignored(_NO_MATCHING),
-        "expected_person.document_types": ignored(
-            "UIP reads the wallet's mobile driving licence; no document choice"
+        **grouped("contact", ignored(_NO_CONTACT)),
+        **grouped(
+            "expected_person",
+            ignored(_NO_MATCHING),
+            document_types=ignored(
+                "UIP reads the wallet's mobile driving licence; no document choice"
+            ),
         ),
         "workflow_id": ignored("UIP has no workflows: the steps are the flow"),
         # Not IGNORED: a key the caller means for UIP must not vanish; UIP defines none.

@@ -65,7 +65,9 @@ def result_fields(result: VerifiedStep) -> dict[str, Any]:
 
 
 # -- raw status ------------------------------------------------------------------------------
-def read_status(session: SessionResource, raw: dict[str, Any], known: Known, reason: Reason) -> str:
+def raw_status_of(
+    session: SessionResource, raw: dict[str, Any], known: Known, reason: Reason
+) -> str:
     """The raw status a read (or a continue / stop answer) stands for, given what we know."""
     status = session.status
     if status == FAILED:

@@ -3,7 +3,8 @@
 UIP's seven statuses say where a session is; two things they do not say decide the outcome,
 and the adapter reports each as one raw value `<status>:<qualifier>`, so that the raw value the
 gateway stores says everything the normalized one was derived from, and `map_status` of a
-snapshot's `provider_status` always equals its `status`:
+snapshot's `provider_status` always equals its `status`. Per-status actions and polling read
+the status part (the row):
 
 - `failed:<reason>`: DECLINED or FAILED by the `session.failed` reason (FAILED only for the
   documented technical reasons `insufficient_funds` / `internal_error`). A bare `failed` (a
@@ -23,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from adapters.base import Capability, Outcome, SessionStatus
+from adapters.base import Capability, Outcome, SessionStatus, allowed_from
 from adapters.uip import inferred
 from adapters.uip.verdicts import UNMET_CODES
 
@@ -67,14 +68,26 @@ VERDICT_STATUSES: frozenset[str] = frozenset(
 )
 
 UIP_STATUSES: frozenset[str] = frozenset(STATUS_MAP)
-#: Every raw value the adapter can report for a documented status, reason and verdict (a
-#: verification reason is free text: `failed:<message>`, DECLINED, is not enumerable).
-VOCABULARY: frozenset[str] = (
-    UIP_STATUSES
-    | {f"{FAILED}{REASON_SEPARATOR}{reason}" for reason in TECHNICAL_FAILURE_REASONS}
-    | {f"{s}{REASON_SEPARATOR}{code}" for s in VERDICT_STATUSES for code in UNMET_CODES}
-    | {f"{COMPLETED}{REASON_SEPARATOR}{RESULTS_PENDING}"}
+
+#: Every raw value the adapter can report for a documented status, reason and verdict, with
+#: its normalized status: the adapter's `status_table`. A verification reason is free text
+#: (`failed:<message>`, DECLINED) and not enumerable: `UipAdapter.read_status` reads it.
+STATUS_TABLE: Mapping[str, SessionStatus] = MappingProxyType(
+    {
+        **STATUS_MAP,
+        **{
+            f"{FAILED}{REASON_SEPARATOR}{reason}": SessionStatus.FAILED
+            for reason in sorted(TECHNICAL_FAILURE_REASONS)
+        },
+        **{
+            f"{s}{REASON_SEPARATOR}{code}": SessionStatus.DECLINED
+            for s in sorted(VERDICT_STATUSES)
+            for code in sorted(UNMET_CODES)
+        },
+        f"{COMPLETED}{REASON_SEPARATOR}{RESULTS_PENDING}": SessionStatus.PROCESSING,
+    }
 )
+VOCABULARY: frozenset[str] = frozenset(STATUS_TABLE)
 
 #: "Terminal: no" for these three (UIP's own view; `completed:results_pending` is terminal at
 #: UIP but not yet decided for us).
@@ -92,6 +105,11 @@ ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
 )
 #: continue / stop: "Valid only when the session is awaiting_decision".
 GATE_ACTIONS: frozenset[Capability] = frozenset({Capability.CONTINUE, Capability.CANCEL})
+#: Rows are UIP's own statuses: a session at a gate is still there once a step was not met
+#: (`awaiting_decision:<unmet code>`), UIP waits for the integrator.
+ACTIONS_BY_STATUS: Mapping[str, frozenset[Capability]] = allowed_from(
+    {capability: {AWAITING_DECISION} for capability in GATE_ACTIONS}
+)
 
 
 def join_failed(reason: str | None) -> str:
@@ -113,33 +131,3 @@ def split_status(value: str) -> tuple[str, str | None]:
 
 def is_technical(reason: str) -> bool:
     return reason.strip().lower() in TECHNICAL_FAILURE_REASONS
-
-
-def map_uip_status(value: object) -> SessionStatus | None:
-    """Table lookup for a raw status (joined or not); None for anything not in the table
-    (wrong case, padding, empty, non-string, a qualifier the status cannot have)."""
-    if not isinstance(value, str):
-        return None
-    status, qualifier = split_status(value)
-    if qualifier is None:
-        return STATUS_MAP.get(status)
-    if status == FAILED:
-        if not qualifier.strip() or qualifier != qualifier.strip():
-            return None
-        return SessionStatus.FAILED if is_technical(qualifier) else SessionStatus.DECLINED
-    if status in VERDICT_STATUSES and qualifier in UNMET_CODES:
-        return SessionStatus.DECLINED
-    if status == COMPLETED and qualifier == RESULTS_PENDING:
-        return SessionStatus.PROCESSING
-    return None
-
-
-def allowed_actions(provider_status: str | None) -> frozenset[Capability]:
-    """What may be done to a session in this raw status: continue / stop only at a gate
-    (also once a step was not met: UIP still waits for the integrator there)."""
-    if (
-        map_uip_status(provider_status) is not None
-        and split_status(provider_status or "")[0] == AWAITING_DECISION
-    ):
-        return ALWAYS_ALLOWED | GATE_ACTIONS
-    return ALWAYS_ALLOWED

@@ -45,14 +45,12 @@ from adapters.base import (
     SandboxConfig,
     SandboxHandle,
     SessionSnapshot,
-    SessionStatus,
     UnsupportedByProvider,
     WebhookEvent,
     WebhookRejected,
     WebhookRejectReason,
 )
 from adapters.common.http import VendorHttp
-from adapters.common.http_auth import AuthenticatedHttp
 from adapters.common.sandbox_qr import qr_png_data_url
 from adapters.common.scrub import Scrubber
 from adapters.common.webhook_body import parse_json_object
@@ -81,8 +79,7 @@ from adapters.uqudo.statuses import (
     QR_DELETED,
     RESULT_PENDING,
     RESULT_RECEIVED,
-    UQUDO_STATUSES,
-    map_uqudo_status,
+    UQUDO_STATUS_MAP,
 )
 from adapters.uqudo.stream import Connector, session_channel
 from adapters.uqudo.wire import (
@@ -141,6 +138,8 @@ class UqudoAdapter(ProviderAdapter):
     credential_keys = ("client_id", "client_secret")
     poll_policy = inferred.POLL_POLICY
     input_support = INPUT_SUPPORT
+    status_table = UQUDO_STATUS_MAP
+    polled_statuses = POLLED
     #: A QR session has no metadata field (docs/vendors/uqudo.md): ours is the copy.
     metadata_at_vendor = False
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
@@ -169,15 +168,7 @@ class UqudoAdapter(ProviderAdapter):
         # give the secret as an option (KYCGW_UQUDO_CLIENT_SECRET).
         self._client_secret = config.api_key or options.get("client_secret") or ""
         self._caller = CallerAuth.from_config(config)
-        self._scrub = Scrubber(
-            (
-                *config.secrets_to_scrub,
-                config.api_key,
-                config.webhook_secret,
-                self._client_secret,
-                *self._caller.secrets,
-            )
-        )
+        self._scrub = Scrubber.of(config, self._client_secret, *self._caller.secrets)
 
         def mapper(response: httpx.Response) -> ProviderError:
             return map_error(response, self._scrub, now=config.clock())
@@ -195,7 +186,7 @@ class UqudoAdapter(ProviderAdapter):
             ),
             clock=config.clock,
         )
-        self._api = AuthenticatedHttp(
+        self._api = VendorHttp(
             config,
             vendor=VENDOR,
             headers={"Accept": "application/json, application/jwt"},
@@ -376,24 +367,16 @@ class UqudoAdapter(ProviderAdapter):
         if final is not None:
             yield final
 
-    def needs_polling(self, provider_status: str) -> bool:
-        return provider_status in POLLED
-
     def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
+        """CANCEL while no result exists (a known, cancellable status), STREAMING until the
+        session is final: what uqudo allows shrinks from everything, so it is said by what
+        a status takes away."""
         allowed = self.capabilities
         if provider_status is not None and provider_status not in CANCELLABLE:
             allowed = allowed - {Capability.CANCEL}
         if provider_status is not None and self._is_final(provider_status):
             allowed = allowed - {Capability.STREAMING}
         return allowed
-
-    # -- status table -------------------------------------------------------------------
-    def map_status(self, provider_status: str) -> SessionStatus | None:
-        return map_uqudo_status(provider_status)
-
-    @classmethod
-    def vocabulary(cls) -> frozenset[str]:
-        return UQUDO_STATUSES
 
     # -- webhooks -----------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:
@@ -472,7 +455,7 @@ class UqudoAdapter(ProviderAdapter):
             client_reference=None,
             metadata=None,
             milestone=session.provider_status
-            if session.provider_status in UQUDO_STATUSES
+            if session.provider_status in UQUDO_STATUS_MAP
             else QR_CREATED,
         )
 

@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 
 from adapters.base import ErrorCode, ProviderError
+from adapters.common import errors as common
 from adapters.uqudo import inferred
 
 VENDOR = "uqudo"
 INPUT = "input"
-MAX_MESSAGE_LENGTH = 500
 _MESSAGE_KEYS = ("error_description", "message", "detail", "error")
 _CODE_KEYS = ("code", "error")
 _CODE_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,63}")
@@ -96,7 +96,7 @@ def map_error(
     status = response.status_code
     body = _body(response)
     text = _message(body) or f"{VENDOR} answered HTTP {status}"
-    message = scrub(text)[:MAX_MESSAGE_LENGTH]
+    message = common.scrubbed_message(text, scrub)
     if status in STATUS_CODES:
         code, default_code = STATUS_CODES[status]
     elif status >= 500:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from adapters.base import InputDeclaration, ignored, mapped, refused, sent
+from adapters.base import InputDeclaration, grouped, ignored, mapped, refused, sent
 
 _NO_CONTACT = "uqudo never contacts the person: you show them the QR code"
 _NO_MATCHING = "uqudo's QR session takes no expected personal data to compare"
@@ -25,16 +25,14 @@ INPUT_SUPPORT: Mapping[str, InputDeclaration] = MappingProxyType(
         "return_url": ignored("the QR flow runs in uqudo's app and returns nowhere"),
         "expires_in": ignored("a QR session always lives 30 minutes (uqudo's fixed TTL)"),
         "language": ignored("a QR session takes no language setting"),
-        "contact.email": ignored(_NO_CONTACT),
-        "contact.phone": ignored(_NO_CONTACT),
-        "expected_person.first_name": ignored(_NO_MATCHING),
-        "expected_person.last_name": ignored(_NO_MATCHING),
-        "expected_person.date_of_birth": ignored(_NO_MATCHING),
-        "expected_person.nationality": ignored(_NO_MATCHING),
-        "expected_person.document_country": ignored(_NO_MATCHING),
-        "expected_person.document_types": mapped(
-            "PASSPORT becomes documents[].documentType PASSPORT; other types need "
-            "providerOptions.document_types (uqudo's codes are per country)"
+        **grouped("contact", ignored(_NO_CONTACT)),
+        **grouped(
+            "expected_person",
+            ignored(_NO_MATCHING),
+            document_types=mapped(
+                "PASSPORT becomes documents[].documentType PASSPORT; other types need "
+                "providerOptions.document_types (uqudo's codes are per country)"
+            ),
         ),
         "workflow_id": ignored("uqudo has no workflows: the QR session's data is the flow"),
         "provider_options": sent(

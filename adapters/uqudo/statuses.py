@@ -72,9 +72,3 @@ POLLED: frozenset[str] = frozenset(
     s for s, v in UQUDO_STATUS_MAP.items() if not v.is_final and s != RESULT_REVIEW
 )
 
-
-def map_uqudo_status(value: object) -> SessionStatus | None:
-    """Table lookup; None for anything not in the table (wrong case, empty, non-string)."""
-    if not isinstance(value, str):
-        return None
-    return UQUDO_STATUS_MAP.get(value)

@@ -30,6 +30,7 @@ from adapters.base import (
     SandboxHandle,
     SessionSnapshot,
     SessionStatus,
+    StatusReading,
     TimelineEntry,
     UnsupportedByProvider,
     WebhookEvent,
@@ -45,17 +46,18 @@ from adapters.verifa.errors import DOCUMENT_COUNTRY_FIELD, INPUT, map_error
 from adapters.verifa.inputs import INPUT_SUPPORT
 from adapters.verifa.signature import VerifaScheme
 from adapters.verifa.statuses import (
+    ACTIONS_BY_STATUS,
+    ALWAYS_ALLOWED,
     AWAITING_EXTERNAL,
     COMPLETED,
     OUTCOMES,
+    POLLED,
+    RESULT_STATUS_MAP,
     RESULT_STATUSES,
+    STATUS_TABLE,
     UNDER_REVIEW,
     VERIFA_STATUSES,
-    VOCABULARY,
-    allowed_actions,
     join_status,
-    map_verifa_status,
-    result_is_out,
     split_status,
 )
 from adapters.verifa.wire import (
@@ -136,9 +138,12 @@ class VerifaAdapter(ProviderAdapter):
     rate_limit_per_minute = inferred.RATE_LIMIT_PER_MINUTE
     name = "verifa"
     default_base_url = inferred.DEFAULT_BASE_URL
-    credential_keys = ("api_key", "webhook_secret")
     poll_policy = inferred.POLL_POLICY
     input_support = INPUT_SUPPORT
+    status_table = STATUS_TABLE
+    always_allowed = ALWAYS_ALLOWED
+    actions_by_status = ACTIONS_BY_STATUS
+    polled_statuses = POLLED
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.CREATE,
@@ -167,7 +172,7 @@ class VerifaAdapter(ProviderAdapter):
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
-        self._scrub = Scrubber((*config.secrets_to_scrub, config.api_key, config.webhook_secret))
+        self._scrub = Scrubber.of(config)
         self._prefix = _api_prefix(config.base_url)
         self._http = IdempotentVendorHttp(
             config,
@@ -333,22 +338,21 @@ class VerifaAdapter(ProviderAdapter):
             expected=inferred.REDACT_SUCCESS_STATUSES,
         )
 
-    def needs_polling(self, provider_status: str) -> bool:
-        session, result = split_status(provider_status)
-        if session == COMPLETED:
-            return not result_is_out(provider_status)
-        return result is None and session in inferred.POLLED_SESSION_STATUSES
-
-    def session_capabilities(self, provider_status: str | None) -> frozenset[Capability]:
-        return allowed_actions(provider_status) & self.capabilities
-
     # -- status table ---------------------------------------------------------------------
-    def map_status(self, provider_status: str) -> SessionStatus | None:
-        return map_verifa_status(provider_status)
-
     @classmethod
-    def vocabulary(cls) -> frozenset[str]:
-        return VOCABULARY
+    def read_status(cls, provider_status: object) -> StatusReading | None:
+        """The session table, plus `completed:<result status>`: the result's status, in its
+        own row once the result is out (an unknown result reads as `completed`, still
+        polled). A result on a session that is not completed is not a status."""
+        if not isinstance(provider_status, str):
+            return None
+        session, result = split_status(provider_status)
+        if result is None:
+            return super().read_status(session)
+        if session != COMPLETED:
+            return None
+        status = RESULT_STATUS_MAP.get(result)
+        return StatusReading(COMPLETED if status is None else provider_status, status)
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[WebhookEvent]:

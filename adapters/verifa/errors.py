@@ -45,15 +45,7 @@ FIELD_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 
 #: Default provider codes when the body has none.
-DEFAULT_CODES: dict[int, str] = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    409: "conflict",
-    422: "unprocessable_entity",
-    429: "rate_limited",
-}
+DEFAULT_CODES: dict[int, str] = {**common.HTTP_STATUS_CODES, 429: "rate_limited"}
 
 
 def normalized_field(path: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -132,14 +124,8 @@ def map_error(
     text = _message(body, fields, status)
     message = common.scrubbed_message(text, scrub)
 
-    def error(kind: ErrorCode, **extra: Any) -> ProviderError:
-        return ProviderError(
-            kind,
-            message,
-            provider_code=provider_code or DEFAULT_CODES.get(status, f"http_{status}"),
-            http_status=status,
-            **extra,
-        )
+    default_code = DEFAULT_CODES.get(status, f"http_{status}")
+    error = common.Refusal(status, message, provider_code or default_code).error
 
     if status in (400, 422):
         if provider_code == IDEMPOTENCY_MISMATCH:

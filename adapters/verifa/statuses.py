@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from adapters.base import Capability, Outcome, SessionStatus
+from adapters.verifa import inferred
 
 COMPLETED = "completed"
 AWAITING_EXTERNAL = "awaiting_external"
@@ -74,8 +75,12 @@ OUTCOMES: Mapping[SessionStatus, Outcome] = MappingProxyType(
 
 VERIFA_STATUSES: frozenset[str] = frozenset(SESSION_STATUS_MAP)
 EVENT_STATUSES: frozenset[str] = frozenset(EVENT_STATUS_MAP)
-#: Every raw status the adapter reports without a result part.
-VOCABULARY: frozenset[str] = VERIFA_STATUSES | EVENT_STATUSES
+#: Every raw status the adapter reports without a result part: the adapter's `status_table`
+#: (`VerifaAdapter.read_status` reads the `completed:<result status>` ones).
+STATUS_TABLE: Mapping[str, SessionStatus] = MappingProxyType(
+    {**SESSION_STATUS_MAP, **EVENT_STATUS_MAP}
+)
+VOCABULARY: frozenset[str] = frozenset(STATUS_TABLE)
 RESULT_STATUSES: frozenset[str] = frozenset(RESULT_STATUS_MAP)
 
 #: The documented "active" class: everything that is not terminal.
@@ -117,8 +122,18 @@ ACTIONS_BY_STATUS: Mapping[str, frozenset[Capability]] = MappingProxyType(
         "failed": frozenset({Capability.REPROCESS}),
         # The session goes back to capture: it is active, and linkable again.
         RESUBMISSION_REQUIRED: frozenset({Capability.CANCEL, Capability.ISSUE_LINK}),
+        # A completed session whose result is out is its own row (it is not polled), with
+        # what a completed session allows.
+        **{
+            f"{COMPLETED}{RESULT_SEPARATOR}{result}": frozenset({Capability.REPROCESS})
+            for result in sorted(RESULT_STATUS_MAP)
+        },
     }
 )
+
+#: Rows the reconciler polls: the states whose next change has no event
+#: (inferred.POLLED_SESSION_STATUSES), and a completed session until its result is out.
+POLLED: frozenset[str] = inferred.POLLED_SESSION_STATUSES | {COMPLETED}
 
 
 def join_status(session_status: str, result_status: str | None) -> str:
@@ -135,30 +150,7 @@ def split_status(value: str) -> tuple[str, str | None]:
     return (session, result) if sep else (value, None)
 
 
-def map_verifa_status(value: object) -> SessionStatus | None:
-    """Table lookup for a raw status (joined or not); None for anything not in the tables
-    (wrong case, padding, empty, non-string, a result on a non-completed session)."""
-    if not isinstance(value, str):
-        return None
-    session, result = split_status(value)
-    if result is None:
-        return SESSION_STATUS_MAP.get(session) or EVENT_STATUS_MAP.get(session)
-    if session != COMPLETED:
-        return None
-    return RESULT_STATUS_MAP.get(result)
-
-
 def result_is_out(value: str) -> bool:
     """True when the raw status is a completed session whose result gives a known status."""
     session, result = split_status(value)
     return session == COMPLETED and result in RESULT_STATUS_MAP
-
-
-def allowed_actions(provider_status: str | None) -> frozenset[Capability]:
-    """What may be done to a session in this raw status (`ACTIONS_BY_STATUS`)."""
-    if provider_status is None:
-        return ALWAYS_ALLOWED
-    session, result = split_status(provider_status)
-    if result is not None and session != COMPLETED:
-        return ALWAYS_ALLOWED
-    return ALWAYS_ALLOWED | ACTIONS_BY_STATUS.get(session, frozenset())

@@ -1,5 +1,6 @@
-"""The contract every adapter honours. A vendor's test module subclasses `AdapterConformance`
-and supplies the fixtures; the tests here are inherited unchanged (after LiteLLM's
+"""The contract every adapter honours. A vendor's test module subclasses `EmulatorConformance`
+(the contract plus the same calls against the vendor's emulator; `AdapterConformance` alone for
+a vendor without one) and supplies the fixtures; the tests here are inherited unchanged (after LiteLLM's
 `BaseLLMChatTest`, Libcloud's contract mixin).
 """
 
@@ -135,38 +136,6 @@ class AdapterConformance:
         """The vendor's documented 429 answer (body and headers, incl. Retry-After)."""
         raise NotImplementedError
 
-    @pytest.fixture
-    async def sandboxed(self, adapter: ProviderAdapter) -> AsyncIterator[Sandboxed]:
-        """The adapter wired to its own emulator, as the gateway does without credentials."""
-        cls = type(adapter)
-        sandbox = cls.build_sandbox(
-            SandboxConfig(
-                public_base_url=f"http://gateway.test/sandbox/{adapter.name}",
-                webhook_url=f"http://gateway.test/webhooks/{adapter.name}",
-                webhook_transport=httpx.MockTransport(lambda _: httpx.Response(200)),
-            )
-        )
-        if sandbox is None:
-            pytest.skip(f"{adapter.name} has no sandbox")
-
-        def build(api_key: str | None = None) -> ProviderAdapter:
-            return cls(
-                AdapterConfig(
-                    environment=Environment.SANDBOX,
-                    base_url=f"http://{adapter.name}.sandbox",
-                    api_key=api_key or sandbox.api_key,
-                    webhook_secret=sandbox.webhook_secret,
-                    options=dict(sandbox.options),
-                    transport=httpx.ASGITransport(app=sandbox.app),
-                    retry_wait_s=0,
-                )
-            )
-
-        real = build()
-        yield Sandboxed(real, build, sandbox)
-        await real.aclose()
-        await sandbox.aclose()
-
     # -- identity ---------------------------------------------------------------------------
     def test_declares_identity(self, adapter: ProviderAdapter) -> None:
         assert adapter.name and adapter.name == adapter.name.lower()
@@ -212,6 +181,35 @@ class AdapterConformance:
             assert isinstance(allowed, frozenset)
             assert allowed <= adapter.capabilities, raw
 
+    def test_declared_capabilities_are_implemented(self, adapter: ProviderAdapter) -> None:
+        """The other way round: a declared action has its method, not the base refusal."""
+        assert type(adapter).unimplemented_capabilities() == ()
+
+    def test_declared_actions_are_capabilities(self, adapter: ProviderAdapter) -> None:
+        cls = type(adapter)
+        assert (cls.always_allowed or frozenset()) <= cls.capabilities
+        for row, actions in cls.actions_by_status.items():
+            assert actions and actions <= cls.capabilities, row
+
+    def test_declared_rows_are_statuses(self, adapter: ProviderAdapter) -> None:
+        """Every row of the per-status tables is a raw status that reads as that row (a typo
+        in a table would silently allow or poll nothing)."""
+        cls = type(adapter)
+        for row in [*cls.actions_by_status, *cls.polled_statuses]:
+            reading = cls.read_status(row)
+            assert reading is not None and reading.row == row, row
+
+    def test_polling_follows_the_declarations(
+        self, adapter: ProviderAdapter, vocabulary: frozenset[str]
+    ) -> None:
+        cls = type(adapter)
+        if cls.poll_non_final:
+            assert not cls.polled_statuses
+        for raw in vocabulary:
+            status = adapter.map_status(raw)
+            if status is not None and status.is_final:
+                assert not adapter.needs_polling(raw), raw
+
     async def test_missing_actions_raise_unsupported(self, adapter: ProviderAdapter) -> None:
         missing = [c for c in ACTIONS if c not in adapter.capabilities]
         for capability in missing:
@@ -252,6 +250,66 @@ class AdapterConformance:
                 continue
             assert event.snapshot.provider_session_id == event.provider_session_id
             assert event.snapshot.status is expected_statuses[event.snapshot.provider_status]
+
+    async def test_rate_limit_maps_with_retry_after(
+        self, adapter: ProviderAdapter, rate_limited_reply: httpx.Response
+    ) -> None:
+        limited = type(adapter)(
+            replace(
+                adapter.config,
+                transport=httpx.MockTransport(lambda _: rate_limited_reply),
+                retry_wait_s=0,
+            )
+        )
+        try:
+            with pytest.raises(ProviderError) as info:
+                await limited.fetch_session("conformance-id")
+        finally:
+            await limited.aclose()
+        assert info.value.code is ErrorCode.RATE_LIMITED
+        assert info.value.retry_after and info.value.retry_after > 0
+
+    def test_dedupe_key_is_stable(self, adapter: ProviderAdapter, signed_webhook: Webhook) -> None:
+        first = [e.dedupe_key for e in adapter.parse_webhook(*signed_webhook)]
+        again = [e.dedupe_key for e in adapter.parse_webhook(*signed_webhook)]
+        assert first == again
+
+
+class EmulatorConformance(AdapterConformance):
+    """The contract against the vendor's own emulator, for every vendor that ships one (all
+    registered vendors do; a vendor without a sandbox subclasses `AdapterConformance`)."""
+
+    @pytest.fixture
+    async def sandboxed(self, adapter: ProviderAdapter) -> AsyncIterator[Sandboxed]:
+        """The adapter wired to its own emulator, as the gateway does without credentials."""
+        cls = type(adapter)
+        sandbox = cls.build_sandbox(
+            SandboxConfig(
+                public_base_url=f"http://gateway.test/sandbox/{adapter.name}",
+                webhook_url=f"http://gateway.test/webhooks/{adapter.name}",
+                webhook_transport=httpx.MockTransport(lambda _: httpx.Response(200)),
+            )
+        )
+        if sandbox is None:
+            pytest.fail(f"{adapter.name} declares no sandbox: subclass AdapterConformance")
+
+        def build(api_key: str | None = None) -> ProviderAdapter:
+            return cls(
+                AdapterConfig(
+                    environment=Environment.SANDBOX,
+                    base_url=f"http://{adapter.name}.sandbox",
+                    api_key=api_key or sandbox.api_key,
+                    webhook_secret=sandbox.webhook_secret,
+                    options=dict(sandbox.options),
+                    transport=httpx.ASGITransport(app=sandbox.app),
+                    retry_wait_s=0,
+                )
+            )
+
+        real = build()
+        yield Sandboxed(real, build, sandbox)
+        await real.aclose()
+        await sandbox.aclose()
 
     # -- create, read and errors against the vendor's emulator -------------------------------
     async def test_create_then_read(
@@ -325,26 +383,3 @@ class AdapterConformance:
             await bad.aclose()
         assert info.value.code is ErrorCode.PROVIDER_REJECTED
         assert "conformance-wrong-key" not in info.value.message
-
-    async def test_rate_limit_maps_with_retry_after(
-        self, adapter: ProviderAdapter, rate_limited_reply: httpx.Response
-    ) -> None:
-        limited = type(adapter)(
-            replace(
-                adapter.config,
-                transport=httpx.MockTransport(lambda _: rate_limited_reply),
-                retry_wait_s=0,
-            )
-        )
-        try:
-            with pytest.raises(ProviderError) as info:
-                await limited.fetch_session("conformance-id")
-        finally:
-            await limited.aclose()
-        assert info.value.code is ErrorCode.RATE_LIMITED
-        assert info.value.retry_after and info.value.retry_after > 0
-
-    def test_dedupe_key_is_stable(self, adapter: ProviderAdapter, signed_webhook: Webhook) -> None:
-        first = [e.dedupe_key for e in adapter.parse_webhook(*signed_webhook)]
-        again = [e.dedupe_key for e in adapter.parse_webhook(*signed_webhook)]
-        assert first == again

@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 
 from adapters.base import SessionStatus
+from adapters.beltic.adapter import BelticAdapter
 from adapters.beltic.statuses import (
     BELTIC_STATUS_MAP,
     BELTIC_STATUSES,
     FINAL_BELTIC_STATUSES,
-    map_beltic_status,
 )
+
+map_status = BelticAdapter.map_status
 
 # docs/vendors/beltic.md's mapping — copied by hand, not derived from the module under test.
 EXPECTED: list[tuple[str, SessionStatus]] = [
@@ -30,7 +32,7 @@ EXPECTED: list[tuple[str, SessionStatus]] = [
 
 @pytest.mark.parametrize(("beltic", "normalized"), EXPECTED, ids=[b for b, _ in EXPECTED])
 def test_status_maps_as_documented(beltic: str, normalized: SessionStatus) -> None:
-    assert map_beltic_status(beltic) is normalized
+    assert map_status(beltic) is normalized
 
 
 def test_vocabulary_is_exactly_the_nine_documented_statuses() -> None:
@@ -44,7 +46,7 @@ def test_finality_follows_the_table() -> None:
 
 
 def test_completed_is_not_final_it_awaits_the_integrator() -> None:
-    status = map_beltic_status("completed")
+    status = map_status("completed")
     assert status is SessionStatus.AWAITING_DECISION and not status.is_final
 
 
@@ -72,7 +74,7 @@ def test_completed_is_not_final_it_awaits_the_integrator() -> None:
     ],
 )
 def test_unknown_values_map_to_none(value: object) -> None:
-    assert map_beltic_status(value) is None
+    assert map_status(value) is None
 
 
 def test_table_is_read_only() -> None:

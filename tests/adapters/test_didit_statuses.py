@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from adapters.base import SessionStatus
-from adapters.didit.statuses import DIDIT_STATUS_MAP, DIDIT_STATUSES, map_didit_status
+from adapters.didit.adapter import DiditAdapter
+from adapters.didit.statuses import DIDIT_STATUS_MAP, DIDIT_STATUSES
+
+map_status = DiditAdapter.map_status
 
 # docs/vendors/didit.md, Status vocabulary and our mapping — copied by hand, not derived from
 # the module under test (strings: https://docs.didit.me/integration/verification-statuses).
@@ -26,7 +29,7 @@ EXPECTED: list[tuple[str, SessionStatus]] = [
 
 @pytest.mark.parametrize(("didit", "normalized"), EXPECTED, ids=[d for d, _ in EXPECTED])
 def test_status_maps_per_the_vendor_page(didit: str, normalized: SessionStatus) -> None:
-    assert map_didit_status(didit) is normalized
+    assert map_status(didit) is normalized
 
 
 def test_vocabulary_is_exactly_the_ten_documented_statuses() -> None:
@@ -35,7 +38,7 @@ def test_vocabulary_is_exactly_the_ten_documented_statuses() -> None:
 
 
 def test_finality_follows_the_table() -> None:
-    final = {d for d, _ in EXPECTED if map_didit_status(d).is_final}  # type: ignore[union-attr]
+    final = {d for d, _ in EXPECTED if map_status(d).is_final}  # type: ignore[union-attr]
     assert final == {"Approved", "Declined", "Expired", "Abandoned", "Kyc Expired"}
 
 
@@ -61,7 +64,7 @@ def test_finality_follows_the_table() -> None:
     ],
 )
 def test_unknown_values_map_to_none(value: object) -> None:
-    assert map_didit_status(value) is None
+    assert map_status(value) is None
 
 
 def test_table_is_read_only() -> None:

@@ -6,7 +6,6 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ import httpx
 import pytest
 
 from adapters.base import (
-    AdapterConfig,
     Capability,
     CreateSessionRequest,
     DecidedBy,
@@ -38,17 +36,19 @@ from adapters.base import (
     WebhookRejectReason,
 )
 from adapters.common.idempotency import derive_key
-from adapters.common.scrub import EMAIL_PLACEHOLDER, REDACTED
+from adapters.common.scrub import EMAIL_PLACEHOLDER
 from adapters.common.webhook_body import signed_body_key
 from adapters.uip import inferred
 from adapters.uip.adapter import UipAdapter, derive_steps
 from adapters.uip.errors import Operation, create_field, map_error
 from adapters.uip.statuses import VOCABULARY
 from adapters.uip.wire import SessionResource
-from tests.adapters.conformance import AdapterConformance, Sandboxed, Webhook
+from tests.adapters.conformance import EmulatorConformance, Webhook
+from tests.adapters.http_conformance import Call, ErrorReply, HttpConformance
 from tests.adapters.test_uip_statuses import DESIGN_TABLE
 from tests.support.cassettes import assert_all_played, replayer
 from tests.support.sandbox_harness import FakeClock, WebhookSink, asgi_client, emulator_config
+from tests.support.scripted_vendor import LiveConfig, ScriptedVendor
 from tests.support.signing.uip import TS, sign_webhook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,17 +77,7 @@ recorder = replayer(CASSETTES, ("method", "uri", "json_body", "idempotency_key")
 recorder.register_matcher("idempotency_key", idempotency_key)
 
 
-def make_config(**overrides: Any) -> AdapterConfig:
-    values: dict[str, Any] = {
-        "environment": Environment.LIVE,
-        "base_url": BASE,
-        "api_key": API_KEY,
-        "webhook_secret": WEBHOOK_SECRET,
-        "retry_wait_s": 0.0,
-        "clock": lambda: NOW,
-    }
-    values.update(overrides)
-    return AdapterConfig(**values)
+make_config = LiveConfig(base_url=BASE, api_key=API_KEY, webhook_secret=WEBHOOK_SECRET, now=NOW)
 
 
 @pytest.fixture
@@ -123,25 +113,9 @@ def signed_fixture(name: str, **overrides: Any) -> Webhook:
 
 
 # -- a scriptable mock transport -----------------------------------------------------------------
-Reply = httpx.Response | Exception
-
-
-class Script:
-    """Answers requests from a queue (the last reply repeats) and remembers them."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
+class Script(ScriptedVendor):
     def adapter(self, **overrides: Any) -> UipAdapter:
-        return UipAdapter(make_config(transport=httpx.MockTransport(self.handler), **overrides))
+        return UipAdapter(make_config(transport=self.transport(), **overrides))
 
     def keys(self) -> list[str | None]:
         return [r.headers.get("idempotency-key") for r in self.requests]
@@ -166,7 +140,9 @@ def ok(body: Any = None, status: int = 200, **headers: str) -> httpx.Response:
     return httpx.Response(status, json=body if body is not None else CREATED, headers=headers)
 
 
-def fail(status: int, error: str = "nope", code: str | None = None, **headers: str) -> Reply:
+def fail(
+    status: int, error: str = "nope", code: str | None = None, **headers: str
+) -> httpx.Response:
     body: dict[str, Any] = {"error": error}
     if code:
         body["code"] = code
@@ -194,7 +170,7 @@ def states(steps: tuple[StepProgress, ...]) -> list[tuple[str, StepState, bool]]
 
 
 # -- conformance ---------------------------------------------------------------------------------
-class TestUipConformance(AdapterConformance):
+class TestUipConformance(EmulatorConformance, HttpConformance):
     @pytest.fixture
     def adapter(self) -> UipAdapter:
         return UipAdapter(make_config())
@@ -225,37 +201,44 @@ class TestUipConformance(AdapterConformance):
     def create_request(self) -> CreateSessionRequest:
         """UIP requires steps: the conformance create asks for one identify step."""
         return CreateSessionRequest(
-            client_reference="conformance-ref", steps=(StepRequest(StepType.IDENTIFY),)
+            client_reference="conformance-ref",
+            metadata={"k": "v"},
+            steps=(StepRequest(StepType.IDENTIFY),),
         )
 
-    # The two sandbox tests below create sessions; UIP refuses a create without steps, so
-    # they use `create_request` (the base versions create with no steps).
-    async def test_create_then_read(
-        self, sandboxed: Sandboxed, create_request: CreateSessionRequest
-    ) -> None:
-        created = await sandboxed.adapter.create_session(
-            replace(create_request, metadata={"k": "v"})
-        )
-        assert created.provider_session_id
-        assert created.status is SessionStatus.CREATED
-        assert created.environment is Environment.SANDBOX
-        assert created.verification_url or created.qr_code
-        read = await sandboxed.adapter.fetch_session(created.provider_session_id)
-        assert read.provider_session_id == created.provider_session_id
-        assert read.status is SessionStatus.CREATED
-        assert read.provider_status == created.provider_status
+    # -- over HTTP (HttpConformance) -------------------------------------------------------
+    @pytest.fixture
+    def session_id(self) -> str:
+        return S1
 
-    async def test_wrong_key_is_provider_rejected(
-        self, sandboxed: Sandboxed, create_request: CreateSessionRequest
-    ) -> None:
-        bad = sandboxed.build("conformance-wrong-key")
-        try:
-            with pytest.raises(ProviderError) as info:
-                await bad.create_session(replace(create_request, client_reference="x"))
-        finally:
-            await bad.aclose()
-        assert info.value.code is ErrorCode.PROVIDER_REJECTED
-        assert "conformance-wrong-key" not in info.value.message
+    @pytest.fixture
+    def read_reply(self) -> httpx.Response:
+        return ok({"id": S1, "status": "created"})
+
+    @pytest.fixture
+    def read_status(self) -> SessionStatus:
+        return SessionStatus.CREATED
+
+    @pytest.fixture
+    def quoted_read(self) -> tuple[str, bytes]:
+        return "../../webhooks", b"/v1/sessions/..%2F..%2Fwebhooks"
+
+    @pytest.fixture
+    def unretried_writes(self) -> list[Call]:
+        """continue / stop carry no key: a retry after a lost answer could be refused."""
+        return [lambda a: a.continue_session(S1), lambda a: a.cancel_session(S1)]
+
+    @pytest.fixture
+    def retried_call(self) -> Call:
+        return lambda a: a.fetch_session(S1)  # GET is idempotent
+
+    @pytest.fixture
+    def error_reply(self) -> ErrorReply:
+        return lambda status, error, code: fail(status, error, code)
+
+    @pytest.fixture
+    def refusal(self) -> tuple[int, Call]:
+        return 401, lambda a: a.fetch_session(S1)
 
 
 # -- identity -------------------------------------------------------------------------------------
@@ -297,16 +280,6 @@ async def test_what_uip_does_not_offer_is_unsupported(action: Any) -> None:
     with pytest.raises(UnsupportedByProvider):
         await action(adapter)
     await adapter.aclose()
-
-
-def test_session_capabilities_gate_continue_and_stop(uip: UipAdapter) -> None:
-    gate = {Capability.CONTINUE, Capability.CANCEL}
-    for raw in [*sorted(VOCABULARY), "failed:x", None, "unknown"]:
-        allowed = uip.session_capabilities(raw)
-        at_gate = raw in ("awaiting_decision", "awaiting_decision:age_not_satisfied")
-        assert (gate <= allowed) is at_gate, raw
-        assert not (gate & allowed) or at_gate
-        assert {Capability.READ, Capability.REFRESH} <= allowed
 
 
 @pytest.mark.parametrize(
@@ -541,18 +514,6 @@ async def test_a_create_is_not_retried_on_a_4xx(status: int) -> None:
     assert len(script.requests) == 1
 
 
-@pytest.mark.parametrize("action", ["continue_session", "cancel_session"])
-async def test_gate_actions_are_not_retried(action: str) -> None:
-    """continue / stop carry no key: a retry after a lost answer could be refused."""
-    script = Script(httpx.ReadTimeout("read timed out"), ok({"id": S1, "status": "stopped"}))
-    adapter = script.adapter()
-    with pytest.raises(ProviderError) as info:
-        await getattr(adapter, action)(S1)
-    await adapter.aclose()
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-    assert len(script.requests) == 1
-
-
 async def test_create_tolerates_a_200_replay_and_expires_at() -> None:
     script = Script(ok({**CREATED, "expires": None, "expires_at": "2026-06-07T13:00:00Z"}))
     adapter = script.adapter()
@@ -771,14 +732,6 @@ async def test_a_base_url_without_the_version_gets_it_on_each_path() -> None:
     assert str(script.requests[0].url) == "http://uip.sandbox/v1/sessions/sess_abc123"
 
 
-async def test_an_empty_session_id_is_bad_input() -> None:
-    adapter = no_network()
-    with pytest.raises(ProviderError) as info:
-        await adapter.fetch_session("")
-    await adapter.aclose()
-    assert info.value.code is ErrorCode.BAD_USER_INPUT
-
-
 async def test_a_completed_read_with_an_unmet_age_step_is_declined_with_a_summary() -> None:
     """Version B results (uip.mintlify.app api-reference/sessions/get) with an identify block
     "unavailable" (core-concepts/primitives) and an age_verify step not met."""
@@ -886,24 +839,6 @@ async def test_an_unexpected_read_is_unavailable_without_echoing_it(body: Any) -
     await adapter.aclose()
     assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
     assert "yesterday" not in info.value.message and "two" not in info.value.message
-
-
-async def test_a_non_json_answer_is_unavailable() -> None:
-    script = Script(httpx.Response(200, text="<html>maintenance</html>"))
-    adapter = script.adapter()
-    with pytest.raises(ProviderError) as info:
-        await adapter.fetch_session(S1)
-    await adapter.aclose()
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-
-
-async def test_a_read_is_retried_on_a_gateway_error() -> None:
-    script = Script(fail(503), ok({"id": S1, "status": "created"}))
-    adapter = script.adapter()
-    read = await adapter.fetch_session(S1)
-    await adapter.aclose()
-    assert read.status is SessionStatus.CREATED
-    assert len(script.requests) == 2
 
 
 # -- step progress ------------------------------------------------------------------------------
@@ -1206,21 +1141,6 @@ def test_retry_after(header: str | None, seconds: int | None) -> None:
     error = mapped(response(429, {"error": "slow down"}, **headers))
     assert error.code is ErrorCode.RATE_LIMITED
     assert error.retry_after == seconds
-
-
-async def test_error_messages_are_scrubbed() -> None:
-    body = {
-        "error": "key test-api-key-long-enough rejected for jane.doe@example.com",
-        "code": "auth/invalid-api-key",
-    }
-    script = Script(httpx.Response(401, json=body))
-    adapter = script.adapter(api_key="test-api-key-long-enough")
-    with pytest.raises(ProviderError) as info:
-        await adapter.fetch_session(S1)
-    await adapter.aclose()
-    assert "test-api-key-long-enough" not in info.value.message
-    assert REDACTED in info.value.message and EMAIL_PLACEHOLDER in info.value.message
-    assert "jane.doe" not in info.value.message
 
 
 def test_long_messages_and_codes_are_capped() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from adapters.base import Capability, Outcome, SessionStatus
 from adapters.uip import inferred
+from adapters.uip.adapter import UipAdapter
 from adapters.uip.statuses import (
     ACTIVE_STATUSES,
     ALWAYS_ALLOWED,
@@ -16,12 +17,14 @@ from adapters.uip.statuses import (
     TECHNICAL_FAILURE_REASONS,
     UIP_STATUSES,
     VOCABULARY,
-    allowed_actions,
     join_failed,
     join_verdict,
-    map_uip_status,
     split_status,
 )
+from tests.support.scripted_vendor import offline_adapter
+
+map_status = UipAdapter.map_status
+allowed_actions = offline_adapter(UipAdapter).session_capabilities
 
 #: docs/vendors/uip.md, Status vocabulary and our mapping, written out.
 DESIGN_TABLE = {
@@ -63,7 +66,7 @@ def test_vocabulary_is_the_table() -> None:
 
 @pytest.mark.parametrize(("raw", "want"), sorted(DESIGN_TABLE.items()))
 def test_design_table(raw: str, want: SessionStatus) -> None:
-    assert map_uip_status(raw) is want
+    assert map_status(raw) is want
 
 
 @pytest.mark.parametrize(
@@ -78,33 +81,33 @@ def test_design_table(raw: str, want: SessionStatus) -> None:
     ],
 )
 def test_a_verification_reason_is_declined(reason: str) -> None:
-    assert map_uip_status(f"failed:{reason}") is SessionStatus.DECLINED
+    assert map_status(f"failed:{reason}") is SessionStatus.DECLINED
 
 
 @pytest.mark.parametrize("reason", ["INSUFFICIENT_FUNDS", "Internal_Error"])
 def test_technical_reasons_ignore_case(reason: str) -> None:
-    assert map_uip_status(f"failed:{reason}") is SessionStatus.FAILED
+    assert map_status(f"failed:{reason}") is SessionStatus.FAILED
 
 
 def test_failed_without_a_reason_is_the_inferred_status() -> None:
     """ "failed: A step failed verification, or funds ran out" (core-concepts/sessions): without
     the reason it is the person's failure; the technical reasons come with the webhook."""
-    assert map_uip_status("failed") is inferred.FAILED_WITHOUT_REASON is SessionStatus.DECLINED
+    assert map_status("failed") is inferred.FAILED_WITHOUT_REASON is SessionStatus.DECLINED
 
 
 @pytest.mark.parametrize("status", ["created", "failed", "completed_x", "in-progress"])
 def test_an_unmet_verdict_only_follows_a_verified_step(status: str) -> None:
     raw = f"{status}:age_not_satisfied"
-    assert map_uip_status(raw) is (SessionStatus.DECLINED if status == "failed" else None)
+    assert map_status(raw) is (SessionStatus.DECLINED if status == "failed" else None)
 
 
 @pytest.mark.parametrize("raw", ["in_progress:results_pending", "completed:unknown_code"])
 def test_other_qualifiers_are_not_ours(raw: str) -> None:
-    assert map_uip_status(raw) is None
+    assert map_status(raw) is None
 
 
 def test_a_reason_may_contain_the_separator() -> None:
-    assert map_uip_status("failed:step 0: credential revoked") is SessionStatus.DECLINED
+    assert map_status("failed:step 0: credential revoked") is SessionStatus.DECLINED
 
 
 @pytest.mark.parametrize(
@@ -131,7 +134,7 @@ def test_a_reason_may_contain_the_separator() -> None:
     ],
 )
 def test_anything_else_maps_to_none(raw: object) -> None:
-    assert map_uip_status(raw) is None
+    assert map_status(raw) is None
 
 
 # -- joining a reason --------------------------------------------------------------------------
@@ -152,13 +155,13 @@ def test_join_failed(reason: str | None, raw: str) -> None:
 def test_long_reasons_are_cut_and_still_map() -> None:
     raw = join_failed("a" * 200 + " ")
     assert raw == "failed:" + "a" * MAX_REASON_LENGTH
-    assert map_uip_status(raw) is SessionStatus.DECLINED
+    assert map_status(raw) is SessionStatus.DECLINED
 
 
 def test_a_reason_cut_at_a_space_still_maps() -> None:
     raw = join_failed("a" * (MAX_REASON_LENGTH - 1) + " bcd")
     assert not raw.endswith(" ")
-    assert map_uip_status(raw) is SessionStatus.DECLINED
+    assert map_status(raw) is SessionStatus.DECLINED
 
 
 @pytest.mark.parametrize("raw", [*sorted(VOCABULARY), "failed:step 0: revoked"])
@@ -177,10 +180,10 @@ def test_outcomes() -> None:
 
 def test_active_statuses_are_uips_non_terminal_ones() -> None:
     assert ACTIVE_STATUSES == {
-        raw for raw in UIP_STATUSES if not (map_uip_status(raw) or SessionStatus.FAILED).is_final
+        raw for raw in UIP_STATUSES if not (map_status(raw) or SessionStatus.FAILED).is_final
     }
     # ...and the one joined value that is terminal at UIP but not decided for us.
-    assert {raw for raw in VOCABULARY - UIP_STATUSES if not map_uip_status(raw).is_final} == {
+    assert {raw for raw in VOCABULARY - UIP_STATUSES if not map_status(raw).is_final} == {
         "completed:results_pending"
     }
 

@@ -39,7 +39,7 @@ from adapters.common.sandbox_qr import qr_png_data_url
 from adapters.uqudo import inferred
 from adapters.uqudo.adapter import PROVIDER_OPTIONS, UqudoAdapter
 from adapters.uqudo.statuses import UQUDO_STATUSES
-from tests.adapters.conformance import AdapterConformance, Webhook
+from tests.adapters.conformance import EmulatorConformance, Webhook
 from tests.support.signing.uqudo import (
     CASSETTES,
     CLIENT_ID,
@@ -217,7 +217,7 @@ def webhook(token: str, **headers: str) -> Webhook:
 
 
 # -- conformance ----------------------------------------------------------------------------------
-class TestUqudoConformance(AdapterConformance):
+class TestUqudoConformance(EmulatorConformance):
     @pytest.fixture
     async def adapter(self) -> AsyncIterator[UqudoAdapter]:
         adapter = FakeUqudo().adapter()
@@ -302,7 +302,7 @@ def test_declaration() -> None:
         Capability.POLLING,
         Capability.STREAMING,
     }
-    assert UqudoAdapter.vocabulary() is UQUDO_STATUSES
+    assert UqudoAdapter.vocabulary() == UQUDO_STATUSES
     assert UqudoAdapter.poll_policy is inferred.POLL_POLICY
 
 

@@ -35,14 +35,15 @@ from adapters.base import (
     WebhookRejectReason,
 )
 from adapters.common.idempotency import derive_key
-from adapters.common.scrub import EMAIL_PLACEHOLDER, REDACTED, Scrubber
+from adapters.common.scrub import Scrubber
 from adapters.common.webhook_body import signed_body_key
 from adapters.verifa import inferred
 from adapters.verifa.adapter import CREATE_KEY_SCOPE, VerifaAdapter
 from adapters.verifa.errors import map_error
 from adapters.verifa.inputs import INPUT_SUPPORT
 from adapters.verifa.statuses import VOCABULARY
-from tests.adapters.conformance import AdapterConformance, Webhook
+from tests.adapters.conformance import EmulatorConformance, Webhook
+from tests.adapters.http_conformance import Call, ErrorReply, HttpConformance
 from tests.support.cassettes import assert_all_played, replayer
 from tests.support.sandbox_harness import local_sandbox_config
 from tests.support.scripted_vendor import LiveConfig, ScriptedVendor, assert_unavailable
@@ -146,7 +147,7 @@ def result(status: str | None = "approved", **extra: Any) -> dict[str, Any]:
 
 
 # -- conformance ---------------------------------------------------------------------------------
-class TestVerifaConformance(AdapterConformance):
+class TestVerifaConformance(EmulatorConformance, HttpConformance):
     @pytest.fixture
     def adapter(self) -> VerifaAdapter:
         return VerifaAdapter(make_config())
@@ -191,6 +192,43 @@ class TestVerifaConformance(AdapterConformance):
             headers={"Retry-After": "12"},
         )
 
+    # -- over HTTP (HttpConformance) -------------------------------------------------------
+    @pytest.fixture
+    def session_id(self) -> str:
+        return S1
+
+    @pytest.fixture
+    def read_reply(self) -> httpx.Response:
+        return ok(session())
+
+    @pytest.fixture
+    def read_status(self) -> SessionStatus:
+        return SessionStatus.CREATED
+
+    @pytest.fixture
+    def quoted_read(self) -> tuple[str, bytes]:
+        return "../../webhooks/endpoints", b"/api/v1/sessions/..%2F..%2Fwebhooks%2Fendpoints"
+
+    @pytest.fixture
+    def unretried_writes(self) -> list[Call]:
+        """Writes without a documented Idempotency-Key (the others retry with theirs)."""
+        return [lambda a: a.reprocess_session(S1), lambda a: a.continue_session(S1)]
+
+    @pytest.fixture
+    def retried_call(self) -> Call:
+        return lambda a: a.redact_session(S1)  # DELETE is idempotent
+
+    @pytest.fixture
+    def error_reply(self) -> ErrorReply:
+        def reply(status: int, detail: str, code: str | None) -> httpx.Response:
+            return httpx.Response(status, json=verifa_error(code or "bad_request", detail, status))
+
+        return reply
+
+    @pytest.fixture
+    def refusal(self) -> tuple[int, Call]:
+        return 409, lambda a: a.cancel_session(S1)
+
     async def test_rate_limited_reply_maps(self, rate_limited_reply: httpx.Response) -> None:
         with pytest.raises(ProviderError) as info:
             await Script(rate_limited_reply).adapter().fetch_session(S1)
@@ -220,7 +258,7 @@ def test_declaration() -> None:
         Capability.POLLING,
     }
     assert Capability.REQUEST_RESUBMISSION not in VerifaAdapter.capabilities
-    assert VerifaAdapter.vocabulary() is VOCABULARY
+    assert VerifaAdapter.vocabulary() == VOCABULARY
     assert VerifaAdapter.input_support is INPUT_SUPPORT
     assert VerifaAdapter.undeclared_inputs() == ()
 
@@ -255,36 +293,6 @@ def test_poll_policy_stays_under_the_lowest_plan() -> None:
 )
 def test_needs_polling(status: str, polled: bool) -> None:
     assert VerifaAdapter(make_config()).needs_polling(status) is polled
-
-
-@pytest.mark.parametrize(
-    ("status", "added"),
-    [
-        ("pending", {Capability.CANCEL, Capability.ISSUE_LINK}),
-        ("processing", {Capability.CANCEL, Capability.ISSUE_LINK}),
-        (
-            "awaiting_external",
-            {Capability.CANCEL, Capability.ISSUE_LINK, Capability.CONTINUE, Capability.DECIDE},
-        ),
-        ("under_review", {Capability.CANCEL, Capability.ISSUE_LINK, Capability.DECIDE}),
-        ("resubmission_required", {Capability.CANCEL, Capability.ISSUE_LINK}),
-        ("completed:approved", {Capability.REPROCESS}),
-        ("completed", {Capability.REPROCESS}),
-        ("failed", {Capability.REPROCESS}),
-        ("expired", {Capability.RESUME, Capability.ISSUE_LINK}),
-        (None, set()),
-    ],
-)
-def test_session_capabilities(status: str | None, added: set[Capability]) -> None:
-    base = {
-        Capability.READ,
-        Capability.REFRESH,
-        Capability.UPDATE_METADATA,
-        Capability.REDACT,
-        Capability.WEBHOOKS,
-        Capability.POLLING,
-    }
-    assert VerifaAdapter(make_config()).session_capabilities(status) == base | added
 
 
 # -- create --------------------------------------------------------------------------------------
@@ -744,26 +752,6 @@ async def test_fetch_unknown_session_is_not_found() -> None:
     assert len(script.requests) == 1
 
 
-async def test_fetch_unexpected_body_is_provider_unavailable() -> None:
-    with pytest.raises(ProviderError) as info:
-        await Script(ok({"unexpected": True})).adapter().fetch_session(S1)
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
-
-
-async def test_fetch_quotes_the_session_id() -> None:
-    script = Script(ok(session()))
-    await script.adapter().fetch_session("../../webhooks/endpoints")
-    assert script.requests[0].url.raw_path == b"/api/v1/sessions/..%2F..%2Fwebhooks%2Fendpoints"
-
-
-async def test_empty_session_id_is_bad_input() -> None:
-    script = Script(ok(session()))
-    with pytest.raises(ProviderError) as info:
-        await script.adapter().fetch_session("")
-    assert info.value.code is ErrorCode.BAD_USER_INPUT
-    assert script.requests == []
-
-
 # -- expire / resume / reprocess / link / update / redact ----------------------------------------
 async def test_expire_a_completed_session_is_refused_with_verifas_message(
     verifa: VerifaAdapter,
@@ -1217,20 +1205,6 @@ def test_messages_are_capped() -> None:
 
 
 # -- scrubbing -----------------------------------------------------------------------------------
-async def test_vendor_messages_are_scrubbed() -> None:
-    detail = (
-        f"Key {API_KEY} and {WEBHOOK_SECRET} refused for jane.doe@example.com "
-        "at https://app.withverifa.com/verify/tok_9f8e7d6c5b4a39281706abcd"
-    )
-    script = Script(httpx.Response(409, json=verifa_error("conflict", detail, 409)))
-    with pytest.raises(ProviderError) as info:
-        await script.adapter().cancel_session(S1)
-    message = info.value.message
-    assert API_KEY not in message and WEBHOOK_SECRET not in message
-    assert "jane.doe@example.com" not in message and "tok_9f8e7d6c5b4a39281706abcd" not in message
-    assert REDACTED in message and EMAIL_PLACEHOLDER in message
-
-
 async def test_configured_extra_secrets_are_scrubbed_from_codes_and_messages() -> None:
     body = verifa_error("tenant-secret-42", "tenant-secret-42 is reserved", 400)
     script = Script(httpx.Response(400, json=body))
@@ -1239,13 +1213,6 @@ async def test_configured_extra_secrets_are_scrubbed_from_codes_and_messages() -
         await adapter.create_session(CreateSessionRequest(client_reference="x"))
     assert "tenant-secret-42" not in info.value.message
     assert "tenant-secret-42" not in (info.value.provider_code or "")
-
-
-async def test_request_body_is_never_echoed() -> None:
-    script = Script(httpx.Response(400, json=verifa_error("bad_request", "Bad request.", 400)))
-    with pytest.raises(ProviderError) as info:
-        await script.adapter().create_session(CreateSessionRequest(client_reference="private-9"))
-    assert "private-9" not in info.value.message
 
 
 # -- http: paths, headers, retries ---------------------------------------------------------------
@@ -1311,13 +1278,6 @@ async def test_sandbox_style_base_url() -> None:
     script = Script(ok(session()))
     await script.adapter(base_url="http://verifa.sandbox").fetch_session(S1)
     assert str(script.requests[0].url) == f"http://verifa.sandbox/api/v1/sessions/{S1}"
-
-
-async def test_get_is_retried_on_503_then_succeeds() -> None:
-    script = Script(httpx.Response(503), httpx.Response(502), ok(session()))
-    snap = await script.adapter().fetch_session(S1)
-    assert snap.status is SessionStatus.CREATED
-    assert len(script.requests) == 3
 
 
 @pytest.mark.parametrize(
@@ -1392,19 +1352,6 @@ async def test_writes_without_a_documented_key_are_never_retried(
     script = Script(httpx.Response(503))
     await assert_unavailable(script, call(script.adapter()), attempts=1)
     assert "Idempotency-Key" not in script.requests[0].headers
-
-
-async def test_transport_errors_become_provider_unavailable() -> None:
-    script = Script(httpx.ConnectError("refused"))
-    # three attempts: DELETE is idempotent, so it is retried
-    await assert_unavailable(script, script.adapter().redact_session(S1), attempts=3)
-
-
-async def test_non_json_success_body_is_provider_unavailable() -> None:
-    script = Script(httpx.Response(201, content=b"<html>"))
-    with pytest.raises(ProviderError) as info:
-        await script.adapter().create_session(CreateSessionRequest())
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
 
 
 # -- webhooks ------------------------------------------------------------------------------------

@@ -9,17 +9,20 @@ from __future__ import annotations
 import pytest
 
 from adapters.base import Capability, SessionStatus
+from adapters.verifa.adapter import VerifaAdapter
 from adapters.verifa.statuses import (
     RESULT_STATUS_MAP,
     SESSION_STATUS_MAP,
     VERIFA_STATUSES,
     VOCABULARY,
-    allowed_actions,
     join_status,
-    map_verifa_status,
     result_is_out,
     split_status,
 )
+from tests.support.scripted_vendor import offline_adapter
+
+map_status = VerifaAdapter.map_status
+allowed_actions = offline_adapter(VerifaAdapter).session_capabilities
 
 # docs/vendors/verifa.md, Status vocabulary — copied by hand, not derived from the module.
 SESSION: list[tuple[str, SessionStatus]] = [
@@ -45,7 +48,7 @@ COMPLETED_WITH_RESULT: list[tuple[str, SessionStatus]] = [
 
 @pytest.mark.parametrize(("verifa", "normalized"), SESSION, ids=[v for v, _ in SESSION])
 def test_session_status_maps_per_the_table(verifa: str, normalized: SessionStatus) -> None:
-    assert map_verifa_status(verifa) is normalized
+    assert map_status(verifa) is normalized
 
 
 @pytest.mark.parametrize(
@@ -54,7 +57,7 @@ def test_session_status_maps_per_the_table(verifa: str, normalized: SessionStatu
 def test_completed_plus_result_maps_per_the_table(result: str, normalized: SessionStatus) -> None:
     raw = join_status("completed", result)
     assert raw == f"completed:{result}"
-    assert map_verifa_status(raw) is normalized
+    assert map_status(raw) is normalized
     assert result_is_out(raw)
 
 
@@ -64,7 +67,7 @@ def test_a_result_only_counts_on_a_completed_session(
     session: str, _: SessionStatus, result: str
 ) -> None:
     assert join_status(session, result) == session  # never joined
-    assert map_verifa_status(f"{session}:{result}") is None
+    assert map_status(f"{session}:{result}") is None
     assert not result_is_out(f"{session}:{result}")
 
 
@@ -75,10 +78,10 @@ def test_vocabulary_is_exactly_the_nine_documented_session_statuses() -> None:
 
 
 def test_finality_follows_the_table() -> None:
-    final = {v for v, _ in SESSION if map_verifa_status(v).is_final}  # type: ignore[union-attr]
+    final = {v for v, _ in SESSION if map_status(v).is_final}  # type: ignore[union-attr]
     assert final == {"expired", "failed"}  # `completed` alone is not final: no decision yet
     outcomes = {r for r, _ in COMPLETED_WITH_RESULT}
-    decided = {r for r in outcomes if map_verifa_status(f"completed:{r}").is_final}  # type: ignore[union-attr]
+    decided = {r for r in outcomes if map_status(f"completed:{r}").is_final}  # type: ignore[union-attr]
     assert decided == outcomes - {"needs_review"}
 
 
@@ -92,7 +95,7 @@ def test_completed_without_result_is_plain_completed() -> None:
 def test_unknown_result_keeps_raw_and_maps_to_none() -> None:
     raw = join_status("completed", "expired")  # the demo also accepts `expired`: not ours
     assert raw == "completed:expired"
-    assert map_verifa_status(raw) is None
+    assert map_status(raw) is None
     assert not result_is_out(raw)
 
 
@@ -124,12 +127,12 @@ def test_long_result_status_is_cut() -> None:
     ],
 )
 def test_unknown_values_map_to_none(value: object) -> None:
-    assert map_verifa_status(value) is None
+    assert map_status(value) is None
 
 
 def test_the_resubmission_event_status_is_awaiting_user() -> None:
-    assert map_verifa_status("resubmission_required") is SessionStatus.AWAITING_USER
-    assert map_verifa_status("completed:resubmission_required") is None
+    assert map_status("resubmission_required") is SessionStatus.AWAITING_USER
+    assert map_status("completed:resubmission_required") is None
     assert "resubmission_required" in VOCABULARY and "resubmission_required" not in VERIFA_STATUSES
 
 

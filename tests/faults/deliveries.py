@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
-from adapters.didit.statuses import map_didit_status
+from adapters.didit.adapter import DiditAdapter
 from gateway.store.migrate import upgrade
 from gateway.store.models import SessionRow, StatusChangeRow, VendorEventRow
 from tests.support.signing.didit import didit_body, signed_request
@@ -155,6 +155,6 @@ def read_store(data_dir: Path) -> Stored:
 
 
 def expected_status(d: Delivery) -> str:
-    status = map_didit_status(d.status)
+    status = DiditAdapter.map_status(d.status)
     assert status is not None
     return status.value

@@ -33,6 +33,7 @@ class FakeVendor(ProviderAdapter):
     name = "fake"
     capabilities = frozenset({Capability.CREATE, Capability.READ, Capability.POLLING})
     default_base_url = "https://fake.invalid"
+    status_table = STATUSES
     poll_policy = PollPolicy(interval_s=10, max_interval_s=80, requests_per_minute=120)
 
     def __init__(self, config: AdapterConfig | None = None) -> None:
@@ -70,13 +71,6 @@ class FakeVendor(ProviderAdapter):
         if self.fetch_delay_s:
             await asyncio.sleep(self.fetch_delay_s)
         return replace(self.states[provider_session_id])
-
-    def map_status(self, provider_status: str) -> SessionStatus | None:
-        return STATUSES.get(provider_status)
-
-    @classmethod
-    def vocabulary(cls) -> frozenset[str]:
-        return frozenset(STATUSES)
 
     def needs_polling(self, provider_status: str) -> bool:
         return True

@@ -10,14 +10,15 @@ import json
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
-from adapters.base import AdapterConfig, Environment, ErrorCode, ProviderError
+from adapters.base import AdapterConfig, Environment, ErrorCode, ProviderAdapter, ProviderError
 
 Reply = httpx.Response | Exception
+A = TypeVar("A", bound=ProviderAdapter)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,18 @@ class LiveConfig:
         }
         values.update(overrides)
         return AdapterConfig(**values)
+
+
+def offline_adapter(cls: type[A]) -> A:
+    """An adapter that is never asked to call its vendor (its status tables, declarations)."""
+    return cls(
+        AdapterConfig(
+            environment=Environment.LIVE,
+            base_url="https://vendor.invalid",
+            api_key="offline-key",
+            webhook_secret="offline-secret",
+        )
+    )
 
 
 class ScriptedVendor:
