@@ -53,7 +53,7 @@ from adapters.base import (
 )
 from adapters.common.http import VendorHttp
 from adapters.common.http_auth import AuthenticatedHttp
-from adapters.common.sandbox_qr import qr_png_data_url
+from adapters.common.qr import qr_png_data_url
 from adapters.common.scrub import Scrubber
 from adapters.uqudo import inferred
 from adapters.uqudo.auth import BearerAuth, CallerAuth, ClientCredentials, TokenCache

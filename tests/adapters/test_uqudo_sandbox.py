@@ -36,10 +36,10 @@ from starlette.routing import Mount
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-import adapters.uqudo.sandbox_api as sandbox_api
+import adapters.uqudo.sandbox.api as sandbox_api
 from adapters.base import SandboxConfig
 from adapters.uqudo.sandbox import UqudoSandbox
-from adapters.uqudo.sandbox_keys import SigningKey
+from adapters.uqudo.sandbox.keys import SigningKey
 from tests.support.sandbox_harness import FakeClock as SettableClock
 from tests.support.sandbox_harness import HarnessFactory, SandboxHarness
 from tests.support.shapes import shape_drift
