@@ -29,3 +29,8 @@ def adapter_class(name: str) -> type[ProviderAdapter]:
 
 def provider_names() -> list[str]:
     return sorted(ADAPTERS)
+
+
+def first_provider() -> str:
+    """The vendor listed first above: the gateway's default when none is configured."""
+    return next(iter(ADAPTERS))

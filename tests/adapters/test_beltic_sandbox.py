@@ -24,9 +24,9 @@ import yaml
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from adapters.base import SandboxConfig
 from adapters.beltic.inferred import TRANSITION_REFUSED_STATUS
 from adapters.beltic.sandbox import BelticSandbox
+from tests.adapters.sandbox_conformance import SandboxConformance
 from tests.support.cassettes import interaction, request_json
 from tests.support.sandbox_harness import FakeClock, HarnessFactory, SandboxHarness
 from tests.support.shapes import shape_drift
@@ -188,20 +188,6 @@ def pointers(response: httpx.Response) -> list[str]:
 
 
 # -- the handle, auth, routing ----------------------------------------------------------------
-
-
-async def test_handle_exposes_the_gateway_interface(beltic: Harness) -> None:
-    other = BelticSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=WEBHOOK_URL))
-    sandbox = beltic.sandbox
-    assert sandbox.provider == "beltic"
-    keys = {sandbox.api_key, sandbox.no_decide_api_key, sandbox.readonly_api_key}
-    assert len(keys) == 3
-    assert all(k.startswith("sk_staging_") and len(k) >= 40 for k in keys)  # the staging prefix
-    assert sandbox.api_key != other.api_key
-    assert sandbox.webhook_secret != other.webhook_secret and len(sandbox.webhook_secret) >= 32
-    assert dict(sandbox.options) == {"webhook_token": sandbox.webhook_token}
-    assert sandbox.webhook_token not in (sandbox.webhook_secret, sandbox.api_key)
-    await other.aclose()
 
 
 @pytest.mark.parametrize(
@@ -1036,15 +1022,6 @@ async def test_document_webhooks_are_retried_then_given_up(beltic: Harness) -> N
     assert len(beltic.sink.requests) == 6  # 1 + the two configured retries
 
 
-async def test_aclose_cancels_pending_retries(make: Factory) -> None:
-    beltic = make(delays=(30.0,))
-    beltic.sink.script = [500]
-    sid = (await beltic.create())["id"]
-    await beltic.drive(sid, "open", "submit", "approve")
-    await asyncio.wait_for(beltic.sandbox.aclose(), 1)
-    assert len(beltic.sink.requests) == 1
-
-
 async def test_no_webhook_url_means_no_document_webhook(make: Factory) -> None:
     beltic = make(webhook_url="")
     sid = (await beltic.create())["id"]
@@ -1111,19 +1088,6 @@ async def test_actions_beltic_lacks_are_400_naming_the_supported_ones(
         assert supported in error["detail"]
     assert "abandon" not in error["detail"].split("supports:")[1]
     assert (await beltic.attributes(sid))["status"] == "created"
-
-
-@pytest.mark.parametrize("content", [b"", b"{nope", b"[]", b'{"action": 3}', b'{"verb": "open"}'])
-async def test_simulate_rejects_bad_bodies(beltic: Harness, content: bytes) -> None:
-    sid = (await beltic.create())["id"]
-    response = await beltic.client.post(
-        f"/sessions/{sid}/simulate", content=content, headers={"content-type": "application/json"}
-    )
-    assert_error(response, 400)
-
-
-async def test_simulate_unknown_session_is_404(beltic: Harness) -> None:
-    assert_error(await beltic.simulate("sess_nope", "open"), 404, "not_found")
 
 
 @pytest.mark.parametrize(
@@ -1248,15 +1212,6 @@ async def test_a_state_file_from_the_hosted_page_days_still_loads(
     second = make(state_path=str(state))
     assert (await second.attributes(sid))["status"] == "created"
     assert not (tmp_path / "beltic.json.corrupt").exists()
-
-
-async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> None:
-    state = tmp_path / "beltic.json"
-    state.write_text("{not json")
-    beltic = make(state_path=str(state))
-    session = await beltic.create()
-    assert (tmp_path / "beltic.json.corrupt").read_text() == "{not json"
-    assert json.loads(state.read_text())["sessions"][0]["id"] == session["id"]
 
 
 # -- documented shapes (the cassettes hold the vendor's documented payloads) ---------------------
@@ -1518,3 +1473,35 @@ def test_shape_check_detects_drift() -> None:
     relaxed["data"]["relationships"]["documents"] = {"data": []}
     assert shape_drift(documented, relaxed) == ["$.data.relationships.documents: not documented"]
     assert shape_drift(documented, relaxed, extras=DOCUMENTED_EXTRAS) == []
+
+
+class TestBelticSandboxConformance(SandboxConformance):
+    provider = "beltic"
+    sandbox_class = BelticSandbox
+    public = PUBLIC
+    webhook_url = WEBHOOK_URL
+    min_key_length = 40
+    bad_control_bodies = (b"", b"{nope", b"[]", b'{"action": 3}', b'{"verb": "open"}')
+    unknown_session_id = "sess_nope"
+    retry_status = 500
+
+    def check_refusal(self, response: httpx.Response, status: int) -> None:
+        assert_error(response, status, "not_found" if status == 404 else None)
+
+    def check_handle(self, sandbox: BelticSandbox, other: BelticSandbox) -> None:
+        keys = {sandbox.api_key, sandbox.no_decide_api_key, sandbox.readonly_api_key}
+        assert len(keys) == 3
+        assert all(k.startswith("sk_staging_") and len(k) >= 40 for k in keys)  # the staging prefix
+        assert dict(sandbox.options) == {"webhook_token": sandbox.webhook_token}
+        assert sandbox.webhook_token not in (sandbox.webhook_secret, sandbox.api_key)
+
+    async def one_webhook(self, harness: Harness) -> str:
+        sid = await self.new_session(harness)
+        await harness.drive(sid, "open", "submit", "approve")
+        return sid
+
+    async def personal_data_in_flight(self, harness: Harness) -> list[str]:
+        harness.sink.script = [500]
+        await self.one_webhook(harness)
+        await harness.sandbox.idle()
+        return []

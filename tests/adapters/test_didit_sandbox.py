@@ -23,8 +23,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from adapters.base import SandboxConfig
 from adapters.didit.sandbox import SANDBOX_WORKFLOW_ID, DiditSandbox
+from tests.adapters.sandbox_conformance import SandboxConformance
 from tests.support.cassettes import interaction, request_json
 from tests.support.sandbox_harness import HarnessFactory, SandboxHarness, WebhookSink
 from tests.support.shapes import shape_drift
@@ -88,16 +88,6 @@ def didit(make: Factory) -> Harness:
 
 
 # -- auth, routing ----------------------------------------------------------------------------
-
-
-async def test_handle_exposes_the_gateway_interface(didit: Harness) -> None:
-    other = DiditSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=WEBHOOK_URL))
-    assert didit.sandbox.provider == "didit"
-    assert didit.sandbox.options == {"workflow_id": SANDBOX_WORKFLOW_ID}
-    assert didit.sandbox.api_key != other.api_key
-    assert didit.sandbox.webhook_secret != other.webhook_secret
-    assert len(didit.sandbox.api_key) >= 32
-    await other.aclose()
 
 
 @pytest.mark.parametrize("headers", [{}, {"x-api-key": "wrong"}, {"authorization": "Bearer x"}])
@@ -183,8 +173,6 @@ async def test_unknown_session_is_404(
         method, f"/v3/session/{uuid.uuid4()}/{suffix}", json=body, headers=didit.headers
     )
     assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
-    simulated = await didit.simulate(str(uuid.uuid4()), "open")
-    assert simulated.status_code == 404
     assert didit.sink.requests == []
 
 
@@ -560,18 +548,6 @@ async def test_actions_didit_lacks_are_400_naming_the_supported_ones(
         assert supported in detail
 
 
-@pytest.mark.parametrize(
-    "content", [b'{"action": "teleport"}', b"{}", b'{"action": 3}', b"[]", b"not json", b""]
-)
-async def test_simulate_rejects_bad_bodies(didit: Harness, content: bytes) -> None:
-    sid = (await didit.create())["session_id"]
-    response = await didit.client.post(
-        f"/sessions/{sid}/simulate", content=content, headers={"content-type": "application/json"}
-    )
-    assert response.status_code == 400
-    assert isinstance(response.json()["detail"], str)
-
-
 async def test_failed_delivery_is_retried_in_order(didit: Harness) -> None:
     didit.sink.script = [503, 503]
     sid = (await didit.create())["session_id"]
@@ -611,47 +587,6 @@ async def test_3xx_and_other_4xx_are_not_retried(didit: Harness, code: int) -> N
     assert response.json()["webhook"] == {"delivered": False, "status_code": code}
     await asyncio.sleep(0.1)
     assert len(didit.sink.requests) == 1
-
-
-async def test_retries_give_up_after_the_configured_delays(didit: Harness) -> None:
-    didit.sink.script = [503, 503, 503, 503]
-    sid = (await didit.create())["session_id"]
-    await didit.simulate(sid, "open")
-    await didit.sink.wait_for(3)
-    await asyncio.sleep(0.1)
-    assert len(didit.sink.requests) == 3  # first attempt + one per configured delay
-    approved = await didit.simulate(sid, "approve")
-    assert approved.json()["webhook"] == {"delivered": False, "status_code": 503}
-
-
-async def test_aclose_cancels_pending_retries(make: Factory) -> None:
-    didit = make(delays=(30.0, 30.0))
-    didit.sink.script = [503]
-    sid = (await didit.create())["session_id"]
-    await didit.simulate(sid, "open")
-    async with asyncio.timeout(1):
-        await didit.sandbox.aclose()
-    assert len(didit.sink.requests) == 1
-
-
-async def test_webhook_log_has_no_secrets_or_pii(
-    didit: Harness, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level("DEBUG", logger="adapters.didit")
-    didit.sink.script = [httpx.ConnectError("refused"), 503]
-    created = await didit.create(vendor_data="jane.doe@example.com", metadata={"pii": "Jane"})
-    await didit.drive(created["session_id"], "open")
-    await didit.sink.wait_for(3)
-    text = caplog.text
-    assert "webhook" in text
-    for secret in (
-        didit.sandbox.webhook_secret,
-        didit.sandbox.api_key,
-        "jane.doe",
-        "Jane",
-        created["session_token"],
-    ):
-        assert secret not in text
 
 
 async def test_a_redelivery_keeps_created_at_and_is_signed_afresh(didit: Harness) -> None:
@@ -1029,15 +964,6 @@ async def test_sessions_survive_a_restart(make: Factory, tmp_path: Path) -> None
     assert again["session_id"] != created["session_id"]
 
 
-async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> None:
-    state = tmp_path / "didit.json"
-    state.write_text("{not json")
-    didit = make(state_path=str(state))
-    created = await didit.create()
-    assert (tmp_path / "didit.json.corrupt").read_text() == "{not json"
-    assert json.loads(state.read_text())["sessions"][0]["session_id"] == created["session_id"]
-
-
 # -- documented shapes (the cassettes hold the vendor's documented payloads) -----------------
 
 #: Keys the emulator sends beyond the cassettes' examples, each documented elsewhere in
@@ -1151,3 +1077,48 @@ def test_shape_check_detects_drift() -> None:
     relaxed["created_at"] = "2026-01-15T12:00:00Z"
     assert shape_drift(documented, relaxed) == ["$.created_at: not documented"]
     assert shape_drift(documented, relaxed, extras=DOCUMENTED_EXTRAS) == []
+
+
+class TestDiditSandboxConformance(SandboxConformance):
+    provider = "didit"
+    sandbox_class = DiditSandbox
+    public = PUBLIC
+    webhook_url = WEBHOOK_URL
+    bad_control_bodies = (
+        b'{"action": "teleport"}',
+        b"{}",
+        b'{"action": 3}',
+        b"[]",
+        b"not json",
+        b"",
+    )
+    unknown_session_id = "0d7c3f0e-8a43-4b8e-9a51-5b0f6f0c2d11"
+
+    async def new_session(self, harness: Harness) -> str:
+        return str((await harness.create())["session_id"])
+
+    def stored_id(self, saved: Any) -> str:
+        return str(saved["sessions"][0]["session_id"])
+
+    def check_refusal(self, response: httpx.Response, status: int) -> None:
+        if status == 400:
+            assert isinstance(response.json()["detail"], str)
+
+    def check_handle(self, sandbox: DiditSandbox, other: DiditSandbox) -> None:
+        assert sandbox.options == {"workflow_id": SANDBOX_WORKFLOW_ID}
+
+    async def one_webhook(self, harness: Harness) -> str:
+        sid = await self.new_session(harness)
+        await harness.simulate(sid, "open")
+        return sid
+
+    async def after_retries_gave_up(self, harness: Harness, session_id: str) -> None:
+        approved = await harness.simulate(session_id, "approve")
+        assert approved.json()["webhook"] == {"delivered": False, "status_code": 503}
+
+    async def personal_data_in_flight(self, harness: Harness) -> list[str]:
+        harness.sink.script = [httpx.ConnectError("refused"), 503]
+        created = await harness.create(vendor_data="jane.doe@example.com", metadata={"pii": "Jane"})
+        await harness.drive(created["session_id"], "open")
+        await harness.sink.wait_for(3)
+        return ["jane.doe", "Jane", created["session_token"]]

@@ -40,6 +40,7 @@ import adapters.uqudo.sandbox.api as sandbox_api
 from adapters.base import SandboxConfig
 from adapters.uqudo.sandbox import UqudoSandbox
 from adapters.uqudo.sandbox.keys import SigningKey
+from tests.adapters.sandbox_conformance import SandboxConformance
 from tests.support.sandbox_harness import FakeClock as SettableClock
 from tests.support.sandbox_harness import HarnessFactory, SandboxHarness
 from tests.support.shapes import shape_drift
@@ -369,34 +370,6 @@ async def listen(harness: Harness, text: str) -> AsyncIterator[Listener]:
 
 
 # -- the handle -------------------------------------------------------------------------------
-
-
-async def test_handle_exposes_the_gateway_interface(uqudo: Harness) -> None:
-    sandbox = uqudo.sandbox
-    other = UqudoSandbox(
-        SandboxConfig(public_base_url="https://kyc.example/sandbox/uqudo", webhook_url="")
-    )
-    assert sandbox.provider == "uqudo"
-    assert dict(sandbox.options) == {
-        "client_id": sandbox.client_id,
-        "client_secret": sandbox.api_key,
-        "webhook_auth_header": "Authorization",
-        "webhook_auth_value": f"Bearer {sandbox.webhook_secret}",
-        "api_base_url": HOST,
-        "qr_base_url": HOST,
-        "auth_url": f"{HOST}/api/oauth/token",
-        "jwks_url": f"{HOST}/api/.well-known/jwks.json",
-        "ws_url": "ws://127.0.0.1:8000/sandbox/uqudo/ws/v1/session",
-        "jws_issuer": HOST,
-        "jws_audience": sandbox.client_id,
-    }
-    assert other.options["ws_url"] == "wss://kyc.example/sandbox/uqudo/ws/v1/session"
-    uuid.UUID(sandbox.client_id)
-    assert len(sandbox.api_key) >= 32 and len(sandbox.webhook_secret) >= 32
-    assert sandbox.client_id != other.client_id
-    assert sandbox.api_key != other.api_key
-    assert sandbox.webhook_secret != other.webhook_secret
-    await other.aclose()
 
 
 # -- OAuth token (docs/vendors/uqudo.md, Endpoints we call) ----------------------------------------
@@ -1020,15 +993,6 @@ async def test_failed_deliveries_are_retried_with_the_same_body(make: Factory) -
     )
 
 
-async def test_retries_give_up_after_the_configured_delays(make: Factory) -> None:
-    uqudo = make(delays=(0.01,))
-    uqudo.sink.script = [503, 503, 503]
-    sid = (await uqudo.create())["sessionId"]
-    await uqudo.drive(sid, "open", "submit", "approve")
-    await uqudo.sandbox.idle()
-    assert len(uqudo.sink.requests) == 2
-
-
 async def test_deliveries_keep_their_order_and_a_retry_blocks_no_other_session(
     make: Factory,
 ) -> None:
@@ -1065,18 +1029,6 @@ async def test_unsupported_actions_are_400_naming_the_supported_ones(
     message = response.json()["message"]
     for supported in ("open", "submit", "approve", "decline", "review", "expire"):
         assert supported in message
-
-
-@pytest.mark.parametrize("content", [b"", b"not json", b"[]", b'{"action": 1}'])
-async def test_simulate_rejects_bad_bodies(uqudo: Harness, content: bytes) -> None:
-    sid = (await uqudo.create())["sessionId"]
-    response = await uqudo.client.post(f"/sessions/{sid}/simulate", content=content)
-    assert response.status_code == 400
-
-
-async def test_simulate_unknown_session_is_404(uqudo: Harness) -> None:
-    response = await uqudo.simulate(str(uuid.uuid4()), "open")
-    assert response.status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -1360,17 +1312,6 @@ async def test_each_sandbox_generates_its_own_key_once(
     assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 2048
 
 
-async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> None:
-    state = tmp_path / "uqudo.json"
-    state.write_text("{not json")
-    uqudo = make(state_path=str(state))
-    created = await uqudo.create()
-    assert (tmp_path / "uqudo.json.corrupt").read_text() == "{not json"
-    saved = json.loads(state.read_text())
-    assert saved["sessions"][0]["id"] == created["sessionId"]
-    assert saved["client_id"] == uqudo.sandbox.client_id
-
-
 # -- documented shapes (the cassettes hold the vendor's documented payloads) ------------------
 
 
@@ -1502,3 +1443,50 @@ def test_shape_check_detects_drift() -> None:
     extra["data"]["source"] = {"sdkType": "ANDROID"}
     extra["data"]["surprise"] = 1
     assert shape_drift(payload, extra, extras=INFO_EXTRAS) == ["$.data.surprise: not documented"]
+
+
+class TestUqudoSandboxConformance(SandboxConformance):
+    provider = "uqudo"
+    sandbox_class = UqudoSandbox
+    public = PUBLIC
+    webhook_url = WEBHOOK_URL
+    unknown_session_id = "6f1f9d4e-3c1b-4f55-9a7e-0c3d2b1a9e8f"
+    retry_delays = (0.01,)
+
+    async def new_session(self, harness: Harness) -> str:
+        return str((await harness.create())["sessionId"])
+
+    def check_state(self, saved: Any, harness: Harness) -> None:
+        assert saved["client_id"] == harness.sandbox.client_id
+
+    def other_config(self) -> SandboxConfig:
+        return SandboxConfig(public_base_url="https://kyc.example/sandbox/uqudo", webhook_url="")
+
+    def check_handle(self, sandbox: UqudoSandbox, other: UqudoSandbox) -> None:
+        assert dict(sandbox.options) == {
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.api_key,
+            "webhook_auth_header": "Authorization",
+            "webhook_auth_value": f"Bearer {sandbox.webhook_secret}",
+            "api_base_url": HOST,
+            "qr_base_url": HOST,
+            "auth_url": f"{HOST}/api/oauth/token",
+            "jwks_url": f"{HOST}/api/.well-known/jwks.json",
+            "ws_url": "ws://127.0.0.1:8000/sandbox/uqudo/ws/v1/session",
+            "jws_issuer": HOST,
+            "jws_audience": sandbox.client_id,
+        }
+        assert other.options["ws_url"] == "wss://kyc.example/sandbox/uqudo/ws/v1/session"
+        uuid.UUID(sandbox.client_id)
+        assert sandbox.client_id != other.client_id
+
+    async def one_webhook(self, harness: Harness) -> str:
+        sid = await self.new_session(harness)
+        await harness.drive(sid, "open", "submit", "approve")
+        return sid
+
+    async def personal_data_in_flight(self, harness: Harness) -> list[str]:
+        harness.sink.script = [503]
+        await self.one_webhook(harness)
+        await harness.sandbox.idle()
+        return []

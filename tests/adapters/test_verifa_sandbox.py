@@ -28,6 +28,7 @@ from starlette.routing import Mount
 
 from adapters.base import SandboxConfig
 from adapters.verifa.sandbox import VerifaSandbox
+from tests.adapters.sandbox_conformance import SandboxConformance
 from tests.support.cassettes import interaction, request_json
 from tests.support.sandbox_harness import HarnessFactory, SandboxHarness, WebhookSink
 from tests.support.shapes import shape_drift
@@ -130,21 +131,6 @@ FLAT_KEYS = {"event", "idempotency_key", "session_id", "external_ref", "status",
 
 
 # -- the handle, auth, headers ----------------------------------------------------------------
-
-
-async def test_handle_exposes_the_gateway_interface(verifa: Harness) -> None:
-    other = VerifaSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=WEBHOOK_URL))
-    assert verifa.sandbox.provider == "verifa"
-    # Case decisions are made as an org user: the adapter's reviewer_id option.
-    assert dict(verifa.sandbox.options) == {"reviewer_id": "orguser_sandbox_gateway"}
-    assert verifa.sandbox.api_key.startswith("vk_sandbox_")
-    assert verifa.sandbox.webhook_secret.startswith("whsec_")
-    assert verifa.sandbox.api_key != other.api_key
-    assert verifa.sandbox.webhook_secret != other.webhook_secret
-    assert len(verifa.sandbox.api_key) >= 40
-    await other.aclose()
-    with pytest.raises(ValueError):
-        VerifaSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=""), signature_format="v2")
 
 
 UNAUTHORIZED = {
@@ -669,51 +655,6 @@ async def test_transient_failures_are_retried(verifa: Harness, failure: int | Ex
     assert verifa.sink.events[1:] == ["session.started", "session.started"]
 
 
-async def test_retries_give_up_after_the_configured_delays(verifa: Harness) -> None:
-    sid = (await verifa.create())["id"]
-    verifa.sink.script = [503, 503, 503, 503]
-    await verifa.simulate(sid, "open")
-    await verifa.sandbox.idle()
-    assert len(verifa.sink.requests) == 4  # created + first attempt + one per delay
-    submitted = await verifa.simulate(sid, "expire")
-    assert submitted.json()["webhook"] == {"delivered": False, "status_code": 503}
-
-
-async def test_aclose_cancels_pending_retries(make: Factory) -> None:
-    verifa = make(delays=(30.0, 30.0))
-    verifa.sink.script = [503]
-    response = await verifa.client.post(f"{API}/sessions", json={}, headers=verifa.headers)
-    assert response.status_code == 201
-    await verifa.sink.wait_for(1)
-    async with asyncio.timeout(1):
-        await verifa.sandbox.aclose()
-    assert len(verifa.sink.requests) == 1
-
-
-async def test_webhook_log_has_no_secrets_or_pii(
-    verifa: Harness, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level("DEBUG", logger="adapters")
-    verifa.sink.script = [httpx.ConnectError("refused"), 503]
-    created = await verifa.create(
-        external_ref="jane.doe@example.com", metadata={"pii": "Jane"}, fields={"last_name": "Zed"}
-    )
-    await verifa.drive(created["id"], "open", "submit", "approve")
-    await verifa.sandbox.idle()
-    text = caplog.text
-    assert "webhook" in text
-    token = urlsplit(created["capture_url"]).path.rsplit("/", 1)[-1]
-    for secret in (
-        verifa.sandbox.webhook_secret,
-        verifa.sandbox.api_key,
-        "jane.doe",
-        "Jane",
-        "Zed",
-        token,
-    ):
-        assert secret not in text
-
-
 # -- control endpoint errors -----------------------------------------------------------------
 
 
@@ -754,25 +695,6 @@ async def test_abandon_is_400_naming_the_supported_actions(verifa: Harness) -> N
     assert "abandon" in detail
     for supported in ("open", "submit", "approve", "decline", "review", "expire", "fail"):
         assert supported in detail
-
-
-@pytest.mark.parametrize(
-    "content",
-    [b'{"action": "teleport"}', b"{}", b'{"action": 3}', b"[]", b"not json", b""],
-)
-async def test_simulate_rejects_bad_bodies(verifa: Harness, content: bytes) -> None:
-    sid = (await verifa.create())["id"]
-    response = await verifa.client.post(
-        f"/sessions/{sid}/simulate", content=content, headers={"content-type": "application/json"}
-    )
-    assert response.status_code == 400
-    assert isinstance(response.json()["detail"], str)
-
-
-async def test_simulate_unknown_session_is_404(verifa: Harness) -> None:
-    response = await verifa.simulate("ses_unknown", "open")
-    assert response.status_code == 404
-    assert verifa.sink.requests == []
 
 
 # -- Verifa's own simulate, external gate -------------------------------------------------------
@@ -1470,15 +1392,6 @@ async def test_sessions_survive_a_restart(make: Factory, tmp_path: Path) -> None
     assert body["data"]["session_id"] == sid
 
 
-async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> None:
-    state = tmp_path / "verifa.json"
-    state.write_text("{not json")
-    verifa = make(state_path=str(state))
-    created = await verifa.create()
-    assert (tmp_path / "verifa.json.corrupt").read_text() == "{not json"
-    assert json.loads(state.read_text())["sessions"][0]["id"] == created["id"]
-
-
 # -- documented shapes (the cassettes hold the vendor's documented payloads) -----------------
 
 #: Keys the emulator sends beyond the cassettes' examples, each documented on another of
@@ -1635,3 +1548,56 @@ def test_shape_check_detects_drift() -> None:
     assert shape_drift(documented, extra, extras=DOCUMENTED_EXTRAS) == [
         "$.surprise: not documented"
     ]
+
+
+class TestVerifaSandboxConformance(SandboxConformance):
+    provider = "verifa"
+    sandbox_class = VerifaSandbox
+    public = PUBLIC
+    webhook_url = WEBHOOK_URL
+    min_key_length = 40
+    bad_control_bodies = (
+        b'{"action": "teleport"}',
+        b"{}",
+        b'{"action": 3}',
+        b"[]",
+        b"not json",
+        b"",
+    )
+    unknown_session_id = "ses_unknown"
+    webhooks_on_create = 1  # session.created
+
+    def check_refusal(self, response: httpx.Response, status: int) -> None:
+        if status == 400:
+            assert isinstance(response.json()["detail"], str)
+
+    def check_handle(self, sandbox: VerifaSandbox, other: VerifaSandbox) -> None:
+        # Case decisions are made as an org user: the adapter's reviewer_id option.
+        assert dict(sandbox.options) == {"reviewer_id": "orguser_sandbox_gateway"}
+        assert sandbox.api_key.startswith("vk_sandbox_")
+        assert sandbox.webhook_secret.startswith("whsec_")
+        with pytest.raises(ValueError):
+            VerifaSandbox(
+                SandboxConfig(public_base_url=PUBLIC, webhook_url=""), signature_format="v2"
+            )
+
+    async def one_webhook(self, harness: Harness) -> str:
+        sid = await self.new_session(harness)
+        await harness.simulate(sid, "open")
+        return sid
+
+    async def after_retries_gave_up(self, harness: Harness, session_id: str) -> None:
+        expired = await harness.simulate(session_id, "expire")
+        assert expired.json()["webhook"] == {"delivered": False, "status_code": 503}
+
+    async def personal_data_in_flight(self, harness: Harness) -> list[str]:
+        harness.sink.script = [httpx.ConnectError("refused"), 503]
+        created = await harness.create(
+            external_ref="jane.doe@example.com",
+            metadata={"pii": "Jane"},
+            fields={"last_name": "Zed"},
+        )
+        await harness.drive(created["id"], "open", "submit", "approve")
+        await harness.sandbox.idle()
+        token = urlsplit(created["capture_url"]).path.rsplit("/", 1)[-1]
+        return ["jane.doe", "Jane", "Zed", token]

@@ -31,7 +31,9 @@ from adapters.base import SandboxConfig
 from adapters.beltic.sandbox.api import install_api
 from adapters.beltic.sandbox.engine import BelticEmulator
 from adapters.beltic.sandbox.model import ALL_SCOPES, NO_DECIDE_SCOPES, READ_ONLY_SCOPES
-from adapters.common.sandbox.handle import EmulatorHandle, emulator_app
+from adapters.common.sandbox.control import SimulateAction as A
+from adapters.common.sandbox.control import SimulatedPath, SimulationScript
+from adapters.common.sandbox.handle import EmulatorHandle
 
 __all__ = ["BelticSandbox"]
 
@@ -40,6 +42,15 @@ class BelticSandbox(EmulatorHandle):
     """The handle the gateway mounts (at e.g. /sandbox/beltic) and points the adapter at."""
 
     provider = "beltic"
+    #: Beltic leaves the decision to the integrator: its paths end in one.
+    simulation = SimulationScript(
+        (
+            SimulatedPath(5, (A.OPEN, A.SUBMIT, A.APPROVE), "APPROVED", decision="APPROVE"),
+            SimulatedPath(2, (A.OPEN, A.SUBMIT, A.DECLINE), "DECLINED", decision="DECLINE"),
+            SimulatedPath(1, (A.OPEN, A.SUBMIT, A.REVIEW), "IN_REVIEW"),
+            SimulatedPath(1, (A.OPEN,), "IN_PROGRESS"),
+        ),
+    )
     _engine: BelticEmulator
 
     def __init__(self, config: SandboxConfig) -> None:
@@ -57,6 +68,6 @@ class BelticSandbox(EmulatorHandle):
         self._app = self._build_app()
 
     def _build_app(self) -> FastAPI:
-        app = emulator_app("Beltic sandbox")
+        app = self._new_app("Beltic sandbox")
         install_api(app, self._engine)
         return app

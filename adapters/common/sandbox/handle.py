@@ -1,17 +1,20 @@
 """What every vendor emulator's `SandboxHandle` has in common: a FastAPI app with no routes
-of its own, and an engine whose background work stops on `aclose()`.
+of its own but the simulation script, and an engine whose background work stops on
+`aclose()`.
 
-Vendor-neutral: each sandbox's `sandbox.py` creates its credentials and its engine, and
-installs that vendor's API and hosted page on `emulator_app(...)`.
+Vendor-neutral: each sandbox's `__init__.py` creates its credentials and its engine,
+declares its `simulation` script, and installs that vendor's API and hosted page on
+`self._new_app(...)`.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from fastapi import FastAPI
 
 from adapters.base import SandboxHandle
+from adapters.common.sandbox.control import DEFAULT_SCRIPT, SimulationScript, install_script
 
 
 class Engine(Protocol):
@@ -33,12 +36,26 @@ def emulator_app(title: str) -> FastAPI:
 class EmulatorHandle(SandboxHandle):
     """A `SandboxHandle` over `_app`, built by the subclass, and its `_engine`."""
 
+    #: The paths `kyc-gateway simulate` drives this emulator's sessions along.
+    simulation: ClassVar[SimulationScript] = DEFAULT_SCRIPT
     _app: FastAPI
     _engine: Engine
 
     @property
     def app(self) -> FastAPI:
         return self._app
+
+    def _new_app(self, title: str) -> FastAPI:
+        """The emulator's app, serving its simulation script at `GET /simulate`."""
+        app = emulator_app(title)
+        install_script(app, self.simulation)
+        return app
+
+    async def idle(self) -> None:
+        """Until background work (webhook deliveries, retries included) is done; for tests."""
+        idle = getattr(self._engine, "idle", None)
+        if idle is not None:
+            await idle()
 
     async def aclose(self) -> None:
         """Cancel the engine's background work: webhook deliveries queued or waiting to be

@@ -20,7 +20,9 @@ from types import MappingProxyType
 from fastapi import FastAPI
 
 from adapters.base import SandboxConfig
-from adapters.common.sandbox.handle import EmulatorHandle, emulator_app
+from adapters.common.sandbox.control import SimulateAction as A
+from adapters.common.sandbox.control import SimulatedPath, SimulationScript
+from adapters.common.sandbox.handle import EmulatorHandle
 from adapters.didit.sandbox.api import AppendSlash, install_api
 from adapters.didit.sandbox.engine import DiditEmulator
 from adapters.didit.sandbox.model import SANDBOX_WORKFLOW_ID
@@ -33,6 +35,16 @@ class DiditSandbox(EmulatorHandle):
     """The handle the gateway mounts (at e.g. /sandbox/didit) and points the adapter at."""
 
     provider = "didit"
+    simulation = SimulationScript(
+        (
+            SimulatedPath(6, (A.OPEN, A.APPROVE), "APPROVED"),
+            SimulatedPath(2, (A.OPEN, A.DECLINE), "DECLINED"),
+            SimulatedPath(1, (A.OPEN, A.REVIEW), "IN_REVIEW"),
+            SimulatedPath(1, (A.OPEN, A.ABANDON), "ABANDONED"),
+            SimulatedPath(1, (A.OPEN,), "IN_PROGRESS"),
+            SimulatedPath(1, (), "CREATED"),
+        ),
+    )
     _engine: DiditEmulator
 
     def __init__(self, config: SandboxConfig) -> None:
@@ -44,7 +56,7 @@ class DiditSandbox(EmulatorHandle):
         self._app = self._build_app()
 
     def _build_app(self) -> FastAPI:
-        app = emulator_app("Didit sandbox")
+        app = self._new_app("Didit sandbox")
         install_api(app, self._engine, self.api_key)
         install_page(app, self._engine)
         # Didit answers 301 to a path without its trailing slash, not Starlette's 307.

@@ -24,7 +24,10 @@ from types import MappingProxyType
 
 from fastapi import FastAPI
 
-from adapters.base import SandboxConfig, SandboxHandle
+from adapters.base import SandboxConfig
+from adapters.common.sandbox.control import SimulateAction as A
+from adapters.common.sandbox.control import SimulatedPath, SimulationScript
+from adapters.common.sandbox.handle import EmulatorHandle
 from adapters.uip.sandbox.api import install_api
 from adapters.uip.sandbox.engine import UipEmulator
 from adapters.uip.sandbox.model import GET_SHAPES, STEP_WINDOW_S
@@ -34,7 +37,7 @@ from adapters.uip.sandbox.store import SandboxSettings
 __all__ = ["UipSandbox"]
 
 
-class UipSandbox(SandboxHandle):
+class UipSandbox(EmulatorHandle):
     """The handle the gateway mounts (at e.g. /sandbox/uip) and points the adapter at.
 
     `get_shape` ("a" | "b") chooses which published version of GET /v1/sessions/{id} is
@@ -44,6 +47,17 @@ class UipSandbox(SandboxHandle):
     """
 
     provider = "uip"
+    #: A UIP session is built of steps: the simplest has one, identifying the person, and
+    #: verifying it completes the session.
+    simulation = SimulationScript(
+        (
+            SimulatedPath(6, (A.OPEN, A.SUBMIT), "APPROVED"),
+            SimulatedPath(1, (A.OPEN,), "IN_PROGRESS"),
+            SimulatedPath(1, (), "CREATED"),
+        ),
+        create=MappingProxyType({"steps": ({"type": "IDENTIFY"},)}),
+    )
+    _engine: UipEmulator
 
     def __init__(
         self,
@@ -68,26 +82,8 @@ class UipSandbox(SandboxHandle):
             self._engine.settings.get_shape = get_shape
         self._app = self._build_app()
 
-    @property
-    def app(self) -> FastAPI:
-        return self._app
-
-    async def idle(self) -> None:
-        """Until webhook deliveries (retries included) are done; for tests."""
-        await self._engine.idle()
-
-    async def aclose(self) -> None:
-        """Cancel webhook deliveries still queued or waiting to be retried."""
-        await self._engine.aclose()
-
     def _build_app(self) -> FastAPI:
-        app = FastAPI(
-            title="UIP sandbox",
-            docs_url=None,
-            redoc_url=None,
-            openapi_url=None,
-            redirect_slashes=False,
-        )
+        app = self._new_app("UIP sandbox")
         install_api(app, self._engine, self.api_key)
         install_page(app, self._engine)
         return app

@@ -23,7 +23,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from adapters.base import SandboxConfig, SandboxHandle
+from adapters.base import SandboxConfig
+from adapters.common.sandbox.control import SimulateAction as A
+from adapters.common.sandbox.control import SimulatedPath, SimulationScript
+from adapters.common.sandbox.handle import EmulatorHandle
 from adapters.uqudo.sandbox.api import install_api
 from adapters.uqudo.sandbox.engine import UqudoEmulator
 from adapters.uqudo.sandbox.model import (
@@ -48,7 +51,7 @@ def websocket_base(url: str) -> str:
     return url
 
 
-class UqudoSandbox(SandboxHandle):
+class UqudoSandbox(EmulatorHandle):
     """The handle the gateway mounts (at e.g. /sandbox/uqudo) and points the adapter at.
 
     The adapter reaches HTTP through `httpx.ASGITransport(app)` at `http://uqudo.sandbox` and
@@ -59,6 +62,15 @@ class UqudoSandbox(SandboxHandle):
     """
 
     provider = "uqudo"
+    simulation = SimulationScript(
+        (
+            SimulatedPath(6, (A.OPEN, A.SUBMIT, A.APPROVE), "APPROVED"),
+            SimulatedPath(2, (A.OPEN, A.SUBMIT, A.DECLINE), "DECLINED"),
+            SimulatedPath(1, (A.OPEN, A.SUBMIT, A.REVIEW), "IN_REVIEW"),
+            SimulatedPath(1, (A.OPEN,), "IN_PROGRESS"),
+        ),
+    )
+    _engine: UqudoEmulator
 
     def __init__(self, config: SandboxConfig, *, webhook_verifications: bool = False) -> None:
         self.config = config
@@ -91,30 +103,12 @@ class UqudoSandbox(SandboxHandle):
         )
         self._app = self._build_app()
 
-    @property
-    def app(self) -> FastAPI:
-        return self._app
-
     def sign_result(self, claims: Mapping[str, Any]) -> str:
         """Any claims as an RS256 JWS under the sandbox's key and `kid` (for tests)."""
         return self._engine.sign(dict(claims))
 
-    async def idle(self) -> None:
-        """Until webhook deliveries (and their retries) are done; for tests."""
-        await self._engine.idle()
-
-    async def aclose(self) -> None:
-        """Close open websockets and cancel webhook deliveries still queued or retrying."""
-        await self._engine.aclose()
-
     def _build_app(self) -> FastAPI:
-        app = FastAPI(
-            title="uqudo sandbox",
-            docs_url=None,
-            redoc_url=None,
-            openapi_url=None,
-            redirect_slashes=False,
-        )
+        app = self._new_app("uqudo sandbox")
         install_api(app, self._engine)
         install_page(app, self._engine)
         return app

@@ -23,7 +23,9 @@ from types import MappingProxyType
 from fastapi import FastAPI
 
 from adapters.base import SandboxConfig
-from adapters.common.sandbox.handle import EmulatorHandle, emulator_app
+from adapters.common.sandbox.control import SimulateAction as A
+from adapters.common.sandbox.control import SimulatedPath, SimulationScript
+from adapters.common.sandbox.handle import EmulatorHandle
 from adapters.verifa.sandbox.api import RateLimit, install_api
 from adapters.verifa.sandbox.engine import VerifaEmulator
 from adapters.verifa.sandbox.model import SANDBOX_REVIEWER_ID
@@ -42,6 +44,14 @@ class VerifaSandbox(EmulatorHandle):
     """
 
     provider = "verifa"
+    simulation = SimulationScript(
+        (
+            SimulatedPath(6, (A.OPEN, A.SUBMIT, A.APPROVE), "APPROVED"),
+            SimulatedPath(2, (A.OPEN, A.SUBMIT, A.DECLINE), "DECLINED"),
+            SimulatedPath(1, (A.OPEN, A.SUBMIT, A.REVIEW), "IN_REVIEW"),
+            SimulatedPath(1, (A.OPEN,), "IN_PROGRESS"),
+        ),
+    )
     _engine: VerifaEmulator
 
     def __init__(
@@ -69,12 +79,8 @@ class VerifaSandbox(EmulatorHandle):
             settings.payload_shape = payload_shape
         self._app = self._build_app()
 
-    async def idle(self) -> None:
-        """Until background work (workflow re-runs, webhook retries) is done; for tests."""
-        await self._engine.idle()
-
     def _build_app(self) -> FastAPI:
-        app = emulator_app("Verifa sandbox")
+        app = self._new_app("Verifa sandbox")
         install_api(app, self._engine, self.api_key)
         install_page(app, self._engine)
         app.add_middleware(RateLimit, engine=self._engine)

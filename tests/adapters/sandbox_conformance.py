@@ -1,0 +1,170 @@
+"""What every vendor emulator (sandbox) must do, said once. A vendor's sandbox test module
+subclasses `SandboxConformance` as `Test<Vendor>SandboxConformance`, supplies its `make`
+fixture (a `HarnessFactory`) and the few hooks below, and inherits the tests unchanged
+(the sandbox side of `tests/adapters/conformance.py`).
+
+The tests: the handle the gateway mounts (provider, fresh credentials per start), the
+control endpoint (malformed bodies 400, unknown session 404), the state file (an unreadable
+one is set aside), and webhook delivery (retries give up after the configured delays, logs
+hold no secrets or personal data, `aclose()` cancels pending retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+
+from adapters.base import SandboxConfig, SandboxHandle
+from tests.support.sandbox_harness import FAST_RETRIES, SandboxHarness
+
+Factory = Callable[..., Any]
+
+
+class SandboxConformance:
+    """Subclasses set the class attributes and override the hooks their vendor needs."""
+
+    provider: ClassVar[str]
+    sandbox_class: ClassVar[type[SandboxHandle]]
+    #: Where the test module's emulators are served and send their webhooks.
+    public: ClassVar[str]
+    webhook_url: ClassVar[str]
+    #: The shortest API key a fresh sandbox may make.
+    min_key_length: ClassVar[int] = 32
+    #: Control bodies the emulator must refuse with 400 (each vendor's own list of traps).
+    bad_control_bodies: ClassVar[tuple[bytes, ...]] = (b"", b"not json", b"[]", b'{"action": 1}')
+    #: A session id of the vendor's shape that no emulator has made.
+    unknown_session_id: ClassVar[str]
+    #: Webhooks a create sends before `one_webhook`'s own (e.g. a `session.created`).
+    webhooks_on_create: ClassVar[int] = 0
+    #: The status the webhook sink answers in the retry tests (one the vendor retries).
+    retry_status: ClassVar[int] = 503
+    #: The retry delays of the give-up test.
+    retry_delays: ClassVar[tuple[float, ...]] = FAST_RETRIES
+
+    # -- hooks -----------------------------------------------------------------------------
+    async def new_session(self, harness: Any) -> str:
+        """Create a session through the vendor API; its id."""
+        return str((await harness.create())["id"])
+
+    async def one_webhook(self, harness: Any) -> str:
+        """Create a session and make exactly one webhook of it go out (after the create's
+        own `webhooks_on_create`); the session's id."""
+        raise NotImplementedError
+
+    async def after_retries_gave_up(self, harness: Any, session_id: str) -> None:
+        """Vendor checks once one delivery's retries are spent (the sink still answers
+        `retry_status` once more)."""
+
+    async def personal_data_in_flight(self, harness: Any) -> list[str]:
+        """Drive a session carrying personal data through deliveries (failed ones too);
+        the values the logs must not show, beyond the handle's secrets."""
+        raise NotImplementedError
+
+    def stored_id(self, saved: Any) -> str:
+        """The first session's id in the state file."""
+        return str(saved["sessions"][0]["id"])
+
+    def check_state(self, saved: Any, harness: Any) -> None:
+        """Vendor checks of a state file written afresh."""
+
+    def check_refusal(self, response: httpx.Response, status: int) -> None:
+        """Vendor checks of a refusal's body (its vendor's error shape)."""
+
+    def other_config(self) -> SandboxConfig:
+        return SandboxConfig(public_base_url=self.public, webhook_url=self.webhook_url)
+
+    def check_handle(self, sandbox: Any, other: Any) -> None:
+        """Vendor checks of the handle: key prefixes, options, constructor refusals."""
+
+    # -- the handle ------------------------------------------------------------------------
+    async def test_handle_exposes_the_gateway_interface(self, make: Factory) -> None:
+        sandbox = make().sandbox
+        other = self.sandbox_class(self.other_config())  # type: ignore[call-arg]
+        try:
+            assert sandbox.provider == self.provider
+            assert sandbox.api_key != other.api_key
+            assert sandbox.webhook_secret != other.webhook_secret
+            assert len(sandbox.api_key) >= self.min_key_length
+            assert len(sandbox.webhook_secret) >= 32
+            self.check_handle(sandbox, other)
+        finally:
+            await other.aclose()
+
+    # -- the control endpoint --------------------------------------------------------------
+    async def test_simulate_rejects_bad_bodies(self, make: Factory) -> None:
+        harness: SandboxHarness[Any] = make()
+        sid = await self.new_session(harness)
+        for content in self.bad_control_bodies:
+            response = await harness.client.post(
+                f"/sessions/{sid}/simulate",
+                content=content,
+                headers={"content-type": "application/json"},
+            )
+            assert response.status_code == 400, (content, response.text)
+            self.check_refusal(response, 400)
+
+    async def test_simulate_unknown_session_is_404(self, make: Factory) -> None:
+        harness: SandboxHarness[Any] = make()
+        response = await harness.simulate(self.unknown_session_id, "open")
+        assert response.status_code == 404
+        self.check_refusal(response, 404)
+        assert harness.sink.requests == []
+
+    async def test_the_simulation_script_is_served(self, make: Factory) -> None:
+        harness: SandboxHarness[Any] = make()
+        response = await harness.client.get("/simulate")
+        assert response.status_code == 200
+        script = response.json()
+        assert script["paths"] and all(p["weight"] > 0 for p in script["paths"])
+        assert harness.sandbox.is_control_path("/simulate")
+
+    # -- the state file --------------------------------------------------------------------
+    async def test_unreadable_state_is_set_aside(self, make: Factory, tmp_path: Path) -> None:
+        state = tmp_path / f"{self.provider}.json"
+        state.write_text("{not json")
+        harness = make(state_path=str(state))
+        created = await self.new_session(harness)
+        assert (tmp_path / f"{self.provider}.json.corrupt").read_text() == "{not json"
+        saved = json.loads(state.read_text())
+        assert self.stored_id(saved) == created
+        self.check_state(saved, harness)
+
+    # -- webhook delivery ------------------------------------------------------------------
+    async def test_retries_give_up_after_the_configured_delays(self, make: Factory) -> None:
+        harness: SandboxHarness[Any] = make(delays=self.retry_delays)
+        failing = [self.retry_status] * (len(self.retry_delays) + 2)
+        harness.sink.script = [200] * self.webhooks_on_create + failing
+        sid = await self.one_webhook(harness)
+        expected = self.webhooks_on_create + 1 + len(self.retry_delays)  # + one per delay
+        await harness.sink.wait_for(expected)
+        await harness.sandbox.idle()  # type: ignore[attr-defined]
+        await asyncio.sleep(0.1)
+        assert len(harness.sink.requests) == expected
+        await self.after_retries_gave_up(harness, sid)
+
+    async def test_aclose_cancels_pending_retries(self, make: Factory) -> None:
+        harness: SandboxHarness[Any] = make(delays=(30.0, 30.0))
+        harness.sink.script = [200] * self.webhooks_on_create + [self.retry_status]
+        await self.one_webhook(harness)
+        await harness.sink.wait_for(self.webhooks_on_create + 1)
+        async with asyncio.timeout(1):
+            await harness.sandbox.aclose()
+        assert len(harness.sink.requests) == self.webhooks_on_create + 1
+
+    async def test_webhook_log_has_no_secrets_or_pii(
+        self, make: Factory, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG, logger="adapters")
+        harness: SandboxHarness[Any] = make()
+        private = await self.personal_data_in_flight(harness)
+        text = caplog.text
+        assert caplog.records and "webhook" in text
+        for value in (harness.sandbox.webhook_secret, harness.sandbox.api_key, *private):
+            assert value not in text
