@@ -1,4 +1,4 @@
-"""The state file of the vendor emulators: one JSON document, rewritten atomically.
+"""The state of the vendor emulators: one JSON document, rewritten atomically.
 
 Temp file in the same folder + fsync + rename, so a sandbox restarted on the same path (or
 killed mid-write) finds either the old state or the new one, never half of one. A file that
@@ -11,8 +11,11 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+_log = logging.getLogger(__name__)
 
 
 def write_json_atomic(path: Path, payload: Any, *, prefix: str = ".sandbox-") -> None:
@@ -45,3 +48,93 @@ def set_aside(path: Path, error: Exception, log: logging.Logger, what: str) -> P
     os.replace(path, aside)
     log.warning("%s state unreadable (%s); moved to %s", what, type(error).__name__, aside)
     return aside
+
+
+#: What reading a state file can raise: it is then set aside, and the emulator starts afresh.
+UNREADABLE = (OSError, ValueError, KeyError, TypeError, AttributeError)
+
+
+class Persisted(Protocol):
+    """A record an emulator keeps: JSON both ways."""
+
+    def to_json(self) -> Any: ...
+
+
+class JsonStateStore:
+    """An emulator's whole state in one JSON document at `state_path` (none: memory only).
+
+    A subclass says what its state is (`_state`, written after every change with `save()`)
+    and how to take it back (`_restore`, which parses everything before it assigns anything,
+    so a file that fails half-way changes nothing). `name` ("<vendor> sandbox") names the
+    log lines and the temporary files.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    def __init__(self, state_path: str | None) -> None:
+        self._path = Path(state_path) if state_path else None
+
+    def _load(self) -> bool:
+        """Restore the state file, if there is one; False when there was none or it was
+        unreadable (and is now set aside)."""
+        if self._path is None or not self._path.exists():
+            return False
+        try:
+            self._restore(read_json_state(self._path, self.version))
+        except UNREADABLE as exc:
+            # A broken file must not take the gateway down: keep it aside, start afresh.
+            set_aside(self._path, exc, _log, self.name)
+            return False
+        return True
+
+    def save(self) -> None:
+        """Write the whole state atomically (no-op without a state path)."""
+        if self._path is None:
+            return
+        payload = {"version": self.version, **self._state()}
+        write_json_atomic(self._path, payload, prefix=f".{self.name.replace(' ', '-')}-")
+
+    def _state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _restore(self, payload: Any) -> None:
+        raise NotImplementedError
+
+
+S = TypeVar("S", bound=Persisted)
+
+
+class SessionStore(JsonStateStore, Generic[S]):
+    """A `JsonStateStore` whose records are sessions by id (`id_field` of each)."""
+
+    id_field: ClassVar[str] = "id"
+
+    def __init__(self, state_path: str | None) -> None:
+        super().__init__(state_path)
+        self._sessions: dict[str, S] = {}
+
+    def get(self, session_id: str) -> S | None:
+        return self._sessions.get(session_id)
+
+    def find(self, match: Callable[[S], bool]) -> S | None:
+        """The first session `match` accepts (e.g. the one a hosted-page token belongs to)."""
+        return next((s for s in self._sessions.values() if match(s)), None)
+
+    def __iter__(self) -> Iterator[S]:
+        return iter(list(self._sessions.values()))
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def add(self, session: S) -> None:
+        self._sessions[getattr(session, self.id_field)] = session
+        self.save()
+
+    def _keep(self, sessions: list[S]) -> None:
+        """Take the sessions a restore parsed (the last step of a `_restore`)."""
+        self._sessions = {getattr(s, self.id_field): s for s in sessions}
+        _log.info("%s loaded %d sessions", self.name, len(self._sessions))
+
+    def _session_rows(self) -> list[Any]:
+        return [s.to_json() for s in self._sessions.values()]

@@ -40,7 +40,7 @@ from adapters.didit.sandbox.payloads import (
     review_item,
     webhook_envelope,
 )
-from adapters.didit.sandbox.store import SessionStore
+from adapters.didit.sandbox.store import DiditStore
 from adapters.didit.sandbox.webhooks import DeliveryResult, WebhookDispatcher
 
 JSON = dict[str, Any]
@@ -60,7 +60,7 @@ class DiditEmulator:
     def __init__(self, config: SandboxConfig, webhook_secret: str) -> None:
         self.config = config
         self.base_url = config.public_base_url.rstrip("/")
-        self.store = SessionStore(config.state_path)
+        self.store = DiditStore(config.state_path)
         self.webhooks = WebhookDispatcher(
             url=config.webhook_url,
             secret=webhook_secret,

@@ -10,27 +10,21 @@ secret and the webhook token are fresh on every start, like the other sandboxes'
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
-from adapters.common.sandbox.store import read_json_state, set_aside, write_json_atomic
+from adapters.common.sandbox.store import SessionStore
 from adapters.uqudo.sandbox.keys import SigningKey
 from adapters.uqudo.sandbox.model import UqudoSession
 
-log = logging.getLogger(__name__)
 
-STATE_VERSION = 1
+class UqudoStore(SessionStore[UqudoSession]):
+    name = "uqudo sandbox"
 
-
-class UqudoStore:
     def __init__(self, state_path: str | None) -> None:
-        self._path = Path(state_path) if state_path else None
-        self._sessions: dict[str, UqudoSession] = {}
+        super().__init__(state_path)
         self._key: SigningKey | None = None
-        loaded = self._load(self._path) if self._path and self._path.exists() else False
-        if not loaded:
+        if not self._load():
             self.client_id = str(uuid.uuid4())
             self.save()
 
@@ -42,51 +36,26 @@ class UqudoStore:
             self.save()
         return self._key
 
-    # -- reads ----------------------------------------------------------------------------
-    def get(self, session_id: str) -> UqudoSession | None:
-        return self._sessions.get(session_id)
-
     def by_qr_code_text(self, text: str) -> UqudoSession | None:
-        return next((s for s in self._sessions.values() if s.qr_code_text == text), None)
+        return self.find(lambda s: s.qr_code_text == text)
 
     def by_image(self, image_id: str) -> UqudoSession | None:
-        return next((s for s in self._sessions.values() if image_id in s.images), None)
+        return self.find(lambda s: image_id in s.images)
 
-    def __iter__(self) -> Iterator[UqudoSession]:
-        return iter(list(self._sessions.values()))
-
-    # -- writes ---------------------------------------------------------------------------
-    def add(self, session: UqudoSession) -> None:
-        self._sessions[session.id] = session
-        self.save()
-
-    def save(self) -> None:
-        """Write the whole state atomically (no-op without a state path)."""
-        if self._path is None:
-            return
-        payload = {
-            "version": STATE_VERSION,
+    def _state(self) -> dict[str, Any]:
+        return {
             "client_id": self.client_id,
             "signing_key": self._key.to_json() if self._key is not None else None,
-            "sessions": [s.to_json() for s in self._sessions.values()],
+            "sessions": self._session_rows(),
         }
-        write_json_atomic(self._path, payload, prefix=".uqudo-sandbox-")
 
-    def _load(self, path: Path) -> bool:
-        try:
-            payload = read_json_state(path, STATE_VERSION)
-            client_id = payload["client_id"]
-            if not isinstance(client_id, str) or not client_id:
-                raise ValueError("no client id")
-            stored_key = payload["signing_key"]
-            key = SigningKey.from_json(stored_key) if stored_key is not None else None
-            sessions = [UqudoSession.from_json(item) for item in payload["sessions"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            # A broken file must not take the gateway down: keep it aside, start afresh.
-            set_aside(path, exc, log, "uqudo sandbox")
-            return False
+    def _restore(self, payload: Any) -> None:
+        client_id = payload["client_id"]
+        if not isinstance(client_id, str) or not client_id:
+            raise ValueError("no client id")
+        stored_key = payload["signing_key"]
+        key = SigningKey.from_json(stored_key) if stored_key is not None else None
+        sessions = [UqudoSession.from_json(item) for item in payload["sessions"]]
         self.client_id = client_id
         self._key = key
-        self._sessions = {s.id: s for s in sessions}
-        log.info("uqudo sandbox loaded %d sessions", len(self._sessions))
-        return True
+        self._keep(sessions)
