@@ -506,6 +506,16 @@ async def test_decline_carries_a_rejection_reason(verifa: Harness) -> None:
     assert signed(verifa)["rejection_reason"] == "face_mismatch"
 
 
+async def test_the_control_body_names_it_reason_like_every_sandbox(verifa: Harness) -> None:
+    sid = (await verifa.create())["id"]
+    await verifa.drive(sid, "open", "submit")
+    response = await verifa.simulate(sid, "decline", reason="document_expired")
+    assert response.status_code == 200
+    assert signed(verifa)["rejection_reason"] == "document_expired"
+    refused = await verifa.simulate(sid, "decline", reason=3)
+    assert refused.status_code == 400
+
+
 @pytest.mark.parametrize(
     "actions",
     [("open", "submit", "fail"), ("open", "submit", "hold")],

@@ -55,7 +55,7 @@ from adapters.beltic.sandbox.validation import (
     read_body,
     to_one,
 )
-from adapters.common.sandbox.http import json_object_posted
+from adapters.common.sandbox.control import posted_control
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -72,10 +72,6 @@ VERIFICATION_FILTERS = frozenset({"filter[session]", "filter[status]"})
 
 def install_api(app: FastAPI, engine: BelticEmulator) -> None:
     """Register the vendor API and the control endpoint on `app` (routes at its root)."""
-
-    @app.exception_handler(ApiError)
-    async def api_failure(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body, status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -310,9 +306,8 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
         """Play the person's and Beltic's part. Never pushes the status change: Beltic has no
         session webhooks, so `webhook` is always "not delivered"; a document webhook (the only
         kind Beltic sends) is reported under `document_webhook`."""
-        body = await json_object_posted(request)
-        verb = body.get("action") if isinstance(body, dict) else None
-        if not isinstance(verb, str):
+        control = await posted_control(request)
+        if control is None:
             raise api_error(
                 400,
                 "invalid_document",
@@ -321,7 +316,7 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
             )
         engine.expire_due()
         session = engine.get_session(session_id)
-        result = await engine.simulate(session, verb)
+        result = await engine.simulate(session, control.action)
         return JSONResponse(
             {
                 "session_id": session.id,

@@ -20,13 +20,13 @@ from adapters.base import SandboxConfig
 from adapters.beltic.inferred import TRANSITION_REFUSED_STATUS
 from adapters.beltic.sandbox.jsonapi import ApiError, api_error, document_resource
 from adapters.beltic.sandbox.model import (
+    CONTROL_ACTIONS,
     DECIDABLE,
     DEFAULT_SESSION_TTL,
     EXPIRABLE,
     FINAL_STATUSES,
     KEY_PREFIX,
     PRE_COMPLETION,
-    SIMULATE_ACTIONS,
     SIMULATE_RULES,
     STATUS_TIMESTAMP,
     SUBSCRIBED_DOCUMENT_STATUSES,
@@ -310,7 +310,7 @@ class BelticEmulator:
                 400,
                 "unsupported_action",
                 f"Beltic has no '{action}' action. Actions the Beltic sandbox supports: "
-                f"{', '.join(SIMULATE_ACTIONS)}.",
+                f"{', '.join(CONTROL_ACTIONS)}.",
                 pointer="/action",
             )
         target, allowed_from = SIMULATE_RULES[action]

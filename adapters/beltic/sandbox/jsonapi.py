@@ -21,6 +21,7 @@ from adapters.beltic.sandbox.model import (
     Session,
     Verification,
 )
+from adapters.common.sandbox.http import SandboxError
 
 JSON = dict[str, Any]
 
@@ -73,17 +74,13 @@ BEHAVIOR_ANALYSIS: JSON = {
 }
 
 
-class ApiError(Exception):
+class ApiError(SandboxError):
     """A refusal the HTTP layer turns into a JSON:API error document."""
 
     def __init__(self, status: int, errors: list[JSON]) -> None:
-        super().__init__(errors)
+        super().__init__(status, {"errors": errors})
         self.status = status
         self.errors = errors
-
-    @property
-    def body(self) -> JSON:
-        return {"errors": self.errors}
 
 
 def error_object(

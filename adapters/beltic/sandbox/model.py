@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.common.sandbox.control import SimulateAction as A
+
 JSON = dict[str, Any]
 
 
@@ -125,7 +127,7 @@ MAX_PAGE_SIZE = 100  # the verifications list allows 1-100 (inferred for session
 
 # -- sandbox control ------------------------------------------------------------------------
 #: Control actions (same names for every vendor's sandbox) Beltic has a state for.
-SIMULATE_ACTIONS = ("open", "submit", "approve", "decline", "review", "expire", "fail")
+CONTROL_ACTIONS = (A.OPEN, A.SUBMIT, A.APPROVE, A.DECLINE, A.REVIEW, A.EXPIRE, A.FAIL)
 #: The status each action aims at, and the statuses it is allowed from. `approve` and
 #: `decline` are the vendor's checks passing / failing: both end in `completed` (the
 #: integrator decides after), the failed checks are in the verification.

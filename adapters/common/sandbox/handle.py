@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from adapters.base import SandboxHandle
 from adapters.common.sandbox.control import DEFAULT_SCRIPT, SimulationScript, install_script
+from adapters.common.sandbox.http import answer_sandbox_errors
 
 
 class Engine(Protocol):
@@ -46,8 +47,10 @@ class EmulatorHandle(SandboxHandle):
         return self._app
 
     def _new_app(self, title: str) -> FastAPI:
-        """The emulator's app, serving its simulation script at `GET /simulate`."""
+        """The emulator's app, serving its simulation script at `GET /simulate` and
+        answering a `SandboxError` with its body."""
         app = emulator_app(title)
+        answer_sandbox_errors(app)
         install_script(app, self.simulation)
         return app
 

@@ -15,8 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters.common.sandbox.http import json_object_posted
-from adapters.didit.sandbox.engine import DiditEmulator, SandboxError
+from adapters.common.sandbox.control import posted_control
+from adapters.common.sandbox.http import SandboxError, json_object_posted
+from adapters.didit.sandbox.engine import DiditEmulator
 from adapters.didit.sandbox.payloads import create_response, delete_response, list_row
 from adapters.didit.sandbox.validation import FieldErrors, validate_create, validate_update_status
 
@@ -56,10 +57,6 @@ def install_api(app: FastAPI, engine: DiditEmulator, api_key: str) -> None:
         sent = request.headers.get("x-api-key", "")
         if not hmac.compare_digest(sent.encode(), api_key.encode()):
             raise SandboxError(403, FORBIDDEN)
-
-    @app.exception_handler(SandboxError)
-    async def sandbox_error(_: Request, exc: SandboxError) -> JSONResponse:
-        return JSONResponse(exc.body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(FieldErrors)
     async def field_errors(_: Request, exc: FieldErrors) -> JSONResponse:
@@ -147,12 +144,11 @@ def install_api(app: FastAPI, engine: DiditEmulator, api_key: str) -> None:
     @app.post("/sessions/{session_id}/simulate")
     async def simulate(session_id: str, request: Request) -> JSONResponse:
         """Sandbox control (not a Didit endpoint): play the user's / Didit's part."""
-        body = await json_object_posted(request)
-        action = body.get("action") if isinstance(body, dict) else None
-        if not isinstance(action, str):
+        control = await posted_control(request)
+        if control is None:
             raise SandboxError(400, {"detail": 'Expected a JSON body {"action": "<action>"}.'})
         session = engine.get(session_id)
-        result = await engine.simulate(session, action)
+        result = await engine.simulate(session, control.action)
         return JSONResponse(
             {
                 "session_id": session.session_id,

@@ -22,8 +22,8 @@ from adapters.didit.sandbox.model import (
     BACKEND_FEATURES,
     BACKEND_RESUBMIT_WINDOW_S,
     CONSOLE_REVIEWER,
+    CONTROL_ACTIONS,
     NODE_FEATURES,
-    SIMULATE_ACTIONS,
     TRANSITIONS,
     UNFINISHED_STATUSES,
     UNSUPPORTED_ACTIONS,
@@ -53,7 +53,7 @@ REVIEWED_FROM = frozenset({Status.IN_REVIEW})
 
 
 def supported_actions_text() -> str:
-    return ", ".join(SIMULATE_ACTIONS)
+    return ", ".join(CONTROL_ACTIONS)
 
 
 class DiditEmulator:
@@ -131,7 +131,7 @@ class DiditEmulator:
     # -- the user's flow (hosted page, control endpoint) ------------------------------------
     def check_action(self, session: SandboxSession, action: str) -> Status:
         """The status `action` leads to, or a refusal (400 unknown, 409 not from here)."""
-        if action in UNSUPPORTED_ACTIONS or action not in SIMULATE_ACTIONS:
+        if action in UNSUPPORTED_ACTIONS or action not in CONTROL_ACTIONS:
             raise SandboxError(
                 400,
                 {

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.common.sandbox.control import SimulateAction as A
+
 #: The one workflow the sandbox application has (a KYC workflow).
 SANDBOX_WORKFLOW_ID = "5f0c6a52-7d3e-4c1b-9a8e-2b6d1f4e9c07"
 SANDBOX_WORKFLOW_VERSION = 1
@@ -81,23 +83,23 @@ CONSOLE_REVIEWER = "reviewer@example.com"
 
 #: Sandbox control actions (same names for every vendor) → the Didit status they reach.
 #: `expire` is special: Not Started → Expired, Approved → Kyc Expired.
-SIMULATE_ACTIONS: dict[str, Status] = {
-    "open": Status.IN_PROGRESS,
-    "approve": Status.APPROVED,
-    "decline": Status.DECLINED,
-    "review": Status.IN_REVIEW,
-    "abandon": Status.ABANDONED,
-    "expire": Status.EXPIRED,
+CONTROL_ACTIONS: dict[A, Status] = {
+    A.OPEN: Status.IN_PROGRESS,
+    A.APPROVE: Status.APPROVED,
+    A.DECLINE: Status.DECLINED,
+    A.REVIEW: Status.IN_REVIEW,
+    A.ABANDON: Status.ABANDONED,
+    A.EXPIRE: Status.EXPIRED,
 }
 #: Control actions other vendors have and Didit does not.
-UNSUPPORTED_ACTIONS = frozenset({"submit", "fail"})
+UNSUPPORTED_ACTIONS = frozenset({A.SUBMIT, A.FAIL})
 
 
 def simulate_target(action: str, current: Status) -> Status:
     """The status a control action aims at from `current` (expire depends on where it is)."""
     if action == "expire" and current == Status.APPROVED:
         return Status.KYC_EXPIRED
-    return SIMULATE_ACTIONS[action]
+    return CONTROL_ACTIONS[A(action)]
 
 
 #: `language` enum of create-session (docs/vendors/didit.md, Input support).

@@ -15,7 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from adapters.common.sandbox import page as hosted
-from adapters.didit.sandbox.engine import DiditEmulator, SandboxError
+from adapters.common.sandbox.http import SandboxError
+from adapters.didit.sandbox.engine import DiditEmulator
 from adapters.didit.sandbox.model import CALLBACK_STATUSES, LANGUAGES, SandboxSession, Status
 
 #: Buttons the person gets, per status (the reviewer's choices are not on this page).

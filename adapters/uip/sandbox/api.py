@@ -20,7 +20,9 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.uip.sandbox.engine import SandboxError, UipEmulator, control_actions_text
+from adapters.common.sandbox.control import posted_control
+from adapters.common.sandbox.http import SandboxError
+from adapters.uip.sandbox.engine import UipEmulator, control_actions_text
 from adapters.uip.sandbox.model import (
     IDEMPOTENCY_KEY_MAX,
     JSON_BODY_MAX,
@@ -58,10 +60,6 @@ def install_api(app: FastAPI, engine: UipEmulator, api_key: str) -> None:
             raise SandboxError(401, MISSING_KEY)
         if not hmac.compare_digest(token.encode(), api_key.encode()):
             raise SandboxError(401, INVALID_KEY)
-
-    @app.exception_handler(SandboxError)
-    async def sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:
-        return JSONResponse(exc.body, status_code=exc.status_code)
 
     @app.exception_handler(InvalidRequest)
     async def invalid_request(request: Request, exc: InvalidRequest) -> JSONResponse:
@@ -127,10 +125,8 @@ def install_api(app: FastAPI, engine: UipEmulator, api_key: str) -> None:
     @app.post("/sessions/{session_id}/simulate")
     async def simulate(session_id: str, request: Request) -> JSONResponse:
         """Play the person's / UIP's part: {"action": "open"|"submit"|…, "reason"?}."""
-        body = _json_or_none(await request.body())
-        action = body.get("action") if isinstance(body, dict) else None
-        reason = body.get("reason") if isinstance(body, dict) else None
-        if not isinstance(action, str):
+        control = await posted_control(request)
+        if control is None:
             raise SandboxError(
                 400,
                 error_body(
@@ -139,9 +135,9 @@ def install_api(app: FastAPI, engine: UipEmulator, api_key: str) -> None:
                     "request/invalid-payload",
                 ),
             )
-        _check_reason(action, reason)
+        _check_reason(control.action, control.reason)
         session = engine.get(session_id)
-        result = await engine.control(session, action, reason=reason)
+        result = await engine.control(session, control.action, reason=control.reason)
         return JSONResponse(
             {"session_id": session.id, "status": session.status, "webhook": result.to_json()}
         )

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.base import SandboxConfig
+from adapters.common.sandbox.http import SandboxError
 from adapters.common.sandbox.webhooks import NOT_SENT, DeliveryResult
 from adapters.uip.sandbox.model import (
     CONTROL_ACTIONS,
@@ -50,15 +51,6 @@ from adapters.uip.sandbox.webhooks import UipWebhooks
 
 JSON = dict[str, Any]
 Pending = list[asyncio.Future[DeliveryResult]]
-
-
-class SandboxError(Exception):
-    """A refusal the HTTP layer turns into a response (`body` is the JSON to send)."""
-
-    def __init__(self, status_code: int, body: JSON) -> None:
-        super().__init__(body)
-        self.status_code = status_code
-        self.body = body
 
 
 def not_found() -> SandboxError:

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.common.sandbox.control import SimulateAction as A
+
 JSON = dict[str, Any]
 
 # -- create limits (api-reference/sessions/create, core-concepts/primitives) ---------------------
@@ -100,16 +102,16 @@ class Event(enum.StrEnum):
 #: The sandbox control endpoint's actions (`POST /sessions/{id}/simulate`): the person's part
 #: (open, submit, approve = every remaining step, decline = a step fails verification) and
 #: UIP's (fail = internal error or funds, expire = the TTL runs out). Allowed sources:
-CONTROL_ACTIONS: dict[str, frozenset[Status]] = {
-    "open": frozenset({Status.CREATED}),
-    "submit": frozenset({Status.IN_PROGRESS}),
-    "approve": frozenset({Status.CREATED, Status.IN_PROGRESS}),
-    "decline": frozenset({Status.CREATED, Status.IN_PROGRESS}),
-    "fail": ACTIVE,
-    "expire": ACTIVE,
+CONTROL_ACTIONS: dict[A, frozenset[Status]] = {
+    A.OPEN: frozenset({Status.CREATED}),
+    A.SUBMIT: frozenset({Status.IN_PROGRESS}),
+    A.APPROVE: frozenset({Status.CREATED, Status.IN_PROGRESS}),
+    A.DECLINE: frozenset({Status.CREATED, Status.IN_PROGRESS}),
+    A.FAIL: ACTIVE,
+    A.EXPIRE: ACTIVE,
 }
 #: Control actions other vendors have and UIP does not (no review or abandoned status).
-UNSUPPORTED_ACTIONS = frozenset({"review", "abandon"})
+UNSUPPORTED_ACTIONS = frozenset({A.REVIEW, A.ABANDON})
 
 
 def iso(moment: datetime) -> str:

@@ -25,7 +25,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from adapters.uip.sandbox.engine import SandboxError, UipEmulator
+from adapters.common.sandbox.http import SandboxError
+from adapters.uip.sandbox.engine import UipEmulator
 from adapters.uip.sandbox.model import LIGHT_SIGN_TEXT_PARAM, SandboxSession, Status
 
 _TEMPLATE = Template(

@@ -29,12 +29,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocketDisconnect
 
-from adapters.uqudo.sandbox.engine import (
-    Item,
-    SandboxError,
-    UqudoEmulator,
-    control_actions_text,
-)
+from adapters.common.sandbox.control import posted_control
+from adapters.common.sandbox.http import SandboxError
+from adapters.uqudo.sandbox.engine import Item, UqudoEmulator, control_actions_text
 from adapters.uqudo.sandbox.model import (
     INFO_PATH,
     JWKS_PATH,
@@ -185,12 +182,8 @@ def install_api(app: FastAPI, engine: UqudoEmulator) -> None:
     async def simulate(session_id: str, request: Request) -> JSONResponse:
         """Play the person's / uqudo's part: {"action": "open"|"submit"|"approve"|…}."""
         engine.sweep()
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
-        action = body.get("action") if isinstance(body, dict) else None
-        if not isinstance(action, str):
+        control = await posted_control(request)
+        if control is None:
             raise SandboxError(
                 400,
                 error_body(
@@ -200,7 +193,7 @@ def install_api(app: FastAPI, engine: UqudoEmulator) -> None:
                 ),
             )
         session = engine.get(session_id)
-        result = await engine.act(session, action)
+        result = await engine.act(session, control.action)
         return JSONResponse(
             {
                 "session_id": session.id,

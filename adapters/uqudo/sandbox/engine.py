@@ -33,6 +33,7 @@ import jwt
 
 from adapters.base import SandboxConfig
 from adapters.common.qr import qr_png_data_url
+from adapters.common.sandbox.http import SandboxError
 from adapters.common.sandbox.webhooks import NOT_SENT, DeliveryResult
 from adapters.uqudo.sandbox.model import (
     CONTROL_ACTIONS,
@@ -72,19 +73,6 @@ JSON = dict[str, Any]
 Item = tuple[Any, ...]
 #: Going away: the sandbox is shutting down.
 WS_CLOSE_GOING_AWAY = 1001
-
-
-class SandboxError(Exception):
-    """A refusal the HTTP layer turns into a response (`body` is the JSON to send; None for
-    an empty body)."""
-
-    def __init__(
-        self, status_code: int, body: JSON | None, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(body)
-        self.status_code = status_code
-        self.body = body
-        self.headers = headers or {}
 
 
 def conflict(message: str) -> SandboxError:

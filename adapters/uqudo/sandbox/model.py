@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.common.sandbox.control import SimulateAction as A
+
 JSON = dict[str, Any]
 
 #: The sandbox host the adapter talks to through `httpx.ASGITransport` (one host stands in for
@@ -97,18 +99,18 @@ class Outcome(enum.StrEnum):
 
 
 #: The person's steps, one milestone each (hosted page buttons and control actions).
-STEP_ACTIONS: dict[str, Milestone] = {
-    "scan": Milestone.SCAN,
-    "read": Milestone.READ,
-    "face": Milestone.FACE,
-    "background_check": Milestone.BACKGROUND_CHECK,
+STEP_ACTIONS: dict[A, Milestone] = {
+    A.SCAN: Milestone.SCAN,
+    A.READ: Milestone.READ,
+    A.FACE: Milestone.FACE,
+    A.BACKGROUND_CHECK: Milestone.BACKGROUND_CHECK,
 }
 #: Every action of the control endpoint `POST /sessions/{id}/simulate`.
-CONTROL_ACTIONS = ("open", "submit", *STEP_ACTIONS, *(o.value for o in Outcome), "expire")
+CONTROL_ACTIONS = (A.OPEN, A.SUBMIT, *STEP_ACTIONS, *(A(o.value) for o in Outcome), A.EXPIRE)
 #: Control actions other vendors have and uqudo does not: the SDK's USER_CANCEL and errors
 #: never reach the backend in the QR flow (docs/vendors/uqudo.md, Status vocabulary and our
 #: mapping), so there is nothing to emulate.
-UNSUPPORTED_ACTIONS = frozenset({"abandon", "fail"})
+UNSUPPORTED_ACTIONS = frozenset({A.ABANDON, A.FAIL})
 
 
 class Status(enum.StrEnum):

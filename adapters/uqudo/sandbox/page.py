@@ -17,7 +17,8 @@ from urllib.parse import parse_qs, quote
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from adapters.uqudo.sandbox.engine import SandboxError, UqudoEmulator
+from adapters.common.sandbox.http import SandboxError
+from adapters.uqudo.sandbox.engine import UqudoEmulator
 from adapters.uqudo.sandbox.model import Milestone, Outcome, Status, UqudoSession
 
 _TEMPLATE = Template(

@@ -18,13 +18,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.common.sandbox.http import json_object_posted
-from adapters.verifa.sandbox.engine import (
-    SandboxError,
-    VerifaEmulator,
-    fingerprint,
-    not_found,
-)
+from adapters.common.sandbox.control import posted_control
+from adapters.common.sandbox.http import SandboxError, json_object_posted
+from adapters.verifa.sandbox.engine import VerifaEmulator, fingerprint, not_found
 from adapters.verifa.sandbox.model import (
     API_VERSIONS,
     CONTROL_ACTIONS,
@@ -334,22 +330,22 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
     async def simulate(session_id: str, request: Request) -> JSONResponse:
         """Play the person's / Verifa's part: {"action": "open"|"submit"|…}."""
         engine.sweep()
-        body = await json_object_posted(request)
-        action = body.get("action") if isinstance(body, dict) else None
-        reason = body.get("rejection_reason") if isinstance(body, dict) else None
-        if not isinstance(action, str) or (reason is not None and not isinstance(reason, str)):
+        control = await posted_control(request)
+        if control is None or not isinstance(control.reason, str | None):
             raise SandboxError(
                 400,
                 error_body(
                     400,
                     "invalid_request",
-                    'Expected a JSON body {"action": "<action>"} (optionally '
-                    '"rejection_reason"); actions: ' + ", ".join(CONTROL_ACTIONS) + ".",
+                    'Expected a JSON body {"action": "<action>"} (optionally "reason", the '
+                    "result's rejection_reason); actions: " + ", ".join(CONTROL_ACTIONS) + ".",
                 ),
             )
         session = engine.get(session_id)
         client = request.client.host if request.client else None
-        result = await engine.control(session, action, rejection_reason=reason, consent_ip=client)
+        result = await engine.control(
+            session, control.action, rejection_reason=control.reason, consent_ip=client
+        )
         return JSONResponse(
             {"session_id": session.id, "status": session.status, "webhook": result.to_json()}
         )

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.common.sandbox.control import SimulateAction as A
+
 JSON = dict[str, Any]
 
 #: The environment id GET session shows (`"environment": "env_…"`) [INFERRED value].
@@ -140,20 +142,20 @@ REQUIRE_RESUBMISSION = Move(
 #: every vendor, plus Verifa's own paused states `hold` and `await_external` and
 #: `require_resubmission`). It plays the person (open, submit) and Verifa's checks /
 #: reviewers (the rest).
-CONTROL_ACTIONS: dict[str, Move] = {
-    "open": Move(frozenset({Status.PENDING}), Status.CAPTURING),
-    "submit": Move(frozenset({Status.CAPTURING}), Status.PROCESSING),
-    "hold": Move(frozenset({Status.PROCESSING}), Status.SANDBOX_PENDING),
-    "await_external": Move(frozenset({Status.PROCESSING}), Status.AWAITING_EXTERNAL),
-    "approve": Move(_DECIDABLE, Status.COMPLETED, ResultStatus.APPROVED),
-    "decline": Move(_DECIDABLE, Status.COMPLETED, ResultStatus.REJECTED),
-    "review": Move(_CHECKING, Status.UNDER_REVIEW, ResultStatus.NEEDS_REVIEW),
-    "fail": Move(_CHECKING, Status.FAILED),
-    "expire": Move(ACTIVE, Status.EXPIRED),
-    "require_resubmission": REQUIRE_RESUBMISSION,
+CONTROL_ACTIONS: dict[A, Move] = {
+    A.OPEN: Move(frozenset({Status.PENDING}), Status.CAPTURING),
+    A.SUBMIT: Move(frozenset({Status.CAPTURING}), Status.PROCESSING),
+    A.HOLD: Move(frozenset({Status.PROCESSING}), Status.SANDBOX_PENDING),
+    A.AWAIT_EXTERNAL: Move(frozenset({Status.PROCESSING}), Status.AWAITING_EXTERNAL),
+    A.APPROVE: Move(_DECIDABLE, Status.COMPLETED, ResultStatus.APPROVED),
+    A.DECLINE: Move(_DECIDABLE, Status.COMPLETED, ResultStatus.REJECTED),
+    A.REVIEW: Move(_CHECKING, Status.UNDER_REVIEW, ResultStatus.NEEDS_REVIEW),
+    A.FAIL: Move(_CHECKING, Status.FAILED),
+    A.EXPIRE: Move(ACTIVE, Status.EXPIRED),
+    A.REQUIRE_RESUBMISSION: REQUIRE_RESUBMISSION,
 }
 #: Control actions other vendors have and Verifa does not (no `abandoned` status).
-UNSUPPORTED_ACTIONS = frozenset({"abandon"})
+UNSUPPORTED_ACTIONS = frozenset({A.ABANDON})
 
 #: Verifa's own sandbox endpoint `POST /api/v1/sessions/{id}/simulate`:
 #: it decides an active session at once, capture or not (the official demo simulates right

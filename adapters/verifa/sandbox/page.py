@@ -16,7 +16,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from adapters.common.sandbox import page as hosted
-from adapters.verifa.sandbox.engine import SandboxError, VerifaEmulator
+from adapters.common.sandbox.http import SandboxError
+from adapters.verifa.sandbox.engine import VerifaEmulator
 from adapters.verifa.sandbox.model import Status
 
 _OUTCOMES = (
