@@ -41,7 +41,8 @@ from adapters.beltic.sandbox.model import (
     parse_iso,
 )
 from adapters.beltic.sandbox.store import Store
-from adapters.beltic.sandbox.webhooks import NOT_SENT, DeliveryResult, DocumentWebhooks
+from adapters.beltic.sandbox.webhooks import DocumentWebhooks
+from adapters.common.sandbox.webhooks import NOT_SENT, DeliveryResult
 
 JSON = dict[str, Any]
 
@@ -124,13 +125,7 @@ class BelticEmulator:
         self.config = config
         self.store = Store(config.state_path)
         self.keys: dict[str, ApiKey] = {}
-        self.webhooks = DocumentWebhooks(
-            url=config.webhook_url,
-            secret=webhook_secret,
-            token=webhook_token,
-            transport=config.webhook_transport,
-            retry_delays_s=config.webhook_retry_delays_s,
-        )
+        self.webhooks = DocumentWebhooks(config, webhook_secret, webhook_token)
 
     def now(self) -> datetime:
         return self.config.clock()
@@ -341,7 +336,7 @@ class BelticEmulator:
             self._change(session, target)
         webhook = None
         if document is not None and document.status in SUBSCRIBED_DOCUMENT_STATUSES:
-            webhook = await self.webhooks.send({"data": document_resource(document)})
+            webhook = await self.webhooks.send(session.id, {"data": document_resource(document)})
         return SimulateResult(session, webhook)
 
     def _submit_document(self, session: Session) -> None:

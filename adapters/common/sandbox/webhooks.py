@@ -17,10 +17,11 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
+
+from adapters.base import SandboxConfig
 
 JSON = dict[str, Any]
 #: (job, attempt number starting at 1) → (raw body, headers) of that attempt.
@@ -189,37 +190,48 @@ class OrderedWebhookDispatcher:
 
 
 class SignedWebhooks:
-    """Base of a sandbox's webhook sender: its secret and clock, and one shared ordered
-    dispatcher that sends what the subclass's `_build` (its vendor's signing) makes."""
+    """Base of a sandbox's webhook sender: one shared ordered dispatcher that sends what the
+    subclass's `_build` (its vendor's signing, with `_secret` and `_clock`) makes.
 
-    def __init__(
-        self,
-        *,
-        url: str,
-        secret: str,
-        transport: httpx.AsyncBaseTransport | None,
-        retry_delays_s: tuple[float, ...],
-        clock: Callable[[], datetime],
-        should_retry: Callable[[int], bool],
-        timeout_s: float,
-        logger: logging.Logger,
-        name: str,
-    ) -> None:
+    A subclass declares its vendor's `name` (for log lines), `timeout_s` (how long the
+    vendor waits for an answer), `should_retry` (which answers it retries: by default every
+    non-2xx) and `max_attempts` when the vendor documents a cap. Where a delivery goes and
+    how often it is retried is the gateway's `SandboxConfig`.
+    """
+
+    name: ClassVar[str]
+    timeout_s: ClassVar[float]
+    #: Attempts at most, the first included (None: one per configured delay, plus one).
+    max_attempts: ClassVar[int | None] = None
+
+    def __init__(self, config: SandboxConfig, secret: str) -> None:
         self._secret = secret
-        self._clock = clock
+        self._clock = config.clock
+        delays = tuple(config.webhook_retry_delays_s)
+        if self.max_attempts is not None:
+            delays = delays[: self.max_attempts - 1]
         self._dispatcher = OrderedWebhookDispatcher(
-            url=url,
-            transport=transport,
-            retry_delays_s=retry_delays_s,
+            url=config.webhook_url,
+            transport=config.webhook_transport,
+            retry_delays_s=delays,
             build=self._build,
-            should_retry=should_retry,
-            timeout_s=timeout_s,
-            logger=logger,
-            name=name,
+            should_retry=self.should_retry,
+            timeout_s=self.timeout_s,
+            logger=logging.getLogger(type(self).__module__),
+            name=self.name,
         )
+
+    def should_retry(self, status_code: int) -> bool:
+        """Whether a non-2xx answer is retried (no answer at all always is)."""
+        return True
 
     def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
         raise NotImplementedError
+
+    def _enqueue(
+        self, session_id: str, payload: JSON, label: str
+    ) -> asyncio.Future[DeliveryResult]:
+        return self._dispatcher.enqueue(session_id, payload, label)
 
     def drop(self, session_id: str) -> None:
         """Forget the queued deliveries of one session."""

@@ -61,13 +61,7 @@ class DiditEmulator:
         self.config = config
         self.base_url = config.public_base_url.rstrip("/")
         self.store = DiditStore(config.state_path)
-        self.webhooks = WebhookDispatcher(
-            url=config.webhook_url,
-            secret=webhook_secret,
-            transport=config.webhook_transport,
-            retry_delays_s=config.webhook_retry_delays_s,
-            clock=config.clock,
-        )
+        self.webhooks = WebhookDispatcher(config, webhook_secret)
 
     def now(self) -> datetime:
         return self.config.clock()

@@ -13,12 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-import logging
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
-
-import httpx
 
 from adapters.common.sandbox.webhooks import (
     NOT_SENT,
@@ -27,8 +22,6 @@ from adapters.common.sandbox.webhooks import (
     SignedWebhooks,
 )
 from adapters.didit.sandbox.payloads import new_event_id
-
-log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 USER_AGENT = "DiditWebhook/2.0 +https://didit.me"
@@ -81,37 +74,19 @@ def signed_headers(secret: str, payload: JSON, raw: bytes) -> dict[str, str]:
 __all__ = ["NOT_SENT", "DeliveryResult", "WebhookDispatcher"]
 
 
-def _retryable(code: int) -> bool:
-    """5xx and 404 are retried; 3xx and other 4xx are not."""
-    return code >= 500 or code == 404
-
-
 class WebhookDispatcher(SignedWebhooks):
     """One ordered queue per session; callers await the first attempt of their own event."""
 
-    def __init__(
-        self,
-        url: str,
-        secret: str,
-        transport: httpx.AsyncBaseTransport | None,
-        retry_delays_s: tuple[float, ...],
-        clock: Callable[[], datetime],
-    ) -> None:
-        super().__init__(
-            url=url,
-            secret=secret,
-            transport=transport,
-            retry_delays_s=retry_delays_s,
-            clock=clock,
-            should_retry=_retryable,
-            timeout_s=DELIVERY_TIMEOUT_S,
-            logger=log,
-            name="didit",
-        )
+    name = "didit"
+    timeout_s = DELIVERY_TIMEOUT_S
+
+    def should_retry(self, status_code: int) -> bool:
+        """5xx and 404 are retried; 3xx and other 4xx are not."""
+        return status_code >= 500 or status_code == 404
 
     def enqueue(self, session_id: str, envelope: JSON) -> asyncio.Future[DeliveryResult]:
         """Queue one event; the future resolves after its first delivery attempt."""
-        return self._dispatcher.enqueue(session_id, envelope, str(envelope.get("status")))
+        return self._enqueue(session_id, envelope, str(envelope.get("status")))
 
     def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
         """One attempt, signed afresh: its own event_id and a new `timestamp` (= X-Timestamp),

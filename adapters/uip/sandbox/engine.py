@@ -76,13 +76,7 @@ class UipEmulator:
         self.config = config
         self.base_url = config.public_base_url.rstrip("/")
         self.store = UipStore(config.state_path, settings)
-        self.webhooks = UipWebhooks(
-            url=config.webhook_url,
-            secret=webhook_secret,
-            transport=config.webhook_transport,
-            retry_delays_s=config.webhook_retry_delays_s,
-            clock=config.clock,
-        )
+        self.webhooks = UipWebhooks(config, webhook_secret)
         self.wallet = FakeWallet()
         self.step_window_s = step_window_s
 

@@ -19,12 +19,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-import logging
 import secrets
-from collections.abc import Callable
-from datetime import datetime
-
-import httpx
 
 from adapters.common.sandbox.webhooks import (
     DeliveryJob,
@@ -33,8 +28,6 @@ from adapters.common.sandbox.webhooks import (
 )
 from adapters.uip.sandbox.model import JSON, USER_AGENT, WEBHOOK_TIMEOUT_S
 
-log = logging.getLogger(__name__)
-
 
 def uip_signature(secret: str, timestamp: int, raw: bytes) -> str:
     message = str(timestamp).encode("ascii") + b"." + raw
@@ -42,26 +35,10 @@ def uip_signature(secret: str, timestamp: int, raw: bytes) -> str:
 
 
 class UipWebhooks(SignedWebhooks):
-    def __init__(
-        self,
-        *,
-        url: str,
-        secret: str,
-        transport: httpx.AsyncBaseTransport | None,
-        retry_delays_s: tuple[float, ...],
-        clock: Callable[[], datetime],
-    ) -> None:
-        super().__init__(
-            url=url,
-            secret=secret,
-            transport=transport,
-            retry_delays_s=retry_delays_s,
-            clock=clock,
-            should_retry=lambda code: True,  # "retried with backoff until it succeeds"
-            timeout_s=WEBHOOK_TIMEOUT_S,
-            logger=log,
-            name="uip",
-        )
+    """Every non-2xx is "retried with backoff until it succeeds"."""
+
+    name = "uip"
+    timeout_s = WEBHOOK_TIMEOUT_S
 
     def send(self, session_id: str, payload: JSON) -> asyncio.Future[DeliveryResult]:
         """Queue one `{event, data}` envelope; resolves after its first delivery attempt."""
@@ -70,7 +47,7 @@ class UipWebhooks(SignedWebhooks):
             "event": payload["event"],
             "delivery_id": "dlv_" + secrets.token_hex(12),
         }
-        return self._dispatcher.enqueue(session_id, job, payload["event"])
+        return self._enqueue(session_id, job, payload["event"])
 
     def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
         raw = job.payload["raw"].encode("utf-8")

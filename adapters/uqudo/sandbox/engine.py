@@ -105,12 +105,7 @@ class UqudoEmulator:
         self.client_secret = client_secret
         self.webhook_verifications = webhook_verifications
         self.store = UqudoStore(config.state_path)
-        self.webhooks = UqudoWebhooks(
-            url=config.webhook_url,
-            auth_value=webhook_auth_value,
-            transport=config.webhook_transport,
-            retry_delays_s=config.webhook_retry_delays_s,
-        )
+        self.webhooks = UqudoWebhooks(config, webhook_auth_value)
         self._listeners: dict[str, set[asyncio.Queue[Item]]] = {}
         self._qr_cache: dict[str, str] = {}
 

@@ -13,48 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 
-import httpx
-
-from adapters.common.sandbox.webhooks import DeliveryJob, DeliveryResult, OrderedWebhookDispatcher
+from adapters.common.sandbox.webhooks import DeliveryJob, DeliveryResult, SignedWebhooks
 from adapters.uqudo.sandbox.model import WEBHOOK_AUTH_HEADER, WEBHOOK_TIMEOUT_S
 
-log = logging.getLogger(__name__)
 
+class UqudoWebhooks(SignedWebhooks):
+    """Not signed: the portal's caller authentication, a static header (`_secret` is its
+    value). "Undelivered messages are retried": every non-2xx."""
 
-class UqudoWebhooks:
-    def __init__(
-        self,
-        *,
-        url: str,
-        auth_value: str,
-        transport: httpx.AsyncBaseTransport | None,
-        retry_delays_s: tuple[float, ...],
-    ) -> None:
-        self._auth_value = auth_value
-        self._dispatcher = OrderedWebhookDispatcher(
-            url=url,
-            transport=transport,
-            retry_delays_s=retry_delays_s,
-            build=self._build,
-            should_retry=lambda code: True,  # "undelivered messages are retried"
-            timeout_s=WEBHOOK_TIMEOUT_S,
-            logger=log,
-            name="uqudo",
-        )
+    name = "uqudo"
+    timeout_s = WEBHOOK_TIMEOUT_S
 
     def send(self, session_id: str, jws: str) -> asyncio.Future[DeliveryResult]:
         """Queue the `jwsResult` of one session; resolves after the first attempt."""
         raw = json.dumps({"jwsResult": jws}, separators=(",", ":"))
-        return self._dispatcher.enqueue(session_id, {"raw": raw}, "jwsResult")
+        return self._enqueue(session_id, {"raw": raw}, "jwsResult")
 
     def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
-        headers = {"Content-Type": "application/json", WEBHOOK_AUTH_HEADER: self._auth_value}
+        headers = {"Content-Type": "application/json", WEBHOOK_AUTH_HEADER: self._secret}
         return job.payload["raw"].encode("utf-8"), headers
-
-    async def idle(self) -> None:
-        await self._dispatcher.idle()
-
-    async def aclose(self) -> None:
-        await self._dispatcher.aclose()

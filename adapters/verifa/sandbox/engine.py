@@ -89,14 +89,7 @@ class VerifaEmulator:
         self.config = config
         self.base_url = config.public_base_url.rstrip("/")
         self.store = VerifaStore(config.state_path, settings)
-        self.webhooks = VerifaWebhooks(
-            url=config.webhook_url,
-            secret=webhook_secret,
-            transport=config.webhook_transport,
-            retry_delays_s=config.webhook_retry_delays_s,
-            clock=config.clock,
-            settings=settings,
-        )
+        self.webhooks = VerifaWebhooks(config, webhook_secret, settings)
         self._tasks: set[asyncio.Task[None]] = set()
         self._qr_cache: dict[str, str] = {}
 

@@ -17,14 +17,11 @@ import asyncio
 import hashlib
 import hmac
 import json
-import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import httpx
-
+from adapters.base import SandboxConfig
 from adapters.common.sandbox.webhooks import (
     DeliveryJob,
     DeliveryResult,
@@ -32,8 +29,6 @@ from adapters.common.sandbox.webhooks import (
 )
 from adapters.verifa.sandbox.model import WEBHOOK_TIMEOUT_S, Event, SandboxSession, iso
 from adapters.verifa.sandbox.payloads import inflect, webhook_payload
-
-log = logging.getLogger(__name__)
 
 USER_AGENT = "Verifa-Webhooks/1.0"  # [INFERRED]
 SIGNATURE_FORMATS = ("v1", "legacy")
@@ -60,28 +55,14 @@ class WebhookSettings:
 
 
 class VerifaWebhooks(SignedWebhooks):
-    def __init__(
-        self,
-        *,
-        url: str,
-        secret: str,
-        transport: httpx.AsyncBaseTransport | None,
-        retry_delays_s: tuple[float, ...],
-        clock: Callable[[], datetime],
-        settings: WebhookSettings,
-    ) -> None:
+    """Every non-2xx is retried ("non-2xx … → exponential backoff")."""
+
+    name = "verifa"
+    timeout_s = WEBHOOK_TIMEOUT_S
+
+    def __init__(self, config: SandboxConfig, secret: str, settings: WebhookSettings) -> None:
         self.settings = settings
-        super().__init__(
-            url=url,
-            secret=secret,
-            transport=transport,
-            retry_delays_s=retry_delays_s,
-            clock=clock,
-            should_retry=lambda code: True,  # "non-2xx … → exponential backoff"
-            timeout_s=WEBHOOK_TIMEOUT_S,
-            logger=log,
-            name="verifa",
-        )
+        super().__init__(config, secret)
 
     def send(
         self,
@@ -113,7 +94,7 @@ class VerifaWebhooks(SignedWebhooks):
             "delivery_id": "whdel_" + secrets.token_hex(12),
             "signature_format": settings.signature_format,
         }
-        return self._dispatcher.enqueue(session.id, job, event.value)
+        return self._enqueue(session.id, job, event.value)
 
     def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
         raw = job.payload["raw"].encode("utf-8")
