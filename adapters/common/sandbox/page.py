@@ -26,17 +26,25 @@ BASE_TEMPLATE = Template(
 Actions = Sequence[tuple[str, str]]
 
 
-def page_headers(*, form_action_self: bool = True) -> dict[str, str]:
+def page_headers(
+    *, form_action_self: bool = True, images: bool = False, framed: bool = True
+) -> dict[str, str]:
     """The page's response headers. The token in its URL is a capability: kept out of caches
     and referrers. `form_action_self=False` lets a form's answer redirect to another origin
-    (browsers apply `form-action` to the redirects after a submit too)."""
-    csp = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'"
-    return {
+    (browsers apply `form-action` to the redirects after a submit too); `images` allows
+    `data:` images (a QR code); `framed=False` forbids framing the page."""
+    csp = "default-src 'none'; " + ("img-src data:; " if images else "")
+    csp += "style-src 'unsafe-inline'; base-uri 'none'"
+    headers = {
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": csp + ("; form-action 'self'" if form_action_self else ""),
     }
+    if not framed:
+        headers["X-Frame-Options"] = "DENY"
+    csp += "; form-action 'self'" if form_action_self else ""
+    headers["Content-Security-Policy"] = csp + ("" if framed else "; frame-ancestors 'none'")
+    return headers
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,8 @@ class HostedPage:
     flow: str
     theme: str
     headers: Mapping[str, str] = field(default_factory=page_headers)
+    #: What the note promises after the flow's name.
+    promise: str = "nothing is checked and nothing leaves this machine."
 
     @property
     def title(self) -> str:
@@ -59,10 +69,7 @@ class HostedPage:
 
     @property
     def note(self) -> str:
-        return (
-            f"Emulated {self.vendor} {self.flow}: "
-            "nothing is checked and nothing leaves this machine."
-        )
+        return f"Emulated {self.vendor} {self.flow}: {self.promise}"
 
     def response(self, content: str, status_code: int = 200, *, lang: str = "en") -> HTMLResponse:
         body = BASE_TEMPLATE.substitute(

@@ -18,20 +18,16 @@ import hashlib
 import hmac
 import html
 import secrets
-from pathlib import Path
-from string import Template
 from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from adapters.common.sandbox import page as hosted
 from adapters.common.sandbox.http import SandboxError
 from adapters.uip.sandbox.engine import UipEmulator
 from adapters.uip.sandbox.model import LIGHT_SIGN_TEXT_PARAM, SandboxSession, Status
 
-_TEMPLATE = Template(
-    (Path(__file__).parent / "templates" / "page.html").read_text(encoding="utf-8")
-)
 BINDING_COOKIE = "uip_sandbox_binding"
 #: What the person can do on the page while a step is open.
 PAGE_ACTIONS = (
@@ -52,15 +48,25 @@ _MESSAGES = {
     Status.FAILED: "Verification failed.",
     Status.EXPIRED: "This session has expired.",
 }
-#: The URL is a capability: keep it out of caches and referrers.
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'",
-}
+#: The URL is a capability: kept out of caches and referrers, and never framed.
+PAGE_HEADERS = hosted.page_headers(framed=False)
+PAGE = hosted.HostedPage(
+    "UIP",
+    "wallet flow",
+    theme="""\
+  :root { --page: #f4f4f1; --ink: #1c1c1a; --muted: #5f5f58; --badge: #ecece6; --accent: #1c1c1a; }
+  main { border-radius: 14px; box-shadow: 0 2px 14px rgba(0, 0, 0, .08); }
+  ol { padding-left: 1.4rem; } li { margin: .35rem 0; }
+  .state { font-size: .8rem; padding: .05rem .45rem; border-radius: 6px; background: #ecece6; }
+  .state.verified { background: #dcf3e3; color: #125c2b; }
+  .state.current { background: #dfe8fb; color: #1d3f8f; }
+  .gate { font-size: .8rem; color: #7a4b00; }
+  blockquote { margin: .4rem 0; padding: .4rem .7rem; border-left: 3px solid #c9c9bf;
+               white-space: pre-wrap; font-size: .9rem; }
+  button[value=decline] { background: #b3261e; }""",
+    headers=PAGE_HEADERS,
+    promise="no wallet is asked, every credential is fake, nothing leaves this machine.",
+)
 
 
 def _hash(token: str) -> str:
@@ -151,23 +157,16 @@ def render(session: SandboxSession, *, error: str = "", code: int = 200) -> HTML
         gate = " <span class='gate'>then the business decides</span>" if step.gate else ""
         label = _LABELS.get(step.primitive, step.primitive)
         items.append(f"<li>{e(label)} {state}{gate}{detail}</li>")
+    status = f"<span class='status'>{e(session.status)}</span>"
     parts = [
-        "<dl>",
-        f"<dt>Session</dt><dd>{e(session.id)}</dd>",
-        f"<dt>Status</dt><dd><span class='status'>{e(session.status)}</span></dd>",
-        "</dl>",
+        hosted.details([("Session", e(session.id)), ("Status", status)]),
         f"<ol>{''.join(items)}</ol>",
     ]
     if error:
-        parts.append(f"<p class='error'>{e(error)}</p>")
+        parts.append(hosted.error_note(error))
     if session.status_enum == Status.IN_PROGRESS:
-        buttons = "".join(
-            f"<button type='submit' name='action' value='{e(value)}'>{e(label)}</button>"
-            for value, label in PAGE_ACTIONS
-        )
         # Relative: resolves under whatever prefix (mount) the page was served at.
-        action_url = e(quote(session.id, safe="")) + "/action"
-        parts.append(f"<form method='post' action='{action_url}'>{buttons}</form>")
+        parts.append(hosted.action_form(PAGE_ACTIONS, quote(session.id, safe="") + "/action"))
     else:
         parts.append(f"<p>{e(_MESSAGES.get(session.status_enum, ''))}</p>")
     if session.terminal and session.return_url:
@@ -177,7 +176,7 @@ def render(session: SandboxSession, *, error: str = "", code: int = 200) -> HTML
 
 
 def _not_found() -> HTMLResponse:
-    return _html("<p class='error'>This session link is not valid.</p>", 404)
+    return _html(hosted.error_note("This session link is not valid."), 404)
 
 
 def _elsewhere() -> HTMLResponse:
@@ -189,5 +188,4 @@ def _elsewhere() -> HTMLResponse:
 
 
 def _html(content: str, status_code: int) -> HTMLResponse:
-    body = _TEMPLATE.substitute(content=content)
-    return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
+    return PAGE.response(content, status_code)

@@ -10,20 +10,16 @@ the gateway mounts the sandbox at.
 from __future__ import annotations
 
 import html
-from pathlib import Path
-from string import Template
 from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from adapters.common.sandbox import page as hosted
 from adapters.common.sandbox.http import SandboxError
 from adapters.uqudo.sandbox.engine import UqudoEmulator
 from adapters.uqudo.sandbox.model import Milestone, Outcome, Status, UqudoSession
 
-_TEMPLATE = Template(
-    (Path(__file__).parent / "templates" / "page.html").read_text(encoding="utf-8")
-)
 STEP_LABELS: dict[Milestone, tuple[str, str]] = {
     Milestone.SCAN: ("scan", "Scan document"),
     Milestone.READ: ("read", "Read NFC chip"),
@@ -36,14 +32,23 @@ OUTCOME_LABELS: tuple[tuple[str, str], ...] = (
     (Outcome.REVIEW.value, "Finish: review"),
     (Outcome.DOCUMENTED.value, "Finish: uqudo's documented example"),
 )
-#: The dynamic link is a capability: keep it out of caches and referrers.
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-    "base-uri 'none'; form-action 'self'",
-}
+#: The dynamic link is a capability: keep it out of caches and referrers. The QR is a
+#: `data:` image.
+PAGE_HEADERS = hosted.page_headers(images=True)
+PAGE = hosted.HostedPage(
+    "uqudo",
+    "QR-code onboarding",
+    theme="""\
+  :root { --page: #f1f4f8; --ink: #14202e; --muted: #56627a; --badge: #e4ebf5; --accent: #0f6cbd; }
+  main { max-width: 36rem; }
+  .qr { display: block; margin: 0 auto 1.5rem; width: 12rem; height: 12rem;
+        image-rendering: pixelated; }
+  ol { margin: 0; padding-left: 1.2rem; }
+  .done { color: #1b7f3a; } .todo { color: #8a94a6; }
+  button[value=decline] { background: #c2410c; }""",
+    headers=PAGE_HEADERS,
+    promise="nothing is scanned and nothing leaves this machine.",
+)
 
 
 def page_actions(session: UqudoSession) -> tuple[tuple[str, str], ...]:
@@ -82,7 +87,7 @@ def install_page(app: FastAPI, engine: UqudoEmulator) -> None:
 def render(engine: UqudoEmulator, session_id: str, *, error: str = "", code: int = 200) -> Response:
     session = engine.store.get(session_id)
     if session is None:
-        return _html("<p class='error'>This QR session does not exist.</p>", 404)
+        return _html(hosted.error_note("This QR session does not exist."), 404)
     e = html.escape
     plan = session.plan_obj
     reached = set(session.milestones)
@@ -103,24 +108,16 @@ def render(engine: UqudoEmulator, session_id: str, *, error: str = "", code: int
     qr = engine.qr_code(engine.dynamic_link(session))
     parts = [
         f"<img class='qr' alt='QR code of this session' src='{e(qr)}'>",
-        "<dl>",
-        *(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows),
-        "</dl>",
+        hosted.details(rows),
     ]
     if error:
-        parts.append(f"<p class='error'>{e(error)}</p>")
+        parts.append(hosted.error_note(error))
     actions = page_actions(session)
     if actions:
         if session.next_planned() is None:
             parts.append("<p>Sandbox: choose the result uqudo's checks produce.</p>")
-        buttons = "".join(
-            f"<button type='submit' name='action' value='{e(value)}'>{e(label)}</button>"
-            for value, label in actions
-        )
         # Relative: resolves under whatever prefix (mount) the page was served at.
-        parts.append(
-            f"<form method='post' action='{e(quote(session.id, safe=''))}/action'>{buttons}</form>"
-        )
+        parts.append(hosted.action_form(actions, quote(session.id, safe="") + "/action"))
     elif session.status == Status.EXPIRED:
         parts.append("<p>This QR session has expired. Ask for a new one.</p>")
     elif session.status == Status.DELETED:
@@ -131,6 +128,4 @@ def render(engine: UqudoEmulator, session_id: str, *, error: str = "", code: int
 
 
 def _html(content: str, status_code: int) -> HTMLResponse:
-    return HTMLResponse(
-        _TEMPLATE.substitute(content=content), status_code=status_code, headers=PAGE_HEADERS
-    )
+    return PAGE.response(content, status_code)
