@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.common.sandbox.control import SimulateAction as A
+from adapters.common.sandbox.times import parse_iso as parse_iso
 
 JSON = dict[str, Any]
 
@@ -149,11 +150,6 @@ def iso(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
     spec = "milliseconds" if moment.microsecond >= 1000 else "seconds"
     return moment.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
-
-
-def parse_iso(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def new_id(prefix: str, moment: datetime, sequence: int) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from adapters.common.sandbox.control import SimulateAction as A
+from adapters.common.sandbox.times import iso as iso  # Didit's format
 
 #: The one workflow the sandbox application has (a KYC workflow).
 SANDBOX_WORKFLOW_ID = "5f0c6a52-7d3e-4c1b-9a8e-2b6d1f4e9c07"
@@ -141,11 +141,6 @@ FEATURE_BLOCKS = (
     "database_validations",
     "questionnaire_responses",
 )
-
-
-def iso(moment: datetime) -> str:
-    """Didit's timestamp format: UTC ISO 8601 with a `Z`."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass

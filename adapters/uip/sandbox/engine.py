@@ -31,6 +31,7 @@ from typing import Any
 
 from adapters.base import SandboxConfig
 from adapters.common.sandbox.http import SandboxError
+from adapters.common.sandbox.times import parse_iso
 from adapters.common.sandbox.webhooks import NOT_SENT, DeliveryResult
 from adapters.uip.sandbox.model import (
     CONTROL_ACTIONS,
@@ -41,7 +42,6 @@ from adapters.uip.sandbox.model import (
     FailReason,
     SandboxSession,
     Status,
-    parse,
     stamp,
 )
 from adapters.uip.sandbox.payloads import FakeWallet, envelope, error_body, step_completed_fields
@@ -118,13 +118,13 @@ class UipEmulator:
     # -- time ---------------------------------------------------------------------------------
     def deadline(self, session: SandboxSession) -> datetime:
         """When the session expires: its TTL, or sooner the current step's window."""
-        deadline = parse(session.expires_at)
+        deadline = parse_iso(session.expires_at)
         if (
             self.step_window_s is not None
             and session.status_enum == Status.IN_PROGRESS
             and session.step_started_at is not None
         ):
-            window_end = parse(session.step_started_at) + timedelta(seconds=self.step_window_s)
+            window_end = parse_iso(session.step_started_at) + timedelta(seconds=self.step_window_s)
             deadline = min(deadline, window_end)
         return deadline
 
@@ -176,7 +176,7 @@ class UipEmulator:
         record = self.store.idempotency.get(key)
         if record is None:
             return None
-        if (self.now() - parse(record["created_at"])).total_seconds() >= IDEMPOTENCY_TTL_S:
+        if (self.now() - parse_iso(record["created_at"])).total_seconds() >= IDEMPOTENCY_TTL_S:
             del self.store.idempotency[key]
             self.store.save()
             return None
@@ -198,7 +198,7 @@ class UipEmulator:
         self.store.idempotency = {
             k: r
             for k, r in self.store.idempotency.items()
-            if (now - parse(r["created_at"])).total_seconds() < IDEMPOTENCY_TTL_S
+            if (now - parse_iso(r["created_at"])).total_seconds() < IDEMPOTENCY_TTL_S
         }
         self.store.idempotency[key] = {
             "fingerprint": fingerprint(clean),

@@ -130,10 +130,6 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 @dataclass
 class Step:
     primitive: str

@@ -28,6 +28,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from adapters.common.sandbox.times import parse_iso
 from adapters.uip.sandbox.model import (
     IDENTIFY_DEFAULT_BLOCKS,
     LIGHT_SIGN_TEXT_PARAM,
@@ -38,7 +39,6 @@ from adapters.uip.sandbox.model import (
     SandboxSession,
     iso,
     iso_nanos,
-    parse,
 )
 from adapters.uip.sandbox.validation import manifest_digest
 
@@ -87,7 +87,7 @@ def create_body(session: SandboxSession, url: str) -> JSON:
         "id": session.id,
         "status": session.status,
         "url": url,
-        "expires": iso(parse(session.expires_at)),
+        "expires": iso(parse_iso(session.expires_at)),
     }
 
 
@@ -103,9 +103,9 @@ def get_body_a(session: SandboxSession) -> JSON:
         "step_count": len(session.steps),
         "primitives": session.primitives,
         "current_primitive": current_primitive(session),
-        "created_at": iso(parse(session.created_at)),
-        "updated_at": iso(parse(session.updated_at)),
-        "expires_at": iso(parse(session.expires_at)),
+        "created_at": iso(parse_iso(session.created_at)),
+        "updated_at": iso(parse_iso(session.updated_at)),
+        "expires_at": iso(parse_iso(session.expires_at)),
     }
 
 
@@ -121,7 +121,7 @@ def get_body_b(session: SandboxSession) -> JSON:
         # Unset strings read as "" (Version B's `outcome` is "" while in progress) [INFERRED].
         "client_reference_id": session.client_reference_id or "",
         "metadata": dict(session.metadata),
-        "updated_at": iso(parse(session.updated_at)),
+        "updated_at": iso(parse_iso(session.updated_at)),
     }
 
 
@@ -149,7 +149,7 @@ def result_view(result: JSON) -> JSON:
     return {
         "step": result["step"],
         "primitive": result["primitive"],
-        "verified_at": iso(parse(result["verified_at"])),
+        "verified_at": iso(parse_iso(result["verified_at"])),
         "audit_id": result["audit_id"],
         **result["fields"],
     }
@@ -164,7 +164,7 @@ def audit_body(session: SandboxSession, result: JSON) -> JSON:
         "primitive": result["primitive"],
         "wallet": audit["wallet"],
         "proof": audit["proof"],
-        "occurred_at": iso_nanos(parse(result["verified_at"])),
+        "occurred_at": iso_nanos(parse_iso(result["verified_at"])),
         "client_reference_id": session.client_reference_id or "",
         "prev_hash": audit["prev_hash"],
         "record_hash": audit["record_hash"],

@@ -14,10 +14,11 @@ import binascii
 import enum
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from adapters.common.sandbox.control import SimulateAction as A
+from adapters.common.sandbox.times import iso as iso
+from adapters.common.sandbox.times import parse_iso as parse_iso
 
 JSON = dict[str, Any]
 
@@ -183,16 +184,6 @@ def parse_session_data(data: str) -> Plan:
 def _section(decoded: JSON, name: str) -> JSON:
     value = decoded.get(name)
     return value if isinstance(value, dict) else {}
-
-
-def iso(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    spec = "seconds" if moment.microsecond == 0 else "microseconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
-
-
-def parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 @dataclass

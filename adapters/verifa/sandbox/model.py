@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from adapters.common.sandbox.control import SimulateAction as A
+from adapters.common.sandbox.times import iso as iso  # as in Verifa's docs
+from adapters.common.sandbox.times import parse_iso as parse_iso
 
 JSON = dict[str, Any]
 
@@ -196,17 +197,6 @@ CASE_FINAL = frozenset({"approved", "rejected"})
 SANDBOX_REVIEWER_ID = "orguser_sandbox_gateway"
 #: Rejection reason of a case rejected without one [INFERRED].
 CASE_REJECTION_REASON = "reviewer_rejected"
-
-
-def iso(moment: datetime) -> str:
-    """UTC ISO 8601 with a `Z`; whole seconds print without a fraction (as in the docs)."""
-    moment = moment.astimezone(UTC)
-    spec = "seconds" if moment.microsecond == 0 else "microseconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
-
-
-def parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 @dataclass
