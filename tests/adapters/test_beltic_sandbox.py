@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from adapters.beltic.inferred import TRANSITION_REFUSED_STATUS
 from adapters.beltic.sandbox import BelticSandbox
 from tests.adapters.sandbox_conformance import SandboxConformance
 from tests.support.cassettes import interaction, request_json
-from tests.support.sandbox_harness import FakeClock, HarnessFactory, SandboxHarness
+from tests.support.sandbox_harness import FakeClock, SandboxHarness, harness_fixture
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/beltic"
@@ -138,19 +138,15 @@ def session_body(account_id: str | None, **attributes: Any) -> dict[str, Any]:
 Factory = Callable[..., Harness]
 
 
-@pytest.fixture
-async def make() -> AsyncIterator[Factory]:
-    factory = HarnessFactory(
-        Harness,
-        BelticSandbox,
-        start=START,
-        public_base_url=PUBLIC,
-        webhook_url=WEBHOOK_URL,
-        headers=lambda sandbox: {"X-Api-Key": sandbox.api_key},
-        base_url="http://beltic.test",
-    )
-    yield factory
-    await factory.aclose()
+make = harness_fixture(
+    Harness,
+    BelticSandbox,
+    start=START,
+    public_base_url=PUBLIC,
+    webhook_url=WEBHOOK_URL,
+    headers=lambda sandbox: {"X-Api-Key": sandbox.api_key},
+    base_url="http://beltic.test",
+)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,11 @@ from starlette.routing import Mount
 from adapters.didit.sandbox import SANDBOX_WORKFLOW_ID, DiditSandbox
 from tests.adapters.sandbox_conformance import SandboxConformance
 from tests.support.cassettes import interaction, request_json
-from tests.support.sandbox_harness import HarnessFactory, SandboxHarness, WebhookSink
+from tests.support.sandbox_harness import (
+    SandboxHarness,
+    WebhookSink,
+    harness_fixture,
+)
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/didit"
@@ -67,19 +71,15 @@ class Harness(SandboxHarness[DiditSandbox]):
 Factory = Callable[..., Harness]
 
 
-@pytest.fixture
-async def make() -> AsyncIterator[Factory]:
-    factory = HarnessFactory(
-        Harness,
-        DiditSandbox,
-        start=START,
-        public_base_url=PUBLIC,
-        webhook_url=WEBHOOK_URL,
-        headers=lambda sandbox: {"x-api-key": sandbox.api_key},
-        sink=Sink,
-    )
-    yield factory
-    await factory.aclose()
+make = harness_fixture(
+    Harness,
+    DiditSandbox,
+    start=START,
+    public_base_url=PUBLIC,
+    webhook_url=WEBHOOK_URL,
+    headers=lambda sandbox: {"x-api-key": sandbox.api_key},
+    sink=Sink,
+)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,12 @@ from starlette.routing import Mount
 
 from adapters.uip.sandbox import UipSandbox
 from tests.adapters.sandbox_conformance import SandboxConformance
-from tests.support.sandbox_harness import FakeClock, HarnessFactory, SandboxHarness, WebhookSink
+from tests.support.sandbox_harness import (
+    FakeClock,
+    SandboxHarness,
+    WebhookSink,
+    harness_fixture,
+)
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/uip"
@@ -82,14 +87,6 @@ class Harness(SandboxHarness[UipSandbox]):
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def drive(self, session_id: str, *actions: str) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        for action in actions:
-            response = await self.simulate(session_id, action)
-            assert response.status_code == 200, response.text
-            body = response.json()
-        return body
-
     async def settings(self, **body: Any) -> httpx.Response:
         return await self.client.post("/sandbox-settings", json=body)
 
@@ -97,19 +94,15 @@ class Harness(SandboxHarness[UipSandbox]):
 Factory = Callable[..., Harness]
 
 
-@pytest.fixture
-async def make() -> AsyncIterator[Factory]:
-    factory = HarnessFactory(
-        Harness,
-        UipSandbox,
-        start=START,
-        public_base_url=PUBLIC,
-        webhook_url=WEBHOOK_URL,
-        headers=lambda sandbox: {"Authorization": f"Bearer {sandbox.api_key}"},
-        sink=Sink,
-    )
-    yield factory
-    await factory.aclose()
+make = harness_fixture(
+    Harness,
+    UipSandbox,
+    start=START,
+    public_base_url=PUBLIC,
+    webhook_url=WEBHOOK_URL,
+    headers=lambda sandbox: {"Authorization": f"Bearer {sandbox.api_key}"},
+    sink=Sink,
+)
 
 
 @pytest.fixture

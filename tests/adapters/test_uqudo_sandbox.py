@@ -173,14 +173,6 @@ class Harness(SandboxHarness[UqudoSandbox]):
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def drive(self, session_id: str, *actions: str) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        for action in actions:
-            response = await self.simulate(session_id, action)
-            assert response.status_code == 200, response.text
-            body = response.json()
-        return body
-
     async def info(self, session_id: str) -> httpx.Response:
         return await self.client.get(f"{INFO}/{session_id}", headers=await self.auth())
 

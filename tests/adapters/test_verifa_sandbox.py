@@ -15,7 +15,7 @@ import hmac
 import json
 import struct
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,11 @@ from adapters.base import SandboxConfig
 from adapters.verifa.sandbox import VerifaSandbox
 from tests.adapters.sandbox_conformance import SandboxConformance
 from tests.support.cassettes import interaction, request_json
-from tests.support.sandbox_harness import HarnessFactory, SandboxHarness, WebhookSink
+from tests.support.sandbox_harness import (
+    SandboxHarness,
+    WebhookSink,
+    harness_fixture,
+)
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/verifa"
@@ -72,19 +76,15 @@ class Harness(SandboxHarness[VerifaSandbox]):
 Factory = Callable[..., Harness]
 
 
-@pytest.fixture
-async def make() -> AsyncIterator[Factory]:
-    factory = HarnessFactory(
-        Harness,
-        VerifaSandbox,
-        start=START,
-        public_base_url=PUBLIC,
-        webhook_url=WEBHOOK_URL,
-        headers=lambda sandbox: {"X-API-Key": sandbox.api_key, "Key-Inflection": "snake"},
-        sink=Sink,
-    )
-    yield factory
-    await factory.aclose()
+make = harness_fixture(
+    Harness,
+    VerifaSandbox,
+    start=START,
+    public_base_url=PUBLIC,
+    webhook_url=WEBHOOK_URL,
+    headers=lambda sandbox: {"X-API-Key": sandbox.api_key, "Key-Inflection": "snake"},
+    sink=Sink,
+)
 
 
 @pytest.fixture

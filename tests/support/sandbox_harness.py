@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import httpx
+import pytest
 
 from adapters.base import SandboxConfig, SandboxHandle
 
@@ -120,10 +121,14 @@ class SandboxHarness(Generic[SandboxT]):
             f"/sessions/{session_id}/simulate", json={"action": action, **extra}
         )
 
-    async def drive(self, session_id: str, *actions: str) -> None:
+    async def drive(self, session_id: str, *actions: str) -> dict[str, Any]:
+        """Each control action in turn, each answered 200; the last answer's body."""
+        body: dict[str, Any] = {}
         for action in actions:
             response = await self.simulate(session_id, action)
             assert response.status_code == 200, response.text
+            body = response.json()
+        return body
 
     async def aclose(self) -> None:
         await self.sandbox.aclose()
@@ -177,3 +182,18 @@ class HarnessFactory(Generic[HarnessT]):
     async def aclose(self) -> None:
         for harness in self.made:
             await harness.aclose()
+
+
+def harness_fixture(
+    harness: Callable[..., Any], sandbox: Callable[..., SandboxHandle], **factory: Any
+) -> Any:
+    """The `make` fixture of a sandbox test module: a `HarnessFactory` of `harness` over
+    `sandbox` (`factory` are its other fields), every emulator it built closed after the test."""
+
+    @pytest.fixture
+    async def make() -> AsyncIterator[HarnessFactory[Any]]:
+        made: HarnessFactory[Any] = HarnessFactory(harness, sandbox, **factory)
+        yield made
+        await made.aclose()
+
+    return make
