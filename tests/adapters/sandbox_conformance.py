@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from adapters.base import SandboxConfig, SandboxHandle
+from adapters.base import SandboxConfig
 from tests.support.sandbox_harness import FAST_RETRIES, SandboxHarness
 
 Factory = Callable[..., Any]
@@ -31,10 +31,6 @@ class SandboxConformance:
     """Subclasses set the class attributes and override the hooks their vendor needs."""
 
     provider: ClassVar[str]
-    sandbox_class: ClassVar[type[SandboxHandle]]
-    #: Where the test module's emulators are served and send their webhooks.
-    public: ClassVar[str]
-    webhook_url: ClassVar[str]
     #: The shortest API key a fresh sandbox may make.
     min_key_length: ClassVar[int] = 32
     #: Control bodies the emulator must refuse with 400 (each vendor's own list of traps).
@@ -47,6 +43,17 @@ class SandboxConformance:
     retry_status: ClassVar[int] = 503
     #: The retry delays of the give-up test.
     retry_delays: ClassVar[tuple[float, ...]] = FAST_RETRIES
+    #: The control actions after which a new session has sent exactly one webhook.
+    webhook_actions: ClassVar[tuple[str, ...]] = ("open",)
+
+    @property
+    def public(self) -> str:
+        """Where the test modules' emulators say they are served (a gateway's mount)."""
+        return f"http://127.0.0.1:8000/sandbox/{self.provider}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"http://gateway.test/webhooks/{self.provider}"
 
     # -- hooks -----------------------------------------------------------------------------
     async def new_session(self, harness: Any) -> str:
@@ -56,7 +63,9 @@ class SandboxConformance:
     async def one_webhook(self, harness: Any) -> str:
         """Create a session and make exactly one webhook of it go out (after the create's
         own `webhooks_on_create`); the session's id."""
-        raise NotImplementedError
+        sid = await self.new_session(harness)
+        await harness.drive(sid, *self.webhook_actions)
+        return sid
 
     async def after_retries_gave_up(self, harness: Any, session_id: str) -> None:
         """Vendor checks once one delivery's retries are spent (the sink still answers
@@ -64,8 +73,12 @@ class SandboxConformance:
 
     async def personal_data_in_flight(self, harness: Any) -> list[str]:
         """Drive a session carrying personal data through deliveries (failed ones too);
-        the values the logs must not show, beyond the handle's secrets."""
-        raise NotImplementedError
+        the values the logs must not show, beyond the handle's secrets. By default: one
+        failed delivery, and only the secrets."""
+        harness.sink.script = [self.retry_status]
+        await self.one_webhook(harness)
+        await harness.sandbox.idle()
+        return []
 
     def stored_id(self, saved: Any) -> str:
         """The first session's id in the state file."""
@@ -86,7 +99,7 @@ class SandboxConformance:
     # -- the handle ------------------------------------------------------------------------
     async def test_handle_exposes_the_gateway_interface(self, make: Factory) -> None:
         sandbox = make().sandbox
-        other = self.sandbox_class(self.other_config())  # type: ignore[call-arg]
+        other = type(sandbox)(self.other_config())
         try:
             assert sandbox.provider == self.provider
             assert sandbox.api_key != other.api_key

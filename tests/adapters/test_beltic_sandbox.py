@@ -1473,11 +1473,9 @@ def test_shape_check_detects_drift() -> None:
 
 class TestBelticSandboxConformance(SandboxConformance):
     provider = "beltic"
-    sandbox_class = BelticSandbox
-    public = PUBLIC
-    webhook_url = WEBHOOK_URL
     min_key_length = 40
     bad_control_bodies = (b"", b"{nope", b"[]", b'{"action": 3}', b'{"verb": "open"}')
+    webhook_actions = ("open", "submit", "approve")
     unknown_session_id = "sess_nope"
     retry_status = 500
 
@@ -1490,14 +1488,3 @@ class TestBelticSandboxConformance(SandboxConformance):
         assert all(k.startswith("sk_staging_") and len(k) >= 40 for k in keys)  # the staging prefix
         assert dict(sandbox.options) == {"webhook_token": sandbox.webhook_token}
         assert sandbox.webhook_token not in (sandbox.webhook_secret, sandbox.api_key)
-
-    async def one_webhook(self, harness: Harness) -> str:
-        sid = await self.new_session(harness)
-        await harness.drive(sid, "open", "submit", "approve")
-        return sid
-
-    async def personal_data_in_flight(self, harness: Harness) -> list[str]:
-        harness.sink.script = [500]
-        await self.one_webhook(harness)
-        await harness.sandbox.idle()
-        return []

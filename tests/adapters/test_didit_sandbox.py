@@ -1081,9 +1081,6 @@ def test_shape_check_detects_drift() -> None:
 
 class TestDiditSandboxConformance(SandboxConformance):
     provider = "didit"
-    sandbox_class = DiditSandbox
-    public = PUBLIC
-    webhook_url = WEBHOOK_URL
     bad_control_bodies = (
         b'{"action": "teleport"}',
         b"{}",
@@ -1106,11 +1103,6 @@ class TestDiditSandboxConformance(SandboxConformance):
 
     def check_handle(self, sandbox: DiditSandbox, other: DiditSandbox) -> None:
         assert sandbox.options == {"workflow_id": SANDBOX_WORKFLOW_ID}
-
-    async def one_webhook(self, harness: Harness) -> str:
-        sid = await self.new_session(harness)
-        await harness.simulate(sid, "open")
-        return sid
 
     async def after_retries_gave_up(self, harness: Harness, session_id: str) -> None:
         approved = await harness.simulate(session_id, "approve")

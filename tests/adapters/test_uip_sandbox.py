@@ -1485,9 +1485,6 @@ async def test_webhooks_match_the_documented_payloads(uip: Harness, name: str) -
 
 class TestUipSandboxConformance(SandboxConformance):
     provider = "uip"
-    sandbox_class = UipSandbox
-    public = PUBLIC
-    webhook_url = WEBHOOK_URL
     min_key_length = 40
     bad_control_bodies = (b"", b"nope", b"[]", b'{"action": 1}', b'{"status": "open"}')
     unknown_session_id = "sess_nope"

@@ -1439,9 +1439,7 @@ def test_shape_check_detects_drift() -> None:
 
 class TestUqudoSandboxConformance(SandboxConformance):
     provider = "uqudo"
-    sandbox_class = UqudoSandbox
-    public = PUBLIC
-    webhook_url = WEBHOOK_URL
+    webhook_actions = ("open", "submit", "approve")
     unknown_session_id = "6f1f9d4e-3c1b-4f55-9a7e-0c3d2b1a9e8f"
     retry_delays = (0.01,)
 
@@ -1471,14 +1469,3 @@ class TestUqudoSandboxConformance(SandboxConformance):
         assert other.options["ws_url"] == "wss://kyc.example/sandbox/uqudo/ws/v1/session"
         uuid.UUID(sandbox.client_id)
         assert sandbox.client_id != other.client_id
-
-    async def one_webhook(self, harness: Harness) -> str:
-        sid = await self.new_session(harness)
-        await harness.drive(sid, "open", "submit", "approve")
-        return sid
-
-    async def personal_data_in_flight(self, harness: Harness) -> list[str]:
-        harness.sink.script = [503]
-        await self.one_webhook(harness)
-        await harness.sandbox.idle()
-        return []

@@ -1562,9 +1562,6 @@ def test_shape_check_detects_drift() -> None:
 
 class TestVerifaSandboxConformance(SandboxConformance):
     provider = "verifa"
-    sandbox_class = VerifaSandbox
-    public = PUBLIC
-    webhook_url = WEBHOOK_URL
     min_key_length = 40
     bad_control_bodies = (
         b'{"action": "teleport"}',
@@ -1590,11 +1587,6 @@ class TestVerifaSandboxConformance(SandboxConformance):
             VerifaSandbox(
                 SandboxConfig(public_base_url=PUBLIC, webhook_url=""), signature_format="v2"
             )
-
-    async def one_webhook(self, harness: Harness) -> str:
-        sid = await self.new_session(harness)
-        await harness.simulate(sid, "open")
-        return sid
 
     async def after_retries_gave_up(self, harness: Harness, session_id: str) -> None:
         expired = await harness.simulate(session_id, "expire")

@@ -115,6 +115,16 @@ DEFAULT_SCRIPT = SimulationScript(
     )
 )
 
+#: A flow where the person opens it and hands something in before the vendor decides.
+SUBMIT_THEN_DECIDE = SimulationScript(
+    (
+        SimulatedPath(6, (A.OPEN, A.SUBMIT, A.APPROVE), "APPROVED"),
+        SimulatedPath(2, (A.OPEN, A.SUBMIT, A.DECLINE), "DECLINED"),
+        SimulatedPath(1, (A.OPEN, A.SUBMIT, A.REVIEW), "IN_REVIEW"),
+        SimulatedPath(1, (A.OPEN,), "IN_PROGRESS"),
+    )
+)
+
 
 def install_script(app: FastAPI, script: SimulationScript) -> None:
     """`GET /simulate`: the emulator's script, as JSON (read by `kyc-gateway simulate`)."""

@@ -24,8 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from adapters.base import SandboxConfig
-from adapters.common.sandbox.control import SimulateAction as A
-from adapters.common.sandbox.control import SimulatedPath, SimulationScript
+from adapters.common.sandbox.control import SUBMIT_THEN_DECIDE
 from adapters.common.sandbox.handle import EmulatorHandle
 from adapters.uqudo.sandbox.api import install_api
 from adapters.uqudo.sandbox.engine import UqudoEmulator
@@ -62,14 +61,7 @@ class UqudoSandbox(EmulatorHandle):
     """
 
     provider = "uqudo"
-    simulation = SimulationScript(
-        (
-            SimulatedPath(6, (A.OPEN, A.SUBMIT, A.APPROVE), "APPROVED"),
-            SimulatedPath(2, (A.OPEN, A.SUBMIT, A.DECLINE), "DECLINED"),
-            SimulatedPath(1, (A.OPEN, A.SUBMIT, A.REVIEW), "IN_REVIEW"),
-            SimulatedPath(1, (A.OPEN,), "IN_PROGRESS"),
-        ),
-    )
+    simulation = SUBMIT_THEN_DECIDE
     _engine: UqudoEmulator
 
     def __init__(self, config: SandboxConfig, *, webhook_verifications: bool = False) -> None:

@@ -23,8 +23,7 @@ from types import MappingProxyType
 from fastapi import FastAPI
 
 from adapters.base import SandboxConfig
-from adapters.common.sandbox.control import SimulateAction as A
-from adapters.common.sandbox.control import SimulatedPath, SimulationScript
+from adapters.common.sandbox.control import SUBMIT_THEN_DECIDE
 from adapters.common.sandbox.handle import EmulatorHandle
 from adapters.verifa.sandbox.api import RateLimit, install_api
 from adapters.verifa.sandbox.engine import VerifaEmulator
@@ -44,14 +43,7 @@ class VerifaSandbox(EmulatorHandle):
     """
 
     provider = "verifa"
-    simulation = SimulationScript(
-        (
-            SimulatedPath(6, (A.OPEN, A.SUBMIT, A.APPROVE), "APPROVED"),
-            SimulatedPath(2, (A.OPEN, A.SUBMIT, A.DECLINE), "DECLINED"),
-            SimulatedPath(1, (A.OPEN, A.SUBMIT, A.REVIEW), "IN_REVIEW"),
-            SimulatedPath(1, (A.OPEN,), "IN_PROGRESS"),
-        ),
-    )
+    simulation = SUBMIT_THEN_DECIDE
     _engine: VerifaEmulator
 
     def __init__(
