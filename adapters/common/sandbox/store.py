@@ -12,8 +12,11 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from adapters.common.sandbox.times import parse_iso
 
 _log = logging.getLogger(__name__)
 
@@ -138,3 +141,33 @@ class SessionStore(JsonStateStore, Generic[S]):
 
     def _session_rows(self) -> list[Any]:
         return [s.to_json() for s in self._sessions.values()]
+
+
+class IdempotencyKeys:
+    """`Idempotency-Key` → what the first request with it got, kept `ttl_s` seconds; mixed
+    into a store whose vendor documents the header (persisted with the store's state)."""
+
+    idempotency: dict[str, Any]
+    ttl_s: ClassVar[float]
+    save: Callable[[], None]  # the store's
+
+    def recall(self, key: str, now: datetime) -> Any:
+        """The record kept under `key`, or None (one older than `ttl_s` is forgotten)."""
+        record = self.idempotency.get(key)
+        if record is None:
+            return None
+        if (now - parse_iso(record["created_at"])).total_seconds() >= self.ttl_s:
+            del self.idempotency[key]
+            self.save()
+            return None
+        return record
+
+    def remember(self, key: str, record: dict[str, Any], now: datetime, created_at: str) -> None:
+        """Keep `record` under `key` (stamped `created_at`), forgetting the expired ones."""
+        self.idempotency = {
+            k: r
+            for k, r in self.idempotency.items()
+            if (now - parse_iso(r["created_at"])).total_seconds() < self.ttl_s
+        }
+        self.idempotency[key] = {**record, "created_at": created_at}
+        self.save()

@@ -36,7 +36,6 @@ from adapters.common.sandbox.webhooks import NOT_SENT, DeliveryResult
 from adapters.uip.sandbox.model import (
     CONTROL_ACTIONS,
     DEFAULT_DECLINE_REASON,
-    IDEMPOTENCY_TTL_S,
     UNSUPPORTED_ACTIONS,
     Event,
     FailReason,
@@ -173,12 +172,8 @@ class UipEmulator:
     def replay(self, key: str, clean: JSON) -> SandboxSession | None:
         """The session an earlier create with this key made, or None; 409 when the key was
         used with a different body ("409 idempotency conflict", api-reference/sessions/create)."""
-        record = self.store.idempotency.get(key)
+        record = self.store.recall(key, self.now())
         if record is None:
-            return None
-        if (self.now() - parse_iso(record["created_at"])).total_seconds() >= IDEMPOTENCY_TTL_S:
-            del self.store.idempotency[key]
-            self.store.save()
             return None
         if record["fingerprint"] != fingerprint(clean):
             raise SandboxError(
@@ -195,17 +190,8 @@ class UipEmulator:
 
     def remember(self, key: str, clean: JSON, session: SandboxSession) -> None:
         now = self.now()
-        self.store.idempotency = {
-            k: r
-            for k, r in self.store.idempotency.items()
-            if (now - parse_iso(r["created_at"])).total_seconds() < IDEMPOTENCY_TTL_S
-        }
-        self.store.idempotency[key] = {
-            "fingerprint": fingerprint(clean),
-            "session_id": session.id,
-            "created_at": stamp(now),
-        }
-        self.store.save()
+        record = {"fingerprint": fingerprint(clean), "session_id": session.id}
+        self.store.remember(key, record, now, stamp(now))
 
     # -- the business's gate decisions --------------------------------------------------------
     def _at_gate(self, session: SandboxSession, action: str) -> None:

@@ -7,8 +7,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from adapters.common.sandbox.store import SessionStore
-from adapters.uip.sandbox.model import GATE_ERROR_STATUSES, GET_SHAPES, SandboxSession
+from adapters.common.sandbox.store import IdempotencyKeys, SessionStore
+from adapters.uip.sandbox.model import (
+    GATE_ERROR_STATUSES,
+    GET_SHAPES,
+    IDEMPOTENCY_TTL_S,
+    SandboxSession,
+)
 
 JSON = dict[str, Any]
 
@@ -36,8 +41,9 @@ class SandboxSettings:
             raise ValueError("funds_exhausted must be a boolean")
 
 
-class UipStore(SessionStore[SandboxSession]):
+class UipStore(IdempotencyKeys, SessionStore[SandboxSession]):
     name = "uip sandbox"
+    ttl_s = IDEMPOTENCY_TTL_S
 
     def __init__(self, state_path: str | None, settings: SandboxSettings) -> None:
         super().__init__(state_path)

@@ -47,7 +47,6 @@ from adapters.verifa.sandbox.model import (
     EXPIRABLE,
     EXTERNAL_REJECTION_REASON,
     GATE_ON_FAIL,
-    IDEMPOTENCY_TTL_S,
     LINKABLE,
     REPROCESSABLE,
     RESUMABLE,
@@ -386,12 +385,8 @@ class VerifaEmulator:
     def replay(self, key: str, fingerprint: str) -> JSON | None:
         """The stored answer of an earlier request with this key, or None; 422 when the key
         was used with different parameters."""
-        record = self.store.idempotency.get(key)
+        record = self.store.recall(key, self.now())
         if record is None:
-            return None
-        age = (self.now() - parse_iso(record["created_at"])).total_seconds()
-        if age >= IDEMPOTENCY_TTL_S:
-            del self.store.idempotency[key]
             return None
         if record["fingerprint"] != fingerprint:
             raise SandboxError(
@@ -406,18 +401,8 @@ class VerifaEmulator:
 
     def remember(self, key: str, fingerprint: str, status_code: int, body: JSON) -> None:
         now = self.now()
-        self.store.idempotency = {
-            k: r
-            for k, r in self.store.idempotency.items()
-            if (now - parse_iso(r["created_at"])).total_seconds() < IDEMPOTENCY_TTL_S
-        }
-        self.store.idempotency[key] = {
-            "fingerprint": fingerprint,
-            "status_code": status_code,
-            "body": body,
-            "created_at": iso(now),
-        }
-        self.store.save()
+        record = {"fingerprint": fingerprint, "status_code": status_code, "body": body}
+        self.store.remember(key, record, now, iso(now))
 
     # -- the one path of a status change ---------------------------------------------------
     def _apply(

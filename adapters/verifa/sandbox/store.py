@@ -8,15 +8,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from adapters.common.sandbox.store import SessionStore
-from adapters.verifa.sandbox.model import SandboxSession
+from adapters.common.sandbox.store import IdempotencyKeys, SessionStore
+from adapters.verifa.sandbox.model import IDEMPOTENCY_TTL_S, SandboxSession
 from adapters.verifa.sandbox.webhooks import WebhookSettings
 
 JSON = dict[str, Any]
 
 
-class VerifaStore(SessionStore[SandboxSession]):
+class VerifaStore(IdempotencyKeys, SessionStore[SandboxSession]):
     name = "verifa sandbox"
+    ttl_s = IDEMPOTENCY_TTL_S
 
     def __init__(self, state_path: str | None, settings: WebhookSettings) -> None:
         super().__init__(state_path)
