@@ -45,6 +45,18 @@ class SandboxConformance:
     retry_delays: ClassVar[tuple[float, ...]] = FAST_RETRIES
     #: The control actions after which a new session has sent exactly one webhook.
     webhook_actions: ClassVar[tuple[str, ...]] = ("open",)
+    #: (where a session is, a control action its vendor does not allow from there): each
+    #: is refused with `refusal_status` and changes nothing.
+    out_of_turn: ClassVar[tuple[tuple[Any, str], ...]]
+    refusal_status: ClassVar[int] = 409
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """The per-vendor tables become test parameters."""
+        if "bad_body" in metafunc.fixturenames:
+            metafunc.parametrize("bad_body", self.bad_control_bodies)
+        if "move" in metafunc.fixturenames:
+            ids = [f"{where}-{action}" for where, action in self.out_of_turn]
+            metafunc.parametrize("move", self.out_of_turn, ids=ids)
 
     @property
     def public(self) -> str:
@@ -90,6 +102,19 @@ class SandboxConformance:
     def check_refusal(self, response: httpx.Response, status: int) -> None:
         """Vendor checks of a refusal's body (its vendor's error shape)."""
 
+    async def session_at(self, harness: Any, where: Any) -> str:
+        """A new session moved to `where` (by default: the control actions it lists)."""
+        sid = await self.new_session(harness)
+        await harness.drive(sid, *where)
+        return sid
+
+    async def observe(self, harness: Any, session_id: str) -> Any:
+        """What a refused action must leave as it was, beyond the webhooks sent."""
+        return None
+
+    def check_out_of_turn(self, response: httpx.Response, where: Any, action: str) -> None:
+        """Vendor checks of an out-of-turn refusal (which action, or status, it names)."""
+
     def other_config(self) -> SandboxConfig:
         return SandboxConfig(public_base_url=self.public, webhook_url=self.webhook_url)
 
@@ -111,17 +136,28 @@ class SandboxConformance:
             await other.aclose()
 
     # -- the control endpoint --------------------------------------------------------------
-    async def test_simulate_rejects_bad_bodies(self, make: Factory) -> None:
+    async def test_simulate_rejects_bad_bodies(self, make: Factory, bad_body: bytes) -> None:
         harness: SandboxHarness[Any] = make()
         sid = await self.new_session(harness)
-        for content in self.bad_control_bodies:
-            response = await harness.client.post(
-                f"/sessions/{sid}/simulate",
-                content=content,
-                headers={"content-type": "application/json"},
-            )
-            assert response.status_code == 400, (content, response.text)
-            self.check_refusal(response, 400)
+        response = await harness.client.post(
+            f"/sessions/{sid}/simulate",
+            content=bad_body,
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 400, response.text
+        self.check_refusal(response, 400)
+
+    async def test_actions_out_of_turn_are_refused(
+        self, make: Factory, move: tuple[Any, str]
+    ) -> None:
+        where, action = move
+        harness: SandboxHarness[Any] = make()
+        sid = await self.session_at(harness, where)
+        before = (await self.observe(harness, sid), len(harness.sink.requests))
+        response = await harness.simulate(sid, action)
+        assert response.status_code == self.refusal_status, response.text
+        self.check_out_of_turn(response, where, action)
+        assert (await self.observe(harness, sid), len(harness.sink.requests)) == before
 
     async def test_simulate_unknown_session_is_404(self, make: Factory) -> None:
         harness: SandboxHarness[Any] = make()
