@@ -21,7 +21,7 @@ import secrets
 from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from adapters.common.sandbox import page as hosted
 from adapters.common.sandbox.http import SandboxError
@@ -129,8 +129,7 @@ def install_page(app: FastAPI, engine: UipEmulator) -> None:
             await engine.control(session, action)
         except SandboxError as exc:  # raced with another change
             return render(session, error=str(exc.body.get("error")), code=409)
-        page_path = request.url.path.removesuffix("/action")
-        return RedirectResponse(page_path, status_code=303, headers=PAGE_HEADERS)
+        return PAGE.see_other(request.url.path.removesuffix("/action"))
 
 
 def render(session: SandboxSession, *, error: str = "", code: int = 200) -> HTMLResponse:

@@ -10,10 +10,10 @@ the gateway mounts the sandbox at.
 from __future__ import annotations
 
 import html
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from adapters.common.sandbox import page as hosted
 from adapters.common.sandbox.http import SandboxError
@@ -71,17 +71,15 @@ def install_page(app: FastAPI, engine: UqudoEmulator) -> None:
         session = engine.store.get(session_id)
         if session is None:
             return render(engine, session_id)
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        action = (form.get("action") or [""])[0]
-        if action not in [value for value, _ in page_actions(session)]:
-            message = f"'{action}' is not possible while the session is '{session.status}'."
-            return render(engine, session_id, error=message, code=409)
+        actions = page_actions(session)
+        action, refused = await hosted.chosen_action(request, actions, session.status)
+        if refused:
+            return render(engine, session_id, error=refused, code=409)
         try:
             await engine.act(session, action)
         except SandboxError as exc:  # raced with another change
             return render(engine, session_id, error=str((exc.body or {}).get("message")), code=409)
-        page_path = request.url.path.removesuffix("/action")
-        return RedirectResponse(page_path, status_code=303, headers=PAGE_HEADERS)
+        return PAGE.see_other(request.url.path.removesuffix("/action"))
 
 
 def render(engine: UqudoEmulator, session_id: str, *, error: str = "", code: int = 200) -> Response:
