@@ -217,3 +217,30 @@ class SandboxConformance:
         assert caplog.records and "webhook" in text
         for value in (harness.sandbox.webhook_secret, harness.sandbox.api_key, *private):
             assert value not in text
+
+
+class HostedPageConformance:
+    """For an emulator with a hosted page: its form refuses what the session's step does not
+    offer (409, the posted value never echoed unescaped) and sends nothing. Mixed into a
+    `SandboxConformance` subclass."""
+
+    #: Actions the page of a new session does not offer.
+    page_refusals: ClassVar[tuple[str, ...]]
+    webhooks_on_create: ClassVar[int]
+
+    async def hosted_page(self, harness: Any) -> tuple[str, str]:
+        """A new session's hosted page: (its path under the emulator, the session id)."""
+        raise NotImplementedError
+
+    async def after_page_refusals(self, harness: Any, session_id: str, path: str) -> None:
+        """Vendor checks once the refusals are done (the page still works)."""
+
+    async def test_hosted_form_refuses_actions_of_another_step(self, make: Factory) -> None:
+        harness: SandboxHarness[Any] = make()
+        path, sid = await self.hosted_page(harness)
+        for action in (*self.page_refusals, "<b>x</b>"):
+            response = await harness.client.post(f"{path}/action", data={"action": action})
+            assert response.status_code == 409
+            assert "<b>x</b>" not in response.text
+        assert len(harness.sink.requests) == self.webhooks_on_create
+        await self.after_page_refusals(harness, sid, path)

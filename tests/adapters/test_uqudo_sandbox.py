@@ -40,7 +40,7 @@ import adapters.uqudo.sandbox.api as sandbox_api
 from adapters.base import SandboxConfig
 from adapters.uqudo.sandbox import UqudoSandbox
 from adapters.uqudo.sandbox.keys import SigningKey
-from tests.adapters.sandbox_conformance import SandboxConformance
+from tests.adapters.sandbox_conformance import HostedPageConformance, SandboxConformance
 from tests.support.sandbox_harness import FakeClock as SettableClock
 from tests.support.sandbox_harness import HarnessFactory, SandboxHarness
 from tests.support.shapes import shape_drift
@@ -1139,16 +1139,6 @@ async def test_hosted_flow_through_the_gateway_mount(uqudo: Harness) -> None:
     assert claims["data"]["backgroundCheck"]["match"] is True
 
 
-async def test_hosted_form_refuses_actions_of_another_step(uqudo: Harness) -> None:
-    created = await uqudo.create()
-    path = _page_path(created["qrCodeTextWithDynamicLink"])
-    for action in ("approve", "read", "expire", "open", "<b>x</b>"):
-        response = await uqudo.client.post(f"{path}/action", data={"action": action})
-        assert response.status_code == 409
-        assert "<b>x</b>" not in response.text
-    assert (await uqudo.drive(created["sessionId"], "scan"))["milestones"] == ["SCAN"]
-
-
 async def test_hosted_page_of_an_expired_or_unknown_session(uqudo: Harness) -> None:
     created = await uqudo.create()
     path = _page_path(created["qrCodeTextWithDynamicLink"])
@@ -1410,7 +1400,8 @@ def test_shape_check_detects_drift() -> None:
     assert shape_drift(payload, extra, extras=INFO_EXTRAS) == ["$.data.surprise: not documented"]
 
 
-class TestUqudoSandboxConformance(SandboxConformance):
+class TestUqudoSandboxConformance(HostedPageConformance, SandboxConformance):
+    page_refusals = ("approve", "read", "expire", "open")
     provider = "uqudo"
     webhook_actions = ("open", "submit", "approve")
     unknown_session_id = "6f1f9d4e-3c1b-4f55-9a7e-0c3d2b1a9e8f"
@@ -1459,3 +1450,10 @@ class TestUqudoSandboxConformance(SandboxConformance):
 
     def check_out_of_turn(self, response: httpx.Response, where: Any, action: str) -> None:
         assert response.json()["status"] == 409
+
+    async def hosted_page(self, harness: Harness) -> tuple[str, str]:
+        created = await harness.create()
+        return _page_path(created["qrCodeTextWithDynamicLink"]), str(created["sessionId"])
+
+    async def after_page_refusals(self, harness: Harness, session_id: str, path: str) -> None:
+        assert (await harness.drive(session_id, "scan"))["milestones"] == ["SCAN"]

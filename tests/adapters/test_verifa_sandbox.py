@@ -28,7 +28,7 @@ from starlette.routing import Mount
 
 from adapters.base import SandboxConfig
 from adapters.verifa.sandbox import VerifaSandbox
-from tests.adapters.sandbox_conformance import SandboxConformance
+from tests.adapters.sandbox_conformance import HostedPageConformance, SandboxConformance
 from tests.support.cassettes import interaction, request_json
 from tests.support.sandbox_harness import (
     SandboxHarness,
@@ -1316,19 +1316,6 @@ async def test_hosted_flow_through_the_gateway_mount(verifa: Harness) -> None:
     ]
 
 
-async def test_hosted_form_refuses_actions_of_another_step(verifa: Harness) -> None:
-    created = await verifa.create(redirect_url="https://app.test/done")
-    path = _page_path(created["capture_url"])
-    for action in ("approve", "expire", "abandon", "<b>x</b>"):
-        response = await verifa.client.post(f"{path}/action", data={"action": action})
-        assert response.status_code == 409
-        assert "<b>x</b>" not in response.text
-    assert verifa.sink.events == ["session.created"]
-    await verifa.drive(created["id"], "open", "submit", "decline")
-    html = (await verifa.client.get(path)).text
-    assert "href='https://app.test/done'" in html  # back to the integrator's redirect_url
-
-
 async def test_hosted_page_unknown_token_is_404(verifa: Harness) -> None:
     unknown = await verifa.client.get("/verify/tok_nope")
     assert unknown.status_code == 404 and "Verifa sandbox" in unknown.text
@@ -1531,7 +1518,8 @@ def test_shape_check_detects_drift() -> None:
     ]
 
 
-class TestVerifaSandboxConformance(SandboxConformance):
+class TestVerifaSandboxConformance(HostedPageConformance, SandboxConformance):
+    page_refusals = ("approve", "expire", "abandon")
     provider = "verifa"
     min_key_length = 40
     bad_control_bodies = (
@@ -1591,3 +1579,13 @@ class TestVerifaSandboxConformance(SandboxConformance):
 
     def check_out_of_turn(self, response: httpx.Response, where: Any, action: str) -> None:
         assert action in response.json()["detail"]
+
+    async def hosted_page(self, harness: Harness) -> tuple[str, str]:
+        created = await harness.create(redirect_url="https://app.test/done")
+        return _page_path(created["capture_url"]), str(created["id"])
+
+    async def after_page_refusals(self, harness: Harness, session_id: str, path: str) -> None:
+        assert harness.sink.events == ["session.created"]
+        await harness.drive(session_id, "open", "submit", "decline")
+        html = (await harness.client.get(path)).text
+        assert "href='https://app.test/done'" in html  # back to the integrator's redirect_url
