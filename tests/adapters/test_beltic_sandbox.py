@@ -21,8 +21,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import yaml
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from adapters.beltic.inferred import TRANSITION_REFUSED_STATUS
 from adapters.beltic.sandbox import BelticSandbox
@@ -1104,10 +1102,7 @@ async def test_there_is_no_hosted_page(beltic: Harness) -> None:
 async def test_the_control_endpoint_works_under_the_gateway_mount(beltic: Harness) -> None:
     """What tests and the console's note use instead of a page: the control endpoint, under
     the gateway's mount (`/sandbox/beltic/sessions/{id}/simulate`)."""
-    outer = Starlette(routes=[Mount("/sandbox/beltic", app=beltic.sandbox.app)])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
-    ) as client:
+    async with beltic.through_the_gateway() as client:
         account = await beltic.create_account()
         created = await client.post(
             "/sandbox/beltic/v1/identity/sessions",

@@ -20,8 +20,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from adapters.didit.sandbox import SANDBOX_WORKFLOW_ID, DiditSandbox
 from tests.adapters.sandbox_conformance import HostedPageConformance, SandboxConformance
@@ -134,10 +132,7 @@ async def test_paths_without_trailing_slash_answer_301(
 
 
 async def test_redirect_keeps_the_mount_prefix(didit: Harness) -> None:
-    outer = Starlette(routes=[Mount("/sandbox/didit", app=didit.sandbox.app)])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
-    ) as client:
+    async with didit.through_the_gateway() as client:
         response = await client.post("/sandbox/didit/v3/session", headers=didit.headers)
         assert response.status_code == 301
         assert response.headers["location"] == "/sandbox/didit/v3/session/"

@@ -21,8 +21,6 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 import yaml
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from adapters.uip.sandbox import UipSandbox
 from tests.adapters.sandbox_conformance import SandboxConformance
@@ -1130,12 +1128,9 @@ async def test_hosted_page_escapes_everything_and_posts_relative(uip: Harness) -
 
 
 async def test_hosted_flow_through_the_gateway_mount(uip: Harness) -> None:
-    gateway = Starlette(routes=[Mount("/sandbox/uip", app=uip.sandbox.app)])
     sid = (await uip.create(IDENTIFY, gated(AGE), return_url="https://shop.example/done"))["id"]
     url = f"{PUBLIC}/s/{sid}"
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=gateway), base_url="http://127.0.0.1:8000"
-    ) as browser:
+    async with uip.through_the_gateway() as browser:
         page = await browser.get(url)
         assert page.status_code == 200
         cookie = page.headers["set-cookie"]

@@ -1116,10 +1116,7 @@ async def test_hosted_page_buttons_follow_the_steps(uqudo: Harness) -> None:
 
 
 async def test_hosted_flow_through_the_gateway_mount(uqudo: Harness) -> None:
-    outer = Starlette(routes=[Mount(MOUNT, app=uqudo.sandbox.app)])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
-    ) as client:
+    async with uqudo.through_the_gateway() as client:
         created = await uqudo.create(reading=False)
         path = urlsplit(created["qrCodeTextWithDynamicLink"]).path
         assert path == f"{MOUNT}/qr/{created['sessionId']}"

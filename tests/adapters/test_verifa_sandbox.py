@@ -23,8 +23,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from adapters.base import SandboxConfig
 from adapters.verifa.sandbox import VerifaSandbox
@@ -1280,10 +1278,7 @@ async def test_hosted_page_renders_status_and_escapes_everything(verifa: Harness
 
 
 async def test_hosted_flow_through_the_gateway_mount(verifa: Harness) -> None:
-    outer = Starlette(routes=[Mount("/sandbox/verifa", app=verifa.sandbox.app)])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
-    ) as client:
+    async with verifa.through_the_gateway() as client:
         created = (
             await client.post("/sandbox/verifa/api/v1/sessions", json={}, headers=verifa.headers)
         ).json()

@@ -16,6 +16,8 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from adapters.base import SandboxConfig, SandboxHandle
 
@@ -129,6 +131,14 @@ class SandboxHarness(Generic[SandboxT]):
             assert response.status_code == 200, response.text
             body = response.json()
         return body
+
+    def through_the_gateway(self) -> httpx.AsyncClient:
+        """A client (a browser, say) reaching the emulator the way a gateway on
+        127.0.0.1:8000 serves it: mounted under `/sandbox/<provider>`."""
+        outer = Starlette(routes=[Mount(f"/sandbox/{self.sandbox.provider}", app=self.sandbox.app)])
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
+        )
 
     async def aclose(self) -> None:
         await self.sandbox.aclose()
