@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from adapters.beltic.sandbox.jsonapi import ApiError, api_error, error_object
-from adapters.beltic.sandbox.model import ENTITY_TYPES, parse_iso
+from adapters.beltic.sandbox.model import ENTITY_TYPES, TIMESTAMP_ATTRIBUTES, parse_iso
 
 JSON = dict[str, Any]
 
@@ -64,22 +64,11 @@ APPLICANT_DATA: JSON = {
 }
 SESSION_CREATE: JSON = {"entity_type": "entity_type", "expires_at": "datetime", **APPLICANT_DATA}
 SESSION_UPDATE: JSON = dict(APPLICANT_DATA)
+#: What a PATCH may not set: the status, who made the session, and every timestamp but the
+#: expiry (which it may move).
 SESSION_READ_ONLY = frozenset(
-    {
-        "status",
-        "creator_type",
-        "creator_id",
-        "behavior_analysis",
-        "created_at",
-        "updated_at",
-        "started_at",
-        "completed_at",
-        "failed_at",
-        "marked_for_review_at",
-        "decisioned_at",
-        "expired_at",
-        "redacted_at",
-    }
+    {"status", "creator_type", "creator_id", "behavior_analysis"}
+    | (set(TIMESTAMP_ATTRIBUTES) - {"expires_at"})
 )
 ACCOUNT_CREATE: JSON = {
     "external_id": "str",
