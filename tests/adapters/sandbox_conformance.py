@@ -7,6 +7,11 @@ The tests: the handle the gateway mounts (provider, fresh credentials per start)
 control endpoint (malformed bodies 400, unknown session 404), the state file (an unreadable
 one is set aside), and webhook delivery (retries give up after the configured delays, logs
 hold no secrets or personal data, `aclose()` cancels pending retries).
+
+What each vendor's module adds is that vendor's contract, checked from the vendor's docs, not
+from the emulator or the adapter: signatures re-computed there with hmac (or PyJWT) directly,
+and the documented-shape tests comparing the emulator's answers with the documented payloads
+the cassettes hold, so neither the emulator nor the adapter can quietly drift from the docs.
 """
 
 from __future__ import annotations
@@ -33,8 +38,18 @@ class SandboxConformance:
     provider: ClassVar[str]
     #: The shortest API key a fresh sandbox may make.
     min_key_length: ClassVar[int] = 32
-    #: Control bodies the emulator must refuse with 400 (each vendor's own list of traps).
-    bad_control_bodies: ClassVar[tuple[bytes, ...]] = (b"", b"not json", b"[]", b'{"action": 1}')
+    #: Control bodies every emulator must refuse with 400.
+    bad_control_bodies: ClassVar[tuple[bytes, ...]] = (
+        b"",
+        b"not json",
+        b"{nope",
+        b"[]",
+        b"{}",
+        b'{"action": 3}',
+        b'{"action": "teleport"}',
+        b'{"verb": "open"}',
+        b'{"status": "open"}',
+    )
     #: A session id of the vendor's shape that no emulator has made.
     unknown_session_id: ClassVar[str]
     #: Webhooks a create sends before `one_webhook`'s own (e.g. a `session.created`).
