@@ -64,11 +64,16 @@ class SandboxConformance:
     #: is refused with `refusal_status` and changes nothing.
     out_of_turn: ClassVar[tuple[tuple[Any, str], ...]]
     refusal_status: ClassVar[int] = 409
+    #: Control actions the vendor has no state for (400), and the ones the answer names.
+    lacking_actions: ClassVar[tuple[str, ...]]
+    supported_actions: ClassVar[tuple[str, ...]]
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         """The per-vendor tables become test parameters."""
         if "bad_body" in metafunc.fixturenames:
             metafunc.parametrize("bad_body", self.bad_control_bodies)
+        if "lacking" in metafunc.fixturenames:
+            metafunc.parametrize("lacking", self.lacking_actions)
         if "move" in metafunc.fixturenames:
             ids = [f"{where}-{action}" for where, action in self.out_of_turn]
             metafunc.parametrize("move", self.out_of_turn, ids=ids)
@@ -130,6 +135,10 @@ class SandboxConformance:
     def check_out_of_turn(self, response: httpx.Response, where: Any, action: str) -> None:
         """Vendor checks of an out-of-turn refusal (which action, or status, it names)."""
 
+    def lacking_text(self, response: httpx.Response, action: str) -> str:
+        """The human text of a refused unknown action (vendor checks of its body here)."""
+        raise NotImplementedError
+
     def other_config(self) -> SandboxConfig:
         return SandboxConfig(public_base_url=self.public, webhook_url=self.webhook_url)
 
@@ -161,6 +170,19 @@ class SandboxConformance:
         )
         assert response.status_code == 400, response.text
         self.check_refusal(response, 400)
+
+    async def test_actions_its_vendor_lacks_are_400_naming_the_supported_ones(
+        self, make: Factory, lacking: str
+    ) -> None:
+        harness: SandboxHarness[Any] = make()
+        sid = await self.new_session(harness)
+        before = (await self.observe(harness, sid), len(harness.sink.requests))
+        response = await harness.simulate(sid, lacking)
+        assert response.status_code == 400, response.text
+        text = self.lacking_text(response, lacking)
+        for supported in self.supported_actions:
+            assert supported in text
+        assert (await self.observe(harness, sid), len(harness.sink.requests)) == before
 
     async def test_actions_out_of_turn_are_refused(
         self, make: Factory, move: tuple[Any, str]
