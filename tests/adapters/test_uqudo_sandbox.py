@@ -42,7 +42,7 @@ from adapters.uqudo.sandbox import UqudoSandbox
 from adapters.uqudo.sandbox.keys import SigningKey
 from tests.adapters.sandbox_conformance import HostedPageConformance, SandboxConformance
 from tests.support.sandbox_harness import FakeClock as SettableClock
-from tests.support.sandbox_harness import HarnessFactory, SandboxHarness
+from tests.support.sandbox_harness import HarnessFactory, SandboxHarness, form_target
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/uqudo"
@@ -1108,12 +1108,7 @@ async def test_hosted_flow_through_the_gateway_mount(uqudo: Harness) -> None:
         created = await uqudo.create(reading=False)
         path = urlsplit(created["qrCodeTextWithDynamicLink"]).path
         assert path == f"{MOUNT}/qr/{created['sessionId']}"
-        page = await client.get(path)
-        assert page.status_code == 200
-        action = page.text.split("action='", 1)[1].split("'", 1)[0]
-        assert not action.startswith(("/", "http"))  # relative
-        target = str(httpx.URL(path).join(action))
-        assert target == f"{path}/action"
+        target = await form_target(client, path)
         for step in ("scan", "face", "background_check", "review"):
             moved = await client.post(target, data={"action": step})
             assert (moved.status_code, moved.headers["location"]) == (303, path)

@@ -29,6 +29,7 @@ from tests.support.cassettes import interaction, request_json
 from tests.support.sandbox_harness import (
     SandboxHarness,
     WebhookSink,
+    form_target,
     harness_fixture,
 )
 from tests.support.shapes import shape_drift
@@ -1272,12 +1273,7 @@ async def test_hosted_flow_through_the_gateway_mount(verifa: Harness) -> None:
         ).json()
         path = urlsplit(created["capture_url"]).path
         assert path.startswith("/sandbox/verifa/verify/tok_")
-        page = await client.get(path)
-        assert page.status_code == 200
-        action = page.text.split("action='", 1)[1].split("'", 1)[0]
-        assert not action.startswith(("/", "http"))  # relative
-        target = str(httpx.URL(path).join(action))
-        assert target == f"{path}/action"
+        target = await form_target(client, path)
         for step, status in (
             ("open", "capturing"),
             ("submit", "processing"),

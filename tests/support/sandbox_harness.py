@@ -207,3 +207,15 @@ def harness_fixture(
         await made.aclose()
 
     return make
+
+
+async def form_target(client: httpx.AsyncClient, path: str) -> str:
+    """The hosted page at `path` answers 200 with a form posting to a relative URL (it works
+    under any mount); the URL that resolves to, `<path>/action`."""
+    page = await client.get(path)
+    assert page.status_code == 200
+    action = page.text.split("action='", 1)[1].split("'", 1)[0]
+    assert not action.startswith(("/", "http"))  # relative
+    target = str(httpx.URL(path).join(action))
+    assert target == f"{path}/action"
+    return target
