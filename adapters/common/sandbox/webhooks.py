@@ -228,6 +228,11 @@ class SignedWebhooks:
     def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
         raise NotImplementedError
 
+    def _stamped(self, job: DeliveryJob) -> tuple[bytes, int]:
+        """A job queued with its body serialised once (`raw`: byte-identical on every retry)
+        and this attempt's Unix time, for a fresh signature."""
+        return job.payload["raw"].encode("utf-8"), int(self._clock().timestamp())
+
     def _enqueue(
         self, session_id: str, payload: JSON, label: str
     ) -> asyncio.Future[DeliveryResult]:

@@ -97,8 +97,7 @@ class VerifaWebhooks(SignedWebhooks):
         return self._enqueue(session.id, job, event.value)
 
     def _build(self, job: DeliveryJob, attempt: int) -> tuple[bytes, dict[str, str]]:
-        raw = job.payload["raw"].encode("utf-8")
-        timestamp = int(self._clock().timestamp())
+        raw, timestamp = self._stamped(job)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
