@@ -78,14 +78,15 @@ class SandboxConformance:
             ids = [f"{where}-{action}" for where, action in self.out_of_turn]
             metafunc.parametrize("move", self.out_of_turn, ids=ids)
 
-    @property
-    def public(self) -> str:
-        """Where the test modules' emulators say they are served (a gateway's mount)."""
-        return f"http://127.0.0.1:8000/sandbox/{self.provider}"
+    #: Where the test modules' emulators say they are served (a gateway's mount) and where
+    #: their webhooks go: set from `provider`.
+    public: ClassVar[str]
+    webhook_url: ClassVar[str]
 
-    @property
-    def webhook_url(self) -> str:
-        return f"http://gateway.test/webhooks/{self.provider}"
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.public = f"http://127.0.0.1:8000/sandbox/{cls.provider}"
+        cls.webhook_url = f"http://gateway.test/webhooks/{cls.provider}"
 
     # -- hooks -----------------------------------------------------------------------------
     async def new_session(self, harness: Any) -> str:

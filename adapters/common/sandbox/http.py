@@ -50,3 +50,9 @@ async def json_object_posted(request: Request) -> JSON | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def one_of(name: str, value: object, choices: tuple[object, ...]) -> None:
+    """ValueError unless `value` is one of `choices` (an emulator option or setting)."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}")

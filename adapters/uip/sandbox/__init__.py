@@ -28,6 +28,7 @@ from adapters.base import SandboxConfig
 from adapters.common.sandbox.control import SimulateAction as A
 from adapters.common.sandbox.control import SimulatedPath, SimulationScript
 from adapters.common.sandbox.handle import EmulatorHandle
+from adapters.common.sandbox.http import one_of
 from adapters.uip.sandbox.api import install_api
 from adapters.uip.sandbox.engine import UipEmulator
 from adapters.uip.sandbox.model import GET_SHAPES, STEP_WINDOW_S
@@ -66,8 +67,8 @@ class UipSandbox(EmulatorHandle):
         get_shape: str | None = None,
         step_window_s: float | None = STEP_WINDOW_S,
     ) -> None:
-        if get_shape is not None and get_shape not in GET_SHAPES:
-            raise ValueError(f"get_shape must be one of {GET_SHAPES}")
+        if get_shape is not None:
+            one_of("get_shape", get_shape, GET_SHAPES)
         self.config = config
         # No test-key prefix is documented (api-reference/introduction); live keys look like
         # `uip_live_…`.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from adapters.common.sandbox.http import one_of
 from adapters.common.sandbox.store import IdempotencyKeys, SessionStore
 from adapters.uip.sandbox.model import (
     GATE_ERROR_STATUSES,
@@ -33,10 +34,8 @@ class SandboxSettings:
     funds_exhausted: bool = False
 
     def check(self) -> None:
-        if self.get_shape not in GET_SHAPES:
-            raise ValueError(f"get_shape must be one of {GET_SHAPES}")
-        if self.gate_error_status not in GATE_ERROR_STATUSES:
-            raise ValueError(f"gate_error_status must be one of {GATE_ERROR_STATUSES}")
+        one_of("get_shape", self.get_shape, GET_SHAPES)
+        one_of("gate_error_status", self.gate_error_status, GATE_ERROR_STATUSES)
         if not isinstance(self.funds_exhausted, bool):
             raise ValueError("funds_exhausted must be a boolean")
 

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from adapters.base import SandboxConfig
 from adapters.common.sandbox.control import SUBMIT_THEN_DECIDE
 from adapters.common.sandbox.handle import EmulatorHandle
+from adapters.common.sandbox.http import one_of
 from adapters.verifa.sandbox.api import RateLimit, install_api
 from adapters.verifa.sandbox.engine import VerifaEmulator
 from adapters.verifa.sandbox.model import SANDBOX_REVIEWER_ID
@@ -53,10 +54,10 @@ class VerifaSandbox(EmulatorHandle):
         signature_format: str | None = None,
         payload_shape: str | None = None,
     ) -> None:
-        if signature_format is not None and signature_format not in SIGNATURE_FORMATS:
-            raise ValueError(f"signature_format must be one of {SIGNATURE_FORMATS}")
-        if payload_shape is not None and payload_shape not in PAYLOAD_SHAPES:
-            raise ValueError(f"payload_shape must be one of {PAYLOAD_SHAPES}")
+        if signature_format is not None:
+            one_of("signature_format", signature_format, SIGNATURE_FORMATS)
+        if payload_shape is not None:
+            one_of("payload_shape", payload_shape, PAYLOAD_SHAPES)
         self.config = config
         self.api_key: str = "vk_sandbox_" + secrets.token_urlsafe(32)
         self.webhook_secret: str = "whsec_" + secrets.token_urlsafe(32)
