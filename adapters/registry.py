@@ -33,6 +33,11 @@ def provider_names() -> list[str]:
     return sorted(ADAPTERS)
 
 
+def first_provider() -> str:
+    """The vendor listed first above: the gateway's default when none is configured."""
+    return next(iter(ADAPTERS))
+
+
 @contextmanager
 def registered(name: str, target: str) -> Iterator[None]:
     """`target` ("module:Class") is vendor `name` inside the block, as if it had its line

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.didit.sandbox_webhooks import signed_headers
+from adapters.didit.sandbox.webhooks import signed_headers
 from bench.ingest import didit_status_webhook
 from bench.process import ServedProcess
 from bench.stack import (

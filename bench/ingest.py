@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from adapters.didit.sandbox_webhooks import signed_headers
+from adapters.didit.sandbox.webhooks import signed_headers
 from bench.stack import (
     Credentials,
     SeededSession,

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.registry import first_provider
 from gateway.vendors.routing import RoutingConfig
 from gateway.web.auth import ApiKeyConfig
 
@@ -36,7 +37,8 @@ class Settings(BaseSettings):
     leader_retry_s: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
 
-    default_provider: str = "didit"
+    #: Unset = the first vendor the registry lists.
+    default_provider: str = Field(default_factory=first_provider)
     #: Providers to enable; empty = every registered vendor.
     providers: list[str] = Field(default_factory=list)
 

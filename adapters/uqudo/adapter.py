@@ -51,7 +51,7 @@ from adapters.base import (
     WebhookRejectReason,
 )
 from adapters.common.http import VendorHttp
-from adapters.common.sandbox_qr import qr_png_data_url
+from adapters.common.qr import qr_png_data_url
 from adapters.common.scrub import Scrubber
 from adapters.common.webhook_body import parse_json_object
 from adapters.common.webhook_verify import check_size

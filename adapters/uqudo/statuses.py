@@ -71,4 +71,3 @@ CANCELLABLE: frozenset[str] = frozenset({QR_CREATED, PENDING_RESULT, *CHANNEL_MI
 POLLED: frozenset[str] = frozenset(
     s for s, v in UQUDO_STATUS_MAP.items() if not v.is_final and s != RESULT_REVIEW
 )
-

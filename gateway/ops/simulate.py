@@ -1,8 +1,9 @@
 """`kyc-gateway simulate`: drive sandbox sessions through varied paths against a running gateway.
 
-Creates sessions over GraphQL, then plays the person (and, for Beltic, the integrator's
-decision) through each vendor sandbox's control endpoint
-(`POST /sandbox/<vendor>/sessions/<providerSessionId>/simulate`). Outcomes follow a seeded
+Creates sessions over GraphQL, then plays the person (and, where a sandbox's script asks for
+it, the integrator's decision) through each vendor sandbox's control endpoint
+(`POST /sandbox/<vendor>/sessions/<providerSessionId>/simulate`), along the paths the sandbox
+declares (`GET /sandbox/<vendor>/simulate`). Outcomes follow a seeded
 random mix, so the same `--seed` gives the same paths. Vendors report what the sandbox did
 by webhook or poll, a moment later: the summary waits for each session's outcome to land in
 the gateway (bounded by `--settle-timeout`), so it shows what the gateway now holds.
@@ -44,47 +45,31 @@ mutation Decide($id: ID!, $decision: DecisionAction!) {
 """
 
 #: (weight, sandbox actions, integrator decision after the actions or None, the gateway status
-#: the path ends in) per vendor.
+#: the path ends in).
 Path = tuple[int, tuple[str, ...], str | None, str]
-PATHS: dict[str, tuple[Path, ...]] = {
-    "didit": (
-        (6, ("open", "approve"), None, "APPROVED"),
-        (2, ("open", "decline"), None, "DECLINED"),
-        (1, ("open", "review"), None, "IN_REVIEW"),
-        (1, ("open", "abandon"), None, "ABANDONED"),
-        (1, ("open",), None, "IN_PROGRESS"),
-        (1, (), None, "CREATED"),
-    ),
-    "verifa": (
-        (6, ("open", "submit", "approve"), None, "APPROVED"),
-        (2, ("open", "submit", "decline"), None, "DECLINED"),
-        (1, ("open", "submit", "review"), None, "IN_REVIEW"),
-        (1, ("open",), None, "IN_PROGRESS"),
-    ),
-    "beltic": (
-        (5, ("open", "submit", "approve"), "APPROVE", "APPROVED"),
-        (2, ("open", "submit", "decline"), "DECLINE", "DECLINED"),
-        (1, ("open", "submit", "review"), None, "IN_REVIEW"),
-        (1, ("open",), None, "IN_PROGRESS"),
-    ),
-    "uip": (
-        (6, ("open", "submit"), None, "APPROVED"),  # one step: verifying it completes
-        (1, ("open",), None, "IN_PROGRESS"),
-        (1, (), None, "CREATED"),
-    ),
-    "uqudo": (
-        (6, ("open", "submit", "approve"), None, "APPROVED"),
-        (2, ("open", "submit", "decline"), None, "DECLINED"),
-        (1, ("open", "submit", "review"), None, "IN_REVIEW"),
-        (1, ("open",), None, "IN_PROGRESS"),
-    ),
-}
-#: Any other vendor: the actions every sandbox shares.
+#: A sandbox that serves no script: the actions every sandbox shares.
 DEFAULT_PATHS: tuple[Path, ...] = (
     (3, ("open", "approve"), None, "APPROVED"),
     (1, ("open", "decline"), None, "DECLINED"),
     (1, ("open",), None, "IN_PROGRESS"),
 )
+
+
+@dataclass(frozen=True)
+class Script:
+    """What one vendor's sandbox declares (`GET /sandbox/<vendor>/simulate`): the paths its
+    sessions may take, and what its create needs beyond provider and client reference."""
+
+    paths: tuple[Path, ...] = DEFAULT_PATHS
+    create: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, body: Any) -> Script:
+        paths = tuple(
+            (int(p["weight"]), tuple(p["actions"]), p.get("decision"), str(p["expect"]))
+            for p in body["paths"]
+        )
+        return cls(paths or DEFAULT_PATHS, dict(body.get("create") or {}))
 
 
 @dataclass
@@ -139,6 +124,28 @@ class Driver:
     def __init__(self, client: httpx.AsyncClient, api_key: str | None = None) -> None:
         self.client = client
         self.headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+        self._scripts: dict[str, Script] = {}
+
+    async def script(self, provider: str) -> Script:
+        """The sandbox's own script, read once per vendor (the default paths when it serves
+        none)."""
+        if provider not in self._scripts:
+            response = await self.client.get(
+                f"/sandbox/{provider}/simulate",
+                headers=self.headers,  # a keyed gateway wants sandbox:control here
+            )
+            if response.status_code == 404:
+                self._scripts[provider] = Script()
+            else:
+                if response.status_code >= 400:
+                    raise RuntimeError(
+                        f"{provider} script: HTTP {response.status_code} {response.text[:200]}"
+                    )
+                try:
+                    self._scripts[provider] = Script.from_json(response.json())
+                except (ValueError, KeyError, TypeError) as error:
+                    raise RuntimeError(f"{provider} script: {error}") from None
+        return self._scripts[provider]
 
     async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
         response = await self.client.post(
@@ -187,14 +194,14 @@ class Driver:
         rng: random.Random,
         settle_timeout_s: float = SETTLE_TIMEOUT_S,
     ) -> Simulated:
-        paths = PATHS.get(provider, DEFAULT_PATHS)
+        script = await self.script(provider)
+        paths = script.paths
         _, actions, decision, expected = rng.choices(paths, weights=[p[0] for p in paths])[0]
         create: dict[str, Any] = {
+            **script.create,
             "provider": provider,
             "clientReference": f"sim-{provider}-{index}-{rng.randrange(1 << 30):x}",
         }
-        if provider == "uip":
-            create["steps"] = [{"type": "IDENTIFY"}]
         payload = (await self.graphql(CREATE, {"input": create}))["createSession"]
         if payload["userErrors"]:
             raise RuntimeError(f"{provider} create: {payload['userErrors'][0]['message']}")

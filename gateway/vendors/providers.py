@@ -19,7 +19,7 @@ from adapters.base import (
     SandboxConfig,
     SandboxHandle,
 )
-from adapters.common.sandbox_faults import FaultSwitch
+from adapters.common.faults import FaultSwitch
 from adapters.registry import adapter_class, provider_names
 from gateway.errors import ConfigError
 from gateway.settings import Settings

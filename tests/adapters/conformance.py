@@ -1,7 +1,7 @@
 """The contract every adapter honours. A vendor's test module subclasses `EmulatorConformance`
 (the contract plus the same calls against the vendor's emulator; `AdapterConformance` alone for
-a vendor without one) and supplies the fixtures; the tests here are inherited unchanged (after LiteLLM's
-`BaseLLMChatTest`, Libcloud's contract mixin).
+a vendor without one) and supplies the fixtures; the tests here are inherited unchanged
+(after LiteLLM's `BaseLLMChatTest`, Libcloud's contract mixin).
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """The Beltic sandbox emulator against Beltic's documented contract (docs/vendors/beltic.md,
 What the sandbox emulates; the cassettes cite Beltic's own pages).
 
-Document-webhook signatures are re-computed here with hmac directly, and the documented-shape
-tests compare the emulator's answers with the documented payloads the cassettes hold, so
-neither the emulator nor the adapter can quietly drift from the vendor docs.
+Beltic signs only its document webhooks; what every emulator must do is
+`tests/adapters/sandbox_conformance.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import yaml
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
-from adapters.base import SandboxConfig
 from adapters.beltic.inferred import TRANSITION_REFUSED_STATUS
 from adapters.beltic.sandbox import BelticSandbox
+from tests.adapters.sandbox_conformance import SandboxConformance
 from tests.support.cassettes import interaction, request_json
-from tests.support.sandbox_harness import FakeClock, HarnessFactory, SandboxHarness
+from tests.support.sandbox_harness import FakeClock, SandboxHarness, harness_fixture
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/beltic"
@@ -138,19 +135,15 @@ def session_body(account_id: str | None, **attributes: Any) -> dict[str, Any]:
 Factory = Callable[..., Harness]
 
 
-@pytest.fixture
-async def make() -> AsyncIterator[Factory]:
-    factory = HarnessFactory(
-        Harness,
-        BelticSandbox,
-        start=START,
-        public_base_url=PUBLIC,
-        webhook_url=WEBHOOK_URL,
-        headers=lambda sandbox: {"X-Api-Key": sandbox.api_key},
-        base_url="http://beltic.test",
-    )
-    yield factory
-    await factory.aclose()
+make = harness_fixture(
+    Harness,
+    BelticSandbox,
+    start=START,
+    public_base_url=PUBLIC,
+    webhook_url=WEBHOOK_URL,
+    headers=lambda sandbox: {"X-Api-Key": sandbox.api_key},
+    base_url="http://beltic.test",
+)
 
 
 @pytest.fixture
@@ -188,20 +181,6 @@ def pointers(response: httpx.Response) -> list[str]:
 
 
 # -- the handle, auth, routing ----------------------------------------------------------------
-
-
-async def test_handle_exposes_the_gateway_interface(beltic: Harness) -> None:
-    other = BelticSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=WEBHOOK_URL))
-    sandbox = beltic.sandbox
-    assert sandbox.provider == "beltic"
-    keys = {sandbox.api_key, sandbox.no_decide_api_key, sandbox.readonly_api_key}
-    assert len(keys) == 3
-    assert all(k.startswith("sk_staging_") and len(k) >= 40 for k in keys)  # the staging prefix
-    assert sandbox.api_key != other.api_key
-    assert sandbox.webhook_secret != other.webhook_secret and len(sandbox.webhook_secret) >= 32
-    assert dict(sandbox.options) == {"webhook_token": sandbox.webhook_token}
-    assert sandbox.webhook_token not in (sandbox.webhook_secret, sandbox.api_key)
-    await other.aclose()
 
 
 @pytest.mark.parametrize(
@@ -1036,15 +1015,6 @@ async def test_document_webhooks_are_retried_then_given_up(beltic: Harness) -> N
     assert len(beltic.sink.requests) == 6  # 1 + the two configured retries
 
 
-async def test_aclose_cancels_pending_retries(make: Factory) -> None:
-    beltic = make(delays=(30.0,))
-    beltic.sink.script = [500]
-    sid = (await beltic.create())["id"]
-    await beltic.drive(sid, "open", "submit", "approve")
-    await asyncio.wait_for(beltic.sandbox.aclose(), 1)
-    assert len(beltic.sink.requests) == 1
-
-
 async def test_no_webhook_url_means_no_document_webhook(make: Factory) -> None:
     beltic = make(webhook_url="")
     sid = (await beltic.create())["id"]
@@ -1101,58 +1071,6 @@ async def test_simulate_answers_the_documented_shape(beltic: Harness) -> None:
     }
 
 
-@pytest.mark.parametrize("action", ["abandon", "resubmit", "<b>x</b>", ""])
-async def test_actions_beltic_lacks_are_400_naming_the_supported_ones(
-    beltic: Harness, action: str
-) -> None:
-    sid = (await beltic.create())["id"]
-    error = assert_error(await beltic.simulate(sid, action), 400, "unsupported_action")
-    for supported in ("open", "submit", "approve", "decline", "review", "expire", "fail"):
-        assert supported in error["detail"]
-    assert "abandon" not in error["detail"].split("supports:")[1]
-    assert (await beltic.attributes(sid))["status"] == "created"
-
-
-@pytest.mark.parametrize("content", [b"", b"{nope", b"[]", b'{"action": 3}', b'{"verb": "open"}'])
-async def test_simulate_rejects_bad_bodies(beltic: Harness, content: bytes) -> None:
-    sid = (await beltic.create())["id"]
-    response = await beltic.client.post(
-        f"/sessions/{sid}/simulate", content=content, headers={"content-type": "application/json"}
-    )
-    assert_error(response, 400)
-
-
-async def test_simulate_unknown_session_is_404(beltic: Harness) -> None:
-    assert_error(await beltic.simulate("sess_nope", "open"), 404, "not_found")
-
-
-@pytest.mark.parametrize(
-    ("status", "action"),
-    [
-        ("created", "submit"),
-        ("created", "approve"),
-        ("created", "fail"),
-        ("started", "open"),
-        ("started", "review"),
-        ("pending", "open"),
-        ("completed", "approve"),
-        ("completed", "expire"),
-        ("marked_for_review", "review"),
-        ("approved", "open"),
-        ("declined", "review"),
-        ("expired", "open"),
-        ("failed", "expire"),
-    ],
-)
-async def test_transitions_beltic_does_not_allow_are_refused(
-    beltic: Harness, status: str, action: str
-) -> None:
-    sid = await reach(beltic, status)
-    error = assert_error(await beltic.simulate(sid, action), REFUSED, "invalid_status_transition")
-    assert status in error["detail"]
-    assert (await beltic.attributes(sid))["status"] == status
-
-
 # -- no hosted page -----------------------------------------------------------------------------
 
 
@@ -1171,10 +1089,7 @@ async def test_there_is_no_hosted_page(beltic: Harness) -> None:
 async def test_the_control_endpoint_works_under_the_gateway_mount(beltic: Harness) -> None:
     """What tests and the console's note use instead of a page: the control endpoint, under
     the gateway's mount (`/sandbox/beltic/sessions/{id}/simulate`)."""
-    outer = Starlette(routes=[Mount("/sandbox/beltic", app=beltic.sandbox.app)])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
-    ) as client:
+    async with beltic.through_the_gateway() as client:
         account = await beltic.create_account()
         created = await client.post(
             "/sandbox/beltic/v1/identity/sessions",
@@ -1248,15 +1163,6 @@ async def test_a_state_file_from_the_hosted_page_days_still_loads(
     second = make(state_path=str(state))
     assert (await second.attributes(sid))["status"] == "created"
     assert not (tmp_path / "beltic.json.corrupt").exists()
-
-
-async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> None:
-    state = tmp_path / "beltic.json"
-    state.write_text("{not json")
-    beltic = make(state_path=str(state))
-    session = await beltic.create()
-    assert (tmp_path / "beltic.json.corrupt").read_text() == "{not json"
-    assert json.loads(state.read_text())["sessions"][0]["id"] == session["id"]
 
 
 # -- documented shapes (the cassettes hold the vendor's documented payloads) ---------------------
@@ -1518,3 +1424,54 @@ def test_shape_check_detects_drift() -> None:
     relaxed["data"]["relationships"]["documents"] = {"data": []}
     assert shape_drift(documented, relaxed) == ["$.data.relationships.documents: not documented"]
     assert shape_drift(documented, relaxed, extras=DOCUMENTED_EXTRAS) == []
+
+
+class TestBelticSandboxConformance(SandboxConformance):
+    provider = "beltic"
+    lacking_actions = ("abandon", "resubmit", "<b>x</b>", "")
+    supported_actions = ("open", "submit", "approve", "decline", "review", "expire", "fail")
+    min_key_length = 40
+    webhook_actions = ("open", "submit", "approve")
+    unknown_session_id = "sess_nope"
+    retry_status = 500
+    refusal_status = REFUSED
+    out_of_turn = [
+        ("created", "submit"),
+        ("created", "approve"),
+        ("created", "fail"),
+        ("started", "open"),
+        ("started", "review"),
+        ("pending", "open"),
+        ("completed", "approve"),
+        ("completed", "expire"),
+        ("marked_for_review", "review"),
+        ("approved", "open"),
+        ("declined", "review"),
+        ("expired", "open"),
+        ("failed", "expire"),
+    ]
+
+    def check_refusal(self, response: httpx.Response, status: int) -> None:
+        assert_error(response, status, "not_found" if status == 404 else None)
+
+    def check_handle(self, sandbox: BelticSandbox, other: BelticSandbox) -> None:
+        keys = {sandbox.api_key, sandbox.no_decide_api_key, sandbox.readonly_api_key}
+        assert len(keys) == 3
+        assert all(k.startswith("sk_staging_") and len(k) >= 40 for k in keys)  # the staging prefix
+        assert dict(sandbox.options) == {"webhook_token": sandbox.webhook_token}
+        assert sandbox.webhook_token not in (sandbox.webhook_secret, sandbox.api_key)
+
+    async def session_at(self, harness: Harness, where: Any) -> str:
+        return await reach(harness, where)
+
+    async def observe(self, harness: Harness, session_id: str) -> Any:
+        return (await harness.attributes(session_id))["status"]
+
+    def check_out_of_turn(self, response: httpx.Response, where: Any, action: str) -> None:
+        error = assert_error(response, REFUSED, "invalid_status_transition")
+        assert where in error["detail"]
+
+    def lacking_text(self, response: httpx.Response, action: str) -> str:
+        detail = str(assert_error(response, 400, "unsupported_action")["detail"])
+        assert "abandon" not in detail.split("supports:")[1]
+        return detail

@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from adapters.common import sandbox_page as page
+from adapters.common.sandbox import page as page
 
 PAGE = page.HostedPage(
     "Acme",

@@ -7,7 +7,7 @@ import struct
 
 import segno
 
-from adapters.common.sandbox_qr import qr_png_data_url
+from adapters.common.qr import qr_png_data_url
 
 URL = "http://127.0.0.1:8000/sandbox/verifa/verify/tok_abc"
 

@@ -1,9 +1,5 @@
-"""The Didit sandbox emulator against Didit's documented contract (docs/vendors/didit.md).
-
-Signatures are re-computed here with hmac directly, and the documented-shape tests compare
-the emulator's answers with the documented payloads the cassettes hold, so neither the
-emulator nor the adapter can quietly drift from the vendor docs.
-"""
+"""The Didit sandbox emulator against Didit's documented contract (docs/vendors/didit.md);
+what every emulator must do is `tests/adapters/sandbox_conformance.py`."""
 
 from __future__ import annotations
 
@@ -12,7 +8,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,13 +16,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
-from adapters.base import SandboxConfig
 from adapters.didit.sandbox import SANDBOX_WORKFLOW_ID, DiditSandbox
+from tests.adapters.sandbox_conformance import HostedPageConformance, SandboxConformance
 from tests.support.cassettes import interaction, request_json
-from tests.support.sandbox_harness import HarnessFactory, SandboxHarness, WebhookSink
+from tests.support.sandbox_harness import (
+    SandboxHarness,
+    WebhookSink,
+    harness_fixture,
+)
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/didit"
@@ -67,19 +65,15 @@ class Harness(SandboxHarness[DiditSandbox]):
 Factory = Callable[..., Harness]
 
 
-@pytest.fixture
-async def make() -> AsyncIterator[Factory]:
-    factory = HarnessFactory(
-        Harness,
-        DiditSandbox,
-        start=START,
-        public_base_url=PUBLIC,
-        webhook_url=WEBHOOK_URL,
-        headers=lambda sandbox: {"x-api-key": sandbox.api_key},
-        sink=Sink,
-    )
-    yield factory
-    await factory.aclose()
+make = harness_fixture(
+    Harness,
+    DiditSandbox,
+    start=START,
+    public_base_url=PUBLIC,
+    webhook_url=WEBHOOK_URL,
+    headers=lambda sandbox: {"x-api-key": sandbox.api_key},
+    sink=Sink,
+)
 
 
 @pytest.fixture
@@ -88,16 +82,6 @@ def didit(make: Factory) -> Harness:
 
 
 # -- auth, routing ----------------------------------------------------------------------------
-
-
-async def test_handle_exposes_the_gateway_interface(didit: Harness) -> None:
-    other = DiditSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=WEBHOOK_URL))
-    assert didit.sandbox.provider == "didit"
-    assert didit.sandbox.options == {"workflow_id": SANDBOX_WORKFLOW_ID}
-    assert didit.sandbox.api_key != other.api_key
-    assert didit.sandbox.webhook_secret != other.webhook_secret
-    assert len(didit.sandbox.api_key) >= 32
-    await other.aclose()
 
 
 @pytest.mark.parametrize("headers", [{}, {"x-api-key": "wrong"}, {"authorization": "Bearer x"}])
@@ -144,10 +128,7 @@ async def test_paths_without_trailing_slash_answer_301(
 
 
 async def test_redirect_keeps_the_mount_prefix(didit: Harness) -> None:
-    outer = Starlette(routes=[Mount("/sandbox/didit", app=didit.sandbox.app)])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
-    ) as client:
+    async with didit.through_the_gateway() as client:
         response = await client.post("/sandbox/didit/v3/session", headers=didit.headers)
         assert response.status_code == 301
         assert response.headers["location"] == "/sandbox/didit/v3/session/"
@@ -183,8 +164,6 @@ async def test_unknown_session_is_404(
         method, f"/v3/session/{uuid.uuid4()}/{suffix}", json=body, headers=didit.headers
     )
     assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
-    simulated = await didit.simulate(str(uuid.uuid4()), "open")
-    assert simulated.status_code == 404
     assert didit.sink.requests == []
 
 
@@ -520,58 +499,6 @@ async def test_each_status_change_is_one_webhook(
         assert last["decision"]["status"] == status
 
 
-@pytest.mark.parametrize(
-    ("actions", "action"),
-    [
-        ((), "approve"),
-        ((), "review"),
-        ((), "abandon"),
-        (("open",), "open"),
-        (("open",), "expire"),
-        (("open", "approve"), "decline"),
-        (("open", "approve"), "approve"),
-        (("open", "decline"), "open"),
-        (("expire",), "open"),
-        (("open", "abandon"), "approve"),
-    ],
-)
-async def test_transitions_didit_does_not_allow_are_409(
-    didit: Harness, actions: tuple[str, ...], action: str
-) -> None:
-    sid = (await didit.create())["session_id"]
-    await didit.drive(sid, *actions)
-    before = len(didit.sink.requests)
-    response = await didit.simulate(sid, action)
-    assert response.status_code == 409
-    assert action in response.json()["detail"]
-    assert len(didit.sink.requests) == before
-
-
-@pytest.mark.parametrize("action", ["submit", "fail"])
-async def test_actions_didit_lacks_are_400_naming_the_supported_ones(
-    didit: Harness, action: str
-) -> None:
-    sid = (await didit.create())["session_id"]
-    response = await didit.simulate(sid, action)
-    assert response.status_code == 400
-    detail = response.json()["detail"]
-    assert action in detail
-    for supported in ("open", "approve", "decline", "review", "abandon", "expire"):
-        assert supported in detail
-
-
-@pytest.mark.parametrize(
-    "content", [b'{"action": "teleport"}', b"{}", b'{"action": 3}', b"[]", b"not json", b""]
-)
-async def test_simulate_rejects_bad_bodies(didit: Harness, content: bytes) -> None:
-    sid = (await didit.create())["session_id"]
-    response = await didit.client.post(
-        f"/sessions/{sid}/simulate", content=content, headers={"content-type": "application/json"}
-    )
-    assert response.status_code == 400
-    assert isinstance(response.json()["detail"], str)
-
-
 async def test_failed_delivery_is_retried_in_order(didit: Harness) -> None:
     didit.sink.script = [503, 503]
     sid = (await didit.create())["session_id"]
@@ -611,47 +538,6 @@ async def test_3xx_and_other_4xx_are_not_retried(didit: Harness, code: int) -> N
     assert response.json()["webhook"] == {"delivered": False, "status_code": code}
     await asyncio.sleep(0.1)
     assert len(didit.sink.requests) == 1
-
-
-async def test_retries_give_up_after_the_configured_delays(didit: Harness) -> None:
-    didit.sink.script = [503, 503, 503, 503]
-    sid = (await didit.create())["session_id"]
-    await didit.simulate(sid, "open")
-    await didit.sink.wait_for(3)
-    await asyncio.sleep(0.1)
-    assert len(didit.sink.requests) == 3  # first attempt + one per configured delay
-    approved = await didit.simulate(sid, "approve")
-    assert approved.json()["webhook"] == {"delivered": False, "status_code": 503}
-
-
-async def test_aclose_cancels_pending_retries(make: Factory) -> None:
-    didit = make(delays=(30.0, 30.0))
-    didit.sink.script = [503]
-    sid = (await didit.create())["session_id"]
-    await didit.simulate(sid, "open")
-    async with asyncio.timeout(1):
-        await didit.sandbox.aclose()
-    assert len(didit.sink.requests) == 1
-
-
-async def test_webhook_log_has_no_secrets_or_pii(
-    didit: Harness, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level("DEBUG", logger="adapters.didit")
-    didit.sink.script = [httpx.ConnectError("refused"), 503]
-    created = await didit.create(vendor_data="jane.doe@example.com", metadata={"pii": "Jane"})
-    await didit.drive(created["session_id"], "open")
-    await didit.sink.wait_for(3)
-    text = caplog.text
-    assert "webhook" in text
-    for secret in (
-        didit.sandbox.webhook_secret,
-        didit.sandbox.api_key,
-        "jane.doe",
-        "Jane",
-        created["session_token"],
-    ):
-        assert secret not in text
 
 
 async def test_a_redelivery_keeps_created_at_and_is_signed_afresh(didit: Harness) -> None:
@@ -995,16 +881,6 @@ async def test_hosted_flow_without_callback_returns_to_the_page(didit: Harness) 
     assert (done.status_code, done.headers["location"]) == (303, _page_path(bare))
 
 
-async def test_hosted_form_refuses_actions_of_another_step(didit: Harness) -> None:
-    created = await didit.create()
-    path = _page_path(created)
-    for action in ("approve", "expire", "<b>x</b>"):
-        response = await didit.client.post(f"{path}/action", data={"action": action})
-        assert response.status_code == 409
-        assert "<b>x</b>" not in response.text
-    assert didit.sink.requests == []
-
-
 # -- persistence ------------------------------------------------------------------------------
 
 
@@ -1027,15 +903,6 @@ async def test_sessions_survive_a_restart(make: Factory, tmp_path: Path) -> None
     assert newer["session_number"] == created["session_number"] + 1
     again = await second.create(vendor_data="user-1")  # Declined: finished, so a new one
     assert again["session_id"] != created["session_id"]
-
-
-async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> None:
-    state = tmp_path / "didit.json"
-    state.write_text("{not json")
-    didit = make(state_path=str(state))
-    created = await didit.create()
-    assert (tmp_path / "didit.json.corrupt").read_text() == "{not json"
-    assert json.loads(state.read_text())["sessions"][0]["session_id"] == created["session_id"]
 
 
 # -- documented shapes (the cassettes hold the vendor's documented payloads) -----------------
@@ -1151,3 +1018,59 @@ def test_shape_check_detects_drift() -> None:
     relaxed["created_at"] = "2026-01-15T12:00:00Z"
     assert shape_drift(documented, relaxed) == ["$.created_at: not documented"]
     assert shape_drift(documented, relaxed, extras=DOCUMENTED_EXTRAS) == []
+
+
+class TestDiditSandboxConformance(HostedPageConformance, SandboxConformance):
+    page_refusals = ("approve", "expire")
+    provider = "didit"
+    lacking_actions = ("submit", "fail")
+    supported_actions = ("open", "approve", "decline", "review", "abandon", "expire")
+    unknown_session_id = "0d7c3f0e-8a43-4b8e-9a51-5b0f6f0c2d11"
+    out_of_turn = [
+        ((), "approve"),
+        ((), "review"),
+        ((), "abandon"),
+        (("open",), "open"),
+        (("open",), "expire"),
+        (("open", "approve"), "decline"),
+        (("open", "approve"), "approve"),
+        (("open", "decline"), "open"),
+        (("expire",), "open"),
+        (("open", "abandon"), "approve"),
+    ]
+
+    async def new_session(self, harness: Harness) -> str:
+        return str((await harness.create())["session_id"])
+
+    def stored_id(self, saved: Any) -> str:
+        return str(saved["sessions"][0]["session_id"])
+
+    def check_refusal(self, response: httpx.Response, status: int) -> None:
+        if status == 400:
+            assert isinstance(response.json()["detail"], str)
+
+    def check_handle(self, sandbox: DiditSandbox, other: DiditSandbox) -> None:
+        assert sandbox.options == {"workflow_id": SANDBOX_WORKFLOW_ID}
+
+    async def after_retries_gave_up(self, harness: Harness, session_id: str) -> None:
+        approved = await harness.simulate(session_id, "approve")
+        assert approved.json()["webhook"] == {"delivered": False, "status_code": 503}
+
+    async def personal_data_in_flight(self, harness: Harness) -> list[str]:
+        harness.sink.script = [httpx.ConnectError("refused"), 503]
+        created = await harness.create(vendor_data="jane.doe@example.com", metadata={"pii": "Jane"})
+        await harness.drive(created["session_id"], "open")
+        await harness.sink.wait_for(3)
+        return ["jane.doe", "Jane", created["session_token"]]
+
+    def check_out_of_turn(self, response: httpx.Response, where: Any, action: str) -> None:
+        assert action in response.json()["detail"]
+
+    async def hosted_page(self, harness: Harness) -> tuple[str, str]:
+        created = await harness.create()
+        return _page_path(created), str(created["session_id"])
+
+    def lacking_text(self, response: httpx.Response, action: str) -> str:
+        detail = response.json()["detail"]
+        assert action in detail
+        return str(detail)

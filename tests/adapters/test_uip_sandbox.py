@@ -1,9 +1,8 @@
 """The UIP sandbox emulator against UIP's documented contract (docs/vendors/uip.md, What the
 sandbox emulates, and the pages it cites).
 
-Signatures are re-computed here from the documented algorithm with hmac directly, and the
-documented-shape tests compare the emulator's answers with the documented payloads the
-cassettes hold, so neither the emulator nor the adapter can quietly drift from the vendor docs.
+Signatures are re-computed here from the documented algorithm; what every emulator must do
+is `tests/adapters/sandbox_conformance.py`.
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,12 +20,15 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 import yaml
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
-from adapters.base import SandboxConfig
 from adapters.uip.sandbox import UipSandbox
-from tests.support.sandbox_harness import FakeClock, HarnessFactory, SandboxHarness, WebhookSink
+from tests.adapters.sandbox_conformance import SandboxConformance
+from tests.support.sandbox_harness import (
+    FakeClock,
+    SandboxHarness,
+    WebhookSink,
+    harness_fixture,
+)
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/uip"
@@ -83,14 +84,6 @@ class Harness(SandboxHarness[UipSandbox]):
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def drive(self, session_id: str, *actions: str) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        for action in actions:
-            response = await self.simulate(session_id, action)
-            assert response.status_code == 200, response.text
-            body = response.json()
-        return body
-
     async def settings(self, **body: Any) -> httpx.Response:
         return await self.client.post("/sandbox-settings", json=body)
 
@@ -98,19 +91,15 @@ class Harness(SandboxHarness[UipSandbox]):
 Factory = Callable[..., Harness]
 
 
-@pytest.fixture
-async def make() -> AsyncIterator[Factory]:
-    factory = HarnessFactory(
-        Harness,
-        UipSandbox,
-        start=START,
-        public_base_url=PUBLIC,
-        webhook_url=WEBHOOK_URL,
-        headers=lambda sandbox: {"Authorization": f"Bearer {sandbox.api_key}"},
-        sink=Sink,
-    )
-    yield factory
-    await factory.aclose()
+make = harness_fixture(
+    Harness,
+    UipSandbox,
+    start=START,
+    public_base_url=PUBLIC,
+    webhook_url=WEBHOOK_URL,
+    headers=lambda sandbox: {"Authorization": f"Bearer {sandbox.api_key}"},
+    sink=Sink,
+)
 
 
 @pytest.fixture
@@ -162,19 +151,6 @@ def session_count(state: Path) -> int:
 
 
 # -- the handle and auth ----------------------------------------------------------------------
-
-
-async def test_handle_exposes_the_gateway_interface(uip: Harness) -> None:
-    other = UipSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=WEBHOOK_URL))
-    assert uip.sandbox.provider == "uip"
-    assert dict(uip.sandbox.options) == {}
-    assert uip.sandbox.webhook_secret.startswith("uip_whsec_")
-    assert uip.sandbox.api_key != other.api_key
-    assert uip.sandbox.webhook_secret != other.webhook_secret
-    assert len(uip.sandbox.api_key) >= 40
-    await other.aclose()
-    with pytest.raises(ValueError):
-        UipSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=WEBHOOK_URL), get_shape="c")
 
 
 @pytest.mark.parametrize(
@@ -1016,55 +992,7 @@ async def test_every_failure_is_retried(uip: Harness, failure: int | Exception) 
     assert uip.sink.events == ["step.completed", "step.completed", "session.completed"]
 
 
-async def test_retries_give_up_after_the_configured_delays(uip: Harness) -> None:
-    uip.sink.script = [500, 500, 500]
-    sid = (await uip.create(gated(AGE)))["id"]
-    await uip.drive(sid, "approve")
-    await uip.sandbox.idle()
-    assert len(uip.sink.requests) == 3  # one attempt + one per delay
-
-
-async def test_aclose_cancels_pending_retries(make: Factory) -> None:
-    uip = make(delays=(30.0,))
-    uip.sink.script = [500]
-    sid = (await uip.create(AGE))["id"]
-    await uip.drive(sid, "approve")
-    await uip.sandbox.aclose()
-    assert len(uip.sink.requests) == 1
-
-
-async def test_webhook_log_has_no_secrets_or_pii(
-    uip: Harness, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG, logger="adapters.uip")
-    caplog.set_level(logging.DEBUG, logger="adapters.common")
-    sid = (await uip.create(IDENTIFY, client_reference_id="order_secret_ref"))["id"]
-    await uip.drive(sid, "approve")
-    claims = signed(uip, 0)["data"]["claims"]
-    assert caplog.records
-    for value in (
-        uip.sandbox.webhook_secret,
-        uip.sandbox.api_key,
-        "order_secret_ref",
-        *claims.values(),
-    ):
-        assert value not in caplog.text
-
-
 # -- the control endpoint ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("action", ["review", "abandon"])
-async def test_review_and_abandon_are_400_naming_the_supported_actions(
-    uip: Harness, action: str
-) -> None:
-    sid = (await uip.create())["id"]
-    response = await uip.simulate(sid, action)
-    assert response.status_code == 400
-    message = response.json()["error"]
-    for supported in ("open", "submit", "approve", "decline", "expire", "fail"):
-        assert supported in message
-    assert (await uip.get(sid))["status"] == "created"
 
 
 async def test_unknown_action_is_400(uip: Harness) -> None:
@@ -1072,13 +1000,6 @@ async def test_unknown_action_is_400(uip: Harness) -> None:
     response = await uip.simulate(sid, "teleport")
     assert response.status_code == 400
     assert "approve" in response.json()["error"]
-
-
-@pytest.mark.parametrize("content", [b"", b"nope", b"[]", b'{"action": 1}', b'{"status": "open"}'])
-async def test_simulate_rejects_bad_bodies(uip: Harness, content: bytes) -> None:
-    sid = (await uip.create())["id"]
-    response = await uip.client.post(f"/sessions/{sid}/simulate", content=content)
-    assert response.status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -1090,39 +1011,6 @@ async def test_simulate_rejects_bad_reasons(uip: Harness, action: str, reason: A
     response = await uip.simulate(sid, action, reason=reason)
     assert response.status_code == 400
     assert (await uip.get(sid))["status"] == "created"
-
-
-async def test_simulate_unknown_session_is_404(uip: Harness) -> None:
-    response = await uip.simulate("sess_nope", "open")
-    assert response.status_code == 404
-    assert response.json()["code"] == "resource/not-found"
-
-
-@pytest.mark.parametrize(
-    ("route", "action"),
-    [
-        ((), "submit"),  # open first
-        (("open",), "open"),
-        (("approve",), "approve"),  # at the gate: the business decides
-        (("approve",), "submit"),
-        (("approve",), "decline"),
-        (("approve",), "open"),
-        (("decline",), "fail"),
-        (("fail",), "approve"),
-        (("expire",), "expire"),
-        (("expire",), "open"),
-    ],
-)
-async def test_actions_not_possible_now_are_409(
-    uip: Harness, route: tuple[str, ...], action: str
-) -> None:
-    sid = (await uip.create(gated(IDENTIFY), AGE))["id"]
-    await uip.drive(sid, *route)
-    before = (await uip.get(sid), len(uip.sink.requests))
-    response = await uip.simulate(sid, action)
-    assert response.status_code == 409
-    assert action in response.json()["error"]
-    assert (await uip.get(sid), len(uip.sink.requests)) == before
 
 
 async def test_open_submit_and_approve_report_their_status(uip: Harness) -> None:
@@ -1226,12 +1114,9 @@ async def test_hosted_page_escapes_everything_and_posts_relative(uip: Harness) -
 
 
 async def test_hosted_flow_through_the_gateway_mount(uip: Harness) -> None:
-    gateway = Starlette(routes=[Mount("/sandbox/uip", app=uip.sandbox.app)])
     sid = (await uip.create(IDENTIFY, gated(AGE), return_url="https://shop.example/done"))["id"]
     url = f"{PUBLIC}/s/{sid}"
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=gateway), base_url="http://127.0.0.1:8000"
-    ) as browser:
+    async with uip.through_the_gateway() as browser:
         page = await browser.get(url)
         assert page.status_code == 200
         cookie = page.headers["set-cookie"]
@@ -1335,15 +1220,6 @@ async def test_page_binding_survives_a_restart(make: Factory, tmp_path: Path) ->
     assert (await second.client.get(f"/s/{sid}")).status_code == 403  # another browser
     second.client.cookies = first.client.cookies
     assert (await second.client.get(f"/s/{sid}")).status_code == 200
-
-
-async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> None:
-    state = tmp_path / "uip.json"
-    state.write_text("{not json")
-    uip = make(state_path=str(state))
-    created = await uip.create()
-    assert (tmp_path / "uip.json.corrupt").read_text() == "{not json"
-    assert json.loads(state.read_text())["sessions"][0]["id"] == created["id"]
 
 
 # -- documented shapes (the cassettes hold the vendor's documented payloads) ------------------
@@ -1559,3 +1435,59 @@ async def test_webhooks_match_the_documented_payloads(uip: Harness, name: str) -
     if "satisfied" in data:
         assert actual["data"]["satisfied"] is data["satisfied"]
     assert shape_drift(documented, actual) == []
+
+
+class TestUipSandboxConformance(SandboxConformance):
+    provider = "uip"
+    lacking_actions = ("review", "abandon")
+    supported_actions = ("open", "submit", "approve", "decline", "expire", "fail")
+    min_key_length = 40
+    unknown_session_id = "sess_nope"
+    retry_status = 500
+    out_of_turn = [
+        ((), "submit"),  # open first
+        (("open",), "open"),
+        (("approve",), "approve"),  # at the gate: the business decides
+        (("approve",), "submit"),
+        (("approve",), "decline"),
+        (("approve",), "open"),
+        (("decline",), "fail"),
+        (("fail",), "approve"),
+        (("expire",), "expire"),
+        (("expire",), "open"),
+    ]
+
+    def check_refusal(self, response: httpx.Response, status: int) -> None:
+        if status == 404:
+            assert response.json()["code"] == "resource/not-found"
+
+    def check_handle(self, sandbox: UipSandbox, other: UipSandbox) -> None:
+        assert dict(sandbox.options) == {}
+        assert sandbox.webhook_secret.startswith("uip_whsec_")
+        with pytest.raises(ValueError):
+            UipSandbox(self.other_config(), get_shape="c")
+
+    async def one_webhook(self, harness: Harness) -> str:
+        sid = (await harness.create(gated(AGE)))["id"]
+        await harness.drive(sid, "approve")
+        return str(sid)
+
+    async def personal_data_in_flight(self, harness: Harness) -> list[str]:
+        sid = (await harness.create(IDENTIFY, client_reference_id="order_secret_ref"))["id"]
+        await harness.drive(sid, "approve")
+        claims = signed(harness, 0)["data"]["claims"]
+        return ["order_secret_ref", *claims.values()]
+
+    async def session_at(self, harness: Harness, where: Any) -> str:
+        sid = (await harness.create(gated(IDENTIFY), AGE))["id"]
+        await harness.drive(sid, *where)
+        return str(sid)
+
+    async def observe(self, harness: Harness, session_id: str) -> Any:
+        return await harness.get(session_id)
+
+    def check_out_of_turn(self, response: httpx.Response, where: Any, action: str) -> None:
+        assert action in response.json()["error"]
+
+    def lacking_text(self, response: httpx.Response, action: str) -> str:
+        return str(response.json()["error"])

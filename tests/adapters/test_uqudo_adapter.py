@@ -35,7 +35,7 @@ from adapters.base import (
     WebhookRejected,
     WebhookRejectReason,
 )
-from adapters.common.sandbox_qr import qr_png_data_url
+from adapters.common.qr import qr_png_data_url
 from adapters.uqudo import inferred
 from adapters.uqudo.adapter import PROVIDER_OPTIONS, UqudoAdapter
 from adapters.uqudo.statuses import UQUDO_STATUSES

@@ -36,12 +36,13 @@ from starlette.routing import Mount
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-import adapters.uqudo.sandbox_api as sandbox_api
+import adapters.uqudo.sandbox.api as sandbox_api
 from adapters.base import SandboxConfig
 from adapters.uqudo.sandbox import UqudoSandbox
-from adapters.uqudo.sandbox_keys import SigningKey
+from adapters.uqudo.sandbox.keys import SigningKey
+from tests.adapters.sandbox_conformance import HostedPageConformance, SandboxConformance
 from tests.support.sandbox_harness import FakeClock as SettableClock
-from tests.support.sandbox_harness import HarnessFactory, SandboxHarness
+from tests.support.sandbox_harness import HarnessFactory, SandboxHarness, form_target
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/uqudo"
@@ -171,14 +172,6 @@ class Harness(SandboxHarness[UqudoSandbox]):
         response = await self.client.post(SESSION, json=body, headers=await self.auth())
         assert response.status_code == 200, response.text
         return response.json()
-
-    async def drive(self, session_id: str, *actions: str) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        for action in actions:
-            response = await self.simulate(session_id, action)
-            assert response.status_code == 200, response.text
-            body = response.json()
-        return body
 
     async def info(self, session_id: str) -> httpx.Response:
         return await self.client.get(f"{INFO}/{session_id}", headers=await self.auth())
@@ -369,34 +362,6 @@ async def listen(harness: Harness, text: str) -> AsyncIterator[Listener]:
 
 
 # -- the handle -------------------------------------------------------------------------------
-
-
-async def test_handle_exposes_the_gateway_interface(uqudo: Harness) -> None:
-    sandbox = uqudo.sandbox
-    other = UqudoSandbox(
-        SandboxConfig(public_base_url="https://kyc.example/sandbox/uqudo", webhook_url="")
-    )
-    assert sandbox.provider == "uqudo"
-    assert dict(sandbox.options) == {
-        "client_id": sandbox.client_id,
-        "client_secret": sandbox.api_key,
-        "webhook_auth_header": "Authorization",
-        "webhook_auth_value": f"Bearer {sandbox.webhook_secret}",
-        "api_base_url": HOST,
-        "qr_base_url": HOST,
-        "auth_url": f"{HOST}/api/oauth/token",
-        "jwks_url": f"{HOST}/api/.well-known/jwks.json",
-        "ws_url": "ws://127.0.0.1:8000/sandbox/uqudo/ws/v1/session",
-        "jws_issuer": HOST,
-        "jws_audience": sandbox.client_id,
-    }
-    assert other.options["ws_url"] == "wss://kyc.example/sandbox/uqudo/ws/v1/session"
-    uuid.UUID(sandbox.client_id)
-    assert len(sandbox.api_key) >= 32 and len(sandbox.webhook_secret) >= 32
-    assert sandbox.client_id != other.client_id
-    assert sandbox.api_key != other.api_key
-    assert sandbox.webhook_secret != other.webhook_secret
-    await other.aclose()
 
 
 # -- OAuth token (docs/vendors/uqudo.md, Endpoints we call) ----------------------------------------
@@ -1020,15 +985,6 @@ async def test_failed_deliveries_are_retried_with_the_same_body(make: Factory) -
     )
 
 
-async def test_retries_give_up_after_the_configured_delays(make: Factory) -> None:
-    uqudo = make(delays=(0.01,))
-    uqudo.sink.script = [503, 503, 503]
-    sid = (await uqudo.create())["sessionId"]
-    await uqudo.drive(sid, "open", "submit", "approve")
-    await uqudo.sandbox.idle()
-    assert len(uqudo.sink.requests) == 2
-
-
 async def test_deliveries_keep_their_order_and_a_retry_blocks_no_other_session(
     make: Factory,
 ) -> None:
@@ -1053,57 +1009,6 @@ async def test_webhook_log_has_no_secrets(uqudo: Harness, caplog: pytest.LogCapt
 
 
 # -- the control endpoint ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("action", ["abandon", "fail", "cancel", "<b>x</b>"])
-async def test_unsupported_actions_are_400_naming_the_supported_ones(
-    uqudo: Harness, action: str
-) -> None:
-    sid = (await uqudo.create())["sessionId"]
-    response = await uqudo.simulate(sid, action)
-    assert response.status_code == 400
-    message = response.json()["message"]
-    for supported in ("open", "submit", "approve", "decline", "review", "expire"):
-        assert supported in message
-
-
-@pytest.mark.parametrize("content", [b"", b"not json", b"[]", b'{"action": 1}'])
-async def test_simulate_rejects_bad_bodies(uqudo: Harness, content: bytes) -> None:
-    sid = (await uqudo.create())["sessionId"]
-    response = await uqudo.client.post(f"/sessions/{sid}/simulate", content=content)
-    assert response.status_code == 400
-
-
-async def test_simulate_unknown_session_is_404(uqudo: Harness) -> None:
-    response = await uqudo.simulate(str(uuid.uuid4()), "open")
-    assert response.status_code == 404
-
-
-@pytest.mark.parametrize(
-    ("before", "action"),
-    [
-        ((), "submit"),
-        ((), "approve"),
-        ((), "read"),
-        (("open",), "open"),
-        (("open",), "approve"),
-        (("open",), "background_check"),
-        (("open", "submit"), "submit"),
-        (("open", "submit", "approve"), "approve"),
-        (("open", "submit", "approve"), "expire"),
-        (("open", "submit", "approve"), "decline"),
-        (("expire",), "open"),
-        (("expire",), "expire"),
-    ],
-)
-async def test_actions_out_of_turn_are_409(
-    uqudo: Harness, before: tuple[str, ...], action: str
-) -> None:
-    sid = (await uqudo.create())["sessionId"]
-    await uqudo.drive(sid, *before)
-    response = await uqudo.simulate(sid, action)
-    assert response.status_code == 409
-    assert response.json()["status"] == 409
 
 
 async def test_steps_not_enabled_in_data_are_409(uqudo: Harness) -> None:
@@ -1199,19 +1104,11 @@ async def test_hosted_page_buttons_follow_the_steps(uqudo: Harness) -> None:
 
 
 async def test_hosted_flow_through_the_gateway_mount(uqudo: Harness) -> None:
-    outer = Starlette(routes=[Mount(MOUNT, app=uqudo.sandbox.app)])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
-    ) as client:
+    async with uqudo.through_the_gateway() as client:
         created = await uqudo.create(reading=False)
         path = urlsplit(created["qrCodeTextWithDynamicLink"]).path
         assert path == f"{MOUNT}/qr/{created['sessionId']}"
-        page = await client.get(path)
-        assert page.status_code == 200
-        action = page.text.split("action='", 1)[1].split("'", 1)[0]
-        assert not action.startswith(("/", "http"))  # relative
-        target = str(httpx.URL(path).join(action))
-        assert target == f"{path}/action"
+        target = await form_target(client, path)
         for step in ("scan", "face", "background_check", "review"):
             moved = await client.post(target, data={"action": step})
             assert (moved.status_code, moved.headers["location"]) == (303, path)
@@ -1220,16 +1117,6 @@ async def test_hosted_flow_through_the_gateway_mount(uqudo: Harness) -> None:
     await uqudo.sink.wait_for(1)
     claims = await uqudo.verify(uqudo.sink.bodies[0]["jwsResult"], created["sessionId"])
     assert claims["data"]["backgroundCheck"]["match"] is True
-
-
-async def test_hosted_form_refuses_actions_of_another_step(uqudo: Harness) -> None:
-    created = await uqudo.create()
-    path = _page_path(created["qrCodeTextWithDynamicLink"])
-    for action in ("approve", "read", "expire", "open", "<b>x</b>"):
-        response = await uqudo.client.post(f"{path}/action", data={"action": action})
-        assert response.status_code == 409
-        assert "<b>x</b>" not in response.text
-    assert (await uqudo.drive(created["sessionId"], "scan"))["milestones"] == ["SCAN"]
 
 
 async def test_hosted_page_of_an_expired_or_unknown_session(uqudo: Harness) -> None:
@@ -1358,17 +1245,6 @@ async def test_each_sandbox_generates_its_own_key_once(
     assert other_jwk["n"] != jwk["n"] and other_jwk["kid"] != jwk["kid"]
     public = jwt.PyJWK(jwk).key
     assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 2048
-
-
-async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> None:
-    state = tmp_path / "uqudo.json"
-    state.write_text("{not json")
-    uqudo = make(state_path=str(state))
-    created = await uqudo.create()
-    assert (tmp_path / "uqudo.json.corrupt").read_text() == "{not json"
-    saved = json.loads(state.read_text())
-    assert saved["sessions"][0]["id"] == created["sessionId"]
-    assert saved["client_id"] == uqudo.sandbox.client_id
 
 
 # -- documented shapes (the cassettes hold the vendor's documented payloads) ------------------
@@ -1502,3 +1378,67 @@ def test_shape_check_detects_drift() -> None:
     extra["data"]["source"] = {"sdkType": "ANDROID"}
     extra["data"]["surprise"] = 1
     assert shape_drift(payload, extra, extras=INFO_EXTRAS) == ["$.data.surprise: not documented"]
+
+
+class TestUqudoSandboxConformance(HostedPageConformance, SandboxConformance):
+    page_refusals = ("approve", "read", "expire", "open")
+    provider = "uqudo"
+    lacking_actions = ("abandon", "fail", "cancel", "<b>x</b>")
+    supported_actions = ("open", "submit", "approve", "decline", "review", "expire")
+    webhook_actions = ("open", "submit", "approve")
+    unknown_session_id = "6f1f9d4e-3c1b-4f55-9a7e-0c3d2b1a9e8f"
+    retry_delays = (0.01,)
+    out_of_turn = [
+        ((), "submit"),
+        ((), "approve"),
+        ((), "read"),
+        (("open",), "open"),
+        (("open",), "approve"),
+        (("open",), "background_check"),
+        (("open", "submit"), "submit"),
+        (("open", "submit", "approve"), "approve"),
+        (("open", "submit", "approve"), "expire"),
+        (("open", "submit", "approve"), "decline"),
+        (("expire",), "open"),
+        (("expire",), "expire"),
+    ]
+
+    async def new_session(self, harness: Harness) -> str:
+        return str((await harness.create())["sessionId"])
+
+    def check_state(self, saved: Any, harness: Harness) -> None:
+        assert saved["client_id"] == harness.sandbox.client_id
+
+    def other_config(self) -> SandboxConfig:
+        return SandboxConfig(public_base_url="https://kyc.example/sandbox/uqudo", webhook_url="")
+
+    def check_handle(self, sandbox: UqudoSandbox, other: UqudoSandbox) -> None:
+        assert dict(sandbox.options) == {
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.api_key,
+            "webhook_auth_header": "Authorization",
+            "webhook_auth_value": f"Bearer {sandbox.webhook_secret}",
+            "api_base_url": HOST,
+            "qr_base_url": HOST,
+            "auth_url": f"{HOST}/api/oauth/token",
+            "jwks_url": f"{HOST}/api/.well-known/jwks.json",
+            "ws_url": "ws://127.0.0.1:8000/sandbox/uqudo/ws/v1/session",
+            "jws_issuer": HOST,
+            "jws_audience": sandbox.client_id,
+        }
+        assert other.options["ws_url"] == "wss://kyc.example/sandbox/uqudo/ws/v1/session"
+        uuid.UUID(sandbox.client_id)
+        assert sandbox.client_id != other.client_id
+
+    def check_out_of_turn(self, response: httpx.Response, where: Any, action: str) -> None:
+        assert response.json()["status"] == 409
+
+    async def hosted_page(self, harness: Harness) -> tuple[str, str]:
+        created = await harness.create()
+        return _page_path(created["qrCodeTextWithDynamicLink"]), str(created["sessionId"])
+
+    async def after_page_refusals(self, harness: Harness, session_id: str, path: str) -> None:
+        assert (await harness.drive(session_id, "scan"))["milestones"] == ["SCAN"]
+
+    def lacking_text(self, response: httpx.Response, action: str) -> str:
+        return str(response.json()["message"])

@@ -45,7 +45,7 @@ from adapters.uqudo.adapter import UqudoAdapter
 from adapters.uqudo.inputs import INPUT_SUPPORT
 from adapters.uqudo.policy import PolicySettings, evaluate
 from adapters.uqudo.sandbox import UqudoSandbox
-from adapters.uqudo.sandbox_payloads import DOCUMENTED_EXAMPLE_DATA
+from adapters.uqudo.sandbox.payloads import DOCUMENTED_EXAMPLE_DATA
 from tests.adapters.test_uqudo_adapter import (
     NOT_READY,
     QR_TEXT,

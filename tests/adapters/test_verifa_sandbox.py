@@ -1,9 +1,7 @@
 """The Verifa sandbox emulator against Verifa's documented contract (docs/vendors/verifa.md,
 Sources, lists the pages; tests that need one beyond the cassettes cite it).
 
-Signatures are re-computed here with hmac directly, and the documented-shape tests compare
-the emulator's answers with the documented payloads the cassettes hold, so neither the
-emulator nor the adapter can quietly drift from the vendor docs.
+What every emulator must do is `tests/adapters/sandbox_conformance.py`.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import hmac
 import json
 import struct
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,13 +21,17 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from adapters.base import SandboxConfig
 from adapters.verifa.sandbox import VerifaSandbox
+from tests.adapters.sandbox_conformance import HostedPageConformance, SandboxConformance
 from tests.support.cassettes import interaction, request_json
-from tests.support.sandbox_harness import HarnessFactory, SandboxHarness, WebhookSink
+from tests.support.sandbox_harness import (
+    SandboxHarness,
+    WebhookSink,
+    form_target,
+    harness_fixture,
+)
 from tests.support.shapes import shape_drift
 
 PUBLIC = "http://127.0.0.1:8000/sandbox/verifa"
@@ -71,19 +73,15 @@ class Harness(SandboxHarness[VerifaSandbox]):
 Factory = Callable[..., Harness]
 
 
-@pytest.fixture
-async def make() -> AsyncIterator[Factory]:
-    factory = HarnessFactory(
-        Harness,
-        VerifaSandbox,
-        start=START,
-        public_base_url=PUBLIC,
-        webhook_url=WEBHOOK_URL,
-        headers=lambda sandbox: {"X-API-Key": sandbox.api_key, "Key-Inflection": "snake"},
-        sink=Sink,
-    )
-    yield factory
-    await factory.aclose()
+make = harness_fixture(
+    Harness,
+    VerifaSandbox,
+    start=START,
+    public_base_url=PUBLIC,
+    webhook_url=WEBHOOK_URL,
+    headers=lambda sandbox: {"X-API-Key": sandbox.api_key, "Key-Inflection": "snake"},
+    sink=Sink,
+)
 
 
 @pytest.fixture
@@ -130,21 +128,6 @@ FLAT_KEYS = {"event", "idempotency_key", "session_id", "external_ref", "status",
 
 
 # -- the handle, auth, headers ----------------------------------------------------------------
-
-
-async def test_handle_exposes_the_gateway_interface(verifa: Harness) -> None:
-    other = VerifaSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=WEBHOOK_URL))
-    assert verifa.sandbox.provider == "verifa"
-    # Case decisions are made as an org user: the adapter's reviewer_id option.
-    assert dict(verifa.sandbox.options) == {"reviewer_id": "orguser_sandbox_gateway"}
-    assert verifa.sandbox.api_key.startswith("vk_sandbox_")
-    assert verifa.sandbox.webhook_secret.startswith("whsec_")
-    assert verifa.sandbox.api_key != other.api_key
-    assert verifa.sandbox.webhook_secret != other.webhook_secret
-    assert len(verifa.sandbox.api_key) >= 40
-    await other.aclose()
-    with pytest.raises(ValueError):
-        VerifaSandbox(SandboxConfig(public_base_url=PUBLIC, webhook_url=""), signature_format="v2")
 
 
 UNAUTHORIZED = {
@@ -520,6 +503,16 @@ async def test_decline_carries_a_rejection_reason(verifa: Harness) -> None:
     assert signed(verifa)["rejection_reason"] == "face_mismatch"
 
 
+async def test_the_control_body_names_it_reason_like_every_sandbox(verifa: Harness) -> None:
+    sid = (await verifa.create())["id"]
+    await verifa.drive(sid, "open", "submit")
+    response = await verifa.simulate(sid, "decline", reason="document_expired")
+    assert response.status_code == 200
+    assert signed(verifa)["rejection_reason"] == "document_expired"
+    refused = await verifa.simulate(sid, "decline", reason=3)
+    assert refused.status_code == 400
+
+
 @pytest.mark.parametrize(
     "actions",
     [("open", "submit", "fail"), ("open", "submit", "hold")],
@@ -669,110 +662,7 @@ async def test_transient_failures_are_retried(verifa: Harness, failure: int | Ex
     assert verifa.sink.events[1:] == ["session.started", "session.started"]
 
 
-async def test_retries_give_up_after_the_configured_delays(verifa: Harness) -> None:
-    sid = (await verifa.create())["id"]
-    verifa.sink.script = [503, 503, 503, 503]
-    await verifa.simulate(sid, "open")
-    await verifa.sandbox.idle()
-    assert len(verifa.sink.requests) == 4  # created + first attempt + one per delay
-    submitted = await verifa.simulate(sid, "expire")
-    assert submitted.json()["webhook"] == {"delivered": False, "status_code": 503}
-
-
-async def test_aclose_cancels_pending_retries(make: Factory) -> None:
-    verifa = make(delays=(30.0, 30.0))
-    verifa.sink.script = [503]
-    response = await verifa.client.post(f"{API}/sessions", json={}, headers=verifa.headers)
-    assert response.status_code == 201
-    await verifa.sink.wait_for(1)
-    async with asyncio.timeout(1):
-        await verifa.sandbox.aclose()
-    assert len(verifa.sink.requests) == 1
-
-
-async def test_webhook_log_has_no_secrets_or_pii(
-    verifa: Harness, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level("DEBUG", logger="adapters")
-    verifa.sink.script = [httpx.ConnectError("refused"), 503]
-    created = await verifa.create(
-        external_ref="jane.doe@example.com", metadata={"pii": "Jane"}, fields={"last_name": "Zed"}
-    )
-    await verifa.drive(created["id"], "open", "submit", "approve")
-    await verifa.sandbox.idle()
-    text = caplog.text
-    assert "webhook" in text
-    token = urlsplit(created["capture_url"]).path.rsplit("/", 1)[-1]
-    for secret in (
-        verifa.sandbox.webhook_secret,
-        verifa.sandbox.api_key,
-        "jane.doe",
-        "Jane",
-        "Zed",
-        token,
-    ):
-        assert secret not in text
-
-
 # -- control endpoint errors -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("actions", "action"),
-    [
-        ((), "submit"),
-        ((), "approve"),
-        ((), "review"),
-        ((), "fail"),
-        (("open",), "open"),
-        (("open",), "approve"),
-        (("open", "submit"), "submit"),
-        (("open", "submit", "approve"), "decline"),
-        (("open", "submit", "approve"), "expire"),
-        (("open", "submit", "fail"), "expire"),
-        (("open", "submit", "review"), "review"),
-        (("expire",), "open"),
-    ],
-)
-async def test_transitions_verifa_does_not_allow_are_409(
-    verifa: Harness, actions: tuple[str, ...], action: str
-) -> None:
-    sid = (await verifa.create())["id"]
-    await verifa.drive(sid, *actions)
-    before = len(verifa.sink.requests)
-    response = await verifa.simulate(sid, action)
-    assert response.status_code == 409
-    assert action in response.json()["detail"]
-    assert len(verifa.sink.requests) == before
-
-
-async def test_abandon_is_400_naming_the_supported_actions(verifa: Harness) -> None:
-    sid = (await verifa.create())["id"]
-    response = await verifa.simulate(sid, "abandon")
-    assert response.status_code == 400
-    detail = response.json()["detail"]
-    assert "abandon" in detail
-    for supported in ("open", "submit", "approve", "decline", "review", "expire", "fail"):
-        assert supported in detail
-
-
-@pytest.mark.parametrize(
-    "content",
-    [b'{"action": "teleport"}', b"{}", b'{"action": 3}', b"[]", b"not json", b""],
-)
-async def test_simulate_rejects_bad_bodies(verifa: Harness, content: bytes) -> None:
-    sid = (await verifa.create())["id"]
-    response = await verifa.client.post(
-        f"/sessions/{sid}/simulate", content=content, headers={"content-type": "application/json"}
-    )
-    assert response.status_code == 400
-    assert isinstance(response.json()["detail"], str)
-
-
-async def test_simulate_unknown_session_is_404(verifa: Harness) -> None:
-    response = await verifa.simulate("ses_unknown", "open")
-    assert response.status_code == 404
-    assert verifa.sink.requests == []
 
 
 # -- Verifa's own simulate, external gate -------------------------------------------------------
@@ -1377,21 +1267,13 @@ async def test_hosted_page_renders_status_and_escapes_everything(verifa: Harness
 
 
 async def test_hosted_flow_through_the_gateway_mount(verifa: Harness) -> None:
-    outer = Starlette(routes=[Mount("/sandbox/verifa", app=verifa.sandbox.app)])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
-    ) as client:
+    async with verifa.through_the_gateway() as client:
         created = (
             await client.post("/sandbox/verifa/api/v1/sessions", json={}, headers=verifa.headers)
         ).json()
         path = urlsplit(created["capture_url"]).path
         assert path.startswith("/sandbox/verifa/verify/tok_")
-        page = await client.get(path)
-        assert page.status_code == 200
-        action = page.text.split("action='", 1)[1].split("'", 1)[0]
-        assert not action.startswith(("/", "http"))  # relative
-        target = str(httpx.URL(path).join(action))
-        assert target == f"{path}/action"
+        target = await form_target(client, path)
         for step, status in (
             ("open", "capturing"),
             ("submit", "processing"),
@@ -1411,19 +1293,6 @@ async def test_hosted_flow_through_the_gateway_mount(verifa: Harness) -> None:
         "session.requires-review",
         "session.approved",
     ]
-
-
-async def test_hosted_form_refuses_actions_of_another_step(verifa: Harness) -> None:
-    created = await verifa.create(redirect_url="https://app.test/done")
-    path = _page_path(created["capture_url"])
-    for action in ("approve", "expire", "abandon", "<b>x</b>"):
-        response = await verifa.client.post(f"{path}/action", data={"action": action})
-        assert response.status_code == 409
-        assert "<b>x</b>" not in response.text
-    assert verifa.sink.events == ["session.created"]
-    await verifa.drive(created["id"], "open", "submit", "decline")
-    html = (await verifa.client.get(path)).text
-    assert "href='https://app.test/done'" in html  # back to the integrator's redirect_url
 
 
 async def test_hosted_page_unknown_token_is_404(verifa: Harness) -> None:
@@ -1468,15 +1337,6 @@ async def test_sessions_survive_a_restart(make: Factory, tmp_path: Path) -> None
         second.sink.requests[-1], second.sandbox.webhook_secret, second.clock(), legacy=True
     )
     assert body["data"]["session_id"] == sid
-
-
-async def test_unreadable_state_is_set_aside(make: Factory, tmp_path: Path) -> None:
-    state = tmp_path / "verifa.json"
-    state.write_text("{not json")
-    verifa = make(state_path=str(state))
-    created = await verifa.create()
-    assert (tmp_path / "verifa.json.corrupt").read_text() == "{not json"
-    assert json.loads(state.read_text())["sessions"][0]["id"] == created["id"]
 
 
 # -- documented shapes (the cassettes hold the vendor's documented payloads) -----------------
@@ -1635,3 +1495,75 @@ def test_shape_check_detects_drift() -> None:
     assert shape_drift(documented, extra, extras=DOCUMENTED_EXTRAS) == [
         "$.surprise: not documented"
     ]
+
+
+class TestVerifaSandboxConformance(HostedPageConformance, SandboxConformance):
+    page_refusals = ("approve", "expire", "abandon")
+    provider = "verifa"
+    lacking_actions = ("abandon",)
+    supported_actions = ("open", "submit", "approve", "decline", "review", "expire", "fail")
+    min_key_length = 40
+    unknown_session_id = "ses_unknown"
+    webhooks_on_create = 1  # session.created
+    out_of_turn = [
+        ((), "submit"),
+        ((), "approve"),
+        ((), "review"),
+        ((), "fail"),
+        (("open",), "open"),
+        (("open",), "approve"),
+        (("open", "submit"), "submit"),
+        (("open", "submit", "approve"), "decline"),
+        (("open", "submit", "approve"), "expire"),
+        (("open", "submit", "fail"), "expire"),
+        (("open", "submit", "review"), "review"),
+        (("expire",), "open"),
+    ]
+
+    def check_refusal(self, response: httpx.Response, status: int) -> None:
+        if status == 400:
+            assert isinstance(response.json()["detail"], str)
+
+    def check_handle(self, sandbox: VerifaSandbox, other: VerifaSandbox) -> None:
+        # Case decisions are made as an org user: the adapter's reviewer_id option.
+        assert dict(sandbox.options) == {"reviewer_id": "orguser_sandbox_gateway"}
+        assert sandbox.api_key.startswith("vk_sandbox_")
+        assert sandbox.webhook_secret.startswith("whsec_")
+        with pytest.raises(ValueError):
+            VerifaSandbox(
+                SandboxConfig(public_base_url=PUBLIC, webhook_url=""), signature_format="v2"
+            )
+
+    async def after_retries_gave_up(self, harness: Harness, session_id: str) -> None:
+        expired = await harness.simulate(session_id, "expire")
+        assert expired.json()["webhook"] == {"delivered": False, "status_code": 503}
+
+    async def personal_data_in_flight(self, harness: Harness) -> list[str]:
+        harness.sink.script = [httpx.ConnectError("refused"), 503]
+        created = await harness.create(
+            external_ref="jane.doe@example.com",
+            metadata={"pii": "Jane"},
+            fields={"last_name": "Zed"},
+        )
+        await harness.drive(created["id"], "open", "submit", "approve")
+        await harness.sandbox.idle()
+        token = urlsplit(created["capture_url"]).path.rsplit("/", 1)[-1]
+        return ["jane.doe", "Jane", "Zed", token]
+
+    def check_out_of_turn(self, response: httpx.Response, where: Any, action: str) -> None:
+        assert action in response.json()["detail"]
+
+    async def hosted_page(self, harness: Harness) -> tuple[str, str]:
+        created = await harness.create(redirect_url="https://app.test/done")
+        return _page_path(created["capture_url"]), str(created["id"])
+
+    async def after_page_refusals(self, harness: Harness, session_id: str, path: str) -> None:
+        assert harness.sink.events == ["session.created"]
+        await harness.drive(session_id, "open", "submit", "decline")
+        html = (await harness.client.get(path)).text
+        assert "href='https://app.test/done'" in html  # back to the integrator's redirect_url
+
+    def lacking_text(self, response: httpx.Response, action: str) -> str:
+        detail = response.json()["detail"]
+        assert action in detail
+        return str(detail)

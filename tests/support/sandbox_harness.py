@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from adapters.base import SandboxConfig, SandboxHandle
 
@@ -120,10 +123,22 @@ class SandboxHarness(Generic[SandboxT]):
             f"/sessions/{session_id}/simulate", json={"action": action, **extra}
         )
 
-    async def drive(self, session_id: str, *actions: str) -> None:
+    async def drive(self, session_id: str, *actions: str) -> dict[str, Any]:
+        """Each control action in turn, each answered 200; the last answer's body."""
+        body: dict[str, Any] = {}
         for action in actions:
             response = await self.simulate(session_id, action)
             assert response.status_code == 200, response.text
+            body = response.json()
+        return body
+
+    def through_the_gateway(self) -> httpx.AsyncClient:
+        """A client (a browser, say) reaching the emulator the way a gateway on
+        127.0.0.1:8000 serves it: mounted under `/sandbox/<provider>`."""
+        outer = Starlette(routes=[Mount(f"/sandbox/{self.sandbox.provider}", app=self.sandbox.app)])
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=outer), base_url="http://127.0.0.1:8000"
+        )
 
     async def aclose(self) -> None:
         await self.sandbox.aclose()
@@ -177,3 +192,30 @@ class HarnessFactory(Generic[HarnessT]):
     async def aclose(self) -> None:
         for harness in self.made:
             await harness.aclose()
+
+
+def harness_fixture(
+    harness: Callable[..., Any], sandbox: Callable[..., SandboxHandle], **factory: Any
+) -> Any:
+    """The `make` fixture of a sandbox test module: a `HarnessFactory` of `harness` over
+    `sandbox` (`factory` are its other fields), every emulator it built closed after the test."""
+
+    @pytest.fixture
+    async def make() -> AsyncIterator[HarnessFactory[Any]]:
+        made: HarnessFactory[Any] = HarnessFactory(harness, sandbox, **factory)
+        yield made
+        await made.aclose()
+
+    return make
+
+
+async def form_target(client: httpx.AsyncClient, path: str) -> str:
+    """The hosted page at `path` answers 200 with a form posting to a relative URL (it works
+    under any mount); the URL that resolves to, `<path>/action`."""
+    page = await client.get(path)
+    assert page.status_code == 200
+    action = page.text.split("action='", 1)[1].split("'", 1)[0]
+    assert not action.startswith(("/", "http"))  # relative
+    target = str(httpx.URL(path).join(action))
+    assert target == f"{path}/action"
+    return target

@@ -13,7 +13,7 @@ import json
 from cachetools import LRUCache
 from fastapi import HTTPException, Request
 
-from adapters.common.sandbox_qr import qr_png_data_url
+from adapters.common.qr import qr_png_data_url
 
 #: UTF-8 bytes of text: a QR code (version 40, level M) holds 2,331, so this always fits.
 MAX_QR_TEXT = 2048

@@ -1,0 +1,228 @@
+"""Response and webhook bodies of the Didit emulator, in the documented v3 shapes.
+
+Field lists follow Didit's pages for create, retrieve (decision), list and delete, and the v3
+webhook envelope (docs/vendors/didit.md). Feature results are mocked, like Didit's own sandbox does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from adapters.didit.sandbox.model import (
+    DECISION_STATUSES,
+    ENVIRONMENT,
+    FEATURE_BLOCKS,
+    SANDBOX_APPLICATION_ID,
+    WORKFLOW_FEATURES,
+    SandboxSession,
+    Status,
+)
+
+JSON = dict[str, Any]
+
+
+def create_response(session: SandboxSession, url: str) -> JSON:
+    return {
+        "session_id": session.session_id,
+        "session_number": session.session_number,
+        "session_token": session.session_token,
+        "url": url,
+        "vendor_data": session.vendor_data,
+        "metadata": session.metadata,
+        "status": session.status,
+        "workflow_id": session.workflow_id,
+        "workflow_version": session.workflow_version,
+        "callback": session.callback,
+        "session_kind": "user",
+    }
+
+
+def decision_body(session: SandboxSession, url: str) -> JSON:
+    body: JSON = {
+        "session_id": session.session_id,
+        "session_kind": "user",
+        "session_number": session.session_number,
+        "session_url": url,
+        "status": session.status,
+        "environment": ENVIRONMENT,
+        "workflow_id": session.workflow_id,
+        "features": list(WORKFLOW_FEATURES),
+        "vendor_data": session.vendor_data,
+        "metadata": session.metadata,
+        "expected_details": session.expected_details,
+        "contact_details": session.contact_details,
+        "callback": session.callback,
+        "created_at": session.created_at,
+    }
+    for block in FEATURE_BLOCKS:
+        body[block] = session.features.get(block)
+    body["reviews"] = list(session.reviews)
+    return body
+
+
+def list_row(session: SandboxSession) -> JSON:
+    return {
+        "session_id": session.session_id,
+        "session_number": session.session_number,
+        "status": session.status,
+        "vendor_data": session.vendor_data,
+        "created_at": session.created_at,
+    }
+
+
+def delete_response(session: SandboxSession) -> JSON:
+    return {
+        "session_id": session.session_id,
+        "session_number": session.session_number,
+        "face_retention_outcome": "deleted",
+        "biometric_template_uuid": None,
+        "biometric_template_expires_at": None,
+        "deleted_child_verifications": 0,
+    }
+
+
+def webhook_envelope(session: SandboxSession, decision: JSON, created_at: int) -> JSON:
+    """A v3 `status.updated` body without the per-attempt fields (event_id, timestamp)."""
+    body: JSON = {
+        "webhook_type": "status.updated",
+        "created_at": created_at,
+        "application_id": SANDBOX_APPLICATION_ID,
+        "environment": ENVIRONMENT,
+        "session_id": session.session_id,
+        "status": session.status,
+        "workflow_id": session.workflow_id,
+        "workflow_version": session.workflow_version,
+        "vendor_data": session.vendor_data,
+        "metadata": session.metadata,
+    }
+    if session.status_enum in DECISION_STATUSES:
+        body["decision"] = decision
+    elif session.status_enum == Status.RESUBMITTED and session.resubmit_info is not None:
+        body["resubmit_info"] = session.resubmit_info
+    return body
+
+
+# -- mocked feature results --------------------------------------------------------------
+
+_WARNINGS = {
+    Status.DECLINED: {
+        "risk": "LOW_FACE_MATCH_SIMILARITY",
+        "feature": "FACE_MATCH",
+        "additional_data": None,
+        "log_type": "error",
+        "short_description": "Low face match similarity",
+        "long_description": "The selfie does not match the document portrait (sandbox).",
+    },
+    Status.IN_REVIEW: {
+        "risk": "POSSIBLE_FACE_MATCH",
+        "feature": "FACE_MATCH",
+        "additional_data": None,
+        "log_type": "warning",
+        "short_description": "Possible face match",
+        "long_description": "Face match similarity is borderline; a reviewer should check.",
+    },
+}
+
+
+def feature_results(session: SandboxSession, outcome: Status, now: datetime) -> dict[str, list]:
+    """Plausible ID, liveness and face-match items for an outcome of the hosted flow.
+
+    The document, liveness, AML and IP checks pass; the face match carries the outcome (and
+    its warning), like Didit's `decline_face_match_low_similarity` / `review_face_match_borderline`
+    sandbox scenarios.
+    """
+    expected = session.expected_details or {}
+    first = str(expected.get("first_name") or "Alex")
+    last = str(expected.get("last_name") or "Sandbox")
+    born = _birth_date(expected.get("date_of_birth"))
+    nationality = str(expected.get("nationality") or "ESP")
+    issuing = str(expected.get("id_country") or nationality)
+    warning = _WARNINGS.get(outcome)
+    face_status = outcome.value if outcome in _WARNINGS else Status.APPROVED.value
+    face_score = {Status.DECLINED: 21.4, Status.IN_REVIEW: 63.0}.get(outcome, 96.2)
+    id_item = {
+        "node_id": "feature_id_verification_1",
+        "status": Status.APPROVED.value,
+        "document_type": "Identity Card",
+        "document_number": f"SBX{session.session_number:06d}",
+        "personal_number": f"P{session.session_number:08d}",
+        "first_name": first,
+        "last_name": last,
+        "full_name": f"{first} {last}",
+        "date_of_birth": born.isoformat(),
+        "age": _age(born, now.date()),
+        "gender": "U",
+        "nationality": nationality,
+        "issuing_state": issuing,
+        "expiration_date": date(now.year + 5, 1, 31).isoformat(),
+        "date_of_issue": date(now.year - 5, 2, 1).isoformat(),
+        "address": None,
+        "parsed_address": None,
+        "place_of_birth": None,
+        "front_image_quality_score": 92.0,
+        "back_image_quality_score": 90.0,
+        "warnings": [],
+    }
+    liveness = {
+        "node_id": "feature_liveness_1",
+        "status": Status.APPROVED.value,
+        "method": "passive",
+        "score": 97.5,
+        "reference_image": None,
+        "video_url": None,
+        "face_quality": 88.0,
+        "face_luminance": 55.0,
+        "warnings": [],
+    }
+    face = {
+        "node_id": "feature_face_match_1",
+        "status": face_status,
+        "score": face_score,
+        "source_image": None,
+        "target_image": None,
+        "warnings": [dict(warning)] if warning else [],
+    }
+    aml = {
+        "node_id": "feature_aml_1",
+        "status": Status.APPROVED.value,
+        "total_hits": 0,
+        "hits": [],
+        "entity_type": "person",
+        "warnings": [],
+    }
+    ip_analysis = {
+        "node_id": "feature_ip_analysis_1",
+        "status": Status.APPROVED.value,
+        "warnings": [],
+    }
+    return {
+        "id_verifications": [id_item],
+        "liveness_checks": [liveness],
+        "face_matches": [face],
+        "aml_screenings": [aml],
+        "ip_analyses": [ip_analysis],
+    }
+
+
+def review_item(user: str, new: str, comment: str | None, created_at: str) -> JSON:
+    """A status change by a person or an API key, in the decision's documented `reviews` item
+    shape `{user, new_status, comment, created_at}` (retrieve-session, create-review). The
+    `/reviews/` feed's `actor_type` is not part of it."""
+    return {"user": user, "new_status": new, "comment": comment, "created_at": created_at}
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _birth_date(value: Any) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return date(1990, 5, 17)
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
