@@ -267,7 +267,7 @@ async def test_redaction_works_locally_for_a_vendor_without_erasure(harness: Har
         {"input": {"provider": "uip", "clientReference": "u", "steps": [{"type": "IDENTIFY"}]}},
     )
     s = created["createSession"]["session"]
-    adapter = harness.gateway.registry.adapter("uip")
+    adapter = harness.gateway.providers.adapter("uip")
     assert adapter is not None
     query = "mutation($id: ID!) { redactSession(id: $id) { session { raw } userErrors { code } } }"
     payload = (await harness.gql(query, {"id": s["id"]}))["redactSession"]
