@@ -17,11 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from websockets.asyncio.client import connect
 
 from gateway.store.migrate import upgrade
-from gateway.store.models import SessionRow, StatusChangeRow
 from tests.e2e.server import GatewayProcess
 from tests.faults.deliveries import SECRET
 from tests.support.didit_webhooks import didit_body, signed_request
 from tests.support.redis_service import require_redis
+from tests.support.rows import created_didit
 from tests.support.services import fresh_postgres_database
 
 LEADER_RETRY_S = 0.5
@@ -44,30 +44,7 @@ async def seed_didit_session(database_url: str) -> tuple[str, str]:
     now = datetime.now(UTC)
     engine = create_async_engine(database_url)
     async with AsyncSession(engine) as db:
-        db.add(
-            SessionRow(
-                id=sid,
-                provider="didit",
-                provider_session_id=psid,
-                status="CREATED",
-                provider_status="Not Started",
-                environment="LIVE",
-                created_at=now,
-                updated_at=now,
-                last_sequence=1,
-            )
-        )
-        db.add(
-            StatusChangeRow(
-                session_id=sid,
-                sequence=1,
-                to_status="CREATED",
-                provider_status="Not Started",
-                source="API",
-                occurred_at=now,
-                received_at=now,
-            )
-        )
+        db.add_all(created_didit(sid, psid, now))
         await db.commit()
     await engine.dispose()
     return sid, psid
