@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     leader_retry_s: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
 
-    default_provider: str = "didit"
+    #: Used when `createSession` names none; unset = the first vendor `adapters/registry.py`
+    #: lists (the gateway names no vendor itself).
+    default_provider: str | None = None
     #: Providers to enable; empty = every registered vendor.
     providers: list[str] = Field(default_factory=list)
 

@@ -20,7 +20,7 @@ from adapters.base import (
     SandboxHandle,
 )
 from adapters.common.sandbox_faults import FaultSwitch
-from adapters.registry import adapter_class, provider_names
+from adapters.registry import ADAPTERS, adapter_class, provider_names
 from gateway.errors import ConfigError
 from gateway.settings import Settings
 
@@ -63,6 +63,8 @@ class Providers:
     other list: every vendor the code knows, built or not)."""
 
     entries: dict[str, ProviderEntry] = field(default_factory=dict)
+    #: The vendor `createSession` uses when it names none (`KYCGW_DEFAULT_PROVIDER`).
+    default: str = ""
 
     def get(self, name: str) -> ProviderEntry | None:
         return self.entries.get(name)
@@ -97,13 +99,13 @@ def build_providers(
     unknown = sorted(set(wanted) - set(provider_names()))
     if unknown:
         raise ConfigError(f"KYCGW_PROVIDERS names unknown vendors: {', '.join(unknown)}")
-    providers = Providers()
+    providers = Providers(default=settings.default_provider or next(iter(ADAPTERS)))
     for name in wanted:
         providers.entries[name] = _build_entry(
             name, settings, webhook_transport, webhook_retry_delays_s
         )
-    if settings.default_provider not in providers.entries:
-        raise ConfigError(f"KYCGW_DEFAULT_PROVIDER '{settings.default_provider}' is not enabled")
+    if providers.default not in providers.entries:
+        raise ConfigError(f"KYCGW_DEFAULT_PROVIDER '{providers.default}' is not enabled")
     return providers
 
 

@@ -172,7 +172,7 @@ def build_core(settings: Settings, providers: Providers, clock: Clock) -> Core:
     }
     router = Router(
         settings.routing,
-        settings.default_provider,
+        providers.default,
         providers.names(),
         providers.capabilities,
     )
@@ -183,7 +183,7 @@ def build_core(settings: Settings, providers: Providers, clock: Clock) -> Core:
         make_session_factory(engine),
         providers,
         bus,
-        default_provider=settings.default_provider,
+        default_provider=providers.default,
         limits=Limits(
             max_metadata_bytes=settings.max_metadata_bytes,
             min_expires_in_s=settings.min_expires_in_s,

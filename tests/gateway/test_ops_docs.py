@@ -30,9 +30,7 @@ HISTOGRAM_SERIES = ("_bucket", "_sum", "_count")
 def exposition(tmp_path_factory: pytest.TempPathFactory) -> str:
     """/metrics of a dev-mode gateway after a query, a mutation, a subscription's first
     result and a rejected webhook."""
-    server = GatewayProcess(tmp_path_factory.mktemp("ops"))
-    server.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("ops")) as server:
         with httpx.Client(base_url=server.base, timeout=20) as client:
             created = client.post(
                 "/graphql",
@@ -44,8 +42,6 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> str:
             rejected = client.post("/webhooks/didit", content=b"{}")
             assert rejected.status_code in (400, 401)
             return client.get("/metrics").text
-    finally:
-        server.stop()
 
 
 async def _first_subscription_result(base: str, session_id: str) -> dict:

@@ -247,14 +247,10 @@ def test_simulate_returns_once_the_outcomes_it_caused_landed(tmp_path: Path) -> 
     from gateway.ops.simulate import simulate
     from tests.e2e.server import GatewayProcess
 
-    server = GatewayProcess(tmp_path / "server")
-    server.start()
-    try:
+    with GatewayProcess(tmp_path / "server") as server:
         summary = asyncio.run(simulate(server.base, 30, concurrency=8, seed=11, quiet=True))
         # Read at once: what simulate reported must already be what the gateway holds.
         body = httpx.post(f"{server.base}/graphql", json={"query": SESSIONS_QUERY}).json()
-    finally:
-        server.stop()
     held = {e["node"]["id"]: e["node"]["status"] for e in body["data"]["sessions"]["edges"]}
     assert not summary.failed, summary.errors
     assert len(summary.sessions) == 30 == len(held)

@@ -151,9 +151,7 @@ async def test_a_returning_subscriber_gets_exactly_what_it_missed(tmp_path: Path
     redis_url = await require_redis()
     async with fresh_postgres_database() as database_url:
         upgrade(database_url)
-        server = GatewayProcess(tmp_path, extra_env=replica_env(database_url, redis_url))
-        server.start()
-        try:
+        with GatewayProcess(tmp_path, extra_env=replica_env(database_url, redis_url)) as server:
             sid, psid = await seed_didit_session(database_url)
             ws = await subscribe(server.base, {"s": sid})
             await asyncio.sleep(0.3)
@@ -175,5 +173,3 @@ async def test_a_returning_subscriber_gets_exactly_what_it_missed(tmp_path: Path
             live = await next_event(ws)
             assert live["status"] == "APPROVED" and int(live["cursor"]) > cursors[-1]
             await ws.close()
-        finally:
-            server.stop()
