@@ -47,43 +47,21 @@ async def test_browser_with_a_client_token_follows_its_session(server: GatewayPr
     async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "mine",
-                    "type": "subscribe",
-                    "payload": {
-                        "query": "subscription($s: ID) { sessionStatusChanged(sessionId: $s) "
-                        "{ status session { id verificationUrl } } }",
-                        "variables": {"s": created["id"]},
-                    },
-                }
-            )
-        )
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "theirs",
-                    "type": "subscribe",
-                    "payload": {
-                        "query": "subscription($s: ID) { "
-                        "sessionStatusChanged(sessionId: $s) { status } }",
-                        "variables": {"s": other["id"]},
-                    },
-                }
-            )
-        )
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "raw",
-                    "type": "subscribe",
-                    "payload": {
-                        "query": 'query { session(id: "' + created["id"] + '") { status raw } }'
-                    },
-                }
-            )
-        )
+        operations = {
+            "mine": (
+                "subscription($s: ID) { sessionStatusChanged(sessionId: $s) "
+                "{ status session { id verificationUrl } } }",
+                {"s": created["id"]},
+            ),
+            "theirs": (
+                "subscription($s: ID) { sessionStatusChanged(sessionId: $s) { status } }",
+                {"s": other["id"]},
+            ),
+            "raw": ('query { session(id: "' + created["id"] + '") { status raw } }', None),
+        }
+        for op_id, (query, variables) in operations.items():
+            payload = {"query": query, **({"variables": variables} if variables else {})}
+            await ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": payload}))
         await asyncio.sleep(0.5)
         async with httpx.AsyncClient(base_url=server.base) as c:
             for action in ("open", "approve"):
