@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     leader_retry_s: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
 
-    #: Unset = the first vendor the registry lists.
+    #: Used when `createSession` names none; unset = the first vendor `adapters/registry.py`
+    #: lists (the gateway names no vendor itself).
     default_provider: str = Field(default_factory=first_provider)
     #: Providers to enable; empty = every registered vendor.
     providers: list[str] = Field(default_factory=list)

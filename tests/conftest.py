@@ -83,7 +83,7 @@ class Harness:
 
     @property
     def didit_secret(self) -> str:
-        adapter = self.gateway.registry.adapter("didit")
+        adapter = self.gateway.providers.adapter("didit")
         assert adapter is not None
         return adapter.config.webhook_secret
 

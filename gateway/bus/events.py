@@ -12,6 +12,7 @@ bounded in bytes as well (`gateway/web/graphql/shared_streams.py`).
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -25,6 +26,15 @@ from gateway.bus.mailbox import Mailbox, MailboxFull
 log = logging.getLogger(__name__)
 
 
+class StatusSource(enum.StrEnum):
+    """Where a status change came from; stored with it and shown in GraphQL as it is."""
+
+    WEBHOOK = "WEBHOOK"
+    POLL = "POLL"
+    API = "API"
+    SANDBOX = "SANDBOX"
+
+
 @dataclass(frozen=True)
 class StatusChanged:
     cursor: int  # the status change's global id
@@ -35,7 +45,7 @@ class StatusChanged:
     previous_status: SessionStatus | None
     status: SessionStatus
     provider_status: str
-    source: str
+    source: StatusSource
     occurred_at: datetime
 
 

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from adapters.base import SessionStatus
-from gateway.bus.events import InProcessBus, Predicate, StatusChanged, Subscription
+from gateway.bus.events import InProcessBus, Predicate, StatusChanged, StatusSource, Subscription
 from gateway.logs import failure
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def decode(raw: str | bytes) -> StatusChanged:
         previous_status=SessionStatus(data["previous_status"]) if data["previous_status"] else None,
         status=SessionStatus(data["status"]),
         provider_status=data["provider_status"],
-        source=data["source"],
+        source=StatusSource(data["source"]),
         occurred_at=datetime.fromisoformat(data["occurred_at"]),
     )
 

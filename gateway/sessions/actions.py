@@ -1,11 +1,13 @@
 """The vendor actions a session takes through the gateway, declared once: which adapter method
-performs each and what the gateway refuses locally before calling it. `SessionService.act`
-is the one path they all take (load, local refusal, vendor call through the breaker, apply
-the vendor's answer with source API)."""
+performs each, which capability it needs, and what the gateway refuses locally before calling
+it. `SessionMutations.act` (gateway/sessions/mutations.py) is the one path they all take
+(load, local refusals, vendor call, apply the vendor's answer with source API)."""
 
 from __future__ import annotations
 
 import enum
+
+from adapters.base import Capability
 
 
 class SessionAction(enum.StrEnum):
@@ -27,6 +29,21 @@ ADAPTER_METHOD: dict[SessionAction, str] = {
     SessionAction.REPROCESS: "reprocess_session",
     SessionAction.ISSUE_LINK: "issue_link",
 }
+
+#: The capability each action needs in the session's current vendor status
+#: (`ProviderAdapter.session_capabilities`); without it the gateway refuses the action.
+CAPABILITY: dict[SessionAction, Capability] = {
+    SessionAction.CANCEL: Capability.CANCEL,
+    SessionAction.DECIDE: Capability.DECIDE,
+    SessionAction.CONTINUE: Capability.CONTINUE,
+    SessionAction.RESUME: Capability.RESUME,
+    SessionAction.REPROCESS: Capability.REPROCESS,
+    SessionAction.ISSUE_LINK: Capability.ISSUE_LINK,
+}
+
+#: `providerCode` of the gateway's own refusal of an action the session's status does not
+#: allow: the refused transition is named, as a vendor refusing it would (docs/model.md).
+STATUS_REFUSAL_CODE = "invalid_status_transition"
 
 #: Actions a redacted session refuses, with why (docs/security.md, redaction).
 REFUSED_WHEN_REDACTED: dict[SessionAction, str] = {

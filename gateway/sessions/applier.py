@@ -20,11 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.base import JSON, SessionSnapshot, SessionStatus, StepProgress
 from gateway import metrics
-from gateway.bus.events import StatusChanged
+from gateway.bus.events import StatusChanged, StatusSource
 from gateway.sessions.ordering import Current, Incoming, Verdict, judge, next_order_time
 from gateway.sessions.polling import EffectivePolicy, schedule
 from gateway.store.models import SessionRow, StatusChangeRow
-from gateway.vendors.providers import ProviderRegistry
+from gateway.vendors.providers import Providers
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,6 @@ MUTATION_ORDER_SLACK = timedelta(seconds=1)
 
 #: What the stored vendor events of a redacted session hold instead of their payload.
 REDACTED_PAYLOAD: JSON = {"redacted": True}
-
-
-class Source:
-    WEBHOOK = "WEBHOOK"
-    POLL = "POLL"
-    API = "API"
-    SANDBOX = "SANDBOX"
 
 
 @dataclass
@@ -66,14 +59,14 @@ def to_event(change: StatusChangeRow, session: SessionRow) -> StatusChanged:
         previous_status=SessionStatus(change.from_status) if change.from_status else None,
         status=SessionStatus(change.to_status),
         provider_status=change.provider_status,
-        source=change.source,
+        source=StatusSource(change.source),
         occurred_at=change.occurred_at,
     )
 
 
 class SnapshotApplier:
-    def __init__(self, registry: ProviderRegistry, policies: Mapping[str, EffectivePolicy]):
-        self.registry = registry
+    def __init__(self, providers: Providers, policies: Mapping[str, EffectivePolicy]):
+        self.providers = providers
         self.policies = policies
 
     async def apply(
@@ -81,7 +74,7 @@ class SnapshotApplier:
         db: AsyncSession,
         row: SessionRow,
         snapshot: SessionSnapshot,
-        source: str,
+        source: StatusSource,
         dedupe_key: str | None,
         now: datetime,
         *,
@@ -125,7 +118,7 @@ class SnapshotApplier:
         final.deferred += deferred
         if (changes or deferred) and final.verdict is not Verdict.APPLY:
             final.verdict = Verdict.APPLY
-        self._schedule(row, now, progressed=final.progressed or source != Source.POLL)
+        self._schedule(row, now, progressed=final.progressed or source is not StatusSource.POLL)
         attach(db, row)
         return final
 
@@ -134,7 +127,7 @@ class SnapshotApplier:
         self._schedule(row, now, progressed=True)
 
     def _schedule(self, row: SessionRow, now: datetime, *, progressed: bool) -> None:
-        adapter = self.registry.adapter(row.provider)
+        adapter = self.providers.adapter(row.provider)
         policy = self.policies.get(row.provider)
         if adapter is not None and policy is not None:
             schedule(row, adapter, policy, now, progressed=progressed)
@@ -144,7 +137,7 @@ class SnapshotApplier:
         db: AsyncSession,
         row: SessionRow,
         snapshot: SessionSnapshot,
-        source: str,
+        source: StatusSource,
         dedupe_key: str | None,
         now: datetime,
         authoritative: bool,
@@ -210,7 +203,7 @@ class SnapshotApplier:
         previous: SessionStatus | None,
         status: SessionStatus,
         snapshot: SessionSnapshot,
-        source: str,
+        source: StatusSource,
         dedupe_key: str | None,
         now: datetime,
         defer: list[PendingChange] | None = None,

@@ -82,7 +82,7 @@ class Reconciler:
         if not self.is_leader():
             return made  # another replica reconciles
         for provider, budget in self._budgets.items():
-            if self.service.registry.adapter(provider) is None:
+            if not self.service.is_configured(provider):
                 continue
             room = budget.available()
             if room == 0:

@@ -12,7 +12,7 @@ import logging
 from adapters.base import Capability, SessionStatus, UnsupportedByProvider
 from gateway.errors import ServiceError
 from gateway.logs import failure
-from gateway.sessions.service import SessionService, restore
+from gateway.sessions.service import SessionService
 from gateway.store.models import SessionRow
 
 log = logging.getLogger(__name__)
@@ -25,11 +25,7 @@ class StreamFollower:
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def streaming_providers(self) -> list[str]:
-        return [
-            name
-            for name, entry in self.service.registry.entries.items()
-            if Capability.STREAMING in entry.capabilities
-        ]
+        return self.service.providers_with(Capability.STREAMING)
 
     def wants(self, row: SessionRow) -> bool:
         return row.provider in self.streaming_providers() and not SessionStatus(row.status).is_final
@@ -53,13 +49,11 @@ class StreamFollower:
         return len(self._tasks)
 
     async def _run(self, row: SessionRow) -> None:
-        adapter = self.service.registry.adapter(row.provider)
-        assert adapter is not None
-        restore(adapter, row)
+        follow = self.service.channel(row)
         backoff = 1.0
         while True:
             try:
-                async for snapshot in adapter.follow_session(row.provider_session_id):
+                async for snapshot in follow():
                     current = await self.service.apply_pushed(row.id, snapshot)
                     backoff = 1.0
                     if SessionStatus(current.status).is_final:

@@ -58,8 +58,13 @@ class ProviderEntry:
 
 
 @dataclass
-class ProviderRegistry:
+class Providers:
+    """The vendors this gateway runs, each built from settings (`adapters/registry.py` is the
+    other list: every vendor the code knows, built or not)."""
+
     entries: dict[str, ProviderEntry] = field(default_factory=dict)
+    #: The vendor `createSession` uses when it names none (`KYCGW_DEFAULT_PROVIDER`).
+    default: str = ""
 
     def get(self, name: str) -> ProviderEntry | None:
         return self.entries.get(name)
@@ -84,24 +89,24 @@ class ProviderRegistry:
                 await entry.sandbox.aclose()
 
 
-def build_registry(
+def build_providers(
     settings: Settings,
     *,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
     webhook_retry_delays_s: tuple[float, ...] | None = None,
-) -> ProviderRegistry:
+) -> Providers:
     wanted = settings.providers or provider_names()
     unknown = sorted(set(wanted) - set(provider_names()))
     if unknown:
         raise ConfigError(f"KYCGW_PROVIDERS names unknown vendors: {', '.join(unknown)}")
-    registry = ProviderRegistry()
+    providers = Providers(default=settings.default_provider)
     for name in wanted:
-        registry.entries[name] = _build_entry(
+        providers.entries[name] = _build_entry(
             name, settings, webhook_transport, webhook_retry_delays_s
         )
-    if settings.default_provider not in registry.entries:
-        raise ConfigError(f"KYCGW_DEFAULT_PROVIDER '{settings.default_provider}' is not enabled")
-    return registry
+    if providers.default not in providers.entries:
+        raise ConfigError(f"KYCGW_DEFAULT_PROVIDER '{providers.default}' is not enabled")
+    return providers
 
 
 def sandbox_wanted(settings: Settings, name: str) -> bool:

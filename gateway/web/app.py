@@ -32,7 +32,7 @@ from gateway.settings import Settings
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.migrate import upgrade
 from gateway.vendors.breakers import Breakers
-from gateway.vendors.providers import ProviderRegistry, build_registry
+from gateway.vendors.providers import Providers, build_providers
 from gateway.vendors.routing import Router
 from gateway.web.auth import Authenticator
 from gateway.web.graphql.context import Context
@@ -56,7 +56,7 @@ class Gateway:
 
     app: FastAPI
     service: SessionService
-    registry: ProviderRegistry
+    providers: Providers
     bus: InProcessBus | RedisBus
     reconciler: Reconciler
     follower: StreamFollower
@@ -87,13 +87,13 @@ def create_gateway(
     HTTP surface on top of it, and the middleware around everything."""
     assert settings.database_url is not None
     check_exposure(settings)
-    registry = build_registry(
+    providers = build_providers(
         settings,
         webhook_transport=webhook_transport,
         webhook_retry_delays_s=sandbox_retry_delays_s,
     )
-    register_secrets(settings, registry)
-    core = build_core(settings, registry, clock)
+    register_secrets(settings, providers)
+    core = build_core(settings, providers, clock)
     auth = build_authenticator(settings, clock)
     app = FastAPI(
         title="kyc-gateway",
@@ -111,7 +111,7 @@ def create_gateway(
     return Gateway(
         app=app,
         service=core.service,
-        registry=registry,
+        providers=providers,
         bus=core.bus,
         reconciler=core.reconciler,
         follower=core.follower,
@@ -122,7 +122,7 @@ def create_gateway(
 class Core:
     """What lives as long as the process, whatever serves it."""
 
-    registry: ProviderRegistry
+    providers: Providers
     engine: AsyncEngine
     write_engine: AsyncEngine
     bus: InProcessBus | RedisBus
@@ -132,9 +132,9 @@ class Core:
     reconciler: Reconciler
 
 
-def register_secrets(settings: Settings, registry: ProviderRegistry) -> None:
+def register_secrets(settings: Settings, providers: Providers) -> None:
     """Every secret the process holds is scrubbed from its logs (gateway/logs.py)."""
-    for entry in registry.entries.values():
+    for entry in providers.entries.values():
         if entry.adapter is not None:
             SCRUBBER.secrets.update(
                 v for v in (entry.adapter.config.api_key, entry.adapter.config.webhook_secret) if v
@@ -147,7 +147,7 @@ def register_secrets(settings: Settings, registry: ProviderRegistry) -> None:
         SCRUBBER.secrets.add(settings.metrics_token.get_secret_value())
 
 
-def build_core(settings: Settings, registry: ProviderRegistry, clock: Clock) -> Core:
+def build_core(settings: Settings, providers: Providers, clock: Clock) -> Core:
     assert settings.database_url is not None
     engine = make_engine(
         settings.database_url,
@@ -167,23 +167,23 @@ def build_core(settings: Settings, registry: ProviderRegistry, clock: Clock) -> 
     leadership = Leadership(engine, retry_s=settings.leader_retry_s)
     policies = {
         name: effective_policy(settings, name, entry.adapter.poll_policy)
-        for name, entry in registry.entries.items()
+        for name, entry in providers.entries.items()
         if entry.adapter is not None
     }
     router = Router(
         settings.routing,
-        settings.default_provider,
-        registry.names(),
-        registry.capabilities,
+        providers.default,
+        providers.names(),
+        providers.capabilities,
     )
-    unknown = sorted(router.known_vendors() - set(registry.names()))
+    unknown = sorted(router.known_vendors() - set(providers.names()))
     if unknown:
         raise ConfigError(f"KYCGW_ROUTING names vendors that are not enabled: {', '.join(unknown)}")
     service = SessionService(
         make_session_factory(engine),
-        registry,
+        providers,
         bus,
-        default_provider=settings.default_provider,
+        default_provider=providers.default,
         limits=Limits(
             max_metadata_bytes=settings.max_metadata_bytes,
             min_expires_in_s=settings.min_expires_in_s,
@@ -205,7 +205,7 @@ def build_core(settings: Settings, registry: ProviderRegistry, clock: Clock) -> 
         concurrency=settings.reconcile_concurrency,
         is_leader=lambda: leadership.is_leader,
     )
-    return Core(registry, engine, write_engine, bus, leadership, service, follower, reconciler)
+    return Core(providers, engine, write_engine, bus, leadership, service, follower, reconciler)
 
 
 def lifespan(
@@ -213,13 +213,13 @@ def lifespan(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Start-up (migrations, warnings, vendors, bus, leadership, reconciler, vendor
     channels) and shutdown, in reverse."""
-    registry = core.registry
+    providers = core.providers
 
     @asynccontextmanager
     async def run(_: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await asyncio.to_thread(upgrade, settings.database_url)
-        mounted = [n for n in registry.names() if registry.entries[n].sandbox is not None]
+        mounted = [n for n in providers.names() if providers.entries[n].sandbox is not None]
         if mounted and not settings.dev_mode:
             log.warning(
                 "SANDBOXES MOUNTED in a keyed deployment (KYCGW_SANDBOXES): sessions at these "
@@ -237,12 +237,12 @@ def lifespan(
             "gateway started",
             extra={
                 "providers": ",".join(
-                    f"{n}:{registry.entries[n].environment.value}" for n in registry.names()
+                    f"{n}:{providers.entries[n].environment.value}" for n in providers.names()
                 )
             },
         )
-        for name in registry.names():
-            adapter = registry.adapter(name)
+        for name in providers.names():
+            adapter = providers.adapter(name)
             if adapter is not None:
                 try:
                     await adapter.start()
@@ -263,7 +263,7 @@ def lifespan(
             await core.reconciler.stop()
             await core.leadership.stop()
             await core.bus.aclose()
-            await registry.aclose()
+            await providers.aclose()
             await core.engine.dispose()
             if core.write_engine is not core.engine:
                 await core.write_engine.dispose()
@@ -333,9 +333,9 @@ def mount_surface(app: FastAPI, settings: Settings, core: Core, auth: Authentica
     )
     app.router.routes.append(webhook_routes(core.service, settings.webhook_max_body_bytes))
     app.include_router(pages_router(core.service, auth, settings))
-    registry = core.registry
-    for name in registry.names():
-        entry = registry.entries[name]
+    providers = core.providers
+    for name in providers.names():
+        entry = providers.entries[name]
         if entry.sandbox_app is not None and entry.sandbox is not None:
             app.mount(f"/sandbox/{name}", SandboxGuard(entry.sandbox_app, entry.sandbox, auth))
 
@@ -346,7 +346,7 @@ def mount_surface(app: FastAPI, settings: Settings, core: Core, auth: Authentica
     leadership = core.leadership
     app.include_router(
         ops_router(
-            registry=registry,
+            providers=providers,
             database=DatabaseProbe(core.write_engine),
             bus=core.bus,
             is_leader=lambda: leadership.is_leader,

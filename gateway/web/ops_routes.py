@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from gateway import metrics
 from gateway.bus.events import InProcessBus
 from gateway.bus.redis_bus import RedisBus
-from gateway.vendors.providers import ProviderRegistry
+from gateway.vendors.providers import Providers
 from gateway.web.auth import Authenticator, PrincipalKind, Scope
 from gateway.web.readiness import DatabaseProbe
 
@@ -42,7 +42,7 @@ def metrics_access(
 
 def ops_router(
     *,
-    registry: ProviderRegistry,
+    providers: Providers,
     database: DatabaseProbe,
     bus: InProcessBus | RedisBus,
     is_leader: Callable[[], bool],
@@ -56,7 +56,7 @@ def ops_router(
         """Liveness: the process answers (and which vendors it serves, in which mode)."""
         return {
             "status": "ok",
-            "providers": {n: registry.entries[n].environment.value for n in registry.names()},
+            "providers": {n: providers.entries[n].environment.value for n in providers.names()},
         }
 
     @router.get("/readyz")

@@ -17,7 +17,7 @@ from adapters.base import WebhookRejected, WebhookRejectReason
 from gateway import metrics
 from gateway.errors import ServiceError, UnknownSessionForEvent
 from gateway.logs import failure
-from gateway.sessions.service import SessionService
+from gateway.sessions.service import IngestOutcome, SessionService
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,7 @@ def webhook_routes(service: SessionService, max_body_bytes: int) -> Mount:
 
     async def receive(request: Request) -> JSONResponse:
         provider = str(request.path_params["provider"])
-        adapter = service.registry.adapter(provider)
-        if adapter is None:
+        if not service.is_configured(provider):
             return JSONResponse({"error": "unknown provider"}, status_code=404)
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_body_bytes:
@@ -69,7 +68,7 @@ def webhook_routes(service: SessionService, max_body_bytes: int) -> Mount:
                 metrics.webhooks_total.labels(provider, "too_large").inc()
                 return JSONResponse({"error": "body too large"}, status_code=413)
         try:
-            events = adapter.parse_webhook(bytes(body), request.headers)
+            events = service.parse_webhook(provider, bytes(body), request.headers) or []
         except (RecursionError, UnicodeDecodeError):
             metrics.webhooks_total.labels(provider, "rejected_malformed").inc()
             return JSONResponse({"error": WebhookRejectReason.MALFORMED.value}, status_code=400)
@@ -86,7 +85,7 @@ def webhook_routes(service: SessionService, max_body_bytes: int) -> Mount:
             return JSONResponse(
                 {"error": rejected.reason.value}, status_code=_STATUS_FOR_REJECT[rejected.reason]
             )
-        outcomes: list[str] = []
+        outcomes: list[IngestOutcome] = []
         refetch: set[str] = set()
         try:
             for event in events:

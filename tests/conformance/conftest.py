@@ -4,15 +4,19 @@ and the graphql-ws client — against a real `kyc-gateway serve` (dev mode: loop
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.e2e.client import simulate
 from tests.e2e.server import GatewayProcess
 
 NODE_DIR = Path(__file__).parent / "node"
@@ -30,6 +34,35 @@ class NodeScripts:
 
     def command(self, script: str, *args: str) -> list[str]:
         return [self.node, str(self.directory / script), *args]
+
+    async def follow(
+        self,
+        script: str,
+        base: str,
+        session: dict[str, str],
+        ready: Callable[[dict[str, Any]], bool],
+        env: dict[str, str] | None = None,
+    ) -> tuple[bytes, bytes, int | None]:
+        """Run a Node client that follows `session`; once its first line says it is `ready`,
+        move the session on at the (Didit) sandbox. Returns its stdout, stderr and exit code."""
+        process = await asyncio.create_subprocess_exec(
+            *self.command(script, f"{base}/graphql", session["id"]),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        assert process.stdout is not None
+        try:
+            first = await asyncio.wait_for(process.stdout.readline(), 30)
+            if first and ready(json.loads(first)):
+                for action in ("open", "approve"):
+                    await simulate(base, "didit", session["providerSessionId"], action)
+            rest, stderr = await asyncio.wait_for(process.communicate(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        return first + rest, stderr, process.returncode
 
 
 def _install_digest() -> str:
@@ -69,15 +102,11 @@ def node_scripts() -> NodeScripts:
 
 @pytest.fixture(scope="session")
 def conformance_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    server = GatewayProcess(
+    with GatewayProcess(
         tmp_path_factory.mktemp("conformance"),
         extra_env={
             "KYCGW_INTROSPECTION": "true",
             "KYCGW_CONNECTION_INIT_TIMEOUT_S": str(INIT_TIMEOUT_S),
         },
-    )
-    server.start()
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()

@@ -28,3 +28,12 @@ async def parts(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
                 break
             yield json.loads(buffer[start + 4 : end])
             buffer = buffer[end + len(BOUNDARY) :]
+
+
+async def all_parts(base: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every part of the multipart answer to `body`, read until the server ends the stream."""
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=30) as client,
+        client.stream("POST", "/graphql", json=body, headers={"accept": MULTIPART_ACCEPT}) as r,
+    ):
+        return [part async for part in parts(r)]

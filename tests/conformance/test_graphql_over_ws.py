@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conformance.conftest import INIT_TIMEOUT_S, NodeScripts
-from tests.e2e.client import gql, simulate
+from tests.e2e.client import gql
 from tests.e2e.server import GatewayProcess
 
 CREATE = """
@@ -52,29 +52,19 @@ async def _run(node_scripts: NodeScripts, base: str) -> WsRun:
     ]
     assert created["userErrors"] == [], created
     session = created["session"]
-    process = await asyncio.create_subprocess_exec(
-        *node_scripts.command("ws-client.mjs", f"{base}/graphql", session["id"]),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    out, stderr, returncode = await node_scripts.follow(
+        "ws-client.mjs",
+        base,
+        session,
+        # The client is following the session: move it on at the vendor.
+        ready=lambda line: line == {"event": "subscribed"},
         env={**os.environ, "INIT_TIMEOUT_S": str(INIT_TIMEOUT_S)},
     )
-    assert process.stdout is not None
-    try:
-        first = await asyncio.wait_for(process.stdout.readline(), 30)
-        if first and json.loads(first) == {"event": "subscribed"}:
-            # The client is following the session: move it on at the vendor.
-            for action in ("open", "approve"):
-                await simulate(base, "didit", session["providerSessionId"], action)
-        rest, stderr = await asyncio.wait_for(process.communicate(), 60)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    lines = [json.loads(line) for line in (first + rest).decode().splitlines() if line.strip()]
+    lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
     result = next((line for line in reversed(lines) if line.get("event") == "result"), {})
     return WsRun(
         session_id=session["id"],
-        returncode=process.returncode,
+        returncode=returncode,
         cases=result.get("cases", {}),
         stderr=stderr.decode(),
         seconds=time.monotonic() - started,

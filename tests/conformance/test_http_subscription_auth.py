@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 
-from gateway.web.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PREFIX
 from tests.conformance.multipart import MULTIPART_ACCEPT, parts
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import TOKEN_SECRET, env, expired_token, key
+from tests.support.keys import client_token, create_sessions, env, expired_token, key
 
 WATCH = """
     subscription Watch($id: ID!) {
@@ -39,32 +37,9 @@ class Keyed:
 
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keyed]:
-    server = GatewayProcess(tmp_path_factory.mktemp("keyed-multipart"), extra_env=env())
-    server.start()
-    try:
-        ids = []
-        with httpx.Client(base_url=server.base, timeout=20) as client:
-            for ref in ("own", "other"):
-                r = client.post(
-                    "/graphql",
-                    headers={"x-api-key": key("writer")},
-                    json={
-                        "query": "mutation($r: String!) { createSession(input: "
-                        '{provider: "didit", clientReference: $r}) { session { id } } }',
-                        "variables": {"r": ref},
-                    },
-                )
-                ids.append(r.json()["data"]["createSession"]["session"]["id"])
+    with GatewayProcess(tmp_path_factory.mktemp("keyed-multipart"), extra_env=env()) as server:
+        ids = create_sessions(server.base, ["own", "other"], provider="didit")
         yield Keyed(server, ids[0], ids[1])
-    finally:
-        server.stop()
-
-
-def _token(session_id: str, ttl_s: int) -> str:
-    now = int(time.time())
-    claims = {"iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "sub": session_id, "iat": now}
-    claims["exp"] = now + ttl_s
-    return TOKEN_PREFIX + jwt.encode(claims, TOKEN_SECRET, algorithm="HS256")
 
 
 @dataclass
@@ -137,7 +112,7 @@ def test_unauthenticated_multipart_subscription_is_refused_before_streaming(
 def test_multipart_subscription_checks_scopes_and_ownership(
     keyed: Keyed, who: str, session: str, code: str | None
 ) -> None:
-    credential = _token(keyed.own, 300) if who == "own_token" else key(who)
+    credential = client_token(keyed.own, 300) if who == "own_token" else key(who)
     session_id = keyed.own if session == "own" else keyed.other
     stream = asyncio.run(_subscribe(keyed.server.base, session_id, credential, first=1))
     assert stream.content_type.startswith("multipart/mixed"), stream
@@ -152,7 +127,7 @@ def test_multipart_subscription_checks_scopes_and_ownership(
 
 def test_client_token_stream_ends_when_the_token_expires(keyed: Keyed) -> None:
     ttl_s = 2
-    token = _token(keyed.own, ttl_s)
+    token = client_token(keyed.own, ttl_s)
     within_s = ttl_s + EXPIRY_SLACK_S
     stream = asyncio.run(_subscribe(keyed.server.base, keyed.own, token, 10, within_s))
     # The replayed CREATED change, then the stream's last part: the expiry.

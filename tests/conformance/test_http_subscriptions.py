@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conformance.conftest import NodeScripts
-from tests.conformance.multipart import MULTIPART_ACCEPT, parts
+from tests.conformance.multipart import MULTIPART_ACCEPT, all_parts, parts
 from tests.e2e.client import gql, simulate
 from tests.e2e.server import GatewayProcess
 
@@ -48,25 +48,15 @@ def _statuses(events: list[dict[str, Any]]) -> list[tuple[str | None, str, str]]
 
 async def _apollo(node_scripts: NodeScripts, base: str) -> tuple[str, list[dict], str, int]:
     session = await _session(base)
-    process = await asyncio.create_subprocess_exec(
-        *node_scripts.command("apollo-http-subscription.mjs", f"{base}/graphql", session["id"]),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    out, stderr, returncode = await node_scripts.follow(
+        "apollo-http-subscription.mjs",
+        base,
+        session,
+        # The client follows the session (its CREATED change was replayed): move it on.
+        ready=lambda line: line.get("status") == "CREATED",
     )
-    assert process.stdout is not None
-    try:
-        first = await asyncio.wait_for(process.stdout.readline(), 30)
-        if first and json.loads(first).get("status") == "CREATED":
-            # The client follows the session (its CREATED change was replayed): move it on.
-            for action in ("open", "approve"):
-                await simulate(base, "didit", session["providerSessionId"], action)
-        rest, stderr = await asyncio.wait_for(process.communicate(), 60)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    events = [json.loads(line) for line in (first + rest).decode().splitlines() if line.strip()]
-    return session["id"], events, stderr.decode(), process.returncode or 0
+    events = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+    return session["id"], events, stderr.decode(), returncode or 0
 
 
 def test_apollo_client_over_http_only_receives_the_sessions_changes(
@@ -161,12 +151,7 @@ async def _over_the_alias_limit(base: str) -> list[dict[str, Any]]:
         'subscription($id: ID!) { sessionStatusChanged(sessionId: $id, after: "0") '
         f"{{ status session {{ {aliases} }} }} }}"
     )
-    body = {"query": query, "variables": {"id": session["id"]}}
-    async with (
-        httpx.AsyncClient(base_url=base, timeout=30) as client,
-        client.stream("POST", "/graphql", json=body, headers={"accept": MULTIPART_ACCEPT}) as r,
-    ):
-        return [part async for part in parts(r)]
+    return await all_parts(base, {"query": query, "variables": {"id": session["id"]}})
 
 
 def test_multipart_subscription_is_validated_with_the_same_limits(
@@ -181,12 +166,7 @@ def test_multipart_subscription_is_validated_with_the_same_limits(
 
 
 async def _query_as_multipart(base: str) -> list[dict[str, Any]]:
-    body = {"query": "{ providers { name } }"}
-    async with (
-        httpx.AsyncClient(base_url=base, timeout=30) as client,
-        client.stream("POST", "/graphql", json=body, headers={"accept": MULTIPART_ACCEPT}) as r,
-    ):
-        return [part async for part in parts(r)]
+    return await all_parts(base, {"query": "{ providers { name } }"})
 
 
 def test_query_with_the_multipart_accept_is_answered_not_crashed(

@@ -91,6 +91,13 @@ class GatewayProcess:
             self.process.kill()
             self.process.wait()
 
+    def __enter__(self) -> GatewayProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def log_text(self) -> str:
         return "\n".join(
             p.read_text() for p in sorted(self.data_dir.glob(f"server-{self.port}-*.log"))
@@ -101,12 +108,8 @@ class GatewayProcess:
 def running_gateway(
     data_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    server = GatewayProcess(data_dir, port, extra_env)
-    server.start()
-    try:
+    with GatewayProcess(data_dir, port, extra_env) as server:
         yield server.base
-    finally:
-        server.stop()
 
 
 def metric(base: str, name: str) -> float:

@@ -27,9 +27,7 @@ STATUS = "query($id: ID!) { session(id: $id) { status } }"
 
 
 async def test_cancel_after_a_restart_still_deletes_the_qr_session(tmp_path: Path) -> None:
-    server = GatewayProcess(tmp_path / "gateway")
-    server.start()
-    try:
+    with GatewayProcess(tmp_path / "gateway") as server:
         created = (await gql(server.base, CREATE, {}))["createSession"]
         assert created["userErrors"] == []
         session_id = created["session"]["id"]
@@ -43,16 +41,12 @@ async def test_cancel_after_a_restart_still_deletes_the_qr_session(tmp_path: Pat
         async with httpx.AsyncClient(base_url=server.base, timeout=30) as client:
             scan = await client.get(f"/sandbox/uqudo/api/v1/session/{qr}")
         assert scan.status_code == 404  # the QR stopped working at once
-    finally:
-        server.stop()
 
 
 async def test_redact_after_a_restart_still_deletes_the_qr_session(tmp_path: Path) -> None:
     """A decided session is not followed after a restart, so nothing else hands the adapter
     its QR code: the action itself must."""
-    server = GatewayProcess(tmp_path / "gateway")
-    server.start()
-    try:
+    with GatewayProcess(tmp_path / "gateway") as server:
         created = (await gql(server.base, CREATE, {}))["createSession"]
         session = created["session"]
         qr = quote(session["raw"]["qrCodeText"], safe="")
@@ -76,5 +70,3 @@ async def test_redact_after_a_restart_still_deletes_the_qr_session(tmp_path: Pat
         async with httpx.AsyncClient(base_url=server.base, timeout=30) as client:
             scan = await client.get(f"/sandbox/uqudo/api/v1/session/{qr}")
         assert scan.status_code == 404
-    finally:
-        server.stop()

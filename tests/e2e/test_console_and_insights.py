@@ -21,12 +21,8 @@ URL = re.compile(r"""(?:https?:)?//[^\s"'<>()]+""", re.IGNORECASE)
 
 @pytest.fixture
 def gateway(tmp_path: Path):  # type: ignore[no-untyped-def]
-    server = GatewayProcess(tmp_path / "server")
-    server.start()
-    try:
+    with GatewayProcess(tmp_path / "server") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def keep(path: Path) -> None:

@@ -63,9 +63,7 @@ async def _next_event(ws: ClientConnection) -> dict[str, str]:
 
 
 async def test_sigterm_closes_subscriptions_with_a_reconnect_code(tmp_path: Path) -> None:
-    server = GatewayProcess(tmp_path / "data")
-    server.start()
-    try:
+    with GatewayProcess(tmp_path / "data") as server:
         session = _graphql(server.base, CREATE)["createSession"]["session"]
         _act(server.base, session["providerSessionId"], "open")
 
@@ -100,5 +98,3 @@ async def test_sigterm_closes_subscriptions_with_a_reconnect_code(tmp_path: Path
         assert event["status"] == "APPROVED"
         assert event["cursor"] != cursor
         await resumed.close()
-    finally:
-        server.stop()

@@ -23,12 +23,8 @@ HTML = {"accept": "text/html"}
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    server = GatewayProcess(tmp_path_factory.mktemp("graphiql"))
-    server.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("graphiql")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 async def test_graphiql_renders_and_runs_a_query_and_a_subscription_offline(

@@ -22,7 +22,7 @@ from gateway.ops.simulate import simulate
 from gateway.web.auth import hash_key
 from tests.e2e.browser import CHROMIUM_FLAGS, chromium_path
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import KEYS, TOKEN_SECRET, env, key
+from tests.support.keys import KEYS, TOKEN_SECRET, env, key
 
 COOKIE = "kycgw_insights"
 PHONE = {"width": 390, "height": 844}
@@ -31,12 +31,8 @@ WRONG_KEY = "kgw_test_wrong_key_but_plausible_000000"
 
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    server = GatewayProcess(tmp_path_factory.mktemp("insights"), extra_env=env())
-    server.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("insights"), extra_env=env()) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -186,22 +182,14 @@ def test_the_cookie_is_signed_short_lived_and_no_credential_elsewhere(
 def test_the_cookie_outlives_a_restart_but_not_its_key(tmp_path: Path) -> None:
     """Replicas share the client-token secret, so a cookie made by one works on another;
     removing the key from KYCGW_API_KEYS ends it."""
-    server = GatewayProcess(tmp_path / "gw", extra_env=env())
-    server.start()
-    try:
+    with GatewayProcess(tmp_path / "gw", extra_env=env()) as server:
         with httpx.Client(base_url=server.base, timeout=10) as client:
             value = SimpleCookie(sign_in(client, server, key("stats")).headers["set-cookie"])[
                 COOKIE
             ].value
-    finally:
-        server.stop()
-    again = GatewayProcess(tmp_path / "gw", port=server.port, extra_env=env())
-    again.start()
-    try:
+    with GatewayProcess(tmp_path / "gw", port=server.port, extra_env=env()) as again:
         page = httpx.get(f"{again.base}/insights", cookies={COOKIE: value}, timeout=10)
         assert page.status_code == 200
-    finally:
-        again.stop()
     without = {
         **env(),
         "KYCGW_API_KEYS": json.dumps(
@@ -212,23 +200,15 @@ def test_the_cookie_outlives_a_restart_but_not_its_key(tmp_path: Path) -> None:
             ]
         ),
     }
-    revoked = GatewayProcess(tmp_path / "gw", port=server.port, extra_env=without)
-    revoked.start()
-    try:
+    with GatewayProcess(tmp_path / "gw", port=server.port, extra_env=without) as revoked:
         page = httpx.get(f"{revoked.base}/insights", cookies={COOKIE: value}, timeout=10)
         assert page.status_code == 401 and 'id="sign-in"' in page.text
-    finally:
-        revoked.stop()
 
 
 @pytest.fixture
 def dev(tmp_path: Path) -> Iterator[GatewayProcess]:
-    server = GatewayProcess(tmp_path / "dev")
-    server.start()
-    try:
+    with GatewayProcess(tmp_path / "dev") as server:
         yield server
-    finally:
-        server.stop()
 
 
 async def test_the_console_follows_its_session_across_a_reload(dev: GatewayProcess) -> None:

@@ -31,12 +31,8 @@ def _blocks(language: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(tmp_path_factory.mktemp("try-it"))
-    process.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("try-it")) as process:
         yield process
-    finally:
-        process.stop()
 
 
 async def test_the_readme_walkthrough_runs_as_written(server: GatewayProcess) -> None:

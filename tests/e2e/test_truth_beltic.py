@@ -10,7 +10,9 @@ Beltic sandbox's control endpoint only.
   verifications (https://docs.beltic.com/guides/identity/overview). `verificationUrl` is null,
   in the sandbox too, and `providers { personFlow }` says how such a session progresses.
 - A transition Beltic's status flow does not allow (deciding a session nobody has completed)
-  is Beltic's refusal, PROVIDER_REJECTED with its words; a Beltic session has no metadata, so
+  is refused as Beltic would, PROVIDER_REJECTED naming the status and the refused transition
+  (the gateway refuses it from the declared per-status actions, before calling Beltic); a
+  Beltic session has no metadata, so
   `updateSessionMetadata` merges into the gateway's copy (the one `createSession` kept) and
   never reaches the applicant's data at Beltic.
 """
@@ -124,7 +126,7 @@ async def test_a_transition_beltic_refuses_is_provider_rejected(base: str) -> No
     payload = (await gql(base, DECIDE, {"id": created["id"]}))["decideSession"]
     (error,) = payload["userErrors"]
     assert error["code"] == "PROVIDER_REJECTED"
-    assert "created" in error["message"]  # Beltic's own words: the session is only `created`
+    assert "created" in error["message"]  # the session is only `created`
     assert error["providerCode"] == "invalid_status_transition"
     assert (await gql(base, GET, {"id": created["id"]}))["session"]["status"] == "CREATED"
 

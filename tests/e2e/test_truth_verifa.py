@@ -107,7 +107,7 @@ async def test_a_session_at_the_gate_leaves_it_through_continue_session(base: st
     after = (await gql(base, GET, {"id": sid}))["session"]
     assert after["status"] == "PROCESSING"
     assert "CONTINUE" not in after["capabilities"]
-    # Continuing again is Verifa's refusal: the session is no longer at its gate.
+    # Continuing again is refused (as Verifa would): the session is no longer at its gate.
     again = (await gql(base, CONTINUE, {"id": sid}))["continueSession"]
     assert [e["code"] for e in again["userErrors"]] == ["PROVIDER_REJECTED"]
 

@@ -89,7 +89,7 @@ async def test_verifa_resume_and_refused_cancel(base: str) -> None:
     assert refused["session"] is None
     error = refused["userErrors"][0]
     assert error["code"] == "PROVIDER_REJECTED"
-    assert error["message"]  # Verifa's own words, scrubbed
+    assert error["message"]  # names Verifa's status: cancel is not offered once decided
     assert error["providerCode"]
 
 

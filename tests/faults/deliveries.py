@@ -18,9 +18,9 @@ import httpx
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
-from adapters.didit.adapter import DiditAdapter
 from gateway.store.migrate import upgrade
 from gateway.store.models import SessionRow, StatusChangeRow, VendorEventRow
+from tests.support.rows import created_didit
 from tests.support.signing.didit import didit_body, signed_request
 
 SECRET = "fault-test-webhook-secret"
@@ -31,7 +31,16 @@ LIVE_DIDIT = {
     "KYCGW_PROVIDERS": '["didit"]',
     "KYCGW_RECONCILE_ENABLED": "false",
 }
-STATUSES = ["In Progress", "In Review", "Approved", "Declined", "Resubmitted", "Abandoned"]
+#: The Didit statuses delivered, and what each becomes (docs/vendors/didit.md, statuses).
+EXPECTED = {
+    "In Progress": "IN_PROGRESS",
+    "In Review": "IN_REVIEW",
+    "Approved": "APPROVED",
+    "Declined": "DECLINED",
+    "Resubmitted": "AWAITING_USER",
+    "Abandoned": "ABANDONED",
+}
+STATUSES = list(EXPECTED)
 
 
 @dataclass(frozen=True)
@@ -54,31 +63,7 @@ def seed_sessions(data_dir: Path, count: int) -> list[str]:
     psids = [str(uuid.UUID(int=i + 1)) for i in range(count)]
     with Session(engine) as session:
         for i, psid in enumerate(psids):
-            sid = f"ses_fault{i:06d}"
-            session.add(
-                SessionRow(
-                    id=sid,
-                    provider="didit",
-                    provider_session_id=psid,
-                    status="CREATED",
-                    provider_status="Not Started",
-                    environment="LIVE",
-                    created_at=now,
-                    updated_at=now,
-                    last_sequence=1,
-                )
-            )
-            session.add(
-                StatusChangeRow(
-                    session_id=sid,
-                    sequence=1,
-                    to_status="CREATED",
-                    provider_status="Not Started",
-                    source="API",
-                    occurred_at=now,
-                    received_at=now,
-                )
-            )
+            session.add_all(created_didit(f"ses_fault{i:06d}", psid, now))
         session.commit()
     engine.dispose()
     return psids
@@ -155,6 +140,4 @@ def read_store(data_dir: Path) -> Stored:
 
 
 def expected_status(d: Delivery) -> str:
-    status = DiditAdapter.map_status(d.status)
-    assert status is not None
-    return status.value
+    return EXPECTED[d.status]

@@ -42,10 +42,8 @@ graphql_like = st.one_of(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(tmp_path_factory.mktemp("fuzz"))
-    process.start()
-    yield process
-    process.stop()
+    with GatewayProcess(tmp_path_factory.mktemp("fuzz")) as process:
+        yield process
 
 
 def _stored_events(server: GatewayProcess) -> int:

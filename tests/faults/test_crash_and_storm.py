@@ -43,9 +43,7 @@ async def test_sigkill_under_load_loses_no_acknowledged_change(tmp_path: Path) -
     assert len(deliveries) == 2000
     shuffled = deliveries[:]
     random.Random(1).shuffle(shuffled)
-    server = GatewayProcess(tmp_path, extra_env=LIVE_DIDIT)
-    server.start()
-    try:
+    with GatewayProcess(tmp_path, extra_env=LIVE_DIDIT) as server:
         sending = asyncio.create_task(send_all(server.base, shuffled, workers=16))
         # Kill the server hard once a good part of the load has been acknowledged.
         for _ in range(600):
@@ -63,8 +61,6 @@ async def test_sigkill_under_load_loses_no_acknowledged_change(tmp_path: Path) -
         retry = [d for d in shuffled if d.event_id not in acked_first]
         second = await send_all(server.base, retry, workers=16)
         assert all(code // 100 == 2 for code in second.values()), Counter(second.values())
-    finally:
-        server.stop()
     stored = read_store(tmp_path)
     assert_consistent(stored, deliveries, {d.event_id for d in deliveries})
     assert "Traceback" not in server.log_text()
@@ -79,12 +75,8 @@ async def test_storm_of_shuffled_triplicates_equals_one_ordered_pass(tmp_path: P
         (ordered_dir, deliveries, 1),
         (storm_dir, random.Random(5).sample(deliveries * 3, len(deliveries) * 3), 16),
     ):
-        server = GatewayProcess(data_dir, extra_env=LIVE_DIDIT)
-        server.start()
-        try:
+        with GatewayProcess(data_dir, extra_env=LIVE_DIDIT) as server:
             results = await send_all(server.base, batch, workers=workers)
-        finally:
-            server.stop()
         assert all(code // 100 == 2 for code in results.values())
     ordered, storm = read_store(ordered_dir), read_store(storm_dir)
     assert_consistent(ordered, deliveries, {d.event_id for d in deliveries})

@@ -51,12 +51,8 @@ def unwritable(path: Path) -> Iterator[None]:
 
 @contextmanager
 def serving(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(data_dir, extra_env=extra_env)
-    process.start()
-    try:
+    with GatewayProcess(data_dir, extra_env=extra_env) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -32,16 +32,14 @@ async def breaker(client: httpx.AsyncClient, name: str) -> str:
 
 
 async def test_failover_breaker_open_and_half_open_recovery(tmp_path: Path) -> None:
-    server = GatewayProcess(
+    with GatewayProcess(
         tmp_path,
         extra_env={
             "KYCGW_ROUTING": json.dumps({"default": "didit", "failover": ["verifa"]}),
             "KYCGW_BREAKER_THRESHOLD": "2",
             "KYCGW_BREAKER_COOLDOWN_S": "1",
         },
-    )
-    server.start()
-    try:
+    ) as server:
         async with httpx.AsyncClient(base_url=server.base, timeout=30) as client:
             healthy = (await gql(client, CREATE))["createSession"]["session"]
             assert healthy["provider"] == "didit"
@@ -71,5 +69,3 @@ async def test_failover_breaker_open_and_half_open_recovery(tmp_path: Path) -> N
             probe = (await gql(client, CREATE))["createSession"]["session"]
             assert probe["provider"] == "didit"
             assert await breaker(client, "didit") == "CLOSED"
-    finally:
-        server.stop()

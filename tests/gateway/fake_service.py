@@ -14,7 +14,7 @@ from gateway.settings import load_settings
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.migrate import upgrade
 from gateway.vendors.breakers import Breakers
-from gateway.vendors.providers import ProviderEntry, ProviderRegistry
+from gateway.vendors.providers import ProviderEntry, Providers
 from gateway.vendors.routing import Router, RoutingConfig
 from tests.conftest import FakeClock
 from tests.support.fake_vendor import FakeVendor
@@ -39,7 +39,7 @@ async def fake_service(
     upgrade(url)
     vendor = vendor or FakeVendor()
     vendors = (vendor, *others)
-    registry = ProviderRegistry({v.name: ProviderEntry(v.name, v) for v in vendors})
+    registry = Providers({v.name: ProviderEntry(v.name, v) for v in vendors})
     settings = load_settings(data_dir=tmp_path)
     engine = make_engine(url)
     write_engine = make_engine(url, immediate=True)

@@ -116,7 +116,8 @@ async def _simulate(h: Harness, psid: str, action: str) -> None:
 async def test_decide_flow_through_the_sandbox(harness: Harness) -> None:
     s = (await _create(harness, clientReference="decide-me"))["session"]
     psid = s["providerSessionId"]
-    # Not decided yet: Didit refuses update-status and the vendor's message comes through.
+    # Not decided yet: Didit allows no update-status from here (docs/vendors/didit.md), so the
+    # gateway refuses it without calling Didit, naming Didit's status.
     early = (await harness.gql(DECIDE, {"id": s["id"], "decision": "APPROVE"}))["decideSession"]
     assert early["userErrors"][0]["code"] == "PROVIDER_REJECTED"
     assert "Not Started" in early["userErrors"][0]["message"]
@@ -267,7 +268,7 @@ async def test_redaction_works_locally_for_a_vendor_without_erasure(harness: Har
         {"input": {"provider": "uip", "clientReference": "u", "steps": [{"type": "IDENTIFY"}]}},
     )
     s = created["createSession"]["session"]
-    adapter = harness.gateway.registry.adapter("uip")
+    adapter = harness.gateway.providers.adapter("uip")
     assert adapter is not None
     query = "mutation($id: ID!) { redactSession(id: $id) { session { raw } userErrors { code } } }"
     payload = (await harness.gql(query, {"id": s["id"]}))["redactSession"]

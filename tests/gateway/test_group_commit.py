@@ -97,7 +97,7 @@ async def test_a_burst_of_webhooks_is_stored_exactly_once_each(harness: Harness)
             answers.append(await post(psid, status, now - 10 + step, f"evt-{index}-{step}"))
         return answers
 
-    writer = harness.gateway.service._event_writer
+    writer = harness.gateway.service.ingest.writer
     batches_before, items_before = writer.batches, writer.items
     chains = [advance(i, s["providerSessionId"]) for i, s in enumerate(sessions)]
     redelivery = post(sessions[0]["providerSessionId"], "In Progress", now - 10, "evt-0-0")
@@ -116,7 +116,7 @@ async def test_a_burst_of_webhooks_is_stored_exactly_once_each(harness: Harness)
     assert writer.items - items_before == 32
     assert writer.batches - batches_before < 32, "no two webhooks ever shared a transaction"
 
-    async with harness.gateway.service._db() as db:
+    async with harness.gateway.service.db_factory() as db:
         events = (await db.exec(select(VendorEventRow))).all()
         changes = (await db.exec(select(StatusChangeRow).order_by(col(StatusChangeRow.id)))).all()
     # Didit's key is what stays the same across its retries (docs/vendors/didit.md).
@@ -136,7 +136,7 @@ async def test_a_conflicting_batch_is_retried_event_by_event(harness: Harness) -
     """A batch whose commit conflicts (e.g. another replica's batch won a key) is retried one
     event at a time, so every event still lands and each caller hears its own outcome."""
     service = harness.gateway.service
-    real = service._write_batch
+    real = service.ingest.write_batch
     conflicted: list[int] = []
 
     async def conflict_once(items):  # type: ignore[no-untyped-def]
@@ -145,7 +145,7 @@ async def test_a_conflicting_batch_is_retried_event_by_event(harness: Harness) -
             raise IntegrityError("insert", {}, Exception("simulated conflict"))
         return await real(items)
 
-    service._write_batch = conflict_once  # type: ignore[method-assign]
+    service.ingest.write_batch = conflict_once  # type: ignore[method-assign]
     sessions = []
     for i in range(3):
         data = await harness.gql(
@@ -166,7 +166,7 @@ async def test_a_conflicting_batch_is_retried_event_by_event(harness: Harness) -
     )
     assert conflicted, "no batch of several events was formed"
     assert answers == [(200, {"received": True, "outcomes": ["applied"]})] * 3
-    async with service._db() as db:
+    async with service.db_factory() as db:
         keys = (await db.exec(select(VendorEventRow.dedupe_key))).all()
     assert sorted(keys) == sorted(
         f"{s['providerSessionId']}:status.updated:In Progress:{now}" for s in sessions

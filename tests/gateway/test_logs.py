@@ -138,12 +138,10 @@ def test_failure_extra_says_why_without_the_statement() -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    proc = GatewayProcess(tmp_path_factory.mktemp("logs"), extra_env={"KYCGW_LOG_LEVEL": "DEBUG"})
-    proc.start()
-    try:
+    with GatewayProcess(
+        tmp_path_factory.mktemp("logs"), extra_env={"KYCGW_LOG_LEVEL": "DEBUG"}
+    ) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def test_a_real_servers_webhook_line_keeps_its_session_id(server: GatewayProcess) -> None:

@@ -16,6 +16,7 @@ from websockets.asyncio.client import connect
 
 from adapters.base import WebhookRejectReason
 from gateway import metrics
+from gateway.sessions.ingest import IngestOutcome
 from gateway.sessions.ordering import Verdict
 from tests.e2e.server import GatewayProcess
 
@@ -29,9 +30,7 @@ HISTOGRAM_SERIES = ("_bucket", "_sum", "_count")
 def exposition(tmp_path_factory: pytest.TempPathFactory) -> str:
     """/metrics of a dev-mode gateway after a query, a mutation, a subscription's first
     result and a rejected webhook."""
-    server = GatewayProcess(tmp_path_factory.mktemp("ops"))
-    server.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("ops")) as server:
         with httpx.Client(base_url=server.base, timeout=20) as client:
             created = client.post(
                 "/graphql",
@@ -43,8 +42,6 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> str:
             rejected = client.post("/webhooks/didit", content=b"{}")
             assert rejected.status_code in (400, 401)
             return client.get("/metrics").text
-    finally:
-        server.stop()
 
 
 async def _first_subscription_result(base: str, session_id: str) -> dict:
@@ -177,12 +174,10 @@ def test_request_and_operation_histograms_and_standard_collectors(exposition: st
 def code_outcomes() -> set[str]:
     """Every outcome label the code can count, read from where it is set."""
     webhooks = (ROOT / "gateway" / "web" / "webhooks.py").read_text()
-    service = (ROOT / "gateway" / "sessions" / "service.py").read_text()
     found = set(re.findall(r'webhooks_total\.labels\(provider, "([a-z_]+)"\)', webhooks))
     assert 'f"rejected_{rejected.reason}"' in webhooks
     found |= {f"rejected_{reason.value}" for reason in WebhookRejectReason}
-    found |= set(re.findall(r'outcome = "([a-z_]+)"', service))
-    found |= set(re.findall(r'IngestResult\("([a-z_]+)"', service))
+    found |= {outcome.value for outcome in IngestOutcome}
     found |= {verdict.value for verdict in Verdict}
     return found
 

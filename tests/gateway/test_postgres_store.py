@@ -60,7 +60,7 @@ async def test_postgres_by_url_alone(tmp_path: Path) -> None:
             created = (await gql(CREATE, {"input": {"clientReference": "pg-1"}}))["createSession"]
             assert created["userErrors"] == []
             s = created["session"]
-            adapter = gateway.registry.adapter("didit")
+            adapter = gateway.providers.adapter("didit")
             assert adapter is not None
             secret = adapter.config.webhook_secret
             now = int(time.time())

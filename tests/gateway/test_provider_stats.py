@@ -2,134 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.base import SessionStatus
 from gateway.sessions.stats import GroupBy, StatsRow, provider_stats
-from gateway.store.models import SessionRow, StatusChangeRow
 from tests.conftest import Harness
-
-T0 = datetime(2024, 3, 1, tzinfo=UTC)
-START, END = T0, T0 + timedelta(days=2)
-DAY2 = T0 + timedelta(days=1)
-ATTEMPT = {"provider": "gamma", "code": "PROVIDER_UNAVAILABLE", "message": "down"}
-
-# (id, provider, created_at, metadata, route_attempts, [(to_status, seconds after creation)])
-HISTORY: list[tuple[str, str, datetime, Any, Any, list[tuple[str, int]]]] = [
-    ("a1", "alpha", T0, {"country": "DE"}, None, [("IN_PROGRESS", 10), ("APPROVED", 100)]),
-    (
-        "a2",
-        "alpha",
-        T0 + timedelta(hours=1),
-        {"country": "DE"},
-        [ATTEMPT],
-        [("IN_PROGRESS", 20), ("IN_REVIEW", 200), ("APPROVED", 300)],
-    ),
-    (
-        "a3",
-        "alpha",
-        T0 + timedelta(hours=2),
-        {"country": "FR"},
-        None,
-        [("IN_PROGRESS", 30), ("DECLINED", 400)],
-    ),
-    ("a4", "alpha", DAY2, None, None, [("IN_PROGRESS", 40)]),
-    ("a5", "alpha", DAY2 + timedelta(hours=1), {"country": "FR"}, None, [("EXPIRED", 3600)]),
-    (
-        "a6",
-        "alpha",
-        DAY2 + timedelta(hours=2),
-        {"country": "DE"},
-        None,
-        # Declined, reopened for review, declined again: decided at the first DECLINED.
-        [
-            ("IN_PROGRESS", 50),
-            ("IN_REVIEW", 100),
-            ("DECLINED", 500),
-            ("IN_REVIEW", 600),
-            ("DECLINED", 900),
-        ],
-    ),
-    (
-        "b1",
-        "beta",
-        T0 + timedelta(minutes=30),
-        {"country": "DE"},
-        [ATTEMPT, ATTEMPT],
-        [("IN_PROGRESS", 5), ("APPROVED", 60)],
-    ),
-    ("b2", "beta", T0 + timedelta(hours=3), {"other": 1}, [], [("ABANDONED", 1800)]),
-    (
-        "b3",
-        "beta",
-        DAY2 + timedelta(minutes=5),
-        {"country": "DE"},
-        None,
-        [("IN_PROGRESS", 15), ("FAILED", 45)],
-    ),
-    (
-        "b4",
-        "beta",
-        DAY2 + timedelta(hours=5),
-        {"country": "FR"},
-        None,
-        [("IN_PROGRESS", 25), ("CANCELLED", 120)],
-    ),
-    # Outside [START, END): never counted.
-    (
-        "x1",
-        "alpha",
-        START - timedelta(seconds=1),
-        {"country": "DE"},
-        [ATTEMPT],
-        [("IN_PROGRESS", 1), ("APPROVED", 2)],
-    ),
-    ("x2", "beta", END, None, None, [("IN_PROGRESS", 1)]),
-]
-
-
-async def seed(db_factory: async_sessionmaker[AsyncSession]) -> None:
-    async with db_factory() as db:
-        for sid, provider, created, metadata, attempts, path in HISTORY:
-            status = path[-1][0] if path else "CREATED"
-            db.add(
-                SessionRow(
-                    id=sid,
-                    provider=provider,
-                    provider_session_id=f"v-{sid}",
-                    status=status,
-                    provider_status=status.lower(),
-                    environment="SANDBOX",
-                    metadata_=metadata,
-                    route_attempts=attempts,
-                    created_at=created,
-                    updated_at=created,
-                    last_sequence=len(path) + 1,
-                )
-            )
-        await db.flush()
-        for sid, _provider, created, _metadata, _attempts, path in HISTORY:
-            previous = None
-            for sequence, (to_status, after) in enumerate([("CREATED", 0), *path], start=1):
-                at = created + timedelta(seconds=after)
-                db.add(
-                    StatusChangeRow(
-                        session_id=sid,
-                        sequence=sequence,
-                        from_status=previous,
-                        to_status=to_status,
-                        provider_status=to_status.lower(),
-                        source="WEBHOOK",
-                        occurred_at=at,
-                        received_at=at + timedelta(seconds=1),
-                    )
-                )
-                previous = to_status
-        await db.commit()
+from tests.support.rows import change_row, session_row
+from tests.support.stats_history import END, START, T0, seed
 
 
 def _by(rows: list[StatsRow], **keys: str) -> StatsRow:
@@ -291,35 +172,13 @@ async def test_a_vendor_clock_before_our_create_time_counts_as_zero(harness: Har
 
     created = START + timedelta(hours=1, microseconds=700_000)
     async with harness.gateway.service.db_factory() as db:
-        db.add(
-            SessionRow(
-                id="skew",
-                provider="gamma",
-                provider_session_id="v-skew",
-                status="APPROVED",
-                provider_status="Approved",
-                environment="SANDBOX",
-                created_at=created,
-                updated_at=created,
-                last_sequence=2,
-            )
-        )
+        db.add(session_row("skew", "gamma", "APPROVED", "Approved", created, last_sequence=2))
         await db.flush()
         for sequence, status, at in (
             (1, "CREATED", created),
             (2, "APPROVED", created - timedelta(microseconds=700_000)),
         ):
-            db.add(
-                StatusChangeRow(
-                    session_id="skew",
-                    sequence=sequence,
-                    to_status=status,
-                    provider_status=status,
-                    source="WEBHOOK",
-                    occurred_at=at,
-                    received_at=created,
-                )
-            )
+            db.add(change_row("skew", sequence, status, status, at, received_at=created))
         await db.commit()
     rows = await provider_stats(harness.gateway.service.db_factory, START, END, [GroupBy.PROVIDER])
     gamma = _by(rows, provider="gamma")

@@ -12,7 +12,7 @@ async def test_50_concurrent_refreshes_cost_one_vendor_request(harness: Harness)
     s = (await harness.gql(CREATE, {"input": {"clientReference": "burst"}}))["createSession"][
         "session"
     ]
-    adapter = harness.gateway.registry.adapter("didit")
+    adapter = harness.gateway.providers.adapter("didit")
     assert adapter is not None
     sent: list[str] = []
     transport = adapter.config.transport  # in sandbox mode: ASGI into the Didit emulator

@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -20,8 +20,9 @@ from gateway.cli import build_parser
 from gateway.sessions.stats import GroupBy
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.migrate import upgrade
-from gateway.store.models import SessionRow, StatusChangeRow
-from tests.gateway.test_provider_stats import END, START, seed
+from gateway.store.models import SessionRow
+from tests.support.rows import path_rows, session_row
+from tests.support.stats_history import END, START, seed
 
 # The fixed history's window, as the CLI spells it (--to is inclusive).
 FIRST, LAST = date(2024, 3, 1), date(2024, 3, 2)
@@ -214,36 +215,10 @@ async def _seed_quick_decision(url: str) -> None:
     engine = make_engine(url)
     try:
         async with make_session_factory(engine)() as db:
-            db.add(
-                SessionRow(
-                    id="q1",
-                    provider="alpha",
-                    provider_session_id="v-q1",
-                    status="APPROVED",
-                    provider_status="approved",
-                    environment="SANDBOX",
-                    created_at=created,
-                    updated_at=created,
-                    last_sequence=3,
-                )
-            )
+            db.add(session_row("q1", "alpha", "APPROVED", "approved", created, last_sequence=3))
             await db.flush()
-            path = [(None, "CREATED", 0.0), ("CREATED", "IN_PROGRESS", 0.2)]
-            path.append(("IN_PROGRESS", "APPROVED", 0.5))
-            for sequence, (before, after, seconds) in enumerate(path, start=1):
-                at = created + timedelta(seconds=seconds)
-                db.add(
-                    StatusChangeRow(
-                        session_id="q1",
-                        sequence=sequence,
-                        from_status=before,
-                        to_status=after,
-                        provider_status=after.lower(),
-                        source="WEBHOOK",
-                        occurred_at=at,
-                        received_at=at,
-                    )
-                )
+            path = [("CREATED", 0.0), ("IN_PROGRESS", 0.2), ("APPROVED", 0.5)]
+            db.add_all(path_rows("q1", created, path))
             await db.commit()
     finally:
         await engine.dispose()
@@ -272,14 +247,10 @@ def test_simulate_returns_once_the_outcomes_it_caused_landed(tmp_path: Path) -> 
     from gateway.ops.simulate import simulate
     from tests.e2e.server import GatewayProcess
 
-    server = GatewayProcess(tmp_path / "server")
-    server.start()
-    try:
+    with GatewayProcess(tmp_path / "server") as server:
         summary = asyncio.run(simulate(server.base, 30, concurrency=8, seed=11, quiet=True))
         # Read at once: what simulate reported must already be what the gateway holds.
         body = httpx.post(f"{server.base}/graphql", json={"query": SESSIONS_QUERY}).json()
-    finally:
-        server.stop()
     held = {e["node"]["id"]: e["node"]["status"] for e in body["data"]["sessions"]["edges"]}
     assert not summary.failed, summary.errors
     assert len(summary.sessions) == 30 == len(held)

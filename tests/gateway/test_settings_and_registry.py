@@ -41,7 +41,7 @@ async def test_live_credentials_mean_no_sandbox(tmp_path: Path, monkeypatch) -> 
     monkeypatch.setenv("KYCGW_DIDIT_API_KEY", "live-key")
     monkeypatch.setenv("KYCGW_DIDIT_WEBHOOK_SECRET", "live-secret")
     gateway = create_gateway(load_settings(data_dir=tmp_path), run_migrations=False)
-    entry = gateway.registry.get("didit")
+    entry = gateway.providers.get("didit")
     assert entry is not None and entry.sandbox is None
     assert entry.environment is Environment.LIVE
     assert entry.adapter is not None
@@ -51,7 +51,7 @@ async def test_live_credentials_mean_no_sandbox(tmp_path: Path, monkeypatch) -> 
     ) as client:
         response = await client.post("/sandbox/didit/v3/session/", json={})
     assert response.status_code == 404
-    await gateway.registry.aclose()
+    await gateway.providers.aclose()
 
 
 def test_partial_credentials_fail_loudly_without_echoing_values(

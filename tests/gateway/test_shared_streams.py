@@ -64,8 +64,8 @@ def result(cursor: str) -> SharedResult:
 
 
 async def test_a_slow_member_is_cut_off_alone_and_knows_its_last_cursor() -> None:
-    registry = SharedStreams(schema=None, queue_size=2)  # type: ignore[arg-type]
-    stream = SharedStream("k", registry)
+    streams = SharedStreams(schema=None, queue_size=2)  # type: ignore[arg-type]
+    stream = SharedStream("k", streams)
     slow, fast = stream.join(2), stream.join(2)
     received: list[str] = []
 

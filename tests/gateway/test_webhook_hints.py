@@ -42,7 +42,7 @@ async def test_document_webhook_triggers_an_immediate_read(harness: Harness) -> 
         f"/sandbox/beltic/sessions/{psid}/simulate", json={"action": "open"}
     )
     assert r.status_code == 200
-    entry = harness.gateway.registry.get("beltic")
+    entry = harness.gateway.providers.get("beltic")
     assert entry is not None and entry.sandbox is not None
     raw, headers = _document_webhook(
         psid, entry.sandbox.webhook_secret, entry.sandbox.options["webhook_token"]
@@ -63,7 +63,7 @@ async def test_document_webhook_triggers_an_immediate_read(harness: Harness) -> 
 async def test_badly_signed_hint_is_rejected_and_reads_nothing(harness: Harness) -> None:
     created = await harness.gql(CREATE, {"input": {"provider": "beltic", "clientReference": "x"}})
     s = created["createSession"]["session"]
-    entry = harness.gateway.registry.get("beltic")
+    entry = harness.gateway.providers.get("beltic")
     assert entry is not None and entry.sandbox is not None
     raw, headers = _document_webhook(
         s["providerSessionId"], "wrong-secret", entry.sandbox.options["webhook_token"]

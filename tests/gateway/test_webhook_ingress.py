@@ -32,7 +32,7 @@ async def _deliver(h: Harness, psid: str, status: str, ts: int) -> httpx.Respons
 
 
 async def _count(h: Harness, model: type) -> int:
-    async with h.gateway.service._db() as db:
+    async with h.gateway.service.db_factory() as db:
         return len((await db.exec(select(model))).all())
 
 

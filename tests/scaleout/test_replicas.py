@@ -17,10 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from websockets.asyncio.client import connect
 
 from gateway.store.migrate import upgrade
-from gateway.store.models import SessionRow, StatusChangeRow
 from tests.e2e.server import GatewayProcess
 from tests.faults.deliveries import SECRET
 from tests.support.redis_service import require_redis
+from tests.support.rows import created_didit
 from tests.support.services import fresh_postgres_database
 from tests.support.signing.didit import didit_body, signed_request
 
@@ -44,30 +44,7 @@ async def seed_didit_session(database_url: str) -> tuple[str, str]:
     now = datetime.now(UTC)
     engine = create_async_engine(database_url)
     async with AsyncSession(engine) as db:
-        db.add(
-            SessionRow(
-                id=sid,
-                provider="didit",
-                provider_session_id=psid,
-                status="CREATED",
-                provider_status="Not Started",
-                environment="LIVE",
-                created_at=now,
-                updated_at=now,
-                last_sequence=1,
-            )
-        )
-        db.add(
-            StatusChangeRow(
-                session_id=sid,
-                sequence=1,
-                to_status="CREATED",
-                provider_status="Not Started",
-                source="API",
-                occurred_at=now,
-                received_at=now,
-            )
-        )
+        db.add_all(created_didit(sid, psid, now))
         await db.commit()
     await engine.dispose()
     return sid, psid
@@ -174,9 +151,7 @@ async def test_a_returning_subscriber_gets_exactly_what_it_missed(tmp_path: Path
     redis_url = await require_redis()
     async with fresh_postgres_database() as database_url:
         upgrade(database_url)
-        server = GatewayProcess(tmp_path, extra_env=replica_env(database_url, redis_url))
-        server.start()
-        try:
+        with GatewayProcess(tmp_path, extra_env=replica_env(database_url, redis_url)) as server:
             sid, psid = await seed_didit_session(database_url)
             ws = await subscribe(server.base, {"s": sid})
             await asyncio.sleep(0.3)
@@ -198,5 +173,3 @@ async def test_a_returning_subscriber_gets_exactly_what_it_missed(tmp_path: Path
             live = await next_event(ws)
             assert live["status"] == "APPROVED" and int(live["cursor"]) > cursors[-1]
             await ws.close()
-        finally:
-            server.stop()

@@ -16,9 +16,26 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import env, expired_token, forged_token, key
+from tests.support.keys import (
+    create_sessions,
+    env,
+    expired_token,
+    forged_token,
+    issue_token,
+    key,
+)
 
 ALLOW, UNAUTH, FORBID = "ALLOW", "UNAUTHENTICATED", "FORBIDDEN"
+CREDENTIALS = [
+    "none",
+    "wrong_key",
+    "key_without_scope",
+    "key_with_scope",
+    "own_client_token",
+    "other_client_token",
+    "expired_client_token",
+    "forged_client_token",
+]
 
 
 @dataclass
@@ -32,37 +49,10 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    server = GatewayProcess(tmp_path_factory.mktemp("acl"), extra_env=env())
-    server.start()
-    try:
-        with httpx.Client(base_url=server.base, timeout=20) as c:
-            ids = []
-            for ref in ("own", "other"):
-                r = c.post(
-                    "/graphql",
-                    headers={"authorization": f"Bearer {key('writer')}"},
-                    json={
-                        "query": 'mutation { createSession(input: {clientReference: "'
-                        + ref
-                        + '"}) { session { id } userErrors { code } } }'
-                    },
-                )
-                ids.append(r.json()["data"]["createSession"]["session"]["id"])
-            tokens = []
-            for sid in ids:
-                r = c.post(
-                    "/graphql",
-                    headers={"x-api-key": key("writer")},
-                    json={
-                        "query": "mutation($s: ID!) { issueClientToken(sessionId: $s) "
-                        "{ token expiresAt userErrors { code } } }",
-                        "variables": {"s": sid},
-                    },
-                )
-                tokens.append(r.json()["data"]["issueClientToken"]["token"])
+    with GatewayProcess(tmp_path_factory.mktemp("acl"), extra_env=env()) as server:
+        ids = create_sessions(server.base, ["own", "other"])
+        tokens = [issue_token(server.base, sid) for sid in ids]
         yield World(server, ids[0], ids[1], tokens[0], tokens[1])
-    finally:
-        server.stop()
 
 
 def credentials(world: World) -> dict[str, str | None]:
@@ -168,19 +158,7 @@ def outcome(body: dict) -> str:
 
 
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
-@pytest.mark.parametrize(
-    "credential",
-    [
-        "none",
-        "wrong_key",
-        "key_without_scope",
-        "key_with_scope",
-        "own_client_token",
-        "other_client_token",
-        "expired_client_token",
-        "forged_client_token",
-    ],
-)
+@pytest.mark.parametrize("credential", CREDENTIALS)
 def test_query_and_mutation_matrix(world: World, operation: str, credential: str) -> None:
     document, holder, _ = OPERATIONS[operation]
     secret = credentials(world)[credential]
@@ -228,19 +206,7 @@ async def _subscribe(world: World, params: dict, session_id: str) -> str:
     return outcome({"errors": errors}) if errors else ALLOW
 
 
-@pytest.mark.parametrize(
-    "credential",
-    [
-        "none",
-        "wrong_key",
-        "key_without_scope",
-        "key_with_scope",
-        "own_client_token",
-        "other_client_token",
-        "expired_client_token",
-        "forged_client_token",
-    ],
-)
+@pytest.mark.parametrize("credential", CREDENTIALS)
 async def test_subscription_matrix(world: World, credential: str) -> None:
     secret = credentials(world)[credential]
     if credential == "key_with_scope":

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import env, key
+from tests.support.keys import env, key
 
 CREATE = (
     "mutation($i: CreateSessionInput!) { createSession(input: $i) "
@@ -42,12 +42,8 @@ def cursor(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    gateway = GatewayProcess(tmp_path_factory.mktemp("bad-input"), extra_env=env())
-    gateway.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("bad-input"), extra_env=env()) as gateway:
         yield gateway
-    finally:
-        gateway.stop()
 
 
 def _post(

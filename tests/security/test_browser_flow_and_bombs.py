@@ -12,15 +12,13 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import env, key
+from tests.support.keys import env, issue_token, key
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(tmp_path_factory.mktemp("browser"), extra_env=env())
-    process.start()
-    yield process
-    process.stop()
+    with GatewayProcess(tmp_path_factory.mktemp("browser"), extra_env=env()) as process:
+        yield process
 
 
 def backend(server: GatewayProcess, query: str, variables: dict | None = None) -> dict:
@@ -44,52 +42,26 @@ async def test_browser_with_a_client_token_follows_its_session(server: GatewayPr
     other = backend(
         server, 'mutation { createSession(input: {clientReference: "x"}) { session { id } } }'
     )["createSession"]["session"]
-    token = backend(
-        server,
-        "mutation($s: ID!) { issueClientToken(sessionId: $s, ttl: 300) { token } }",
-        {"s": created["id"]},
-    )["issueClientToken"]["token"]
+    token = issue_token(server.base, created["id"], ttl=300)
     url = server.base.replace("http://", "ws://") + "/graphql"
     async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "mine",
-                    "type": "subscribe",
-                    "payload": {
-                        "query": "subscription($s: ID) { sessionStatusChanged(sessionId: $s) "
-                        "{ status session { id verificationUrl } } }",
-                        "variables": {"s": created["id"]},
-                    },
-                }
-            )
-        )
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "theirs",
-                    "type": "subscribe",
-                    "payload": {
-                        "query": "subscription($s: ID) { "
-                        "sessionStatusChanged(sessionId: $s) { status } }",
-                        "variables": {"s": other["id"]},
-                    },
-                }
-            )
-        )
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "raw",
-                    "type": "subscribe",
-                    "payload": {
-                        "query": 'query { session(id: "' + created["id"] + '") { status raw } }'
-                    },
-                }
-            )
-        )
+        operations = {
+            "mine": (
+                "subscription($s: ID) { sessionStatusChanged(sessionId: $s) "
+                "{ status session { id verificationUrl } } }",
+                {"s": created["id"]},
+            ),
+            "theirs": (
+                "subscription($s: ID) { sessionStatusChanged(sessionId: $s) { status } }",
+                {"s": other["id"]},
+            ),
+            "raw": ('query { session(id: "' + created["id"] + '") { status raw } }', None),
+        }
+        for op_id, (query, variables) in operations.items():
+            payload = {"query": query, **({"variables": variables} if variables else {})}
+            await ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": payload}))
         await asyncio.sleep(0.5)
         async with httpx.AsyncClient(base_url=server.base) as c:
             for action in ("open", "approve"):

@@ -22,12 +22,8 @@ COUNT = "{ sessions(first: 1) { totalCount } }"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(tmp_path_factory.mktemp("rebinding"))
-    process.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("rebinding")) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def _count(server: GatewayProcess) -> int:
@@ -83,14 +79,12 @@ async def test_a_rebound_host_name_cannot_open_a_websocket(server: GatewayProces
 
 
 def test_allowed_hosts_setting_admits_a_named_host(tmp_path: Path) -> None:
-    process = GatewayProcess(tmp_path, extra_env={"KYCGW_ALLOWED_HOSTS": '["gateway.internal"]'})
-    process.start()
-    try:
+    with GatewayProcess(
+        tmp_path, extra_env={"KYCGW_ALLOWED_HOSTS": '["gateway.internal"]'}
+    ) as process:
         named = httpx.get(
             f"{process.base}/console", headers={"host": "gateway.internal"}, timeout=5
         )
         other = httpx.get(f"{process.base}/console", headers={"host": "evil.example"}, timeout=5)
-    finally:
-        process.stop()
     assert named.status_code == 200
     assert other.status_code == 400

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import env, key
+from tests.support.keys import env, graphql_as, issue_token, key
 
 #: README "Access control": exactly what a session's own client token reads.
 CLIENT_TOKEN_FIELDS = {
@@ -38,12 +38,7 @@ class World:
 
 
 def _post(server: GatewayProcess, secret: str, query: str, variables: dict | None = None) -> dict:
-    r = httpx.post(
-        f"{server.base}/graphql",
-        headers={"authorization": f"Bearer {secret}"},
-        json={"query": query, "variables": variables or {}},
-        timeout=20,
-    )
+    r = graphql_as(server.base, secret, query, variables)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -69,21 +64,14 @@ def _session_fields(server: GatewayProcess) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    server = GatewayProcess(tmp_path_factory.mktemp("visibility"), extra_env=env())
-    server.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("visibility"), extra_env=env()) as server:
         created = _post(
             server,
             key("writer"),
             'mutation { createSession(input: {clientReference: "crm-4711", provider: "didit", '
             'metadata: {plan: "gold"}}) { session { id } } }',
         )["data"]["createSession"]["session"]
-        token = _post(
-            server,
-            key("writer"),
-            "mutation($s: ID!) { issueClientToken(sessionId: $s, ttl: 300) { token } }",
-            {"s": created["id"]},
-        )["data"]["issueClientToken"]["token"]
+        token = issue_token(server.base, created["id"], ttl=300)
         vendor_id = _post(
             server,
             key("reader"),
@@ -105,8 +93,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "{ session { id } } }",
         )["data"]["createSession"]["session"]
         yield World(server, created["id"], token, _session_fields(server), other["id"])
-    finally:
-        server.stop()
 
 
 def _denied(body: dict, field: str) -> str | None:

@@ -13,22 +13,20 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import env, key
+from tests.support.keys import env, key
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(
+    with GatewayProcess(
         tmp_path_factory.mktemp("hard"),
         extra_env={
             **env(),
             "KYCGW_CORS_ORIGINS": '["https://app.example.com"]',
             "KYCGW_MAX_SUBSCRIPTIONS_PER_CONNECTION": "2",
         },
-    )
-    process.start()
-    yield process
-    process.stop()
+    ) as process:
+        yield process
 
 
 def test_no_field_suggestions_in_production(server: GatewayProcess) -> None:

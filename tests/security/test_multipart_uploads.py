@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import env, key
+from tests.support.keys import env, key
 
 MAX_REQUEST_BYTES = 8_192
 MAX_UPLOAD_BYTES = 262_144
@@ -27,17 +27,15 @@ COUNT = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(
+    with GatewayProcess(
         tmp_path_factory.mktemp("uploads"),
         extra_env={
             **env(),
             "KYCGW_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES),
             "KYCGW_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
         },
-    )
-    process.start()
-    yield process
-    process.stop()
+    ) as process:
+        yield process
 
 
 def upload(

@@ -8,7 +8,6 @@ its document is even parsed."""
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 import uuid
@@ -18,17 +17,9 @@ import httpx
 import pytest
 
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import env, key
-
-
-def fragment_bomb(levels: int) -> str:
-    """`F<levels>` selects 2^levels fields; the fresh comment defeats any document cache."""
-    lines = ["fragment F0 on Provider { name }"]
-    lines += [
-        f"fragment F{k} on Provider {{ ...F{k - 1} ...F{k - 1} }}" for k in range(1, levels + 1)
-    ]
-    lines.append(f"query {{ providers {{ ...F{levels} }} }} # {uuid.uuid4().hex}")
-    return "\n".join(lines)
+from tests.support.bombs import fragment_bomb
+from tests.support.keys import env, key
+from tests.support.latency import healthz_latencies, p95, summary
 
 
 @pytest.fixture(scope="module", params=["dev", "keyed"])
@@ -36,12 +27,10 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
     extra = env() if request.param == "keyed" else {}
-    gateway = GatewayProcess(tmp_path_factory.mktemp(f"limits-{request.param}"), extra_env=extra)
-    gateway.start()
-    try:
+    with GatewayProcess(
+        tmp_path_factory.mktemp(f"limits-{request.param}"), extra_env=extra
+    ) as gateway:
         yield gateway
-    finally:
-        gateway.stop()
 
 
 #: A reader key for the keyed deployment (dev mode ignores it).
@@ -83,28 +72,19 @@ def test_healthz_answers_normally_while_bombs_arrive(server: GatewayProcess) -> 
                 answered.append(time.perf_counter() - started)
 
     sender = threading.Thread(target=send_bombs)
-    latencies = []
-    with httpx.Client(base_url=server.base, timeout=5) as client:
-        sender.start()
-        try:
-            deadline = time.monotonic() + 3.0
-            while time.monotonic() < deadline:
-                started = time.perf_counter()
-                assert client.get("/healthz").status_code == 200
-                latencies.append(time.perf_counter() - started)
-                time.sleep(0.02)
-        finally:
-            stop.set()
-            sender.join(15)
-    p95 = statistics.quantiles(latencies, n=20)[-1]
+    sender.start()
+    try:
+        latencies = healthz_latencies(server.base, 3.0, timeout_s=5)
+    finally:
+        stop.set()
+        sender.join(15)
     print(
-        f"/healthz: {len(latencies)} probes, p50 {statistics.median(latencies) * 1000:.1f} ms,"
-        f" p95 {p95 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms;"
-        f" {len(answered)} bombs answered, slowest {max(answered or [0]):.3f} s"
+        f"{summary(latencies)}; {len(answered)} bombs answered,"
+        f" slowest {max(answered or [0]):.3f} s"
     )
     assert not failures, failures
     assert len(answered) >= 3
-    assert p95 < 0.2
+    assert p95(latencies) < 0.2
 
 
 def test_a_document_with_fragments_still_works(server: GatewayProcess) -> None:
@@ -168,12 +148,8 @@ def test_many_fields_with_one_response_name_are_refused_quickly(server: GatewayP
 
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    gateway = GatewayProcess(tmp_path_factory.mktemp("limits-anon"), extra_env=env())
-    gateway.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("limits-anon"), extra_env=env()) as gateway:
         yield gateway
-    finally:
-        gateway.stop()
 
 
 @pytest.mark.parametrize("credential", [None, "kgw_not_a_key_at_all"])

@@ -92,12 +92,8 @@ DB_FILES = ("gateway.db", "gateway.db-wal", "gateway.db-shm")
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(tmp_path / "gateway")
-    process.start()
-    try:
+    with GatewayProcess(tmp_path / "gateway") as process:
         yield process
-    finally:
-        process.stop()
 
 
 def word() -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.ops.simulate import simulate
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import env, key
+from tests.support.keys import env, graphql_as, issue_token, key
 
 CREATE = (
     'mutation { createSession(input: {clientReference: "ctl", provider: "didit"}) '
@@ -22,34 +22,18 @@ CREATE = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(tmp_path_factory.mktemp("sandbox-ctl"), extra_env=env())
-    process.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("sandbox-ctl"), extra_env=env()) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def _graphql(server: GatewayProcess, secret: str, query: str, variables: dict | None = None):
-    r = httpx.post(
-        f"{server.base}/graphql",
-        headers={"authorization": f"Bearer {secret}"},
-        json={"query": query, "variables": variables or {}},
-        timeout=20,
-    )
-    return r.json()
+    return graphql_as(server.base, secret, query, variables).json()
 
 
 @pytest.fixture(scope="module")
 def session(server: GatewayProcess) -> dict[str, str]:
     created = _graphql(server, key("writer"), CREATE)["data"]["createSession"]["session"]
-    token = _graphql(
-        server,
-        key("writer"),
-        "mutation($s: ID!) { issueClientToken(sessionId: $s, ttl: 300) { token } }",
-        {"s": created["id"]},
-    )["data"]["issueClientToken"]["token"]
-    return {**created, "token": token}
+    return {**created, "token": issue_token(server.base, created["id"], ttl=300)}
 
 
 @pytest.mark.parametrize(
@@ -149,14 +133,10 @@ def test_hosted_pages_stay_open(server: GatewayProcess, session: dict[str, str])
 
 
 def test_without_the_setting_no_sandbox_is_mounted(tmp_path: Path) -> None:
-    process = GatewayProcess(tmp_path, extra_env={**env(), "KYCGW_SANDBOXES": "[]"})
-    process.start()
-    try:
+    with GatewayProcess(tmp_path, extra_env={**env(), "KYCGW_SANDBOXES": "[]"}) as process:
         faults = httpx.post(f"{process.base}/sandbox/didit/_faults", json={"status": 503})
         created = _graphql(process, key("writer"), CREATE)["data"]["createSession"]
         log = process.log_path.read_text()
-    finally:
-        process.stop()
     assert faults.status_code == 404
     assert created["session"] is None and created["userErrors"]
     assert "KYCGW_SANDBOXES" in log  # start-up says why there is no sandbox

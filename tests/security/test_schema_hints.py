@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import env, key
+from tests.support.keys import create_sessions, env, issue_token, key
 
 DECIDE = 'mutation { decideSession(id: "x", decision: APPROV) { userErrors { code } } }'
 #: Mistakes graphql-core answers with a suggestion when suggestions are on.
@@ -69,20 +69,8 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
 
 @pytest.fixture(scope="module")
 def client_token(keyed: GatewayProcess) -> str:
-    with httpx.Client(base_url=keyed.base, timeout=20, headers={"x-api-key": key("writer")}) as c:
-        created = c.post(
-            "/graphql",
-            json={"query": "mutation { createSession(input: {}) { session { id } } }"},
-        ).json()
-        session_id = created["data"]["createSession"]["session"]["id"]
-        issued = c.post(
-            "/graphql",
-            json={
-                "query": "mutation($s: ID!) { issueClientToken(sessionId: $s) { token } }",
-                "variables": {"s": session_id},
-            },
-        ).json()
-    return issued["data"]["issueClientToken"]["token"]
+    (session_id,) = create_sessions(keyed.base, ["hints"])
+    return issue_token(keyed.base, session_id)
 
 
 def _post(

@@ -110,7 +110,7 @@ class RawSubscriber:
 
 
 def _server(tmp: pytest.TempPathFactory, name: str, send_timeout_s: str) -> GatewayProcess:
-    server = GatewayProcess(
+    return GatewayProcess(
         tmp.mktemp(name),
         extra_env={
             "KYCGW_MAX_METADATA_BYTES": str(EVENT_BYTES + 1000),
@@ -118,28 +118,20 @@ def _server(tmp: pytest.TempPathFactory, name: str, send_timeout_s: str) -> Gate
             "KYCGW_SUBSCRIBER_SEND_TIMEOUT_S": send_timeout_s,
         },
     )
-    server.start()
-    return server
 
 
 @pytest.fixture(scope="module")
 def impatient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     """Gives a websocket one second to take each frame."""
-    server = _server(tmp_path_factory, "impatient", "1")
-    try:
+    with _server(tmp_path_factory, "impatient", "1") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
 def patient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     """The default send timeout (30 s): only the byte bound can cut a subscriber off here."""
-    server = _server(tmp_path_factory, "patient", "30")
-    try:
+    with _server(tmp_path_factory, "patient", "30") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _publish(base: str, count: int) -> None:

@@ -16,17 +16,16 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from strawberry.types.unset import UNSET, UnsetType
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from gateway.web.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PREFIX, Authenticator
+from gateway.web.auth import Authenticator
 from gateway.web.graphql.ws_handler import SharingTransportWSHandler
 from tests.conftest import FakeClock
 from tests.e2e.server import GatewayProcess, wait_until
-from tests.security.keys import TOKEN_SECRET, env, key
+from tests.support.keys import TOKEN_SECRET, client_token, create_sessions, env, key
 
 LINK = "query($id: ID!) { session(id: $id) { id verificationUrl } }"
 FOLLOW = "subscription($id: ID) { sessionStatusChanged(sessionId: $id) { status } }"
@@ -40,31 +39,15 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    server = GatewayProcess(tmp_path_factory.mktemp("ws-expiry"), extra_env=env())
-    server.start()
-    try:
-        with httpx.Client(base_url=server.base, timeout=20) as client:
-            r = client.post(
-                "/graphql",
-                headers={"authorization": f"Bearer {key('writer')}"},
-                json={
-                    "query": 'mutation { createSession(input: {clientReference: "exp"}) '
-                    "{ session { id } } }"
-                },
-            )
-        yield World(server, r.json()["data"]["createSession"]["session"]["id"])
-    finally:
-        server.stop()
+    with GatewayProcess(tmp_path_factory.mktemp("ws-expiry"), extra_env=env()) as server:
+        yield World(server, create_sessions(server.base, ["exp"])[0])
 
 
 def short_token(session_id: str, ttl_s: int) -> tuple[str, int]:
     """A real client token (the gateway's claims and secret) living `ttl_s` seconds: the
     shortest `issueClientToken` hands out is 60 s."""
     now = int(time.time())
-    exp = now + ttl_s
-    claims = {"iss": TOKEN_ISSUER, "aud": TOKEN_AUDIENCE, "sub": session_id, "iat": now}
-    token = jwt.encode({**claims, "exp": exp}, TOKEN_SECRET, algorithm="HS256")
-    return TOKEN_PREFIX + token, exp
+    return client_token(session_id, ttl_s, now=now), now + ttl_s
 
 
 async def open_socket(world: World, credential: str) -> ClientConnection:
@@ -144,22 +127,9 @@ async def test_subscribe_after_expiry_is_refused(world: World) -> None:
 def legacy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """A keyed server that also speaks the legacy graphql-ws protocol."""
     extra = {**env(), "KYCGW_ENABLE_LEGACY_GRAPHQL_WS": "true"}
-    server = GatewayProcess(tmp_path_factory.mktemp("ws-expiry-legacy"), extra_env=extra)
-    server.start()
-    try:
-        with httpx.Client(base_url=server.base, timeout=20) as client:
-            r = client.post(
-                "/graphql",
-                headers={"authorization": f"Bearer {key('writer')}"},
-                json={
-                    # A vendor whose sessions can be cancelled: that change is the event.
-                    "query": "mutation { createSession(input: "
-                    '{clientReference: "legacy", provider: "verifa"}) { session { id } } }'
-                },
-            )
-        yield World(server, r.json()["data"]["createSession"]["session"]["id"])
-    finally:
-        server.stop()
+    with GatewayProcess(tmp_path_factory.mktemp("ws-expiry-legacy"), extra_env=extra) as server:
+        # A vendor whose sessions can be cancelled: that change is the event.
+        yield World(server, create_sessions(server.base, ["legacy"], provider="verifa")[0])
 
 
 def subscriptions(world: World) -> float:

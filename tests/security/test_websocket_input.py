@@ -15,18 +15,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.server import GatewayProcess
-from tests.security.keys import env, key
-from tests.security.test_query_limits import fragment_bomb
+from tests.support.bombs import fragment_bomb
+from tests.support.keys import env, key
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(tmp_path_factory.mktemp("ws-input"), extra_env=env())
-    process.start()
-    try:
+    with GatewayProcess(tmp_path_factory.mktemp("ws-input"), extra_env=env()) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def _url(server: GatewayProcess) -> str:

@@ -7,6 +7,7 @@ import enum
 import strawberry
 
 from adapters import base
+from gateway.bus import events
 
 SessionStatus = strawberry.enum(
     base.SessionStatus,
@@ -42,9 +43,4 @@ class WarningCode(enum.Enum):
     VENDOR_DATA_RETAINED = "VENDOR_DATA_RETAINED"
 
 
-@strawberry.enum
-class StatusSource(enum.Enum):
-    WEBHOOK = "WEBHOOK"
-    POLL = "POLL"
-    API = "API"
-    SANDBOX = "SANDBOX"
+StatusSource = strawberry.enum(events.StatusSource)

@@ -17,20 +17,17 @@ from gateway.web.graphql import cursors
 from gateway.web.graphql.context import Info
 from gateway.web.graphql.inputs import SessionFilterInput
 from gateway.web.graphql.permissions import check, check_session
-from gateway.web.graphql.stats_types import ProviderStats, StatsGroupBy
-from gateway.web.graphql.types import (
+from gateway.web.graphql.provider_types import (
     BreakerState,
     InputFieldSupport,
-    PageInfo,
     Provider,
     ProviderHealth,
     RoutingInfo,
     RoutingRuleInfo,
     RoutingSplit,
-    Session,
-    SessionConnection,
-    SessionEdge,
 )
+from gateway.web.graphql.stats_types import ProviderStats, StatsGroupBy
+from gateway.web.graphql.types import PageInfo, Session, SessionConnection, SessionEdge
 
 MAX_PAGE = 100
 DEFAULT_STATS_GROUP_BY = [GroupBy.PROVIDER]

@@ -213,7 +213,7 @@ class SharedStream:
     member leaves or when the execution ends (then every member is told)."""
 
     key: Hashable
-    registry: SharedStreams
+    owner: SharedStreams
     members: set[Member] = field(default_factory=set)
     pump: asyncio.Task[None] | None = None
     finished: bool = False
@@ -235,7 +235,7 @@ class SharedStream:
     def finish(self) -> None:
         if not self.finished:
             self.finished = True
-            self.registry.forget(self)
+            self.owner.forget(self)
             if self.pump is not None and self.pump is not asyncio.current_task():
                 self.pump.cancel()
 
@@ -262,7 +262,7 @@ class SharedStream:
                 async for result in stream:
                     item = SharedResult(result)
                     if isinstance(result, ExecutionResult):
-                        item.payload(self.registry.encode)  # once, and sized for the bound
+                        item.payload(self.owner.encode)  # once, and sized for the bound
                     for member in list(self.members):
                         member.offer(item)
                     if isinstance(result, PreExecutionError):
@@ -272,13 +272,13 @@ class SharedStream:
                     await stream.aclose()  # type: ignore[union-attr]
         finally:
             self.finished = True
-            self.registry.forget(self)
+            self.owner.forget(self)
             for member in list(self.members):
                 member.offer(_END)
 
 
 class SharedStreams:
-    """The registry of shared streams of one GraphQL endpoint. `encode` must be the
+    """The shared streams of one GraphQL endpoint. `encode` must be the
     endpoint's own JSON encoder: the payload it makes is sent as is."""
 
     def __init__(

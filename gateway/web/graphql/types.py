@@ -1,8 +1,8 @@
-"""Output types. `Session` is built from a stored row; nested lists resolve lazily."""
+"""Session output types. `Session` is built from a stored row; nested lists resolve lazily.
+What the API shows of the vendors and routing is `gateway/web/graphql/provider_types.py`."""
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import strawberry
@@ -20,7 +20,6 @@ from gateway.web.graphql.enums import (
     DecidedBy,
     Environment,
     ErrorCode,
-    InputSupport,
     Outcome,
     SessionStatus,
     StatusSource,
@@ -296,44 +295,6 @@ class SessionConnection:
     total_count: int
 
 
-@strawberry.enum
-class BreakerState(enum.Enum):
-    CLOSED = "CLOSED"
-    OPEN = "OPEN"
-    HALF_OPEN = "HALF_OPEN"
-
-
-@strawberry.type
-class ProviderHealth:
-    breaker: BreakerState = strawberry.field(
-        description="CLOSED: healthy; OPEN: failing, skipped by routing; HALF_OPEN: the next "
-        "call is a probe."
-    )
-
-
-@strawberry.type
-class InputFieldSupport:
-    field: str = strawberry.field(description='A createSession input field, e.g. "expiresIn".')
-    support: InputSupport
-    note: str = strawberry.field(description="How it is mapped, or why it is not honoured.")
-
-
-@strawberry.type
-class Provider:
-    name: str
-    mode: Environment
-    configured: bool
-    capabilities: list[Capability]
-    health: ProviderHealth
-    input_support: list[InputFieldSupport] = strawberry.field(
-        description="What this vendor does with every createSession input field."
-    )
-    person_flow: str | None = strawberry.field(
-        description="How a person progresses a session of this vendor when it has no hosted "
-        "page (verificationUrl stays null); null for vendors with one."
-    )
-
-
 @strawberry.type
 class RouteAttempt:
     provider: str
@@ -349,29 +310,6 @@ class SessionRouting:
     attempts: list[RouteAttempt] = strawberry.field(
         description="Vendors tried first that failed (failover), in order."
     )
-
-
-@strawberry.type
-class RoutingSplit:
-    provider: str
-    weight: float
-
-
-@strawberry.type
-class RoutingRuleInfo:
-    name: str
-    provider: str | None
-    split: list[RoutingSplit]
-    document_country: list[str]
-    nationality: list[str]
-    capability: list[Capability]
-
-
-@strawberry.type
-class RoutingInfo:
-    default: str
-    rules: list[RoutingRuleInfo]
-    failover: list[str]
 
 
 @strawberry.type
