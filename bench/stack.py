@@ -136,7 +136,7 @@ async def count_rows(url: str, table: str) -> int:
 
 
 def gateway_env(url: str, data_dir: Path, port: int, credentials: Credentials) -> dict[str, str]:
-    from gateway.web.auth import Scope, hash_key
+    from gateway.auth import Scope, hash_key
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("KYCGW_")}
     keys = [{"name": "bench", "sha256": hash_key(credentials.api_key), "scopes": list(Scope)}]

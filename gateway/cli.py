@@ -123,7 +123,7 @@ def _new_api_key(args: argparse.Namespace) -> int:
     import json
     import secrets
 
-    from gateway.web.auth import Scope, hash_key
+    from gateway.auth import Scope, hash_key
 
     scopes = [Scope(s.strip()) for s in args.scopes.split(",") if s.strip()]
     key = "kgw_" + secrets.token_urlsafe(32)

@@ -13,8 +13,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.registry import first_provider
-from gateway.vendors.routing import RoutingConfig
-from gateway.web.auth import ApiKeyConfig
+from gateway.auth import ApiKeyConfig
+from gateway.routing_rules import RoutingConfig
 
 ENV_PREFIX = "KYCGW_"
 

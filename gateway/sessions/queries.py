@@ -21,13 +21,13 @@ from adapters.base import (
 )
 from adapters.registry import adapter_class
 from gateway.bus.events import StatusChanged
+from gateway.routing_rules import RoutingConfig
 from gateway.sessions.core import SessionCore
 from gateway.sessions.stats import GroupBy, StatsRow, provider_stats
 from gateway.sessions.watch import WatchFilter, watch
 from gateway.store.models import SessionRow, StatusChangeRow
 from gateway.vendors.breakers import BreakerState
 from gateway.vendors.input_support import IgnoredInput, ignored_inputs
-from gateway.vendors.routing import RoutingConfig
 
 _FINALS = [s.value for s in SessionStatus if s.is_final]
 

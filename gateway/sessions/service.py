@@ -28,6 +28,7 @@ from adapters.base import (
     utc_now,
 )
 from gateway.bus.events import EventBus, StatusChanged, StatusSource
+from gateway.routing_rules import RoutingConfig
 from gateway.sessions.actions import SessionAction
 from gateway.sessions.core import SessionCore
 from gateway.sessions.create import SessionCreator
@@ -44,7 +45,7 @@ from gateway.vendors.breakers import Breakers
 from gateway.vendors.input_support import IgnoredInput
 from gateway.vendors.providers import Providers
 from gateway.vendors.reads import VendorReadCache
-from gateway.vendors.routing import Router, RoutingConfig
+from gateway.vendors.routing import Router
 
 __all__ = [
     "IngestOutcome",

@@ -18,6 +18,7 @@ from starlette.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from adapters.base import Clock, utc_now
+from gateway.auth import Authenticator
 from gateway.bus.events import InProcessBus
 from gateway.bus.redis_bus import RedisBus
 from gateway.errors import ConfigError
@@ -34,7 +35,6 @@ from gateway.store.migrate import upgrade
 from gateway.vendors.breakers import Breakers
 from gateway.vendors.providers import Providers, build_providers
 from gateway.vendors.routing import Router
-from gateway.web.auth import Authenticator
 from gateway.web.graphql.context import Context
 from gateway.web.graphql.router import PREFLIGHT_HEADERS, GatewayGraphQLRouter
 from gateway.web.graphql.schema import build_schema

@@ -14,10 +14,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway import metrics
+from gateway.auth import Authenticator, PrincipalKind, Scope
 from gateway.bus.events import InProcessBus
 from gateway.bus.redis_bus import RedisBus
 from gateway.vendors.providers import Providers
-from gateway.web.auth import Authenticator, PrincipalKind, Scope
 from gateway.web.readiness import DatabaseProbe
 
 CHALLENGE = {"www-authenticate": 'Bearer realm="metrics"'}

@@ -10,8 +10,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.base import SandboxHandle
-from gateway.web.auth import Authenticator
-from gateway.web.auth import Scope as AuthScope
+from gateway.auth import Authenticator
+from gateway.auth import Scope as AuthScope
 
 
 class SandboxGuard:

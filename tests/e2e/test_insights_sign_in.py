@@ -18,8 +18,8 @@ import jwt.utils
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from gateway.auth import hash_key
 from gateway.ops.simulate import simulate
-from gateway.web.auth import hash_key
 from tests.e2e.browser import CHROMIUM_FLAGS, chromium_path
 from tests.e2e.server import GatewayProcess
 from tests.support.keys import KEYS, TOKEN_SECRET, env, key

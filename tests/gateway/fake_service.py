@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from gateway.bus.events import InProcessBus
+from gateway.routing_rules import RoutingConfig
 from gateway.sessions.polling import effective_policy
 from gateway.sessions.service import SessionService
 from gateway.sessions.validation import Limits
@@ -15,7 +16,7 @@ from gateway.store.db import make_engine, make_session_factory
 from gateway.store.migrate import upgrade
 from gateway.vendors.breakers import Breakers
 from gateway.vendors.providers import ProviderEntry, Providers
-from gateway.vendors.routing import Router, RoutingConfig
+from gateway.vendors.routing import Router
 from tests.conftest import FakeClock
 from tests.support.fake_vendor import FakeVendor
 

@@ -15,8 +15,8 @@ import httpx
 import jwt
 import pytest
 
+from gateway.auth import Authenticator
 from gateway.logs import JsonFormatter, ScrubbingFilter, failure, scrub_log
-from gateway.web.auth import Authenticator
 from tests.e2e.server import GatewayProcess
 
 SESSION_ID = "ses_" + "0123456789abcdef" * 2

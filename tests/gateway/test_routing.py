@@ -17,8 +17,9 @@ from adapters.base import (
     StepType,
 )
 from gateway.errors import ServiceError
+from gateway.routing_rules import RoutingConfig, RoutingRule
 from gateway.vendors.breakers import Breakers, BreakerState
-from gateway.vendors.routing import RoutingConfig, RoutingRule, pick_weighted
+from gateway.vendors.routing import pick_weighted
 from tests.conftest import FakeClock
 from tests.gateway.fake_service import fake_service, named_vendor
 

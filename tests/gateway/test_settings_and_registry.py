@@ -83,7 +83,7 @@ def test_dev_mode_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
 
 
 def test_with_api_keys_any_address_is_allowed(tmp_path: Path) -> None:
-    from gateway.web.auth import ApiKeyConfig, hash_key
+    from gateway.auth import ApiKeyConfig, hash_key
 
     keys = [ApiKeyConfig(name="b", sha256=hash_key("k" * 20), scopes=["sessions:read"])]
     gateway = create_gateway(

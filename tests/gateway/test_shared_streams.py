@@ -8,7 +8,7 @@ from typing import Any
 
 from strawberry.types.execution import ExecutionResult
 
-from gateway.web.auth import DEV, Principal, PrincipalKind, Scope
+from gateway.auth import DEV, Principal, PrincipalKind, Scope
 from gateway.web.graphql.context import Context
 from gateway.web.graphql.shared_streams import SharedResult, SharedStream, SharedStreams, share_key
 

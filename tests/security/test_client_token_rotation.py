@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jwt
 
-from gateway.web.auth import TOKEN_AUDIENCE, TOKEN_PREFIX
+from gateway.auth import TOKEN_AUDIENCE, TOKEN_PREFIX
 from tests.e2e.server import GatewayProcess
 from tests.support.keys import (
     TOKEN_SECRET,

@@ -21,7 +21,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from gateway.web.auth import Authenticator
+from gateway.auth import Authenticator
 from gateway.web.graphql.ws_handler import SharingTransportWSHandler
 from tests.conftest import FakeClock
 from tests.e2e.server import GatewayProcess, wait_until

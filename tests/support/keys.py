@@ -8,7 +8,7 @@ import time
 import httpx
 import jwt
 
-from gateway.web.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PREFIX, hash_key
+from gateway.auth import TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_PREFIX, hash_key
 
 TOKEN_SECRET = "test-only-client-token-secret-0123456789"
 KEYS = {

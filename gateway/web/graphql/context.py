@@ -8,9 +8,9 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as _Info
 
+from gateway.auth import Authenticator, Principal
 from gateway.sessions.service import SessionService
 from gateway.store.models import StatusChangeRow
-from gateway.web.auth import Authenticator, Principal
 
 
 class Context(BaseContext):

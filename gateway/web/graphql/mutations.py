@@ -10,10 +10,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from adapters.base import ErrorCode
+from gateway.auth import Scope
 from gateway.errors import ServiceError
 from gateway.sessions.actions import SessionAction
 from gateway.store.models import SessionRow
-from gateway.web.auth import Scope
 from gateway.web.graphql.context import Info
 from gateway.web.graphql.enums import DecisionAction, WarningCode
 from gateway.web.graphql.inputs import CreateSessionInput

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
+from gateway.auth import Denied, Principal, PrincipalKind, Scope, require, require_session
 from gateway.errors import ErrorCode, FieldProblem, ServiceError
-from gateway.web.auth import Denied, Principal, PrincipalKind, Scope, require, require_session
 from gateway.web.graphql.context import Info
 
 

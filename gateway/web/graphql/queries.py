@@ -8,11 +8,11 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 
+from gateway.auth import Scope
 from gateway.errors import ServiceError
 from gateway.sessions.service import SessionFilter
 from gateway.sessions.stats import GroupBy
 from gateway.vendors.input_support import support_rows
-from gateway.web.auth import Scope
 from gateway.web.graphql import cursors
 from gateway.web.graphql.context import Info
 from gateway.web.graphql.inputs import SessionFilterInput

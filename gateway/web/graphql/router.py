@@ -23,8 +23,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
+from gateway.auth import PrincipalKind
 from gateway.errors import ErrorCode
-from gateway.web.auth import PrincipalKind
 from gateway.web.graphql.context import Context
 from gateway.web.graphql.http_subscriptions import (
     MULTIPART_SUBSCRIPTION_PROTOCOL,

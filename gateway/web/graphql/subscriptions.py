@@ -8,9 +8,9 @@ from collections.abc import AsyncGenerator
 import strawberry
 from graphql import GraphQLError
 
+from gateway.auth import PrincipalKind, Scope
 from gateway.bus.events import SubscriberOverflow
 from gateway.sessions.watch import WatchFilter
-from gateway.web.auth import PrincipalKind, Scope
 from gateway.web.graphql.context import Info
 from gateway.web.graphql.permissions import check, principal
 from gateway.web.graphql.types import SessionStatusEvent

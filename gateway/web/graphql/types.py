@@ -10,10 +10,10 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from adapters import base
+from gateway.auth import Scope
 from gateway.bus.events import StatusChanged
 from gateway.errors import FieldProblem
 from gateway.store.models import SessionRow, StatusChangeRow
-from gateway.web.auth import Scope
 from gateway.web.graphql.context import Info
 from gateway.web.graphql.enums import (
     Capability,

@@ -21,7 +21,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 
-from gateway.web.auth import Principal, PrincipalKind, Scope
+from gateway.auth import Principal, PrincipalKind, Scope
 
 #: Readable by anyone who may see the session at all.
 ALWAYS = frozenset({"id", "status"})

@@ -22,9 +22,9 @@ from fastapi.responses import (
 )
 
 from adapters.base import SessionStatus
+from gateway.auth import Authenticator, Scope
 from gateway.sessions.service import SessionService
 from gateway.settings import Settings
-from gateway.web.auth import Authenticator, Scope
 from gateway.web.pages.headers import PAGE_HEADERS
 from gateway.web.pages.qr import QrRenderer, read_text
 from gateway.web.pages.signin import InsightsSignIn, same_origin, sign_in_page, sign_out_form

@@ -21,7 +21,7 @@ import jwt
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.web.auth import ApiKeyConfig, Authenticator, PrincipalKind, Scope
+from gateway.auth import ApiKeyConfig, Authenticator, PrincipalKind, Scope
 
 COOKIE = "kycgw_insights"
 COOKIE_PATH = "/insights"
