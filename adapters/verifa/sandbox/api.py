@@ -309,21 +309,22 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
         engine.claim_case(session, validate_case_claim(await read_json(request)))
         return reply(call, case_body(session))
 
-    @app.post(API + "/cases/{case_id}/approve")
-    async def approve_case(case_id: str, request: Request) -> JSONResponse:
-        call = begin(request)
-        session = engine.get_case(case_id)
-        reviewer, _ = validate_case_decision(await read_json(request))
-        await engine.decide_case(session, reviewer, ResultStatus.APPROVED, None)
-        return reply(call, case_body(session))
-
-    @app.post(API + "/cases/{case_id}/reject")
-    async def reject_case(case_id: str, request: Request) -> JSONResponse:
+    async def decide_case(case_id: str, request: Request, result: ResultStatus) -> JSONResponse:
+        """approve and reject take the same body; only a rejection keeps its reason."""
         call = begin(request)
         session = engine.get_case(case_id)
         reviewer, reason = validate_case_decision(await read_json(request))
-        await engine.decide_case(session, reviewer, ResultStatus.REJECTED, reason)
+        kept = reason if result is ResultStatus.REJECTED else None
+        await engine.decide_case(session, reviewer, result, kept)
         return reply(call, case_body(session))
+
+    @app.post(API + "/cases/{case_id}/approve")
+    async def approve_case(case_id: str, request: Request) -> JSONResponse:
+        return await decide_case(case_id, request, ResultStatus.APPROVED)
+
+    @app.post(API + "/cases/{case_id}/reject")
+    async def reject_case(case_id: str, request: Request) -> JSONResponse:
+        return await decide_case(case_id, request, ResultStatus.REJECTED)
 
     # -- sandbox control (not Verifa endpoints) ---------------------------------------------
     @app.post("/sessions/{session_id}/simulate")
