@@ -15,11 +15,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.common.sandbox.control import posted_control
-from adapters.common.sandbox.http import SandboxError, json_object_posted
+from adapters.common.sandbox.http import SandboxError, answer_routing_errors, json_object_posted
 from adapters.verifa.sandbox.engine import VerifaEmulator, fingerprint, not_found
 from adapters.verifa.sandbox.model import (
     API_VERSIONS,
@@ -144,15 +143,9 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
     async def validation_failed(request: Request, exc: ValidationFailed) -> JSONResponse:
         return JSONResponse(inflect(exc.body, _inflection_of(request)), status_code=422)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 405:
-            body = error_body(405, "method_not_allowed", f"Method {request.method} not allowed.")
-        elif exc.status_code == 404:
-            body = error_body(404, "not_found", "Not found.")
-        else:
-            body = error_body(exc.status_code, "error", str(exc.detail))
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    answer_routing_errors(
+        app, error_body, not_allowed="Method {method} not allowed.", not_found="Not found."
+    )
 
     # -- sessions -------------------------------------------------------------------------
     @app.post(f"{API}/sessions")
