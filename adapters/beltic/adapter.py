@@ -414,10 +414,9 @@ class BelticAdapter(ProviderAdapter):
     ) -> SessionSnapshot:
         provider_status = resource.status
         occurred_at = status_time(resource, provider_status)
-        return SessionSnapshot(
-            provider_session_id=resource.id,
-            provider_status=provider_status,
-            status=self.map_status(provider_status),
+        return self.snapshot_of(
+            resource.id,
+            provider_status,
             environment=self.environment,
             verification_url=None,  # Beltic has no hosted page (person_flow_note)
             client_reference=client_reference or _external_id(resource, included),

@@ -160,10 +160,9 @@ class DiditAdapter(ProviderAdapter):
         )
         data = self._http.json_of(response)
         created = self._parse(CreateSessionResponse, data)
-        return SessionSnapshot(
-            provider_session_id=created.session_id,
-            provider_status=created.status,
-            status=self.map_status(created.status),
+        return self.snapshot_of(
+            created.session_id,
+            created.status,
             environment=self.environment,
             verification_url=created.url,
             client_reference=created.vendor_data,
@@ -198,10 +197,9 @@ class DiditAdapter(ProviderAdapter):
         raw: JSON,
     ) -> SessionSnapshot:
         """A decision read and a session webhook report a session in the same fields."""
-        return SessionSnapshot(
-            provider_session_id=session_id,
-            provider_status=status,
-            status=self.map_status(status),
+        return self.snapshot_of(
+            session_id,
+            status,
             environment=self._environment_of(source.environment),
             client_reference=source.vendor_data,
             metadata=source.metadata if isinstance(source.metadata, dict) else None,

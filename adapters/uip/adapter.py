@@ -414,10 +414,9 @@ class UipAdapter(ProviderAdapter):
     ) -> SessionSnapshot:
         raw_status = created.status
         fresh = raw_status == CREATED
-        return SessionSnapshot(
-            provider_session_id=created.id,
-            provider_status=raw_status,
-            status=self.map_status(raw_status),
+        return self.snapshot_of(
+            created.id,
+            raw_status,
             environment=self.environment,
             verification_url=created.url,
             client_reference=request.client_reference,
