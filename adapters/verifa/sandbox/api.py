@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,8 +25,10 @@ from adapters.verifa.sandbox.model import (
     CONTROL_ACTIONS,
     DEFAULT_PAGE_SIZE,
     IDEMPOTENCY_KEY_MAX,
+    JSON,
     MAX_PAGE_SIZE,
     ResultStatus,
+    SandboxSession,
     Status,
 )
 from adapters.verifa.sandbox.payloads import (
@@ -216,31 +218,37 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
             raise not_found("No result yet")
         return reply(call, result_body(session))
 
-    @app.post(API + "/sessions/{session_id}/expire")
-    async def expire_session(session_id: str, request: Request) -> JSONResponse:
-        call = begin(request)
-        session = engine.get(session_id)
-        await read_json(request)  # optional body, must be JSON when present
-
-        async def run() -> tuple[int, Any]:
-            await engine.expire(session)
-            return 200, expire_body(session)
-
-        return await idempotent(request, call, {}, run)
-
-    @app.post(API + "/sessions/{session_id}/resume")
-    async def resume_session(session_id: str, request: Request) -> JSONResponse:
+    async def session_action(
+        session_id: str, request: Request, act: Callable[[SandboxSession], Awaitable[JSON]]
+    ) -> JSONResponse:
+        """expire and resume: an optional body (JSON when present), the action run once per
+        idempotency key."""
         call = begin(request)
         session = engine.get(session_id)
         await read_json(request)
 
         async def run() -> tuple[int, Any]:
+            return 200, await act(session)
+
+        return await idempotent(request, call, {}, run)
+
+    @app.post(API + "/sessions/{session_id}/expire")
+    async def expire_session(session_id: str, request: Request) -> JSONResponse:
+        async def expire(session: SandboxSession) -> JSON:
+            await engine.expire(session)
+            return expire_body(session)
+
+        return await session_action(session_id, request, expire)
+
+    @app.post(API + "/sessions/{session_id}/resume")
+    async def resume_session(session_id: str, request: Request) -> JSONResponse:
+        async def resume(session: SandboxSession) -> JSON:
             engine.resume(session)
             url = engine.capture_url(session)
             assert url is not None
-            return 200, resume_body(session, url, engine.qr_code(url))
+            return resume_body(session, url, engine.qr_code(url))
 
-        return await idempotent(request, call, {}, run)
+        return await session_action(session_id, request, resume)
 
     @app.post(API + "/sessions/{session_id}/reprocess")
     async def reprocess_session(session_id: str, request: Request) -> JSONResponse:
