@@ -754,6 +754,16 @@ class ProviderAdapter(abc.ABC):
         reading = cls.read_status(provider_status)
         return None if reading is None else reading.status
 
+    def snapshot_of(self, session_id: str, provider_status: str, **fields: Any) -> SessionSnapshot:
+        """A snapshot whose normalized status is always the status table's reading of the raw
+        one, so no adapter can pair the two differently."""
+        return SessionSnapshot(
+            provider_session_id=session_id,
+            provider_status=provider_status,
+            status=self.map_status(provider_status),
+            **fields,
+        )
+
     @classmethod
     def vocabulary(cls) -> frozenset[str]:
         """Every raw status the vendor documents (drives the exhaustive table tests)."""

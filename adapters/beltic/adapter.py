@@ -68,6 +68,7 @@ from adapters.beltic.wire import (
 from adapters.common.http import VendorHttp
 from adapters.common.scrub import Scrubber
 from adapters.common.validation import ModelT, bad_input, parse_answer, parse_webhook_body
+from adapters.common.wire import RequestModel
 
 VENDOR = "Beltic"
 #: Beltic-only create fields accepted through `providerOptions`.
@@ -170,13 +171,7 @@ class BelticAdapter(ProviderAdapter):
                 ),
             )
         )
-        response = await self._call(
-            "POST",
-            inferred.SESSIONS_PATH,
-            json=body.to_json(),
-            ok=inferred.CREATE_SUCCESS_STATUSES,
-            context=ErrorContext.CREATE,
-        )
+        response = await self._create(inferred.SESSIONS_PATH, body)
         return self._session_snapshot(
             self._http.json_of(response), client_reference=request.client_reference
         )
@@ -296,6 +291,16 @@ class BelticAdapter(ProviderAdapter):
         await self._http.aclose()
 
     # -- http -------------------------------------------------------------------------------
+    async def _create(self, path: str, body: RequestModel) -> httpx.Response:
+        """Creating an account and creating its session: the same POST, read as a create."""
+        return await self._call(
+            "POST",
+            path,
+            json=body.to_json(),
+            ok=inferred.CREATE_SUCCESS_STATUSES,
+            context=ErrorContext.CREATE,
+        )
+
     async def _call(
         self,
         method: str,
@@ -378,13 +383,7 @@ class BelticAdapter(ProviderAdapter):
         self, request: CreateSessionRequest, entity_type: str, external_id: str | None
     ) -> str:
         body = accounts.account_body(request, entity_type, external_id=external_id)
-        response = await self._call(
-            "POST",
-            inferred.ACCOUNTS_PATH,
-            json=body.to_json(),
-            ok=inferred.CREATE_SUCCESS_STATUSES,
-            context=ErrorContext.CREATE,
-        )
+        response = await self._create(inferred.ACCOUNTS_PATH, body)
         return self._parse(AccountDocument, self._http.json_of(response)).data.id
 
     # -- translation ------------------------------------------------------------------------
@@ -415,10 +414,9 @@ class BelticAdapter(ProviderAdapter):
     ) -> SessionSnapshot:
         provider_status = resource.status
         occurred_at = status_time(resource, provider_status)
-        return SessionSnapshot(
-            provider_session_id=resource.id,
-            provider_status=provider_status,
-            status=self.map_status(provider_status),
+        return self.snapshot_of(
+            resource.id,
+            provider_status,
             environment=self.environment,
             verification_url=None,  # Beltic has no hosted page (person_flow_note)
             client_reference=client_reference or _external_id(resource, included),

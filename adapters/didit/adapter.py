@@ -160,10 +160,9 @@ class DiditAdapter(ProviderAdapter):
         )
         data = self._http.json_of(response)
         created = self._parse(CreateSessionResponse, data)
-        return SessionSnapshot(
-            provider_session_id=created.session_id,
-            provider_status=created.status,
-            status=self.map_status(created.status),
+        return self.snapshot_of(
+            created.session_id,
+            created.status,
             environment=self.environment,
             verification_url=created.url,
             client_reference=created.vendor_data,
@@ -176,17 +175,37 @@ class DiditAdapter(ProviderAdapter):
         response = await self._http.request("GET", _session_path(provider_session_id, "decision"))
         data = self._http.json_of(response)
         decision = self._parse(DecisionResponse, data)
-        return SessionSnapshot(
-            provider_session_id=decision.session_id,
-            provider_status=decision.status,
-            status=self.map_status(decision.status),
-            environment=self._environment_of(decision.environment),
-            # `session_url` stays in raw: it is keyed by session id, while the hosted link
-            # from create carries the session token, so it must not replace it.
-            client_reference=decision.vendor_data,
-            metadata=decision.metadata if isinstance(decision.metadata, dict) else None,
+        # `session_url` stays in raw: it is keyed by session id, while the hosted link
+        # from create carries the session token, so it must not replace it.
+        return self._reported(
+            decision,
+            decision.session_id,
+            decision.status,
             decision=_decision(decision.status, decision, decided_at=None),
+            occurred_at=None,
             raw=data,
+        )
+
+    def _reported(
+        self,
+        source: DecisionResponse | WebhookEnvelope,
+        session_id: str,
+        status: str,
+        *,
+        decision: Decision | None,
+        occurred_at: datetime | None,
+        raw: JSON,
+    ) -> SessionSnapshot:
+        """A decision read and a session webhook report a session in the same fields."""
+        return self.snapshot_of(
+            session_id,
+            status,
+            environment=self._environment_of(source.environment),
+            client_reference=source.vendor_data,
+            metadata=source.metadata if isinstance(source.metadata, dict) else None,
+            decision=decision,
+            occurred_at=occurred_at,
+            raw=raw,
         )
 
     def _as_integrator(self, snapshot: SessionSnapshot, action: DecisionAction) -> SessionSnapshot:
@@ -246,13 +265,10 @@ class DiditAdapter(ProviderAdapter):
             # `created_at` is when the status changed; `timestamp` is refreshed on every
             # redelivery (docs/vendors/didit.md, Ordering), so it never orders events.
             occurred_at = _from_unix(envelope.created_at)
-            snapshot = SessionSnapshot(
-                provider_session_id=envelope.session_id,
-                provider_status=envelope.status,
-                status=self.map_status(envelope.status),
-                environment=self._environment_of(envelope.environment),
-                client_reference=envelope.vendor_data,
-                metadata=envelope.metadata if isinstance(envelope.metadata, dict) else None,
+            snapshot = self._reported(
+                envelope,
+                envelope.session_id,
+                envelope.status,
                 decision=_decision(
                     envelope.status,
                     envelope.decision,

@@ -15,8 +15,7 @@ session DECLINED at once: a final status no later, untimed event can turn around
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
@@ -45,6 +44,7 @@ from adapters.base import (
     WebhookRejected,
     WebhookRejectReason,
 )
+from adapters.common.context import bound
 from adapters.common.idempotency import derive_key
 from adapters.common.scrub import Scrubber
 from adapters.common.validation import bad_input, parse_answer, parse_webhook_body
@@ -111,15 +111,6 @@ _Model = TypeVar("_Model", bound=BaseModel)
 _OPERATION: ContextVar[Operation] = ContextVar("uip_operation", default=Operation.READ)
 
 
-@contextmanager
-def _operation(operation: Operation) -> Iterator[None]:
-    token = _OPERATION.set(operation)
-    try:
-        yield
-    finally:
-        _OPERATION.reset(token)
-
-
 def _api_prefix(base_url: str) -> str:
     """`/v1`, unless the configured base already ends with it (the doc's spelling)."""
     path = urlparse(base_url).path.rstrip("/")
@@ -176,7 +167,7 @@ class UipAdapter(ProviderAdapter):
     async def create_session(self, request: CreateSessionRequest) -> SessionSnapshot:
         body, files = create_body(request)  # validated before any call
         key = derive_key(inferred.IDEMPOTENCY_SCOPE, caller_key(request.idempotency_key))
-        with _operation(Operation.CREATE):
+        with bound(_OPERATION, Operation.CREATE):
             if files:  # "a session that includes a sign step is created as multipart/form-data"
                 response = await self._http.request_form_with_key(
                     "POST",
@@ -203,7 +194,7 @@ class UipAdapter(ProviderAdapter):
 
     async def fetch_session(self, provider_session_id: str) -> SessionSnapshot:
         path = self._path(provider_session_id)
-        with _operation(Operation.READ):
+        with bound(_OPERATION, Operation.READ):
             response = await self._http.request("GET", path)
         data = self._http.json_of(response)
         return self._read_snapshot(self._parse(SessionResource, data), data)
@@ -375,7 +366,7 @@ class UipAdapter(ProviderAdapter):
         """continue / stop: no body; valid only in `awaiting_decision` — elsewhere the
         vendor's refusal (409 or 400) is PROVIDER_REJECTED with its reason."""
         path = self._path(session_id, action)
-        with _operation(Operation.GATE):
+        with bound(_OPERATION, Operation.GATE):
             response = await self._http.request("POST", path)
         data = self._http.json_of(response)
         body = {"id": session_id, **data} if isinstance(data, dict) else data
@@ -414,10 +405,9 @@ class UipAdapter(ProviderAdapter):
     ) -> SessionSnapshot:
         raw_status = created.status
         fresh = raw_status == CREATED
-        return SessionSnapshot(
-            provider_session_id=created.id,
-            provider_status=raw_status,
-            status=self.map_status(raw_status),
+        return self.snapshot_of(
+            created.id,
+            raw_status,
             environment=self.environment,
             verification_url=created.url,
             client_reference=request.client_reference,

@@ -9,14 +9,14 @@ a retry sends the same bytes with the same `Idempotency-Key`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from adapters.common.context import bound
 from adapters.common.idempotency import IdempotentVendorHttp
 
 #: (part name, (filename, content, content type)), as httpx takes files.
@@ -30,15 +30,6 @@ class Form:
 
 
 _FORM: ContextVar[Form | None] = ContextVar("uip_form", default=None)
-
-
-@contextmanager
-def _sending(form: Form) -> Iterator[None]:
-    token = _FORM.set(form)
-    try:
-        yield
-    finally:
-        _FORM.reset(token)
 
 
 class _FormClient:
@@ -74,7 +65,7 @@ class UipHttp(IdempotentVendorHttp):
         conflict_statuses: Collection[int] = (),
     ) -> httpx.Response:
         """`request_with_key` with a multipart body instead of JSON."""
-        with _sending(form):
+        with bound(_FORM, form):
             return await self.request_with_key(
                 method, path, key=key, expected=expected, conflict_statuses=conflict_statuses
             )

@@ -237,10 +237,9 @@ class UqudoAdapter(ProviderAdapter):
         self._known[created.session_id] = known
         link = created.qr_code_text_with_dynamic_link
         qr_text = link if inferred.QR_ENCODES_DYNAMIC_LINK and link else created.qr_code_text
-        return SessionSnapshot(
-            provider_session_id=created.session_id,
-            provider_status=QR_CREATED,
-            status=self.map_status(QR_CREATED),
+        return self.snapshot_of(
+            created.session_id,
+            QR_CREATED,
             environment=self.environment,
             verification_url=link or created.qr_code_text,
             qr_code=qr_png_data_url(qr_text),
@@ -596,10 +595,9 @@ class UqudoAdapter(ProviderAdapter):
         raw: JSON,
         **fields: Any,
     ) -> SessionSnapshot:
-        return SessionSnapshot(
-            provider_session_id=session_id,
-            provider_status=provider_status,
-            status=self.map_status(provider_status),
+        return self.snapshot_of(
+            session_id,
+            provider_status,
             environment=self.environment,
             client_reference=known.client_reference if known else None,
             metadata=known.metadata if known else None,

@@ -561,10 +561,9 @@ class VerifaAdapter(ProviderAdapter):
         )
 
     def _bare_snapshot(self, session_id: str, raw_status: str, raw: Any) -> SessionSnapshot:
-        return SessionSnapshot(
-            provider_session_id=session_id,
-            provider_status=raw_status,
-            status=self.map_status(raw_status),
+        return self.snapshot_of(
+            session_id,
+            raw_status,
             environment=self.environment,
             raw=raw if isinstance(raw, dict) else {"data": raw},
         )

@@ -23,6 +23,7 @@ import yaml
 
 from adapters.beltic.inferred import TRANSITION_REFUSED_STATUS
 from adapters.beltic.sandbox import BelticSandbox
+from adapters.beltic.sandbox.model import TIMESTAMP_ATTRIBUTES
 from tests.adapters.sandbox_conformance import SandboxConformance
 from tests.support.cassettes import interaction, request_json
 from tests.support.sandbox_harness import FakeClock, SandboxHarness, harness_fixture
@@ -46,15 +47,8 @@ STATUSES = (
     "declined",
     "expired",
 )
-TIMESTAMPS = (
-    "started_at",
-    "completed_at",
-    "failed_at",
-    "marked_for_review_at",
-    "decisioned_at",
-    "expired_at",
-    "redacted_at",
-)
+#: A fresh session's timestamps, but for the three it is created with: all still null.
+TIMESTAMPS = set(TIMESTAMP_ATTRIBUTES) - {"created_at", "updated_at", "expires_at"}
 
 
 def stamp(moment: datetime) -> str:

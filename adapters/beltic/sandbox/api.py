@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.beltic.sandbox.engine import ApiKey, BelticEmulator
 from adapters.beltic.sandbox.jsonapi import (
@@ -56,6 +55,7 @@ from adapters.beltic.sandbox.validation import (
     to_one,
 )
 from adapters.common.sandbox.control import posted_control
+from adapters.common.sandbox.http import answer_routing_errors
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -73,15 +73,12 @@ VERIFICATION_FILTERS = frozenset({"filter[session]", "filter[status]"})
 def install_api(app: FastAPI, engine: BelticEmulator) -> None:
     """Register the vendor API and the control endpoint on `app` (routes at its root)."""
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 405:
-            error = api_error(405, "method_not_allowed", f"{request.method} is not allowed here.")
-        elif exc.status_code == 404:
-            error = api_error(404, "not_found", "No such endpoint.")
-        else:
-            error = api_error(exc.status_code, "error", str(exc.detail))
-        return JSONResponse(error.body, status_code=error.status, headers=exc.headers)
+    answer_routing_errors(
+        app,
+        lambda status, code, message: api_error(status, code, message).body,
+        not_allowed="{method} is not allowed here.",
+        not_found="No such endpoint.",
+    )
 
     def authorize(request: Request, scope: str) -> ApiKey:
         key = engine.authenticate(request.headers.get("x-api-key"))

@@ -5,9 +5,11 @@ keeps its routes and its vendor's error bodies) and its default answer.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -40,6 +42,28 @@ def answer_sandbox_errors(app: FastAPI) -> None:
     @app.exception_handler(SandboxError)
     async def sandbox_error(_: Request, exc: SandboxError) -> Response:
         return sandbox_error_response(exc)
+
+
+#: (status, code, message) → the vendor's error body.
+ErrorBody = Callable[[int, str, str], JSON]
+
+
+def answer_routing_errors(
+    app: FastAPI, body: ErrorBody, *, not_allowed: str, not_found: str
+) -> None:
+    """Starlette's own refusals (no route: 404, wrong method: 405) in the vendor's error shape,
+    with the vendor's texts; `not_allowed` may name the `{method}`."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            code, message = "method_not_allowed", not_allowed.format(method=request.method)
+        elif exc.status_code == 404:
+            code, message = "not_found", not_found
+        else:
+            code, message = "error", str(exc.detail)
+        error = body(exc.status_code, code, message)
+        return JSONResponse(error, status_code=exc.status_code, headers=exc.headers)
 
 
 async def json_object_posted(request: Request) -> JSON | None:

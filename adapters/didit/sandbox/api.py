@@ -11,12 +11,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.common.sandbox.control import posted_control
-from adapters.common.sandbox.http import SandboxError, json_object_posted
+from adapters.common.sandbox.http import SandboxError, answer_routing_errors, json_object_posted
 from adapters.didit.sandbox.engine import DiditEmulator
 from adapters.didit.sandbox.payloads import create_response, delete_response, list_row
 from adapters.didit.sandbox.validation import FieldErrors, validate_create, validate_update_status
@@ -62,15 +61,12 @@ def install_api(app: FastAPI, engine: DiditEmulator, api_key: str) -> None:
     async def field_errors(_: Request, exc: FieldErrors) -> JSONResponse:
         return JSONResponse(exc.errors, status_code=400)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 405:
-            body = {"detail": f'Method "{request.method}" not allowed.'}
-        elif exc.status_code == 404:
-            body = {"detail": "Not found."}
-        else:
-            body = {"detail": str(exc.detail)}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    answer_routing_errors(
+        app,
+        lambda _status, _code, message: {"detail": message},
+        not_allowed='Method "{method}" not allowed.',
+        not_found="Not found.",
+    )
 
     @app.get("/system/healthcheck")
     async def healthcheck() -> JSONResponse:

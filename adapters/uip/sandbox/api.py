@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.common.sandbox.control import posted_control
 from adapters.common.sandbox.http import SandboxError
+from adapters.common.sandbox.webhooks import DeliveryResult
 from adapters.uip.sandbox.engine import UipEmulator, control_actions_text
 from adapters.uip.sandbox.model import (
     IDEMPOTENCY_KEY_MAX,
@@ -29,8 +31,10 @@ from adapters.uip.sandbox.model import (
     MAX_STEPS,
     SIGN_MAX_FILES,
     FailReason,
+    SandboxSession,
 )
 from adapters.uip.sandbox.payloads import (
+    JSON,
     audit_body,
     continue_body,
     create_body,
@@ -101,19 +105,25 @@ def install_api(app: FastAPI, engine: UipEmulator, api_key: str) -> None:
         shape = get_body_b if engine.settings.get_shape == "b" else get_body_a
         return JSONResponse(shape(session))
 
+    async def at_gate(
+        session_id: str,
+        request: Request,
+        act: Callable[[SandboxSession], Awaitable[DeliveryResult]],
+        body: Callable[[SandboxSession], JSON],
+    ) -> JSONResponse:
+        """continue and stop: "No body" (whatever is sent is ignored), the gate's answer back."""
+        authenticate(request)
+        session = engine.get(session_id)
+        await act(session)
+        return JSONResponse(body(session))
+
     @app.post(API + "/sessions/{session_id}/continue")
     async def continue_session(session_id: str, request: Request) -> JSONResponse:
-        authenticate(request)  # "No body": whatever is sent is ignored
-        session = engine.get(session_id)
-        await engine.continue_(session)
-        return JSONResponse(continue_body(session))
+        return await at_gate(session_id, request, engine.continue_, continue_body)
 
     @app.post(API + "/sessions/{session_id}/stop")
     async def stop_session(session_id: str, request: Request) -> JSONResponse:
-        authenticate(request)
-        session = engine.get(session_id)
-        await engine.stop(session)
-        return JSONResponse(stop_body(session))
+        return await at_gate(session_id, request, engine.stop, stop_body)
 
     @app.get(API + "/audits/{audit_id}")
     async def get_audit(audit_id: str, request: Request) -> JSONResponse:

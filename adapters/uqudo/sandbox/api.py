@@ -149,19 +149,13 @@ def install_api(app: FastAPI, engine: UqudoEmulator) -> None:
     @app.get(INFO_PATH + "/img/{image_id}")
     async def info_image(image_id: str, request: Request) -> Response:
         engine.check_bearer(request.headers.get("authorization"))
-        image = engine.image(image_id)
-        if image is None:
-            raise SandboxError(404, error_body(404, NOT_FOUND_TEXT))
-        return Response(image, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        return _stored(engine.image(image_id), "image/jpeg")
 
     @app.get(INFO_PATH + "/{session_id}")
     async def info(session_id: str, request: Request) -> Response:
         engine.check_bearer(request.headers.get("authorization"))
         _check_uuid(session_id)
-        jws = engine.info(session_id)
-        if jws is None:
-            raise SandboxError(404, error_body(404, NOT_FOUND_TEXT))
-        return Response(jws, media_type="application/jwt", headers={"Cache-Control": "no-store"})
+        return _stored(engine.info(session_id), "application/jwt")
 
     @app.delete(INFO_PATH + "/{session_id}")
     async def delete_info(session_id: str, request: Request) -> Response:
@@ -271,6 +265,13 @@ def _scanned(engine: UqudoEmulator, qr_code_text: str) -> JSONResponse:
     return JSONResponse(
         scan_body(session, engine.sdk_token()), headers={"Cache-Control": "no-store"}
     )
+
+
+def _stored(content: str | bytes | None, media_type: str) -> Response:
+    """An Info API read: uqudo's 404 when nothing is stored, and never cached when something is."""
+    if content is None:
+        raise SandboxError(404, error_body(404, NOT_FOUND_TEXT))
+    return Response(content, media_type=media_type, headers={"Cache-Control": "no-store"})
 
 
 def _check_uuid(value: str) -> None:

@@ -9,25 +9,26 @@ from __future__ import annotations
 import hmac
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.common.sandbox.control import posted_control
-from adapters.common.sandbox.http import SandboxError, json_object_posted
+from adapters.common.sandbox.http import SandboxError, answer_routing_errors, json_object_posted
 from adapters.verifa.sandbox.engine import VerifaEmulator, fingerprint, not_found
 from adapters.verifa.sandbox.model import (
     API_VERSIONS,
     CONTROL_ACTIONS,
     DEFAULT_PAGE_SIZE,
     IDEMPOTENCY_KEY_MAX,
+    JSON,
     MAX_PAGE_SIZE,
     ResultStatus,
+    SandboxSession,
     Status,
 )
 from adapters.verifa.sandbox.payloads import (
@@ -144,15 +145,9 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
     async def validation_failed(request: Request, exc: ValidationFailed) -> JSONResponse:
         return JSONResponse(inflect(exc.body, _inflection_of(request)), status_code=422)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 405:
-            body = error_body(405, "method_not_allowed", f"Method {request.method} not allowed.")
-        elif exc.status_code == 404:
-            body = error_body(404, "not_found", "Not found.")
-        else:
-            body = error_body(exc.status_code, "error", str(exc.detail))
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    answer_routing_errors(
+        app, error_body, not_allowed="Method {method} not allowed.", not_found="Not found."
+    )
 
     # -- sessions -------------------------------------------------------------------------
     @app.post(f"{API}/sessions")
@@ -223,31 +218,37 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
             raise not_found("No result yet")
         return reply(call, result_body(session))
 
-    @app.post(API + "/sessions/{session_id}/expire")
-    async def expire_session(session_id: str, request: Request) -> JSONResponse:
-        call = begin(request)
-        session = engine.get(session_id)
-        await read_json(request)  # optional body, must be JSON when present
-
-        async def run() -> tuple[int, Any]:
-            await engine.expire(session)
-            return 200, expire_body(session)
-
-        return await idempotent(request, call, {}, run)
-
-    @app.post(API + "/sessions/{session_id}/resume")
-    async def resume_session(session_id: str, request: Request) -> JSONResponse:
+    async def session_action(
+        session_id: str, request: Request, act: Callable[[SandboxSession], Awaitable[JSON]]
+    ) -> JSONResponse:
+        """expire and resume: an optional body (JSON when present), the action run once per
+        idempotency key."""
         call = begin(request)
         session = engine.get(session_id)
         await read_json(request)
 
         async def run() -> tuple[int, Any]:
+            return 200, await act(session)
+
+        return await idempotent(request, call, {}, run)
+
+    @app.post(API + "/sessions/{session_id}/expire")
+    async def expire_session(session_id: str, request: Request) -> JSONResponse:
+        async def expire(session: SandboxSession) -> JSON:
+            await engine.expire(session)
+            return expire_body(session)
+
+        return await session_action(session_id, request, expire)
+
+    @app.post(API + "/sessions/{session_id}/resume")
+    async def resume_session(session_id: str, request: Request) -> JSONResponse:
+        async def resume(session: SandboxSession) -> JSON:
             engine.resume(session)
             url = engine.capture_url(session)
             assert url is not None
-            return 200, resume_body(session, url, engine.qr_code(url))
+            return resume_body(session, url, engine.qr_code(url))
 
-        return await idempotent(request, call, {}, run)
+        return await session_action(session_id, request, resume)
 
     @app.post(API + "/sessions/{session_id}/reprocess")
     async def reprocess_session(session_id: str, request: Request) -> JSONResponse:
@@ -309,21 +310,22 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
         engine.claim_case(session, validate_case_claim(await read_json(request)))
         return reply(call, case_body(session))
 
-    @app.post(API + "/cases/{case_id}/approve")
-    async def approve_case(case_id: str, request: Request) -> JSONResponse:
-        call = begin(request)
-        session = engine.get_case(case_id)
-        reviewer, _ = validate_case_decision(await read_json(request))
-        await engine.decide_case(session, reviewer, ResultStatus.APPROVED, None)
-        return reply(call, case_body(session))
-
-    @app.post(API + "/cases/{case_id}/reject")
-    async def reject_case(case_id: str, request: Request) -> JSONResponse:
+    async def decide_case(case_id: str, request: Request, result: ResultStatus) -> JSONResponse:
+        """approve and reject take the same body; only a rejection keeps its reason."""
         call = begin(request)
         session = engine.get_case(case_id)
         reviewer, reason = validate_case_decision(await read_json(request))
-        await engine.decide_case(session, reviewer, ResultStatus.REJECTED, reason)
+        kept = reason if result is ResultStatus.REJECTED else None
+        await engine.decide_case(session, reviewer, result, kept)
         return reply(call, case_body(session))
+
+    @app.post(API + "/cases/{case_id}/approve")
+    async def approve_case(case_id: str, request: Request) -> JSONResponse:
+        return await decide_case(case_id, request, ResultStatus.APPROVED)
+
+    @app.post(API + "/cases/{case_id}/reject")
+    async def reject_case(case_id: str, request: Request) -> JSONResponse:
+        return await decide_case(case_id, request, ResultStatus.REJECTED)
 
     # -- sandbox control (not Verifa endpoints) ---------------------------------------------
     @app.post("/sessions/{session_id}/simulate")
