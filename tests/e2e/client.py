@@ -19,6 +19,51 @@ subscription Watch($ref: String!) {
 """
 
 
+def create_mutation(provider: str, session: str, steps: str = "") -> str:
+    """`createSession` of one `provider` by `$ref`, selecting `session` (with `steps`, a GraphQL
+    list literal, when given): the end-to-end modules' create documents differ only in these."""
+    steps_arg = f", steps: {steps}" if steps else ""
+    return f"""
+mutation Create($ref: String!) {{
+  createSession(input: {{provider: "{provider}", clientReference: $ref{steps_arg}}}) {{
+    session {{ {session} }}
+    userErrors {{ code field message }}
+  }}
+}}
+"""
+
+
+def session_query(fields: str) -> str:
+    """`session(id: $id)` selecting `fields`: what each end-to-end module reads back."""
+    return f"""
+query Get($id: ID!) {{
+  session(id: $id) {{
+    {fields}
+  }}
+}}
+"""
+
+
+def action_mutation(action: str, session: str, errors: str = "code message") -> str:
+    """A session action by `$id` (`refreshSession`, `continueSession`, …) selecting `session` and
+    the `userErrors` fields `errors`."""
+    return f"""
+mutation Act($id: ID!) {{
+  {action}(id: $id) {{
+    session {{ {session} }}
+    userErrors {{ {errors} }}
+  }}
+}}
+"""
+
+
+async def created_session(base: str, query: str, variables: dict) -> dict:
+    """Run a `createSession` document and return its session, asserting it had no user error."""
+    created = (await gql(base, query, variables))["createSession"]
+    assert created["userErrors"] == [], created
+    return created["session"]
+
+
 async def gql(base: str, query: str, variables: dict) -> dict:
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()

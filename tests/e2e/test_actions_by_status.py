@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.client import gql, simulate
+from tests.e2e.client import created_session, gql, simulate
 from tests.e2e.server import running_gateway
 
 CREATE = """
@@ -38,9 +38,7 @@ async def test_an_action_the_status_does_not_allow_never_reaches_the_vendor(
     tmp_path: Path,
 ) -> None:
     with running_gateway(tmp_path / "gateway") as base:
-        created = (await gql(base, CREATE, {}))["createSession"]
-        assert created["userErrors"] == []
-        session = created["session"]
+        session = await created_session(base, CREATE, {})
         assert session["providerStatus"] == "Not Started"
         assert "DECIDE" not in session["capabilities"]
 

@@ -12,6 +12,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
+from tests.e2e.client import create_mutation, session_query
 from tests.e2e.server import active_subscriptions, free_port, running_gateway, wait_until
 
 SUBSCRIBE = """
@@ -22,22 +23,11 @@ SUBSCRIBE = """
       }
     }
     """
-CREATE = """
-    mutation Create($ref: String!) {
-      createSession(input: {provider: "didit", clientReference: $ref}) {
-        session { id providerSessionId status verificationUrl }
-        userErrors { code field message }
-      }
-    }
-    """
-GET = """
-    query Get($id: ID!) {
-      session(id: $id) {
-        id status providerStatus isFinal clientReference
-        history { sequence previousStatus status providerStatus source }
-      }
-    }
-    """
+CREATE = create_mutation("didit", "id providerSessionId status verificationUrl")
+GET = session_query(
+    "id status providerStatus isFinal clientReference"
+    " history { sequence previousStatus status providerStatus source }"
+)
 
 
 async def _watch(base: str, ref: str, n: int, ready: asyncio.Event) -> list[dict]:

@@ -20,13 +20,9 @@ Beltic sandbox's control endpoint only.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from tests.e2e.client import gql, simulate
-from tests.e2e.server import running_gateway
 
 CREATE = """
 mutation Create($ref: String!, $key: String, $expiresIn: Int) {
@@ -73,12 +69,6 @@ mutation Create($ref: String!, $metadata: JSON) {
 """
 META = "query Meta($id: ID!) { session(id: $id) { metadata raw } }"
 PROVIDERS = "{ providers { name personFlow inputSupport { field support note } } }"
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_gateway(tmp_path_factory.mktemp("truth-beltic")) as url:
-        yield url
 
 
 async def _create(base: str, ref: str, key: str | None = None, **more: object) -> dict:

@@ -26,26 +26,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.client import gql
+from tests.e2e.client import create_mutation, created_session, gql, session_query
 from tests.e2e.standin import Captured, Live, running_live_gateway
 
-CREATE = """
-mutation Create($ref: String!) {
-  createSession(input: {provider: "didit", clientReference: $ref}) {
-    session { id providerSessionId status environment }
-    userErrors { code field message }
-  }
-}
-"""
-GET = """
-query Get($id: ID!) {
-  session(id: $id) {
-    status providerStatus
-    decision { outcome decidedBy }
-    history { status providerStatus source }
-  }
-}
-"""
+CREATE = create_mutation("didit", "id providerSessionId status environment")
+GET = session_query(
+    "status providerStatus decision { outcome decidedBy } history { status providerStatus source }"
+)
 DECIDE = """
 mutation Decide($id: ID!) {
   decideSession(id: $id, decision: DECLINE, reason: "checked by hand") {
@@ -85,9 +72,7 @@ async def _next_second() -> None:
 
 async def _created(live: Live) -> tuple[str, str]:
     ref = f"didit-truth-{uuid.uuid4().hex[:8]}"
-    payload = (await gql(live.base, CREATE, {"ref": ref}))["createSession"]
-    assert payload["userErrors"] == [], payload
-    session = payload["session"]
+    session = await created_session(live.base, CREATE, {"ref": ref})
     assert session["environment"] == "LIVE"  # the live adapter, over real sockets
     return session["id"], session["providerSessionId"]
 

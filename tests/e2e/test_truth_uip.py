@@ -38,72 +38,39 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.e2e.client import Watcher, gql, simulate
+from tests.e2e.client import (
+    Watcher,
+    action_mutation,
+    create_mutation,
+    created_session,
+    gql,
+    session_query,
+    simulate,
+)
 from tests.e2e.server import free_port, running_gateway
 from tests.e2e.standin import StandIn, running_standin, serving_in_thread
 
-CREATE_AGE = """
-mutation Create($ref: String!) {
-  createSession(input: {
-    provider: "uip", clientReference: $ref,
-    steps: [{type: AGE_VERIFY, params: {min_age: 120}}]
-  }) {
-    session { id providerSessionId status }
-    userErrors { code field message }
-  }
-}
-"""
-CREATE_SIGN_WITHOUT_DOCUMENT = """
-mutation Create($ref: String!) {
-  createSession(input: {
-    provider: "uip", clientReference: $ref, steps: [{type: IDENTIFY}, {type: SIGN}]
-  }) {
-    session { id }
-    userErrors { code field message }
-  }
-}
-"""
-CREATE_IDENTIFY = """
-mutation Create($ref: String!) {
-  createSession(input: {provider: "uip", clientReference: $ref, steps: [{type: IDENTIFY}]}) {
-    session { id providerSessionId status environment }
-    userErrors { code field message }
-  }
-}
-"""
-GET = """
-query Get($id: ID!) {
-  session(id: $id) {
-    status providerStatus
-    decision { outcome reasonCodes }
-    steps { index type state result }
-    history { status source }
-  }
-}
-"""
-REFRESH = """
-mutation Refresh($id: ID!) {
-  refreshSession(id: $id) {
-    session { status providerStatus decision { outcome reasonCodes } }
-    userErrors { code message }
-  }
-}
-"""
+CREATE_AGE = create_mutation(
+    "uip", "id providerSessionId status", "[{type: AGE_VERIFY, params: {min_age: 120}}]"
+)
+CREATE_SIGN_WITHOUT_DOCUMENT = create_mutation("uip", "id", "[{type: IDENTIFY}, {type: SIGN}]")
+CREATE_IDENTIFY = create_mutation(
+    "uip", "id providerSessionId status environment", "[{type: IDENTIFY}]"
+)
+GET = session_query(
+    "status providerStatus decision { outcome reasonCodes }"
+    " steps { index type state result } history { status source }"
+)
+REFRESH = action_mutation(
+    "refreshSession", "status providerStatus decision { outcome reasonCodes }"
+)
 
 
-# -- the sandbox, as the gateway serves it --------------------------------------------------------
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_gateway(tmp_path_factory.mktemp("truth-uip")) as url:
-        yield url
-
-
+# -- the sandbox, as the gateway serves it (the `base` of tests/e2e/conftest.py) -------------------
 async def test_an_under_age_person_is_declined_with_the_age_reason(base: str) -> None:
     ref = f"uip-age-{uuid.uuid4().hex[:8]}"
     async with Watcher(base, ref) as watcher:
-        created = (await gql(base, CREATE_AGE, {"ref": ref}))["createSession"]
-        assert created["userErrors"] == [], created
-        s = created["session"]
+        s = await created_session(base, CREATE_AGE, {"ref": ref})
         await simulate(base, "uip", s["providerSessionId"], "open")
         await simulate(base, "uip", s["providerSessionId"], "submit")  # completes the step
         await watcher.wait_for("DECLINED")
@@ -182,9 +149,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 async def _failed_session(live: Live, action: str, reason: str) -> tuple[str, str]:
     """A session the stand-in failed; its `session.failed` is held, not delivered."""
     ref = f"uip-fail-{uuid.uuid4().hex[:8]}"
-    created = (await gql(live.base, CREATE_IDENTIFY, {"ref": ref}))["createSession"]
-    assert created["userErrors"] == [], created
-    s = created["session"]
+    s = await created_session(live.base, CREATE_IDENTIFY, {"ref": ref})
     assert s["environment"] == "LIVE"
     async with httpx.AsyncClient(base_url=live.standin.base_url, timeout=10) as client:
         answer = await client.post(

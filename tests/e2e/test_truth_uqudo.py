@@ -13,17 +13,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import httpx
-import pytest
 
 from adapters.base import input_fields
 from gateway.vendors.input_support import camel
 from tests.e2e.client import Watcher, gql, simulate
-from tests.e2e.server import running_gateway
 
 CREATE = """
 mutation Create($ref: String!, $expiresIn: Int) {
@@ -56,12 +53,6 @@ query Get($id: ID!) {
 PROVIDERS = """
 query { providers { name capabilities inputSupport { field support note } } }
 """
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_gateway(tmp_path_factory.mktemp("uqudo-truth")) as url:
-        yield url
 
 
 async def _create(base: str, ref: str, expires_in: int | None = None) -> dict:

@@ -28,35 +28,24 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.client import Watcher, gql, simulate
-from tests.e2e.server import running_gateway, wait_until
+from tests.e2e.client import (
+    Watcher,
+    action_mutation,
+    create_mutation,
+    created_session,
+    gql,
+    session_query,
+    simulate,
+)
+from tests.e2e.server import wait_until
 from tests.e2e.standin import Live, running_live_gateway
 
-CREATE = """
-mutation Create($ref: String!) {
-  createSession(input: {provider: "verifa", clientReference: $ref}) {
-    session { id providerSessionId status environment }
-    userErrors { code field message }
-  }
-}
-"""
-GET = """
-query Get($id: ID!) {
-  session(id: $id) {
-    status providerStatus capabilities
-    decision { outcome decidedBy reasonCodes }
-    history { status providerStatus source }
-  }
-}
-"""
-CONTINUE = """
-mutation Continue($id: ID!) {
-  continueSession(id: $id) {
-    session { status providerStatus }
-    userErrors { code message }
-  }
-}
-"""
+CREATE = create_mutation("verifa", "id providerSessionId status environment")
+GET = session_query(
+    "status providerStatus capabilities decision { outcome decidedBy reasonCodes }"
+    " history { status providerStatus source }"
+)
+CONTINUE = action_mutation("continueSession", "status providerStatus")
 DECIDE = """
 mutation Decide($id: ID!, $decision: DecisionAction!) {
   decideSession(id: $id, decision: $decision, reason: "checked by hand") {
@@ -67,21 +56,13 @@ mutation Decide($id: ID!, $decision: DecisionAction!) {
 """
 
 
-# -- the sandbox, as the gateway serves it --------------------------------------------------------
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_gateway(tmp_path_factory.mktemp("truth-verifa")) as url:
-        yield url
-
-
+# -- the sandbox, as the gateway serves it (the `base` of tests/e2e/conftest.py) -------------------
 async def _paused(base: str, *actions: str) -> tuple[str, str]:
     """A Verifa session the person captured and the workflow paused (`await_external`, or
     `review`); returned once the gateway shows it."""
     ref = f"verifa-gate-{uuid.uuid4().hex[:8]}"
     async with Watcher(base, ref) as watcher:
-        created = (await gql(base, CREATE, {"ref": ref}))["createSession"]
-        assert created["userErrors"] == [], created
-        s = created["session"]
+        s = await created_session(base, CREATE, {"ref": ref})
         for action in ("open", "submit", *actions):
             await simulate(base, "verifa", s["providerSessionId"], action)
         want = "AWAITING_DECISION" if actions[-1] == "await_external" else "IN_REVIEW"
@@ -147,9 +128,8 @@ async def test_a_replay_with_a_new_delivery_id_is_a_duplicate(live: Live) -> Non
         settings = await client.post("/sandbox-settings", json={"payload_shape": "nested"})
     assert settings.status_code == 200, settings.text
     ref = f"verifa-replay-{uuid.uuid4().hex[:8]}"
-    created = (await gql(live.base, CREATE, {"ref": ref}))["createSession"]
-    assert created["userErrors"] == [], created
-    sid, psid = created["session"]["id"], created["session"]["providerSessionId"]
+    session = await created_session(live.base, CREATE, {"ref": ref})
+    sid, psid = session["id"], session["providerSessionId"]
     # The live adapter, over real sockets (the session itself is a sandbox-key one:
     # `is_sandbox: true`, as Verifa answers a `vk_sandbox_` key).
     providers = (await gql(live.base, "{ providers { name mode } }", {}))["providers"]

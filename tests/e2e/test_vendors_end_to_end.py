@@ -4,14 +4,11 @@ vendor's sandbox driven only through its control endpoint and GraphQL."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.e2e.client import Watcher, gql, simulate
-from tests.e2e.server import running_gateway
+from tests.e2e.client import Watcher, created_session, gql, simulate
 
 CREATE = """
 mutation Create($provider: String!, $ref: String!) {
@@ -39,18 +36,10 @@ mutation Decide($id: ID!) {
 """
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_gateway(tmp_path_factory.mktemp("vendors")) as url:
-        yield url
-
-
 async def test_verifa_flow(base: str) -> None:
     ref = f"verifa-{uuid.uuid4().hex[:8]}"
     async with Watcher(base, ref) as watcher:
-        created = (await gql(base, CREATE, {"provider": "verifa", "ref": ref}))["createSession"]
-        assert created["userErrors"] == []
-        s = created["session"]
+        s = await created_session(base, CREATE, {"provider": "verifa", "ref": ref})
         assert s["status"] == "CREATED" and s["environment"] == "SANDBOX"
         await simulate(base, "verifa", s["providerSessionId"], "open")
         await simulate(base, "verifa", s["providerSessionId"], "submit")
@@ -96,9 +85,7 @@ async def test_verifa_resume_and_refused_cancel(base: str) -> None:
 async def test_beltic_flow_is_learnt_by_polling(base: str) -> None:
     ref = f"beltic-{uuid.uuid4().hex[:8]}"
     async with Watcher(base, ref) as watcher:
-        created = (await gql(base, CREATE, {"provider": "beltic", "ref": ref}))["createSession"]
-        assert created["userErrors"] == []
-        s = created["session"]
+        s = await created_session(base, CREATE, {"provider": "beltic", "ref": ref})
         for action in ("open", "submit", "approve"):
             await simulate(base, "beltic", s["providerSessionId"], action)
         await watcher.wait_for("AWAITING_DECISION")

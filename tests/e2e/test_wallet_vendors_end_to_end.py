@@ -4,12 +4,10 @@ by our policy) end to end: GraphQL and each sandbox's control endpoint only."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.client import Watcher, gql, simulate
-from tests.e2e.server import running_gateway
+from tests.e2e.client import Watcher, created_session, gql, simulate
 
 CREATE_STEPS = """
 mutation Create($ref: String!) {
@@ -49,16 +47,8 @@ query Get($id: ID!) {
 """
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_gateway(tmp_path_factory.mktemp("wallets")) as url:
-        yield url
-
-
 async def _uip(base: str, ref: str) -> dict:
-    created = (await gql(base, CREATE_STEPS, {"ref": ref}))["createSession"]
-    assert created["userErrors"] == [], created
-    return created["session"]
+    return await created_session(base, CREATE_STEPS, {"ref": ref})
 
 
 async def test_uip_gate_continue_to_approval(base: str) -> None:
@@ -126,9 +116,7 @@ async def test_uqudo_progress_and_policy_decision(
 ) -> None:
     ref = f"uqudo-{action}-{uuid.uuid4().hex[:8]}"
     async with Watcher(base, ref) as watcher:
-        created = (await gql(base, CREATE, {"provider": "uqudo", "ref": ref}))["createSession"]
-        assert created["userErrors"] == [], created
-        s = created["session"]
+        s = await created_session(base, CREATE, {"provider": "uqudo", "ref": ref})
         assert s["qrCode"].startswith("data:image/png;base64,")
         await simulate(base, "uqudo", s["providerSessionId"], "open")
         await watcher.wait_for("IN_PROGRESS")

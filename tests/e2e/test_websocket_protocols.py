@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,13 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.client import gql, simulate
-from tests.e2e.server import active_subscriptions, metric, running_gateway, wait_until
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_gateway(tmp_path_factory.mktemp("ws")) as url:
-        yield url
+from tests.e2e.server import active_subscriptions, metric, wait_until
 
 
 async def test_legacy_graphql_ws_is_refused_by_default(base: str) -> None:

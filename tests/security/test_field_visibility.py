@@ -8,11 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import httpx
 import pytest
 
 from tests.e2e.server import GatewayProcess
-from tests.support.keys import env, graphql_as, issue_token, key
+from tests.support.keys import (
+    env,
+    graphql_as,
+    issue_token,
+    key,
+    session_field_as,
+    simulate_as,
+)
 
 #: README "Access control": exactly what a session's own client token reads.
 CLIENT_TOKEN_FIELDS = {
@@ -72,19 +78,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             'metadata: {plan: "gold"}}) { session { id } } }',
         )["data"]["createSession"]["session"]
         token = issue_token(server.base, created["id"], ttl=300)
-        vendor_id = _post(
-            server,
-            key("reader"),
-            "query($id: ID!) { session(id: $id) { providerSessionId } }",
-            {"id": created["id"]},
-        )["data"]["session"]["providerSessionId"]
+        vendor_id = session_field_as(server.base, key("reader"), created["id"], "providerSessionId")
+        assert isinstance(vendor_id, str)
         for action in ("open", "review"):  # to IN_REVIEW, where a reviewer may decide
-            r = httpx.post(
-                f"{server.base}/sandbox/didit/sessions/{vendor_id}/simulate",
-                headers={"authorization": f"Bearer {key('sandbox')}"},
-                json={"action": action},
-                timeout=10,
-            )
+            r = simulate_as(server.base, key("sandbox"), "didit", vendor_id, action)
             assert r.status_code == 200, r.text
         other = _post(
             server,

@@ -12,7 +12,14 @@ import pytest
 
 from gateway.ops.simulate import simulate
 from tests.e2e.server import GatewayProcess
-from tests.support.keys import env, graphql_as, issue_token, key
+from tests.support.keys import (
+    env,
+    graphql_as,
+    issue_token,
+    key,
+    session_field_as,
+    simulate_as,
+)
 
 CREATE = (
     'mutation { createSession(input: {clientReference: "ctl", provider: "didit"}) '
@@ -82,31 +89,16 @@ def test_the_client_token_cannot_approve_its_own_session(
     )
     assert read["data"]["session"]["providerSessionId"] is None
     assert read["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    r = httpx.post(
-        f"{server.base}/sandbox/didit/sessions/{session['providerSessionId']}/simulate",
-        headers={"authorization": f"Bearer {session['token']}"},
-        json={"action": "approve"},
-        timeout=10,
-    )
+    r = simulate_as(server.base, session["token"], "didit", session["providerSessionId"], "approve")
     assert r.status_code == 403
-    status = _graphql(
-        server,
-        key("reader"),
-        "query($id: ID!) { session(id: $id) { status } }",
-        {"id": session["id"]},
-    )["data"]["session"]["status"]
+    status = session_field_as(server.base, key("reader"), session["id"], "status")
     assert status != "APPROVED"
 
 
 def test_a_sandbox_control_key_drives_the_sandbox(
     server: GatewayProcess, session: dict[str, str]
 ) -> None:
-    r = httpx.post(
-        f"{server.base}/sandbox/didit/sessions/{session['providerSessionId']}/simulate",
-        headers={"authorization": f"Bearer {key('sandbox')}"},
-        json={"action": "open"},
-        timeout=10,
-    )
+    r = simulate_as(server.base, key("sandbox"), "didit", session["providerSessionId"], "open")
     assert r.status_code == 200, r.text
 
 
@@ -122,13 +114,8 @@ async def test_the_simulate_command_drives_a_keyed_gateway_with_its_key(
 
 def test_hosted_pages_stay_open(server: GatewayProcess, session: dict[str, str]) -> None:
     """The person verifying has no credential: the sandbox's hosted page must still load."""
-    link = _graphql(
-        server,
-        key("writer"),
-        "query($id: ID!) { session(id: $id) { verificationUrl } }",
-        {"id": session["id"]},
-    )["data"]["session"]["verificationUrl"]
-    assert link and link.startswith(server.base + "/sandbox/didit/")
+    link = session_field_as(server.base, key("writer"), session["id"], "verificationUrl")
+    assert isinstance(link, str) and link.startswith(server.base + "/sandbox/didit/")
     assert httpx.get(link, timeout=10).status_code == 200
 
 

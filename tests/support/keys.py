@@ -103,3 +103,25 @@ def issue_token(base: str, session_id: str, ttl: int | None = None) -> str:
     query = f"mutation($s: ID!) {{ issueClientToken(sessionId: $s{lifetime}) {{ token }} }}"
     body = graphql_as(base, key("writer"), query, {"s": session_id}).json()
     return body["data"]["issueClientToken"]["token"]
+
+
+def session_field_as(base: str, credential: str | None, session_id: str, field: str) -> object:
+    """One field of one session as `credential` reads it (a scalar field)."""
+    query = f"query($id: ID!) {{ session(id: $id) {{ {field} }} }}"
+    r = graphql_as(base, credential, query, {"id": session_id})
+    assert r.status_code == 200, r.text
+    return r.json()["data"]["session"][field]
+
+
+def simulate_as(
+    base: str, credential: str | None, provider: str, psid: str, action: str
+) -> httpx.Response:
+    """A sandbox `simulate` call with `credential` as a bearer (none: anonymous); a keyed
+    deployment opens it to the `sandbox:control` scope only."""
+    headers = {"authorization": f"Bearer {credential}"} if credential else {}
+    return httpx.post(
+        f"{base}/sandbox/{provider}/sessions/{psid}/simulate",
+        headers=headers,
+        json={"action": action},
+        timeout=10,
+    )
