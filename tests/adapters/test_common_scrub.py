@@ -40,27 +40,27 @@ def test_emails_are_removed(email: str) -> None:
     assert EMAIL_PLACEHOLDER in out
 
 
-@pytest.mark.parametrize(
-    "phone", ["+14155552671", "+44 20 7946 0958", "+1 (555) 555-0100", "+34-600-000-000"]
-)
-def test_e164_like_phone_numbers_are_removed(phone: str) -> None:
-    out = scrub(f"phone {phone} is not valid")
-    assert phone not in out
-    assert PHONE_PLACEHOLDER in out
+PHONES = ["+14155552671", "+44 20 7946 0958", "+1 (555) 555-0100", "+34-600-000-000"]
+TOKENS = [
+    "3FaJ9wLqX2Mz3FaJ9wLqX2Mz",
+    "d641411b656ca53eec73e234f772f5572444917f0d27a43910960730abf0ae74",
+    "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+]
 
 
 @pytest.mark.parametrize(
-    "token",
+    ("value", "placeholder", "sentence"),
     [
-        "3FaJ9wLqX2Mz3FaJ9wLqX2Mz",
-        "d641411b656ca53eec73e234f772f5572444917f0d27a43910960730abf0ae74",
-        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+        *((phone, PHONE_PLACEHOLDER, "phone {} is not valid") for phone in PHONES),
+        *((token, TOKEN_PLACEHOLDER, "bad token {} here") for token in TOKENS),
     ],
 )
-def test_long_token_like_strings_are_removed(token: str) -> None:
-    out = scrub(f"bad token {token} here")
-    assert token not in out
-    assert TOKEN_PLACEHOLDER in out
+def test_e164_like_phone_numbers_and_long_token_like_strings_are_removed(
+    value: str, placeholder: str, sentence: str
+) -> None:
+    out = scrub(sentence.format(value))
+    assert value not in out
+    assert placeholder in out
 
 
 @pytest.mark.parametrize(

@@ -1330,19 +1330,11 @@ async def at_the_documented_gate(uip: Harness) -> str:
     return sid
 
 
-async def test_continue_matches_the_documented_response(uip: Harness) -> None:
-    _, documented = cassette("continue_200.yaml")
+@pytest.mark.parametrize("action", ["continue", "stop"])
+async def test_gate_action_matches_the_documented_response(uip: Harness, action: str) -> None:
+    _, documented = cassette(f"{action}_200.yaml")
     sid = await at_the_documented_gate(uip)
-    response = await uip.call("POST", f"/sessions/{sid}/continue")
-    assert response.status_code == 200
-    assert response.json()["status"] == documented["status"]
-    assert shape_drift(documented, response.json()) == []
-
-
-async def test_stop_matches_the_documented_response(uip: Harness) -> None:
-    _, documented = cassette("stop_200.yaml")
-    sid = await at_the_documented_gate(uip)
-    response = await uip.call("POST", f"/sessions/{sid}/stop")
+    response = await uip.call("POST", f"/sessions/{sid}/{action}")
     assert response.status_code == 200
     assert response.json()["status"] == documented["status"]
     assert shape_drift(documented, response.json()) == []
