@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 
-from adapters.base import Capability
+from adapters.base import ACTION_METHODS, Capability
 
 
 class SessionAction(enum.StrEnum):
@@ -19,17 +19,6 @@ class SessionAction(enum.StrEnum):
     ISSUE_LINK = "issue_link"
 
 
-#: The `ProviderAdapter` method each action calls with the vendor's session id (and the
-#: action's own arguments, e.g. decide's decision and reason).
-ADAPTER_METHOD: dict[SessionAction, str] = {
-    SessionAction.CANCEL: "cancel_session",
-    SessionAction.DECIDE: "decide_session",
-    SessionAction.CONTINUE: "continue_session",
-    SessionAction.RESUME: "resume_session",
-    SessionAction.REPROCESS: "reprocess_session",
-    SessionAction.ISSUE_LINK: "issue_link",
-}
-
 #: The capability each action needs in the session's current vendor status
 #: (`ProviderAdapter.session_capabilities`); without it the gateway refuses the action.
 CAPABILITY: dict[SessionAction, Capability] = {
@@ -39,6 +28,13 @@ CAPABILITY: dict[SessionAction, Capability] = {
     SessionAction.RESUME: Capability.RESUME,
     SessionAction.REPROCESS: Capability.REPROCESS,
     SessionAction.ISSUE_LINK: Capability.ISSUE_LINK,
+}
+
+#: The `ProviderAdapter` method each action calls with the vendor's session id (and the
+#: action's own arguments, e.g. decide's decision and reason): the one its capability names
+#: (`ACTION_METHODS`, adapters/base.py).
+ADAPTER_METHOD: dict[SessionAction, str] = {
+    action: ACTION_METHODS[capability] for action, capability in CAPABILITY.items()
 }
 
 #: `providerCode` of the gateway's own refusal of an action the session's status does not
