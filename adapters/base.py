@@ -118,6 +118,11 @@ class Capability(enum.StrEnum):
     STREAMING = "STREAMING"  # pushes progress over a channel the gateway follows (websocket)
 
 
+#: What every adapter offers: create a session and read it (REFRESH is a read on demand). An
+#: adapter declares `capabilities = SESSION_BASICS | frozenset({...its vendor's actions})`.
+SESSION_BASICS = frozenset({Capability.CREATE, Capability.READ, Capability.REFRESH})
+
+
 class DocumentType(enum.StrEnum):
     PASSPORT = "PASSPORT"
     ID_CARD = "ID_CARD"

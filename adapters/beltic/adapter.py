@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from adapters.base import (
     JSON,
+    SESSION_BASICS,
     AdapterConfig,
     Capability,
     CreateSessionRequest,
@@ -109,11 +110,8 @@ class BelticAdapter(ProviderAdapter):
     default_base_url = inferred.DEFAULT_BASE_URL
     # The webhook secret is optional: without it document webhooks are refused, polling works.
     credential_keys = ("api_key",)
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: ClassVar[frozenset[Capability]] = SESSION_BASICS | frozenset(
         {
-            Capability.CREATE,
-            Capability.READ,
-            Capability.REFRESH,
             Capability.DECIDE,  # approve / decline only: no resubmission
             Capability.CANCEL,  # = expire
             Capability.REDACT,

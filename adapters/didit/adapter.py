@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from adapters.base import (
     JSON,
+    SESSION_BASICS,
     AdapterConfig,
     Capability,
     CreateSessionRequest,
@@ -114,11 +115,8 @@ class DiditAdapter(ProviderAdapter):
     rate_limit_per_minute = inferred.RATE_LIMIT_PER_MINUTE
     name = "didit"
     default_base_url = inferred.DEFAULT_BASE_URL
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: ClassVar[frozenset[Capability]] = SESSION_BASICS | frozenset(
         {
-            Capability.CREATE,
-            Capability.READ,
-            Capability.REFRESH,
             Capability.DECIDE,
             Capability.REQUEST_RESUBMISSION,
             Capability.REDACT,

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from adapters.base import (
     JSON,
+    SESSION_BASICS,
     AdapterConfig,
     Capability,
     CreateSessionRequest,
@@ -129,11 +130,8 @@ class UipAdapter(ProviderAdapter):
     #: Expiry is lazy and has no webhook: every state that is not final can turn `expired`
     #: unseen, so all of them are polled (an unknown one too).
     poll_non_final = True
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: ClassVar[frozenset[Capability]] = SESSION_BASICS | frozenset(
         {
-            Capability.CREATE,
-            Capability.READ,
-            Capability.REFRESH,
             Capability.CONTINUE,
             Capability.CANCEL,  # = stop, at a gate only
             Capability.STEPS,

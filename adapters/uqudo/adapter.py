@@ -35,6 +35,7 @@ from websockets.asyncio.client import connect
 
 from adapters.base import (
     JSON,
+    SESSION_BASICS,
     AdapterConfig,
     Capability,
     CreateSessionRequest,
@@ -142,11 +143,8 @@ class UqudoAdapter(ProviderAdapter):
     polled_statuses = POLLED
     #: A QR session has no metadata field (docs/vendors/uqudo.md): ours is the copy.
     metadata_at_vendor = False
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: ClassVar[frozenset[Capability]] = SESSION_BASICS | frozenset(
         {
-            Capability.CREATE,
-            Capability.READ,
-            Capability.REFRESH,
             Capability.CANCEL,  # DELETE {qr}/api/v1/session/{qrCodeText}
             Capability.REDACT,  # that, then DELETE {api}/api/v1/info/{id}
             Capability.WEBHOOKS,

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode, urlparse
 
 from adapters.base import (
     JSON,
+    SESSION_BASICS,
     AdapterConfig,
     Capability,
     CreateSessionRequest,
@@ -144,11 +145,8 @@ class VerifaAdapter(ProviderAdapter):
     always_allowed = ALWAYS_ALLOWED
     actions_by_status = ACTIONS_BY_STATUS
     polled_statuses = POLLED
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: ClassVar[frozenset[Capability]] = SESSION_BASICS | frozenset(
         {
-            Capability.CREATE,
-            Capability.READ,
-            Capability.REFRESH,
             Capability.CANCEL,  # = expire
             Capability.DECIDE,  # external gate (continue / reject) or the review case
             Capability.CONTINUE,  # external gate: continue

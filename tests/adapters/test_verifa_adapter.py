@@ -1119,51 +1119,28 @@ def test_field_errors_map_to_normalized_paths(
     assert err.provider_code == "validation_error"
 
 
+# Verifa's documented error envelope: `error` is the provider code, `detail` the message.
+DOCUMENTED_ERRORS = [
+    (400, "unsupported_version", "API version 2024-01-01 is retired.", ErrorCode.PROVIDER_REJECTED),
+    (422, "invalid_state", "Session is redacted.", ErrorCode.PROVIDER_REJECTED),
+    (401, "unauthorized", "Invalid API key.", ErrorCode.PROVIDER_REJECTED),
+    (403, "forbidden", "Missing scope sessions:write.", ErrorCode.PROVIDER_REJECTED),
+    (404, "not_found", "Session not found.", ErrorCode.NOT_FOUND),
+    (409, "conflict", "Session cannot be resumed.", ErrorCode.PROVIDER_REJECTED),
+]
+
+
+@pytest.mark.parametrize(("status", "vendor_code", "detail", "code"), DOCUMENTED_ERRORS)
+def test_documented_errors_map(status: int, vendor_code: str, detail: str, code: ErrorCode) -> None:
+    err = mapped(status, verifa_error(vendor_code, detail, status))
+    assert (err.code, err.provider_code, err.http_status) == (code, vendor_code, status)
+    assert err.message == detail
+    assert err.field is None
+
+
 @pytest.mark.parametrize(
     ("status", "body", "code", "provider_code", "message"),
     [
-        (
-            400,
-            verifa_error("unsupported_version", "API version 2024-01-01 is retired.", 400),
-            ErrorCode.PROVIDER_REJECTED,
-            "unsupported_version",
-            "API version 2024-01-01 is retired.",
-        ),
-        (
-            422,
-            verifa_error("invalid_state", "Session is redacted.", 422),
-            ErrorCode.PROVIDER_REJECTED,
-            "invalid_state",
-            "Session is redacted.",
-        ),
-        (
-            401,
-            verifa_error("unauthorized", "Invalid API key.", 401),
-            ErrorCode.PROVIDER_REJECTED,
-            "unauthorized",
-            "Invalid API key.",
-        ),
-        (
-            403,
-            verifa_error("forbidden", "Missing scope sessions:write.", 403),
-            ErrorCode.PROVIDER_REJECTED,
-            "forbidden",
-            "Missing scope sessions:write.",
-        ),
-        (
-            404,
-            verifa_error("not_found", "Session not found.", 404),
-            ErrorCode.NOT_FOUND,
-            "not_found",
-            "Session not found.",
-        ),
-        (
-            409,
-            verifa_error("conflict", "Session cannot be resumed.", 409),
-            ErrorCode.PROVIDER_REJECTED,
-            "conflict",
-            "Session cannot be resumed.",
-        ),
         (409, {"error": "locked"}, ErrorCode.PROVIDER_REJECTED, "locked", "locked"),
         (409, None, ErrorCode.PROVIDER_REJECTED, "conflict", "Verifa answered HTTP 409"),
         (
@@ -1177,7 +1154,7 @@ def test_field_errors_map_to_normalized_paths(
         (418, {}, ErrorCode.PROVIDER_REJECTED, "http_418", "Verifa answered HTTP 418"),
     ],
 )
-def test_status_codes_map(
+def test_undocumented_bodies_map(
     status: int, body: Any, code: ErrorCode, provider_code: str, message: str
 ) -> None:
     err = mapped(status, body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -97,6 +98,14 @@ class GatewayProcess:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def stored_events(self) -> int:
+        """Vendor events in the gateway's SQLite file: what a refused webhook must not add."""
+        db = sqlite3.connect(self.data_dir / "gateway.db")
+        try:
+            return int(db.execute("select count(*) from vendor_events").fetchone()[0])
+        finally:
+            db.close()
 
     def log_text(self) -> str:
         return "\n".join(

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from adapters.base import SandboxConfig, SandboxHandle
 from adapters.registry import adapter_class
@@ -104,29 +109,30 @@ class Recorder:
 
 
 @contextmanager
+def serving_post(handler: Callable[[Request], Awaitable[Response]], what: str) -> Iterator[str]:
+    """A loopback server answering `POST /` with `handler`, for the block; yields its URL."""
+    port = free_port()
+    app = Starlette(routes=[Route("/", handler, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    with serving_in_thread(server, server.run, what):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
 def running_recorder(target: str) -> Iterator[Recorder]:
     """A loopback relay in front of the gateway's webhook endpoint."""
-    import httpx
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    port = free_port()
-    recorder = Recorder(f"http://127.0.0.1:{port}", [])
+    captured: list[Captured] = []
 
     async def relay(request: Request) -> Response:
         body = await request.body()
         headers = {k: v for k, v in request.headers.items() if k not in ("host", "content-length")}
-        recorder.captured.append(Captured(body, headers))
+        captured.append(Captured(body, headers))
         async with httpx.AsyncClient(timeout=10) as client:
             answer = await client.post(target, content=body, headers=headers)
         return Response(answer.content, status_code=answer.status_code)
 
-    app = Starlette(routes=[Route("/", relay, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    with serving_in_thread(server, server.run, "recorder"):
-        yield recorder
+    with serving_post(relay, "recorder") as url:
+        yield Recorder(url, captured)
 
 
 @dataclass

@@ -32,11 +32,8 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from tests.e2e.client import (
     Watcher,
@@ -47,8 +44,8 @@ from tests.e2e.client import (
     session_query,
     simulate,
 )
-from tests.e2e.server import free_port, running_gateway
-from tests.e2e.standin import StandIn, running_standin, serving_in_thread
+from tests.e2e.server import running_gateway
+from tests.e2e.standin import StandIn, running_standin, serving_post
 
 CREATE_AGE = create_mutation(
     "uip", "id providerSessionId status", "[{type: AGE_VERIFY, params: {min_age: 120}}]"
@@ -113,18 +110,15 @@ class HeldWebhooks:
 
 @contextmanager
 def _serve_holder() -> Iterator[HeldWebhooks]:
-    port = free_port()
-    holder = HeldWebhooks(f"http://127.0.0.1:{port}/")
+    held: list[tuple[bytes, dict[str, str]]] = []
 
     async def receive(request: Request) -> Response:
         headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-uip-")}
-        holder.held.append((await request.body(), headers))
+        held.append((await request.body(), headers))
         return Response(status_code=200)
 
-    app = Starlette(routes=[Route("/", receive, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    with serving_in_thread(server, server.run, "webhook holder"):
-        yield holder
+    with serving_post(receive, "webhook holder") as url:
+        yield HeldWebhooks(f"{url}/", held)
 
 
 @dataclass

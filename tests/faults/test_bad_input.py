@@ -5,7 +5,6 @@ No 500, no crash, nothing stored from an unsigned body, and correct answers afte
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 
 import httpx
@@ -44,14 +43,6 @@ graphql_like = st.one_of(
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     with GatewayProcess(tmp_path_factory.mktemp("fuzz")) as process:
         yield process
-
-
-def _stored_events(server: GatewayProcess) -> int:
-    db = sqlite3.connect(server.data_dir / "gateway.db")
-    try:
-        return int(db.execute("select count(*) from vendor_events").fetchone()[0])
-    finally:
-        db.close()
 
 
 def _still_healthy(client: httpx.Client) -> None:
@@ -110,11 +101,11 @@ def test_random_graphql_never_500s(
 def test_unsigned_webhooks_are_refused_and_store_nothing(
     server: GatewayProcess, provider: str, body: bytes, headers: dict[str, str]
 ) -> None:
-    before = _stored_events(server)
+    before = server.stored_events()
     with httpx.Client(base_url=server.base, timeout=10) as client:
         r = client.post(f"/webhooks/{provider}", content=body, headers=headers)
     assert r.status_code in (400, 401, 404, 413), (r.status_code, r.text)
-    assert _stored_events(server) == before
+    assert server.stored_events() == before
 
 
 @pytest.mark.parametrize(
@@ -145,11 +136,11 @@ def test_unsigned_webhooks_are_refused_and_store_nothing(
     ],
 )
 def test_oversized_deep_and_broken_bodies(server: GatewayProcess, path: str, body: bytes) -> None:
-    before = _stored_events(server)
+    before = server.stored_events()
     with httpx.Client(base_url=server.base, timeout=30) as client:
         r = client.post(path, content=body, headers={"content-type": "application/json"})
         assert r.status_code < 500, (r.status_code, r.text[:300])
         assert r.status_code != 200 or "errors" in r.json()
         _still_healthy(client)
-    assert _stored_events(server) == before
+    assert server.stored_events() == before
     assert "Traceback" not in server.log_text()

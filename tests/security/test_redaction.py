@@ -112,11 +112,19 @@ def person() -> dict[str, str]:
     }
 
 
-def create_input(provider: str, who: dict[str, str], **extra: object) -> dict:
+def bare_input(provider: str, who: dict[str, str], **extra: object) -> dict:
+    """A create input whose only personal value is the metadata note."""
     return {
         "provider": provider,
         "clientReference": f"redact-{uuid.uuid4().hex[:8]}",
         "metadata": {"note": who["note"]},
+        **extra,
+    }
+
+
+def create_input(provider: str, who: dict[str, str], **extra: object) -> dict:
+    return {
+        **bare_input(provider, who),
         "expectedPerson": {
             "firstName": who["first"],
             "lastName": who["last"],
@@ -288,15 +296,7 @@ async def test_uip_webhooks_after_redaction_store_no_claims_and_uip_is_reported(
     server: GatewayProcess,
 ) -> None:
     base, who = server.base, person()
-    s = await create(
-        base,
-        {
-            "provider": "uip",
-            "clientReference": f"redact-{uuid.uuid4().hex[:8]}",
-            "metadata": {"note": who["note"]},
-            "steps": [{"type": "IDENTIFY"}, {"type": "IDENTIFY"}],
-        },
-    )
+    s = await create(base, bare_input("uip", who, steps=[{"type": "IDENTIFY"}] * 2))
     await simulate(base, "uip", s["providerSessionId"], "open")
     await simulate(base, "uip", s["providerSessionId"], "submit")  # step 0 verifies
     await wait_for(base, s["id"], lambda g: "claims" in json.dumps(stored_events(server.data_dir)))
@@ -365,14 +365,7 @@ async def test_didit_redaction_leaves_no_copy_and_a_later_refresh_writes_nothing
 # -- uqudo: the QR session and the cached result deleted ----------------------------------------
 async def test_uqudo_redaction_leaves_no_copy_of_the_result(server: GatewayProcess) -> None:
     base, who = server.base, person()
-    s = await create(
-        base,
-        {
-            "provider": "uqudo",
-            "clientReference": f"redact-{uuid.uuid4().hex[:8]}",
-            "metadata": {"note": who["note"]},
-        },
-    )
+    s = await create(base, bare_input("uqudo", who))
     for action in ("open", "submit", "approve"):
         await simulate(base, "uqudo", s["providerSessionId"], action)
     before = await wait_for(base, s["id"], lambda g: g["status"] == "APPROVED")

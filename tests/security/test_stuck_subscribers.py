@@ -7,6 +7,7 @@ through the kernel buffers into the server's own transport."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -153,38 +154,37 @@ def _until(predicate: object, timeout_s: float) -> bool:
     return False
 
 
-def test_a_client_that_stops_reading_is_disconnected(impatient: GatewayProcess) -> None:
-    before = active_subscriptions(impatient.base)
-    client = RawSubscriber(impatient.base)
+@contextlib.contextmanager
+def _following_all(server: GatewayProcess) -> Iterator[tuple[RawSubscriber, int]]:
+    """A subscriber to FOLLOW_ALL the server counts, and the count before it came."""
+    before = active_subscriptions(server.base)
+    client = RawSubscriber(server.base)
     try:
         client.subscribe(FOLLOW_ALL)
-        assert _until(lambda: active_subscriptions(impatient.base) == before + 1, 10)
+        assert _until(lambda: active_subscriptions(server.base) == before + 1, 10)
+        yield client, before
+    finally:
+        client.close()
+
+
+def test_a_client_that_stops_reading_is_disconnected(impatient: GatewayProcess) -> None:
+    with _following_all(impatient) as (client, before):
         _publish(impatient.base, EVENTS)  # the client never reads another byte
         # The server gives up on the socket about a second after its buffer fills; a
         # generous bound, and no reading on our side: the state comes from our kernel.
         dropped = _until(lambda: client.tcp_state() != TCP_ESTABLISHED, 15)
         assert dropped, "the server still holds the connection of a client that stopped reading"
         assert _until(lambda: active_subscriptions(impatient.base) == before, 5)
-    finally:
-        client.close()
     # The gateway serves the next subscriber as before.
-    again = RawSubscriber(impatient.base)
-    try:
-        again.subscribe(FOLLOW_ALL)
+    with _following_all(impatient) as (again, _):
         _publish(impatient.base, 1)
         message = again.next_message()
         assert message["type"] == "next"
         assert message["payload"]["data"]["sessionStatusChanged"]["session"]["metadata"]
-    finally:
-        again.close()
 
 
 def test_a_slow_reader_is_cut_off_by_bytes_waiting(patient: GatewayProcess) -> None:
-    before = active_subscriptions(patient.base)
-    client = RawSubscriber(patient.base)
-    try:
-        client.subscribe(FOLLOW_ALL)
-        assert _until(lambda: active_subscriptions(patient.base) == before + 1, 10)
+    with _following_all(patient) as (client, before):
         _publish(patient.base, EVENTS)  # far fewer than the 256-event count bound
         # It stopped reading for a moment: once more than QUEUE_BYTES wait for it, the
         # server drops its place in the stream (the gauge counts it out) ...
@@ -203,5 +203,3 @@ def test_a_slow_reader_is_cut_off_by_bytes_waiting(patient: GatewayProcess) -> N
         assert error["extensions"] == {"code": "SUBSCRIBER_OVERFLOW", "lastCursor": cursors[-1]}
         assert 0 < len(cursors) < EVENTS
         assert client.next_message() == {"id": "1", "type": "complete"}
-    finally:
-        client.close()

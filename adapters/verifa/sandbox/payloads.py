@@ -87,28 +87,26 @@ def session_body(session: SandboxSession, capture_url: str | None) -> JSON:
     }
 
 
-def create_body(session: SandboxSession, capture_url: str, qr_code: str) -> JSON:
-    """POST /sessions 201 (web-capture guide example; the reference adds external_ref, tags)."""
+def resume_body(session: SandboxSession, capture_url: str, qr_code: str) -> JSON:
+    """POST /sessions/{id}/resume 200: a fresh capture link for the same session."""
     return {
         "id": session.id,
         "status": session.status,
         "capture_url": capture_url,
-        "qr_code_data_url": qr_code,
-        "is_sandbox": True,
-        "created_at": session.created_at,
         "expires_at": session.token_expires_at,
-        "external_ref": session.external_ref,
-        "tags": list(session.tags),
+        "qr_code_data_url": qr_code,
     }
 
 
-def resume_body(session: SandboxSession, capture_url: str, qr_code: str) -> JSON:
+def create_body(session: SandboxSession, capture_url: str, qr_code: str) -> JSON:
+    """POST /sessions 201 (web-capture guide example; the reference adds external_ref, tags):
+    the resume answer's link fields plus the session's own."""
     return {
-        "id": session.id,
-        "status": session.status,
-        "capture_url": capture_url,
-        "expires_at": session.token_expires_at,
-        "qr_code_data_url": qr_code,
+        **resume_body(session, capture_url, qr_code),
+        "is_sandbox": True,
+        "created_at": session.created_at,
+        "external_ref": session.external_ref,
+        "tags": list(session.tags),
     }
 
 

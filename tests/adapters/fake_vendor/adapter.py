@@ -14,6 +14,7 @@ import httpx
 
 from adapters.base import (
     JSON,
+    SESSION_BASICS,
     AdapterConfig,
     Capability,
     CreateSessionRequest,
@@ -45,11 +46,8 @@ SIGNATURE_HEADER = "x-acme-signature"
 class AcmeAdapter(ProviderAdapter):
     name = "acme"
     default_base_url = "https://api.acme.invalid"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+    capabilities: ClassVar[frozenset[Capability]] = SESSION_BASICS | frozenset(
         {
-            Capability.CREATE,
-            Capability.READ,
-            Capability.REFRESH,
             Capability.CANCEL,
             Capability.WEBHOOKS,
             Capability.POLLING,
