@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 
 import httpx
 
+from adapters.results import CheckKind, CheckTable, Results
+
 JSON = dict[str, Any]
 
 
@@ -385,6 +387,9 @@ class SessionSnapshot:
     #: Step progress for step-based vendors; empty = unknown/not applicable (keeps what we have).
     steps: tuple[StepProgress, ...] = ()
     current_step: int | None = None
+    #: What the vendor found (checks, person, documents), when this payload says; None keeps
+    #: what is stored (adapters/results.py).
+    results: Results | None = None
 
 
 @dataclass(frozen=True)
@@ -626,6 +631,12 @@ class ProviderAdapter(abc.ABC):
     #: the vendor's documentation: reported as a VENDOR_DATA_RETAINED warning. Empty when
     #: the vendor documents that nothing stays.
     redaction_leaves: tuple[str, ...] = ()
+    #: The vendor's check vocabularies (adapters/results.py), one table per result block
+    #: that names checks differently; the conformance suite holds them to the normalized
+    #: vocabulary, and docs/results.md lists them.
+    check_tables: ClassVar[tuple[CheckTable, ...]] = ()
+    #: The kinds of check this vendor performs (what an approved session shows PASSED).
+    check_kinds: ClassVar[frozenset[CheckKind]] = frozenset()
 
     # -- status declarations (data; the methods below read them) ---------------------------
     #: Every raw status the vendor documents → its normalized status, and nothing else
