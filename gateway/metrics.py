@@ -52,6 +52,13 @@ unknown_status_total = Counter(
     ["provider"],
     registry=REGISTRY,
 )
+unknown_check_values_total = Counter(
+    "kycgw_unknown_check_values_total",
+    "Vendor checks with a name, outcome or reason not in the adapter's check tables "
+    "(kept as OTHER / REVIEW / other, the raw value beside it)",
+    ["provider"],
+    registry=REGISTRY,
+)
 status_changes_total = Counter(
     "kycgw_status_changes_total",
     "Normalized status changes recorded",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from gateway.ops.check_report import render_checks
 from gateway.sessions.stats import FINALS, GroupBy, StatsRow, provider_stats
 
 Format = Literal["table", "csv", "json"]
@@ -122,7 +123,7 @@ def _pct(value: float | None) -> str:
 
 
 def _secs(value: float | None) -> str:
-    """The units and precision /insights uses (gateway/web/pages/router.py), so both agree."""
+    """The units and precision /insights uses (gateway/web/pages/charts.py), so both agree."""
     if value is None:
         return "-"
     if value < 120:
@@ -235,6 +236,7 @@ def run_report(
     *,
     database_url: str | None = None,
     width: int | None = None,
+    checks: bool = False,
 ) -> str:
     """Stats for sessions created in `[start, end)` (dates are UTC midnight), as text.
 
@@ -243,7 +245,8 @@ def run_report(
     `database_url`, else the configured one (`load_settings()`, like `kyc-gateway serve`).
     The table is `width` columns wide, default the terminal's (`COLUMNS`, else the terminal;
     200 when the output is not a terminal, so a file gets whole lines). Raises `NoDatabase`
-    when there is none to read."""
+    when there is none to read. With `checks`, the per-check figures instead
+    (`gateway/ops/check_report.py`)."""
     keys = list(dict.fromkeys(group_by if group_by is not None else [GroupBy.PROVIDER]))
     begin, finish = _moment(start), _moment(end)
     if database_url is None:
@@ -252,6 +255,10 @@ def run_report(
         database_url = load_settings().database_url
         assert database_url is not None
     rows, total = asyncio.run(_collect(database_url, begin, finish, keys))
+    if width is None:
+        width = shutil.get_terminal_size(fallback=(200, 24)).columns
+    if checks:
+        return render_checks(rows, keys, fmt, begin, finish, max(width, 40))
     if fmt == "json":
         return json.dumps(
             {
@@ -273,8 +280,6 @@ def run_report(
             writer.writerow(_flat(row, keys))
         return buffer.getvalue()
     if fmt == "table":
-        if width is None:
-            width = shutil.get_terminal_size(fallback=(200, 24)).columns
         return _table(rows, total, keys, begin, finish, max(width, 40))
     raise ValueError(f"unknown format {fmt!r}")
 
@@ -304,6 +309,7 @@ def _report(args: argparse.Namespace) -> int:
             args.format,
             args.group_by,
             database_url=args.database_url,
+            checks=args.checks,
         )
     except NoDatabase as error:
         print(f"kyc-gateway report: {error}", file=sys.stderr)
@@ -333,5 +339,10 @@ def add_report_command(subparsers: argparse._SubParsersAction) -> None:  # type:
         type=_parse_group_by,
         default=[GroupBy.PROVIDER],
         help="comma-separated: provider, country, day (default: provider)",
+    )
+    report.add_argument(
+        "--checks",
+        action="store_true",
+        help="per check kind: runs and pass / fail / review rates (docs/results.md)",
     )
     report.set_defaults(func=_report)

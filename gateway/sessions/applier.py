@@ -23,6 +23,7 @@ from gateway import metrics
 from gateway.bus.events import StatusChanged, StatusSource
 from gateway.sessions.ordering import Current, Incoming, Verdict, judge, next_order_time
 from gateway.sessions.polling import EffectivePolicy, schedule
+from gateway.sessions.results import apply_results
 from gateway.store.models import SessionRow, StatusChangeRow
 from gateway.vendors.providers import Providers
 
@@ -180,6 +181,7 @@ class SnapshotApplier:
             row.steps = merge_steps(row.steps, [step_json(step) for step in snapshot.steps])
         if snapshot.current_step is not None:
             row.current_step = snapshot.current_step
+        await apply_results(db, row, snapshot.results, now)
         order_time = snapshot.occurred_at
         if authoritative:
             order_time = (snapshot.occurred_at or now) - MUTATION_ORDER_SLACK

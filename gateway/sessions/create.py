@@ -26,6 +26,7 @@ from gateway.errors import FieldProblem, ServiceError
 from gateway.sessions.applier import count_unknown, step_json
 from gateway.sessions.core import SessionCore
 from gateway.sessions.idempotency import IdempotencyClaims, request_hash
+from gateway.sessions.results import apply_results, expected_person_json
 from gateway.sessions.validation import validate_create
 from gateway.store.models import SessionRow
 from gateway.vendors.breakers import TRANSIENT, BreakerOpen
@@ -151,6 +152,7 @@ class SessionCreator:
                 row.route_attempts = attempts or None
                 db.add(row)
                 await db.flush()
+                await apply_results(db, row, snapshot.results, now)
                 created = await applier.record_change(
                     db, row, None, SessionStatus(row.status), snapshot, StatusSource.API, None, now
                 )
@@ -203,4 +205,5 @@ def new_row(
         last_sequence=0,
         steps=[step_json(step) for step in snapshot.steps] or None,
         current_step=snapshot.current_step,
+        expected_person=expected_person_json(request),
     )

@@ -27,6 +27,7 @@ from gateway.sessions.actions import (
 )
 from gateway.sessions.applier import REDACTED_PAYLOAD
 from gateway.sessions.core import SessionCore, refuse_if_redacted
+from gateway.sessions.results import erase_personal
 from gateway.sessions.validation import validate_metadata
 from gateway.store.db import truncate_wal
 from gateway.store.models import SessionRow, VendorEventRow
@@ -164,6 +165,7 @@ class SessionMutations:
             fresh.metadata_ = None
             fresh.verification_url = None
             fresh.qr_code = None
+            erase_personal(fresh)
             fresh.updated_at = now
             events = await db.exec(
                 select(VendorEventRow).where(VendorEventRow.session_id == row.id)

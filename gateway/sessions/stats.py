@@ -28,8 +28,7 @@ DAY: the UTC date of `created_at`, as `YYYY-MM-DD`.
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,17 +47,12 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.base import FINAL_STATUSES, SessionStatus
+from gateway.sessions.check_stats import CheckFigure, check_figures
+from gateway.sessions.stats_keys import GroupBy, country_of, day_of
 from gateway.store.models import SessionRow, StatusChangeRow
 
 #: Final statuses in a stable order (the order of `SessionStatus`).
 FINALS: tuple[SessionStatus, ...] = tuple(s for s in SessionStatus if s in FINAL_STATUSES)
-UNKNOWN_COUNTRY = "unknown"
-
-
-class GroupBy(enum.Enum):
-    PROVIDER = "PROVIDER"
-    COUNTRY = "COUNTRY"
-    DAY = "DAY"
 
 
 @dataclass(frozen=True)
@@ -83,6 +77,8 @@ class StatsRow:
     time_to_decision_median_s: float | None
     time_to_decision_p90_s: float | None
     failovers: int
+    #: Per check kind and outcome (gateway/sessions/check_stats.py).
+    checks: list[CheckFigure] = field(default_factory=list)
 
     def count(self, status: SessionStatus) -> int:
         return next((o.count for o in self.outcomes if o.status == status), 0)
@@ -138,6 +134,7 @@ class StatsRow:
             "time_to_decision_median_s": self.time_to_decision_median_s,
             "time_to_decision_p90_s": self.time_to_decision_p90_s,
             "failovers": self.failovers,
+            "checks": [figure.as_dict() for figure in self.checks],
         }
 
 
@@ -149,12 +146,6 @@ def _seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[An
     # A vendor's clock may stamp a change a moment before our create time: never negative
     # (and NULL, for a session not decided yet, stays NULL).
     return case((seconds < 0, literal(0.0)), else_=seconds)
-
-
-def _day(dialect: str, column: Any) -> ColumnElement[Any]:
-    if dialect == "sqlite":
-        return func.date(column)  # stored as naive UTC text
-    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
 
 
 def _has_items(dialect: str, column: Any) -> ColumnElement[bool]:
@@ -210,16 +201,13 @@ async def provider_stats(
             )
 
         is_final = s.status.in_([f.value for f in FINALS])
-        country = func.coalesce(
-            SessionRow.metadata_["country"].as_string(),  # type: ignore[index]
-            literal(UNKNOWN_COUNTRY),
-        )
+        country = country_of()
         decided_after = _seconds_between(dialect, first_change_into(s.status), s.created_at)
         base = (
             select(
                 s.provider.label("provider"),
                 country.label("country"),
-                _day(dialect, s.created_at).label("day"),
+                day_of(dialect, s.created_at).label("day"),
                 s.status.label("status"),
                 is_final.label("is_final"),
                 exists()
@@ -285,6 +273,7 @@ async def provider_stats(
             percentiles[name] = {
                 tuple(row[: len(dims)]): (row.p50, row.p90) for row in (await db.exec(query)).all()
             }
+        figures = await check_figures(db, dialect, start, end, dims)
 
     result = []
     for row in count_rows:
@@ -317,6 +306,7 @@ async def provider_stats(
                 time_to_decision_median_s=_num(decision_p[0]),
                 time_to_decision_p90_s=_num(decision_p[1]),
                 failovers=int(row["failovers"]),
+                checks=figures.get(key, []),
             )
         )
     return result

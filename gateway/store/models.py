@@ -61,6 +61,33 @@ class SessionRow(SQLModel, table=True):
     #: When `redactSession` erased the personal data; from then on nothing personal is
     #: written to this session again (`gateway/sessions/applier.py`, `scrub_for_redacted`).
     redacted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    #: What the vendor found (docs/results.md): checks (not personal; also one row each in
+    #: `session_checks`, for SQL), and the person and documents it read (personal: erased
+    #: by `redactSession`, like the expected person sent at create).
+    checks: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    person: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    documents: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    expected_person: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class CheckRow(SQLModel, table=True):
+    """One check of one session, as the vendor last reported it: what `providerStats` and
+    `report --checks` aggregate. Nothing personal (the person is on the session row)."""
+
+    __tablename__ = "session_checks"
+    __table_args__ = (Index("ix_session_checks_provider_kind", "provider", "kind", "outcome"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True)
+    )
+    session_id: str = Field(foreign_key="sessions.id", index=True, max_length=40)
+    provider: str = Field(max_length=32)
+    kind: str = Field(max_length=32)
+    outcome: str = Field(max_length=16)
+    provider_name: str = Field(max_length=128)
+    reasons: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    score: float | None = Field(default=None)
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class StatusChangeRow(SQLModel, table=True):

@@ -6,7 +6,7 @@ import enum
 
 import strawberry
 
-from adapters import base
+from adapters import base, results
 from gateway.bus import events
 
 SessionStatus = strawberry.enum(
@@ -44,3 +44,11 @@ class WarningCode(enum.Enum):
 
 
 StatusSource = strawberry.enum(events.StatusSource)
+CheckKind = strawberry.enum(results.CheckKind)
+CheckOutcome = strawberry.enum(
+    results.CheckOutcome,
+    description="PASSED / FAILED: the vendor's verdict on the check; REVIEW: a person has to "
+    "look (also what an outcome value the gateway does not know becomes); NOT_RUN: part of "
+    "the flow, not run.",
+)
+FieldMatchResult = strawberry.enum(results.FieldMatchResult)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from gateway.sessions import stats
-from gateway.web.graphql.enums import SessionStatus
+from gateway.web.graphql.enums import CheckKind, CheckOutcome, SessionStatus
 
 StatsGroupBy = strawberry.enum(
     stats.GroupBy,
@@ -20,6 +20,19 @@ class StatsOutcome:
     status: SessionStatus
     count: int
     rate: float | None = strawberry.field(description="count / reachedFinal.")
+
+
+@strawberry.type(
+    description="One check kind's figures for one outcome, over the checks of the group's "
+    "sessions (docs/results.md): runs = checks of the kind that ran (PASSED, FAILED or "
+    "REVIEW); rate = count / runs (null for NOT_RUN and when none ran)."
+)
+class StatsCheck:
+    kind: CheckKind
+    outcome: CheckOutcome
+    runs: int
+    count: int
+    rate: float | None
 
 
 @strawberry.type(
@@ -50,6 +63,10 @@ class ProviderStats:
     failovers: int = strawberry.field(
         description="Sessions created after at least one vendor failed (failover)."
     )
+    checks: list[StatsCheck] = strawberry.field(
+        description="Per check kind and outcome; kinds no session of the group reported are "
+        "left out."
+    )
 
     @classmethod
     def from_row(cls, row: stats.StatsRow) -> ProviderStats:
@@ -75,4 +92,8 @@ class ProviderStats:
             time_to_decision_median_s=row.time_to_decision_median_s,
             time_to_decision_p90_s=row.time_to_decision_p90_s,
             failovers=row.failovers,
+            checks=[
+                StatsCheck(kind=c.kind, outcome=c.outcome, runs=c.runs, count=c.count, rate=c.rate)
+                for c in row.checks
+            ],
         )

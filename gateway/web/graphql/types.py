@@ -28,6 +28,7 @@ from gateway.web.graphql.enums import (
     WarningCode,
 )
 from gateway.web.graphql.permissions import check
+from gateway.web.graphql.result_types import Check, VerifiedDocument, VerifiedPerson
 from gateway.web.graphql.visibility import session_field
 
 
@@ -212,6 +213,25 @@ class Session:
     async def history(self, info: Info) -> list[StatusChange] | None:
         rows = await info.context.histories.load(self._row.id)
         return [StatusChange.from_row(r) for r in rows]
+
+    @session_field(description="What the vendor checked, normalized (docs/results.md).")
+    def checks(self) -> list[Check] | None:
+        return [Check.from_json(c) for c in self._row.checks or ()]
+
+    @session_field(
+        description="The person as the vendor read them (pii:read; never a client token). "
+        "Null until the vendor reports them, and after redactSession."
+    )
+    def person(self, info: Info) -> VerifiedPerson | None:
+        check(info, Scope.PII_READ)
+        if not self._row.person:
+            return None
+        return VerifiedPerson.of(self._row.person, self._row.expected_person)
+
+    @session_field(description="The documents as the vendor read them (pii:read; same rule).")
+    def documents(self, info: Info) -> list[VerifiedDocument] | None:
+        check(info, Scope.PII_READ)
+        return [VerifiedDocument.from_json(d) for d in self._row.documents or ()]
 
     @session_field(description="Actions the vendor allows on this session now.")
     def capabilities(self, info: Info) -> list[Capability] | None:

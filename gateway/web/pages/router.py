@@ -21,10 +21,17 @@ from fastapi.responses import (
     Response,
 )
 
-from adapters.base import SessionStatus
 from gateway.auth import Authenticator, Scope
 from gateway.sessions.service import SessionService
 from gateway.settings import Settings
+from gateway.web.pages.charts import (
+    check_failure_chart,
+    decision_time_chart,
+    duration_text,
+    funnel_chart,
+    outcome_chart,
+    vendor_label,
+)
 from gateway.web.pages.headers import PAGE_HEADERS
 from gateway.web.pages.qr import QrRenderer, read_text
 from gateway.web.pages.signin import InsightsSignIn, same_origin, sign_in_page, sign_out_form
@@ -40,15 +47,6 @@ MEDIA_TYPES = {
 DEFAULT_DAYS = 30
 BEARER_CHALLENGE = {"www-authenticate": "Bearer"}
 
-#: Outcome colours (stacked bars), in `SessionStatus` order of the final statuses.
-OUTCOME_COLOURS = {
-    SessionStatus.APPROVED: "#16a34a",
-    SessionStatus.DECLINED: "#dc2626",
-    SessionStatus.CANCELLED: "#9ca3af",
-    SessionStatus.EXPIRED: "#f59e0b",
-    SessionStatus.ABANDONED: "#a855f7",
-    SessionStatus.FAILED: "#111827",
-}
 FIGURE_COLUMNS = (
     "vendor",
     "created",
@@ -57,12 +55,6 @@ FIGURE_COLUMNS = (
     "approval",
     "median decision",
     "p90 decision",
-)
-FUNNEL_STAGES = (
-    ("created", "#93c5fd"),
-    ("in progress", "#60a5fa"),
-    ("final", "#3b82f6"),
-    ("approved", "#16a34a"),
 )
 
 
@@ -187,146 +179,6 @@ def period(start_text: str | None, end_text: str | None) -> tuple[datetime, date
     return start, end
 
 
-# -- SVG ------------------------------------------------------------------------------------
-LABEL_W, BAR_W, ROW_H, BAR_H = 90, 340, 26, 18
-
-
-def _svg(kind: str, title: str, height: int, body: list[str], width: int = 480) -> str:
-    return (
-        f'<svg class="chart" data-chart="{escape(kind)}" role="img" '
-        f'aria-label="{escape(title)}" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}">'
-        f"<title>{escape(title)}</title>{''.join(body)}</svg>"
-    )
-
-
-def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str, vendor: str) -> str:
-    return (
-        f'<rect class="bar" data-provider="{escape(vendor)}" x="{x:.1f}" y="{y:.1f}" '
-        f'width="{max(w, 0):.1f}" height="{h:.1f}" fill="{fill}">'
-        f"<title>{escape(tip)}</title></rect>"
-    )
-
-
-def _text(x: float, y: float, text: str, anchor: str = "start") -> str:
-    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(text)}</text>'
-
-
-def _legend(items: list[tuple[str, str]], y: float) -> list[str]:
-    out, x = [], LABEL_W
-    for label, colour in items:
-        out.append(f'<rect x="{x}" y="{y - 10}" width="10" height="10" fill="{colour}"/>')
-        out.append(_text(x + 14, y, label))
-        x += 16 + 7 * len(label) + 12
-    return out
-
-
-def _vendor(row: object) -> str:
-    return str(getattr(row, "provider", None) or "unknown")
-
-
-def funnel_chart(rows: list) -> str:  # type: ignore[type-arg]
-    body: list[str] = []
-    y = 10
-    for row in rows:
-        stages = (
-            row.created,
-            row.reached_in_progress,
-            row.reached_final,
-            row.count(SessionStatus.APPROVED),
-        )
-        top = max(row.created, 1)
-        body.append(_text(LABEL_W - 6, y + 4 * BAR_H / 2 + 4, _vendor(row), "end"))
-        for (label, colour), value in zip(FUNNEL_STAGES, stages, strict=True):
-            w = BAR_W * value / top
-            body.append(
-                _rect(
-                    LABEL_W,
-                    y,
-                    w,
-                    BAR_H - 4,
-                    colour,
-                    f"{_vendor(row)} {label}: {value}",
-                    _vendor(row),
-                )
-            )
-            body.append(_text(LABEL_W + w + 4, y + BAR_H - 8, f"{value}"))
-            y += BAR_H - 2
-        y += 12
-    body.extend(_legend(list(FUNNEL_STAGES), y + 12))
-    return _svg("funnel", "Funnel per vendor: created, in progress, final, approved", y + 22, body)
-
-
-def outcome_chart(rows: list) -> str:  # type: ignore[type-arg]
-    body: list[str] = []
-    y = 10
-    for row in rows:
-        vendor = _vendor(row)
-        body.append(_text(LABEL_W - 6, y + BAR_H - 5, vendor, "end"))
-        total = row.reached_final
-        x = float(LABEL_W)
-        if not total:
-            body.append(_text(LABEL_W, y + BAR_H - 5, "no final sessions yet"))
-        for outcome in row.outcomes:
-            if not outcome.count:
-                continue
-            w = BAR_W * outcome.count / total
-            share = 100 * outcome.count / total
-            tip = f"{vendor} {outcome.status.value}: {outcome.count} ({share:.0f}%)"
-            body.append(
-                _rect(x, y, w, BAR_H, OUTCOME_COLOURS.get(outcome.status, "#64748b"), tip, vendor)
-            )
-            x += w
-        y += ROW_H
-    legend = [(s.value.lower(), c) for s, c in OUTCOME_COLOURS.items()]
-    body.extend(_legend(legend[:3], y + 14))
-    body.extend(_legend(legend[3:], y + 32))
-    return _svg("outcomes", "Outcome mix per vendor (final sessions)", y + 42, body)
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "n/a"
-    if seconds < 120:
-        return f"{seconds:.1f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f}min"
-    return f"{seconds / 3600:.1f}h"
-
-
-def decision_time_chart(rows: list) -> str:  # type: ignore[type-arg]
-    body: list[str] = []
-    top = max(
-        [v for r in rows for v in (r.time_to_decision_median_s, r.time_to_decision_p90_s) if v]
-        or [1.0]
-    )
-    y = 10
-    series = (("median", "#2563eb"), ("p90", "#f97316"))
-    for row in rows:
-        vendor = _vendor(row)
-        body.append(_text(LABEL_W - 6, y + BAR_H + 2, vendor, "end"))
-        for (label, colour), value in zip(
-            series, (row.time_to_decision_median_s, row.time_to_decision_p90_s), strict=True
-        ):
-            w = BAR_W * (value or 0) / top
-            body.append(
-                _rect(
-                    LABEL_W,
-                    y,
-                    w,
-                    BAR_H - 4,
-                    colour,
-                    f"{vendor} {label}: {_duration(value)}",
-                    vendor,
-                )
-            )
-            body.append(_text(LABEL_W + w + 4, y + BAR_H - 8, _duration(value)))
-            y += BAR_H - 2
-        y += 12
-    body.extend(_legend(list(series), y + 12))
-    return _svg("time-to-decision", "Time to decision per vendor (median, p90)", y + 22, body)
-
-
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.0f}%"
 
@@ -340,6 +192,8 @@ def render_insights(  # type: ignore[type-arg]
             f'<section class="card"><h2>Funnel</h2>{funnel_chart(rows)}</section>'
             f'<section class="card"><h2>Outcome mix</h2>{outcome_chart(rows)}</section>'
             f'<section class="card"><h2>Time to decision</h2>{decision_time_chart(rows)}</section>'
+            '<section class="card"><h2>Check failure rate by vendor</h2>'
+            f"{check_failure_chart(rows)}</section>"
         )
         # data-label: on a narrow screen each row becomes a labelled list (pages.css).
         table_rows = "".join(
@@ -349,13 +203,13 @@ def render_insights(  # type: ignore[type-arg]
                 for label, value in zip(
                     FIGURE_COLUMNS,
                     (
-                        _vendor(r),
+                        vendor_label(r),
                         r.created,
                         r.reached_in_progress,
                         r.reached_final,
                         _pct(r.approval_rate),
-                        _duration(r.time_to_decision_median_s),
-                        _duration(r.time_to_decision_p90_s),
+                        duration_text(r.time_to_decision_median_s),
+                        duration_text(r.time_to_decision_p90_s),
                     ),
                     strict=True,
                 )
