@@ -236,7 +236,14 @@ def _items(value: Any) -> list[Mapping[str, Any]]:
 
 # -- person and documents ---------------------------------------------------------------------
 def _has_extraction(item: Mapping[str, Any]) -> bool:
-    fields = ("first_name", "last_name", "full_name", "date_of_birth", "document_number")
+    fields = (
+        "first_name",
+        "last_name",
+        "full_name",
+        "date_of_birth",
+        "document_number",
+        "document_type",
+    )
     return any(_text(item.get(f)) for f in fields)
 
 
