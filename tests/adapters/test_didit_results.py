@@ -351,3 +351,16 @@ async def test_a_sandbox_expired_document_is_dated_in_the_past(sandbox: Harness)
     results = await sandbox.outcome("decline", "document_expired")
     (document,) = results.documents
     assert document.expires_on is not None and document.expires_on < NOW.date()
+
+
+# -- the docs say the same ---------------------------------------------------------------
+def _docs_section() -> str:
+    text = (CASSETTES.parents[1] / "docs" / "results.md").read_text(encoding="utf-8")
+    return text.split("### Didit", 1)[1].split("\n### ", 1)[0]
+
+
+def test_docs_list_every_risk_and_every_sandbox_reason() -> None:
+    section = _docs_section()
+    assert all(f"`{risk}`" in section for risk in REASONS)
+    for findings in (DECLINE_FINDINGS, REVIEW_FINDINGS):
+        assert all(f"`{reason}`" in section for reason in findings)
