@@ -41,6 +41,7 @@ from adapters.common.validation import ModelT, bad_input, parse_answer, parse_we
 from adapters.didit import inferred
 from adapters.didit.errors import map_error
 from adapters.didit.inputs import INPUT_SUPPORT
+from adapters.didit.results import DIDIT_CHECKS, read_results
 from adapters.didit.signature import DiditScheme, canonical_json
 from adapters.didit.statuses import ACTIONS_BY_STATUS, ALWAYS_ALLOWED, DIDIT_STATUS_MAP
 from adapters.didit.wire import (
@@ -55,6 +56,7 @@ from adapters.didit.wire import (
     UpdateStatusBody,
     WebhookEnvelope,
 )
+from adapters.results import CheckKind, Results
 
 #: create-session `language` enum (ISO 639-1 + pt-BR, zh-CN, zh-TW, cnr; docs/vendors/didit.md,
 #: Input support).
@@ -126,6 +128,11 @@ class DiditAdapter(ProviderAdapter):
     )  # no CANCEL: Didit has no cancel endpoint (docs/vendors/didit.md, Endpoints we call)
     input_support = INPUT_SUPPORT
     status_table = DIDIT_STATUS_MAP
+    check_tables = (DIDIT_CHECKS,)  # docs/vendors/didit.md, Results
+    #: The KYC workflow's checks: document, liveness, face match, AML screening.
+    check_kinds = frozenset(
+        {CheckKind.DOCUMENT, CheckKind.LIVENESS, CheckKind.FACE_MATCH, CheckKind.AML}
+    )
     always_allowed = ALWAYS_ALLOWED
     actions_by_status = ACTIONS_BY_STATUS
     # Nothing is polled: every change comes as a `status.updated` webhook.
@@ -182,6 +189,7 @@ class DiditAdapter(ProviderAdapter):
             decision=_decision(decision.status, decision, decided_at=None),
             occurred_at=None,
             raw=data,
+            results=read_results(data),
         )
 
     def _reported(
@@ -193,6 +201,7 @@ class DiditAdapter(ProviderAdapter):
         decision: Decision | None,
         occurred_at: datetime | None,
         raw: JSON,
+        results: Results | None,
     ) -> SessionSnapshot:
         """A decision read and a session webhook report a session in the same fields."""
         return self.snapshot_of(
@@ -204,6 +213,7 @@ class DiditAdapter(ProviderAdapter):
             decision=decision,
             occurred_at=occurred_at,
             raw=raw,
+            results=results,
         )
 
     def _as_integrator(self, snapshot: SessionSnapshot, action: DecisionAction) -> SessionSnapshot:
@@ -275,6 +285,9 @@ class DiditAdapter(ProviderAdapter):
                 ),
                 occurred_at=occurred_at,
                 raw=payload,
+                # the embedded decision carries the results; without one (Resubmitted, In
+                # Progress, …) the webhook says nothing about them
+                results=read_results(payload.get("decision")),
             )
         return WebhookEvent(
             dedupe_key=_dedupe_key(envelope, payload, snapshot is not None),

@@ -72,3 +72,19 @@ REVIEW_USER_API_CLIENT = "API Client"
 # GET and write endpoints are each limited to 300/min per application: stay at 80 % of that.
 # (The page's tighter 100/min decision scope names /v2 and unversioned paths, not /v3.)
 RATE_LIMIT_PER_MINUTE = 240.0
+
+# -- results (docs/vendors/didit.md, Results) --------------------------------------------------
+# The ID report's `parsed_address` is read with the fields the POA report documents for its
+# `poa_parsed_address` (street_1, street_2, city, region, postal_code); `country` is taken
+# when present. Our field → Didit's.
+PARSED_ADDRESS_FIELDS: dict[str, str] = {
+    "line1": "street_1",
+    "line2": "street_2",
+    "city": "city",
+    "postal_code": "postal_code",
+    "region": "region",
+    "country": "country",
+}
+# A decision key we do not know whose items carry this field is a feature block of a newer
+# feature (every documented block's items have a `node_id`): it becomes an OTHER check.
+UNKNOWN_BLOCK_MARKER = "node_id"

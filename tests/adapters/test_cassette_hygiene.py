@@ -60,6 +60,9 @@ RULES: dict[str, VendorRules] = {
             "error_403.yaml": (None, 403),
             "error_429.yaml": (None, 429),
             "error_400_fields.yaml": (None, 400),
+            "results_approved.yaml": ("GET", 200),
+            "results_declined.yaml": ("GET", 200),
+            "results_review.yaml": ("GET", 200),
         },
     ),
     "verifa": VendorRules(

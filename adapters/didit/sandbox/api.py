@@ -144,7 +144,7 @@ def install_api(app: FastAPI, engine: DiditEmulator, api_key: str) -> None:
         if control is None:
             raise SandboxError(400, {"detail": 'Expected a JSON body {"action": "<action>"}.'})
         session = engine.get(session_id)
-        result = await engine.simulate(session, control.action)
+        result = await engine.simulate(session, control.action, control.reason)
         return JSONResponse(
             {
                 "session_id": session.session_id,

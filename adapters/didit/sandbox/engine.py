@@ -40,6 +40,7 @@ from adapters.didit.sandbox.payloads import (
     review_item,
     webhook_envelope,
 )
+from adapters.didit.sandbox.reasons import finding_for
 from adapters.didit.sandbox.store import DiditStore
 from adapters.didit.sandbox.webhooks import DeliveryResult, WebhookDispatcher
 
@@ -145,11 +146,15 @@ class DiditEmulator:
             )
         return target
 
-    async def simulate(self, session: SandboxSession, action: str) -> DeliveryResult:
+    async def simulate(
+        self, session: SandboxSession, action: str, reason: Any = None
+    ) -> DeliveryResult:
+        """`reason` picks the failing feature of a decline or review (`reasons.py`)."""
         target = self.check_action(session, action)
+        finding = finding_for(action, reason)
         current = session.status_enum
         if target in FLOW_OUTCOMES and current == Status.IN_PROGRESS:
-            session.features.update(feature_results(session, target, self.now()))
+            session.features.update(feature_results(session, target, self.now(), finding))
         if target == Status.IN_PROGRESS and current == Status.RESUBMITTED:
             self._reset_resubmitted_nodes(session)
         if current in REVIEWED_FROM:

@@ -19,6 +19,7 @@ from adapters.didit.sandbox.model import (
     SandboxSession,
     Status,
 )
+from adapters.didit.sandbox.reasons import Finding
 
 JSON = dict[str, Any]
 
@@ -106,45 +107,46 @@ def webhook_envelope(session: SandboxSession, decision: JSON, created_at: int) -
 
 # -- mocked feature results --------------------------------------------------------------
 
-_WARNINGS = {
-    Status.DECLINED: {
-        "risk": "LOW_FACE_MATCH_SIMILARITY",
-        "feature": "FACE_MATCH",
-        "additional_data": None,
-        "log_type": "error",
-        "short_description": "Low face match similarity",
-        "long_description": "The selfie does not match the document portrait (sandbox).",
-    },
-    Status.IN_REVIEW: {
-        "risk": "POSSIBLE_FACE_MATCH",
-        "feature": "FACE_MATCH",
-        "additional_data": None,
-        "log_type": "warning",
-        "short_description": "Possible face match",
-        "long_description": "Face match similarity is borderline; a reviewer should check.",
-    },
-}
+#: A finding's `log_type` by outcome: error declines its feature, warning sends it to review
+#: (docs/vendors/didit.md, Results: Risk codes).
+_LOG_TYPES = {Status.DECLINED: "error", Status.IN_REVIEW: "warning"}
+#: Scores of a feature that carries the finding, by outcome (face match: under the default
+#: decline threshold 50 / review threshold 70), and of one that passed.
+_LOW_SCORES = {Status.DECLINED: 21.4, Status.IN_REVIEW: 63.0}
+_PASSING_SCORE = {"face_matches": 96.2, "liveness_checks": 97.5}
 
 
-def feature_results(session: SandboxSession, outcome: Status, now: datetime) -> dict[str, list]:
-    """Plausible ID, liveness and face-match items for an outcome of the hosted flow.
+def feature_results(
+    session: SandboxSession, outcome: Status, now: datetime, finding: Finding | None = None
+) -> dict[str, list]:
+    """Plausible ID, liveness, face-match, AML and IP items for an outcome of the hosted flow.
 
-    The document, liveness, AML and IP checks pass; the face match carries the outcome (and
-    its warning), like Didit's `decline_face_match_low_similarity` / `review_face_match_borderline`
-    sandbox scenarios.
+    Every feature passes except the one `finding` names, which carries the outcome and its
+    warning, like Didit's `decline_face_match_low_similarity` / `review_face_match_borderline`
+    sandbox scenarios (the face match is the default finding).
     """
+    items = _passing_items(session, now)
+    if finding is not None and outcome in _LOG_TYPES:
+        (item,) = items[finding.block]
+        item["status"] = outcome.value
+        item["warnings"] = [_warning(finding, _LOG_TYPES[outcome])]
+        if "score" in item:
+            item["score"] = _LOW_SCORES[outcome]
+        _consistent(items, finding, now)
+    return items
+
+
+def _passing_items(session: SandboxSession, now: datetime) -> dict[str, list]:
     expected = session.expected_details or {}
     first = str(expected.get("first_name") or "Alex")
     last = str(expected.get("last_name") or "Sandbox")
     born = _birth_date(expected.get("date_of_birth"))
     nationality = str(expected.get("nationality") or "ESP")
     issuing = str(expected.get("id_country") or nationality)
-    warning = _WARNINGS.get(outcome)
-    face_status = outcome.value if outcome in _WARNINGS else Status.APPROVED.value
-    face_score = {Status.DECLINED: 21.4, Status.IN_REVIEW: 63.0}.get(outcome, 96.2)
+    approved = Status.APPROVED.value
     id_item = {
         "node_id": "feature_id_verification_1",
-        "status": Status.APPROVED.value,
+        "status": approved,
         "document_type": "Identity Card",
         "document_number": f"SBX{session.session_number:06d}",
         "personal_number": f"P{session.session_number:08d}",
@@ -167,9 +169,9 @@ def feature_results(session: SandboxSession, outcome: Status, now: datetime) -> 
     }
     liveness = {
         "node_id": "feature_liveness_1",
-        "status": Status.APPROVED.value,
+        "status": approved,
         "method": "passive",
-        "score": 97.5,
+        "score": _PASSING_SCORE["liveness_checks"],
         "reference_image": None,
         "video_url": None,
         "face_quality": 88.0,
@@ -178,25 +180,21 @@ def feature_results(session: SandboxSession, outcome: Status, now: datetime) -> 
     }
     face = {
         "node_id": "feature_face_match_1",
-        "status": face_status,
-        "score": face_score,
+        "status": approved,
+        "score": _PASSING_SCORE["face_matches"],
         "source_image": None,
         "target_image": None,
-        "warnings": [dict(warning)] if warning else [],
+        "warnings": [],
     }
     aml = {
         "node_id": "feature_aml_1",
-        "status": Status.APPROVED.value,
+        "status": approved,
         "total_hits": 0,
         "hits": [],
         "entity_type": "person",
         "warnings": [],
     }
-    ip_analysis = {
-        "node_id": "feature_ip_analysis_1",
-        "status": Status.APPROVED.value,
-        "warnings": [],
-    }
+    ip_analysis = {"node_id": "feature_ip_analysis_1", "status": approved, "warnings": []}
     return {
         "id_verifications": [id_item],
         "liveness_checks": [liveness],
@@ -204,6 +202,29 @@ def feature_results(session: SandboxSession, outcome: Status, now: datetime) -> 
         "aml_screenings": [aml],
         "ip_analyses": [ip_analysis],
     }
+
+
+def _warning(finding: Finding, log_type: str) -> JSON:
+    """Didit's warning object (data-models: Warning object)."""
+    return {
+        "risk": finding.risk,
+        "feature": finding.feature,
+        "additional_data": None,
+        "log_type": log_type,
+        "short_description": finding.short_description,
+        "long_description": f"{finding.short_description} (sandbox).",
+    }
+
+
+def _consistent(items: dict[str, list], finding: Finding, now: datetime) -> None:
+    """Make the rest of the report agree with the finding (an expired document's date is
+    past, an AML hit is a hit)."""
+    if finding.risk == "DOCUMENT_EXPIRED":
+        items["id_verifications"][0]["expiration_date"] = date(now.year - 1, 1, 31).isoformat()
+    if finding.risk == "POSSIBLE_MATCH_FOUND":
+        aml = items["aml_screenings"][0]
+        aml["total_hits"] = 1
+        aml["hits"] = [{"caption": items["id_verifications"][0]["full_name"]}]
 
 
 def review_item(user: str, new: str, comment: str | None, created_at: str) -> JSON:
