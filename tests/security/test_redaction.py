@@ -20,7 +20,7 @@ import sqlite3
 import stat
 import string
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -28,6 +28,7 @@ import pytest
 
 from tests.e2e.client import gql, simulate
 from tests.e2e.server import GatewayProcess
+from tests.support.stored import DB_FILES, stored_anywhere, stored_in_tables
 
 CREATE = """
 mutation($input: CreateSessionInput!) {
@@ -87,7 +88,6 @@ mutation($id: ID!) {
   }
 }
 """
-DB_FILES = ("gateway.db", "gateway.db-wal", "gateway.db-shm")
 
 
 @pytest.fixture
@@ -176,32 +176,6 @@ def erased(got: dict) -> None:
 
 def retained(payload: dict) -> list[str]:
     return [w["message"] for w in payload["warnings"] if w["code"] == "VENDOR_DATA_RETAINED"]
-
-
-def stored_anywhere(data_dir: Path, values: Iterable[str]) -> dict[str, list[str]]:
-    """Which values occur in the bytes of the database or its WAL (free pages included)."""
-    found: dict[str, list[str]] = {}
-    for name in DB_FILES[:2]:
-        path = data_dir / name
-        if path.exists():
-            blob = path.read_bytes()
-            hits = [v for v in values if v.encode() in blob]
-            if hits:
-                found[name] = hits
-    return found
-
-
-def stored_in_tables(data_dir: Path, values: Iterable[str]) -> dict[str, list[str]]:
-    """Which values some row of some table holds (read after the server stopped)."""
-    found: dict[str, list[str]] = {}
-    with sqlite3.connect(f"file:{data_dir / 'gateway.db'}?mode=ro", uri=True) as db:
-        tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
-        for table in tables:
-            text = json.dumps(db.execute(f'select * from "{table}"').fetchall(), default=str)
-            hits = [v for v in values if v in text]
-            if hits:
-                found[table] = hits
-    return found
 
 
 def files_are_private_and_clean(server: GatewayProcess, values: list[str]) -> None:

@@ -1,0 +1,200 @@
+"""Issue 17's acceptance, per vendor, through GraphQL and the vendor's sandbox only, on a
+real server with API keys: an approved session shows PASSED checks of the kinds its vendor
+performs and, with pii:read, the person; a declined one a FAILED check whose reason is in
+`decision.reasonCodes`; without pii:read, or with a client token, `person` and `documents`
+are null with FORBIDDEN; after `redactSession` they are null, no personal value is left in
+any table, and the checks remain."""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.registry import adapter_class
+from tests.e2e.server import GatewayProcess
+from tests.support.keys import env, graphql_as, issue_token, key
+from tests.support.stored import stored_in_tables
+
+VENDORS = ["didit"]
+
+CREATE = """
+mutation($input: CreateSessionInput!) {
+  createSession(input: $input) {
+    session { id providerSessionId }
+    userErrors { code field message }
+  }
+}
+"""
+RESULTS = """
+query($id: ID!) {
+  session(id: $id) {
+    status
+    decision { outcome reasonCodes }
+    checks { kind outcome reasons providerReasons score providerName }
+    person { firstName lastName fullName dateOfBirth nationality
+             matchesExpected { field match } }
+    documents { type country number issuedOn expiresOn }
+  }
+}
+"""
+REDACT = "mutation($id: ID!) { redactSession(id: $id) { userErrors { code message } } }"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    with GatewayProcess(tmp_path_factory.mktemp("results") / "gw", extra_env=env()) as process:
+        yield process
+
+
+def _word() -> str:
+    return "Zq" + "".join(random.choices(string.ascii_lowercase, k=9))
+
+
+def _script(base: str, vendor: str) -> dict:
+    r = httpx.get(f"{base}/sandbox/{vendor}/simulate", headers=_bearer("sandbox"), timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _bearer(name: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key(name)}"}
+
+
+def _path(script: dict, expect: str) -> list[str]:
+    """The first scripted path that ends in `expect` without an integrator decision."""
+    for path in script["paths"]:
+        if path["expect"] == expect and path["decision"] is None:
+            return list(path["actions"])
+    raise AssertionError(f"the sandbox script has no path to {expect}: {script}")
+
+
+def _create(base: str, vendor: str, script: dict, who: dict[str, str]) -> dict:
+    variables = {
+        "input": {
+            **script.get("create", {}),
+            "provider": vendor,
+            "clientReference": f"results-{uuid.uuid4().hex[:8]}",
+            "expectedPerson": {
+                "firstName": who["first"],
+                "lastName": who["last"],
+                "dateOfBirth": who["born"],
+            },
+        }
+    }
+    body = graphql_as(base, key("admin"), CREATE, variables).json()
+    payload = body["data"]["createSession"]
+    assert payload["userErrors"] == [], payload
+    return payload["session"]
+
+
+def _drive(base: str, vendor: str, psid: str, actions: list[str]) -> None:
+    for action in actions:
+        r = httpx.post(
+            f"{base}/sandbox/{vendor}/sessions/{psid}/simulate",
+            headers=_bearer("sandbox"),
+            json={"action": action},
+            timeout=20,
+        )
+        assert r.status_code == 200, (action, r.text)
+
+
+def _read(base: str, credential: str, sid: str) -> dict:
+    body = graphql_as(base, credential, RESULTS, {"id": sid}).json()
+    assert "data" in body, body
+    return body
+
+
+def _until(base: str, sid: str, status: str, need_checks: bool = True) -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        got = _read(base, key("admin"), sid)["data"]["session"]
+        if got["status"] == status and (got["checks"] or not need_checks):
+            return got
+        assert time.monotonic() < deadline, got
+        time.sleep(0.1)
+
+
+def _forbidden(body: dict, field: str) -> bool:
+    return any(
+        e["path"][-1] == field and e["extensions"]["code"] == "FORBIDDEN"
+        for e in body.get("errors", ())
+    )
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_an_approved_session_shows_passed_checks_and_the_person(
+    server: GatewayProcess, vendor: str
+) -> None:
+    base, script = server.base, _script(server.base, vendor)
+    who = {"first": _word(), "last": _word(), "born": "1931-04-17"}
+    session = _create(base, vendor, script, who)
+    _drive(base, vendor, session["providerSessionId"], _path(script, "APPROVED"))
+    got = _until(base, session["id"], "APPROVED")
+
+    kinds = {k.value for k in adapter_class(vendor).check_kinds}
+    assert kinds, f"{vendor} declares no check kinds"
+    passed = {c["kind"] for c in got["checks"] if c["outcome"] == "PASSED"}
+    assert passed & kinds, got["checks"]
+    assert all(c["providerName"] for c in got["checks"])
+    person = got["person"]
+    assert person is not None, got
+    assert person["firstName"] and person["lastName"] and person["dateOfBirth"], person
+    assert [m["field"] for m in person["matchesExpected"]] == [
+        "firstName",
+        "lastName",
+        "dateOfBirth",
+    ]
+
+    # Without pii:read, and with the session's own client token: null, with FORBIDDEN.
+    for credential in (key("reader"), issue_token(base, session["id"])):
+        body = _read(base, credential, session["id"])
+        shown = body["data"]["session"]
+        assert shown["person"] is None and shown["documents"] is None, body
+        assert _forbidden(body, "person") and _forbidden(body, "documents"), body
+    reader = _read(base, key("reader"), session["id"])["data"]["session"]
+    assert reader["checks"] == got["checks"]  # checks are for sessions:read
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_declined_session_lists_its_failed_checks_reasons(
+    server: GatewayProcess, vendor: str
+) -> None:
+    base, script = server.base, _script(server.base, vendor)
+    who = {"first": _word(), "last": _word(), "born": "1942-11-03"}
+    session = _create(base, vendor, script, who)
+    _drive(base, vendor, session["providerSessionId"], _path(script, "DECLINED"))
+    got = _until(base, session["id"], "DECLINED")
+    failed = [c for c in got["checks"] if c["outcome"] == "FAILED"]
+    assert failed, got["checks"]
+    reasons = {r for c in failed for r in c["reasons"]}
+    assert reasons & set(got["decision"]["reasonCodes"]), got
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_redaction_erases_the_person_and_documents_and_keeps_the_checks(
+    server: GatewayProcess, vendor: str, tmp_path: Path
+) -> None:
+    base, script = server.base, _script(server.base, vendor)
+    who = {"first": _word(), "last": _word(), "born": "1927-02-19"}
+    session = _create(base, vendor, script, who)
+    _drive(base, vendor, session["providerSessionId"], _path(script, "APPROVED"))
+    before = _until(base, session["id"], "APPROVED")
+    person = before["person"]
+    values = [v for v in (person["firstName"], person["lastName"]) if v and len(v) > 3]
+    values += [d["number"] for d in before["documents"] if d["number"] and len(d["number"]) > 3]
+    values += [who["first"], who["last"]]
+
+    body = graphql_as(base, key("admin"), REDACT, {"id": session["id"]}).json()
+    assert body["data"]["redactSession"]["userErrors"] == [], body
+    after = _read(base, key("admin"), session["id"])["data"]["session"]
+    assert after["person"] is None and after["documents"] == [], after
+    assert after["checks"] == before["checks"]
+    # Nothing of this person in any table (other sessions' people are other names).
+    assert stored_in_tables(server.data_dir, values) == {}
