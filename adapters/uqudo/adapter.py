@@ -69,6 +69,7 @@ from adapters.uqudo.jws import (
     UnknownSigningKey,
 )
 from adapters.uqudo.policy import PolicySettings, evaluate
+from adapters.uqudo.results import CHECK_KINDS, CHECK_TABLES, read_results
 from adapters.uqudo.statuses import (
     CANCELLABLE,
     CHANNEL_MILESTONES,
@@ -155,6 +156,9 @@ class UqudoAdapter(ProviderAdapter):
     #: docs/vendors/uqudo.md, Redaction: the QR session and the cached result are deleted,
     #: and uqudo documents no other copy of a session.
     redaction_leaves: tuple[str, ...] = ()
+    #: docs/vendors/uqudo.md, Results: the result's blocks, each judged by its policy rule.
+    check_tables = CHECK_TABLES
+    check_kinds = CHECK_KINDS
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__(config)
@@ -563,6 +567,7 @@ class UqudoAdapter(ProviderAdapter):
             known=known,
             occurred_at=_from_unix(claims.get("iat")),
             raw={"jws": token, "claims": claims, **_session_part(known)},
+            results=read_results(claims, self.policy),  # without the scores: NOT_RUN
         )
 
     def _judged(self, session_id: str, token: str, claims: JSON) -> SessionSnapshot:
@@ -575,6 +580,7 @@ class UqudoAdapter(ProviderAdapter):
             result.provider_status,
             known=known,
             decision=result.decision(self.config.clock()),
+            results=read_results(claims, self.policy),  # the same rules as the decision
             occurred_at=_from_unix(claims.get("iat")),  # "stamped at scan completion"
             raw={
                 "jws": token,

@@ -157,3 +157,23 @@ POLL_POLICY = PollPolicy(interval_s=30.0, max_interval_s=300.0, requests_per_min
 
 # No published rate limit: a conservative assumption.
 RATE_LIMIT_PER_MINUTE = 120.0
+
+# -- results (docs/vendors/uqudo.md, Results) ---------------------------------------------------
+# uqudo's `documentType` codes are per country (`UAE_ID`, `NGA_DL`, …; the Scan API's document
+# pages); the normalized type is read from the code's last part. Inferred from the code names:
+# uqudo publishes no such table. Anything else is OTHER.
+DOCUMENT_TYPE_SUFFIXES: tuple[tuple[str, DocumentType], ...] = (
+    ("PASSPORT", DocumentType.PASSPORT),
+    ("ID", DocumentType.ID_CARD),
+    ("DL", DocumentType.DRIVERS_LICENSE),
+    ("RP", DocumentType.RESIDENCE_PERMIT),
+    ("RESIDENCE", DocumentType.RESIDENCE_PERMIT),
+    ("VISA", DocumentType.VISA),
+)
+# The MRZ writes years with two digits (`YYMMDD`, documented "As per the MRZ"). A birth or
+# issue date is taken in the latest century that is not after the result's day; an expiry
+# year below this pivot is 20YY, else 19YY (inferred: ICAO leaves the century open).
+MRZ_EXPIRY_PIVOT = 70
+# Documented on the passports page: "The german passport uses the single letter D" for
+# nationality and issuer; read as ISO 3166-1 alpha-3 DEU.
+MRZ_COUNTRY_ALIASES: dict[str, str] = {"D": "DEU"}

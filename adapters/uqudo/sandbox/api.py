@@ -174,7 +174,8 @@ def install_api(app: FastAPI, engine: UqudoEmulator) -> None:
     # -- sandbox control (not a uqudo endpoint) ---------------------------------------------
     @app.post("/sessions/{session_id}/simulate")
     async def simulate(session_id: str, request: Request) -> JSONResponse:
-        """Play the person's / uqudo's part: {"action": "open"|"submit"|"approve"|…}."""
+        """Play the person's / uqudo's part: {"action": "open"|"submit"|"approve"|…}; a
+        decline or review may name its failing signal: {"action": "decline", "reason": R}."""
         engine.sweep()
         control = await posted_control(request)
         if control is None:
@@ -187,7 +188,7 @@ def install_api(app: FastAPI, engine: UqudoEmulator) -> None:
                 ),
             )
         session = engine.get(session_id)
-        result = await engine.act(session, control.action)
+        result = await engine.act(session, control.action, control.reason)
         return JSONResponse(
             {
                 "session_id": session.id,

@@ -10,6 +10,7 @@ result) queue the `jwsResult` webhook.
 | submit | the remaining ones: `FACE` (face enabled), `BACKGROUND_CHECK` (enabled) | — | — |
 | scan / read / face / background_check | that milestone, if it is the next one | — | — |
 | approve / decline / review | `INFO`, then the socket closes | signed JWS | `jwsResult` |
+| decline / review + `reason` | the same (only the reason's `Fault` fails) | signed JWS | ditto |
 | documented_example | `INFO`, then the socket closes | uqudo's documented example | `jwsResult` |
 | expire (or the TTL running out) | none; the socket closes | none (Info API 404) | — |
 
@@ -37,7 +38,11 @@ from adapters.common.sandbox.http import SandboxError
 from adapters.common.sandbox.webhooks import NOT_SENT, DeliveryResult
 from adapters.uqudo.sandbox.model import (
     CONTROL_ACTIONS,
+    DECLINE_FAULTS,
+    DECLINE_REASONS,
     RESULT_TTL_S,
+    REVIEW_FAULTS,
+    REVIEW_REASONS,
     SESSION_TTL_S,
     STEP_ACTIONS,
     UNSUPPORTED_ACTIONS,
@@ -45,6 +50,7 @@ from adapters.uqudo.sandbox.model import (
     WS_REASON_DELETED,
     WS_REASON_DONE,
     WS_REASON_EXPIRED,
+    Fault,
     Milestone,
     Outcome,
     Plan,
@@ -81,6 +87,35 @@ def conflict(message: str) -> SandboxError:
 
 def control_actions_text() -> str:
     return ", ".join(CONTROL_ACTIONS)
+
+
+#: Per outcome: (normalized code → fault, the raw fault names it takes).
+REASONS: dict[str, tuple[dict[str, Fault], frozenset[Fault]]] = {
+    Outcome.DECLINE: (DECLINE_REASONS, DECLINE_FAULTS),
+    Outcome.REVIEW: (REVIEW_REASONS, REVIEW_FAULTS),
+}
+
+
+def fault_for(action: str, reason: Any) -> Fault | None:
+    """The failing signal a `decline` / `review` `reason` names (a normalized code or a uqudo
+    field name); 400 for one the sandbox cannot produce. Other actions ignore `reason`."""
+    if reason is None or action not in REASONS:
+        return None
+    codes, faults = REASONS[action]
+    if isinstance(reason, str):
+        if reason in codes:
+            return codes[reason]
+        if reason in {f.value for f in faults}:
+            return Fault(reason)
+    accepted = ", ".join([*codes, *sorted(f.value for f in faults)])
+    raise SandboxError(
+        400,
+        error_body(
+            400,
+            f"reason: the uqudo sandbox cannot produce {reason!r} for '{action}'; "
+            f"it accepts {accepted}.",
+        ),
+    )
 
 
 def milestone_message(session_id: str, milestone: str) -> str:
@@ -274,8 +309,9 @@ class UqudoEmulator:
             queue.put_nowait(item)
 
     # -- the person's flow and uqudo's checks (hosted page, control endpoint) -------------
-    def check_action(self, session: UqudoSession, action: str) -> None:
-        """400 for an action uqudo has no equivalent of, 409 for one not possible now."""
+    def check_action(self, session: UqudoSession, action: str, fault: Fault | None = None) -> None:
+        """400 for an action uqudo has no equivalent of, 409 for one not possible now (or a
+        `reason` whose service this session's `data` does not enable)."""
         if action in UNSUPPORTED_ACTIONS or action not in CONTROL_ACTIONS:
             raise SandboxError(
                 400,
@@ -310,9 +346,13 @@ class UqudoEmulator:
                 f"The flow is not finished ({session.next_planned()} pending); "
                 f"'{action}' is not possible yet."
             )
+        if fault is not None and not session.plan_obj.has(fault):
+            raise conflict(f"'{fault.value}' is not enabled in this session's data.")
 
-    async def act(self, session: UqudoSession, action: str) -> DeliveryResult:
-        self.check_action(session, action)
+    async def act(self, session: UqudoSession, action: str, reason: Any = None) -> DeliveryResult:
+        """Apply a control action; `reason` picks the failing signal of a decline / review."""
+        fault = fault_for(action, reason)
+        self.check_action(session, action, fault)
         if action == "open":
             scan_phase = (Milestone.SCAN, Milestone.READ)
             self._reach(session, [m for m in scan_phase if m in session.planned])
@@ -324,7 +364,7 @@ class UqudoEmulator:
         elif action == "expire":
             self._expire(session, iso(self.now()))
         else:
-            return await self._complete(session, Outcome(action))
+            return await self._complete(session, Outcome(action), fault)
         return NOT_SENT
 
     def _reach(self, session: UqudoSession, milestones: list[Milestone]) -> None:
@@ -333,7 +373,9 @@ class UqudoEmulator:
         for milestone in milestones:
             self._publish(session.id, ("message", milestone_message(session.id, milestone)))
 
-    async def _complete(self, session: UqudoSession, outcome: Outcome) -> DeliveryResult:
+    async def _complete(
+        self, session: UqudoSession, outcome: Outcome, fault: Fault | None = None
+    ) -> DeliveryResult:
         now = self.now()
         if outcome == Outcome.DOCUMENTED:
             images = documented_example_images()
@@ -347,12 +389,14 @@ class UqudoEmulator:
                 audience=self.client_id,
                 now=now,
                 images=images,
+                fault=fault,
             )
         session.info_jws = self.sign(claims)
         session.webhook_jws = (
             session.info_jws if self.webhook_verifications else self.sign(webhook_claims(claims))
         )
         session.outcome = outcome.value
+        session.fault = fault.value if fault is not None else None
         session.completed_at = iso(now)
         # The documented example has no `exp`: it is kept as long as a signed result is.
         expires = claims.get("exp", now.timestamp() + RESULT_TTL_S)

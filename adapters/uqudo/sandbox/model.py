@@ -99,6 +99,37 @@ class Outcome(enum.StrEnum):
     DOCUMENTED = "documented_example"
 
 
+class Fault(enum.StrEnum):
+    """The one result signal a `decline` / `review` with a `reason` makes fail, named after
+    the uqudo result field it changes (docs/vendors/uqudo.md, Results): these names are the
+    raw `reason` values the control endpoint accepts."""
+
+    FACE = "face.match"  # face `match` false, `matchLevel` 1
+    TAMPERING = "idPhotoTamperingDetection"  # score 86 (decline) or 55 (review)
+    PRINT = "idPrintDetection"  # score 80
+    SCREEN = "idScreenDetection"  # score 80
+    MRZ = "mrzChecksum"  # a wrong final check digit (`valid` false, `mrzVerified` false)
+    CHIP = "passiveAuthentication"  # `documentDataSignatureValid` false (reading enabled)
+    BACKGROUND = "backgroundCheck"  # `match` true with an alert (background check enabled)
+
+
+#: The sandbox's own translation of the gateway's normalized reason codes (docs/results.md,
+#: Reasons) into the uqudo signal it fails; uqudo itself names no reasons. A decline's signal
+#: is refused by a sensible integrator policy; a review's asks for a person.
+DECLINE_REASONS: dict[str, Fault] = {
+    "face_mismatch": Fault.FACE,
+    "document_not_authentic": Fault.TAMPERING,
+    "document_data_inconsistent": Fault.MRZ,
+}
+REVIEW_REASONS: dict[str, Fault] = {
+    "aml_hit": Fault.BACKGROUND,
+    "document_not_authentic": Fault.TAMPERING,
+}
+#: The raw values (uqudo field names) each outcome accepts besides the normalized codes.
+DECLINE_FAULTS = frozenset(Fault) - {Fault.BACKGROUND}
+REVIEW_FAULTS = frozenset({Fault.BACKGROUND, Fault.TAMPERING})
+
+
 #: The person's steps, one milestone each (hosted page buttons and control actions).
 STEP_ACTIONS: dict[A, Milestone] = {
     A.SCAN: Milestone.SCAN,
@@ -146,6 +177,15 @@ class Plan:
             Milestone.BACKGROUND_CHECK: self.background_check,
         }
         return tuple(m for m, on in wanted.items() if on)
+
+    def has(self, fault: Fault) -> bool:
+        """The signal exists in this session's result (its service is enabled in `data`)."""
+        needs = {
+            Fault.FACE: self.face,
+            Fault.CHIP: self.reading,
+            Fault.BACKGROUND: self.background_check,
+        }
+        return needs.get(fault, True)
 
 
 class BadSessionData(ValueError):
@@ -200,6 +240,8 @@ class UqudoSession:
     data: str | None = None
     submitted: bool = False
     outcome: str | None = None
+    #: The `reason` the outcome was asked with: the failing signal (`Fault`), if any.
+    fault: str | None = None
     completed_at: str | None = None
     expired_at: str | None = None
     #: When the QR session was deleted (`DELETE /api/v1/session/{qrCodeText}`): from then on

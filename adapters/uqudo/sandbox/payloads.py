@@ -12,6 +12,8 @@ Result content per outcome (the integrator's policy decides; uqudo decides nothi
 - review: everything as approve, plus a background-check hit (`match` true, an alert); when
   the session has no background check, a borderline tampering score of 55 instead (inside
   the default policy's review band, 40 to 70; docs/vendors/uqudo.md, Decision policy).
+- decline or review with a `reason` (a `Fault`, model.py): everything as approve except that
+  one signal (`signals_for`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from copy import deepcopy
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
@@ -27,6 +30,7 @@ from adapters.uqudo.sandbox.model import (
     RESULT_TTL_S,
     TOKEN_SCOPE,
     TOKEN_TTL_S,
+    Fault,
     Outcome,
     Plan,
     UqudoSession,
@@ -211,6 +215,48 @@ def checksum(image_id: str) -> str:
 # -- the result -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Signals:
+    """What the sandbox's checks found: every value of a clean approve by default."""
+
+    face_match: bool = True
+    face_level: int = 5
+    tampering: int = 4
+    print_score: int = 3
+    screen_score: int = 2
+    mrz_valid: bool = True
+    chip_valid: bool = True
+    background_hit: bool = False
+
+
+#: The signals of the outcomes without a reason (this module's docstring).
+TAMPERED = Signals(face_match=False, face_level=1, tampering=86, mrz_valid=False)
+#: One failing signal per fault, for a decline …
+DECLINE_SIGNALS: dict[Fault, Signals] = {
+    Fault.FACE: Signals(face_match=False, face_level=1),
+    Fault.TAMPERING: Signals(tampering=86),
+    Fault.PRINT: Signals(print_score=80),
+    Fault.SCREEN: Signals(screen_score=80),
+    Fault.MRZ: Signals(mrz_valid=False),
+    Fault.CHIP: Signals(chip_valid=False),
+}
+#: … and for a review (a borderline score, or a watch-list hit).
+REVIEW_SIGNALS: dict[Fault, Signals] = {
+    Fault.TAMPERING: Signals(tampering=55),
+    Fault.BACKGROUND: Signals(background_hit=True),
+}
+
+
+def signals_for(plan: Plan, outcome: Outcome, fault: Fault | None) -> Signals:
+    if outcome == Outcome.DECLINE:
+        return DECLINE_SIGNALS[fault] if fault is not None else TAMPERED
+    if outcome == Outcome.REVIEW:
+        if fault is not None:
+            return REVIEW_SIGNALS[fault]
+        return Signals(background_hit=True) if plan.background_check else Signals(tampering=55)
+    return Signals()
+
+
 def result_claims(
     session: UqudoSession,
     outcome: Outcome,
@@ -219,26 +265,24 @@ def result_claims(
     audience: str,
     now: datetime,
     images: dict[str, str],
+    fault: Fault | None = None,
 ) -> JSON:
     """The enrolment JWS payload of a finished QR session, as seen on a real tenant
     (docs/vendors/uqudo.md, Webhooks and signature); `jti` is the QR `sessionId`. `images`
-    maps image names (`frontImageId`, …) to ids."""
+    maps image names (`frontImageId`, …) to ids; `fault` is the one signal that fails."""
     plan = session.plan_obj
+    signals = signals_for(plan, outcome, fault)
     issued = int(now.timestamp())
-    tampered = outcome == Outcome.DECLINE
     number = document_number(session.id)
     expiry = expiry_date(now)
-    text, check_digits, final = mrz(number, expiry, corrupt=tampered)
-    face_level = 1 if tampered else 5
+    text, check_digits, final = mrz(number, expiry, corrupt=not signals.mrz_valid)
     data: JSON = {
         "source": dict(SOURCE),
-        "documents": [_document(plan, images, number, expiry, text, tampered, face_level)],
-        "verifications": [
-            _verification(plan, outcome, number, check_digits, final, tampered, face_level)
-        ],
+        "documents": [_document(plan, images, number, expiry, text, signals)],
+        "verifications": [_verification(plan, number, check_digits, final, signals)],
     }
     if plan.background_check:
-        data["backgroundCheck"] = _background_check(outcome == Outcome.REVIEW, now)
+        data["backgroundCheck"] = _background_check(signals.background_hit, now)
     return {
         "iss": issuer,
         "aud": audience,
@@ -267,8 +311,7 @@ def _document(
     number: str,
     expiry: str,
     mrz_text: str,
-    tampered: bool,
-    face_level: int,
+    signals: Signals,
 ) -> JSON:
     scan = {
         "front": {
@@ -277,7 +320,7 @@ def _document(
             "secondaryId": SECONDARY_ID,
             "nationality": STATE,
             "documentNumber": number,
-            "mrzVerified": not tampered,
+            "mrzVerified": signals.mrz_valid,
             "sex": SEX,
             "dateOfBirth": DATE_OF_BIRTH,
             "opt1": "<" * 14,
@@ -298,8 +341,8 @@ def _document(
     if plan.face:
         document["face"] = {
             **_with_checksum(images, "auditTrailImageId"),
-            "matchLevel": face_level,
-            "match": not tampered and face_level >= plan.face_minimum_match_level,
+            "matchLevel": signals.face_level,
+            "match": signals.face_match and signals.face_level >= plan.face_minimum_match_level,
         }
     return document
 
@@ -343,23 +386,15 @@ def _reading(number: str, expiry: str) -> JSON:
 
 def _verification(
     plan: Plan,
-    outcome: Outcome,
     number: str,
     check_digits: list[JSON],
     final: int,
-    tampered: bool,
-    face_level: int,
+    signals: Signals,
 ) -> JSON:
     """A verification object ("Verification Object" page, SDK 3.x)."""
-    if tampered:
-        tampering = 86
-    elif outcome == Outcome.REVIEW and not plan.background_check:
-        tampering = 55  # in the default review band (above 40, not above 70)
-    else:
-        tampering = 4
     biometric: JSON = {"type": "FACIAL_RECOGNITION", "enabled": plan.face}
     if plan.face:
-        biometric["matchLevel"] = face_level
+        biometric["matchLevel"] = signals.face_level
     return {
         "documentType": plan.document_type,
         "sourceDetection": {
@@ -368,14 +403,14 @@ def _verification(
             "selectedResolution": "2160x3840",
             "optimalResolution": True,
         },
-        "idScreenDetection": {"enabled": True, "score": 2},
-        "idPrintDetection": {"enabled": True, "score": 3},
-        "idPhotoTamperingDetection": {"enabled": True, "score": tampering},
+        "idScreenDetection": {"enabled": True, "score": signals.screen_score},
+        "idPrintDetection": {"enabled": True, "score": signals.print_score},
+        "idPhotoTamperingDetection": {"enabled": True, "score": signals.tampering},
         "dataConsistencyCheck": {"enabled": True, "fields": _consistency(plan, number)},
         "mrzChecksum": {
             "enabled": True,
             "finalCheckDigit": final,
-            "valid": not tampered,
+            "valid": signals.mrz_valid,
             "checkDigits": check_digits,
         },
         "reading": {
@@ -383,7 +418,7 @@ def _verification(
             "passiveAuthentication": {
                 "enabled": plan.reading,
                 "countrySigningCertificateAvailable": plan.reading,
-                "documentDataSignatureValid": plan.reading,
+                "documentDataSignatureValid": plan.reading and signals.chip_valid,
             },
         },
         "biometric": biometric,
