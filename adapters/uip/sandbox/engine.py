@@ -254,7 +254,8 @@ class UipEmulator:
         self, session: SandboxSession, action: str, *, reason: str | None = None
     ) -> DeliveryResult:
         self.check_control(session, action)
-        age_step = self.age_step(session) if reason == AGE_NOT_SATISFIED else None
+        by_age = action == "decline" and reason == AGE_NOT_SATISFIED
+        age_step = self.age_step(session) if by_age else None
         pending: Pending = []
         if action == "expire":
             # Move the clock-based expiry to now; resolving it sends nothing (lazy expiry).
