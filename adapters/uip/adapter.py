@@ -50,11 +50,20 @@ from adapters.common.idempotency import derive_key
 from adapters.common.scrub import Scrubber
 from adapters.common.validation import bad_input, parse_answer, parse_webhook_body
 from adapters.common.webhook_body import signed_body_key
+from adapters.results import Results
 from adapters.uip import inferred
 from adapters.uip.create import caller_key, create_body
 from adapters.uip.errors import Operation, map_error
 from adapters.uip.http import Form, UipHttp
 from adapters.uip.inputs import INPUT_SUPPORT
+from adapters.uip.results import (
+    CHECK_KINDS,
+    CHECK_TABLES,
+    failed_step,
+    failure_results,
+    read_results,
+    step_results,
+)
 from adapters.uip.signature import UipScheme
 from adapters.uip.snapshots import (
     decision,
@@ -127,6 +136,9 @@ class UipAdapter(ProviderAdapter):
     status_table = STATUS_TABLE
     always_allowed = ALWAYS_ALLOWED
     actions_by_status = ACTIONS_BY_STATUS
+    #: One check per step, from its primitive (adapters/uip/results.py).
+    check_tables = CHECK_TABLES
+    check_kinds = CHECK_KINDS
     #: Expiry is lazy and has no webhook: every state that is not final can turn `expired`
     #: unseen, so all of them are polled (an unknown one too).
     poll_non_final = True
@@ -269,7 +281,9 @@ class UipAdapter(ProviderAdapter):
         current_step: int | None = None
         known = self._memory.get(session_id)
         raw_status: str | None
+        results: Results | None = None
         if event == STEP_COMPLETED_EVENT:
+            results = step_results(data)
             self._note_step(session_id, data)
             known = self._memory.get(session_id)
             gate = raw_data.get(inferred.STEP_EVENT_GATE_KEY)
@@ -291,6 +305,7 @@ class UipAdapter(ProviderAdapter):
                 self._memory.note_approved(session_id)
         elif event == FAILED_EVENT:
             raw_status = self._failure(session_id, data.reason)
+            results = failure_results(raw_status, failed_step(known))
             if inferred.FAILED_EVENT_TIME_IS_SIGNING_TIME:
                 occurred_at = _end_of_signing_second(signed_at)
         else:
@@ -324,6 +339,7 @@ class UipAdapter(ProviderAdapter):
                 raw=payload,
                 steps=steps,
                 current_step=current_step,
+                results=results,
             )
         return [
             WebhookEvent(
@@ -446,6 +462,7 @@ class UipAdapter(ProviderAdapter):
             timeline=timeline(session),
             steps=steps,
             current_step=current,
+            results=read_results(session),
         )
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from adapters.base import PollPolicy, SessionStatus
+from adapters.base import DocumentType, PollPolicy, SessionStatus
+from adapters.results import REASON_CODES, UNKNOWN_REASON
 
 # Base URL `https://api.uip.digital/v1` (docs.uip.digital api-reference/introduction). The
 # version prefix is kept on each path and dropped from the base when the configured base
@@ -104,3 +105,21 @@ POLL_POLICY = PollPolicy(interval_s=60.0, max_interval_s=900.0, requests_per_min
 
 # No published rate limit: a conservative assumption.
 RATE_LIMIT_PER_MINUTE = 120.0
+
+# -- results (docs/vendors/uip.md, Results) ---------------------------------------------------
+# identify discloses blocks of the wallet's government credential, which today is "a US mobile
+# driving licence" (what-is-uip); no result names the credential's type, so a disclosed
+# credential is read as a driving licence.
+CREDENTIAL_DOCUMENT_TYPE = DocumentType.DRIVERS_LICENSE.value
+# identify's `country` block is the credential's *issuing* country (core-concepts/primitives):
+# the document's country, never the person's nationality (which UIP does not disclose).
+COUNTRY_BLOCK_IS_NATIONALITY = False
+# `session.failed` names no step. Steps verify in order ("step.completed fires in step order"),
+# so the step that failed is the one after the last verified step, when the step list is known;
+# otherwise the failure is one check of its own, named after the event.
+FAILED_STEP_IS_NEXT_UNVERIFIED = True
+# `session.failed`'s `reason` is "a verification error message" with no published vocabulary.
+# A reason spelled exactly as one of the gateway's normalized reason codes (docs/results.md,
+# Reasons) is read as that code, as the decision already shows a code-like reason as its code;
+# any other message is `other`, its text kept (scrubbed) as the provider reason.
+FAILURE_REASONS_AS_CODES: frozenset[str] = REASON_CODES - {UNKNOWN_REASON}

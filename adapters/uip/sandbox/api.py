@@ -24,8 +24,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.common.sandbox.control import posted_control
 from adapters.common.sandbox.http import SandboxError
 from adapters.common.sandbox.webhooks import DeliveryResult
+from adapters.results import REASON_CODES
 from adapters.uip.sandbox.engine import UipEmulator, control_actions_text
 from adapters.uip.sandbox.model import (
+    DECLINE_REASONS,
     IDEMPOTENCY_KEY_MAX,
     JSON_BODY_MAX,
     MAX_STEPS,
@@ -225,6 +227,16 @@ def _check_reason(action: str, reason: Any) -> None:
             400,
             error_body(
                 f"reason: a verification error message of at most {REASON_MAX} characters.",
+                "request/invalid-payload",
+            ),
+        )
+    if action == "decline" and reason in REASON_CODES and reason not in DECLINE_REASONS:
+        raise SandboxError(
+            400,
+            error_body(
+                f"reason: UIP cannot decline with '{reason}'; normalized reasons it can: "
+                + ", ".join(sorted(DECLINE_REASONS))
+                + " (or a verification error message; fail takes the technical ones).",
                 "request/invalid-payload",
             ),
         )

@@ -34,7 +34,9 @@ from adapters.common.sandbox.http import SandboxError
 from adapters.common.sandbox.times import parse_iso
 from adapters.common.sandbox.webhooks import NOT_SENT, DeliveryResult
 from adapters.uip.sandbox.model import (
+    AGE_NOT_SATISFIED,
     CONTROL_ACTIONS,
+    DECLINE_MESSAGES,
     DEFAULT_DECLINE_REASON,
     UNSUPPORTED_ACTIONS,
     Event,
@@ -252,6 +254,8 @@ class UipEmulator:
         self, session: SandboxSession, action: str, *, reason: str | None = None
     ) -> DeliveryResult:
         self.check_control(session, action)
+        by_age = action == "decline" and reason == AGE_NOT_SATISFIED
+        age_step = self.age_step(session) if by_age else None
         pending: Pending = []
         if action == "expire":
             # Move the clock-based expiry to now; resolving it sends nothing (lazy expiry).
@@ -267,9 +271,32 @@ class UipEmulator:
             elif action == "approve":
                 while session.status_enum == Status.IN_PROGRESS:
                     self._verify_current(session, pending)
+            elif action == "decline" and age_step is not None:
+                while session.status_enum == Status.IN_PROGRESS:
+                    unmet = session.current_step == age_step
+                    self._verify_current(session, pending, unmet=unmet)
             elif action == "decline":
-                self._fail(session, reason or DEFAULT_DECLINE_REASON, pending)
+                message = DECLINE_MESSAGES.get(reason, reason) if reason else None
+                self._fail(session, message or DEFAULT_DECLINE_REASON, pending)
         return await self._first_attempts(pending)
+
+    def age_step(self, session: SandboxSession) -> int:
+        """The age_verify step a `decline` for `age_not_satisfied` makes unmet: the next one,
+        reached without passing a gate; 409 when there is none."""
+        for stage in range(session.current_step, len(session.steps)):
+            step = session.steps[stage]
+            if step.primitive == "age_verify":
+                return stage
+            if step.gate:
+                break
+        raise SandboxError(
+            409,
+            error_body(
+                f"'{AGE_NOT_SATISFIED}': the session has no age_verify step to answer before "
+                "a gate",
+                "session/invalid-state",
+            ),
+        )
 
     def open(self, session: SandboxSession) -> None:
         """created → in_progress: the person opened the page; the first step starts."""
@@ -282,15 +309,18 @@ class UipEmulator:
         self.store.save()
 
     # -- the one path of every change --------------------------------------------------------
-    def _verify_current(self, session: SandboxSession, pending: Pending) -> None:
+    def _verify_current(
+        self, session: SandboxSession, pending: Pending, *, unmet: bool = False
+    ) -> None:
         """The current step verifies: its result + audit, `step.completed`, then the gate
-        (awaiting_decision), the end (completed) or the next step."""
+        (awaiting_decision), the end (completed) or the next step. `unmet`: an age_verify step
+        answers `satisfied: false` whatever the person's age."""
         if self.settings.funds_exhausted:  # billed per verified step
             self._fail(session, FailReason.INSUFFICIENT_FUNDS.value, pending)
             return
         now = self.now()
         stage = session.current_step
-        result = self.wallet.verify_step(session, stage, now, stamp(now))
+        result = self.wallet.verify_step(session, stage, now, stamp(now), unmet=unmet)
         session.results.append(result)
         step = session.steps[stage]
         event = envelope(Event.STEP_COMPLETED, session, step_completed_fields(result))

@@ -60,6 +60,24 @@ USER_AGENT = "UIP-Webhooks/2"  # [INFERRED]
 SANDBOX_WALLET = "apple-wallet"
 #: The reason of a simulated verification failure [INFERRED: a "verification error message"].
 DEFAULT_DECLINE_REASON = "credential verification failed"
+#: `decline` with a normalized reason (docs/results.md, Reasons): the one a person can fail
+#: without a failure, age_verify answering `satisfied: false` ("the threshold result",
+#: api-reference/webhooks); the session goes on and completes.
+AGE_NOT_SATISFIED = "age_not_satisfied"
+#: `decline` with a normalized reason a UIP step can fail verification with, and the
+#: `session.failed` `reason` the sandbox sends for it. UIP documents "a verification error
+#: message" without a vocabulary [INFERRED: the sandbox sends the code itself as the message,
+#: as it always sent a caller's reason]. About the wallet's credential and its presentation only:
+#: UIP runs no face, screening, registry, contact or risk checks.
+DECLINE_MESSAGES: dict[str, str] = {
+    "document_expired": "document_expired",
+    "document_not_authentic": "document_not_authentic",
+    "document_unsupported": "document_unsupported",
+    "signature_invalid": "signature_invalid",
+    "user_declined": "user_declined",
+}
+#: Every normalized reason `decline` accepts; the other normalized codes are refused (400).
+DECLINE_REASONS: frozenset[str] = frozenset({AGE_NOT_SATISFIED, *DECLINE_MESSAGES})
 #: GET /v1/sessions/{id} has two published versions (docs/vendors/uip.md, Endpoints we call).
 GET_SHAPES = ("a", "b")
 #: continue/stop outside a gate: "409 or 400 (handle both)".

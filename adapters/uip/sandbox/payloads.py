@@ -215,9 +215,16 @@ class FakeWallet:
         return base64.b64encode(der).decode("ascii")
 
     def verify_step(
-        self, session: SandboxSession, stage: int, now: datetime, stamp_now: str
+        self,
+        session: SandboxSession,
+        stage: int,
+        now: datetime,
+        stamp_now: str,
+        *,
+        unmet: bool = False,
     ) -> JSON:
-        """The stored result of step `stage` verifying now, with its audit record."""
+        """The stored result of step `stage` verifying now, with its audit record (`unmet`: an
+        age_verify step is not satisfied, whatever the fake person's age)."""
         step = session.steps[stage]
         person = self.person(session)
         if step.primitive == "identify":
@@ -227,7 +234,8 @@ class FakeWallet:
             proof: JSON = {"claims_digest": _digest(claims)}
         elif step.primitive == "age_verify":
             min_age = step.params.get("min_age", MIN_AGE_DEFAULT)
-            fields = {"satisfied": _age(person["dob"], now.date()) >= min_age, "min_age": min_age}
+            old_enough = _age(person["dob"], now.date()) >= min_age
+            fields = {"satisfied": old_enough and not unmet, "min_age": min_age}
             proof = dict(fields)
         else:
             if step.primitive == "sign":
