@@ -81,7 +81,7 @@ async def test_console_timeline_follows_the_hosted_page_then_insights_charts(
 
         insights = await context.new_page()
         await insights.goto(f"{base}/insights")
-        for chart in ("funnel", "outcomes", "time-to-decision"):
+        for chart in ("funnel", "outcomes", "time-to-decision", "check-failures"):
             assert await insights.locator(f"svg[data-chart={chart}]").count() == 1
         for vendor in ("beltic", "didit", "uip", "uqudo", "verifa"):
             bars = insights.locator(f"svg[data-chart=funnel] rect.bar[data-provider={vendor}]")
@@ -96,6 +96,15 @@ async def test_console_timeline_follows_the_hosted_page_then_insights_charts(
             "svg[data-chart=funnel] rect.bar[data-provider=didit] title", has_text="created"
         )
         assert "didit created: " in (await didit_created.text_content() or "")
+        # The console's approved Didit session reported its checks: a failure-rate bar per
+        # kind, each telling its rate and runs.
+        didit_checks = insights.locator(
+            "svg[data-chart=check-failures] rect.bar[data-provider=didit] title"
+        )
+        assert await didit_checks.count() >= 1
+        assert re.search(
+            r"didit \w[\w ]*: \d+% failed of \d+", await didit_checks.first.text_content() or ""
+        )
         shot = tmp_path / "insights.png"
         await insights.screenshot(path=str(shot), full_page=True)
         keep(shot)

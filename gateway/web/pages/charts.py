@@ -189,6 +189,11 @@ def check_failure_chart(rows: list) -> str:  # type: ignore[type-arg]
             label = kind.value.lower().replace("_", " ")
             w = BAR_W * rate
             tip = f"{vendor} {label}: {100 * rate:.0f}% failed of {runs}"
+            # A pale track at 100%, so a low rate still reads as a share of something.
+            body.append(
+                f'<rect x="{LABEL_W}" y="{y:.1f}" width="{BAR_W}" height="{BAR_H - 4}" '
+                'fill="#f1f5f9"/>'
+            )
             body.append(_rect(LABEL_W, y, w, BAR_H - 4, "#dc2626", tip, vendor))
             body.append(_text(LABEL_W + w + 4, y + BAR_H - 8, f"{label} {100 * rate:.0f}%"))
             y += BAR_H - 2
