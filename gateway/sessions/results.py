@@ -74,7 +74,8 @@ def with_check_reasons(
 async def write_check_rows(db: AsyncSession, row: SessionRow, now: datetime) -> None:
     """Replace the session's `session_checks` rows with its current checks."""
     table = CheckRow.__table__  # type: ignore[attr-defined]
-    await db.execute(delete(table).where(table.c.session_id == row.id))
+    conn = await db.connection()
+    await conn.execute(delete(table).where(table.c.session_id == row.id))
     values = [
         {
             "session_id": row.id,
@@ -89,7 +90,7 @@ async def write_check_rows(db: AsyncSession, row: SessionRow, now: datetime) -> 
         for check in row.checks or ()
     ]
     if values:
-        await db.execute(insert(table), values)
+        await conn.execute(insert(table), values)
 
 
 def count_unrecognized(provider: str, checks: tuple[Check, ...]) -> None:
