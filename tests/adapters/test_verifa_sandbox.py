@@ -1350,6 +1350,10 @@ DOCUMENTED_EXTRAS = frozenset(
         # result: the documented field list (the sandbox example shows a subset)
         "$.created_at",
         "$.rejection_reason",
+        # result: `check_results` (verifications-checks page) and `rejection_reason_code`
+        # (list-results example, reject-case page): docs/vendors/verifa.md, Results
+        "$.check_results",
+        "$.rejection_reason_code",
         "$.processing_mode",
         "$.country_used",
         "$.sensitive_data_expired",
