@@ -1445,6 +1445,7 @@ WEBHOOK_EXTRAS = frozenset(
     {
         "$.created_at",
         "$.result.face_match_score",
+        "$.result.check_results",  # verifications-checks: docs/vendors/verifa.md, Results
         "$.result.extracted_data.last_name",
         "$.result.extracted_data.date_of_birth",
         "$.result.extracted_data.document_type",

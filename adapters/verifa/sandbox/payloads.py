@@ -382,6 +382,8 @@ def _webhook_result(result: JSON) -> JSON:
         "face_match_score": result["face_match_score"],
         "age_check_passed": result["age_check_passed"],
         "extracted_data": {k: extracted[k] for k in keys if k in extracted},
+        # A documented result field (verifications-checks page): what each check found.
+        "check_results": dict(result.get("check_results") or {}),
     }
 
 
