@@ -167,7 +167,7 @@ def _checks(result: Mapping[str, Any], status: str | None, code: str | None) -> 
     )
     _add_flag(entries, inferred.AGE_CHECK_NAME, result.get("age_check_passed"), None)
     outcome = RESULT_STATUS_MAP.get(status) if status else None
-    if code:
+    if code and outcome is not SessionStatus.APPROVED:  # an approval fails no check
         _place_reason(entries, code)
     in_review = outcome is SessionStatus.IN_REVIEW
     return tuple(_normalized(entry, in_review) for entry in entries.values())

@@ -230,6 +230,11 @@ def test_free_text_rejection_reason_is_not_a_code() -> None:
     assert results.checks == ()
 
 
+def test_an_approval_fails_no_check_for_a_stray_reason() -> None:
+    results = read_result({"status": "approved", "rejection_reason": "none"})
+    assert results.checks == ()
+
+
 def test_check_results_win_over_the_flags_and_take_the_score() -> None:
     results = read_result(
         {
