@@ -42,9 +42,11 @@ from adapters.common.idempotency import IdempotentVendorHttp, derive_key
 from adapters.common.scrub import Scrubber
 from adapters.common.validation import ModelT, bad_input, parse_answer, parse_webhook_body
 from adapters.common.webhook_body import signed_body_key
+from adapters.results import CheckKind, Results
 from adapters.verifa import inferred
 from adapters.verifa.errors import DOCUMENT_COUNTRY_FIELD, INPUT, map_error
 from adapters.verifa.inputs import INPUT_SUPPORT
+from adapters.verifa.results import TABLES, read_result
 from adapters.verifa.signature import VerifaScheme
 from adapters.verifa.statuses import (
     ACTIONS_BY_STATUS,
@@ -86,6 +88,9 @@ from adapters.verifa.wire import (
 
 #: Every event about a session is named `session.*`.
 SESSION_EVENT_PREFIX = "session."
+#: "Fired when the workflow engine flags a session for manual review": its result's status.
+REVIEW_EVENT = "session.requires-review"
+REVIEW_RESULT_STATUS = "needs_review"
 #: Scope of the Idempotency-Keys derived from the caller's key (one per kind of write).
 CREATE_KEY_SCOPE = "verifa:create"
 CREATE_LINK_KEY_SCOPE = "verifa:create-link"
@@ -145,6 +150,13 @@ class VerifaAdapter(ProviderAdapter):
     always_allowed = ALWAYS_ALLOWED
     actions_by_status = ACTIONS_BY_STATUS
     polled_statuses = POLLED
+    #: docs/vendors/verifa.md, Results: the workflow checks and the risk assessment.
+    check_tables = TABLES
+    #: A normal flow: document OCR, face match, the age check and the auto-injected
+    #: watchlist screening (docs/results.md, Verifa).
+    check_kinds = frozenset(
+        {CheckKind.DOCUMENT, CheckKind.FACE_MATCH, CheckKind.AGE, CheckKind.AML}
+    )
     capabilities: ClassVar[frozenset[Capability]] = SESSION_BASICS | frozenset(
         {
             Capability.CANCEL,  # = expire
@@ -374,10 +386,11 @@ class VerifaAdapter(ProviderAdapter):
                     received_payload=payload,
                 )
             ]
-        return [self._session_event(_validated(WebhookPayload, normalized), payload, dedupe_key)]
+        envelope_model = _validated(WebhookPayload, normalized)
+        return [self._session_event(envelope_model, payload, normalized, dedupe_key)]
 
     def _session_event(
-        self, envelope: WebhookPayload, payload: JSON, dedupe_key: str
+        self, envelope: WebhookPayload, payload: JSON, normalized: JSON, dedupe_key: str
     ) -> WebhookEvent:
         fields = envelope.session_fields()
         session_id = fields.session_id or envelope.session_id
@@ -406,6 +419,7 @@ class VerifaAdapter(ProviderAdapter):
                 ),
                 occurred_at=occurred_at,
                 raw=payload,
+                results=_webhook_results(envelope.event, normalized),
             )
         return WebhookEvent(
             dedupe_key=dedupe_key,
@@ -535,10 +549,15 @@ class VerifaAdapter(ProviderAdapter):
             if response.status_code == 200:  # 404 = "No result yet"
                 result_data = self._http.json_of(response)
                 result = self._parse(ResultResource, result_data)
-        return self._snapshot(session, {"session": data, "result": result_data}, result)
+        raw = {"session": data, "result": result_data}
+        return self._snapshot(session, raw, result, read_result(result_data))
 
     def _snapshot(
-        self, session: SessionResource, raw: Any, result: ResultResource | None = None
+        self,
+        session: SessionResource,
+        raw: Any,
+        result: ResultResource | None = None,
+        results: Results | None = None,
     ) -> SessionSnapshot:
         provider_status = join_status(session.status, result.status if result else None)
         status = self.map_status(provider_status)
@@ -556,6 +575,7 @@ class VerifaAdapter(ProviderAdapter):
             occurred_at=session.expired_at or session.updated_at or session.created_at,
             raw=raw if isinstance(raw, dict) else {"data": raw},
             timeline=_timeline(session),
+            results=results,
         )
 
     def _bare_snapshot(self, session_id: str, raw_status: str, raw: Any) -> SessionSnapshot:
@@ -772,6 +792,25 @@ def _event_state(event: str, fields: WebhookData) -> tuple[str | None, bool]:
     if payload_status in VERIFA_STATUSES:
         return payload_status, False
     return None, True  # an undocumented session event: read the session to learn more
+
+
+def _webhook_results(event: str, normalized: JSON) -> Results | None:
+    """The flat shape's optional `result` object, read with the event's status and reason
+    (a minimal payload has none: the gateway then reads the result)."""
+    data = normalized.get("data")
+    fields = data if isinstance(data, dict) else normalized
+    result = fields.get("result")
+    if not isinstance(result, dict):
+        return None
+    status = inferred.OUTCOME_EVENTS.get(event) or fields.get("status")
+    if event == REVIEW_EVENT and status not in RESULT_STATUSES:
+        status = REVIEW_RESULT_STATUS
+    return read_result(
+        result,
+        status=status,
+        rejection_reason=fields.get("rejection_reason"),
+        rejection_reason_code=fields.get("rejection_reason_code"),
+    )
 
 
 def _validated(model: type[ModelT], data: Any) -> ModelT:

@@ -146,3 +146,78 @@ POLL_POLICY = PollPolicy(
 
 # The lowest plan allows 300 req/min: stay at 80 % of it.
 RATE_LIMIT_PER_MINUTE = 240.0
+
+# -- results (docs/vendors/verifa.md, Results) ----------------------------------------------------
+# `check_results` holds "each check's result" (verifications-checks page); an entry's shape is
+# not shown. The official demo reads `v.status ?? v.passed` or the value itself: we read the
+# documented check status from `status`, else a boolean `passed`, else a bare string.
+CHECK_RESULT_STATUS_KEY = "status"
+CHECK_RESULT_PASSED_KEY = "passed"
+# A check's own score, when its entry has one (face_match "Returns a similarity score").
+CHECK_RESULT_SCORE_KEY = "score"
+# The risk_assessment check produces "a composite risk score (0-100)", a risk level and the
+# triggered signals; their field names inside its entry are not shown.
+RISK_SCORE_KEY = "risk_score"
+RISK_LEVEL_KEY = "risk_level"
+RISK_SIGNALS_KEY = "signals"  # a list of signal names, or of {"name": …, "weight": …}
+RISK_SIGNAL_NAME_KEY = "name"
+# `age_check_passed` is the Age Verification check's outcome; the check's slug is not shown.
+AGE_CHECK_NAME = "age_check"
+# `rejection_reason_code` is a "stable enum"; the only value shown is `document_unreadable`
+# (list-results example). The other values are our reading of the check list: the codes a
+# failed check of each kind would give.
+REJECTION_REASON_CODES: dict[str, str] = {
+    "face_mismatch": "face_mismatch",
+    "liveness_failed": "liveness_failed",
+    "document_expired": "document_expired",
+    "document_unsupported": "document_unsupported",
+    "document_tampered": "document_not_authentic",
+    "underage": "age_not_satisfied",
+    "watchlist_match": "sanctions_hit",
+    "pep_match": "pep_hit",
+    "adverse_media_match": "adverse_media_hit",
+    "duplicate_detected": "duplicate_identity",
+    "blocklist_match": "blocklisted",
+    "high_risk_score": "high_risk",
+    "identity_mismatch": "expected_data_mismatch",
+    "proof_of_address_failed": "address_not_verified",
+}
+# Which check each rejection reason code belongs to (the result names the reason, not the
+# check). A code of no known check is reported on a check of this name (an OTHER check).
+REASON_CODE_CHECKS: dict[str, str] = {
+    "document_unreadable": "document_ocr",
+    "face_mismatch": "face_match",
+    "liveness_failed": "face_match",  # face_match "Includes liveness validation"
+    "document_expired": "document_expiration",
+    "document_unsupported": "id_document_filter",
+    "document_tampered": "nfc_chip_auth",
+    "underage": AGE_CHECK_NAME,
+    "watchlist_match": "watchlist_screening",
+    "pep_match": "aml_screening",
+    "adverse_media_match": "aml_screening",
+    "duplicate_detected": "duplicate_detection",
+    "blocklist_match": "check_against_list",
+    "high_risk_score": "risk_assessment",
+    "identity_mismatch": "identity_crossref",
+    "proof_of_address_failed": "proof_of_address_check",
+}
+UNPLACED_REASON_CHECK = "verification"
+# A check that failed in a result that went to review (`needs_review`) did not decline the
+# session: the workflow routed it to a person. We report it as REVIEW.
+FAILED_CHECKS_OF_A_REVIEW_ARE_REVIEW = True
+# `extracted_data.nationality` is not specified; Verifa's countries are ISO 3166-1 alpha-2
+# (`country`, `country_used`), so a two-letter nationality is read as alpha-2 (alpha-3 kept).
+NATIONALITY_IS_ALPHA2 = True
+# The document's issuing country: `document_issuing_state` is a state ("CA" in the example),
+# so the country is the result's `country_used` ("country code used for verification").
+DOCUMENT_COUNTRY_FROM_COUNTRY_USED = True
+# `extracted_data.document_type` values: `drivers_license` and `passport` are shown; the
+# others are our reading.
+DOCUMENT_TYPES: dict[str, str] = {
+    "drivers_license": "DRIVERS_LICENSE",
+    "passport": "PASSPORT",
+    "id_card": "ID_CARD",
+    "national_id": "ID_CARD",
+    "residence_permit": "RESIDENCE_PERMIT",
+    "visa": "VISA",
+}

@@ -1350,6 +1350,10 @@ DOCUMENTED_EXTRAS = frozenset(
         # result: the documented field list (the sandbox example shows a subset)
         "$.created_at",
         "$.rejection_reason",
+        # result: `check_results` (verifications-checks page) and `rejection_reason_code`
+        # (list-results example, reject-case page): docs/vendors/verifa.md, Results
+        "$.check_results",
+        "$.rejection_reason_code",
         "$.processing_mode",
         "$.country_used",
         "$.sensitive_data_expired",
@@ -1441,6 +1445,7 @@ WEBHOOK_EXTRAS = frozenset(
     {
         "$.created_at",
         "$.result.face_match_score",
+        "$.result.check_results",  # verifications-checks: docs/vendors/verifa.md, Results
         "$.result.extracted_data.last_name",
         "$.result.extracted_data.date_of_birth",
         "$.result.extracted_data.document_type",

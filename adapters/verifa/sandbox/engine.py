@@ -32,6 +32,7 @@ from typing import Any
 
 from adapters.base import SandboxConfig
 from adapters.common.qr import qr_png_data_url
+from adapters.common.sandbox.control import SimulateAction as A
 from adapters.common.sandbox.http import SandboxError
 from adapters.common.sandbox.webhooks import NOT_SENT, DeliveryResult
 from adapters.verifa.sandbox.model import (
@@ -61,11 +62,25 @@ from adapters.verifa.sandbox.model import (
     iso,
     parse_iso,
 )
+from adapters.verifa.sandbox.outcomes import ReasonRefused, decline_code, review_signal
 from adapters.verifa.sandbox.payloads import build_result, error_body, redact_result
 from adapters.verifa.sandbox.store import VerifaStore
 from adapters.verifa.sandbox.webhooks import VerifaWebhooks, WebhookSettings
 
 JSON = dict[str, Any]
+
+
+def _control_reason(action: str, reason: Any) -> str | None:
+    """The control body's `reason` as what the checks find: Verifa's rejection code for a
+    decline, the fraud signal for a review (refused with 400 when the sandbox cannot)."""
+    try:
+        if action == A.DECLINE:
+            return decline_code(reason)
+        if action == A.REVIEW:
+            return review_signal(reason)
+    except ReasonRefused as refused:
+        raise SandboxError(400, error_body(400, "invalid_request", str(refused))) from None
+    return reason
 
 
 def conflict(detail: str) -> SandboxError:
@@ -187,11 +202,12 @@ class VerifaEmulator:
         consent_ip: str | None = None,
     ) -> DeliveryResult:
         move = self.check_control(session, action)
+        reason = _control_reason(action, rejection_reason)
         if move.target == Status.CAPTURING:
             session.consent_ip = consent_ip
         # A reviewer's decision on an under_review session is a "case API approval": minimal.
         minimal = session.status_enum == Status.UNDER_REVIEW
-        return await _first(self._apply(session, move, reason=rejection_reason, minimal=minimal))
+        return await _first(self._apply(session, move, reason=reason, minimal=minimal))
 
     async def api_simulate(self, session: SandboxSession, action: str) -> DeliveryResult:
         move = API_SIMULATE_ACTIONS.get(action)

@@ -24,6 +24,18 @@ from adapters.verifa.sandbox.model import (
     SandboxSession,
     iso,
 )
+from adapters.verifa.sandbox.outcomes import (
+    AGE,
+    CODE_CHECKS,
+    DECLINE_RISK_SIGNAL,
+    DEFAULT_REVIEW_SIGNAL,
+    FACE_MATCH,
+    LOW_RISK,
+    RISK,
+    Risk,
+    check_results,
+    failing_check,
+)
 
 JSON = dict[str, Any]
 
@@ -44,11 +56,13 @@ SANDBOX_PERSON: JSON = {
         "zip": "94105",
     },
 }
-#: Check scores per outcome (face match 0-1).
-_SCORES = {
-    ResultStatus.APPROVED: (True, 0.95),
-    ResultStatus.REJECTED: (False, 0.31),
-    ResultStatus.NEEDS_REVIEW: (False, 0.68),
+#: Face match scores (0-1): a match, a match a reviewer looks at, a mismatch (the standard
+#: level's threshold is 0.35).
+_FACE_SCORES = {True: 0.95, None: 0.68, False: 0.31}
+#: The risk assessment per outcome (fraud-prevention page, "Risk levels").
+_RISKS = {
+    ResultStatus.APPROVED: LOW_RISK,
+    ResultStatus.REJECTED: Risk(18, "low"),
 }
 
 
@@ -186,17 +200,23 @@ def redact_body(session: SandboxSession, documents_removed: int, first_time: boo
 def build_result(
     session: SandboxSession, outcome: ResultStatus, now: datetime, reason: str | None
 ) -> JSON:
-    """The stored result of one run of the checks (what GET …/result shows)."""
+    """The stored result of one run of the checks (what GET …/result shows). `reason` is
+    Verifa's rejection code of a decline, or the fraud signal of a review."""
     person = {**SANDBOX_PERSON, **_prefill(session.fields)}
     born = _birth_date(person["date_of_birth"])
     age = _age(born, now.date()) if born else None
-    passed, score = _SCORES[outcome]
+    rejected = outcome == ResultStatus.REJECTED
+    code = (reason or DEFAULT_REJECTION_REASON) if rejected else None
+    failing = failing_check(code)
+    face_passed = failing != FACE_MATCH
+    in_review = outcome == ResultStatus.NEEDS_REVIEW
+    face_score = _FACE_SCORES[None if in_review else face_passed]
     return {
         "status": outcome.value,
         "decided_at": iso(now),
-        "face_match_passed": passed,
-        "face_match_score": score,
-        "age_check_passed": age is not None and age >= 18,
+        "face_match_passed": face_passed,
+        "face_match_score": face_score,
+        "age_check_passed": age is not None and age >= 18 and failing != AGE,
         "extracted_age": age,
         "extracted_data": {
             "first_name": person["first_name"],
@@ -211,13 +231,27 @@ def build_result(
             "document_expiration_date": person["document_expiration_date"],
             "document_issuing_state": person["document_issuing_state"],
         },
-        "rejection_reason": (reason or DEFAULT_REJECTION_REASON)
-        if outcome == ResultStatus.REJECTED
-        else None,
+        "check_results": check_results(
+            failing=failing,
+            face_passed=face_passed,
+            face_score=face_score,
+            risk=_risk(outcome, failing, reason),
+        ),
+        "rejection_reason": code,
+        # The structured code: only Verifa's own codes (a reviewer's free text is not one).
+        "rejection_reason_code": code if code in CODE_CHECKS else None,
         "processing_mode": "sandbox",
         "country_used": session.country or "US",
         "sensitive_data_expired": False,
     }
+
+
+def _risk(outcome: ResultStatus, failing: str | None, reason: str | None) -> Risk:
+    if outcome == ResultStatus.NEEDS_REVIEW:
+        return Risk(64, "high", (reason or DEFAULT_REVIEW_SIGNAL,))
+    if failing == RISK:
+        return Risk(91, "critical", (DECLINE_RISK_SIGNAL,))
+    return _RISKS[outcome]
 
 
 def result_body(session: SandboxSession) -> JSON:
@@ -233,7 +267,9 @@ def result_body(session: SandboxSession) -> JSON:
         "age_check_passed": result["age_check_passed"],
         "extracted_age": result["extracted_age"],
         "extracted_data": dict(result["extracted_data"]),
+        "check_results": dict(result.get("check_results") or {}),
         "rejection_reason": result["rejection_reason"],
+        "rejection_reason_code": result.get("rejection_reason_code"),
         "processing_mode": result["processing_mode"],
         "country_used": result["country_used"],
         "sensitive_data_expired": result["sensitive_data_expired"],
@@ -346,6 +382,8 @@ def _webhook_result(result: JSON) -> JSON:
         "face_match_score": result["face_match_score"],
         "age_check_passed": result["age_check_passed"],
         "extracted_data": {k: extracted[k] for k in keys if k in extracted},
+        # A documented result field (verifications-checks page): what each check found.
+        "check_results": dict(result.get("check_results") or {}),
     }
 
 
