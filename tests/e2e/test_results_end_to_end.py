@@ -22,7 +22,7 @@ from tests.e2e.server import GatewayProcess
 from tests.support.keys import env, graphql_as, issue_token, key
 from tests.support.stored import stored_in_tables
 
-VENDORS = ["didit", "uqudo", "uip"]
+VENDORS = ["didit", "uqudo", "uip", "verifa"]
 
 CREATE = """
 mutation($input: CreateSessionInput!) {
