@@ -171,9 +171,7 @@ def _documents(
             yield VerifiedDocument(type=_document_type(kind))
 
 
-def _documents_of(
-    included: Collection[Resource], session_id: str, kind: str
-) -> Iterable[Resource]:
+def _documents_of(included: Collection[Resource], session_id: str, kind: str) -> Iterable[Resource]:
     for item in included:
         if item.type == kind and item.related_id("session") in (session_id, None):
             yield item
