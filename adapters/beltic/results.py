@@ -27,8 +27,6 @@ from adapters.results import (
     VerifiedPerson,
 )
 
-VERIFICATION_TYPE_PREFIX = "verification/"
-
 #: One check per verification, named by its type; outcomes are the verification statuses.
 VERIFICATIONS = CheckTable(
     kinds={
@@ -81,7 +79,8 @@ def _verifications(session_id: str, included: Collection[Resource]) -> list[Reso
         item
         for item in included
         if isinstance(item.type, str)
-        and item.type.startswith(VERIFICATION_TYPE_PREFIX)
+        # `verification/idv` etc.; the list reference's example types its items `verification`
+        and item.type.startswith(inferred.VERIFICATION_TYPE_PREFIX)
         and item.related_id("session") in (session_id, None)
     ]
 

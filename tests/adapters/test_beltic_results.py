@@ -153,6 +153,19 @@ def test_garbage_verifications_do_not_crash(attributes: Any) -> None:
     assert all(c.score is None for c in results.checks)
 
 
+def test_a_verification_typed_as_in_the_list_reference_is_read() -> None:
+    """identity-verifications-list types its items `verification`: read, kind unknown."""
+    item = resource("verification", "v1", {"status": "passed", "checks": []})
+    results = session_results({}, "s1", (item,))
+    assert results is not None
+    (check,) = results.checks
+    assert (check.kind, check.outcome, check.recognized) == (
+        CheckKind.OTHER,
+        CheckOutcome.PASSED,
+        False,
+    )
+
+
 def test_verifications_of_another_session_are_left_out() -> None:
     other = resource("verification/idv", "v9", {"status": "failed"}, session="s2")
     assert session_results({}, "s1", (other,)) is None
