@@ -195,7 +195,8 @@ class BelticAdapter(ProviderAdapter):
     ) -> tuple[Resource, ...]:
         """The session's verifications its document names but does not include, from the
         documented verifications list (`session_id`): they carry the checks (Results). A
-        refusal of that list (a key without the scope) leaves the read without them."""
+        refusal of that list (a key without the scope) or an unreadable answer leaves the read
+        without them."""
         have = {item.id for item in included}
         if not _linked_ids(resource, "verifications") - have:
             return ()
@@ -212,7 +213,10 @@ class BelticAdapter(ProviderAdapter):
             if exc.http_status is not None and 400 <= exc.http_status < 500:
                 return ()
             raise
-        listed = self._parse(ResourceListDocument, self._http.json_of(response)).data
+        try:
+            listed = self._parse(ResourceListDocument, self._http.json_of(response)).data
+        except ProviderError:
+            return ()  # an unreadable list must not make the session unreadable
         return tuple(item for item in listed if item.id not in have)
 
     async def list_sessions(

@@ -217,6 +217,53 @@ async def test_the_garbage_reaches_the_adapter_without_crashing() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "listed",
+    [
+        httpx.Response(403, json={"errors": [{"status": "403", "code": "forbidden"}]}),
+        httpx.Response(200, json={"data": "nothing"}),
+        httpx.Response(200, content=b"<html>"),
+    ],
+)
+async def test_a_verifications_list_beltic_refuses_leaves_the_read_alone(
+    listed: httpx.Response,
+) -> None:
+    session = {
+        "data": {
+            "id": "s1",
+            "type": "session",
+            "attributes": {
+                "status": "completed",
+                "person": {"name": {"first": "Jane", "last": "Doe"}, "birth_date": "1990-05-15"},
+            },
+            "relationships": {
+                "verifications": {"data": [{"type": "verification/idv", "id": "v1"}]}
+            },
+        }
+    }
+    paths: list[str] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return httpx.Response(200, json=session) if request.url.path.endswith("/s1") else listed
+
+    adapter = BelticAdapter(
+        AdapterConfig(
+            environment=Environment.LIVE,
+            base_url="https://api.beltic.com/v1",
+            api_key="test-api-key",
+            webhook_secret=SECRET,
+            transport=httpx.MockTransport(reply),
+            retry_wait_s=0,
+        )
+    )
+    snapshot = await adapter.fetch_session("s1")
+    await adapter.aclose()
+    assert paths == ["/v1/identity/sessions/s1", "/v1/identity/verifications"]
+    assert snapshot.results is not None and snapshot.results.checks == ()
+    assert snapshot.results.person is not None and snapshot.results.person.first_name == "Jane"
+
+
 # -- the documented payloads, through the adapter's read ------------------------------------
 JANE = VerifiedPerson(
     first_name="Jane",
