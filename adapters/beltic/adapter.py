@@ -48,6 +48,7 @@ from adapters.base import (
 from adapters.beltic import accounts, inferred
 from adapters.beltic.errors import INPUT, ErrorContext, map_error
 from adapters.beltic.inputs import INPUT_SUPPORT
+from adapters.beltic.results import TABLES, session_results
 from adapters.beltic.signature import BelticScheme, canonical_json
 from adapters.beltic.statuses import ACTIONS_BY_STATUS, ALWAYS_ALLOWED, BELTIC_STATUS_MAP
 from adapters.beltic.wire import (
@@ -59,6 +60,7 @@ from adapters.beltic.wire import (
     NewSessionRelationships,
     Resource,
     ResourceIdentifier,
+    ResourceListDocument,
     SessionDocument,
     SessionListDocument,
     SessionResource,
@@ -70,6 +72,7 @@ from adapters.common.http import VendorHttp
 from adapters.common.scrub import Scrubber
 from adapters.common.validation import ModelT, bad_input, parse_answer, parse_webhook_body
 from adapters.common.wire import RequestModel
+from adapters.results import CheckKind
 
 VENDOR = "Beltic"
 #: Beltic-only create fields accepted through `providerOptions`.
@@ -123,6 +126,10 @@ class BelticAdapter(ProviderAdapter):
         }
     )
     input_support = INPUT_SUPPORT
+    #: docs/results.md, Beltic: a verification's verdict, and its checks.
+    check_tables = TABLES
+    #: A normal flow verifies an identity document (`verification/idv`).
+    check_kinds = frozenset({CheckKind.DOCUMENT})
     status_table = BELTIC_STATUS_MAP
     always_allowed = ALWAYS_ALLOWED
     actions_by_status = ACTIONS_BY_STATUS
@@ -177,7 +184,40 @@ class BelticAdapter(ProviderAdapter):
     async def fetch_session(self, provider_session_id: str) -> SessionSnapshot:
         path = _session_path(inferred.SESSION_PATH, provider_session_id)
         response = await self._call("GET", path)
-        return self._session_snapshot(self._http.json_of(response))
+        data = self._http.json_of(response)
+        document = self._parse(SessionDocument, data)
+        included = tuple(document.included or ())
+        included += await self._missing_verifications(document.data, included)
+        return self._snapshot(document.data, included, data)
+
+    async def _missing_verifications(
+        self, resource: SessionResource, included: tuple[Resource, ...]
+    ) -> tuple[Resource, ...]:
+        """The session's verifications its document names but does not include, from the
+        documented verifications list (`session_id`): they carry the checks (Results). A
+        refusal of that list (a key without the scope) or an unreadable answer leaves the read
+        without them."""
+        have = {item.id for item in included}
+        if not _linked_ids(resource, "verifications") - have:
+            return ()
+        path = accounts.query(
+            inferred.VERIFICATIONS_PATH,
+            {
+                inferred.VERIFICATIONS_SESSION_PARAM: resource.id,
+                inferred.PAGE_SIZE_PARAM: inferred.MAX_PAGE_SIZE,
+            },
+        )
+        try:
+            response = await self._call("GET", path)
+        except ProviderError as exc:
+            if exc.http_status is not None and 400 <= exc.http_status < 500:
+                return ()
+            raise
+        try:
+            listed = self._parse(ResourceListDocument, self._http.json_of(response)).data
+        except ProviderError:
+            return ()  # an unreadable list must not make the session unreadable
+        return tuple(item for item in listed if item.id not in have)
 
     async def list_sessions(
         self, *, client_reference: str | None = None, limit: int = 100
@@ -424,6 +464,7 @@ class BelticAdapter(ProviderAdapter):
             occurred_at=occurred_at,
             raw=raw,
             timeline=timeline(resource, provider_status, occurred_at),
+            results=session_results(resource.attributes, resource.id, included),
         )
 
 

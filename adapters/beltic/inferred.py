@@ -5,7 +5,8 @@ docs/vendors/beltic.md ("Documented vs inferred"), so a correction is a one-line
 
 from __future__ import annotations
 
-from adapters.base import DecidedBy
+from adapters.base import DecidedBy, DocumentType
+from adapters.results import CheckKind, CheckOutcome
 
 # -- endpoints (docs/vendors/beltic.md, Endpoints we call) ------------------------------------
 # Documented base URL, "same for both environments": the key prefix selects staging.
@@ -128,3 +129,66 @@ WEBHOOK_TOKEN_OPTION = "webhook_token"
 # The payload is "JSON:API formatted"; that the document's `relationships.session` names the
 # session is inferred from the documented document resource.
 WEBHOOK_SESSION_RELATIONSHIP = "session"
+
+# -- results (docs/vendors/beltic.md, Results) -----------------------------------------------------
+# Documented: `GET /v1/identity/verifications` with the `session_id` query parameter
+# (identity-verifications-list). A session read whose `relationships.verifications` names
+# verifications the document did not include is completed with this list (one page).
+VERIFICATIONS_PATH = "/v1/identity/verifications"
+VERIFICATIONS_SESSION_PARAM = "session_id"
+# Check names: the verifications reference shows `name: "<string>"` and no list. The names
+# below are our reading (the ones in our cassettes); any other name is an unrecognized OTHER.
+CHECK_NAME_KINDS: dict[str, CheckKind] = {
+    "document_authenticity": CheckKind.DOCUMENT,
+    "document_expiry": CheckKind.DOCUMENT,
+    "document_type": CheckKind.DOCUMENT,
+    "data_consistency": CheckKind.DOCUMENT,
+    "image_quality": CheckKind.DOCUMENT,
+    "face_match": CheckKind.FACE_MATCH,
+    "portrait_quality": CheckKind.FACE_MATCH,
+    "liveness": CheckKind.LIVENESS,
+    "watchlist": CheckKind.AML,
+    "age": CheckKind.AGE,
+    "database": CheckKind.DATABASE,
+}
+# Check statuses: the reference's only example is `not_applicable` (documented, mapped in
+# adapters/beltic/results.py); "pass/fail results" (identity overview) and the verification
+# statuses suggest these.
+CHECK_STATUS_OUTCOMES: dict[str, CheckOutcome] = {
+    "passed": CheckOutcome.PASSED,
+    "failed": CheckOutcome.FAILED,
+    "requires_retry": CheckOutcome.REVIEW,
+}
+# Check reasons: `reasons: ["<string>"]`, no vocabulary published. Ours, one each.
+CHECK_REASON_CODES: dict[str, str] = {
+    "document_expired": "document_expired",
+    "tampering_detected": "document_not_authentic",
+    "template_mismatch": "document_not_authentic",
+    "blurry_image": "document_unreadable",
+    "glare_detected": "document_unreadable",
+    "unsupported_document_type": "document_unsupported",
+    "mrz_mismatch": "document_data_inconsistent",
+    "face_mismatch": "face_mismatch",
+    "no_face_detected": "face_not_detected",
+    "spoof_detected": "liveness_failed",
+    "watchlist_match": "aml_hit",
+    "pep_match": "pep_hit",
+    "sanctions_match": "sanctions_hit",
+    "adverse_media_match": "adverse_media_hit",
+    "underage": "age_not_satisfied",
+    "no_record_found": "database_no_match",
+}
+# A check's `metadata` is an open object (`{}` in the reference): a number under this key is
+# read as the check's score; anything else leaves the score None.
+CHECK_SCORE_METADATA_KEY = "score"
+# `document_type` of a `document/idv` and `class` of `identity_numbers` are shown as
+# "<string>" / "…": the values we read as DocumentType (anything else is OTHER).
+DOCUMENT_TYPES: dict[str, DocumentType] = {
+    "passport": DocumentType.PASSPORT,
+    "national_id": DocumentType.ID_CARD,
+    "id_card": DocumentType.ID_CARD,
+    "drivers_license": DocumentType.DRIVERS_LICENSE,
+    "driver_license": DocumentType.DRIVERS_LICENSE,
+    "residence_permit": DocumentType.RESIDENCE_PERMIT,
+    "visa": DocumentType.VISA,
+}

@@ -160,6 +160,13 @@ class SessionListDocument(LenientModel):
     links: Links | None = None
 
 
+class ResourceListDocument(LenientModel):
+    """A list of resources (the verifications list, identity-verifications-list)."""
+
+    data: list[Resource]
+    links: Links | None = None
+
+
 class AccountDocument(LenientModel):
     data: Resource
 

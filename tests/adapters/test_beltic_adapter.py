@@ -1470,6 +1470,10 @@ EXPECTED_CASSETTES = {
     "error_403_decide.yaml": ("POST", 403),
     "error_422.yaml": (None, 422),
     "error_429.yaml": (None, 429),
+    # the results payloads (tests/adapters/test_beltic_results.py)
+    "results_approved.yaml": ("GET", 200),
+    "results_declined.yaml": ("GET", 200),
+    "results_review.yaml": ("GET", 200),
 }
 WEBHOOK_FIXTURE = "webhook_document_processed.yaml"
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")

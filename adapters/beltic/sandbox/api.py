@@ -288,6 +288,11 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
     async def list_verifications(request: Request) -> JSONResponse:
         authorize(request, SCOPE_VERIFICATIONS_READ)
         filters = query_filters(request, VERIFICATION_FILTERS)
+        # The reference's own query parameters are `session_id` and `status`
+        # (identity-verifications-list); `filter[...]` is kept for older callers.
+        for name, documented in (("filter[session]", "session_id"), ("filter[status]", "status")):
+            if documented in request.query_params:
+                filters[name] = request.query_params[documented]
         _choice(filters, "filter[status]", VERIFICATION_STATUSES)
         rows = [
             v
@@ -313,7 +318,7 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
             )
         engine.expire_due()
         session = engine.get_session(session_id)
-        result = await engine.simulate(session, control.action)
+        result = await engine.simulate(session, control.action, control.reason)
         return JSONResponse(
             {
                 "session_id": session.id,

@@ -18,6 +18,7 @@ from typing import Any
 
 from adapters.base import SandboxConfig
 from adapters.beltic.inferred import TRANSITION_REFUSED_STATUS
+from adapters.beltic.sandbox import outcomes
 from adapters.beltic.sandbox.jsonapi import ApiError, api_error, document_resource
 from adapters.beltic.sandbox.model import (
     CONTROL_ACTIONS,
@@ -85,39 +86,8 @@ class SimulateResult:
     document_webhook: DeliveryResult | None
 
 
-def _check(name: str, status: str, reasons: tuple[str, ...] = ()) -> JSON:
-    """One `checks[]` item of a verification (documented: name, status, reasons,
-    requirement, metadata)."""
-    return {
-        "name": name,
-        "status": status,
-        "reasons": list(reasons),
-        "requirement": "required",
-        "metadata": {},
-    }
-
-
-#: The verification the sandbox's checks produce, per control action (inferred check names).
-OUTCOMES: dict[str, tuple[str, list[JSON]]] = {
-    "approve": (
-        "passed",
-        [_check("document_authenticity", "passed"), _check("selfie_match", "passed")],
-    ),
-    "decline": (
-        "failed",
-        [
-            _check("document_authenticity", "passed"),
-            _check("selfie_match", "failed", ("face_mismatch",)),
-        ],
-    ),
-    "review": (
-        "passed",
-        [
-            _check("document_authenticity", "passed"),
-            _check("selfie_match", "inconclusive", ("low_similarity",)),
-        ],
-    ),
-}
+#: Actions whose checks run on the submitted document (the sandbox's outcomes).
+PROCESSING_ACTIONS = frozenset({"approve", "decline", "review"})
 
 
 class BelticEmulator:
@@ -318,14 +288,15 @@ class BelticEmulator:
             )
         return target
 
-    async def simulate(self, session: Session, action: str) -> SimulateResult:
+    async def simulate(self, session: Session, action: str, reason: Any = None) -> SimulateResult:
         target = self.check_action(session, action)
+        cause = outcomes.cause_for(action, reason)  # refused before anything changes
         current = session.status_enum
         document: Document | None = None
         if action == "submit":
             self._submit_document(session)
-        elif action in OUTCOMES and current == Status.PENDING:
-            document = self._process_document(session, action)
+        elif action in PROCESSING_ACTIONS and current == Status.PENDING:
+            document = self._process_document(session, action, cause)
             self._change(session, Status.COMPLETED)
         elif action == "fail":
             document = self._latest_document(session)
@@ -354,14 +325,16 @@ class BelticEmulator:
         session.document_ids.append(document.id)
         session.behavior_analysis = self._behavior(session, threat="low")
 
-    def _process_document(self, session: Session, action: str) -> Document | None:
+    def _process_document(
+        self, session: Session, action: str, cause: outcomes.Cause | None
+    ) -> Document | None:
         document = self._latest_document(session)
         if document is None:
             return None
         stamp = iso(self.now())
         document.status = "processed"
         document.processed_at = stamp
-        status, checks = OUTCOMES[action]
+        status, checks = outcomes.verification(action, cause)
         verification = Verification(
             id=self._new_id("ver"),
             session_id=session.id,
@@ -369,7 +342,7 @@ class BelticEmulator:
             status=status,
             created_at=stamp,
             updated_at=stamp,
-            checks=[{**c, "reasons": list(c["reasons"]), "metadata": {}} for c in checks],
+            checks=checks,
         )
         self.store.verifications[verification.id] = verification
         session.verification_ids.append(verification.id)
@@ -378,9 +351,19 @@ class BelticEmulator:
         )
         if status == "passed" and session.entity_type == "person" and session.redacted_at is None:
             # auto_update_session: a passing check writes the extracted data back.
-            session.person = session.person or _copy(SANDBOX_PERSON)
+            session.person = self._extracted_person(session)
             session.address = session.address or _copy(SANDBOX_ADDRESS)
         return document
+
+    def _extracted_person(self, session: Session) -> JSON:
+        """The person the document shows: the session's own applicant data, else its
+        account's (the person the integrator expects), else the sandbox's sample person."""
+        account = self.store.accounts.get(session.account_id)
+        for person in (session.person, account.person if account else None):
+            name = (person or {}).get("name") or {}
+            if name.get("first") and name.get("last") and (person or {}).get("birth_date"):
+                return _copy(person or {})
+        return _copy(SANDBOX_PERSON)
 
     def _latest_document(self, session: Session) -> Document | None:
         if not session.document_ids:
