@@ -22,7 +22,7 @@ from tests.e2e.server import GatewayProcess
 from tests.support.keys import env, graphql_as, issue_token, key
 from tests.support.stored import stored_in_tables
 
-VENDORS = ["didit", "uqudo", "uip", "verifa"]
+VENDORS = ["beltic", "didit", "uip", "uqudo", "verifa"]
 
 CREATE = """
 mutation($input: CreateSessionInput!) {
@@ -47,6 +47,10 @@ query($id: ID!) {
 #: Vendors whose scripted paths (`kyc-gateway simulate`) do not decline: how their sandbox
 #: declines (`action:reason`, the reason as the control endpoint takes it).
 DECLINE_PATHS = {"uip": ["open", "decline:document_expired"]}
+DECIDE = (
+    "mutation($id: ID!, $d: DecisionAction!) { decideSession(id: $id, decision: $d) "
+    "{ userErrors { code message } } }"
+)
 REDACT = "mutation($id: ID!) { redactSession(id: $id) { userErrors { code message } } }"
 
 
@@ -71,11 +75,16 @@ def _bearer(name: str) -> dict[str, str]:
 
 
 def _path(script: dict, expect: str) -> list[str]:
-    """The first scripted path that ends in `expect` without an integrator decision."""
-    for path in script["paths"]:
-        if path["expect"] == expect and path["decision"] is None:
-            return list(path["actions"])
-    raise AssertionError(f"the sandbox script has no path to {expect}: {script}")
+    """The first scripted path that ends in `expect`, preferring one without an integrator
+    decision; a decision is the last step, `decide:<DECISION>` (made through GraphQL)."""
+    paths = sorted(
+        (p for p in script["paths"] if p["expect"] == expect),
+        key=lambda p: p["decision"] is not None,
+    )
+    if not paths:
+        raise AssertionError(f"the sandbox script has no path to {expect}: {script}")
+    path = paths[0]
+    return [*path["actions"], *([f"decide:{path['decision']}"] if path["decision"] else [])]
 
 
 def _create(base: str, vendor: str, script: dict, who: dict[str, str]) -> dict:
@@ -97,9 +106,13 @@ def _create(base: str, vendor: str, script: dict, who: dict[str, str]) -> dict:
     return payload["session"]
 
 
-def _drive(base: str, vendor: str, psid: str, actions: list[str]) -> None:
+def _drive(base: str, vendor: str, session: dict, actions: list[str]) -> None:
+    psid = session["providerSessionId"]
     for step in actions:
         action, _, reason = step.partition(":")
+        if action == "decide":
+            _decide(base, session["id"], reason)
+            continue
         r = httpx.post(
             f"{base}/sandbox/{vendor}/sessions/{psid}/simulate",
             headers=_bearer("sandbox"),
@@ -107,6 +120,12 @@ def _drive(base: str, vendor: str, psid: str, actions: list[str]) -> None:
             timeout=20,
         )
         assert r.status_code == 200, (action, r.text)
+
+
+def _decide(base: str, sid: str, decision: str) -> None:
+    """The integrator's decision, through GraphQL."""
+    body = graphql_as(base, key("admin"), DECIDE, {"id": sid, "d": decision}).json()
+    assert body["data"]["decideSession"]["userErrors"] == [], body
 
 
 def _read(base: str, credential: str, sid: str) -> dict:
@@ -139,7 +158,7 @@ def test_an_approved_session_shows_passed_checks_and_the_person(
     base, script = server.base, _script(server.base, vendor)
     who = {"first": _word(), "last": _word(), "born": "1931-04-17"}
     session = _create(base, vendor, script, who)
-    _drive(base, vendor, session["providerSessionId"], _path(script, "APPROVED"))
+    _drive(base, vendor, session, _path(script, "APPROVED"))
     got = _until(base, session["id"], "APPROVED")
 
     kinds = {k.value for k in adapter_class(vendor).check_kinds}
@@ -174,7 +193,7 @@ def test_a_declined_session_lists_its_failed_checks_reasons(
     who = {"first": _word(), "last": _word(), "born": "1942-11-03"}
     session = _create(base, vendor, script, who)
     path = DECLINE_PATHS.get(vendor) or _path(script, "DECLINED")
-    _drive(base, vendor, session["providerSessionId"], path)
+    _drive(base, vendor, session, path)
     got = _until(base, session["id"], "DECLINED")
     failed = [c for c in got["checks"] if c["outcome"] == "FAILED"]
     assert failed, got["checks"]
@@ -195,7 +214,7 @@ def _redaction_erases_person_keeps_checks(server: GatewayProcess, vendor: str) -
     base, script = server.base, _script(server.base, vendor)
     who = {"first": _word(), "last": _word(), "born": "1927-02-19"}
     session = _create(base, vendor, script, who)
-    _drive(base, vendor, session["providerSessionId"], _path(script, "APPROVED"))
+    _drive(base, vendor, session, _path(script, "APPROVED"))
     before = _until(base, session["id"], "APPROVED")
     person = before["person"]
     values = [v for v in (person["firstName"], person["lastName"]) if v and len(v) > 3]
