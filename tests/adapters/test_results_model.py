@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from adapters import registry
 from adapters.results import (
     REASON_CODES,
     Address,
@@ -145,3 +146,14 @@ def test_field_matches(
     got = field_matches(expected, person)
     assert [name for name, _ in got] == ["firstName", "lastName", "dateOfBirth"]
     assert [m for _, m in got] == [FieldMatchResult(m) for m in matches]
+
+
+@pytest.mark.parametrize("vendor", registry.provider_names())
+def test_every_vendor_declares_its_checks_within_the_vocabulary(vendor: str) -> None:
+    adapter = registry.adapter_class(vendor)
+    assert adapter.check_tables, f"{vendor} declares no check table"
+    assert adapter.check_kinds, f"{vendor} declares no check kinds"
+    for table in adapter.check_tables:
+        assert table.vocabulary_problems() == []
+    declared = {kind for table in adapter.check_tables for kind in table.kinds.values()}
+    assert adapter.check_kinds <= declared | {CheckKind.OTHER}

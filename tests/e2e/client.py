@@ -83,24 +83,32 @@ async def simulate(base: str, provider: str, psid: str, action: str) -> dict:
 class Watcher:
     """A live subscription by client reference, opened before the session exists."""
 
-    def __init__(self, base: str, ref: str) -> None:
+    def __init__(
+        self, base: str, ref: str, document: str = WATCH, credential: str | None = None
+    ) -> None:
+        """`document` subscribes by `$ref`; `credential` goes in `connection_init`."""
         self.base = base
         self.ref = ref
+        self.document = document
+        self.credential = credential
+        self.init_payload = {"Authorization": f"Bearer {credential}"} if credential else {}
         self.events: list[dict] = []
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Watcher:
-        before = active_subscriptions(self.base)
+        before = active_subscriptions(self.base, self.credential)
         self._task = asyncio.create_task(self._run())
-        await wait_until(lambda: active_subscriptions(self.base) >= before + 1)
+        await wait_until(lambda: active_subscriptions(self.base, self.credential) >= before + 1)
         return self
 
     async def _run(self) -> None:
         url = self.base.replace("http://", "ws://") + "/graphql"
-        transport = WebsocketsTransport(url=url, subprotocols=["graphql-transport-ws"])
+        transport = WebsocketsTransport(
+            url=url, subprotocols=["graphql-transport-ws"], init_payload=self.init_payload
+        )
         async with Client(transport=transport) as ws:
-            request = GraphQLRequest(WATCH, variable_values={"ref": self.ref})
+            request = GraphQLRequest(self.document, variable_values={"ref": self.ref})
             async for item in ws.subscribe(request):
                 async with self._changed:
                     self.events.append(item["sessionStatusChanged"])

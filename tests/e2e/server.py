@@ -121,17 +121,19 @@ def running_gateway(
         yield server.base
 
 
-def metric(base: str, name: str) -> float:
-    """One unlabelled value from the server's /metrics."""
-    for line in httpx.get(f"{base}/metrics", timeout=5).text.splitlines():
+def metric(base: str, name: str, credential: str | None = None) -> float:
+    """One unlabelled value from the server's /metrics (`credential`: a key with stats:read,
+    for a keyed server)."""
+    headers = {"authorization": f"Bearer {credential}"} if credential else {}
+    for line in httpx.get(f"{base}/metrics", headers=headers, timeout=5).text.splitlines():
         if line.startswith(f"{name} "):
             return float(line.split()[1])
     raise AssertionError(f"{name} missing from /metrics")
 
 
-def active_subscriptions(base: str) -> float:
+def active_subscriptions(base: str, credential: str | None = None) -> float:
     """The server's own count of live subscriptions (from /metrics)."""
-    return metric(base, "kycgw_active_subscriptions")
+    return metric(base, "kycgw_active_subscriptions", credential)
 
 
 async def wait_until(predicate: Callable[[], bool], timeout_s: float = 20.0) -> None:

@@ -7,6 +7,7 @@ any table, and the checks remain."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import string
 import time
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from adapters.registry import adapter_class
+from tests.e2e.client import Watcher
 from tests.e2e.server import GatewayProcess
 from tests.support.keys import env, graphql_as, issue_token, key
 from tests.support.stored import stored_in_tables
@@ -44,6 +46,14 @@ query($id: ID!) {
   }
 }
 """
+#: What a create adds for one reason (UIP fails an age check only on an age step).
+CREATE_FOR_REASON = {
+    ("uip", "age_not_satisfied"): {
+        "steps": [{"type": "IDENTIFY"}, {"type": "AGE_VERIFY", "params": {"min_age": 18}}]
+    },
+    # uqudo screens only when the session's data switches the background check on.
+    ("uqudo", "aml_hit"): {"providerOptions": {"background_check": True}},
+}
 #: Vendors whose scripted paths (`kyc-gateway simulate`) do not decline: how their sandbox
 #: declines (`action:reason`, the reason as the control endpoint takes it).
 DECLINE_PATHS = {"uip": ["open", "decline:document_expired"]}
@@ -87,7 +97,9 @@ def _path(script: dict, expect: str) -> list[str]:
     return [*path["actions"], *([f"decide:{path['decision']}"] if path["decision"] else [])]
 
 
-def _create(base: str, vendor: str, script: dict, who: dict[str, str]) -> dict:
+def _create(
+    base: str, vendor: str, script: dict, who: dict[str, str], extra: dict | None = None
+) -> dict:
     variables = {
         "input": {
             **script.get("create", {}),
@@ -98,6 +110,7 @@ def _create(base: str, vendor: str, script: dict, who: dict[str, str]) -> dict:
                 "lastName": who["last"],
                 "dateOfBirth": who["born"],
             },
+            **(extra or {}),
         }
     }
     body = graphql_as(base, key("admin"), CREATE, variables).json()
@@ -142,6 +155,12 @@ def _until(base: str, sid: str, status: str, need_checks: bool = True) -> dict:
             return got
         assert time.monotonic() < deadline, got
         time.sleep(0.1)
+
+
+def _with_reason(path: list[str], action: str, reason: str) -> list[str]:
+    """The path with `reason` on its (last) `action` step."""
+    at = max(i for i, step in enumerate(path) if step.partition(":")[0] == action)
+    return [*path[:at], f"{action}:{reason}", *path[at + 1 :]]
 
 
 def _forbidden(body: dict, field: str) -> bool:
@@ -228,3 +247,69 @@ def _redaction_erases_person_keeps_checks(server: GatewayProcess, vendor: str) -
     assert after["checks"] == before["checks"]
     server.stop()
     assert stored_in_tables(server.data_dir, values) == {}
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_every_decline_reason_a_sandbox_offers_arrives_normalized(
+    server: GatewayProcess, vendor: str
+) -> None:
+    """Each normalized reason the vendor's sandbox script offers (`reasons.decline`), chosen
+    through the control body, ends as a FAILED check with that reason and in reasonCodes."""
+    base, script = server.base, _script(server.base, vendor)
+    offered = script["reasons"].get("decline", [])
+    assert offered, f"{vendor}'s sandbox offers no decline reason"
+    wrong = {}
+    for reason in offered:
+        who = {"first": _word(), "last": _word(), "born": "1950-06-01"}
+        session = _create(base, vendor, script, who, CREATE_FOR_REASON.get((vendor, reason)))
+        path = DECLINE_PATHS.get(vendor) or _path(script, "DECLINED")
+        _drive(base, vendor, session, _with_reason(path, "decline", reason))
+        got = _until(base, session["id"], "DECLINED")
+        failed = [c for c in got["checks"] if c["outcome"] == "FAILED"]
+        if (
+            not any(reason in c["reasons"] for c in failed)
+            or reason not in (got["decision"]["reasonCodes"])
+        ):
+            wrong[reason] = (failed, got["decision"])
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_review_shows_why_in_a_review_check(server: GatewayProcess, vendor: str) -> None:
+    """Each review reason the sandbox offers ends IN_REVIEW with a REVIEW check saying it
+    (UIP has no review: its script offers none)."""
+    base, script = server.base, _script(server.base, vendor)
+    wrong = {}
+    for reason in script["reasons"].get("review", []):
+        who = {"first": _word(), "last": _word(), "born": "1960-09-09"}
+        session = _create(base, vendor, script, who, CREATE_FOR_REASON.get((vendor, reason)))
+        _drive(base, vendor, session, _with_reason(_path(script, "IN_REVIEW"), "review", reason))
+        got = _until(base, session["id"], "IN_REVIEW")
+        reviewed = [c for c in got["checks"] if c["outcome"] == "REVIEW"]
+        if not any(reason in c["reasons"] for c in reviewed):
+            wrong[reason] = got["checks"]
+    assert wrong == {}
+
+
+WATCH_CHECKS = """
+subscription($ref: String!) {
+  sessionStatusChanged(clientReference: $ref) {
+    status session { checks { kind outcome reasons } }
+  }
+}
+"""
+
+
+async def test_a_subscription_event_reads_the_sessions_checks(server: GatewayProcess) -> None:
+    base, script = server.base, _script(server.base, "didit")
+    who = {"first": _word(), "last": _word(), "born": "1971-03-05"}
+    ref = f"results-watch-{uuid.uuid4().hex[:8]}"
+    async with Watcher(base, ref, WATCH_CHECKS, key("admin")) as watcher:
+        session = _create(base, "didit", script, who, {"clientReference": ref})
+        await asyncio.to_thread(_drive, base, "didit", session, _path(script, "DECLINED"))
+        await watcher.wait_for("DECLINED")
+    (declined,) = [e for e in watcher.events if e["status"] == "DECLINED"]
+    checks = declined["session"]["checks"]
+    assert any(c["outcome"] == "FAILED" and c["reasons"] for c in checks), checks
+    stored = _read(base, key("admin"), session["id"])["data"]["session"]["checks"]
+    assert checks == [{k: c[k] for k in ("kind", "outcome", "reasons")} for c in stored]

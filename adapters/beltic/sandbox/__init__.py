@@ -31,8 +31,9 @@ from adapters.base import SandboxConfig
 from adapters.beltic.sandbox.api import install_api
 from adapters.beltic.sandbox.engine import BelticEmulator
 from adapters.beltic.sandbox.model import ALL_SCOPES, NO_DECIDE_SCOPES, READ_ONLY_SCOPES
+from adapters.beltic.sandbox.outcomes import DECLINE_CAUSES, REVIEW_CAUSES
 from adapters.common.sandbox.control import SimulateAction as A
-from adapters.common.sandbox.control import SimulatedPath, SimulationScript
+from adapters.common.sandbox.control import SimulatedPath, SimulationScript, reason_menu
 from adapters.common.sandbox.handle import EmulatorHandle
 
 __all__ = ["BelticSandbox"]
@@ -50,6 +51,7 @@ class BelticSandbox(EmulatorHandle):
             SimulatedPath(1, (A.OPEN, A.SUBMIT, A.REVIEW), "IN_REVIEW"),
             SimulatedPath(1, (A.OPEN,), "IN_PROGRESS"),
         ),
+        reasons=reason_menu(decline=DECLINE_CAUSES, review=REVIEW_CAUSES),
     )
     _engine: BelticEmulator
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -19,6 +19,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
+
+from adapters.results import REASON_CODES
 
 #: Where an emulator serves its simulation script (a control path: `/simulate`).
 SCRIPT_PATH = "/simulate"
@@ -94,14 +96,32 @@ class SimulatedPath:
 
 @dataclass(frozen=True)
 class SimulationScript:
-    """What an emulator tells the `simulate` command: its paths, and what a create needs
-    beyond provider and client reference (GraphQL `CreateSessionInput` fields)."""
+    """What an emulator tells the `simulate` command: its paths, what a create needs beyond
+    provider and client reference (GraphQL `CreateSessionInput` fields), and the normalized
+    reasons (docs/results.md) each action takes as `reason` to choose which check fails or
+    why a person must review (`{"decline": [...], "review": [...]}`)."""
 
     paths: tuple[SimulatedPath, ...]
     create: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    reasons: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     def to_json(self) -> dict[str, Any]:
-        return {"paths": [p.to_json() for p in self.paths], "create": dict(self.create)}
+        return {
+            "paths": [p.to_json() for p in self.paths],
+            "create": dict(self.create),
+            "reasons": {action: sorted(codes) for action, codes in self.reasons.items()},
+        }
+
+
+def reason_menu(**by_action: Iterable[str]) -> Mapping[str, tuple[str, ...]]:
+    """A script's `reasons`: the normalized codes among each action's accepted reasons (an
+    emulator's tables also take its vendor's raw codes; those are not listed)."""
+    return MappingProxyType(
+        {
+            action: tuple(sorted(code for code in set(codes) if code in REASON_CODES))
+            for action, codes in by_action.items()
+        }
+    )
 
 
 A = SimulateAction

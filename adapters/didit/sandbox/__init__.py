@@ -21,12 +21,13 @@ from fastapi import FastAPI
 
 from adapters.base import SandboxConfig
 from adapters.common.sandbox.control import SimulateAction as A
-from adapters.common.sandbox.control import SimulatedPath, SimulationScript
+from adapters.common.sandbox.control import SimulatedPath, SimulationScript, reason_menu
 from adapters.common.sandbox.handle import EmulatorHandle
 from adapters.didit.sandbox.api import AppendSlash, install_api
 from adapters.didit.sandbox.engine import DiditEmulator
 from adapters.didit.sandbox.model import SANDBOX_WORKFLOW_ID
 from adapters.didit.sandbox.page import install_page
+from adapters.didit.sandbox.reasons import DECLINE_FINDINGS, REVIEW_FINDINGS
 
 __all__ = ["SANDBOX_WORKFLOW_ID", "DiditSandbox"]
 
@@ -44,6 +45,7 @@ class DiditSandbox(EmulatorHandle):
             SimulatedPath(1, (A.OPEN,), "IN_PROGRESS"),
             SimulatedPath(1, (), "CREATED"),
         ),
+        reasons=reason_menu(decline=DECLINE_FINDINGS, review=REVIEW_FINDINGS),
     )
     _engine: DiditEmulator
 

@@ -26,12 +26,12 @@ from fastapi import FastAPI
 
 from adapters.base import SandboxConfig
 from adapters.common.sandbox.control import SimulateAction as A
-from adapters.common.sandbox.control import SimulatedPath, SimulationScript
+from adapters.common.sandbox.control import SimulatedPath, SimulationScript, reason_menu
 from adapters.common.sandbox.handle import EmulatorHandle
 from adapters.common.sandbox.http import one_of
 from adapters.uip.sandbox.api import install_api
 from adapters.uip.sandbox.engine import UipEmulator
-from adapters.uip.sandbox.model import GET_SHAPES, STEP_WINDOW_S
+from adapters.uip.sandbox.model import DECLINE_REASONS, GET_SHAPES, STEP_WINDOW_S
 from adapters.uip.sandbox.page import install_page
 from adapters.uip.sandbox.store import SandboxSettings
 
@@ -57,6 +57,7 @@ class UipSandbox(EmulatorHandle):
             SimulatedPath(1, (), "CREATED"),
         ),
         create=MappingProxyType({"steps": ({"type": "IDENTIFY"},)}),
+        reasons=reason_menu(decline=DECLINE_REASONS),
     )
     _engine: UipEmulator
 

@@ -18,18 +18,21 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
 from fastapi import FastAPI
 
 from adapters.base import SandboxConfig
-from adapters.common.sandbox.control import SUBMIT_THEN_DECIDE
+from adapters.common.sandbox.control import SUBMIT_THEN_DECIDE, reason_menu
 from adapters.common.sandbox.handle import EmulatorHandle
 from adapters.uqudo.sandbox.api import install_api
 from adapters.uqudo.sandbox.engine import UqudoEmulator
 from adapters.uqudo.sandbox.model import (
+    DECLINE_REASONS,
     JWKS_PATH,
+    REVIEW_REASONS,
     SANDBOX_HOST,
     TOKEN_PATH,
     WEBHOOK_AUTH_HEADER,
@@ -61,7 +64,9 @@ class UqudoSandbox(EmulatorHandle):
     """
 
     provider = "uqudo"
-    simulation = SUBMIT_THEN_DECIDE
+    simulation = replace(
+        SUBMIT_THEN_DECIDE, reasons=reason_menu(decline=DECLINE_REASONS, review=REVIEW_REASONS)
+    )
     _engine: UqudoEmulator
 
     def __init__(self, config: SandboxConfig, *, webhook_verifications: bool = False) -> None:

@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from fastapi import FastAPI
 
 from adapters.base import SandboxConfig
-from adapters.common.sandbox.control import SUBMIT_THEN_DECIDE
+from adapters.common.sandbox.control import SUBMIT_THEN_DECIDE, reason_menu
 from adapters.common.sandbox.handle import EmulatorHandle
 from adapters.common.sandbox.http import one_of
 from adapters.verifa.sandbox.api import RateLimit, install_api
 from adapters.verifa.sandbox.engine import VerifaEmulator
 from adapters.verifa.sandbox.model import SANDBOX_REVIEWER_ID
+from adapters.verifa.sandbox.outcomes import DECLINE_CODES, REVIEW_SIGNALS
 from adapters.verifa.sandbox.page import install_page
 from adapters.verifa.sandbox.webhooks import PAYLOAD_SHAPES, SIGNATURE_FORMATS, WebhookSettings
 
@@ -44,7 +46,9 @@ class VerifaSandbox(EmulatorHandle):
     """
 
     provider = "verifa"
-    simulation = SUBMIT_THEN_DECIDE
+    simulation = replace(
+        SUBMIT_THEN_DECIDE, reasons=reason_menu(decline=DECLINE_CODES, review=REVIEW_SIGNALS)
+    )
     _engine: VerifaEmulator
 
     def __init__(
