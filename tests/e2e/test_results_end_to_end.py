@@ -237,13 +237,14 @@ def _redaction_erases_person_keeps_checks(server: GatewayProcess, vendor: str) -
     before = _until(base, session["id"], "APPROVED")
     person = before["person"]
     values = [v for v in (person["firstName"], person["lastName"]) if v and len(v) > 3]
-    values += [d["number"] for d in before["documents"] if d["number"] and len(d["number"]) > 3]
+    documents = before["documents"] or []
+    values += [d["number"] for d in documents if d["number"] and len(d["number"]) > 3]
     values += [who["first"], who["last"]]
 
     body = graphql_as(base, key("admin"), REDACT, {"id": session["id"]}).json()
     assert body["data"]["redactSession"]["userErrors"] == [], body
     after = _read(base, key("admin"), session["id"])["data"]["session"]
-    assert after["person"] is None and after["documents"] == [], after
+    assert after["person"] is None and after["documents"] is None, after
     assert after["checks"] == before["checks"]
     server.stop()
     assert stored_in_tables(server.data_dir, values) == {}

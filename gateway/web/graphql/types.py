@@ -228,10 +228,15 @@ class Session:
             return None
         return VerifiedPerson.of(self._row.person, self._row.expected_person)
 
-    @session_field(description="The documents as the vendor read them (pii:read; same rule).")
+    @session_field(
+        description="The documents as the vendor read them (pii:read; same rule). Null until "
+        "the vendor reports any, and after redactSession."
+    )
     def documents(self, info: Info) -> list[VerifiedDocument] | None:
         check(info, Scope.PII_READ)
-        return [VerifiedDocument.from_json(d) for d in self._row.documents or ()]
+        if self._row.documents is None:
+            return None
+        return [VerifiedDocument.from_json(d) for d in self._row.documents]
 
     @session_field(description="Actions the vendor allows on this session now.")
     def capabilities(self, info: Info) -> list[Capability] | None:
