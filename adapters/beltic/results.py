@@ -13,56 +13,49 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from adapters import results as normalized
 from adapters.base import DocumentType
 from adapters.beltic import inferred
 from adapters.beltic.wire import Resource
-from adapters.results import (
-    Address,
-    Check,
-    CheckKind,
-    CheckOutcome,
-    CheckTable,
-    Results,
-    VerifiedDocument,
-    VerifiedPerson,
-)
 
 #: One check per verification, named by its type; outcomes are the verification statuses.
-VERIFICATIONS = CheckTable(
+VERIFICATIONS = normalized.CheckTable(
     kinds={
         # docs/vendors/beltic.md, Results: identity-verifications-create's three `data.type`s
-        "verification/idv": CheckKind.DOCUMENT,  # "Identity document verification"
-        "verification/address": CheckKind.PROOF_OF_ADDRESS,  # "Address document verification"
-        "verification/business": CheckKind.DATABASE,  # "Business verification / KYB"
+        "verification/idv": normalized.CheckKind.DOCUMENT,  # "Identity document verification"
+        # "Address document verification"
+        "verification/address": normalized.CheckKind.PROOF_OF_ADDRESS,
+        "verification/business": normalized.CheckKind.DATABASE,  # "Business verification / KYB"
     },
     outcomes={
         # docs/vendors/beltic.md, Results: the verifications guide's status table
-        "passed": CheckOutcome.PASSED,  # "All required checks passed"
-        "failed": CheckOutcome.FAILED,  # "One or more required checks failed"
-        "requires_retry": CheckOutcome.REVIEW,  # "could not be completed ... should retry"
-        "initiated": CheckOutcome.NOT_RUN,  # "created and processing has started"
-        "canceled": CheckOutcome.NOT_RUN,  # listed in identity-verifications-list
+        "passed": normalized.CheckOutcome.PASSED,  # "All required checks passed"
+        "failed": normalized.CheckOutcome.FAILED,  # "One or more required checks failed"
+        # "could not be completed ... should retry"
+        "requires_retry": normalized.CheckOutcome.REVIEW,
+        "initiated": normalized.CheckOutcome.NOT_RUN,  # "created and processing has started"
+        "canceled": normalized.CheckOutcome.NOT_RUN,  # listed in identity-verifications-list
     },
     reasons=inferred.CHECK_REASON_CODES,  # its failing checks' reasons (inferred)
 )
 
 #: The `checks[]` items of a verification.
-CHECKS = CheckTable(
+CHECKS = normalized.CheckTable(
     kinds=inferred.CHECK_NAME_KINDS,  # names not published (inferred)
     outcomes={
         # docs/vendors/beltic.md, Results: the reference's example check status
-        "not_applicable": CheckOutcome.NOT_RUN,
+        "not_applicable": normalized.CheckOutcome.NOT_RUN,
         **inferred.CHECK_STATUS_OUTCOMES,  # passed / failed / requires_retry (inferred)
     },
     reasons=inferred.CHECK_REASON_CODES,  # no published vocabulary (inferred)
 )
 
-TABLES: tuple[CheckTable, ...] = (VERIFICATIONS, CHECKS)
+TABLES: tuple[normalized.CheckTable, ...] = (VERIFICATIONS, CHECKS)
 
 
 def session_results(
     attributes: Mapping[str, Any], session_id: str, included: Collection[Resource]
-) -> Results | None:
+) -> normalized.Results | None:
     """What a session document says about results; None when it says nothing (no applicant
     data, no identity number, no verification of this session)."""
     checks = tuple(_checks(_verifications(session_id, included)))
@@ -70,7 +63,7 @@ def session_results(
     documents = tuple(_documents(attributes, included, session_id))
     if not checks and person is None and not documents:
         return None
-    return Results(checks=checks, person=person, documents=documents)
+    return normalized.Results(checks=checks, person=person, documents=documents)
 
 
 # -- checks ---------------------------------------------------------------------------------
@@ -85,7 +78,7 @@ def _verifications(session_id: str, included: Collection[Resource]) -> list[Reso
     ]
 
 
-def _checks(verifications: Iterable[Resource]) -> Iterable[Check]:
+def _checks(verifications: Iterable[Resource]) -> Iterable[normalized.Check]:
     for verification in verifications:
         attributes = verification.attributes if isinstance(verification.attributes, dict) else {}
         status = _text(attributes.get("status"))
@@ -117,23 +110,23 @@ def _score(item: Mapping[str, Any]) -> float | None:
 # -- the person -----------------------------------------------------------------------------
 def _person(
     attributes: Mapping[str, Any], included: Collection[Resource], session_id: str
-) -> VerifiedPerson | None:
+) -> normalized.VerifiedPerson | None:
     person = _dict(attributes.get("person"))
     name = _dict(person.get("name"))
-    found = VerifiedPerson(
+    found = normalized.VerifiedPerson(
         first_name=_text(name.get("first")),
         last_name=_text(name.get("last")),
         date_of_birth=_date(person.get("birth_date")),
         nationality=_nationality(included, session_id),
         address=_address(_dict(attributes.get("address"))),
     )
-    if found == VerifiedPerson():
+    if found == normalized.VerifiedPerson():
         return None
     return found
 
 
-def _address(address: Mapping[str, Any]) -> Address | None:
-    found = Address(
+def _address(address: Mapping[str, Any]) -> normalized.Address | None:
+    found = normalized.Address(
         line1=_text(address.get("line1")),
         line2=_text(address.get("line2")),
         city=_text(address.get("locality")),
@@ -156,10 +149,10 @@ def _nationality(included: Collection[Resource], session_id: str) -> str | None:
 # -- documents ------------------------------------------------------------------------------
 def _documents(
     attributes: Mapping[str, Any], included: Collection[Resource], session_id: str
-) -> Iterable[VerifiedDocument]:
+) -> Iterable[normalized.VerifiedDocument]:
     number = _dict(attributes.get("identity_numbers"))
     if _text(number.get("number")) is not None:
-        yield VerifiedDocument(
+        yield normalized.VerifiedDocument(
             type=_document_type(number.get("class")),
             country=_text(number.get("issuing_country_code")),
             number=_text(number.get("number")),
@@ -167,7 +160,7 @@ def _documents(
     for item in _documents_of(included, session_id, "document/idv"):
         kind = _text(_dict(item.attributes).get("document_type"))
         if kind is not None:
-            yield VerifiedDocument(type=_document_type(kind))
+            yield normalized.VerifiedDocument(type=_document_type(kind))
 
 
 def _documents_of(included: Collection[Resource], session_id: str, kind: str) -> Iterable[Resource]:

@@ -15,24 +15,15 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+from adapters import results as normalized
 from adapters.base import DocumentType
 from adapters.didit import inferred
-from adapters.results import (
-    Address,
-    Check,
-    CheckKind,
-    CheckOutcome,
-    CheckTable,
-    Results,
-    VerifiedDocument,
-    VerifiedPerson,
-)
 
-K = CheckKind
+K = normalized.CheckKind
 
 #: Didit feature name (`features` list; the block it reports in: inferred.FEATURE_BLOCKS)
 #: → kind (docs/vendors/didit.md, Results: Feature blocks).
-KINDS: Mapping[str, CheckKind] = MappingProxyType(
+KINDS: Mapping[str, normalized.CheckKind] = MappingProxyType(
     {
         "ID_VERIFICATION": K.DOCUMENT,
         "NFC": K.DOCUMENT,  # the document's chip
@@ -50,15 +41,16 @@ KINDS: Mapping[str, CheckKind] = MappingProxyType(
 )
 
 #: A feature item's `status` (docs/vendors/didit.md, Results: Feature statuses).
-OUTCOMES: Mapping[str, CheckOutcome] = MappingProxyType(
+OUTCOMES: Mapping[str, normalized.CheckOutcome] = MappingProxyType(
     {
-        "Approved": CheckOutcome.PASSED,
-        "Declined": CheckOutcome.FAILED,
-        "Rejected": CheckOutcome.FAILED,  # the older AML report's spelling of Declined
-        "In Review": CheckOutcome.REVIEW,
-        "Expired": CheckOutcome.FAILED,  # the ID document expired after approval (Kyc Expired)
-        "Not Finished": CheckOutcome.NOT_RUN,
-        "Not Started": CheckOutcome.NOT_RUN,
+        "Approved": normalized.CheckOutcome.PASSED,
+        "Declined": normalized.CheckOutcome.FAILED,
+        "Rejected": normalized.CheckOutcome.FAILED,  # the older AML report's spelling of Declined
+        "In Review": normalized.CheckOutcome.REVIEW,
+        # the ID document expired after approval (Kyc Expired)
+        "Expired": normalized.CheckOutcome.FAILED,
+        "Not Finished": normalized.CheckOutcome.NOT_RUN,
+        "Not Started": normalized.CheckOutcome.NOT_RUN,
     }
 )
 
@@ -150,7 +142,7 @@ REASONS: Mapping[str, str] = MappingProxyType(
     }
 )
 
-DIDIT_CHECKS = CheckTable(kinds=KINDS, outcomes=OUTCOMES, reasons=REASONS)
+DIDIT_CHECKS = normalized.CheckTable(kinds=KINDS, outcomes=OUTCOMES, reasons=REASONS)
 
 #: ID report `document_type` → DocumentType (report-id-verification: the four documented
 #: values; any other non-empty value is OTHER).
@@ -174,7 +166,7 @@ REASON_LOG_TYPES = frozenset({"error", "warning"})
 _ID_BLOCK = "id_verifications"
 
 
-def read_results(decision: Any) -> Results | None:
+def read_results(decision: Any) -> normalized.Results | None:
     """The checks, person and documents of a decision object; None when no feature has
     run yet (the payload says nothing about results). Never raises on odd input."""
     if not isinstance(decision, Mapping):
@@ -182,15 +174,15 @@ def read_results(decision: Any) -> Results | None:
     checks = tuple(_checks(decision))
     id_items = [i for i in _items(decision.get(_ID_BLOCK)) if _has_extraction(i)]
     person = _person(id_items[0]) if id_items else None
-    person = None if person == VerifiedPerson() else person
+    person = None if person == normalized.VerifiedPerson() else person
     documents = tuple(d for d in (_document(i) for i in id_items) if d is not None)
     if not checks and person is None and not documents:
         return None
-    return Results(checks=checks, person=person, documents=documents)
+    return normalized.Results(checks=checks, person=person, documents=documents)
 
 
 # -- checks --------------------------------------------------------------------------------
-def _checks(decision: Mapping[str, Any]) -> Iterable[Check]:
+def _checks(decision: Mapping[str, Any]) -> Iterable[normalized.Check]:
     for block, feature in inferred.FEATURE_BLOCKS.items():
         for item in _items(decision.get(block)):
             yield _check(feature, item)
@@ -202,7 +194,7 @@ def _checks(decision: Mapping[str, Any]) -> Iterable[Check]:
                 yield _check(key, item)
 
 
-def _check(feature: str, item: Mapping[str, Any]) -> Check:
+def _check(feature: str, item: Mapping[str, Any]) -> normalized.Check:
     status = item.get("status")
     return DIDIT_CHECKS.check(
         feature,
@@ -247,8 +239,8 @@ def _has_extraction(item: Mapping[str, Any]) -> bool:
     return any(_text(item.get(f)) for f in fields)
 
 
-def _person(item: Mapping[str, Any]) -> VerifiedPerson:
-    return VerifiedPerson(
+def _person(item: Mapping[str, Any]) -> normalized.VerifiedPerson:
+    return normalized.VerifiedPerson(
         first_name=_text(item.get("first_name")),
         last_name=_text(item.get("last_name")),
         full_name=_text(item.get("full_name")),
@@ -258,28 +250,30 @@ def _person(item: Mapping[str, Any]) -> VerifiedPerson:
     )
 
 
-def _address(item: Mapping[str, Any]) -> Address | None:
+def _address(item: Mapping[str, Any]) -> normalized.Address | None:
     """`parsed_address` when Didit parsed it, else the raw `address` line."""
     parsed = item.get("parsed_address")
     if isinstance(parsed, Mapping):
         names = inferred.PARSED_ADDRESS_FIELDS
-        address = Address(**{ours: _text(parsed.get(theirs)) for ours, theirs in names.items()})
+        address = normalized.Address(
+            **{ours: _text(parsed.get(theirs)) for ours, theirs in names.items()}
+        )
         if not address.is_empty():
             return address
     line = _text(item.get("address"))
-    return Address(line1=line) if line else None
+    return normalized.Address(line1=line) if line else None
 
 
-def _document(item: Mapping[str, Any]) -> VerifiedDocument | None:
+def _document(item: Mapping[str, Any]) -> normalized.VerifiedDocument | None:
     raw_type = _text(item.get("document_type"))
-    document = VerifiedDocument(
+    document = normalized.VerifiedDocument(
         type=(DOCUMENT_TYPES.get(raw_type, DocumentType.OTHER).value if raw_type else None),
         country=_text(item.get("issuing_state")),
         number=_text(item.get("document_number")),
         issued_on=_date(item.get("date_of_issue")),
         expires_on=_date(item.get("expiration_date")),
     )
-    return None if document == VerifiedDocument() else document
+    return None if document == normalized.VerifiedDocument() else document
 
 
 def _text(value: Any) -> str | None:

@@ -19,16 +19,8 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+from adapters import results as normalized
 from adapters.base import StepType
-from adapters.results import (
-    Check,
-    CheckKind,
-    CheckOutcome,
-    CheckTable,
-    Results,
-    VerifiedDocument,
-    VerifiedPerson,
-)
 from adapters.uip import inferred
 from adapters.uip.statuses import FAILED, TECHNICAL_FAILURE_REASONS, is_technical, split_status
 from adapters.uip.verdicts import UNMET_CODES, VERDICT_RULES, Known, unmet_code
@@ -50,30 +42,33 @@ def field_outcome(name: str, value: bool) -> str:
 
 #: The step checks (docs/vendors/uip.md, Results): primitive → kind; outcome → CheckOutcome;
 #: reason → normalized code.
-STEP_CHECKS = CheckTable(
+STEP_CHECKS = normalized.CheckTable(
     kinds=MappingProxyType(
         {
             # Results, Check kinds: identify discloses blocks of the wallet's government
             # credential after verifying it ("a US mobile driving licence").
-            "identify": CheckKind.DOCUMENT,
+            "identify": normalized.CheckKind.DOCUMENT,
             # Results, Check kinds: "returns only the boolean" whether the age is ≥ min_age.
-            "age_verify": CheckKind.AGE,
+            "age_verify": normalized.CheckKind.AGE,
             # Results, Check kinds: "the device signature" over "the hash that was signed".
-            "sign": CheckKind.SIGNATURE,
-            "light_sign": CheckKind.SIGNATURE,
+            "sign": normalized.CheckKind.SIGNATURE,
+            "light_sign": normalized.CheckKind.SIGNATURE,
         }
     ),
     outcomes=MappingProxyType(
         {
             # Results, Outcomes: step.completed is "A step verified successfully".
-            VERIFIED: CheckOutcome.PASSED,
+            VERIFIED: normalized.CheckOutcome.PASSED,
             # Results, Outcomes: age_verify's `satisfied`, "the threshold result".
-            field_outcome("satisfied", True): CheckOutcome.PASSED,
-            field_outcome("satisfied", False): CheckOutcome.FAILED,
+            field_outcome("satisfied", True): normalized.CheckOutcome.PASSED,
+            field_outcome("satisfied", False): normalized.CheckOutcome.FAILED,
             # Results, Outcomes: session.failed, "A step failed verification".
-            FAILED: CheckOutcome.FAILED,
+            FAILED: normalized.CheckOutcome.FAILED,
             # Results, Outcomes: "funds ran out, or an internal error": the step did not run.
-            **{f"{FAILED}:{r}": CheckOutcome.NOT_RUN for r in sorted(TECHNICAL_FAILURE_REASONS)},
+            **{
+                f"{FAILED}:{r}": normalized.CheckOutcome.NOT_RUN
+                for r in sorted(TECHNICAL_FAILURE_REASONS)
+            },
         }
     ),
     reasons=MappingProxyType(
@@ -88,9 +83,9 @@ STEP_CHECKS = CheckTable(
         }
     ),
 )
-CHECK_TABLES: tuple[CheckTable, ...] = (STEP_CHECKS,)
+CHECK_TABLES: tuple[normalized.CheckTable, ...] = (STEP_CHECKS,)
 #: What a normal UIP flow checks (the documented primitives' kinds).
-CHECK_KINDS: frozenset[CheckKind] = frozenset(STEP_CHECKS.kinds.values())
+CHECK_KINDS: frozenset[normalized.CheckKind] = frozenset(STEP_CHECKS.kinds.values())
 
 
 # -- checks -----------------------------------------------------------------------------------
@@ -111,7 +106,7 @@ def step_outcome(primitive: str | None, fields: Mapping[str, Any]) -> str | None
     return field_outcome(rule.field, value) if isinstance(value, bool) else None
 
 
-def step_check(step: VerifiedStep) -> Check | None:
+def step_check(step: VerifiedStep) -> normalized.Check | None:
     """One verified step's check; None without a usable step index (nothing to name it by)."""
     index = step.index
     if index is None:
@@ -136,7 +131,7 @@ def failed_step(known: Known) -> tuple[int, str] | None:
     return (stage, known.types[stage]) if stage < len(known.types) else None
 
 
-def failure_results(raw_status: str, step: tuple[int, str] | None) -> Results | None:
+def failure_results(raw_status: str, step: tuple[int, str] | None) -> normalized.Results | None:
     """A `session.failed` (raw status `failed:<reason>`): the running step FAILED with the
     reason, or NOT_RUN for a technical reason; None for anything but a failure."""
     status, qualifier = split_status(raw_status)
@@ -148,11 +143,11 @@ def failure_results(raw_status: str, step: tuple[int, str] | None) -> Results | 
         reason = reason.lower()
         outcome = f"{FAILED}:{reason}"
     if step is None:
-        name, kind = FAILED_EVENT_CHECK, CheckKind.OTHER
+        name, kind = FAILED_EVENT_CHECK, normalized.CheckKind.OTHER
     else:
         name, kind = check_name(*step), STEP_CHECKS.kinds.get(step[1])
     check = STEP_CHECKS.check(name, outcome, [reason] if reason else [], kind=kind)
-    return Results(checks=(check,))
+    return normalized.Results(checks=(check,))
 
 
 # -- the person and the credential --------------------------------------------------------------
@@ -175,26 +170,26 @@ def _day(value: Any) -> date | None:
         return None
 
 
-def person_of(claims: Mapping[str, Any]) -> VerifiedPerson | None:
+def person_of(claims: Mapping[str, Any]) -> normalized.VerifiedPerson | None:
     """The identify blocks about the person; None when none was disclosed."""
     country = _text(claims.get("country")) if inferred.COUNTRY_BLOCK_IS_NATIONALITY else None
-    person = VerifiedPerson(
+    person = normalized.VerifiedPerson(
         first_name=_text(claims.get("first_name")),
         last_name=_text(claims.get("last_name")),
         full_name=_text(claims.get("full_name")),
         date_of_birth=_day(claims.get("dob")),
         nationality=country,
     )
-    return None if person == VerifiedPerson() else person
+    return None if person == normalized.VerifiedPerson() else person
 
 
-def document_of(claims: Mapping[str, Any]) -> VerifiedDocument | None:
+def document_of(claims: Mapping[str, Any]) -> normalized.VerifiedDocument | None:
     """The credential, when a block about it (`country`, `document_number`) was disclosed."""
     country = _text(claims.get("country"))
     number = _text(claims.get("document_number"))
     if country is None and number is None:
         return None
-    return VerifiedDocument(
+    return normalized.VerifiedDocument(
         type=inferred.CREDENTIAL_DOCUMENT_TYPE,
         country=country.upper() if country else None,
         number=number,
@@ -202,32 +197,32 @@ def document_of(claims: Mapping[str, Any]) -> VerifiedDocument | None:
 
 
 # -- payloads -----------------------------------------------------------------------------------
-def step_results(step: VerifiedStep) -> Results:
+def step_results(step: VerifiedStep) -> normalized.Results:
     """One verified step (a `step.completed`'s data or a `results[]` item)."""
     check = step_check(step)
     claims = step.claims if step.primitive_name == IDENTIFY else None
     claims = claims if isinstance(claims, dict) else {}
     document = document_of(claims)
-    return Results(
+    return normalized.Results(
         checks=(check,) if check else (),
         person=person_of(claims),
         documents=(document,) if document else (),
     )
 
 
-def combined(parts: Iterable[Results]) -> Results:
+def combined(parts: Iterable[normalized.Results]) -> normalized.Results:
     """Several steps as one `Results`: checks in order, later claims over earlier ones."""
-    checks: list[Check] = []
-    person: VerifiedPerson | None = None
-    documents: list[VerifiedDocument] = []
+    checks: list[normalized.Check] = []
+    person: normalized.VerifiedPerson | None = None
+    documents: list[normalized.VerifiedDocument] = []
     for part in parts:
         checks += part.checks
         person = part.person.over(person) if part.person else person
         documents += part.documents
-    return Results(tuple(checks), person, tuple(dict.fromkeys(documents)))
+    return normalized.Results(tuple(checks), person, tuple(dict.fromkeys(documents)))
 
 
-def read_results(session: SessionResource) -> Results | None:
+def read_results(session: SessionResource) -> normalized.Results | None:
     """A read's results: Version B's `results[]`; None for Version A (it has none)."""
     if session.results is None:
         return None

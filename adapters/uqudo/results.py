@@ -24,17 +24,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from adapters import results as normalized
 from adapters.base import DocumentType
-from adapters.results import (
-    Address,
-    Check,
-    CheckKind,
-    CheckOutcome,
-    CheckTable,
-    Results,
-    VerifiedDocument,
-    VerifiedPerson,
-)
 from adapters.uqudo import inferred, policy
 from adapters.uqudo.policy import Finding, PolicySettings, Verdict
 from adapters.uqudo.wire import Detection, ResultClaims, claims_model
@@ -49,31 +40,31 @@ NOT_RUN = "NOT_RUN"
 DECLINE = Verdict.DECLINE.name
 REVIEW = Verdict.REVIEW.name
 
-UQUDO_CHECKS = CheckTable(
+UQUDO_CHECKS = normalized.CheckTable(
     kinds={
         # docs/vendors/uqudo.md, Results: Common object (`documents[].scan`)
-        "scan": CheckKind.DOCUMENT,
+        "scan": normalized.CheckKind.DOCUMENT,
         # Face object (`documents[].face`) and Verification object (`biometric`)
-        "face": CheckKind.FACE_MATCH,
+        "face": normalized.CheckKind.FACE_MATCH,
         # Verification object, one block each
-        "idPhotoTamperingDetection": CheckKind.DOCUMENT,
-        "idPrintDetection": CheckKind.DOCUMENT,
-        "idScreenDetection": CheckKind.DOCUMENT,
-        "mrzChecksum": CheckKind.DOCUMENT,
-        "reading.passiveAuthentication": CheckKind.DOCUMENT,
+        "idPhotoTamperingDetection": normalized.CheckKind.DOCUMENT,
+        "idPrintDetection": normalized.CheckKind.DOCUMENT,
+        "idScreenDetection": normalized.CheckKind.DOCUMENT,
+        "mrzChecksum": normalized.CheckKind.DOCUMENT,
+        "reading.passiveAuthentication": normalized.CheckKind.DOCUMENT,
         # Common object (`data.verifications`): present at all (policy_require_verifications)
-        "verifications": CheckKind.DOCUMENT,
+        "verifications": normalized.CheckKind.DOCUMENT,
         # Common object (`data.backgroundCheck`), Background Check API (`match`, `content`)
-        "backgroundCheck": CheckKind.AML,
+        "backgroundCheck": normalized.CheckKind.AML,
         # the whole result, when the policy cannot read it (Decision policy)
-        "result": CheckKind.OTHER,
+        "result": normalized.CheckKind.OTHER,
     },
     outcomes={
         # docs/vendors/uqudo.md, Decision policy: the verdicts of the rules
-        PASS: CheckOutcome.PASSED,
-        DECLINE: CheckOutcome.FAILED,
-        REVIEW: CheckOutcome.REVIEW,
-        NOT_RUN: CheckOutcome.NOT_RUN,
+        PASS: normalized.CheckOutcome.PASSED,
+        DECLINE: normalized.CheckOutcome.FAILED,
+        REVIEW: normalized.CheckOutcome.REVIEW,
+        NOT_RUN: normalized.CheckOutcome.NOT_RUN,
     },
     reasons={
         # docs/vendors/uqudo.md, Decision policy (Default decision policy), one line per rule
@@ -94,9 +85,11 @@ UQUDO_CHECKS = CheckTable(
         "policy:result_unreadable": "technical_error",
     },
 )
-CHECK_TABLES: tuple[CheckTable, ...] = (UQUDO_CHECKS,)
+CHECK_TABLES: tuple[normalized.CheckTable, ...] = (UQUDO_CHECKS,)
 #: What a normal QR flow checks: the document (scan, fraud scores), the face, the watch lists.
-CHECK_KINDS = frozenset({CheckKind.DOCUMENT, CheckKind.FACE_MATCH, CheckKind.AML})
+CHECK_KINDS = frozenset(
+    {normalized.CheckKind.DOCUMENT, normalized.CheckKind.FACE_MATCH, normalized.CheckKind.AML}
+)
 
 
 # -- checks -----------------------------------------------------------------------------------
@@ -220,9 +213,9 @@ CHECK_RULES: tuple[CheckRule, ...] = (
 ONLY_WHEN_PRESENT = frozenset({"verifications", "backgroundCheck"})
 
 
-def read_checks(model: ResultClaims, settings: PolicySettings) -> tuple[Check, ...]:
+def read_checks(model: ResultClaims, settings: PolicySettings) -> tuple[normalized.Check, ...]:
     """One check per rule, outcome = the rule's worst verdict, reasons = its findings."""
-    checks: list[Check] = []
+    checks: list[normalized.Check] = []
     for row in CHECK_RULES:
         findings = list(dict.fromkeys(row.rule(model, settings)))
         has_evidence = row.evidence(model, settings)
@@ -236,24 +229,24 @@ def read_checks(model: ResultClaims, settings: PolicySettings) -> tuple[Check, .
     return tuple(checks)
 
 
-def unreadable_checks() -> tuple[Check, ...]:
+def unreadable_checks() -> tuple[normalized.Check, ...]:
     """The policy reviews a result it cannot read (`policy:result_unreadable`)."""
     return (UQUDO_CHECKS.check("result", REVIEW, ["policy:result_unreadable"]),)
 
 
 # -- the entry point ----------------------------------------------------------------------------
-def read_results(claims: Mapping[str, Any], settings: PolicySettings) -> Results:
+def read_results(claims: Mapping[str, Any], settings: PolicySettings) -> normalized.Results:
     """The verified claims of a uqudo result (Info API or `jwsResult` webhook) as `Results`.
     Never raises: what cannot be read is None or skipped."""
     today = _reference_day(claims.get("iat") if isinstance(claims, Mapping) else None)
     try:
         model = claims_model(claims)
     except (ValidationError, TypeError, ValueError):
-        return Results(checks=unreadable_checks())
+        return normalized.Results(checks=unreadable_checks())
     data = claims.get("data") if isinstance(claims.get("data"), dict) else {}
     raw_documents = data.get("documents") if isinstance(data.get("documents"), list) else []
     documents = [d for d in raw_documents if isinstance(d, dict)]
-    return Results(
+    return normalized.Results(
         checks=read_checks(model, settings),
         person=read_person(documents, today),
         documents=tuple(read_document(d, today) for d in documents),
@@ -295,7 +288,7 @@ class Sources:
         return [getattr(self, block).get(key) for block, key in keys]
 
 
-def read_person(documents: list[JSON], today: date) -> VerifiedPerson | None:
+def read_person(documents: list[JSON], today: date) -> normalized.VerifiedPerson | None:
     """The person from the first document that names them."""
     for document in documents:
         person = _person_of(Sources.of(document), today)
@@ -304,8 +297,8 @@ def read_person(documents: list[JSON], today: date) -> VerifiedPerson | None:
     return None
 
 
-def _person_of(src: Sources, today: date) -> VerifiedPerson | None:
-    person = VerifiedPerson(
+def _person_of(src: Sources, today: date) -> normalized.VerifiedPerson | None:
+    person = normalized.VerifiedPerson(
         first_name=src.text(
             ("mrz", "secondaryIdentifier"),
             ("front", "firstName"),
@@ -350,9 +343,9 @@ def _person_of(src: Sources, today: date) -> VerifiedPerson | None:
     return None if empty else person
 
 
-def read_document(document: JSON, today: date) -> VerifiedDocument:
+def read_document(document: JSON, today: date) -> normalized.VerifiedDocument:
     src = Sources.of(document)
-    return VerifiedDocument(
+    return normalized.VerifiedDocument(
         type=document_type(document.get("documentType")),
         country=_country(src.raw(("mrz", "issuingState"), ("front", "issuer"), ("back", "issuer"))),
         number=src.text(
@@ -395,10 +388,10 @@ def document_type(code: Any) -> str | None:
     return DocumentType.OTHER.value
 
 
-def _address(src: Sources) -> Address | None:
+def _address(src: Sources) -> normalized.Address | None:
     lines = src.personal.get("permanentAddress")
     texts = [t for t in (_text(x) for x in lines) if t] if isinstance(lines, list) else []
-    address = Address(
+    address = normalized.Address(
         line1=texts[0] if texts else src.text(("front", "address"), ("back", "address")),
         line2=", ".join(texts[1:]) or None,
         city=src.text(("front", "city"), ("back", "city")),

@@ -17,17 +17,8 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+from adapters import results as normalized
 from adapters.base import SessionStatus
-from adapters.results import (
-    Address,
-    Check,
-    CheckKind,
-    CheckOutcome,
-    CheckTable,
-    Results,
-    VerifiedDocument,
-    VerifiedPerson,
-)
 from adapters.verifa import inferred
 from adapters.verifa.statuses import RESULT_STATUS_MAP
 from adapters.verifa.wire import ALPHA3_TO_ALPHA2
@@ -36,14 +27,14 @@ RISK_CHECK = "risk_assessment"
 FACE_MATCH_CHECK = "face_match"
 
 # docs/vendors/verifa.md, Results: "Check lifecycle" (verifications-checks page).
-CHECK_STATUSES: Mapping[str, CheckOutcome] = MappingProxyType(
+CHECK_STATUSES: Mapping[str, normalized.CheckOutcome] = MappingProxyType(
     {
-        "passed": CheckOutcome.PASSED,  # "completed successfully and passed"
-        "failed": CheckOutcome.FAILED,  # "completed but the subject did not pass"
-        "error": CheckOutcome.NOT_RUN,  # "An unrecoverable error occurred"
-        "skipped": CheckOutcome.NOT_RUN,  # "prerequisites were missing"
-        "pending": CheckOutcome.NOT_RUN,  # "currently executing"
-        "requires_retry": CheckOutcome.NOT_RUN,  # "The engine will retry automatically"
+        "passed": normalized.CheckOutcome.PASSED,  # "completed successfully and passed"
+        "failed": normalized.CheckOutcome.FAILED,  # "completed but the subject did not pass"
+        "error": normalized.CheckOutcome.NOT_RUN,  # "An unrecoverable error occurred"
+        "skipped": normalized.CheckOutcome.NOT_RUN,  # "prerequisites were missing"
+        "pending": normalized.CheckOutcome.NOT_RUN,  # "currently executing"
+        "requires_retry": normalized.CheckOutcome.NOT_RUN,  # "The engine will retry automatically"
     }
 )
 
@@ -79,21 +70,21 @@ RISK_SIGNALS: Mapping[str, str] = MappingProxyType(
 
 #: The workflow checks (docs/vendors/verifa.md, Results: "Check categories", "Auto-injected
 #: checks") with `face_match_passed` / `age_check_passed`, their outcomes and reasons.
-CHECKS_TABLE = CheckTable(
+CHECKS_TABLE = normalized.CheckTable(
     kinds=MappingProxyType(
         {
-            "document_ocr": CheckKind.DOCUMENT,
-            "nfc_chip_auth": CheckKind.DOCUMENT,
-            "document_expiration": CheckKind.DOCUMENT,
-            "id_document_filter": CheckKind.DOCUMENT,
-            FACE_MATCH_CHECK: CheckKind.FACE_MATCH,
-            inferred.AGE_CHECK_NAME: CheckKind.AGE,
-            "proof_of_address_check": CheckKind.PROOF_OF_ADDRESS,
-            "watchlist_screening": CheckKind.AML,
-            "aml_screening": CheckKind.AML,
-            "identity_crossref": CheckKind.OTHER,  # form data against the document's
-            "duplicate_detection": CheckKind.OTHER,
-            "check_against_list": CheckKind.OTHER,
+            "document_ocr": normalized.CheckKind.DOCUMENT,
+            "nfc_chip_auth": normalized.CheckKind.DOCUMENT,
+            "document_expiration": normalized.CheckKind.DOCUMENT,
+            "id_document_filter": normalized.CheckKind.DOCUMENT,
+            FACE_MATCH_CHECK: normalized.CheckKind.FACE_MATCH,
+            inferred.AGE_CHECK_NAME: normalized.CheckKind.AGE,
+            "proof_of_address_check": normalized.CheckKind.PROOF_OF_ADDRESS,
+            "watchlist_screening": normalized.CheckKind.AML,
+            "aml_screening": normalized.CheckKind.AML,
+            "identity_crossref": normalized.CheckKind.OTHER,  # form data against the document's
+            "duplicate_detection": normalized.CheckKind.OTHER,
+            "check_against_list": normalized.CheckKind.OTHER,
         }
     ),
     outcomes=CHECK_STATUSES,
@@ -103,21 +94,21 @@ CHECKS_TABLE = CheckTable(
 #: The risk assessment: its risk level (fraud-prevention page, "Risk levels": Low auto-approve,
 #: Medium proceed with caution, High manual review, Critical auto-reject) or its check status,
 #: and the triggered signals as reasons.
-RISK_TABLE = CheckTable(
-    kinds=MappingProxyType({RISK_CHECK: CheckKind.OTHER}),
+RISK_TABLE = normalized.CheckTable(
+    kinds=MappingProxyType({RISK_CHECK: normalized.CheckKind.OTHER}),
     outcomes=MappingProxyType(
         {
             **CHECK_STATUSES,
-            "low": CheckOutcome.PASSED,
-            "medium": CheckOutcome.PASSED,
-            "high": CheckOutcome.REVIEW,
-            "critical": CheckOutcome.FAILED,
+            "low": normalized.CheckOutcome.PASSED,
+            "medium": normalized.CheckOutcome.PASSED,
+            "high": normalized.CheckOutcome.REVIEW,
+            "critical": normalized.CheckOutcome.FAILED,
         }
     ),
     reasons=CHECKS_TABLE.reasons,
 )
 
-TABLES: tuple[CheckTable, ...] = (CHECKS_TABLE, RISK_TABLE)
+TABLES: tuple[normalized.CheckTable, ...] = (CHECKS_TABLE, RISK_TABLE)
 
 
 @dataclass
@@ -130,7 +121,7 @@ class _Entry:
     score: float | None = None
 
     @property
-    def table(self) -> CheckTable:
+    def table(self) -> normalized.CheckTable:
         return RISK_TABLE if self.name == RISK_CHECK else CHECKS_TABLE
 
 
@@ -140,7 +131,7 @@ def read_result(
     status: Any = None,
     rejection_reason: Any = None,
     rejection_reason_code: Any = None,
-) -> Results | None:
+) -> normalized.Results | None:
     """The `Results` of one result object (None when it is not an object). `status` and the
     rejection reason come from the enclosing webhook when the object itself lacks them."""
     if not isinstance(result, Mapping):
@@ -152,7 +143,7 @@ def read_result(
     )
     extracted = result.get("extracted_data")
     extracted = extracted if isinstance(extracted, Mapping) else {}
-    return Results(
+    return normalized.Results(
         checks=_checks(result, status, code),
         person=_person(extracted),
         documents=_documents(extracted, result.get("country_used")),
@@ -160,7 +151,9 @@ def read_result(
 
 
 # -- checks ---------------------------------------------------------------------------------------
-def _checks(result: Mapping[str, Any], status: str | None, code: str | None) -> tuple[Check, ...]:
+def _checks(
+    result: Mapping[str, Any], status: str | None, code: str | None
+) -> tuple[normalized.Check, ...]:
     entries = _check_results(result.get("check_results"))
     _add_flag(
         entries, FACE_MATCH_CHECK, result.get("face_match_passed"), result.get("face_match_score")
@@ -238,14 +231,14 @@ def _place_reason(entries: dict[str, _Entry], code: str) -> None:
         entry.reasons.append(code)
 
 
-def _normalized(entry: _Entry, in_review: bool) -> Check:
+def _normalized(entry: _Entry, in_review: bool) -> normalized.Check:
     check = entry.table.check(entry.name, entry.outcome, entry.reasons, score=entry.score)
     if (
         in_review
         and inferred.FAILED_CHECKS_OF_A_REVIEW_ARE_REVIEW
-        and check.outcome is CheckOutcome.FAILED
+        and check.outcome is normalized.CheckOutcome.FAILED
     ):
-        return replace(check, outcome=CheckOutcome.REVIEW)
+        return replace(check, outcome=normalized.CheckOutcome.REVIEW)
     return check
 
 
@@ -266,21 +259,21 @@ def _score(value: Any, top: float) -> float | None:
 
 
 # -- the person and the document ------------------------------------------------------------------
-def _person(data: Mapping[str, Any]) -> VerifiedPerson | None:
-    person = VerifiedPerson(
+def _person(data: Mapping[str, Any]) -> normalized.VerifiedPerson | None:
+    person = normalized.VerifiedPerson(
         first_name=_text(data.get("first_name")),
         last_name=_text(data.get("last_name")),
         date_of_birth=_date(data.get("date_of_birth")),
         nationality=_country(data.get("nationality")) if inferred.NATIONALITY_IS_ALPHA2 else None,
         address=_address(data.get("address")),
     )
-    return None if person == VerifiedPerson() else person
+    return None if person == normalized.VerifiedPerson() else person
 
 
-def _address(value: Any) -> Address | None:
+def _address(value: Any) -> normalized.Address | None:
     if not isinstance(value, Mapping):
         return None
-    address = Address(
+    address = normalized.Address(
         line1=_text(value.get("line1")),
         line2=_text(value.get("line2")),
         city=_text(value.get("city")),
@@ -290,7 +283,9 @@ def _address(value: Any) -> Address | None:
     return None if address.is_empty() else address
 
 
-def _documents(data: Mapping[str, Any], country_used: Any) -> tuple[VerifiedDocument, ...]:
+def _documents(
+    data: Mapping[str, Any], country_used: Any
+) -> tuple[normalized.VerifiedDocument, ...]:
     raw_type = _text(data.get("document_type"))
     number = _text(data.get("document_number"))
     expires = _date(data.get("document_expiration_date"))
@@ -298,7 +293,11 @@ def _documents(data: Mapping[str, Any], country_used: Any) -> tuple[VerifiedDocu
         return ()
     country = _country(country_used) if inferred.DOCUMENT_COUNTRY_FROM_COUNTRY_USED else None
     doc_type = inferred.DOCUMENT_TYPES.get(raw_type, "OTHER") if raw_type else None
-    return (VerifiedDocument(type=doc_type, country=country, number=number, expires_on=expires),)
+    return (
+        normalized.VerifiedDocument(
+            type=doc_type, country=country, number=number, expires_on=expires
+        ),
+    )
 
 
 _ALPHA2_TO_ALPHA3 = {alpha2: alpha3 for alpha3, alpha2 in ALPHA3_TO_ALPHA2.items()}
