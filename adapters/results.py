@@ -204,25 +204,15 @@ class VerifiedPerson:
     address: Address | None = None
 
     def to_json(self) -> JSON:
-        return {
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "full_name": self.full_name,
-            "date_of_birth": self.date_of_birth.isoformat() if self.date_of_birth else None,
-            "nationality": self.nationality,
-            "address": _address_json(self.address),
-        }
+        data = _flat_json(self)
+        data["address"] = _address_json(self.address)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> VerifiedPerson:
-        born = data.get("date_of_birth")
         address = data.get("address")
         return cls(
-            first_name=data.get("first_name"),
-            last_name=data.get("last_name"),
-            full_name=data.get("full_name"),
-            date_of_birth=date.fromisoformat(born) if born else None,
-            nationality=data.get("nationality"),
+            **_flat_fields(cls, data, dates=("date_of_birth",), skip=("address",)),
             address=Address(**address) if address else None,
         )
 
@@ -247,24 +237,33 @@ class VerifiedDocument:
     expires_on: date | None = None
 
     def to_json(self) -> JSON:
-        return {
-            "type": self.type,
-            "country": self.country,
-            "number": self.number,
-            "issued_on": self.issued_on.isoformat() if self.issued_on else None,
-            "expires_on": self.expires_on.isoformat() if self.expires_on else None,
-        }
+        return _flat_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> VerifiedDocument:
-        issued, expires = data.get("issued_on"), data.get("expires_on")
-        return cls(
-            type=data.get("type"),
-            country=data.get("country"),
-            number=data.get("number"),
-            issued_on=date.fromisoformat(issued) if issued else None,
-            expires_on=date.fromisoformat(expires) if expires else None,
-        )
+        return cls(**_flat_fields(cls, data, dates=("issued_on", "expires_on")))
+
+
+def _flat_json(value: Any) -> JSON:
+    """A result dataclass's fields as JSON values (dates as ISO text)."""
+    return {
+        f.name: (v.isoformat() if isinstance(v, date) else v)
+        for f in fields(value)
+        for v in (getattr(value, f.name),)
+    }
+
+
+def _flat_fields(
+    cls: type, data: Mapping[str, Any], *, dates: tuple[str, ...], skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """`cls`'s fields read back from `_flat_json` output; missing or empty values are None."""
+    read: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in skip:
+            continue
+        value = data.get(f.name)
+        read[f.name] = date.fromisoformat(value) if value and f.name in dates else value
+    return read
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,21 @@ def _until(base: str, sid: str, status: str, need_checks: bool = True) -> dict:
         time.sleep(0.1)
 
 
+def _through(
+    base: str,
+    vendor: str,
+    script: dict,
+    path: list[str],
+    expect: str,
+    extra: dict | None = None,
+) -> tuple[dict[str, str], dict, dict]:
+    """A fresh person's session driven along `path` until `expect`: (who, session, read)."""
+    who = {"first": _word(), "last": _word(), "born": f"19{random.randint(20, 79)}-04-17"}
+    session = _create(base, vendor, script, who, extra)
+    _drive(base, vendor, session, path)
+    return who, session, _until(base, session["id"], expect)
+
+
 def _with_reason(path: list[str], action: str, reason: str) -> list[str]:
     """The path with `reason` on its (last) `action` step."""
     at = max(i for i, step in enumerate(path) if step.partition(":")[0] == action)
@@ -175,10 +190,7 @@ def test_an_approved_session_shows_passed_checks_and_the_person(
     server: GatewayProcess, vendor: str
 ) -> None:
     base, script = server.base, _script(server.base, vendor)
-    who = {"first": _word(), "last": _word(), "born": "1931-04-17"}
-    session = _create(base, vendor, script, who)
-    _drive(base, vendor, session, _path(script, "APPROVED"))
-    got = _until(base, session["id"], "APPROVED")
+    _, session, got = _through(base, vendor, script, _path(script, "APPROVED"), "APPROVED")
 
     kinds = {k.value for k in adapter_class(vendor).check_kinds}
     assert kinds, f"{vendor} declares no check kinds"
@@ -209,11 +221,8 @@ def test_a_declined_session_lists_its_failed_checks_reasons(
     server: GatewayProcess, vendor: str
 ) -> None:
     base, script = server.base, _script(server.base, vendor)
-    who = {"first": _word(), "last": _word(), "born": "1942-11-03"}
-    session = _create(base, vendor, script, who)
     path = DECLINE_PATHS.get(vendor) or _path(script, "DECLINED")
-    _drive(base, vendor, session, path)
-    got = _until(base, session["id"], "DECLINED")
+    _, _, got = _through(base, vendor, script, path, "DECLINED")
     failed = [c for c in got["checks"] if c["outcome"] == "FAILED"]
     assert failed, got["checks"]
     reasons = {r for c in failed for r in c["reasons"]}
@@ -231,10 +240,7 @@ def test_redaction_erases_the_person_and_documents_and_keeps_the_checks(
 
 def _redaction_erases_person_keeps_checks(server: GatewayProcess, vendor: str) -> None:
     base, script = server.base, _script(server.base, vendor)
-    who = {"first": _word(), "last": _word(), "born": "1927-02-19"}
-    session = _create(base, vendor, script, who)
-    _drive(base, vendor, session, _path(script, "APPROVED"))
-    before = _until(base, session["id"], "APPROVED")
+    who, session, before = _through(base, vendor, script, _path(script, "APPROVED"), "APPROVED")
     person = before["person"]
     values = [v for v in (person["firstName"], person["lastName"]) if v and len(v) > 3]
     documents = before["documents"] or []
@@ -261,11 +267,11 @@ def test_every_decline_reason_a_sandbox_offers_arrives_normalized(
     assert offered, f"{vendor}'s sandbox offers no decline reason"
     wrong = {}
     for reason in offered:
-        who = {"first": _word(), "last": _word(), "born": "1950-06-01"}
-        session = _create(base, vendor, script, who, CREATE_FOR_REASON.get((vendor, reason)))
-        path = DECLINE_PATHS.get(vendor) or _path(script, "DECLINED")
-        _drive(base, vendor, session, _with_reason(path, "decline", reason))
-        got = _until(base, session["id"], "DECLINED")
+        path = _with_reason(
+            DECLINE_PATHS.get(vendor) or _path(script, "DECLINED"), "decline", reason
+        )
+        extra = CREATE_FOR_REASON.get((vendor, reason))
+        _, _, got = _through(base, vendor, script, path, "DECLINED", extra)
         failed = [c for c in got["checks"] if c["outcome"] == "FAILED"]
         if (
             not any(reason in c["reasons"] for c in failed)
@@ -282,10 +288,9 @@ def test_a_review_shows_why_in_a_review_check(server: GatewayProcess, vendor: st
     base, script = server.base, _script(server.base, vendor)
     wrong = {}
     for reason in script["reasons"].get("review", []):
-        who = {"first": _word(), "last": _word(), "born": "1960-09-09"}
-        session = _create(base, vendor, script, who, CREATE_FOR_REASON.get((vendor, reason)))
-        _drive(base, vendor, session, _with_reason(_path(script, "IN_REVIEW"), "review", reason))
-        got = _until(base, session["id"], "IN_REVIEW")
+        path = _with_reason(_path(script, "IN_REVIEW"), "review", reason)
+        extra = CREATE_FOR_REASON.get((vendor, reason))
+        _, _, got = _through(base, vendor, script, path, "IN_REVIEW", extra)
         reviewed = [c for c in got["checks"] if c["outcome"] == "REVIEW"]
         if not any(reason in c["reasons"] for c in reviewed):
             wrong[reason] = got["checks"]
