@@ -365,6 +365,13 @@ class Sandboxed:
         assert results is not None
         return results
 
+    async def checks_of(
+        self, action: str, reason: Any, outcome: normalized.CheckOutcome
+    ) -> tuple[normalized.Results, list[normalized.Check]]:
+        """A new session driven to `action`: its results and the checks with `outcome`."""
+        results = await self.drive(await self.session(), action, reason)
+        return results, [c for c in results.checks if c.outcome is outcome]
+
 
 @pytest.fixture
 async def sandboxed() -> AsyncIterator[Sandboxed]:
@@ -429,9 +436,7 @@ async def test_sandbox_approve_shows_the_expected_person(sandboxed: Sandboxed) -
 async def test_sandbox_decline_fails_the_check_asked_for(
     sandboxed: Sandboxed, reason: str | None
 ) -> None:
-    sid = await sandboxed.session()
-    results = await sandboxed.drive(sid, "decline", reason)
-    failed = [c for c in results.checks if c.outcome is normalized.CheckOutcome.FAILED]
+    results, failed = await sandboxed.checks_of("decline", reason, normalized.CheckOutcome.FAILED)
     want = reason or outcomes.DEFAULT_DECLINE
     assert any(want in c.reasons for c in failed), failed
     assert all(c.recognized for c in results.checks)
@@ -439,9 +444,7 @@ async def test_sandbox_decline_fails_the_check_asked_for(
 
 @pytest.mark.parametrize("raw", sorted({c.reason for c in outcomes.DECLINE_CAUSES.values()}))
 async def test_sandbox_decline_takes_beltics_own_reason(sandboxed: Sandboxed, raw: str) -> None:
-    sid = await sandboxed.session()
-    results = await sandboxed.drive(sid, "decline", raw)
-    failed = [c for c in results.checks if c.outcome is normalized.CheckOutcome.FAILED]
+    _, failed = await sandboxed.checks_of("decline", raw, normalized.CheckOutcome.FAILED)
     assert any(raw in c.provider_reasons for c in failed)
 
 
@@ -449,11 +452,8 @@ async def test_sandbox_decline_takes_beltics_own_reason(sandboxed: Sandboxed, ra
 async def test_sandbox_review_asks_for_a_retry_with_a_reason(
     sandboxed: Sandboxed, reason: str | None
 ) -> None:
-    sid = await sandboxed.session()
-    results = await sandboxed.drive(sid, "review", reason)
-    review = [
-        c for c in results.checks if c.outcome is normalized.CheckOutcome.REVIEW and c.reasons
-    ]
+    _, reviewed = await sandboxed.checks_of("review", reason, normalized.CheckOutcome.REVIEW)
+    review = [c for c in reviewed if c.reasons]
     want = reason or outcomes.DEFAULT_REVIEW
     assert review and all(want in c.reasons for c in review)
 
