@@ -14,29 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.base import (
-    AdapterConfig,
-    CreateSessionRequest,
-    Environment,
-    ExpectedPerson,
-    SandboxConfig,
-)
+from adapters import results as normalized
+from adapters.base import CreateSessionRequest, Environment, ExpectedPerson, SandboxConfig, utc_now
 from adapters.beltic import inferred
 from adapters.beltic.adapter import BelticAdapter
 from adapters.beltic.results import CHECKS, TABLES, VERIFICATIONS, session_results
 from adapters.beltic.sandbox import BelticSandbox, outcomes
 from adapters.beltic.wire import Resource
-from adapters.results import (
-    REASON_CODES,
-    Address,
-    Check,
-    CheckKind,
-    CheckOutcome,
-    Results,
-    VerifiedDocument,
-    VerifiedPerson,
-)
 from tests.support.cassettes import assert_all_played, replayer
+from tests.support.scripted_vendor import LiveConfig
 from tests.support.signing.beltic import sign_webhook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,18 +31,17 @@ recorder = replayer(
     CASSETTES, match_on=("method", "scheme", "host", "port", "path", "query", "json_body")
 )
 SECRET = "test-webhook-secret"
+NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 
 
-def live_adapter() -> BelticAdapter:
-    return BelticAdapter(
-        AdapterConfig(
-            environment=Environment.LIVE,
-            base_url="https://api.beltic.com/v1",
-            api_key="test-api-key",
-            webhook_secret=SECRET,
-            retry_wait_s=0,
-        )
-    )
+make_config = LiveConfig(
+    base_url="https://api.beltic.com/v1", api_key="test-api-key", webhook_secret=SECRET, now=NOW
+)
+
+
+def live_adapter(transport: httpx.MockTransport | None = None) -> BelticAdapter:
+    """Beltic live, on the real clock (the sandbox's runs on `NOW`)."""
+    return BelticAdapter(make_config(clock=utc_now, transport=transport))
 
 
 # -- the tables ---------------------------------------------------------------------------------
@@ -69,14 +54,16 @@ def _entries(kind: str) -> list[tuple[str, Any, Any]]:
 
 
 @pytest.mark.parametrize(("table", "raw", "kind"), _entries("kinds"))
-def test_every_check_name_has_its_kind(table: str, raw: str, kind: CheckKind) -> None:
+def test_every_check_name_has_its_kind(table: str, raw: str, kind: normalized.CheckKind) -> None:
     chosen = VERIFICATIONS if table == "verifications" else CHECKS
     check = chosen.check(raw, next(iter(chosen.outcomes)))
     assert check.kind is kind and check.recognized and check.provider_name == raw
 
 
 @pytest.mark.parametrize(("table", "raw", "outcome"), _entries("outcomes"))
-def test_every_status_has_its_outcome(table: str, raw: str, outcome: CheckOutcome) -> None:
+def test_every_status_has_its_outcome(
+    table: str, raw: str, outcome: normalized.CheckOutcome
+) -> None:
     chosen = VERIFICATIONS if table == "verifications" else CHECKS
     check = chosen.check(next(iter(chosen.kinds)), raw)
     assert check.outcome is outcome and check.recognized
@@ -87,23 +74,27 @@ def test_every_reason_has_its_code(table: str, raw: str, code: str) -> None:
     chosen = VERIFICATIONS if table == "verifications" else CHECKS
     check = chosen.check(next(iter(chosen.kinds)), "failed", [raw])
     assert check.reasons == (code,) and check.provider_reasons == (raw,)
-    assert code in REASON_CODES and check.recognized
+    assert code in normalized.REASON_CODES and check.recognized
 
 
 def test_the_tables_stay_in_the_vocabulary() -> None:
     assert BelticAdapter.check_tables == TABLES
     assert all(not t.vocabulary_problems() for t in BelticAdapter.check_tables)
-    assert BelticAdapter.check_kinds == frozenset({CheckKind.DOCUMENT})
+    assert BelticAdapter.check_kinds == frozenset({normalized.CheckKind.DOCUMENT})
 
 
 def test_an_unknown_check_name_is_other_and_unrecognized() -> None:
     check = CHECKS.check("voice_match", "passed")
-    assert (check.kind, check.outcome, check.recognized) == (CheckKind.OTHER, "PASSED", False)
+    assert (check.kind, check.outcome, check.recognized) == (
+        normalized.CheckKind.OTHER,
+        "PASSED",
+        False,
+    )
 
 
 def test_an_unknown_status_is_review() -> None:
     check = CHECKS.check("face_match", "inconclusive")
-    assert check.outcome is CheckOutcome.REVIEW and not check.recognized
+    assert check.outcome is normalized.CheckOutcome.REVIEW and not check.recognized
 
 
 def test_an_unknown_reason_is_other_with_the_raw_code_kept() -> None:
@@ -149,7 +140,7 @@ def test_garbage_verifications_do_not_crash(attributes: Any) -> None:
     results = session_results({}, "s1", (resource("verification/idv", "v1", attributes),))
     assert results is not None
     first = results.checks[0]
-    assert first.kind is CheckKind.DOCUMENT and first.provider_name == "verification/idv"
+    assert first.kind is normalized.CheckKind.DOCUMENT and first.provider_name == "verification/idv"
     assert all(c.score is None for c in results.checks)
 
 
@@ -160,8 +151,8 @@ def test_a_verification_typed_as_in_the_list_reference_is_read() -> None:
     assert results is not None
     (check,) = results.checks
     assert (check.kind, check.outcome, check.recognized) == (
-        CheckKind.OTHER,
-        CheckOutcome.PASSED,
+        normalized.CheckKind.OTHER,
+        normalized.CheckOutcome.PASSED,
         False,
     )
 
@@ -178,7 +169,7 @@ def test_a_nationality_comes_from_a_proof_of_address_of_the_session() -> None:
     results = session_results(attributes, "s1", (poa, idv))
     assert results is not None and results.person is not None
     assert results.person.nationality == "US"
-    assert results.documents == (VerifiedDocument(type="ID_CARD"),)
+    assert results.documents == (normalized.VerifiedDocument(type="ID_CARD"),)
 
 
 async def test_the_garbage_reaches_the_adapter_without_crashing() -> None:
@@ -197,23 +188,14 @@ async def test_the_garbage_reaches_the_adapter_without_crashing() -> None:
     def reply(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=body)
 
-    adapter = BelticAdapter(
-        AdapterConfig(
-            environment=Environment.LIVE,
-            base_url="https://api.beltic.com/v1",
-            api_key="test-api-key",
-            webhook_secret=SECRET,
-            transport=httpx.MockTransport(reply),
-            retry_wait_s=0,
-        )
-    )
+    adapter = live_adapter(httpx.MockTransport(reply))
     snapshot = await adapter.fetch_session("s1")
     await adapter.aclose()
     assert snapshot.results is not None
     kinds = [(c.kind, c.outcome, c.recognized) for c in snapshot.results.checks]
     assert kinds == [
-        (CheckKind.DOCUMENT, CheckOutcome.REVIEW, False),
-        (CheckKind.OTHER, CheckOutcome.FAILED, False),
+        (normalized.CheckKind.DOCUMENT, normalized.CheckOutcome.REVIEW, False),
+        (normalized.CheckKind.OTHER, normalized.CheckOutcome.FAILED, False),
     ]
 
 
@@ -247,16 +229,7 @@ async def test_a_verifications_list_beltic_refuses_leaves_the_read_alone(
         paths.append(request.url.path)
         return httpx.Response(200, json=session) if request.url.path.endswith("/s1") else listed
 
-    adapter = BelticAdapter(
-        AdapterConfig(
-            environment=Environment.LIVE,
-            base_url="https://api.beltic.com/v1",
-            api_key="test-api-key",
-            webhook_secret=SECRET,
-            transport=httpx.MockTransport(reply),
-            retry_wait_s=0,
-        )
-    )
+    adapter = live_adapter(httpx.MockTransport(reply))
     snapshot = await adapter.fetch_session("s1")
     await adapter.aclose()
     assert paths == ["/v1/identity/sessions/s1", "/v1/identity/verifications"]
@@ -265,64 +238,57 @@ async def test_a_verifications_list_beltic_refuses_leaves_the_read_alone(
 
 
 # -- the documented payloads, through the adapter's read ------------------------------------
-JANE = VerifiedPerson(
+JANE = normalized.VerifiedPerson(
     first_name="Jane",
     last_name="Doe",
     date_of_birth=date(1990, 5, 15),
-    address=Address(
+    address=normalized.Address(
         line1="1 Example Street", city="Springfield", postal_code="62701", region="IL", country="US"
     ),
 )
-EXPECTED: dict[str, Results] = {
-    "results_approved.yaml": Results(
+
+
+def expected_check(
+    kind: str,
+    outcome: str,
+    name: str,
+    reason: tuple[str, str] | None = None,
+    score: float | None = None,
+) -> normalized.Check:
+    """A check the documented read must give; `reason` is (normalized code, Beltic's code)."""
+    codes, raw = ((reason[0],), (reason[1],)) if reason else ((), ())
+    kind_, outcome_ = normalized.CheckKind[kind], normalized.CheckOutcome[outcome]
+    return normalized.Check(kind_, outcome_, name, codes, raw, score)
+
+
+EXPIRED = ("document_expired", "document_expired")
+GLARE = ("document_unreadable", "glare_detected")
+EXPECTED: dict[str, normalized.Results] = {
+    "results_approved.yaml": normalized.Results(
         checks=(
-            Check(CheckKind.DOCUMENT, CheckOutcome.PASSED, "verification/idv"),
-            Check(CheckKind.DOCUMENT, CheckOutcome.PASSED, "document_authenticity"),
-            Check(CheckKind.DOCUMENT, CheckOutcome.PASSED, "document_expiry"),
-            Check(CheckKind.FACE_MATCH, CheckOutcome.PASSED, "face_match", score=0.97),
-            Check(CheckKind.AML, CheckOutcome.NOT_RUN, "watchlist"),
+            expected_check("DOCUMENT", "PASSED", "verification/idv"),
+            expected_check("DOCUMENT", "PASSED", "document_authenticity"),
+            expected_check("DOCUMENT", "PASSED", "document_expiry"),
+            expected_check("FACE_MATCH", "PASSED", "face_match", score=0.97),
+            expected_check("AML", "NOT_RUN", "watchlist"),
         ),
         person=JANE,
-        documents=(VerifiedDocument(type="PASSPORT", country="US", number="X1234567"),),
+        documents=(normalized.VerifiedDocument(type="PASSPORT", country="US", number="X1234567"),),
     ),
-    "results_declined.yaml": Results(
+    "results_declined.yaml": normalized.Results(
         checks=(
-            Check(
-                CheckKind.DOCUMENT,
-                CheckOutcome.FAILED,
-                "verification/idv",
-                ("document_expired",),
-                ("document_expired",),
-            ),
-            Check(CheckKind.DOCUMENT, CheckOutcome.PASSED, "document_authenticity"),
-            Check(
-                CheckKind.DOCUMENT,
-                CheckOutcome.FAILED,
-                "document_expiry",
-                ("document_expired",),
-                ("document_expired",),
-            ),
-            Check(CheckKind.FACE_MATCH, CheckOutcome.PASSED, "face_match", score=0.93),
-            Check(CheckKind.AML, CheckOutcome.PASSED, "watchlist"),
+            expected_check("DOCUMENT", "FAILED", "verification/idv", EXPIRED),
+            expected_check("DOCUMENT", "PASSED", "document_authenticity"),
+            expected_check("DOCUMENT", "FAILED", "document_expiry", EXPIRED),
+            expected_check("FACE_MATCH", "PASSED", "face_match", score=0.93),
+            expected_check("AML", "PASSED", "watchlist"),
         ),
     ),
-    "results_review.yaml": Results(
+    "results_review.yaml": normalized.Results(
         checks=(
-            Check(
-                CheckKind.DOCUMENT,
-                CheckOutcome.REVIEW,
-                "verification/idv",
-                ("document_unreadable",),
-                ("glare_detected",),
-            ),
-            Check(CheckKind.DOCUMENT, CheckOutcome.PASSED, "document_authenticity"),
-            Check(
-                CheckKind.DOCUMENT,
-                CheckOutcome.REVIEW,
-                "image_quality",
-                ("document_unreadable",),
-                ("glare_detected",),
-            ),
+            expected_check("DOCUMENT", "REVIEW", "verification/idv", GLARE),
+            expected_check("DOCUMENT", "PASSED", "document_authenticity"),
+            expected_check("DOCUMENT", "REVIEW", "image_quality", GLARE),
         ),
     ),
 }
@@ -390,7 +356,7 @@ class Sandboxed:
             body["reason"] = reason
         return await self.control.post(f"/sessions/{sid}/simulate", json=body)
 
-    async def drive(self, sid: str, action: str, reason: Any = None) -> Results:
+    async def drive(self, sid: str, action: str, reason: Any = None) -> normalized.Results:
         for step in ("open", "submit"):
             assert (await self.simulate(sid, step)).status_code == 200
         answer = await self.simulate(sid, action, reason)
@@ -398,6 +364,13 @@ class Sandboxed:
         results = (await self.adapter.fetch_session(sid)).results
         assert results is not None
         return results
+
+    async def checks_of(
+        self, action: str, reason: Any, outcome: normalized.CheckOutcome
+    ) -> tuple[normalized.Results, list[normalized.Check]]:
+        """A new session driven to `action`: its results and the checks with `outcome`."""
+        results = await self.drive(await self.session(), action, reason)
+        return results, [c for c in results.checks if c.outcome is outcome]
 
 
 @pytest.fixture
@@ -407,18 +380,21 @@ async def sandboxed() -> AsyncIterator[Sandboxed]:
             public_base_url="http://gateway.test/sandbox/beltic",
             webhook_url="http://gateway.test/webhooks/beltic",
             webhook_transport=httpx.MockTransport(lambda _: httpx.Response(200)),
-            clock=lambda: datetime(2025, 1, 15, 12, 0, tzinfo=UTC),
+            clock=lambda: NOW,
         )
     )
+    sandboxed_config = LiveConfig(
+        base_url="http://beltic.sandbox",
+        api_key=sandbox.api_key,
+        webhook_secret=sandbox.webhook_secret,
+        now=NOW,
+    )
     adapter = BelticAdapter(
-        AdapterConfig(
+        sandboxed_config(
             environment=Environment.SANDBOX,
-            base_url="http://beltic.sandbox",
-            api_key=sandbox.api_key,
-            webhook_secret=sandbox.webhook_secret,
+            clock=utc_now,
             options=dict(sandbox.options),
             transport=httpx.ASGITransport(app=sandbox.app),
-            retry_wait_s=0,
         )
     )
     control = httpx.AsyncClient(
@@ -435,7 +411,7 @@ async def test_sandbox_approve_passes_the_document_and_shows_a_person(
 ) -> None:
     sid = await sandboxed.session()
     results = await sandboxed.drive(sid, "approve")
-    passed = {c.kind for c in results.checks if c.outcome is CheckOutcome.PASSED}
+    passed = {c.kind for c in results.checks if c.outcome is normalized.CheckOutcome.PASSED}
     assert BelticAdapter.check_kinds <= passed
     assert all(c.recognized for c in results.checks)
     person = results.person
@@ -460,9 +436,7 @@ async def test_sandbox_approve_shows_the_expected_person(sandboxed: Sandboxed) -
 async def test_sandbox_decline_fails_the_check_asked_for(
     sandboxed: Sandboxed, reason: str | None
 ) -> None:
-    sid = await sandboxed.session()
-    results = await sandboxed.drive(sid, "decline", reason)
-    failed = [c for c in results.checks if c.outcome is CheckOutcome.FAILED]
+    results, failed = await sandboxed.checks_of("decline", reason, normalized.CheckOutcome.FAILED)
     want = reason or outcomes.DEFAULT_DECLINE
     assert any(want in c.reasons for c in failed), failed
     assert all(c.recognized for c in results.checks)
@@ -470,9 +444,7 @@ async def test_sandbox_decline_fails_the_check_asked_for(
 
 @pytest.mark.parametrize("raw", sorted({c.reason for c in outcomes.DECLINE_CAUSES.values()}))
 async def test_sandbox_decline_takes_beltics_own_reason(sandboxed: Sandboxed, raw: str) -> None:
-    sid = await sandboxed.session()
-    results = await sandboxed.drive(sid, "decline", raw)
-    failed = [c for c in results.checks if c.outcome is CheckOutcome.FAILED]
+    _, failed = await sandboxed.checks_of("decline", raw, normalized.CheckOutcome.FAILED)
     assert any(raw in c.provider_reasons for c in failed)
 
 
@@ -480,9 +452,8 @@ async def test_sandbox_decline_takes_beltics_own_reason(sandboxed: Sandboxed, ra
 async def test_sandbox_review_asks_for_a_retry_with_a_reason(
     sandboxed: Sandboxed, reason: str | None
 ) -> None:
-    sid = await sandboxed.session()
-    results = await sandboxed.drive(sid, "review", reason)
-    review = [c for c in results.checks if c.outcome is CheckOutcome.REVIEW and c.reasons]
+    _, reviewed = await sandboxed.checks_of("review", reason, normalized.CheckOutcome.REVIEW)
+    review = [c for c in reviewed if c.reasons]
     want = reason or outcomes.DEFAULT_REVIEW
     assert review and all(want in c.reasons for c in review)
 
@@ -514,5 +485,5 @@ def test_the_sandbox_reasons_are_normalized_codes_the_adapter_reads_back() -> No
     """The sandbox's cause table is its own; every normalized code it names is in the
     vocabulary (its raw strings are checked through the adapter above)."""
     for causes in (outcomes.DECLINE_CAUSES, outcomes.REVIEW_CAUSES):
-        assert set(causes) <= REASON_CODES
+        assert set(causes) <= normalized.REASON_CODES
     assert inferred.CHECK_SCORE_METADATA_KEY == "score"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -23,6 +23,7 @@ from adapters.beltic.sandbox.jsonapi import (
     account_resource,
     api_error,
     document_resource,
+    found,
     session_resource,
     single,
     verification_resource,
@@ -61,13 +62,26 @@ JSON = dict[str, Any]
 T = TypeVar("T")
 
 PAGE_PARAMS = frozenset({"page[size]", "page[after]", "page[before]", "page[total]"})
-SESSION_FILTERS = frozenset(
-    {"filter[status]", "filter[entity_type]", "filter[account]", "filter[session_device]"}
-)
+#: Each list's filters: the record field a filter's value must equal (None: the sandbox
+#: records nothing to match, so the filter never matches).
+SESSION_FILTERS: dict[str, str | None] = {
+    "filter[status]": "status",
+    "filter[entity_type]": "entity_type",
+    "filter[account]": "account_id",
+    # The sandbox records no session devices: that filter never matches.
+    "filter[session_device]": None,
+}
 #: Inferred names: the guide says accounts keep an external_id "for easy lookup", not with
 #: which parameter.
-ACCOUNT_FILTERS = frozenset({"filter[external_id]", "filter[entity_type]", "filter[status]"})
-VERIFICATION_FILTERS = frozenset({"filter[session]", "filter[status]"})
+ACCOUNT_FILTERS: dict[str, str | None] = {
+    "filter[external_id]": "external_id",
+    "filter[entity_type]": "entity_type",
+    "filter[status]": "status",
+}
+VERIFICATION_FILTERS: dict[str, str | None] = {
+    "filter[session]": "session_id",
+    "filter[status]": "status",
+}
 
 
 def install_api(app: FastAPI, engine: BelticEmulator) -> None:
@@ -153,13 +167,7 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
         authorize(request, SCOPE_ACCOUNTS_READ)
         filters = query_filters(request, ACCOUNT_FILTERS)
         _choice(filters, "filter[entity_type]", ENTITY_TYPES)
-        rows = [
-            a
-            for a in engine.store.accounts.values()
-            if _match(filters, "filter[external_id]", a.external_id)
-            and _match(filters, "filter[entity_type]", a.entity_type)
-            and _match(filters, "filter[status]", a.status)
-        ]
+        rows = _filtered(engine.store.accounts.values(), filters, ACCOUNT_FILTERS)
         return JSONResponse(paginate(request, rows, account_resource))
 
     # -- sessions -------------------------------------------------------------------------
@@ -229,15 +237,7 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
         filters = query_filters(request, SESSION_FILTERS)
         _choice(filters, "filter[status]", tuple(Status))
         _choice(filters, "filter[entity_type]", ENTITY_TYPES)
-        rows = [
-            s
-            for s in engine.store.sessions.values()
-            if _match(filters, "filter[status]", s.status)
-            and _match(filters, "filter[entity_type]", s.entity_type)
-            and _match(filters, "filter[account]", s.account_id)
-            # The sandbox records no session devices: that filter never matches.
-            and "filter[session_device]" not in filters
-        ]
+        rows = _filtered(engine.store.sessions.values(), filters, SESSION_FILTERS)
         body = paginate(request, rows, session_resource)
         listed = [engine.store.sessions[item["id"]] for item in body["data"]]
         included = included_for(request, listed)
@@ -271,17 +271,13 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
     @app.get("/v1/identity/documents/idvs/{document_id}")
     async def get_document(document_id: str, request: Request) -> JSONResponse:
         authorize(request, SCOPE_DOCUMENTS_READ)
-        document = engine.store.documents.get(document_id)
-        if document is None:
-            raise api_error(404, "not_found", "No document with this id.")
+        document = found(engine.store.documents, document_id, "document")
         return JSONResponse(single(document_resource(document), self_url(request)))
 
     @app.get("/v1/identity/verifications/{verification_id}")
     async def get_verification(verification_id: str, request: Request) -> JSONResponse:
         authorize(request, SCOPE_VERIFICATIONS_READ)
-        verification = engine.store.verifications.get(verification_id)
-        if verification is None:
-            raise api_error(404, "not_found", "No verification with this id.")
+        verification = found(engine.store.verifications, verification_id, "verification")
         return JSONResponse(single(verification_resource(verification), self_url(request)))
 
     @app.get("/v1/identity/verifications")
@@ -294,12 +290,7 @@ def install_api(app: FastAPI, engine: BelticEmulator) -> None:
             if documented in request.query_params:
                 filters[name] = request.query_params[documented]
         _choice(filters, "filter[status]", VERIFICATION_STATUSES)
-        rows = [
-            v
-            for v in engine.store.verifications.values()
-            if _match(filters, "filter[session]", v.session_id)
-            and _match(filters, "filter[status]", v.status)
-        ]
+        rows = _filtered(engine.store.verifications.values(), filters, VERIFICATION_FILTERS)
         return JSONResponse(paginate(request, rows, verification_resource))
 
     # -- sandbox control (not a Beltic endpoint) ------------------------------------------------
@@ -352,7 +343,7 @@ def parse_include(request: Request) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
-def query_filters(request: Request, allowed_filters: frozenset[str]) -> dict[str, str]:
+def query_filters(request: Request, allowed_filters: Mapping[str, object]) -> dict[str, str]:
     """The request's `filter[...]` values; 400 for an unknown `filter[...]` or `page[...]`."""
     filters: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
@@ -369,8 +360,18 @@ def query_filters(request: Request, allowed_filters: frozenset[str]) -> dict[str
     return filters
 
 
-def _match(filters: dict[str, str], name: str, value: str | None) -> bool:
-    return name not in filters or filters[name] == value
+def _filtered(
+    rows: Iterable[T], filters: dict[str, str], fields: Mapping[str, str | None]
+) -> list[T]:
+    """The rows every given filter matches: `fields` names the field each filter compares."""
+    return [
+        row
+        for row in rows
+        if all(
+            (field := fields[name]) is not None and getattr(row, field) == wanted
+            for name, wanted in filters.items()
+        )
+    ]
 
 
 def _choice(filters: dict[str, str], name: str, allowed: Sequence[str]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from adapters.base import SandboxConfig
 from adapters.beltic.inferred import TRANSITION_REFUSED_STATUS
 from adapters.beltic.sandbox import outcomes
-from adapters.beltic.sandbox.jsonapi import ApiError, api_error, document_resource
+from adapters.beltic.sandbox.jsonapi import ApiError, api_error, document_resource, found
 from adapters.beltic.sandbox.model import (
     CONTROL_ACTIONS,
     DECIDABLE,
@@ -171,10 +171,7 @@ class BelticEmulator:
         return account
 
     def get_account(self, account_id: str) -> Account:
-        account = self.store.accounts.get(account_id)
-        if account is None:
-            raise api_error(404, "not_found", "No account with this id.")
-        return account
+        return found(self.store.accounts, account_id, "account")
 
     # -- sessions -----------------------------------------------------------------------------
     def create_session(self, clean: JSON, account_id: str, key: ApiKey) -> Session:
@@ -215,10 +212,7 @@ class BelticEmulator:
         return session
 
     def get_session(self, session_id: str) -> Session:
-        session = self.store.sessions.get(session_id)
-        if session is None:
-            raise api_error(404, "not_found", "No session with this id.")
-        return session
+        return found(self.store.sessions, session_id, "session")
 
     def update_session(self, session: Session, clean: JSON) -> Session:
         if session.status_enum not in UPDATABLE:

@@ -10,20 +10,23 @@ A session has no hosted-flow URL: Beltic's session resource has none.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.beltic.sandbox.model import (
     DOCUMENT_TYPE_IDV,
     VERIFICATION_TYPE_IDV,
     Account,
     Document,
+    Record,
     Session,
     Verification,
 )
 from adapters.common.sandbox.http import SandboxError
 
 JSON = dict[str, Any]
+R = TypeVar("R")
 
 PERSON: JSON = {"name": {"first": None, "middle": None, "last": None}, "birth_date": None}
 BUSINESS: JSON = {"legal_name": None, "registration_date": None, "shareholders": []}
@@ -104,17 +107,17 @@ def error_object(
     return item
 
 
-def api_error(
-    status: int,
-    code: str,
-    detail: str,
-    *,
-    pointer: str | None = None,
-    parameter: str | None = None,
-) -> ApiError:
-    return ApiError(
-        status, [error_object(status, code, detail, pointer=pointer, parameter=parameter)]
-    )
+def api_error(status: int, code: str, detail: str, **source: str | None) -> ApiError:
+    """A refusal with one error object; `source` is `error_object`'s `pointer` / `parameter`."""
+    return ApiError(status, [error_object(status, code, detail, **source)])
+
+
+def found(rows: Mapping[str, R], ident: str, noun: str) -> R:
+    """The record `ident` of `rows`, or the 404 of an unknown `noun` id."""
+    row = rows.get(ident)
+    if row is None:
+        raise api_error(404, "not_found", f"No {noun} with this id.")
+    return row
 
 
 def fill(skeleton: Any, value: Any) -> Any:
@@ -131,6 +134,20 @@ def identifier(kind: str, ident: str) -> JSON:
     return {"type": kind, "id": ident}
 
 
+def resource_object(kind: str, ident: str, attributes: JSON, **related: Any) -> JSON:
+    """A resource object; each of `related` is one relationship's `data` (none: no
+    `relationships` member)."""
+    item: JSON = {"id": ident, "type": kind, "attributes": attributes}
+    if related:
+        item["relationships"] = {name: {"data": data} for name, data in related.items()}
+    return item
+
+
+def shown(record: Record, *names: str) -> JSON:
+    """Attributes that show the record's fields `names` as stored (copies)."""
+    return {name: copy.deepcopy(getattr(record, name)) for name in names}
+
+
 # -- resources ---------------------------------------------------------------------------
 
 
@@ -138,10 +155,7 @@ def session_resource(session: Session) -> JSON:
     business = fill(BUSINESS, session.business)
     business["shareholders"] = [fill(SHAREHOLDER, s) for s in business["shareholders"] or []]
     attributes: JSON = {
-        "status": session.status,
-        "creator_type": session.creator_type,
-        "entity_type": session.entity_type,
-        "creator_id": session.creator_id,
+        **shown(session, "status", "creator_type", "entity_type", "creator_id"),
         "person": fill(PERSON, session.person),
         "business": business,
         # null until set (one embedded record, not a struct of optional fields; inferred)
@@ -151,87 +165,53 @@ def session_resource(session: Session) -> JSON:
         "contact": fill(CONTACT, session.contact),
         "address": fill(ADDRESS, session.address),
         "behavior_analysis": fill(BEHAVIOR_ANALYSIS, session.behavior_analysis),
-        "created_at": session.created_at,
-        "updated_at": session.updated_at,
-        "started_at": session.started_at,
-        "expires_at": session.expires_at,
-        "completed_at": session.completed_at,
-        "failed_at": session.failed_at,
-        "marked_for_review_at": session.marked_for_review_at,
-        "decisioned_at": session.decisioned_at,
-        "expired_at": session.expired_at,
-        "redacted_at": session.redacted_at,
+        **shown(session, "created_at", "updated_at", "started_at", "expires_at"),
+        **shown(session, "completed_at", "failed_at", "marked_for_review_at", "decisioned_at"),
+        **shown(session, "expired_at", "redacted_at"),
     }
-    return {
-        "id": session.id,
-        "type": "session",
-        "attributes": attributes,
-        "relationships": {
-            "account": {"data": identifier("account", session.account_id)},
-            "business": {"data": None},
-            # The sessions guide's relationship list: Documents, Verifications.
-            "documents": {"data": [identifier(DOCUMENT_TYPE_IDV, d) for d in session.document_ids]},
-            "verifications": {
-                "data": [identifier(VERIFICATION_TYPE_IDV, v) for v in session.verification_ids]
-            },
-        },
-    }
+    return resource_object(
+        "session",
+        session.id,
+        attributes,
+        account=identifier("account", session.account_id),
+        business=None,
+        # The sessions guide's relationship list: Documents, Verifications.
+        documents=[identifier(DOCUMENT_TYPE_IDV, d) for d in session.document_ids],
+        verifications=[identifier(VERIFICATION_TYPE_IDV, v) for v in session.verification_ids],
+    )
 
 
 def account_resource(account: Account) -> JSON:
-    return {
-        "id": account.id,
-        "type": "account",
-        "attributes": {
-            "external_id": account.external_id,
-            "entity_type": account.entity_type,
-            "status": account.status,
-            "person": fill(PERSON, account.person),
-            "business": fill(BUSINESS, account.business),
-            "contact": fill(CONTACT, account.contact),
-            "address": fill(ADDRESS, account.address),
-            "identity_numbers": [fill(IDENTITY_NUMBER, n) for n in account.identity_numbers],
-            "created_at": account.created_at,
-            "updated_at": account.updated_at,
-        },
+    attributes: JSON = {
+        **shown(account, "external_id", "entity_type", "status"),
+        "person": fill(PERSON, account.person),
+        "business": fill(BUSINESS, account.business),
+        "contact": fill(CONTACT, account.contact),
+        "address": fill(ADDRESS, account.address),
+        "identity_numbers": [fill(IDENTITY_NUMBER, n) for n in account.identity_numbers],
+        **shown(account, "created_at", "updated_at"),
     }
+    return resource_object("account", account.id, attributes)
 
 
 def document_resource(document: Document) -> JSON:
-    return {
-        "id": document.id,
-        "type": DOCUMENT_TYPE_IDV,
-        "attributes": {
-            "status": document.status,
-            "document_type": document.document_type,
-            "files": copy.deepcopy(document.files),
-            "front_side": None,
-            "back_side": None,
-            "portrait": None,
-            "signature": None,
-            "created_at": document.created_at,
-            "submitted_at": document.submitted_at,
-            "processed_at": document.processed_at,
-        },
-        "relationships": {"session": {"data": identifier("session", document.session_id)}},
+    attributes: JSON = {
+        **shown(document, "status", "document_type", "files"),
+        **dict.fromkeys(("front_side", "back_side", "portrait", "signature")),
+        **shown(document, "created_at", "submitted_at", "processed_at"),
     }
+    session = identifier("session", document.session_id)
+    return resource_object(DOCUMENT_TYPE_IDV, document.id, attributes, session=session)
 
 
 def verification_resource(verification: Verification) -> JSON:
-    return {
-        "id": verification.id,
-        "type": VERIFICATION_TYPE_IDV,
-        "attributes": {
-            "status": verification.status,
-            "checks": copy.deepcopy(verification.checks),
-            "created_at": verification.created_at,
-            "updated_at": verification.updated_at,
-        },
-        "relationships": {
-            "document": {"data": identifier(DOCUMENT_TYPE_IDV, verification.document_id)},
-            "session": {"data": identifier("session", verification.session_id)},
-        },
-    }
+    return resource_object(
+        VERIFICATION_TYPE_IDV,
+        verification.id,
+        shown(verification, "status", "checks", "created_at", "updated_at"),
+        document=identifier(DOCUMENT_TYPE_IDV, verification.document_id),
+        session=identifier("session", verification.session_id),
+    )
 
 
 def single(resource: JSON, self_url: str) -> JSON:

@@ -12,7 +12,7 @@ import enum
 import os
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from adapters.common.sandbox.control import SimulateAction as A
 from adapters.common.sandbox.times import parse_iso as parse_iso
@@ -163,7 +163,19 @@ def new_id(prefix: str, moment: datetime, sequence: int) -> str:
 
 
 @dataclass
-class Account:
+class Record:
+    """A record of the emulator's state file: written as a JSON object, read back from one."""
+
+    def to_json(self) -> JSON:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(**data)
+
+
+@dataclass
+class Account(Record):
     id: str
     created_at: str
     updated_at: str
@@ -176,16 +188,9 @@ class Account:
     address: JSON | None = None
     identity_numbers: list[JSON] = field(default_factory=list)
 
-    def to_json(self) -> JSON:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: JSON) -> Account:
-        return cls(**data)
-
 
 @dataclass
-class Session:
+class Session(Record):
     id: str
     account_id: str
     status: str
@@ -215,11 +220,8 @@ class Session:
     def status_enum(self) -> Status:
         return Status(self.status)
 
-    def to_json(self) -> JSON:
-        return asdict(self)
-
     @classmethod
-    def from_json(cls, data: JSON) -> Session:
+    def from_json(cls, data: JSON) -> Self:
         # A state file from an older sandbox may carry keys it no longer has (the hosted
         # page's `token`): they are dropped, the session is kept.
         known = {f.name for f in fields(cls)}
@@ -227,7 +229,7 @@ class Session:
 
 
 @dataclass
-class Document:
+class Document(Record):
     id: str
     session_id: str
     status: str
@@ -237,16 +239,9 @@ class Document:
     processed_at: str | None = None
     files: list[JSON] = field(default_factory=list)
 
-    def to_json(self) -> JSON:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: JSON) -> Document:
-        return cls(**data)
-
 
 @dataclass
-class Verification:
+class Verification(Record):
     id: str
     session_id: str
     document_id: str
@@ -254,10 +249,3 @@ class Verification:
     created_at: str
     updated_at: str
     checks: list[JSON] = field(default_factory=list)
-
-    def to_json(self) -> JSON:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: JSON) -> Verification:
-        return cls(**data)
