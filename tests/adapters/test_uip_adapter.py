@@ -928,26 +928,37 @@ def test_results_out_of_range_are_ignored() -> None:
 
 
 # -- continue / stop ------------------------------------------------------------------------------
-async def test_continue_replays_the_documented_example(uip: UipAdapter) -> None:
-    with recorder.use_cassette("continue_200.yaml") as cas:
-        after = await uip.continue_session(S1)
+@pytest.mark.parametrize(
+    ("cassette", "action", "provider_status", "status", "rest"),
+    [
+        # step 0's type is not in the answer
+        (
+            "continue_200.yaml",
+            "continue_session",
+            "in_progress",
+            SessionStatus.IN_PROGRESS,
+            {"steps": ()},
+        ),
+        ("stop_200.yaml", "cancel_session", "stopped", SessionStatus.CANCELLED, {"decision": None}),
+    ],
+    ids=["continue", "stop"],
+)
+async def test_continue_and_stop_replay_the_documented_examples(
+    uip: UipAdapter,
+    cassette: str,
+    action: str,
+    provider_status: str,
+    status: SessionStatus,
+    rest: dict[str, Any],
+) -> None:
+    with recorder.use_cassette(cassette) as cas:
+        after = await getattr(uip, action)(S1)
     assert_all_played(cas, 1)
     assert after is not None
-    assert after.provider_status == "in_progress"
-    assert after.status is SessionStatus.IN_PROGRESS
+    assert after.provider_status == provider_status
+    assert after.status is status
     assert after.current_step == 1
-    assert after.steps == ()  # step 0's type is not in the answer
-
-
-async def test_stop_replays_the_documented_example(uip: UipAdapter) -> None:
-    with recorder.use_cassette("stop_200.yaml") as cas:
-        after = await uip.cancel_session(S1)
-    assert_all_played(cas, 1)
-    assert after is not None
-    assert after.provider_status == "stopped"
-    assert after.status is SessionStatus.CANCELLED
-    assert after.current_step == 1
-    assert after.decision is None
+    assert {name: getattr(after, name) for name in rest} == rest
 
 
 async def test_continue_and_stop_refused_outside_a_gate(uip: UipAdapter) -> None:

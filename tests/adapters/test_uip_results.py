@@ -349,6 +349,15 @@ def step(step_type: StepType) -> StepRequest:
     return StepRequest(step_type)
 
 
+async def decline(
+    sandbox: tuple[Harness, UipAdapter], reason: str
+) -> tuple[Harness, UipAdapter, str, httpx.Response]:
+    """A session of the default steps, declined through the control API with `reason`."""
+    harness, adapter = sandbox
+    sid = await create(adapter)
+    return harness, adapter, sid, await harness.simulate(sid, "decline", reason=reason)
+
+
 def assert_person(person: VerifiedPerson | None) -> None:
     assert person is not None
     assert person.first_name and person.last_name
@@ -374,9 +383,7 @@ async def test_sandbox_approve_passes_every_step(sandbox: tuple[Harness, UipAdap
 async def test_sandbox_decline_fails_a_check_with_the_reason(
     sandbox: tuple[Harness, UipAdapter], reason: str
 ) -> None:
-    harness, adapter = sandbox
-    sid = await create(adapter)
-    response = await harness.simulate(sid, "decline", reason=reason)
+    harness, adapter, sid, response = await decline(sandbox, reason)
     assert response.status_code == 200, response.text
     results = harness.results(adapter)
     assert results is not None
@@ -421,9 +428,7 @@ async def test_sandbox_decline_with_a_message_keeps_it(
 async def test_sandbox_refuses_reasons_uip_cannot_give(
     sandbox: tuple[Harness, UipAdapter], reason: str
 ) -> None:
-    harness, adapter = sandbox
-    sid = await create(adapter)
-    response = await harness.simulate(sid, "decline", reason=reason)
+    harness, _, _, response = await decline(sandbox, reason)
     assert response.status_code == 400
     assert set(response.json()) == {"error", "code"}
     assert response.json()["code"] == "request/invalid-payload"
