@@ -25,6 +25,7 @@ from adapters.uip.wire import SessionResource
 from tests.adapters.conformance import EmulatorConformance, Webhook
 from tests.adapters.http_conformance import Call, ErrorReply, HttpConformance
 from tests.adapters.test_uip_statuses import DESIGN_TABLE
+from tests.adapters.uip_results_payloads import version_b_body
 from tests.support.cassettes import assert_all_played, replayer
 from tests.support.sandbox_harness import FakeClock, WebhookSink, asgi_client, emulator_config
 from tests.support.scripted_vendor import LiveConfig, ScriptedVendor
@@ -721,33 +722,12 @@ async def test_a_base_url_without_the_version_gets_it_on_each_path() -> None:
 async def test_a_completed_read_with_an_unmet_age_step_is_declined_with_a_summary() -> None:
     """Version B results (uip.mintlify.app api-reference/sessions/get) with an identify block
     "unavailable" (core-concepts/primitives) and an age_verify step not met."""
-    body = {
-        "id": S1,
-        "status": "completed",
-        "current_step": 2,
-        "step_count": 2,
-        "results": [
-            {
-                "step": 0,
-                "primitive": "identify",
-                "verified_at": "2026-06-07T12:01:30Z",
-                "claims": {
-                    "first_name": "Jane",
-                    "document_number": "unavailable",
-                    "x": "unavailable",
-                },
-            },
-            {
-                "step": 1,
-                "primitive": "age_verify",
-                "verified_at": "2026-06-07T12:03:00Z",
-                "satisfied": False,
-                "min_age": 21,
-            },
-        ],
-        "outcome": "completed",
-        "updated_at": "2026-06-07T12:03:00Z",
-    }
+    body = version_b_body(
+        S1,
+        "completed",
+        {"first_name": "Jane", "document_number": "unavailable", "x": "unavailable"},
+        satisfied=False,
+    )
     script = Script(ok(body))
     adapter = script.adapter()
     read = await adapter.fetch_session(S1)

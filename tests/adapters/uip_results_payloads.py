@@ -30,6 +30,49 @@ def signed_fixture(name: str) -> tuple[bytes, dict[str, str]]:
     return sign_webhook(data["body"], delivery_id=data["delivery_id"])
 
 
+def version_b_body(
+    session_id: str,
+    status: str,
+    claims: dict[str, Any],
+    *,
+    satisfied: bool,
+    audit_ids: tuple[str, str] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """GET's Version B (https://uip.mintlify.app/api-reference/sessions/get) of a session of two
+    verified steps, identify (with `claims`) then age_verify (min_age 21, `satisfied`);
+    `fields` are further top-level fields."""
+    audits: list[dict[str, Any]] = (
+        [{"audit_id": audit_id} for audit_id in audit_ids] if audit_ids else [{}, {}]
+    )
+    return {
+        "id": session_id,
+        "status": status,
+        "current_step": 2,
+        "step_count": 2,
+        "results": [
+            {
+                "step": 0,
+                "primitive": "identify",
+                "verified_at": "2026-06-07T12:01:30Z",
+                **audits[0],
+                "claims": claims,
+            },
+            {
+                "step": 1,
+                "primitive": "age_verify",
+                "verified_at": "2026-06-07T12:03:00Z",
+                **audits[1],
+                "satisfied": satisfied,
+                "min_age": 21,
+            },
+        ],
+        "outcome": status,
+        **fields,
+        "updated_at": "2026-06-07T12:03:00Z",
+    }
+
+
 def passed(kind: normalized.CheckKind, name: str) -> normalized.Check:
     return normalized.Check(kind, normalized.CheckOutcome.PASSED, name)
 
