@@ -89,22 +89,23 @@ def test_the_table_holds_exactly_the_documented_values() -> None:
     assert dict(STEP_CHECKS.reasons) == REASONS
 
 
-@pytest.mark.parametrize(("name", "kind"), sorted(KINDS.items()))
-def test_each_primitive_is_a_kind(name: str, kind: CheckKind) -> None:
-    check = STEP_CHECKS.check(name, "verified")
-    assert (check.kind, check.recognized) == (kind, True)
+#: (STEP_CHECKS.check's arguments, what the check must hold): each primitive is a kind, each
+#: value an outcome, each reason a code (with the vendor's own kept); every one recognized.
+TABLE_VALUES = [
+    *(((name, "verified"), {"kind": kind}) for name, kind in sorted(KINDS.items())),
+    *((("identify", value), {"outcome": outcome}) for value, outcome in sorted(OUTCOMES.items())),
+    *(
+        (("identify", "failed", [raw]), {"reasons": (code,), "provider_reasons": (raw,)})
+        for raw, code in sorted(REASONS.items())
+    ),
+]
 
 
-@pytest.mark.parametrize(("value", "outcome"), sorted(OUTCOMES.items()))
-def test_each_outcome(value: str, outcome: CheckOutcome) -> None:
-    check = STEP_CHECKS.check("identify", value)
-    assert (check.outcome, check.recognized) == (outcome, True)
-
-
-@pytest.mark.parametrize(("raw", "code"), sorted(REASONS.items()))
-def test_each_reason(raw: str, code: str) -> None:
-    check = STEP_CHECKS.check("identify", "failed", [raw])
-    assert (check.reasons, check.provider_reasons, check.recognized) == ((code,), (raw,), True)
+@pytest.mark.parametrize(("args", "expected"), TABLE_VALUES, ids=repr)
+def test_each_table_value(args: tuple[Any, ...], expected: dict[str, Any]) -> None:
+    check = STEP_CHECKS.check(*args)
+    assert {name: getattr(check, name) for name in expected} == expected
+    assert check.recognized
 
 
 def test_the_tables_speak_the_normalized_vocabulary() -> None:
