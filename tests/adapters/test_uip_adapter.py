@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,28 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.base import (
-    Capability,
-    CreateSessionRequest,
-    DecidedBy,
-    Environment,
-    ErrorCode,
-    Outcome,
-    ProviderAdapter,
-    ProviderError,
-    SessionSnapshot,
-    SessionStatus,
-    StepDocument,
-    StepProgress,
-    StepRequest,
-    StepResult,
-    StepState,
-    StepType,
-    TimelineEntry,
-    UnsupportedByProvider,
-    WebhookRejected,
-    WebhookRejectReason,
-)
+from adapters import base
 from adapters.common.idempotency import derive_key
 from adapters.common.scrub import EMAIL_PLACEHOLDER
 from adapters.common.webhook_body import signed_body_key
@@ -46,6 +25,7 @@ from adapters.uip.wire import SessionResource
 from tests.adapters.conformance import EmulatorConformance, Webhook
 from tests.adapters.http_conformance import Call, ErrorReply, HttpConformance
 from tests.adapters.test_uip_statuses import DESIGN_TABLE
+from tests.adapters.uip_results_payloads import version_b_body
 from tests.support.cassettes import assert_all_played, replayer
 from tests.support.sandbox_harness import FakeClock, WebhookSink, asgi_client, emulator_config
 from tests.support.scripted_vendor import LiveConfig, ScriptedVendor
@@ -87,19 +67,21 @@ async def uip() -> AsyncIterator[UipAdapter]:
     await adapter.aclose()
 
 
-def doc_request(**overrides: Any) -> CreateSessionRequest:
+def doc_request(**overrides: Any) -> base.CreateSessionRequest:
     """The curl example of https://docs.uip.digital/api-reference/sessions/create, normalized."""
     values: dict[str, Any] = {
         "steps": (
-            StepRequest(StepType.IDENTIFY, {"blocks": ["first_name", "last_name", "country"]}),
-            StepRequest(StepType.AGE_VERIFY, {"min_age": 21}),
+            base.StepRequest(
+                base.StepType.IDENTIFY, {"blocks": ["first_name", "last_name", "country"]}
+            ),
+            base.StepRequest(base.StepType.AGE_VERIFY, {"min_age": 21}),
         ),
         "client_reference": "order_4815",
         "return_url": "https://shop.example.com/verified",
         "idempotency_key": "order_4815",
     }
     values.update(overrides)
-    return CreateSessionRequest(**values)
+    return base.CreateSessionRequest(**values)
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -149,23 +131,23 @@ def fail(
     return httpx.Response(status, json=body, headers=headers)
 
 
-def one_step(**overrides: Any) -> CreateSessionRequest:
-    values: dict[str, Any] = {"steps": (StepRequest(StepType.IDENTIFY),)}
+def one_step(**overrides: Any) -> base.CreateSessionRequest:
+    values: dict[str, Any] = {"steps": (base.StepRequest(base.StepType.IDENTIFY),)}
     values.update(overrides)
-    return CreateSessionRequest(**values)
+    return base.CreateSessionRequest(**values)
 
 
 def session(status: str, **fields: Any) -> SessionResource:
     return SessionResource.model_validate({"id": S1, "status": status, **fields})
 
 
-def sign_step(content: bytes = b"%PDF-1.7 contract") -> StepRequest:
-    return StepRequest(
-        StepType.SIGN, document=StepDocument("contract.pdf", "application/pdf", content)
+def sign_step(content: bytes = b"%PDF-1.7 contract") -> base.StepRequest:
+    return base.StepRequest(
+        base.StepType.SIGN, document=base.StepDocument("contract.pdf", "application/pdf", content)
     )
 
 
-def states(steps: tuple[StepProgress, ...]) -> list[tuple[str, StepState, bool]]:
+def states(steps: tuple[base.StepProgress, ...]) -> list[tuple[str, base.StepState, bool]]:
     return [(s.type, s.state, s.gate) for s in steps]
 
 
@@ -176,7 +158,7 @@ class TestUipConformance(EmulatorConformance, HttpConformance):
         return UipAdapter(make_config())
 
     @pytest.fixture
-    def expected_statuses(self) -> dict[str, SessionStatus]:
+    def expected_statuses(self) -> dict[str, base.SessionStatus]:
         return DESIGN_TABLE  # docs/vendors/uip.md, Status vocabulary and our mapping
 
     @pytest.fixture
@@ -198,12 +180,12 @@ class TestUipConformance(EmulatorConformance, HttpConformance):
         )
 
     @pytest.fixture
-    def create_request(self) -> CreateSessionRequest:
+    def create_request(self) -> base.CreateSessionRequest:
         """UIP requires steps: the conformance create asks for one identify step."""
-        return CreateSessionRequest(
+        return base.CreateSessionRequest(
             client_reference="conformance-ref",
             metadata={"k": "v"},
-            steps=(StepRequest(StepType.IDENTIFY),),
+            steps=(base.StepRequest(base.StepType.IDENTIFY),),
         )
 
     # -- over HTTP (HttpConformance) -------------------------------------------------------
@@ -216,8 +198,8 @@ class TestUipConformance(EmulatorConformance, HttpConformance):
         return ok({"id": S1, "status": "created"})
 
     @pytest.fixture
-    def read_status(self) -> SessionStatus:
-        return SessionStatus.CREATED
+    def read_status(self) -> base.SessionStatus:
+        return base.SessionStatus.CREATED
 
     @pytest.fixture
     def quoted_read(self) -> tuple[str, bytes]:
@@ -247,14 +229,14 @@ def test_declares_the_documented_surface() -> None:
     assert UipAdapter.default_base_url == "https://api.uip.digital/v1"
     assert UipAdapter.credential_keys == ("api_key", "webhook_secret")
     assert UipAdapter.capabilities == {
-        Capability.CREATE,
-        Capability.READ,
-        Capability.REFRESH,
-        Capability.CONTINUE,
-        Capability.CANCEL,
-        Capability.STEPS,
-        Capability.WEBHOOKS,
-        Capability.POLLING,
+        base.Capability.CREATE,
+        base.Capability.READ,
+        base.Capability.REFRESH,
+        base.Capability.CONTINUE,
+        base.Capability.CANCEL,
+        base.Capability.STEPS,
+        base.Capability.WEBHOOKS,
+        base.Capability.POLLING,
     }
     assert UipAdapter.poll_policy == inferred.POLL_POLICY
     assert UipAdapter.vocabulary() == VOCABULARY
@@ -277,7 +259,7 @@ def test_the_inferred_tolerance_is_the_config_default() -> None:
 )
 async def test_what_uip_does_not_offer_is_unsupported(action: Any) -> None:
     adapter = no_network()
-    with pytest.raises(UnsupportedByProvider):
+    with pytest.raises(base.UnsupportedByProvider):
         await action(adapter)
     await adapter.aclose()
 
@@ -306,10 +288,10 @@ async def test_create_replays_the_documented_example(uip: UipAdapter) -> None:
     with recorder.use_cassette("create_session_201.yaml", allow_playback_repeats=False) as cas:
         created = await uip.create_session(doc_request())
         gated = await uip.create_session(
-            CreateSessionRequest(
+            base.CreateSessionRequest(
                 steps=(
-                    StepRequest(StepType.IDENTIFY, gate=True),
-                    StepRequest(StepType.LIGHT_SIGN, {"text": "I accept the terms."}),
+                    base.StepRequest(base.StepType.IDENTIFY, gate=True),
+                    base.StepRequest(base.StepType.LIGHT_SIGN, {"text": "I accept the terms."}),
                 ),
                 client_reference="order_4417",
                 metadata={"checkout": "abc"},
@@ -320,23 +302,23 @@ async def test_create_replays_the_documented_example(uip: UipAdapter) -> None:
     assert_all_played(cas, 2)
     assert created.provider_session_id == S1
     assert created.provider_status == "created"
-    assert created.status is SessionStatus.CREATED
-    assert created.environment is Environment.LIVE
+    assert created.status is base.SessionStatus.CREATED
+    assert created.environment is base.Environment.LIVE
     assert created.verification_url == "https://uip.digital/s/sess_abc123"
     assert created.expires_at == datetime(2026, 6, 7, 12, 34, 56, tzinfo=UTC)
     assert created.client_reference == "order_4815"
     assert created.current_step == 0
     assert states(created.steps) == [
-        ("IDENTIFY", StepState.PENDING, False),
-        ("AGE_VERIFY", StepState.PENDING, False),
+        ("IDENTIFY", base.StepState.PENDING, False),
+        ("AGE_VERIFY", base.StepState.PENDING, False),
     ]
     assert [s.index for s in created.steps] == [0, 1]
     assert created.raw == CREATED
     assert gated.provider_session_id == "sess_def456"
     assert gated.metadata == {"checkout": "abc"}
     assert states(gated.steps) == [
-        ("IDENTIFY", StepState.PENDING, True),
-        ("LIGHT_SIGN", StepState.PENDING, False),
+        ("IDENTIFY", base.StepState.PENDING, True),
+        ("LIGHT_SIGN", base.StepState.PENDING, False),
     ]
 
 
@@ -462,7 +444,7 @@ async def test_a_create_is_retried_on_5xx_with_the_same_key(status: int) -> None
     adapter = script.adapter()
     created = await adapter.create_session(one_step(idempotency_key="k"))
     await adapter.aclose()
-    assert created.status is SessionStatus.CREATED
+    assert created.status is base.SessionStatus.CREATED
     assert len(script.requests) == 2
     assert len(set(script.keys())) == 1
 
@@ -484,11 +466,11 @@ async def test_a_conflict_on_a_retry_means_the_first_attempt_is_still_running() 
 async def test_a_conflict_on_the_first_attempt_is_the_callers_key_reused() -> None:
     script = Script(fail(409, "Idempotency-Key reused with a different body"), ok(status=201))
     adapter = script.adapter()
-    with pytest.raises(ProviderError) as info:
+    with pytest.raises(base.ProviderError) as info:
         await adapter.create_session(one_step(idempotency_key="k"))
     await adapter.aclose()
     assert len(script.requests) == 1
-    assert info.value.code is ErrorCode.PROVIDER_REJECTED
+    assert info.value.code is base.ErrorCode.PROVIDER_REJECTED
     assert info.value.field == ("input", "idempotencyKey")
     assert info.value.http_status == 409
 
@@ -496,10 +478,10 @@ async def test_a_conflict_on_the_first_attempt_is_the_callers_key_reused() -> No
 async def test_retries_are_bounded_and_end_unavailable() -> None:
     script = Script(httpx.ReadTimeout("read timed out"))
     adapter = script.adapter(retry_attempts=3)
-    with pytest.raises(ProviderError) as info:
+    with pytest.raises(base.ProviderError) as info:
         await adapter.create_session(one_step())
     await adapter.aclose()
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
+    assert info.value.code is base.ErrorCode.PROVIDER_UNAVAILABLE
     assert len(script.requests) == 3
     assert len(set(script.keys())) == 1
 
@@ -508,7 +490,7 @@ async def test_retries_are_bounded_and_end_unavailable() -> None:
 async def test_a_create_is_not_retried_on_a_4xx(status: int) -> None:
     script = Script(fail(status), ok(status=201))
     adapter = script.adapter()
-    with pytest.raises(ProviderError):
+    with pytest.raises(base.ProviderError):
         await adapter.create_session(one_step())
     await adapter.aclose()
     assert len(script.requests) == 1
@@ -527,7 +509,7 @@ async def test_a_replayed_create_further_along_claims_no_step_states() -> None:
     adapter = script.adapter()
     created = await adapter.create_session(one_step())
     await adapter.aclose()
-    assert created.status is SessionStatus.IN_PROGRESS
+    assert created.status is base.SessionStatus.IN_PROGRESS
     assert created.steps == () and created.current_step is None
 
 
@@ -537,9 +519,9 @@ async def test_every_step_type_and_gate_is_serialised() -> None:
     await adapter.create_session(
         one_step(
             steps=(
-                StepRequest(StepType.IDENTIFY, gate=True),
-                StepRequest(StepType.AGE_VERIFY, {"min_age": 18}, gate=True),
-                StepRequest(StepType.LIGHT_SIGN, {"text": "I accept the terms."}),
+                base.StepRequest(base.StepType.IDENTIFY, gate=True),
+                base.StepRequest(base.StepType.AGE_VERIFY, {"min_age": 18}, gate=True),
+                base.StepRequest(base.StepType.LIGHT_SIGN, {"text": "I accept the terms."}),
             ),
             metadata={"a": "1"},
             expires_in=600,
@@ -563,7 +545,7 @@ async def test_every_step_type_and_gate_is_serialised() -> None:
 @pytest.mark.parametrize(
     ("request_", "field"),
     [
-        (CreateSessionRequest(client_reference="x"), ("input", "steps")),
+        (base.CreateSessionRequest(client_reference="x"), ("input", "steps")),
         (one_step(metadata={f"k{i}": "v" for i in range(51)}), ("input", "metadata")),
         (one_step(metadata={"n": 1}), ("input", "metadata")),
         (one_step(metadata={"n": None}), ("input", "metadata")),
@@ -584,55 +566,58 @@ async def test_every_step_type_and_gate_is_serialised() -> None:
         (one_step(idempotency_key="  "), ("input", "idempotencyKey")),
         (one_step(provider_options={"steps": []}), ("input", "providerOptions", "steps")),
         (
-            one_step(steps=(StepRequest(StepType.AGE_VERIFY, {"min_age": 0}),)),
+            one_step(steps=(base.StepRequest(base.StepType.AGE_VERIFY, {"min_age": 0}),)),
             ("input", "steps", "0"),
         ),
         (
             one_step(
                 steps=(
-                    StepRequest(StepType.IDENTIFY),
-                    StepRequest(StepType.AGE_VERIFY, {"min_age": 121}),
+                    base.StepRequest(base.StepType.IDENTIFY),
+                    base.StepRequest(base.StepType.AGE_VERIFY, {"min_age": 121}),
                 )
             ),
             ("input", "steps", "1"),
         ),
         (
-            one_step(steps=(StepRequest(StepType.AGE_VERIFY, {"min_age": True}),)),
+            one_step(steps=(base.StepRequest(base.StepType.AGE_VERIFY, {"min_age": True}),)),
             ("input", "steps", "0"),
         ),
         (
-            one_step(steps=(StepRequest(StepType.AGE_VERIFY, {"min_age": "21"}),)),
+            one_step(steps=(base.StepRequest(base.StepType.AGE_VERIFY, {"min_age": "21"}),)),
             ("input", "steps", "0"),
         ),
         (
-            one_step(steps=(StepRequest(StepType.IDENTIFY, {"blocks": []}),)),
+            one_step(steps=(base.StepRequest(base.StepType.IDENTIFY, {"blocks": []}),)),
             ("input", "steps", "0"),
         ),
         (
-            one_step(steps=(StepRequest(StepType.IDENTIFY, {"blocks": "first_name"}),)),
+            one_step(steps=(base.StepRequest(base.StepType.IDENTIFY, {"blocks": "first_name"}),)),
             ("input", "steps", "0"),
         ),
-        (one_step(steps=(StepRequest(StepType.LIGHT_SIGN),)), ("input", "steps", "0")),
+        (one_step(steps=(base.StepRequest(base.StepType.LIGHT_SIGN),)), ("input", "steps", "0")),
         (
-            one_step(steps=(StepRequest(StepType.LIGHT_SIGN, {"text": " "}),)),
+            one_step(steps=(base.StepRequest(base.StepType.LIGHT_SIGN, {"text": " "}),)),
             ("input", "steps", "0"),
         ),
         (
-            one_step(steps=(StepRequest(StepType.IDENTIFY, ["not", "an", "object"]),)),
+            one_step(steps=(base.StepRequest(base.StepType.IDENTIFY, ["not", "an", "object"]),)),
             ("input", "steps", "0"),
         ),
-        (one_step(steps=(StepRequest("FACE_MATCH"),)), ("input", "steps", "0")),
-        (one_step(steps=(StepRequest(StepType.IDENTIFY, gate="yes"),)), ("input", "steps", "0")),
+        (one_step(steps=(base.StepRequest("FACE_MATCH"),)), ("input", "steps", "0")),
+        (
+            one_step(steps=(base.StepRequest(base.StepType.IDENTIFY, gate="yes"),)),
+            ("input", "steps", "0"),
+        ),
     ],
 )
 async def test_bad_input_is_refused_before_any_call(
-    request_: CreateSessionRequest, field: tuple[str, ...]
+    request_: base.CreateSessionRequest, field: tuple[str, ...]
 ) -> None:
     adapter = no_network()
-    with pytest.raises(ProviderError) as info:
+    with pytest.raises(base.ProviderError) as info:
         await adapter.create_session(request_)
     await adapter.aclose()
-    assert info.value.code is ErrorCode.BAD_USER_INPUT
+    assert info.value.code is base.ErrorCode.BAD_USER_INPUT
     assert info.value.field == field
 
 
@@ -643,12 +628,12 @@ async def test_bad_input_is_refused_before_any_call(
         one_step(metadata={}),
         one_step(expires_in=60),
         one_step(expires_in=86_400),
-        one_step(steps=(StepRequest(StepType.AGE_VERIFY, {"min_age": 1}),)),
-        one_step(steps=(StepRequest(StepType.AGE_VERIFY, {"min_age": 120}),)),
-        one_step(steps=(StepRequest(StepType.IDENTIFY, {"blocks": ["full_name"]}),)),
+        one_step(steps=(base.StepRequest(base.StepType.AGE_VERIFY, {"min_age": 1}),)),
+        one_step(steps=(base.StepRequest(base.StepType.AGE_VERIFY, {"min_age": 120}),)),
+        one_step(steps=(base.StepRequest(base.StepType.IDENTIFY, {"blocks": ["full_name"]}),)),
     ],
 )
-async def test_the_limits_themselves_are_accepted(request_: CreateSessionRequest) -> None:
+async def test_the_limits_themselves_are_accepted(request_: base.CreateSessionRequest) -> None:
     script = Script(ok(status=201))
     adapter = script.adapter()
     await adapter.create_session(request_)
@@ -662,23 +647,25 @@ async def test_read_version_a(uip: UipAdapter) -> None:
         read = await uip.fetch_session(S1)
     assert_all_played(cas, 1)
     assert read.provider_status == "awaiting_decision"
-    assert read.status is SessionStatus.AWAITING_DECISION
+    assert read.status is base.SessionStatus.AWAITING_DECISION
     assert read.occurred_at == datetime(2026, 6, 7, 12, 1, 30, tzinfo=UTC)
     assert read.expires_at == datetime(2026, 6, 7, 13, tzinfo=UTC)
     assert read.timeline == (
-        TimelineEntry(SessionStatus.CREATED, "created", datetime(2026, 6, 7, 12, tzinfo=UTC)),
+        base.TimelineEntry(
+            base.SessionStatus.CREATED, "created", datetime(2026, 6, 7, 12, tzinfo=UTC)
+        ),
     )
     # Paused at the gate after identify (current_step 0 = the gated step, Version A).
     assert states(read.steps) == [
-        ("IDENTIFY", StepState.COMPLETED, True),
-        ("SIGN", StepState.PENDING, False),
+        ("IDENTIFY", base.StepState.COMPLETED, True),
+        ("SIGN", base.StepState.PENDING, False),
     ]
     assert read.current_step == 1
     assert read.decision is None
     assert read.verification_url is None  # reads carry no URL: the stored one stays
     assert uip.session_capabilities(read.provider_status) >= {
-        Capability.CONTINUE,
-        Capability.CANCEL,
+        base.Capability.CONTINUE,
+        base.Capability.CANCEL,
     }
 
 
@@ -686,7 +673,7 @@ async def test_read_version_b(uip: UipAdapter) -> None:
     with recorder.use_cassette("get_session_shape_b.yaml") as cas:
         read = await uip.fetch_session(S1)
     assert_all_played(cas, 1)
-    assert read.status is SessionStatus.AWAITING_DECISION
+    assert read.status is base.SessionStatus.AWAITING_DECISION
     assert read.client_reference == "order_4417"
     assert read.metadata == {"checkout": "abc"}
     assert read.occurred_at == datetime(2026, 6, 7, 12, 1, 30, tzinfo=UTC)
@@ -735,52 +722,34 @@ async def test_a_base_url_without_the_version_gets_it_on_each_path() -> None:
 async def test_a_completed_read_with_an_unmet_age_step_is_declined_with_a_summary() -> None:
     """Version B results (uip.mintlify.app api-reference/sessions/get) with an identify block
     "unavailable" (core-concepts/primitives) and an age_verify step not met."""
-    body = {
-        "id": S1,
-        "status": "completed",
-        "current_step": 2,
-        "step_count": 2,
-        "results": [
-            {
-                "step": 0,
-                "primitive": "identify",
-                "verified_at": "2026-06-07T12:01:30Z",
-                "claims": {
-                    "first_name": "Jane",
-                    "document_number": "unavailable",
-                    "x": "unavailable",
-                },
-            },
-            {
-                "step": 1,
-                "primitive": "age_verify",
-                "verified_at": "2026-06-07T12:03:00Z",
-                "satisfied": False,
-                "min_age": 21,
-            },
-        ],
-        "outcome": "completed",
-        "updated_at": "2026-06-07T12:03:00Z",
-    }
+    body = version_b_body(
+        S1,
+        "completed",
+        {"first_name": "Jane", "document_number": "unavailable", "x": "unavailable"},
+        satisfied=False,
+    )
     script = Script(ok(body))
     adapter = script.adapter()
     read = await adapter.fetch_session(S1)
     await adapter.aclose()
-    assert read.status is SessionStatus.DECLINED
+    assert read.status is base.SessionStatus.DECLINED
     assert read.provider_status == "completed:age_not_satisfied"
     assert read.decision is not None
-    assert read.decision.outcome is Outcome.DECLINED
+    assert read.decision.outcome is base.Outcome.DECLINED
     assert read.decision.reason_codes == ("age_not_satisfied",)
-    assert read.decision.decided_by is DecidedBy.PROVIDER
+    assert read.decision.decided_by is base.DecidedBy.PROVIDER
     assert read.decision.decided_at == datetime(2026, 6, 7, 12, 3, tzinfo=UTC)
     assert read.decision.warnings == (
         "identify_document_number_unavailable",
         "identify_block_unavailable",
     )
-    assert [s.result for s in read.steps] == [StepResult.SATISFIED, StepResult.NOT_SATISFIED]
+    assert [s.result for s in read.steps] == [
+        base.StepResult.SATISFIED,
+        base.StepResult.NOT_SATISFIED,
+    ]
     assert states(read.steps) == [
-        ("IDENTIFY", StepState.COMPLETED, False),
-        ("AGE_VERIFY", StepState.COMPLETED, False),
+        ("IDENTIFY", base.StepState.COMPLETED, False),
+        ("AGE_VERIFY", base.StepState.COMPLETED, False),
     ]
     assert [s.completed_at for s in read.steps] == [
         datetime(2026, 6, 7, 12, 1, 30, tzinfo=UTC),
@@ -793,14 +762,18 @@ async def test_a_completed_read_with_an_unmet_age_step_is_declined_with_a_summar
 @pytest.mark.parametrize(
     ("extra", "raw", "status"),
     [
-        ({}, "failed", SessionStatus.DECLINED),
-        ({"reason": "insufficient_funds"}, "failed:insufficient_funds", SessionStatus.FAILED),
-        ({"reason": "credential revoked"}, "failed:credential revoked", SessionStatus.DECLINED),
-        ({"reason": 42}, "failed", SessionStatus.DECLINED),
+        ({}, "failed", base.SessionStatus.DECLINED),
+        ({"reason": "insufficient_funds"}, "failed:insufficient_funds", base.SessionStatus.FAILED),
+        (
+            {"reason": "credential revoked"},
+            "failed:credential revoked",
+            base.SessionStatus.DECLINED,
+        ),
+        ({"reason": 42}, "failed", base.SessionStatus.DECLINED),
     ],
 )
 async def test_a_failed_read_uses_a_reason_only_when_given(
-    extra: dict[str, Any], raw: str, status: SessionStatus
+    extra: dict[str, Any], raw: str, status: base.SessionStatus
 ) -> None:
     script = Script(ok({"id": S1, "status": "failed", **extra}))
     adapter = script.adapter()
@@ -834,10 +807,10 @@ async def test_an_unknown_status_is_reported_raw_and_unmapped() -> None:
 async def test_an_unexpected_read_is_unavailable_without_echoing_it(body: Any) -> None:
     script = Script(httpx.Response(200, json=body))
     adapter = script.adapter()
-    with pytest.raises(ProviderError) as info:
+    with pytest.raises(base.ProviderError) as info:
         await adapter.fetch_session(S1)
     await adapter.aclose()
-    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
+    assert info.value.code is base.ErrorCode.PROVIDER_UNAVAILABLE
     assert "yesterday" not in info.value.message and "two" not in info.value.message
 
 
@@ -863,11 +836,11 @@ def test_version_a_progress(
     status: str, current: int, want_states: list[str], want_current: int, gated: int | None
 ) -> None:
     letters = {
-        "P": StepState.PENDING,
-        "I": StepState.IN_PROGRESS,
-        "C": StepState.COMPLETED,
-        "F": StepState.FAILED,
-        "S": StepState.SKIPPED,
+        "P": base.StepState.PENDING,
+        "I": base.StepState.IN_PROGRESS,
+        "C": base.StepState.COMPLETED,
+        "F": base.StepState.FAILED,
+        "S": base.StepState.SKIPPED,
     }
     steps, now_at = derive_steps(session(status, current_step=current, **A))
     assert [s.state for s in steps] == [letters[x] for x in want_states]
@@ -887,8 +860,8 @@ def test_version_b_progress_with_every_type_known() -> None:
         )
     )
     assert states(steps) == [
-        ("AGE_VERIFY", StepState.COMPLETED, False),
-        ("LIGHT_SIGN", StepState.IN_PROGRESS, False),
+        ("AGE_VERIFY", base.StepState.COMPLETED, False),
+        ("LIGHT_SIGN", base.StepState.IN_PROGRESS, False),
     ]
     assert steps[0].completed_at == datetime(2026, 6, 7, 12, 1, tzinfo=UTC)
     assert current == 1
@@ -923,48 +896,76 @@ def test_results_out_of_range_are_ignored() -> None:
             results=[{"step": 5, "primitive": "sign"}, {"step": "0"}, {"step": True}],
         )
     )
-    assert states(steps) == [("IDENTIFY", StepState.IN_PROGRESS, False)]
+    assert states(steps) == [("IDENTIFY", base.StepState.IN_PROGRESS, False)]
     assert current == 0
 
 
+async def replayed_refusals(
+    cassette: str, *calls: Callable[[], Awaitable[Any]]
+) -> list[base.ProviderError]:
+    """The error each call raises against `cassette`, which answers each call once."""
+    errors = []
+    with recorder.use_cassette(cassette) as cas:
+        for call in calls:
+            with pytest.raises(base.ProviderError) as info:
+                await call()
+            errors.append(info.value)
+    assert_all_played(cas, len(calls))
+    return errors
+
+
 # -- continue / stop ------------------------------------------------------------------------------
-async def test_continue_replays_the_documented_example(uip: UipAdapter) -> None:
-    with recorder.use_cassette("continue_200.yaml") as cas:
-        after = await uip.continue_session(S1)
+@pytest.mark.parametrize(
+    ("cassette", "action", "provider_status", "status", "rest"),
+    [
+        # step 0's type is not in the answer
+        (
+            "continue_200.yaml",
+            "continue_session",
+            "in_progress",
+            base.SessionStatus.IN_PROGRESS,
+            {"steps": ()},
+        ),
+        (
+            "stop_200.yaml",
+            "cancel_session",
+            "stopped",
+            base.SessionStatus.CANCELLED,
+            {"decision": None},
+        ),
+    ],
+    ids=["continue", "stop"],
+)
+async def test_continue_and_stop_replay_the_documented_examples(
+    uip: UipAdapter,
+    cassette: str,
+    action: str,
+    provider_status: str,
+    status: base.SessionStatus,
+    rest: dict[str, Any],
+) -> None:
+    with recorder.use_cassette(cassette) as cas:
+        after = await getattr(uip, action)(S1)
     assert_all_played(cas, 1)
     assert after is not None
-    assert after.provider_status == "in_progress"
-    assert after.status is SessionStatus.IN_PROGRESS
+    assert after.provider_status == provider_status
+    assert after.status is status
     assert after.current_step == 1
-    assert after.steps == ()  # step 0's type is not in the answer
-
-
-async def test_stop_replays_the_documented_example(uip: UipAdapter) -> None:
-    with recorder.use_cassette("stop_200.yaml") as cas:
-        after = await uip.cancel_session(S1)
-    assert_all_played(cas, 1)
-    assert after is not None
-    assert after.provider_status == "stopped"
-    assert after.status is SessionStatus.CANCELLED
-    assert after.current_step == 1
-    assert after.decision is None
+    assert {name: getattr(after, name) for name in rest} == rest
 
 
 async def test_continue_and_stop_refused_outside_a_gate(uip: UipAdapter) -> None:
-    with recorder.use_cassette("continue_409.yaml") as cas:
-        with pytest.raises(ProviderError) as cont:
-            await uip.continue_session(S1)
-        with pytest.raises(ProviderError) as stop:
-            await uip.cancel_session(S1)
-    assert_all_played(cas, 2)
-    assert cont.value.code is ErrorCode.PROVIDER_REJECTED
-    assert cont.value.http_status == 409
-    assert cont.value.provider_code == "session/not-at-gate"
-    assert cont.value.message == "Session is not awaiting a decision (status: in_progress)"
-    assert stop.value.code is ErrorCode.PROVIDER_REJECTED  # 400 here means "not at a gate"
-    assert stop.value.http_status == 400
-    assert stop.value.field is None
-    assert "not awaiting a decision" in stop.value.message
+    cont, stop = await replayed_refusals(
+        "continue_409.yaml", lambda: uip.continue_session(S1), lambda: uip.cancel_session(S1)
+    )
+    assert cont.code is base.ErrorCode.PROVIDER_REJECTED
+    assert cont.http_status == 409
+    assert cont.provider_code == "session/not-at-gate"
+    assert cont.message == "Session is not awaiting a decision (status: in_progress)"
+    assert stop.code is base.ErrorCode.PROVIDER_REJECTED  # 400 here means "not at a gate"
+    assert stop.http_status == 400
+    assert stop.field is None
+    assert "not awaiting a decision" in stop.message
 
 
 async def test_gate_actions_post_without_a_body() -> None:
@@ -989,7 +990,7 @@ async def test_gate_actions_post_without_a_body() -> None:
     assert all(not r.content for r in script.requests)
     assert after is not None
     assert after.provider_session_id == S1  # the id the answer left out
-    assert after.status is SessionStatus.APPROVED  # the gated step was the last one
+    assert after.status is base.SessionStatus.APPROVED  # the gated step was the last one
 
 
 async def test_a_completed_answer_that_names_no_step_waits_for_the_verdicts() -> None:
@@ -998,43 +999,37 @@ async def test_a_completed_answer_that_names_no_step_waits_for_the_verdicts() ->
     after = await adapter.continue_session(S1)
     await adapter.aclose()
     assert after is not None and after.provider_status == "completed:results_pending"
-    assert after.status is SessionStatus.PROCESSING and after.decision is None
+    assert after.status is base.SessionStatus.PROCESSING and after.decision is None
 
 
 async def test_gate_actions_on_an_unknown_session_are_not_found() -> None:
     script = Script(fail(404, "The requested resource was not found", "resource/not-found"))
     adapter = script.adapter()
-    with pytest.raises(ProviderError) as info:
+    with pytest.raises(base.ProviderError) as info:
         await adapter.continue_session("sess_nope")
     await adapter.aclose()
-    assert info.value.code is ErrorCode.NOT_FOUND
+    assert info.value.code is base.ErrorCode.NOT_FOUND
 
 
 # -- errors ---------------------------------------------------------------------------------------
 async def test_a_400_on_create_points_at_the_steps(uip: UipAdapter) -> None:
     request = doc_request(
-        steps=(StepRequest(StepType.IDENTIFY, {"blocks": ["first_name", "shoe_size"]}),),
+        steps=(base.StepRequest(base.StepType.IDENTIFY, {"blocks": ["first_name", "shoe_size"]}),),
         return_url=None,
         idempotency_key="order_4815-bad-block",
     )
-    with recorder.use_cassette("error_400_steps.yaml") as cas:
-        with pytest.raises(ProviderError) as info:
-            await uip.create_session(request)
-    assert_all_played(cas, 1)
-    assert info.value.code is ErrorCode.BAD_USER_INPUT
-    assert info.value.field == ("input", "steps")
-    assert info.value.provider_code == "request/invalid-payload"
-    assert "shoe_size" in info.value.message
+    (info,) = await replayed_refusals("error_400_steps.yaml", lambda: uip.create_session(request))
+    assert info.code is base.ErrorCode.BAD_USER_INPUT
+    assert info.field == ("input", "steps")
+    assert info.provider_code == "request/invalid-payload"
+    assert "shoe_size" in info.message
 
 
 async def test_a_429_carries_retry_after(uip: UipAdapter) -> None:
-    with recorder.use_cassette("error_429.yaml") as cas:
-        with pytest.raises(ProviderError) as info:
-            await uip.fetch_session(S1)
-    assert_all_played(cas, 1)
-    assert info.value.code is ErrorCode.RATE_LIMITED
-    assert info.value.retry_after == 30
-    assert info.value.message == "Too many requests"
+    (info,) = await replayed_refusals("error_429.yaml", lambda: uip.fetch_session(S1))
+    assert info.code is base.ErrorCode.RATE_LIMITED
+    assert info.retry_after == 30
+    assert info.message == "Too many requests"
 
 
 def response(status: int, body: Any = None, **headers: str) -> httpx.Response:
@@ -1044,32 +1039,32 @@ def response(status: int, body: Any = None, **headers: str) -> httpx.Response:
     return httpx.Response(status, json=body, headers=headers, request=request)
 
 
-def mapped(resp: httpx.Response, operation: Operation = Operation.READ) -> ProviderError:
+def mapped(resp: httpx.Response, operation: Operation = Operation.READ) -> base.ProviderError:
     return map_error(resp, lambda s: s, operation=operation, now=NOW)
 
 
 @pytest.mark.parametrize(
     ("status", "operation", "code"),
     [
-        (400, Operation.CREATE, ErrorCode.BAD_USER_INPUT),
-        (400, Operation.READ, ErrorCode.PROVIDER_REJECTED),
-        (400, Operation.GATE, ErrorCode.PROVIDER_REJECTED),
-        (401, Operation.CREATE, ErrorCode.PROVIDER_REJECTED),
-        (401, Operation.READ, ErrorCode.PROVIDER_REJECTED),
-        (402, Operation.CREATE, ErrorCode.PROVIDER_REJECTED),
-        (403, Operation.GATE, ErrorCode.PROVIDER_REJECTED),
-        (404, Operation.READ, ErrorCode.NOT_FOUND),
-        (404, Operation.GATE, ErrorCode.NOT_FOUND),
-        (409, Operation.CREATE, ErrorCode.PROVIDER_REJECTED),
-        (409, Operation.GATE, ErrorCode.PROVIDER_REJECTED),
-        (422, Operation.CREATE, ErrorCode.PROVIDER_REJECTED),
-        (429, Operation.READ, ErrorCode.RATE_LIMITED),
-        (500, Operation.READ, ErrorCode.PROVIDER_UNAVAILABLE),
-        (503, Operation.GATE, ErrorCode.PROVIDER_UNAVAILABLE),
-        (418, Operation.READ, ErrorCode.PROVIDER_REJECTED),
+        (400, Operation.CREATE, base.ErrorCode.BAD_USER_INPUT),
+        (400, Operation.READ, base.ErrorCode.PROVIDER_REJECTED),
+        (400, Operation.GATE, base.ErrorCode.PROVIDER_REJECTED),
+        (401, Operation.CREATE, base.ErrorCode.PROVIDER_REJECTED),
+        (401, Operation.READ, base.ErrorCode.PROVIDER_REJECTED),
+        (402, Operation.CREATE, base.ErrorCode.PROVIDER_REJECTED),
+        (403, Operation.GATE, base.ErrorCode.PROVIDER_REJECTED),
+        (404, Operation.READ, base.ErrorCode.NOT_FOUND),
+        (404, Operation.GATE, base.ErrorCode.NOT_FOUND),
+        (409, Operation.CREATE, base.ErrorCode.PROVIDER_REJECTED),
+        (409, Operation.GATE, base.ErrorCode.PROVIDER_REJECTED),
+        (422, Operation.CREATE, base.ErrorCode.PROVIDER_REJECTED),
+        (429, Operation.READ, base.ErrorCode.RATE_LIMITED),
+        (500, Operation.READ, base.ErrorCode.PROVIDER_UNAVAILABLE),
+        (503, Operation.GATE, base.ErrorCode.PROVIDER_UNAVAILABLE),
+        (418, Operation.READ, base.ErrorCode.PROVIDER_REJECTED),
     ],
 )
-def test_status_mapping(status: int, operation: Operation, code: ErrorCode) -> None:
+def test_status_mapping(status: int, operation: Operation, code: base.ErrorCode) -> None:
     error = mapped(response(status, {"error": "text", "code": "area/name"}), operation)
     assert error.code is code
     assert error.http_status == status
@@ -1139,7 +1134,7 @@ def test_create_400_field_mapping(message: str, field: tuple[str, ...]) -> None:
 def test_retry_after(header: str | None, seconds: int | None) -> None:
     headers = {"Retry-After": header} if header is not None else {}
     error = mapped(response(429, {"error": "slow down"}, **headers))
-    assert error.code is ErrorCode.RATE_LIMITED
+    assert error.code is base.ErrorCode.RATE_LIMITED
     assert error.retry_after == seconds
 
 
@@ -1170,7 +1165,7 @@ def test_step_completed(uip: UipAdapter, name: str, primitive: str, stage: int) 
     snapshot = event.snapshot
     assert snapshot is not None
     assert snapshot.provider_status == "in_progress"
-    assert snapshot.status is SessionStatus.IN_PROGRESS
+    assert snapshot.status is base.SessionStatus.IN_PROGRESS
     assert snapshot.current_step == stage + 1
     # The event does not say how many steps there are: no list (a shorter one would replace
     # the gateway's); the read it asks for tells.
@@ -1191,7 +1186,7 @@ def test_step_completed_with_a_gate_flag(uip: UipAdapter, gate: bool, raw: str) 
     assert event.snapshot.provider_status == raw
     assert event.refetch is False
     assert uip.session_capabilities(event.snapshot.provider_status) >= (
-        {Capability.CONTINUE} if gate else set()
+        {base.Capability.CONTINUE} if gate else set()
     )
 
 
@@ -1199,7 +1194,7 @@ def test_step_completed_with_a_non_boolean_gate_still_asks_for_a_read(uip: UipAd
     body = fixture("webhook_step_completed_identify.json")["body"]
     body["data"][inferred.STEP_EVENT_GATE_KEY] = "true"
     (event,) = uip.parse_webhook(*sign_webhook(body))
-    assert event.snapshot is not None and event.snapshot.status is SessionStatus.IN_PROGRESS
+    assert event.snapshot is not None and event.snapshot.status is base.SessionStatus.IN_PROGRESS
     assert event.refetch is True
 
 
@@ -1215,30 +1210,30 @@ def test_step_completed_without_a_stage(uip: UipAdapter) -> None:
         (
             "webhook_session_completed.json",
             "completed",
-            SessionStatus.APPROVED,
-            Outcome.APPROVED,
+            base.SessionStatus.APPROVED,
+            base.Outcome.APPROVED,
             (),
         ),
-        ("webhook_session_stopped.json", "stopped", SessionStatus.CANCELLED, None, ()),
+        ("webhook_session_stopped.json", "stopped", base.SessionStatus.CANCELLED, None, ()),
         (
             "webhook_session_failed_insufficient_funds.json",
             "failed:insufficient_funds",
-            SessionStatus.FAILED,
+            base.SessionStatus.FAILED,
             None,
             (),
         ),
         (
             "webhook_session_failed_internal_error.json",
             "failed:internal_error",
-            SessionStatus.FAILED,
+            base.SessionStatus.FAILED,
             None,
             (),
         ),
         (
             "webhook_session_failed_verification.json",
             "failed:credential verification failed",
-            SessionStatus.DECLINED,
-            Outcome.DECLINED,
+            base.SessionStatus.DECLINED,
+            base.Outcome.DECLINED,
             ("verification_failed",),
         ),
     ],
@@ -1247,8 +1242,8 @@ def test_session_events(
     uip: UipAdapter,
     name: str,
     raw: str,
-    status: SessionStatus,
-    outcome: Outcome | None,
+    status: base.SessionStatus,
+    outcome: base.Outcome | None,
     reasons: tuple[str, ...],
 ) -> None:
     raw_body, headers = signed_fixture(name)
@@ -1261,13 +1256,13 @@ def test_session_events(
     assert snapshot.provider_session_id == event.provider_session_id == S1
     assert (snapshot.provider_status, snapshot.status) == (raw, status)
     assert uip.map_status(snapshot.provider_status) is snapshot.status
-    assert snapshot.environment is Environment.LIVE
+    assert snapshot.environment is base.Environment.LIVE
     if outcome is None:
         assert snapshot.decision is None
     else:
         assert snapshot.decision is not None
         assert snapshot.decision.outcome is outcome
-        assert snapshot.decision.decided_by is DecidedBy.PROVIDER
+        assert snapshot.decision.decided_by is base.DecidedBy.PROVIDER
         assert snapshot.decision.reason_codes == reasons
 
 
@@ -1297,7 +1292,7 @@ def test_a_failure_reason_is_scrubbed(uip: UipAdapter) -> None:
     (event,) = uip.parse_webhook(*sign_webhook(body))
     assert event.snapshot is not None
     assert event.snapshot.provider_status == f"failed:mismatch for {EMAIL_PLACEHOLDER}"
-    assert event.snapshot.status is SessionStatus.DECLINED
+    assert event.snapshot.status is base.SessionStatus.DECLINED
 
 
 def test_metadata_and_client_reference_come_along(uip: UipAdapter) -> None:
@@ -1354,9 +1349,9 @@ def test_an_event_about_something_else_is_acknowledged(uip: UipAdapter) -> None:
     ],
 )
 def test_malformed_events_are_rejected(uip: UipAdapter, body: dict[str, Any]) -> None:
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(base.WebhookRejected) as info:
         uip.parse_webhook(*sign_webhook(body))
-    assert info.value.reason is WebhookRejectReason.MALFORMED
+    assert info.value.reason is base.WebhookRejectReason.MALFORMED
 
 
 def test_the_body_event_wins_over_the_unsigned_header(uip: UipAdapter) -> None:
@@ -1383,9 +1378,9 @@ def test_webhooks_use_the_configured_clock_and_tolerance() -> None:
     raw, headers = signed_fixture(
         "webhook_session_completed.json", timestamp=int(NOW.timestamp()) - 11
     )
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(base.WebhookRejected) as info:
         adapter.parse_webhook(raw, headers)
-    assert info.value.reason is WebhookRejectReason.TIMESTAMP
+    assert info.value.reason is base.WebhookRejectReason.TIMESTAMP
     later = UipAdapter(make_config(clock=lambda: datetime(2026, 6, 7, 12, 4, 50, tzinfo=UTC)))
     assert later.parse_webhook(raw, headers)
 
@@ -1395,27 +1390,27 @@ def test_stale_and_future_webhooks_are_rejected(uip: UipAdapter, offset: int) ->
     raw, headers = signed_fixture(
         "webhook_session_completed.json", timestamp=int(NOW.timestamp()) + offset
     )
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(base.WebhookRejected) as info:
         uip.parse_webhook(raw, headers)
-    assert info.value.reason is WebhookRejectReason.TIMESTAMP
+    assert info.value.reason is base.WebhookRejectReason.TIMESTAMP
 
 
 def test_a_webhook_signed_with_another_secret_is_rejected(uip: UipAdapter) -> None:
     raw, headers = signed_fixture("webhook_session_completed.json", secret="other-signing-key")
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(base.WebhookRejected) as info:
         uip.parse_webhook(raw, headers)
-    assert info.value.reason is WebhookRejectReason.SIGNATURE
+    assert info.value.reason is base.WebhookRejectReason.SIGNATURE
 
 
 def test_tampered_step_result_is_rejected(uip: UipAdapter) -> None:
     raw, headers = signed_fixture("webhook_step_completed_age_verify.json")
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(base.WebhookRejected) as info:
         uip.parse_webhook(raw.replace(b"true", b"false"), headers)
-    assert info.value.reason is WebhookRejectReason.SIGNATURE
+    assert info.value.reason is base.WebhookRejectReason.SIGNATURE
 
 
 # -- PII ------------------------------------------------------------------------------------------
-def assert_no_pii(snapshot: SessionSnapshot, *, in_raw: bool) -> None:
+def assert_no_pii(snapshot: base.SessionSnapshot, *, in_raw: bool) -> None:
     """Claims appear in `raw` (restricted) only: never in steps, decision or anything else."""
     visible = repr(
         (
@@ -1463,7 +1458,7 @@ async def test_claims_never_reach_steps_decisions_errors_or_logs(
     # A malformed read never echoes the values that failed validation.
     bad = Script(ok({**completed, "updated_at": "Jane Doe"}))
     bad_adapter = bad.adapter()
-    with pytest.raises(ProviderError) as info:
+    with pytest.raises(base.ProviderError) as info:
         await bad_adapter.fetch_session(S1)
     await bad_adapter.aclose()
     assert "Jane" not in info.value.message
@@ -1497,7 +1492,7 @@ def test_every_snapshot_status_agrees_with_map_status(uip: UipAdapter) -> None:
 
 
 def test_it_is_a_provider_adapter() -> None:
-    assert issubclass(UipAdapter, ProviderAdapter)
+    assert issubclass(UipAdapter, base.ProviderAdapter)
 
 
 # -- against the emulator (written independently from the same docs) ---------------------------
@@ -1517,7 +1512,7 @@ async def emulated() -> AsyncIterator[tuple[UipAdapter, Any, WebhookSink, httpx.
     )
     adapter = UipAdapter(
         make_config(
-            environment=Environment.SANDBOX,
+            environment=base.Environment.SANDBOX,
             base_url="http://uip.sandbox",
             api_key=sandbox.api_key,
             webhook_secret=sandbox.webhook_secret,
@@ -1550,31 +1545,35 @@ async def deliveries(adapter: UipAdapter, sink: WebhookSink, count: int) -> list
 async def test_a_gated_session_end_to_end_against_the_emulator(emulated: Any) -> None:
     adapter, _, sink, control = emulated
     created = await adapter.create_session(
-        CreateSessionRequest(
+        base.CreateSessionRequest(
             steps=(
-                StepRequest(StepType.IDENTIFY, gate=True),
-                StepRequest(StepType.AGE_VERIFY, {"min_age": 21}),
+                base.StepRequest(base.StepType.IDENTIFY, gate=True),
+                base.StepRequest(base.StepType.AGE_VERIFY, {"min_age": 21}),
             ),
             client_reference="order_1",
             metadata={"cart": "7"},
         )
     )
     sid = created.provider_session_id
-    assert created.status is SessionStatus.CREATED and created.verification_url
+    assert created.status is base.SessionStatus.CREATED and created.verification_url
     await drive(control, sid, "open", "submit")
     (step,) = await deliveries(adapter, sink, 1)
     assert step.event_type == "step.completed" and step.refetch
     assert step.snapshot.current_step == 1
     paused = await adapter.fetch_session(sid)
-    assert paused.status is SessionStatus.AWAITING_DECISION
+    assert paused.status is base.SessionStatus.AWAITING_DECISION
     assert paused.current_step == 1
-    assert paused.steps == () or states(paused.steps)[0] == ("IDENTIFY", StepState.COMPLETED, True)
+    assert paused.steps == () or states(paused.steps)[0] == (
+        "IDENTIFY",
+        base.StepState.COMPLETED,
+        True,
+    )
     assert_no_pii(paused, in_raw=False)
     resumed = await adapter.continue_session(sid)
-    assert resumed is not None and resumed.status is SessionStatus.IN_PROGRESS
-    with pytest.raises(ProviderError) as refused:
+    assert resumed is not None and resumed.status is base.SessionStatus.IN_PROGRESS
+    with pytest.raises(base.ProviderError) as refused:
         await adapter.continue_session(sid)
-    assert refused.value.code is ErrorCode.PROVIDER_REJECTED and refused.value.message
+    assert refused.value.code is base.ErrorCode.PROVIDER_REJECTED and refused.value.message
     await drive(control, sid, "submit")
     events = await deliveries(adapter, sink, 3)
     assert [e.event_type for e in events] == [
@@ -1583,33 +1582,36 @@ async def test_a_gated_session_end_to_end_against_the_emulator(emulated: Any) ->
         "session.completed",
     ]
     final = events[-1].snapshot
-    assert final.status is SessionStatus.APPROVED and final.decision.outcome is Outcome.APPROVED
+    assert (
+        final.status is base.SessionStatus.APPROVED
+        and final.decision.outcome is base.Outcome.APPROVED
+    )
     assert len({e.dedupe_key for e in events}) == 3
     done = await adapter.fetch_session(sid)
-    assert done.status is SessionStatus.APPROVED
-    assert [s.state for s in done.steps] in ([], [StepState.COMPLETED] * 2)
+    assert done.status is base.SessionStatus.APPROVED
+    assert [s.state for s in done.steps] in ([], [base.StepState.COMPLETED] * 2)
 
 
 async def test_stop_and_failures_against_the_emulator(emulated: Any) -> None:
     adapter, _, sink, control = emulated
-    gated = one_step(steps=(StepRequest(StepType.IDENTIFY, gate=True), sign_step()))
+    gated = one_step(steps=(base.StepRequest(base.StepType.IDENTIFY, gate=True), sign_step()))
     first = (await adapter.create_session(gated)).provider_session_id
     await drive(control, first, "open", "submit")
     stopped = await adapter.cancel_session(first)
-    assert stopped is not None and stopped.status is SessionStatus.CANCELLED
+    assert stopped is not None and stopped.status is base.SessionStatus.CANCELLED
     second = (await adapter.create_session(one_step())).provider_session_id
     await drive(control, second, "decline")
     third = (await adapter.create_session(one_step())).provider_session_id
     await drive(control, third, "fail")
     events = await deliveries(adapter, sink, 4)
     finals = {e.provider_session_id: e.snapshot for e in events if e.event_type != "step.completed"}
-    assert finals[first].status is SessionStatus.CANCELLED
-    assert finals[second].status is SessionStatus.DECLINED
+    assert finals[first].status is base.SessionStatus.CANCELLED
+    assert finals[second].status is base.SessionStatus.DECLINED
     assert finals[third].provider_status == "failed:internal_error"
-    assert finals[third].status is SessionStatus.FAILED
-    with pytest.raises(ProviderError) as info:
+    assert finals[third].status is base.SessionStatus.FAILED
+    with pytest.raises(base.ProviderError) as info:
         await adapter.cancel_session(second)
-    assert info.value.code is ErrorCode.PROVIDER_REJECTED
+    assert info.value.code is base.ErrorCode.PROVIDER_REJECTED
 
 
 @pytest.mark.parametrize("shape", ["a", "b"])
@@ -1618,15 +1620,15 @@ async def test_both_get_shapes_of_the_emulator(emulated: Any, shape: str) -> Non
     assert (await control.post("/sandbox-settings", json={"get_shape": shape})).is_success
     sid = (
         await adapter.create_session(
-            one_step(steps=(StepRequest(StepType.IDENTIFY, gate=True), sign_step()))
+            one_step(steps=(base.StepRequest(base.StepType.IDENTIFY, gate=True), sign_step()))
         )
     ).provider_session_id
     await drive(control, sid, "open", "submit")
     read = await adapter.fetch_session(sid)
-    assert read.status is SessionStatus.AWAITING_DECISION
+    assert read.status is base.SessionStatus.AWAITING_DECISION
     assert read.current_step == 1
     assert_no_pii(read, in_raw=False)
     assert read.steps == () or [s.state for s in read.steps] == [
-        StepState.COMPLETED,
-        StepState.PENDING,
+        base.StepState.COMPLETED,
+        base.StepState.PENDING,
     ]

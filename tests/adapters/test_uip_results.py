@@ -89,22 +89,23 @@ def test_the_table_holds_exactly_the_documented_values() -> None:
     assert dict(STEP_CHECKS.reasons) == REASONS
 
 
-@pytest.mark.parametrize(("name", "kind"), sorted(KINDS.items()))
-def test_each_primitive_is_a_kind(name: str, kind: CheckKind) -> None:
-    check = STEP_CHECKS.check(name, "verified")
-    assert (check.kind, check.recognized) == (kind, True)
+#: (STEP_CHECKS.check's arguments, what the check must hold): each primitive is a kind, each
+#: value an outcome, each reason a code (with the vendor's own kept); every one recognized.
+TABLE_VALUES = [
+    *(((name, "verified"), {"kind": kind}) for name, kind in sorted(KINDS.items())),
+    *((("identify", value), {"outcome": outcome}) for value, outcome in sorted(OUTCOMES.items())),
+    *(
+        (("identify", "failed", [raw]), {"reasons": (code,), "provider_reasons": (raw,)})
+        for raw, code in sorted(REASONS.items())
+    ),
+]
 
 
-@pytest.mark.parametrize(("value", "outcome"), sorted(OUTCOMES.items()))
-def test_each_outcome(value: str, outcome: CheckOutcome) -> None:
-    check = STEP_CHECKS.check("identify", value)
-    assert (check.outcome, check.recognized) == (outcome, True)
-
-
-@pytest.mark.parametrize(("raw", "code"), sorted(REASONS.items()))
-def test_each_reason(raw: str, code: str) -> None:
-    check = STEP_CHECKS.check("identify", "failed", [raw])
-    assert (check.reasons, check.provider_reasons, check.recognized) == ((code,), (raw,), True)
+@pytest.mark.parametrize(("args", "expected"), TABLE_VALUES, ids=repr)
+def test_each_table_value(args: tuple[Any, ...], expected: dict[str, Any]) -> None:
+    check = STEP_CHECKS.check(*args)
+    assert {name: getattr(check, name) for name in expected} == expected
+    assert check.recognized
 
 
 def test_the_tables_speak_the_normalized_vocabulary() -> None:
@@ -349,6 +350,15 @@ def step(step_type: StepType) -> StepRequest:
     return StepRequest(step_type)
 
 
+async def decline(
+    sandbox: tuple[Harness, UipAdapter], reason: str
+) -> tuple[Harness, UipAdapter, str, httpx.Response]:
+    """A session of the default steps, declined through the control API with `reason`."""
+    harness, adapter = sandbox
+    sid = await create(adapter)
+    return harness, adapter, sid, await harness.simulate(sid, "decline", reason=reason)
+
+
 def assert_person(person: VerifiedPerson | None) -> None:
     assert person is not None
     assert person.first_name and person.last_name
@@ -374,9 +384,7 @@ async def test_sandbox_approve_passes_every_step(sandbox: tuple[Harness, UipAdap
 async def test_sandbox_decline_fails_a_check_with_the_reason(
     sandbox: tuple[Harness, UipAdapter], reason: str
 ) -> None:
-    harness, adapter = sandbox
-    sid = await create(adapter)
-    response = await harness.simulate(sid, "decline", reason=reason)
+    harness, adapter, sid, response = await decline(sandbox, reason)
     assert response.status_code == 200, response.text
     results = harness.results(adapter)
     assert results is not None
@@ -421,9 +429,7 @@ async def test_sandbox_decline_with_a_message_keeps_it(
 async def test_sandbox_refuses_reasons_uip_cannot_give(
     sandbox: tuple[Harness, UipAdapter], reason: str
 ) -> None:
-    harness, adapter = sandbox
-    sid = await create(adapter)
-    response = await harness.simulate(sid, "decline", reason=reason)
+    harness, _, _, response = await decline(sandbox, reason)
     assert response.status_code == 400
     assert set(response.json()) == {"error", "code"}
     assert response.json()["code"] == "request/invalid-payload"

@@ -34,6 +34,7 @@ from adapters.uip.adapter import UipAdapter
 from gateway.sessions.applier import merge_steps, step_json
 from gateway.sessions.ordering import Current, Incoming, Verdict, judge, next_order_time
 from tests.adapters.test_uip_adapter import NOW, S1, Script, make_config, ok
+from tests.adapters.uip_results_payloads import version_b_body
 from tests.support.signing.uip import sign_webhook
 
 SIGNED_AT = int(NOW.timestamp())
@@ -94,33 +95,15 @@ def version_a(status: str, **fields: Any) -> dict[str, Any]:
 def version_b(status: str, satisfied: bool) -> dict[str, Any]:
     """https://uip.mintlify.app/api-reference/sessions/get: results carry the per-step
     verdicts, "the same payloads delivered by webhook" (so age_verify's `satisfied`)."""
-    return {
-        "id": S1,
-        "status": status,
-        "current_step": 2,
-        "step_count": 2,
-        "results": [
-            {
-                "step": 0,
-                "primitive": "identify",
-                "verified_at": "2026-06-07T12:01:30Z",
-                "audit_id": "aud_9f2c1e",
-                "claims": {"first_name": "Ada", "last_name": "Lovelace", "country": "US"},
-            },
-            {
-                "step": 1,
-                "primitive": "age_verify",
-                "verified_at": "2026-06-07T12:03:00Z",
-                "audit_id": "aud_9f2c1f",
-                "satisfied": satisfied,
-                "min_age": 21,
-            },
-        ],
-        "outcome": status,
-        "client_reference_id": "order_4417",
-        "metadata": {"checkout": "abc"},
-        "updated_at": "2026-06-07T12:03:00Z",
-    }
+    return version_b_body(
+        S1,
+        status,
+        {"first_name": "Ada", "last_name": "Lovelace", "country": "US"},
+        satisfied=satisfied,
+        audit_ids=("aud_9f2c1e", "aud_9f2c1f"),
+        client_reference_id="order_4417",
+        metadata={"checkout": "abc"},
+    )
 
 
 def webhook(adapter: UipAdapter, body: dict[str, Any], **signing: Any) -> SessionSnapshot:

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import html
 import secrets
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import FastAPI, Request
@@ -73,32 +74,34 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class BoundElsewhere(Exception):
-    """The page was first opened by another browser."""
+def bound_here(request: Request, session: SandboxSession) -> bool:
+    """The page is bound to the browser of this request (its cookie holds the binding token)."""
+    token = request.cookies.get(BINDING_COOKIE, "")
+    return bool(
+        token and session.binding is not None and hmac.compare_digest(_hash(token), session.binding)
+    )
 
 
 def install_page(app: FastAPI, engine: UipEmulator) -> None:
-    def claim(request: Request, session: SandboxSession) -> str | None:
-        """First-open binding: None if this browser may use the page, else a new token to set
-        as its cookie (first open); BoundElsewhere for another browser."""
-        token = request.cookies.get(BINDING_COOKIE, "")
-        if session.binding is None:
-            token = secrets.token_urlsafe(24)
-            engine.bind(session, _hash(token))
-            return token
-        if token and hmac.compare_digest(_hash(token), session.binding):
-            return None
-        raise BoundElsewhere
-
-    @app.get("/s/{session_id}")
-    async def page(session_id: str, request: Request) -> Response:
+    async def guarded(
+        session_id: str,
+        request: Request,
+        then: Callable[[SandboxSession, Request], Awaitable[Response]],
+    ) -> Response:
+        """`then` on the session if this browser may use its page (first-open binding), else
+        the page that says why not."""
         session = engine.find(session_id)
         if session is None:
             return _not_found()
-        try:
-            new_token = claim(request, session)
-        except BoundElsewhere:
+        if session.binding is not None and not bound_here(request, session):
             return _elsewhere()
+        return await then(session, request)
+
+    async def opened(session: SandboxSession, request: Request) -> Response:
+        new_token: str | None = None
+        if session.binding is None:  # first open: the page is this browser's from now on
+            new_token = secrets.token_urlsafe(24)
+            engine.bind(session, _hash(new_token))
         engine.open(session)
         response = render(session)
         if new_token is not None:
@@ -112,13 +115,8 @@ def install_page(app: FastAPI, engine: UipEmulator) -> None:
             )
         return response
 
-    @app.post("/s/{session_id}/action")
-    async def act(session_id: str, request: Request) -> Response:
-        session = engine.find(session_id)
-        if session is None:
-            return _not_found()
-        token = request.cookies.get(BINDING_COOKIE, "")
-        if session.binding is None or not hmac.compare_digest(_hash(token), session.binding):
+    async def acted(session: SandboxSession, request: Request) -> Response:
+        if session.binding is None:  # never opened
             return _elsewhere()
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         action = (form.get("action") or [""])[0]
@@ -130,6 +128,14 @@ def install_page(app: FastAPI, engine: UipEmulator) -> None:
         except SandboxError as exc:  # raced with another change
             return render(session, error=str(exc.body.get("error")), code=409)
         return PAGE.see_other(request.url.path.removesuffix("/action"))
+
+    @app.get("/s/{session_id}")
+    async def page(session_id: str, request: Request) -> Response:
+        return await guarded(session_id, request, opened)
+
+    @app.post("/s/{session_id}/action")
+    async def act(session_id: str, request: Request) -> Response:
+        return await guarded(session_id, request, acted)
 
 
 def render(session: SandboxSession, *, error: str = "", code: int = 200) -> HTMLResponse:

@@ -95,12 +95,19 @@ def current_primitive(session: SandboxSession) -> str:
     return session.steps[min(session.current_step, len(session.steps) - 1)].primitive
 
 
-def get_body_a(session: SandboxSession) -> JSON:
+def progress(session: SandboxSession) -> JSON:
+    """Where a session stands: what GET, continue and stop answers start with (all of stop)."""
     return {
         "id": session.id,
         "status": session.status,
         "current_step": session.current_step,
         "step_count": len(session.steps),
+    }
+
+
+def get_body_a(session: SandboxSession) -> JSON:
+    return {
+        **progress(session),
         "primitives": session.primitives,
         "current_primitive": current_primitive(session),
         "created_at": iso(parse_iso(session.created_at)),
@@ -112,10 +119,8 @@ def get_body_a(session: SandboxSession) -> JSON:
 def get_body_b(session: SandboxSession) -> JSON:
     terminal = session.status_enum in TERMINAL
     return {
-        "id": session.id,
-        "status": session.status,
+        **progress(session),
         "current_step": len(session.results),
-        "step_count": len(session.steps),
         "results": [result_view(result) for result in session.results],
         "outcome": session.status if terminal else "",
         # Unset strings read as "" (Version B's `outcome` is "" while in progress) [INFERRED].
@@ -127,21 +132,13 @@ def get_body_b(session: SandboxSession) -> JSON:
 
 def continue_body(session: SandboxSession) -> JSON:
     return {
-        "id": session.id,
-        "status": session.status,
-        "current_step": session.current_step,
-        "step_count": len(session.steps),
+        **progress(session),
         "current_primitive": current_primitive(session),
     }
 
 
 def stop_body(session: SandboxSession) -> JSON:
-    return {
-        "id": session.id,
-        "status": session.status,
-        "current_step": session.current_step,
-        "step_count": len(session.steps),
-    }
+    return progress(session)
 
 
 def result_view(result: JSON) -> JSON:
