@@ -30,6 +30,8 @@ class Scope(enum.StrEnum):
     STATS_READ = "stats:read"
     #: Drive the vendor sandboxes (`/sandbox/<v>/_faults`, `…/simulate`) in a keyed deployment.
     SANDBOX_CONTROL = "sandbox:control"
+    #: Outbound webhook endpoints and their delivery log (docs/webhooks.md).
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
 
 class ApiKeyConfig(BaseModel):

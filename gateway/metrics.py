@@ -137,3 +137,32 @@ shared_streams = Gauge(
     "Subscription executions feeding websocket subscribers (subscribers of one shape share one)",
     registry=REGISTRY,
 )
+#: Every `outcome` of `kycgw_outbound_webhook_deliveries_total`: succeeded (a 2xx), retrying
+#: (failed, another attempt is scheduled), failed (retries exhausted).
+OUTBOUND_OUTCOMES = ("succeeded", "retrying", "failed")
+outbound_deliveries_total = Counter(
+    "kycgw_outbound_webhook_deliveries_total",
+    "Outbound webhook attempts by outcome (succeeded, retrying, failed)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+outbound_attempt_seconds = Histogram(
+    "kycgw_outbound_webhook_attempt_seconds",
+    "Outbound webhook attempt latency (resolve, connect, send, answer)",
+    registry=REGISTRY,
+)
+outbound_queue_depth = Gauge(
+    "kycgw_outbound_webhook_queue_depth",
+    "Outbound webhook deliveries pending or in flight, and messages not yet fanned out",
+    registry=REGISTRY,
+)
+outbound_oldest_pending_seconds = Gauge(
+    "kycgw_outbound_webhook_oldest_pending_seconds",
+    "Age of the oldest outbound webhook delivery not yet delivered (0 = none)",
+    registry=REGISTRY,
+)
+outbound_endpoints_disabled_total = Counter(
+    "kycgw_outbound_webhook_endpoints_disabled_total",
+    "Endpoints disabled because every attempt failed for KYCGW_WEBHOOK_DISABLE_AFTER_S",
+    registry=REGISTRY,
+)

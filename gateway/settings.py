@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from adapters.registry import first_provider
 from gateway.auth import ApiKeyConfig
 from gateway.routing_rules import RoutingConfig
+from gateway.webhook_config import StaticWebhookEndpoint
 
 ENV_PREFIX = "KYCGW_"
 
@@ -118,6 +119,33 @@ class Settings(BaseSettings):
     reconcile_tick_s: float = Field(default=1.0, gt=0)
     reconcile_stale_after_s: float = Field(default=3600.0, gt=0)
     reconcile_concurrency: int = Field(default=4, ge=1)
+
+    #: Outbound webhooks (docs/webhooks.md). Endpoints fixed in configuration, JSON:
+    #: [{"url", "secret" (whsec_…), "events"?, "providers"?, "description"?}].
+    webhook_endpoints: list[StaticWebhookEndpoint] = Field(default_factory=list)
+    #: Run the delivery worker in this process (every replica may: they claim, not race).
+    webhook_delivery_enabled: bool = True
+    #: Delay before each attempt, the first included (Svix's schedule: immediately, 5 s,
+    #: 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). Tests compress it.
+    webhook_retry_schedule_s: list[float] = Field(
+        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 36000], min_length=1
+    )
+    webhook_connect_timeout_s: float = Field(default=5.0, gt=0)
+    webhook_read_timeout_s: float = Field(default=15.0, gt=0)
+    #: An endpoint whose every attempt failed for this long is disabled (Svix: 5 days).
+    webhook_disable_after_s: float = Field(default=5 * 24 * 3600.0, gt=0)
+    #: After `rotateWebhookEndpointSecret`, the old secret signs beside the new one this long.
+    webhook_secret_grace_s: float = Field(default=24 * 3600.0, ge=0)
+    #: Hosts, addresses or networks (CIDR) a webhook may target although private, loopback
+    #: or link-local (an internal receiver); plain http still needs dev mode and loopback.
+    webhook_allow_private_targets: list[str] = Field(default_factory=list)
+    #: Deliveries in flight at once per replica.
+    webhook_concurrency: int = Field(default=32, ge=1)
+    #: A claimed delivery belongs to its replica this long; after that (a crashed replica)
+    #: another may send it again. Longer than one attempt's timeouts.
+    webhook_claim_lease_s: float = Field(default=60.0, gt=0)
+    #: How often an idle worker looks for due deliveries (it is also woken by each commit).
+    webhook_poll_interval_s: float = Field(default=1.0, gt=0)
 
     #: Raw `KYCGW_<VENDOR>_<KEY>` values, filled from the environment at load time.
     vendor_env: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)

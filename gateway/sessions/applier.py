@@ -2,7 +2,8 @@
 
 This is the single path every source takes (webhook, poll, our own API calls): ordering,
 unknown statuses, missed intermediate states (the snapshot's timeline), status-change rows
-with per-session sequence numbers, and the next poll time. A redacted session takes only
+with per-session sequence numbers and, in the same transaction, their outbound webhook
+messages (`gateway/outbound/outbox.py`), and the next poll time. A redacted session takes only
 the state from it (`scrub_for_redacted`), and its vendor events are stored without their
 payload (`payload_to_store`).
 """
@@ -21,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from adapters.base import JSON, SessionSnapshot, SessionStatus, StepProgress
 from gateway import metrics
 from gateway.bus.events import StatusChanged, StatusSource
+from gateway.outbound import outbox
 from gateway.sessions.ordering import Current, Incoming, Verdict, judge, next_order_time
 from gateway.sessions.polling import EffectivePolicy, schedule
 from gateway.sessions.results import apply_results
@@ -228,12 +230,16 @@ class SnapshotApplier:
         attach(db, row)
         metrics.status_changes_total.labels(row.provider, source, status.value).inc()
         if defer is not None:
-            defer.append(PendingChange(values, row))
+            defer.append(PendingChange(values, row, row.decision))
             return None
         change = StatusChangeRow(**values)
         db.add(change)
         await db.flush()
-        return to_event(change, row)
+        event = to_event(change, row)
+        await outbox.enqueue(
+            db, outbox.message_values(event, row.provider_session_id, row.decision, now)
+        )
+        return event
 
 
 def scrub_for_redacted(row: SessionRow, snapshot: SessionSnapshot) -> SessionSnapshot:
@@ -267,6 +273,8 @@ class PendingChange:
 
     values: dict[str, Any]
     session: SessionRow
+    #: The decision as it stood with this change (a later change in the batch may alter it).
+    decision: dict[str, Any] | None = None
 
 
 async def insert_pending(db: AsyncSession, pending: list[PendingChange]) -> list[StatusChanged]:
@@ -281,10 +289,24 @@ async def insert_pending(db: AsyncSession, pending: list[PendingChange]) -> list
         [change.values for change in pending],
     )
     cursors = result.scalars().all()
-    return [
+    events = [
         to_event(StatusChangeRow.model_construct(id=cursor, **change.values), change.session)
         for cursor, change in zip(cursors, pending, strict=True)
     ]
+    await outbox.enqueue(
+        db,
+        [
+            message
+            for event, change in zip(events, pending, strict=True)
+            for message in outbox.message_values(
+                event,
+                change.session.provider_session_id,
+                change.decision,
+                change.values["received_at"],
+            )
+        ],
+    )
+    return events
 
 
 def attach(db: AsyncSession, row: SessionRow) -> None:

@@ -5,7 +5,7 @@ job is its own module and takes a `SessionCore`; none reaches into another's int
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -71,6 +71,9 @@ class SessionCore:
     reads: VendorReadCache
     clock: Clock
     applier: SnapshotApplier = field(init=False)
+    #: Called after a commit that recorded status changes (the outbound webhook worker
+    #: wakes on it: its messages were written in that transaction).
+    committed_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.applier = SnapshotApplier(self.providers, self.policies)
@@ -120,6 +123,9 @@ class SessionCore:
     async def publish(self, changes: list[StatusChanged]) -> None:
         for change in changes:
             await self.bus.publish(change)
+        if changes:
+            for hook in self.committed_hooks:
+                hook()
 
     async def apply_snapshot(
         self,

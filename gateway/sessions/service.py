@@ -112,6 +112,11 @@ class SessionService:
         """Called with each newly created session (e.g. to follow its vendor channel)."""
         return self.creator.created_hooks
 
+    @property
+    def committed_hooks(self) -> list[Callable[[], None]]:
+        """Called after each commit that recorded status changes."""
+        return self.core.committed_hooks
+
     # -- reads (gateway/sessions/queries.py) ----------------------------------------------
     async def get(self, session_id: str) -> SessionRow | None:
         return await self.queries.get(session_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from gateway.store.types import UTCDateTime
@@ -137,3 +137,100 @@ class IdempotencyKeyRow(SQLModel, table=True):
     #: NULL while the first request holding the key is still creating the session.
     session_id: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class WebhookEndpointRow(SQLModel, table=True):
+    """An integrator's receiver for outbound webhooks (docs/webhooks.md). `static` ones come
+    from `KYCGW_WEBHOOK_ENDPOINTS` and are managed there, not through GraphQL."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: str = Field(primary_key=True, max_length=40)
+    url: str = Field(max_length=2048)
+    description: str = Field(default="", max_length=512)
+    #: Event types it receives (`session.status_changed`, `session.final`).
+    event_types: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    #: Vendors whose sessions it hears about; empty = every vendor.
+    providers: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    secret: str = Field(max_length=128)
+    #: After a rotation the old secret signs too, until `previous_secret_until`.
+    previous_secret: str | None = Field(default=None, max_length=128)
+    previous_secret_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    static: bool = Field(default=False)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    disabled_reason: str | None = Field(default=None, max_length=256)
+    #: First failed attempt since the last success: what disables an endpoint in time.
+    failing_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class WebhookMessageRow(SQLModel, table=True):
+    """The outbox: one row per outbound event, written in the transaction of its status
+    change; the delivery worker fans each out to the endpoints that want it."""
+
+    __tablename__ = "webhook_messages"
+    __table_args__ = (Index("ix_webhook_messages_pending", "fanned_out", "id"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True)
+    )
+    #: The `webhook-id` header: the same for every endpoint and every retry.
+    message_id: str = Field(max_length=40, unique=True)
+    change_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    session_id: str = Field(max_length=40, index=True)
+    provider: str = Field(max_length=32)
+    event_type: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    fanned_out: bool = Field(default=False)
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """One message to one endpoint: PENDING (due at `next_attempt_at`), SENDING (claimed by a
+    worker until `lease_until`), SUCCEEDED or FAILED (retries exhausted, or the endpoint was
+    disabled); a FAILED one can be sent again."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_order", "endpoint_id", "session_id", "id"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True)
+    )
+    message_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("webhook_messages.id"), nullable=False, index=True)
+    )
+    endpoint_id: str = Field(foreign_key="webhook_endpoints.id", max_length=40)
+    session_id: str = Field(max_length=40)
+    status: str = Field(max_length=16)
+    attempt_count: int = Field(default=0)
+    #: Attempts since it was last queued (a redelivery starts the schedule again).
+    round_attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_status_code: int | None = Field(default=None)
+    last_error: str | None = Field(default=None, max_length=512)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class WebhookAttemptRow(SQLModel, table=True):
+    """The delivery log: one row per HTTP attempt."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True)
+    )
+    delivery_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("webhook_deliveries.id"), nullable=False, index=True
+        )
+    )
+    attempted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status_code: int | None = Field(default=None)
+    error: str | None = Field(default=None, max_length=512)
+    duration_ms: float = Field(default=0.0)

@@ -23,6 +23,7 @@ from gateway.bus.events import InProcessBus
 from gateway.bus.redis_bus import RedisBus
 from gateway.errors import ConfigError
 from gateway.logs import SCRUBBER, failure
+from gateway.outbound.service import OutboundWebhooks, build_outbound
 from gateway.sessions.leader import Leadership
 from gateway.sessions.polling import effective_policy
 from gateway.sessions.reconcile import Reconciler
@@ -60,6 +61,7 @@ class Gateway:
     bus: InProcessBus | RedisBus
     reconciler: Reconciler
     follower: StreamFollower
+    outbound: OutboundWebhooks
 
 
 LOOPBACK_HOSTS = frozenset({"localhost", "::1"})
@@ -82,6 +84,7 @@ def create_gateway(
     sandbox_retry_delays_s: tuple[float, ...] | None = None,
     clock: Clock = utc_now,
     run_migrations: bool = True,
+    outbound_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Gateway:
     """Wire the gateway from settings: the core (store, bus, service, background work), the
     HTTP surface on top of it, and the middleware around everything."""
@@ -93,7 +96,7 @@ def create_gateway(
         webhook_retry_delays_s=sandbox_retry_delays_s,
     )
     register_secrets(settings, providers)
-    core = build_core(settings, providers, clock)
+    core = build_core(settings, providers, clock, outbound_transport)
     auth = build_authenticator(settings, clock)
     app = FastAPI(
         title="kyc-gateway",
@@ -115,6 +118,7 @@ def create_gateway(
         bus=core.bus,
         reconciler=core.reconciler,
         follower=core.follower,
+        outbound=core.outbound,
     )
 
 
@@ -130,6 +134,7 @@ class Core:
     service: SessionService
     follower: StreamFollower
     reconciler: Reconciler
+    outbound: OutboundWebhooks
 
 
 def register_secrets(settings: Settings, providers: Providers) -> None:
@@ -145,9 +150,15 @@ def register_secrets(settings: Settings, providers: Providers) -> None:
     SCRUBBER.secrets.update(s.get_secret_value() for s in settings.client_token_previous_secrets)
     if settings.metrics_token:
         SCRUBBER.secrets.add(settings.metrics_token.get_secret_value())
+    SCRUBBER.secrets.update(e.secret.get_secret_value() for e in settings.webhook_endpoints)
 
 
-def build_core(settings: Settings, providers: Providers, clock: Clock) -> Core:
+def build_core(
+    settings: Settings,
+    providers: Providers,
+    clock: Clock,
+    outbound_transport: httpx.AsyncBaseTransport | None = None,
+) -> Core:
     assert settings.database_url is not None
     engine = make_engine(
         settings.database_url,
@@ -179,8 +190,10 @@ def build_core(settings: Settings, providers: Providers, clock: Clock) -> Core:
     unknown = sorted(router.known_vendors() - set(providers.names()))
     if unknown:
         raise ConfigError(f"KYCGW_ROUTING names vendors that are not enabled: {', '.join(unknown)}")
+    read_factory = make_session_factory(engine)
+    write_factory = make_session_factory(write_engine)
     service = SessionService(
-        make_session_factory(engine),
+        read_factory,
         providers,
         bus,
         default_provider=providers.default,
@@ -190,7 +203,7 @@ def build_core(settings: Settings, providers: Providers, clock: Clock) -> Core:
             max_expires_in_s=settings.max_expires_in_s,
         ),
         policies=policies,
-        write_factory=make_session_factory(write_engine),
+        write_factory=write_factory,
         router=router,
         breakers=Breakers(settings.breaker_threshold, settings.breaker_cooldown_s),
         read_cache_ttl_s=settings.vendor_read_cache_ttl_s,
@@ -205,7 +218,18 @@ def build_core(settings: Settings, providers: Providers, clock: Clock) -> Core:
         concurrency=settings.reconcile_concurrency,
         is_leader=lambda: leadership.is_leader,
     )
-    return Core(providers, engine, write_engine, bus, leadership, service, follower, reconciler)
+    outbound = build_outbound(
+        settings,
+        read_factory,
+        write_factory,
+        providers.names(),
+        clock,
+        transport=outbound_transport,
+    )
+    service.committed_hooks.append(outbound.wake)
+    return Core(
+        providers, engine, write_engine, bus, leadership, service, follower, reconciler, outbound
+    )
 
 
 def lifespan(
@@ -256,9 +280,11 @@ def lifespan(
         if settings.reconcile_enabled:
             core.reconciler.start()
         await core.follower.resume_all()
+        await core.outbound.start()
         try:
             yield
         finally:
+            await core.outbound.stop()
             await core.follower.stop()
             await core.reconciler.stop()
             await core.leadership.stop()
@@ -284,7 +310,7 @@ def build_authenticator(settings: Settings, clock: Clock) -> Authenticator:
 
 
 def graphql_router(
-    settings: Settings, service: SessionService, auth: Authenticator
+    settings: Settings, service: SessionService, auth: Authenticator, outbound: OutboundWebhooks
 ) -> GatewayGraphQLRouter:
     protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
     if settings.enable_legacy_graphql_ws:
@@ -303,7 +329,7 @@ def graphql_router(
     )
 
     async def get_context(connection: HTTPConnection) -> Context:
-        return Context(service, auth, auth.from_headers(connection.headers))
+        return Context(service, auth, auth.from_headers(connection.headers), outbound)
 
     return GatewayGraphQLRouter(
         schema,
@@ -326,7 +352,7 @@ def graphql_router(
 def mount_surface(app: FastAPI, settings: Settings, core: Core, auth: Authenticator) -> None:
     """GraphQL, webhooks, pages, sandboxes and the ops endpoints."""
     app.include_router(
-        graphql_router(settings, core.service, auth),
+        graphql_router(settings, core.service, auth, core.outbound),
         # Multipart requests may carry a file; JSON bodies are held to max_request_bytes by
         # the router itself.
         max_body_size=max(settings.max_request_bytes, settings.max_upload_bytes),

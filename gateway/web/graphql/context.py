@@ -9,6 +9,7 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info as _Info
 
 from gateway.auth import Authenticator, Principal
+from gateway.outbound.service import OutboundWebhooks
 from gateway.sessions.service import SessionService
 from gateway.store.models import StatusChangeRow
 
@@ -17,9 +18,16 @@ class Context(BaseContext):
     """A new one per HTTP request, one per websocket connection (strawberry sets `request`
     and, on websockets, `connection_params`)."""
 
-    def __init__(self, service: SessionService, auth: Authenticator, principal: Principal) -> None:
+    def __init__(
+        self,
+        service: SessionService,
+        auth: Authenticator,
+        principal: Principal,
+        webhooks: OutboundWebhooks | None = None,
+    ) -> None:
         super().__init__()
         self.service = service
+        self.webhooks = webhooks
         self.auth = auth
         self.principal = principal
         self.connection_params: dict[str, Any] | None = None

@@ -19,6 +19,7 @@ from gateway.web.graphql.enums import DecisionAction, WarningCode
 from gateway.web.graphql.inputs import CreateSessionInput
 from gateway.web.graphql.permissions import guard
 from gateway.web.graphql.types import PayloadWarning, Session, SessionPayload, UserError
+from gateway.web.graphql.webhooks import WebhookMutations
 
 
 async def _payload(
@@ -80,7 +81,7 @@ SCOPES_REDACT = (Scope.SESSIONS_WRITE, Scope.PII_READ)
 
 
 @strawberry.type
-class Mutation:
+class Mutation(WebhookMutations):
     @strawberry.mutation
     async def create_session(self, info: Info, input: CreateSessionInput) -> SessionPayload:
         return await _create(info, input)

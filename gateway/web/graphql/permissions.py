@@ -11,6 +11,13 @@ from gateway.errors import ErrorCode, FieldProblem, ServiceError
 from gateway.web.graphql.context import Info
 
 
+class BadUserInput(GraphQLError):
+    """An expected error on a query (queries have no payload type to carry user errors)."""
+
+    def __init__(self, message: str, field: list[str] | None = None) -> None:
+        super().__init__(message, extensions={"code": "BAD_USER_INPUT", "field": field})
+
+
 def principal(info: Info) -> Principal:
     return info.context.principal
 

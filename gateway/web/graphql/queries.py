@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 
 from gateway.auth import Scope
 from gateway.errors import ServiceError
@@ -16,7 +15,7 @@ from gateway.vendors.input_support import support_rows
 from gateway.web.graphql import cursors
 from gateway.web.graphql.context import Info
 from gateway.web.graphql.inputs import SessionFilterInput
-from gateway.web.graphql.permissions import check, check_session
+from gateway.web.graphql.permissions import BadUserInput, check, check_session
 from gateway.web.graphql.provider_types import (
     BreakerState,
     InputFieldSupport,
@@ -28,20 +27,14 @@ from gateway.web.graphql.provider_types import (
 )
 from gateway.web.graphql.stats_types import ProviderStats, StatsGroupBy
 from gateway.web.graphql.types import PageInfo, Session, SessionConnection, SessionEdge
+from gateway.web.graphql.webhooks import WebhookQueries
 
 MAX_PAGE = 100
 DEFAULT_STATS_GROUP_BY = [GroupBy.PROVIDER]
 
 
-class BadUserInput(GraphQLError):
-    """An expected error on a query (queries have no payload type to carry user errors)."""
-
-    def __init__(self, message: str, field: list[str] | None = None) -> None:
-        super().__init__(message, extensions={"code": "BAD_USER_INPUT", "field": field})
-
-
 @strawberry.type
-class Query:
+class Query(WebhookQueries):
     @strawberry.field
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
         check_session(info, str(id))
