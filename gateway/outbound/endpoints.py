@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.base import Clock, ErrorCode
-from gateway.errors import FieldProblem, ServiceError
+from gateway.errors import ConfigError, FieldProblem, ServiceError
 from gateway.outbound import tables
 from gateway.outbound.signing import new_secret
 from gateway.outbound.targets import TargetPolicy, TargetRefused
@@ -135,36 +137,41 @@ class WebhookEndpoints:
 
     async def sync_static(self, configured: Sequence[StaticWebhookEndpoint]) -> None:
         """Make the static endpoints in the store what the settings say (at start-up); one
-        no longer configured goes, with its deliveries."""
+        no longer configured goes, with its deliveries. An upsert: replicas starting at once
+        write the same rows."""
+        self.check_static(configured)
         now = self.clock()
         wanted = {static_id(entry.url): entry for entry in configured}
+        e = tables.endpoints
         async with self._write() as db, db.begin():
-            stored = {
-                row.id: row
-                for row in (
-                    await db.exec(select(WebhookEndpointRow).where(WebhookEndpointRow.static))  # type: ignore[arg-type]
-                ).all()
-            }
-            for endpoint_id in stored.keys() - wanted.keys():
+            conn = await db.connection()
+            stored = set((await conn.execute(sa_select(e.c.id).where(e.c.static))).scalars())
+            for endpoint_id in stored - wanted.keys():
                 await _delete_endpoint(db, endpoint_id)
             for endpoint_id, entry in wanted.items():
-                row = stored.get(endpoint_id) or WebhookEndpointRow(
-                    id=endpoint_id,
-                    url=entry.url,
-                    event_types=[],
-                    providers=[],
-                    secret="",
-                    static=True,
-                    created_at=now,
-                    updated_at=now,
+                values = {
+                    "url": entry.url,
+                    "secret": entry.secret.get_secret_value(),
+                    "event_types": self._events(entry.events),
+                    "providers": self._providers(entry.providers),
+                    "description": self._description(entry.description),
+                    "updated_at": now,
+                }
+                insert = upsert_for(conn.dialect.name)(e).values(
+                    id=endpoint_id, static=True, created_at=now, **values
                 )
-                row.url = entry.url
-                row.secret = entry.secret.get_secret_value()
-                row.event_types = self._events(entry.events)
-                row.providers = self._providers(entry.providers)
-                row.description = self._description(entry.description)
-                row.updated_at = now
-                db.add(row)
+                await conn.execute(
+                    insert.on_conflict_do_update(index_elements=[e.c.id], set_=values)
+                )
+
+    def check_static(self, configured: Sequence[StaticWebhookEndpoint]) -> None:
+        """What can be known without DNS (scheme, host, no credentials) is checked at
+        start-up; the addresses at every attempt."""
+        for index, entry in enumerate(configured):
+            try:
+                self.policy.parse(entry.url)
+            except TargetRefused as refused:
+                raise ConfigError(f"KYCGW_WEBHOOK_ENDPOINTS[{index}]: {refused}") from None
 
     async def _editable(self, db: AsyncSession, endpoint_id: str) -> WebhookEndpointRow:
         row = await db.get(WebhookEndpointRow, endpoint_id, with_for_update=True)
@@ -212,6 +219,11 @@ class WebhookEndpoints:
                 f"description is longer than {MAX_DESCRIPTION} characters", "description"
             )
         return description
+
+
+def upsert_for(dialect: str):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL both have it)."""
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
 def static_id(url: str) -> str:

@@ -88,15 +88,12 @@ def build_outbound(
                 "attempt may be sent twice",
                 extra={"lease_s": settings.webhook_claim_lease_s, "attempt_s": attempt_bound},
             )
+    endpoints = WebhookEndpoints(
+        read, write, policy, providers, secret_grace_s=settings.webhook_secret_grace_s, clock=clock
+    )
+    endpoints.check_static(settings.webhook_endpoints)
     return OutboundWebhooks(
-        endpoints=WebhookEndpoints(
-            read,
-            write,
-            policy,
-            providers,
-            secret_grace_s=settings.webhook_secret_grace_s,
-            clock=clock,
-        ),
+        endpoints=endpoints,
         deliveries=WebhookDeliveries(read, write, clock),
         worker=worker,
         settings=settings,

@@ -22,6 +22,7 @@ KEYS = {
     "write_only": ["sessions:write"],
     "operator": ["sessions:read", "sessions:write", "sessions:decide", "sandbox:control"],
     "decide_only": ["sessions:decide"],
+    "webhooks": ["webhooks:manage"],
 }
 
 
