@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.base import Clock, ErrorCode
 from gateway.errors import ConfigError, FieldProblem, ServiceError
+from gateway.logs import SCRUBBER
 from gateway.outbound import tables
 from gateway.outbound.signing import new_secret
 from gateway.outbound.targets import TargetPolicy, TargetRefused
@@ -91,6 +92,7 @@ class WebhookEndpoints:
         )
         async with self._write() as db, db.begin():
             db.add(row)
+        SCRUBBER.secrets.add(secret)
         return row, secret
 
     async def update(self, endpoint_id: str, change: EndpointChange) -> WebhookEndpointRow:
@@ -133,6 +135,7 @@ class WebhookEndpoints:
             row.secret = new_secret()
             row.updated_at = now
             db.add(row)
+        SCRUBBER.secrets.add(row.secret)
         return row, row.secret
 
     async def sync_static(self, configured: Sequence[StaticWebhookEndpoint]) -> None:

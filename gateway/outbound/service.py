@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.base import Clock
+from gateway.logs import SCRUBBER
 from gateway.outbound.deliveries import WebhookDeliveries
 from gateway.outbound.endpoints import WebhookEndpoints
 from gateway.outbound.sender import Sender
@@ -35,6 +36,9 @@ class OutboundWebhooks:
 
     async def start(self) -> None:
         await self.endpoints.sync_static(self.settings.webhook_endpoints)
+        # Signing secrets are scrubbed from logs like every other secret (gateway/logs.py).
+        for endpoint in await self.endpoints.list():
+            SCRUBBER.secrets.update(s for s in (endpoint.secret, endpoint.previous_secret) if s)
         if self.worker is not None:
             self.worker.start()
 
