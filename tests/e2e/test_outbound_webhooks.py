@@ -104,6 +104,23 @@ def wait_final(base: str, session_id: str) -> list[dict]:
         time.sleep(0.1)
 
 
+def metric(base: str, series: str) -> float:
+    """One series' value on /metrics (0 when absent)."""
+    for line in httpx.get(f"{base}/metrics", timeout=10).text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name == series:
+            return float(value)
+    return 0.0
+
+
+def wait_metric(base: str, series: str, above: float, timeout_s: float = 10) -> float:
+    deadline = time.monotonic() + timeout_s
+    while (value := metric(base, series)) <= above:
+        assert time.monotonic() < deadline, f"{series} stayed at {value}"
+        time.sleep(0.2)
+    return value
+
+
 def has_final(session_id: str) -> object:
     return lambda r: bool(changes(r.accepted, session_id, "session.final"))
 
@@ -166,6 +183,9 @@ def test_a_receiver_down_for_a_while_gets_every_change_in_order_with_stable_ids(
         endpoint = add_endpoint(gateway.base, receiver, providers=["didit"])
         sessions = [approved(gateway.base, "didit") for _ in range(3)]
         receiver.wait_for(lambda r: len(r.attempts) >= 6, what="failed attempts")
+        waiting = wait_metric(gateway.base, "kycgw_outbound_webhook_queue_depth", above=0)
+        assert waiting >= 1
+        assert wait_metric(gateway.base, "kycgw_outbound_webhook_oldest_pending_seconds", above=0)
         receiver.fail_with = None
         for session in sessions:
             receiver.wait_for(has_final(session["id"]), what="recovery")
@@ -185,6 +205,12 @@ def test_a_receiver_down_for_a_while_gets_every_change_in_order_with_stable_ids(
     failed_ids = {a.webhook_id for a in receiver.attempts if a.answered == 500}
     accepted_ids = {a.webhook_id for a in receiver.accepted}
     assert failed_ids and failed_ids <= accepted_ids, "a retry keeps its webhook-id"
+
+    assert metric(gateway.base, 'kycgw_outbound_webhook_deliveries_total{outcome="retrying"}') > 0
+    assert metric(gateway.base, 'kycgw_outbound_webhook_deliveries_total{outcome="succeeded"}') > 0
+    assert metric(gateway.base, "kycgw_outbound_webhook_attempt_seconds_count") >= len(
+        receiver.attempts
+    )
 
     log = gql(gateway.base, DELIVERIES, {"endpoint": endpoint})["webhookDeliveries"]["edges"]
     retried = [e["node"] for e in log if e["node"]["webhookId"] in failed_ids]
