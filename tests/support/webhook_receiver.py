@@ -50,9 +50,7 @@ class Receiver:
         webhook_id = headers.get("webhook-id", "")
         with self._lock:
             self._in_flight[webhook_id] += 1
-            self.max_in_flight_per_id = max(
-                self.max_in_flight_per_id, self._in_flight[webhook_id]
-            )
+            self.max_in_flight_per_id = max(self.max_in_flight_per_id, self._in_flight[webhook_id])
         try:
             if self.hold_s:
                 time.sleep(self.hold_s)
@@ -87,7 +85,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length)
             headers = {k.lower(): v for k, v in self.headers.items()}
