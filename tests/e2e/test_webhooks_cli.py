@@ -70,8 +70,13 @@ WAIT_S = 30.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    """A dev-mode gateway (http receivers on loopback allowed) retrying once, at once."""
-    env = {"KYCGW_WEBHOOK_RETRY_SCHEDULE_S": "[0, 0.2]", "KYCGW_WEBHOOK_POLL_INTERVAL_S": "0.2"}
+    """A dev-mode gateway (http receivers on loopback allowed) retrying once, at once, and
+    waiting long for an answer (a held receiver must not time out while `list` runs)."""
+    env = {
+        "KYCGW_WEBHOOK_RETRY_SCHEDULE_S": "[0, 0.2]",
+        "KYCGW_WEBHOOK_POLL_INTERVAL_S": "0.2",
+        "KYCGW_WEBHOOK_READ_TIMEOUT_S": "25",
+    }
     with GatewayProcess(tmp_path_factory.mktemp("webhooks-cli"), extra_env=env) as process:
         yield process
 
