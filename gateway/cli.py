@@ -1,5 +1,5 @@
 """`kyc-gateway serve | export-schema | input-matrix | db upgrade | new-api-key | report |
-simulate | bench`."""
+simulate | webhooks | bench`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from gateway.errors import ConfigError
 from gateway.ops.report import add_report_command
 from gateway.ops.simulate import add_simulate_command
+from gateway.ops.webhooks_cli import add_webhooks_command
 
 #: Seconds `serve` gives in-flight requests after SIGTERM; open websockets are closed at once
 #: with 1012 (service restart) so clients reconnect elsewhere and resume (docs/deploy.md).
@@ -180,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_bench)
     add_simulate_command(commands)
     add_report_command(commands)
+    add_webhooks_command(commands)
     return parser
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from gateway.ops.check_report import render_checks
+from gateway.ops.database import NoDatabase, configured_url, opened
 from gateway.sessions.stats import FINALS, GroupBy, StatsRow, provider_stats
 
 Format = Literal["table", "csv", "json"]
@@ -62,59 +63,12 @@ def _flat(row: StatsRow, keys: list[GroupBy]) -> dict[str, object]:
     return flat
 
 
-class NoDatabase(Exception):
-    """The report has nothing to read; the message says where it looked."""
-
-
-def _where(database_url: str) -> str:
-    """The database for a message: a SQLite file's absolute path, else the URL without its
-    password."""
-    from sqlalchemy.engine import make_url
-
-    from gateway.store.db import sqlite_path
-
-    path = sqlite_path(database_url)
-    if path is not None:
-        return str(path.resolve())
-    try:
-        return make_url(database_url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL: say nothing that might be a secret
-        return "the configured database URL"
-
-
-def _check_exists(database_url: str) -> None:
-    from gateway.store.db import sqlite_path
-
-    path = sqlite_path(database_url)
-    if path is not None and not path.is_file():
-        raise NoDatabase(
-            f"no database at {_where(database_url)} (set KYCGW_DATABASE_URL, KYCGW_DATA_DIR "
-            "or --database-url; `kyc-gateway serve` creates it)"
-        )
-
-
 async def _collect(
     database_url: str, start: datetime, end: datetime, group_by: list[GroupBy]
 ) -> tuple[list[StatsRow], StatsRow | None]:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from gateway.store.db import make_engine, make_session_factory
-
-    _check_exists(database_url)
-    engine = make_engine(database_url)
-    try:
-        factory = make_session_factory(engine)
-        rows = await provider_stats(factory, start, end, group_by)
-        totals = await provider_stats(factory, start, end, [])
-    except (SQLAlchemyError, OSError) as error:
-        # The driver's own words (no such table, connection refused) without the statement
-        # and parameters SQLAlchemy appends.
-        cause = getattr(error, "orig", None) or error
-        reason = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
-        reason = reason.splitlines()[0]
-        raise NoDatabase(f"cannot read {_where(database_url)}: {reason}") from None
-    finally:
-        await engine.dispose()
+    async with opened(database_url) as store:
+        rows = await provider_stats(store.read, start, end, group_by)
+        totals = await provider_stats(store.read, start, end, [])
     return rows, (totals[0] if totals else None)
 
 
@@ -249,12 +203,7 @@ def run_report(
     (`gateway/ops/check_report.py`)."""
     keys = list(dict.fromkeys(group_by if group_by is not None else [GroupBy.PROVIDER]))
     begin, finish = _moment(start), _moment(end)
-    if database_url is None:
-        from gateway.settings import load_settings
-
-        database_url = load_settings().database_url
-        assert database_url is not None
-    rows, total = asyncio.run(_collect(database_url, begin, finish, keys))
+    rows, total = asyncio.run(_collect(configured_url(database_url), begin, finish, keys))
     if width is None:
         width = shutil.get_terminal_size(fallback=(200, 24)).columns
     if checks:
