@@ -197,6 +197,8 @@
 
   // Keyed deployment: the key is not kept across a reload; entering it resumes following.
   $("api-key").addEventListener("change", function () {
+    // Keyed: nothing, not even the vendor list, answers before a key is entered.
+    if (!$("provider").options.length) { showError(""); loadProviders(); }
     var id = sessionFromUrl();
     if (id && !unsubscribe) { showError(""); follow(id); }
   });
