@@ -1,5 +1,5 @@
-"""`python -m bench [query ingest fanout] [--quick]`: run the benchmarks, print each one's
-table and ratios, and write `bench/results/<name>.json` (with the machine it ran on)."""
+"""`python -m bench [query ingest fanout delivery] [--quick]`: run the benchmarks, print each
+one's table and ratios, and write `bench/results/<name>.json` (with the machine it ran on)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench import fanout, ingest, query
+from bench import delivery, fanout, ingest, query
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 BENCHMARKS: dict[str, Callable[[Path, bool], dict[str, Any]]] = {
     "query": query.run,
     "ingest": ingest.run,
     "fanout": fanout.run,
+    "delivery": delivery.run,
 }
 
 
@@ -165,7 +166,38 @@ def render(result: dict[str, Any]) -> list[Table]:
             )
         )
         return tables
+    if name == "webhook_delivery":
+        return [_delivery_table(result)]
     return []
+
+
+def _delivery_table(result: dict[str, Any]) -> Table:
+    rows = []
+    for size in result["sizes"]:
+        for side, label, ratio in (
+            ("gateway", "gateway, live", size["ratio"]),
+            ("drain", "gateway, backlog", size["drain_ratio"]),
+            ("baseline", "httpx → receiver", ""),
+        ):
+            m = size[side]
+            cpu = m.get("server_cpu_ms_per_change") or m.get("server_cpu_ms_per_delivery")
+            rows.append(
+                [
+                    label,
+                    size["concurrency"],
+                    m["deliveries_per_s"],
+                    m["seconds"],
+                    cpu or m.get("client_cpu_ms_per_delivery"),
+                    m["breakdown"]["mean_in_flight"] if "breakdown" in m else size["concurrency"],
+                    ratio,
+                ]
+            )
+    return _table(
+        f"Outbound webhooks: {result['deliveries']} deliveries by the gateway vs httpx posting "
+        "them to the same receiver (CPU: the gateway's, live including ingest; the client's)",
+        ["side", "concurrency", "deliveries/s", "seconds", "CPU ms each", "in flight", "ratio"],
+        rows,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -135,7 +135,11 @@ async def count_rows(url: str, table: str) -> int:
         await engine.dispose()
 
 
-def gateway_env(url: str, data_dir: Path, port: int, credentials: Credentials) -> dict[str, str]:
+def gateway_env(
+    url: str, data_dir: Path, port: int, credentials: Credentials, *, keyed: bool = True
+) -> dict[str, str]:
+    """`keyed=False` leaves out the API key: dev mode, where outbound webhooks may go to a
+    plain-http receiver on loopback (gateway/outbound/targets.py)."""
     from gateway.auth import Scope, hash_key
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("KYCGW_")}
@@ -153,14 +157,21 @@ def gateway_env(url: str, data_dir: Path, port: int, credentials: Credentials) -
         KYCGW_LOG_LEVEL=os.environ.get("KYCGW_BENCH_LOG_LEVEL", "INFO"),
         KYCGW_MAX_SUBSCRIPTIONS_PER_CONNECTION="20",
     )
+    if not keyed:
+        del env["KYCGW_API_KEYS"]
     return env
 
 
 def gateway_process(
-    url: str, work_dir: Path, credentials: Credentials, extra_env: dict[str, str] | None = None
+    url: str,
+    work_dir: Path,
+    credentials: Credentials,
+    extra_env: dict[str, str] | None = None,
+    *,
+    keyed: bool = True,
 ) -> ServedProcess:
     port = free_port()
-    env = gateway_env(url, work_dir, port, credentials)
+    env = gateway_env(url, work_dir, port, credentials, keyed=keyed)
     env.update(extra_env or {})
     return ServedProcess(
         python_argv("-m", "gateway.cli", "serve"),

@@ -1,5 +1,6 @@
 """`python -m bench --quick`: every benchmark runs end to end against real processes (the
-gateway, the FastAPI baseline, wrk, websocket clients, PostgreSQL) and writes sane results.
+gateway, the FastAPI baseline, wrk, websocket clients, the webhook receiver, PostgreSQL) and
+writes sane results.
 The figures themselves are not asserted: performance is reported by `bench`, never timed in
 tests."""
 
@@ -45,7 +46,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
 
 
 def test_every_benchmark_wrote_its_result(results: dict[str, dict]) -> None:
-    assert set(results) == {"query_overhead", "webhook_ingest", "fanout"}
+    assert set(results) == {"query_overhead", "webhook_ingest", "fanout", "webhook_delivery"}
     for result in results.values():
         assert result["quick"] is True
         assert result["machine"]["cpus"] >= 1
@@ -82,3 +83,25 @@ def test_fanout_delivers_every_change_to_every_subscriber(results: dict[str, dic
             assert run["error_count"] == 0 and run["unmatched"] == 0
             assert run["latency_ms"]["p50"] > 0
     assert fanout["idle_memory"]["kib_per_subscription"] > 0
+
+
+def test_delivery_counts_every_webhook_on_both_sides(results: dict[str, dict]) -> None:
+    """The run itself fails unless every webhook-id arrived exactly once, verified; here the
+    sides must have moved the same deliveries of the same payload."""
+    delivery = results["webhook_delivery"]
+    count = delivery["deliveries"]
+    assert count > 0 and delivery["sizes"]
+    for size in delivery["sizes"]:
+        live, drain, baseline = size["gateway"], size["drain"], size["baseline"]
+        assert live["deliveries"] == drain["deliveries"] == count
+        assert baseline["deliveries"] == 2 * count  # a round before the gateway, one after
+        assert len(baseline["rounds_per_s"]) == 2
+        for side in (live, drain, baseline):
+            assert side["deliveries_per_s"] > 0 and side["receiver_cpu_ms_per_delivery"] > 0
+            # The baseline posts the gateway's own payload shape: sizes differ by digits only.
+            assert abs(side["mean_body_bytes"] - baseline["mean_body_bytes"]) < 16
+        assert live["changes_committed_s"] <= live["seconds"]
+        assert 0 < live["breakdown"]["mean_in_flight"] <= size["concurrency"]
+        assert size["ratio"] == pytest.approx(
+            live["deliveries_per_s"] / baseline["deliveries_per_s"], 0.01
+        )
