@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -83,6 +83,26 @@ class Claimed:
     keys: list[str]
     message_id: str
     payload: dict[str, Any]
+    #: The endpoint was failing when claimed: a success resets its failure clock.
+    failing: bool = False
+
+
+@dataclass(frozen=True)
+class Finished:
+    """An attempt's result, waiting to be recorded."""
+
+    claimed: Claimed
+    result: AttemptResult
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an attempt makes of its delivery: its metric label, status and next attempt."""
+
+    name: str
+    status: DeliveryStatus
+    next_at: datetime | None
 
 
 def body_of(payload: dict[str, Any]) -> bytes:
@@ -108,6 +128,9 @@ class DeliveryWorker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._sampled_at = 0.0
         self._dialect: str | None = None
+        self._finished: list[Finished] = []
+        self._record_soon = asyncio.Event()
+        self._recorder: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Look for work now (called after every commit that may have made some)."""
@@ -116,17 +139,24 @@ class DeliveryWorker:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="webhook-delivery-worker")
+            self._recorder = asyncio.create_task(
+                self._record_loop(), name="webhook-delivery-recorder"
+            )
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Stop claiming, cut the attempts in flight (they are sent again: at least once),
+        record what already has an answer."""
+        for task in (self._task, self._recorder):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._recorder = None
         for inflight in list(self._inflight):
             inflight.cancel()
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
+        await self._record_finished()
         await self.sender.aclose()
 
     async def _run(self) -> None:
@@ -163,11 +193,6 @@ class DeliveryWorker:
         self._inflight.discard(task)
         # The next event of that session may be due now.
         self._wake.set()
-
-    async def drain(self, timeout_s: float = 10.0) -> None:
-        """Wait for the deliveries in flight (tests and shutdown)."""
-        if self._inflight:
-            await asyncio.wait(set(self._inflight), timeout=timeout_s)
 
     async def _dialect_name(self, conn: AsyncConnection) -> str:
         if self._dialect is None:
@@ -263,6 +288,7 @@ class DeliveryWorker:
                 e.c.secret,
                 e.c.previous_secret,
                 e.c.previous_secret_until,
+                e.c.failing_since,
                 m.c.message_id,
                 m.c.payload,
             )
@@ -305,21 +331,26 @@ class DeliveryWorker:
                 ),
                 message_id=row.message_id,
                 payload=row.payload,
+                failing=row.failing_since is not None,
             )
             for row in rows
         ]
 
     async def _deliver(self, claimed: Claimed) -> None:
+        """Send, then hand the result to the recorder: the slot is free as soon as the
+        answer is in (the lease keeps the delivery this worker's until it is recorded)."""
         try:
             result = await self.attempt(claimed)
-            await self.record(claimed, result)
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # recorded next time: the lease runs out, it is retried
+        except Exception as error:  # never lost: the lease runs out and it is sent again
             log.warning(
-                "webhook delivery could not be recorded",
+                "webhook attempt crashed",
                 extra={"delivery_id": claimed.delivery_id, **failure(error)},
             )
+            return
+        self._finished.append(Finished(claimed, result, self.clock()))
+        self._record_soon.set()
 
     async def attempt(self, claimed: Claimed) -> AttemptResult:
         body = body_of(claimed.payload)
@@ -328,73 +359,125 @@ class DeliveryWorker:
         metrics.outbound_attempt_seconds.observe(result.duration_ms / 1000)
         return result
 
-    async def record(self, claimed: Claimed, result: AttemptResult) -> None:
+    async def _record_loop(self) -> None:
+        """Group commit of attempt results: whatever finished while the last transaction
+        ran is recorded in the next one (SQLite has one writer connection, shared with
+        webhook ingest; one transaction per attempt would crowd it)."""
+        while True:
+            await self._record_soon.wait()
+            self._record_soon.clear()
+            await self._record_finished()
+
+    async def _record_finished(self) -> None:
+        batch, self._finished = self._finished, []
+        if not batch:
+            return
+        try:
+            await self.record(batch)
+        except Exception as error:  # sent again once their leases run out: at least once
+            log.warning(
+                "webhook attempts could not be recorded; they will be sent again",
+                extra={"deliveries": len(batch), **failure(error)},
+            )
+        # The next event of those sessions may be due now.
+        self._wake.set()
+
+    async def record(self, batch: list[Finished]) -> None:
+        """One transaction for the batch: the attempts in the log, each delivery's new state
+        (only while this worker still holds its lease), the endpoints' failure clocks."""
         d, e, a = tables.deliveries, tables.endpoints, tables.attempts
-        now = self.clock()
-        schedule = self.config.schedule_s
-        round_attempts = claimed.round_attempts + 1
-        if result.succeeded:
-            outcome, status, next_at = "succeeded", DeliveryStatus.SUCCEEDED, None
-        elif round_attempts < len(schedule):
-            outcome, status = "retrying", DeliveryStatus.PENDING
-            next_at = now + timedelta(seconds=schedule[round_attempts])
-        else:
-            outcome, status, next_at = "failed", DeliveryStatus.FAILED, None
+        outcomes = [self._outcome(item) for item in batch]
+        update_delivery = (
+            update(d)
+            .where(
+                d.c.id == bindparam("b_id"),
+                d.c.status == DeliveryStatus.SENDING.value,
+                d.c.lease_until == bindparam("b_lease"),
+            )
+            .values(
+                status=bindparam("b_status"),
+                attempt_count=d.c.attempt_count + 1,
+                round_attempts=bindparam("b_round"),
+                next_attempt_at=bindparam("b_next"),
+                lease_until=None,
+                last_status_code=bindparam("b_code"),
+                last_error=bindparam("b_error"),
+                finished_at=bindparam("b_finished"),
+            )
+        )
+        succeeded = {i.claimed.endpoint_id for i in batch if i.result.succeeded}
+        recovered = {
+            i.claimed.endpoint_id for i in batch if i.result.succeeded and i.claimed.failing
+        }
+        failing = {i.claimed.endpoint_id for i in batch if not i.result.succeeded} - succeeded
         async with self._write() as db, db.begin():
             conn = await db.connection()
             await conn.execute(
-                insert(a).values(
-                    delivery_id=claimed.delivery_id,
-                    attempted_at=now,
-                    status_code=result.status_code,
-                    error=result.error,
-                    duration_ms=result.duration_ms,
-                )
+                insert(a),
+                [
+                    {
+                        "delivery_id": item.claimed.delivery_id,
+                        "attempted_at": item.at,
+                        "status_code": item.result.status_code,
+                        "error": item.result.error,
+                        "duration_ms": item.result.duration_ms,
+                    }
+                    for item in batch
+                ],
             )
             changed = await conn.execute(
-                update(d)
-                .where(
-                    d.c.id == claimed.delivery_id,
-                    d.c.status == DeliveryStatus.SENDING.value,
-                    d.c.lease_until == claimed.lease_until,
-                )
-                .values(
-                    status=status.value,
-                    attempt_count=d.c.attempt_count + 1,
-                    round_attempts=round_attempts,
-                    next_attempt_at=next_at,
-                    lease_until=None,
-                    last_status_code=result.status_code,
-                    last_error=result.error,
-                    finished_at=None if status is DeliveryStatus.PENDING else now,
-                )
+                update_delivery,
+                [
+                    {
+                        "b_id": item.claimed.delivery_id,
+                        "b_lease": item.claimed.lease_until,
+                        "b_status": outcome.status.value,
+                        "b_round": item.claimed.round_attempts + 1,
+                        "b_next": outcome.next_at,
+                        "b_code": item.result.status_code,
+                        "b_error": item.result.error,
+                        "b_finished": None if outcome.status is DeliveryStatus.PENDING else item.at,
+                    }
+                    for item, outcome in zip(batch, outcomes, strict=True)
+                ],
             )
-            if changed.rowcount == 0:
+            if conn.dialect.supports_sane_multi_rowcount and changed.rowcount < len(batch):
                 log.warning(
-                    "webhook delivery lease ran out before its attempt was recorded; it "
-                    "may be sent again",
-                    extra={"delivery_id": claimed.delivery_id},
+                    "webhook delivery leases ran out before their attempts were recorded; "
+                    "they may be sent again",
+                    extra={"deliveries": len(batch) - changed.rowcount},
                 )
-            if result.succeeded:
+            if recovered:
                 await conn.execute(
-                    update(e)
-                    .where(e.c.id == claimed.endpoint_id, e.c.failing_since.is_not(None))
-                    .values(failing_since=None)
+                    update(e).where(e.c.id.in_(sorted(recovered))).values(failing_since=None)
                 )
-            else:
-                await self._endpoint_failed(conn, claimed.endpoint_id, now)
-        metrics.outbound_deliveries_total.labels(outcome).inc()
-        if not result.succeeded:
-            log.info(
-                "webhook attempt failed",
-                extra={
-                    "delivery_id": claimed.delivery_id,
-                    "endpoint_id": claimed.endpoint_id,
-                    "status_code": result.status_code,
-                    "outcome": outcome,
-                    "attempt": round_attempts,
-                },
+            now = self.clock()
+            for endpoint_id in sorted(failing):
+                await self._endpoint_failed(conn, endpoint_id, now)
+        for item, outcome in zip(batch, outcomes, strict=True):
+            metrics.outbound_deliveries_total.labels(outcome.name).inc()
+            if not item.result.succeeded:
+                log.info(
+                    "webhook attempt failed",
+                    extra={
+                        "delivery_id": item.claimed.delivery_id,
+                        "endpoint_id": item.claimed.endpoint_id,
+                        "status_code": item.result.status_code,
+                        "outcome": outcome.name,
+                        "attempt": item.claimed.round_attempts + 1,
+                    },
+                )
+
+    def _outcome(self, item: Finished) -> Outcome:
+        schedule = self.config.schedule_s
+        done = item.claimed.round_attempts + 1
+        if item.result.succeeded:
+            return Outcome("succeeded", DeliveryStatus.SUCCEEDED, None)
+        if done < len(schedule):
+            return Outcome(
+                "retrying", DeliveryStatus.PENDING, item.at + timedelta(seconds=schedule[done])
             )
+        return Outcome("failed", DeliveryStatus.FAILED, None)
 
     async def _endpoint_failed(
         self, conn: AsyncConnection, endpoint_id: str, now: datetime
