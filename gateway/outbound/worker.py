@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -202,11 +202,13 @@ class DeliveryWorker:
     async def _recover_own(self) -> None:
         """SQLite has one worker: whatever its last run left SENDING was cut off by a stop
         or a crash, and goes back to PENDING now rather than after its lease."""
+        d = tables.deliveries
+        if not await self._any(select(d.c.id).where(d.c.status == DeliveryStatus.SENDING.value)):
+            return
         async with self._write() as db, db.begin():
             conn = await db.connection()
             if await self._dialect_name(conn) != "sqlite":
                 return
-            d = tables.deliveries
             await conn.execute(
                 update(d)
                 .where(d.c.status == DeliveryStatus.SENDING.value)
@@ -218,6 +220,8 @@ class DeliveryWorker:
         message, subscribed to its type and vendor). Returns the messages handled."""
         m, e, d = tables.messages, tables.endpoints, tables.deliveries
         now = self.clock()
+        if not await self._any(select(m.c.id).where(m.c.fanned_out.is_(False))):
+            return 0
         async with self._write() as db, db.begin():
             conn = await db.connection()
             if await self._dialect_name(conn) == "postgresql":
@@ -268,10 +272,25 @@ class DeliveryWorker:
             )
         return len(rows)
 
+    async def _any(self, query: Select[Any]) -> bool:
+        """A cheap look on the read engine before a write transaction: an idle worker never
+        takes the write lock (on SQLite, the one that webhook ingest needs)."""
+        async with self._read() as db:
+            conn = await db.connection()
+            found = (await conn.execute(query.limit(1))).first() is not None
+            await db.rollback()
+        return found
+
     async def claim(self, limit: int) -> list[Claimed]:
         d, m, e = tables.deliveries, tables.messages, tables.endpoints
         earlier = d.alias("earlier")
         now = self.clock()
+        due = or_(
+            and_(d.c.status == DeliveryStatus.PENDING.value, d.c.next_attempt_at <= now),
+            and_(d.c.status == DeliveryStatus.SENDING.value, d.c.lease_until < now),
+        )
+        if not await self._any(select(d.c.id).where(due)):
+            return []
         lease_until = now + timedelta(seconds=self.config.lease_s)
         waiting_behind = exists().where(
             earlier.c.endpoint_id == d.c.endpoint_id,
@@ -296,13 +315,7 @@ class DeliveryWorker:
             .join(m, m.c.id == d.c.message_id)
             .where(
                 e.c.disabled_at.is_(None),
-                or_(
-                    and_(
-                        d.c.status == DeliveryStatus.PENDING.value,
-                        d.c.next_attempt_at <= now,
-                    ),
-                    and_(d.c.status == DeliveryStatus.SENDING.value, d.c.lease_until < now),
-                ),
+                due,
                 ~waiting_behind,
             )
             .order_by(d.c.next_attempt_at, d.c.id)

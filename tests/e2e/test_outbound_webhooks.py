@@ -401,3 +401,37 @@ def test_managing_webhooks_needs_the_webhooks_manage_scope(keyed: GatewayProcess
     assert listed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     anonymous = graphql_as(keyed.base, None, "{ webhookDeliveries { edges { cursor } } }").json()
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_an_endpoint_gets_only_the_event_types_and_vendors_it_asked_for(
+    gateway: GatewayProcess,
+) -> None:
+    with (
+        running_receiver() as finals,
+        running_receiver() as elsewhere,
+        running_receiver() as everything,
+    ):
+        add_endpoint(gateway.base, finals, events=["session.final"], providers=["didit"])
+        add_endpoint(gateway.base, elsewhere, providers=["verifa"])
+        add_endpoint(gateway.base, everything)
+        session = approved(gateway.base, "didit")
+        everything.wait_for(has_final(session["id"]))
+        finals.wait_for(has_final(session["id"]))
+        time.sleep(0.5)  # anything else for these endpoints would arrive by now
+    mine = [r for r in everything.accepted if r.payload["data"]["sessionId"] == session["id"]]
+    assert [r.payload["type"] for r in mine][-1] == "session.final" and len(mine) >= 3
+    assert [r.payload["type"] for r in finals.accepted] == ["session.final"]
+    assert finals.accepted[0].webhook_id == mine[-1].webhook_id, "one message, one id"
+    assert not [r for r in elsewhere.accepted if r.payload["data"]["provider"] != "verifa"]
+
+
+def test_an_endpoint_hears_nothing_of_what_happened_before_it_was_made(
+    gateway: GatewayProcess,
+) -> None:
+    session = approved(gateway.base, "beltic")
+    wait_final(gateway.base, session["id"])
+    with running_receiver() as receiver:
+        add_endpoint(gateway.base, receiver, providers=["beltic"])
+        later = approved(gateway.base, "beltic")
+        receiver.wait_for(has_final(later["id"]))
+    assert {r.payload["data"]["sessionId"] for r in receiver.accepted} == {later["id"]}
