@@ -21,27 +21,13 @@ from standardwebhooks import Webhook
 from tests.e2e.server import GatewayProcess
 from tests.support import sandbox_paths
 from tests.support.keys import env, graphql_as, key
-from tests.support.webhook_receiver import Receiver, changes, running_receiver
+from tests.support.webhook_receiver import DATA_FIELDS, Receiver, changes, running_receiver
 
 FAST_RETRIES = {
     "KYCGW_WEBHOOK_RETRY_SCHEDULE_S": "[0, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]",
     "KYCGW_WEBHOOK_POLL_INTERVAL_S": "0.1",
 }
 VENDORS = ["beltic", "didit", "uip", "uqudo", "verifa"]
-DATA_FIELDS = {
-    "sessionId",
-    "provider",
-    "providerSessionId",
-    "clientReference",
-    "previousStatus",
-    "status",
-    "providerStatus",
-    "source",
-    "occurredAt",
-    "sequence",
-    "cursor",
-    "decision",
-}
 CREATE_ENDPOINT = """
 mutation($input: CreateWebhookEndpointInput!) {
   createWebhookEndpoint(input: $input) {

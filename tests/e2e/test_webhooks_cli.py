@@ -24,7 +24,7 @@ from standardwebhooks import Webhook
 from gateway.outbound.signing import new_secret
 from tests.e2e.client import create_mutation
 from tests.e2e.server import GatewayProcess
-from tests.support.webhook_receiver import Receiver, running_receiver
+from tests.support.webhook_receiver import DATA_FIELDS, Receiver, running_receiver
 
 CREATE_SESSION = create_mutation("didit", "id providerSessionId")
 CREATE_ENDPOINT = """
@@ -43,21 +43,6 @@ query($id: ID!) {
   webhookDeliveries(endpointId: $id, first: 100) { edges { node { webhookId status } } }
 }
 """
-#: The payload's `data`, as docs and integrators know it (gateway/outbound/outbox.py).
-DATA_KEYS = {
-    "sessionId",
-    "provider",
-    "providerSessionId",
-    "clientReference",
-    "previousStatus",
-    "status",
-    "providerStatus",
-    "source",
-    "occurredAt",
-    "sequence",
-    "cursor",
-    "decision",
-}
 #: What one session taken to APPROVED owes an endpoint of every event type, in order.
 APPROVED_PATH = [
     ("session.status_changed", "null->CREATED", "seq=1"),
@@ -374,7 +359,7 @@ def test_test_sends_one_signed_example_and_exits_by_the_answer(server: GatewayPr
         payload = arrived.payload
         assert list(payload) == ["type", "timestamp", "test", "data"]
         assert payload["type"] == "session.status_changed" and payload["test"] is True
-        assert set(payload["data"]) == DATA_KEYS
+        assert set(payload["data"]) == DATA_FIELDS
         assert (payload["data"]["previousStatus"], payload["data"]["status"]) == (
             "IN_PROGRESS",
             "APPROVED",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -17,6 +19,30 @@ from gateway.outbound.targets import TargetPolicy, TargetRefused
 
 KEYED = TargetPolicy(dev_mode=False)
 DEV = TargetPolicy(dev_mode=True)
+
+
+@asynccontextmanager
+async def answering(
+    policy: TargetPolicy, answer: httpx.Response, seen: list[httpx.Request]
+) -> AsyncIterator[Sender]:
+    """A sender whose every request gets `answer`, each request kept in `seen`."""
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answer
+
+    sender = Sender(
+        policy,
+        connect_timeout_s=1,
+        read_timeout_s=1,
+        concurrency=1,
+        transport=httpx.MockTransport(receiver),
+    )
+    try:
+        yield sender
+    finally:
+        await sender.aclose()
+
 
 REFUSED_WHEN_KEYED = [
     "https://127.0.0.1/h",
@@ -114,25 +140,11 @@ async def test_an_attempt_checks_again_and_connects_to_the_checked_address(
     async def rebinding(host: str, port: int) -> list[ipaddress.IPv4Address]:
         return [ipaddress.IPv4Address(next(answers))]
 
-    seen: list[httpx.Request] = []
-
-    def receiver(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(204)
-
     monkeypatch.setattr(targets, "_addresses", rebinding)
-    sender = Sender(
-        KEYED,
-        connect_timeout_s=1,
-        read_timeout_s=1,
-        concurrency=1,
-        transport=httpx.MockTransport(receiver),
-    )
-    try:
+    seen: list[httpx.Request] = []
+    async with answering(KEYED, httpx.Response(204), seen) as sender:
         first = await sender.send("https://hooks.example.com/in", {"webhook-id": "m"}, b"{}")
         second = await sender.send("https://hooks.example.com/in", {"webhook-id": "m"}, b"{}")
-    finally:
-        await sender.aclose()
     assert first.succeeded and first.status_code == 204
     (request,) = seen
     assert request.url.host == "93.184.215.14"
@@ -148,21 +160,8 @@ async def test_an_attempt_checks_again_and_connects_to_the_checked_address(
 
 async def test_a_redirect_is_not_followed_and_counts_as_a_failure() -> None:
     seen: list[httpx.Request] = []
-
-    def receiver(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(307, headers={"location": "http://169.254.169.254/"})
-
-    sender = Sender(
-        DEV,
-        connect_timeout_s=1,
-        read_timeout_s=1,
-        concurrency=1,
-        transport=httpx.MockTransport(receiver),
-    )
-    try:
+    redirect = httpx.Response(307, headers={"location": "http://169.254.169.254/"})
+    async with answering(DEV, redirect, seen) as sender:
         result = await sender.send("http://127.0.0.1:9/in", {}, b"{}")
-    finally:
-        await sender.aclose()
     assert len(seen) == 1 and not result.succeeded and result.status_code == 307
     assert result.error is not None and "not followed" in result.error

@@ -17,6 +17,24 @@ from typing import Any
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
+#: The payload's `data`, as docs/webhooks.md documents it for integrators.
+DATA_FIELDS = frozenset(
+    {
+        "sessionId",
+        "provider",
+        "providerSessionId",
+        "clientReference",
+        "previousStatus",
+        "status",
+        "providerStatus",
+        "source",
+        "occurredAt",
+        "sequence",
+        "cursor",
+        "decision",
+    }
+)
+
 
 @dataclass(frozen=True)
 class Received:

@@ -251,11 +251,8 @@ class WebhookQueries:
         ]
         return WebhookDeliveryConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=PageInfo.of(
+                [edge.cursor for edge in edges], has_next=page.has_next, after=after
             ),
         )
 
