@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     webhook_claim_lease_s: float = Field(default=60.0, gt=0)
     #: How often an idle worker looks for due deliveries (it is also woken by each commit).
     webhook_poll_interval_s: float = Field(default=1.0, gt=0)
+    #: Finished deliveries (with their attempts) and their messages are kept this long: the
+    #: delivery log and what `replayWebhooks` can reach (Svix keeps 90 days on paid plans).
+    webhook_retention_s: float = Field(default=30 * 24 * 3600.0, gt=0)
+    webhook_prune_interval_s: float = Field(default=600.0, gt=0)
 
     #: Raw `KYCGW_<VENDOR>_<KEY>` values, filled from the environment at load time.
     vendor_env: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)

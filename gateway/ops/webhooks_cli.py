@@ -26,7 +26,8 @@ from gateway.outbound.deliveries import WebhookDeliveries
 from gateway.outbound.outbox import event_data, new_message_id
 from gateway.outbound.sender import AttemptResult, Sender
 from gateway.outbound.service import target_policy
-from gateway.outbound.worker import DeliveryStatus, body_of
+from gateway.outbound.tables import DeliveryStatus
+from gateway.outbound.worker import body_of
 from gateway.settings import Settings, load_settings
 from gateway.webhook_config import EVENT_STATUS_CHANGED
 

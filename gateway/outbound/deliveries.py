@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from adapters.base import Clock, ErrorCode
 from gateway.errors import ServiceError
 from gateway.outbound import tables
-from gateway.outbound.worker import OPEN_STATUSES, DeliveryStatus
+from gateway.outbound.tables import OPEN_STATUSES, DeliveryStatus
 
 #: The most messages one replay may queue (a wider window is several calls).
 MAX_REPLAY = 10_000

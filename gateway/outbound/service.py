@@ -82,6 +82,8 @@ def build_outbound(
                 lease_s=settings.webhook_claim_lease_s,
                 concurrency=settings.webhook_concurrency,
                 poll_interval_s=settings.webhook_poll_interval_s,
+                retention_s=settings.webhook_retention_s,
+                prune_interval_s=settings.webhook_prune_interval_s,
             ),
             clock,
         )

@@ -9,6 +9,7 @@ says why; secrets rotate with a grace period; unsafe targets are refused."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -421,3 +422,40 @@ def test_an_endpoint_hears_nothing_of_what_happened_before_it_was_made(
         later = approved(gateway.base, "beltic")
         receiver.wait_for(has_final(later["id"]))
     assert {r.payload["data"]["sessionId"] for r in receiver.accepted} == {later["id"]}
+
+
+def test_finished_deliveries_are_forgotten_after_the_retention_pending_ones_never(
+    tmp_path: Path,
+) -> None:
+    extra = {
+        **FAST_RETRIES,
+        "KYCGW_WEBHOOK_RETENTION_S": "1",
+        "KYCGW_WEBHOOK_PRUNE_INTERVAL_S": "0.2",
+    }
+    with (
+        GatewayProcess(tmp_path, extra_env=extra) as server,
+        running_receiver() as receiver,
+        running_receiver(Receiver(fail_with=500)) as failing,
+    ):
+        delivered = add_endpoint(server.base, receiver)
+        stuck = add_endpoint(server.base, failing)
+        session = approved(server.base, "didit")
+        receiver.wait_for(has_final(session["id"]))
+        assert deliveries(server.base, delivered)
+        deadline = time.monotonic() + 15
+        while deliveries(server.base, delivered):
+            assert time.monotonic() < deadline, "finished deliveries were never pruned"
+            time.sleep(0.2)
+        # The failing endpoint's deliveries are still retrying: they stay, with their log.
+        waiting = deliveries(server.base, stuck)
+        assert waiting and all(d["status"] in ("PENDING", "SENDING") for d in waiting)
+        assert any(d["attempts"] for d in waiting)
+        db = sqlite3.connect(tmp_path / "gateway.db")
+        try:
+            kept = db.execute("select count(*) from webhook_messages").fetchone()[0]
+            done = db.execute(
+                "select count(*) from webhook_deliveries where status = 'SUCCEEDED'"
+            ).fetchone()[0]
+        finally:
+            db.close()
+        assert done == 0 and kept == len(waiting), "a message stays while it is owed"

@@ -18,7 +18,7 @@ from gateway.errors import ServiceError
 from gateway.outbound.deliveries import Delivery
 from gateway.outbound.endpoints import EndpointChange
 from gateway.outbound.service import OutboundWebhooks
-from gateway.outbound.worker import DeliveryStatus
+from gateway.outbound.tables import DeliveryStatus
 from gateway.store.models import WebhookEndpointRow
 from gateway.web.graphql.context import Info
 from gateway.web.graphql.permissions import BadUserInput, check, guard
