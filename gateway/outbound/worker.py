@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 #: After an unexpected failure of a whole loop turn (the database away), wait this long.
 ERROR_BACKOFF_S = 1.0
+#: How long `stop` waits for the loop to leave its current transaction before cancelling.
+STOP_GRACE_S = 5.0
 PAYLOAD_SEPARATORS = (",", ":")
 
 
@@ -87,6 +89,7 @@ class DeliveryWorker:
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._pruned_at: float | None = None
+        self._stopping = False
         self._finished: list[Finished] = []
         self._record_soon = asyncio.Event()
         self._recorder: asyncio.Task[None] | None = None
@@ -103,10 +106,19 @@ class DeliveryWorker:
             )
 
     async def stop(self) -> None:
-        """Stop claiming, cut the attempts in flight (they are sent again: at least once),
-        record what already has an answer."""
+        """Stop claiming, let the loop and the recorder finish the transaction they are in
+        (a task cancelled inside a database call can leave its connection hanging), cut
+        the attempts in flight (they are sent again: at least once), record what already
+        has an answer."""
+        self._stopping = True
+        self._wake.set()
+        self._record_soon.set()
         for task in (self._task, self._recorder):
-            if task is not None:
+            if task is None:
+                continue
+            try:
+                await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_S)
+            except TimeoutError:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -120,14 +132,14 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         await self.queue.recover_own()
-        while True:
+        while not self._stopping:
             busy = False
             try:
                 busy = await self.turn()
             except Exception as error:  # the database away: try again, never die
                 log.warning("webhook delivery turn failed", extra=failure(error))
                 await asyncio.sleep(ERROR_BACKOFF_S)
-            if busy:
+            if busy or self._stopping:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -181,7 +193,7 @@ class DeliveryWorker:
         """Group commit of attempt results: whatever finished while the last transaction
         ran is recorded in the next one (SQLite has one writer connection, shared with
         webhook ingest; one transaction per attempt would crowd it)."""
-        while True:
+        while not self._stopping:
             await self._record_soon.wait()
             self._record_soon.clear()
             await self._record_finished()
