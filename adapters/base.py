@@ -528,6 +528,11 @@ class SandboxConfig:
     webhook_transport: httpx.AsyncBaseTransport | None = None
     webhook_retry_delays_s: tuple[float, ...] = (1.0, 4.0)
     clock: Clock = utc_now
+    #: The emulated vendor API's key, when the operator fixes one
+    #: (`KYCGW_<VENDOR>_SANDBOX_API_KEY`): a client outside the gateway — an old integration,
+    #: a script, a test — can then call the sandbox directly, as it would the vendor. Else
+    #: random per process, known only to the gateway's adapter.
+    api_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -166,3 +166,10 @@ outbound_endpoints_disabled_total = Counter(
     "Endpoints disabled because every attempt failed for KYCGW_WEBHOOK_DISABLE_AFTER_S",
     registry=REGISTRY,
 )
+adopted_sessions_total = Counter(
+    "kycgw_adopted_sessions_total",
+    "Vendor sessions the gateway did not create, read from the vendor and stored when a "
+    "signed webhook named them (KYCGW_<VENDOR>_ADOPT_UNKNOWN)",
+    ["provider"],
+    registry=REGISTRY,
+)

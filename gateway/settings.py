@@ -14,10 +14,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.registry import first_provider
 from gateway.auth import ApiKeyConfig
+from gateway.errors import ConfigError
 from gateway.routing_rules import RoutingConfig
 from gateway.webhook_config import StaticWebhookEndpoint
 
 ENV_PREFIX = "KYCGW_"
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
 class Settings(BaseSettings):
@@ -168,6 +171,14 @@ class Settings(BaseSettings):
         """A vendor setting such as `KYCGW_DIDIT_API_KEY`; empty strings count as unset."""
         value = self.vendor_env.get(f"{provider}_{key}".upper())
         return value or None
+
+    def vendor_flag(self, provider: str, key: str) -> bool:
+        """A yes/no vendor setting such as `KYCGW_UQUDO_ADOPT_UNKNOWN`; a value that is
+        neither stops the start rather than being read as no."""
+        value = (self.vendor_value(provider, key) or "false").strip().lower()
+        if value not in TRUE_WORDS | FALSE_WORDS:
+            raise ConfigError(f"{ENV_PREFIX}{provider.upper()}_{key}: expected true or false")
+        return value in TRUE_WORDS
 
     def vendor_secret(self, provider: str, key: str) -> SecretStr | None:
         value = self.vendor_value(provider, key)

@@ -7,6 +7,7 @@ happen in one place. It only assembles the jobs, each in its own module:
   claims in `gateway/sessions/idempotency.py`
 - vendor actions, refresh, metadata, redaction: `gateway/sessions/mutations.py`
 - webhook ingest (group commit, dedupe, outcomes): `gateway/sessions/ingest.py`
+- adopting a vendor session made elsewhere: `gateway/sessions/adopt.py`
 
 How a vendor snapshot changes a stored session is `gateway/sessions/applier.py`."""
 
@@ -30,6 +31,7 @@ from adapters.base import (
 from gateway.bus.events import EventBus, StatusChanged, StatusSource
 from gateway.routing_rules import RoutingConfig
 from gateway.sessions.actions import SessionAction
+from gateway.sessions.adopt import SessionAdoption
 from gateway.sessions.core import SessionCore
 from gateway.sessions.create import SessionCreator
 from gateway.sessions.idempotency import IdempotencyClaims
@@ -75,6 +77,7 @@ class SessionService:
         breakers: Breakers | None = None,
         read_cache_ttl_s: float = 2.0,
         clock: Clock = utc_now,
+        adopt_unknown: frozenset[str] = frozenset(),
     ) -> None:
         self.core = SessionCore(
             db=session_factory,
@@ -93,6 +96,7 @@ class SessionService:
         self.creator = SessionCreator(self.core, IdempotencyClaims(self.core))
         self.mutations = SessionMutations(self.core)
         self.ingest = WebhookIngest(self.core)
+        self.adoption = SessionAdoption(self.core, adopt_unknown)
 
     @property
     def clock(self) -> Clock:
@@ -116,6 +120,15 @@ class SessionService:
     def committed_hooks(self) -> list[Callable[[], None]]:
         """Called after each commit that recorded status changes."""
         return self.core.committed_hooks
+
+    # -- adoption of sessions made elsewhere (gateway/sessions/adopt.py) -------------------
+    def adopts(self, provider: str) -> bool:
+        return self.adoption.adopts(provider)
+
+    async def adopt(
+        self, provider: str, provider_session_id: str, seen_at: datetime | None = None
+    ) -> str:
+        return await self.adoption.adopt(provider, provider_session_id, seen_at)
 
     # -- reads (gateway/sessions/queries.py) ----------------------------------------------
     async def get(self, session_id: str) -> SessionRow | None:

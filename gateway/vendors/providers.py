@@ -191,6 +191,7 @@ def _build_entry(
             state_path=str(state_dir / f"{name}.json"),
             webhook_transport=webhook_transport,
             webhook_retry_delays_s=retry_delays or tuple(settings.sandbox_webhook_retry_delays_s),
+            api_key=settings.vendor_value(name, "SANDBOX_API_KEY"),
         )
     )
     if sandbox is None:

@@ -208,6 +208,9 @@ def build_core(
         breakers=Breakers(settings.breaker_threshold, settings.breaker_cooldown_s),
         read_cache_ttl_s=settings.vendor_read_cache_ttl_s,
         clock=clock,
+        adopt_unknown=frozenset(
+            name for name in providers.names() if settings.vendor_flag(name, "ADOPT_UNKNOWN")
+        ),
     )
     follower = StreamFollower(service)
     service.created_hooks.append(follower.follow)

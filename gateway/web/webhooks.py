@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from adapters.base import WebhookRejected, WebhookRejectReason
+from adapters.base import ErrorCode, WebhookRejected, WebhookRejectReason
 from gateway import metrics
 from gateway.errors import ServiceError, UnknownSessionForEvent
 from gateway.logs import failure
@@ -89,7 +90,14 @@ def webhook_routes(service: SessionService, max_body_bytes: int) -> Mount:
         refetch: set[str] = set()
         try:
             for event in events:
-                result = await service.ingest_webhook(provider, event)
+                try:
+                    result = await service.ingest_webhook(provider, event)
+                except UnknownSessionForEvent as unknown:
+                    if not service.adopts(provider):
+                        raise
+                    seen_at = event.snapshot.occurred_at if event.snapshot else None
+                    await _adopt(service, provider, str(unknown), seen_at)
+                    result = await service.ingest_webhook(provider, event)
                 outcomes.append(result.outcome)
                 if result.refetch and result.session_id:
                     refetch.add(result.session_id)
@@ -112,6 +120,9 @@ def webhook_routes(service: SessionService, max_body_bytes: int) -> Mount:
                 extra={"provider": provider, "provider_session_id": str(unknown)[:128]},
             )
             return JSONResponse({"error": "unknown session"}, status_code=404)
+        except AdoptionUnavailable:
+            metrics.webhooks_total.labels(provider, "transient_error").inc()
+            return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
         except (SQLAlchemyError, OSError) as error:
             metrics.webhooks_total.labels(provider, "transient_error").inc()
             log.exception(
@@ -124,3 +135,25 @@ def webhook_routes(service: SessionService, max_body_bytes: int) -> Mount:
         return JSONResponse({"received": True, "outcomes": outcomes}, status_code=200)
 
     return Mount("/webhooks", routes=[Route("/{provider}", receive, methods=["POST"])])
+
+
+class AdoptionUnavailable(Exception):
+    """The vendor could not be read to adopt a session: 503, so the vendor retries."""
+
+
+async def _adopt(
+    service: SessionService, provider: str, provider_session_id: str, seen_at: datetime | None
+) -> None:
+    """Adoption is on for this vendor: read and store the session it names. The vendor not
+    knowing it either keeps the 404; a vendor that cannot be read now is a 503."""
+    try:
+        await service.adopt(provider, provider_session_id, seen_at)
+    except ServiceError as error:
+        codes = {problem.code for problem in error.problems}
+        log.warning(
+            "a session to adopt could not be read from the vendor",
+            extra={"provider": provider, "codes": ",".join(sorted(codes))},
+        )
+        if ErrorCode.NOT_FOUND in codes:
+            raise UnknownSessionForEvent(provider_session_id) from None
+        raise AdoptionUnavailable from None

@@ -62,7 +62,7 @@ class BelticSandbox(EmulatorHandle):
         #: The static `X-Webhook-Token` the document webhooks carry.
         self.webhook_token: str = secrets.token_urlsafe(24)
         self._engine = BelticEmulator(config, self.webhook_secret, self.webhook_token)
-        self.api_key: str = self._engine.add_key(ALL_SCOPES).secret
+        self.api_key: str = self._engine.add_key(ALL_SCOPES, config.api_key).secret
         self.no_decide_api_key: str = self._engine.add_key(NO_DECIDE_SCOPES).secret
         self.readonly_api_key: str = self._engine.add_key(READ_ONLY_SCOPES).secret
         #: The adapter checks `X-Webhook-Token` against this option when it is set.

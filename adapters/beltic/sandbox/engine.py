@@ -104,10 +104,10 @@ class BelticEmulator:
         return new_id(prefix, self.now(), self.store.next_sequence())
 
     # -- keys -------------------------------------------------------------------------------
-    def add_key(self, scopes: frozenset[str]) -> ApiKey:
+    def add_key(self, scopes: frozenset[str], secret: str | None = None) -> ApiKey:
         key = ApiKey(
             id=f"key_{secrets.token_hex(8)}",
-            secret=KEY_PREFIX + secrets.token_urlsafe(32),
+            secret=secret or KEY_PREFIX + secrets.token_urlsafe(32),
             scopes=scopes,
         )
         self.keys[key.secret] = key

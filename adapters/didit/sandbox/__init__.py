@@ -51,7 +51,7 @@ class DiditSandbox(EmulatorHandle):
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
-        self.api_key: str = secrets.token_urlsafe(32)
+        self.api_key: str = config.api_key or secrets.token_urlsafe(32)
         self.webhook_secret: str = secrets.token_urlsafe(32)
         self.options: Mapping[str, str] = MappingProxyType({"workflow_id": SANDBOX_WORKFLOW_ID})
         self._engine = DiditEmulator(config, self.webhook_secret)

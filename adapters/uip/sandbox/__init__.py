@@ -73,7 +73,7 @@ class UipSandbox(EmulatorHandle):
         self.config = config
         # No test-key prefix is documented (api-reference/introduction); live keys look like
         # `uip_live_…`.
-        self.api_key: str = "uip_sandbox_" + secrets.token_urlsafe(32)
+        self.api_key: str = config.api_key or "uip_sandbox_" + secrets.token_urlsafe(32)
         self.webhook_secret: str = "uip_whsec_" + secrets.token_urlsafe(32)
         #: UIP needs nothing beyond the key (the webhook URL lives in the dashboard).
         self.options: Mapping[str, str] = MappingProxyType({})

@@ -71,7 +71,7 @@ class UqudoSandbox(EmulatorHandle):
 
     def __init__(self, config: SandboxConfig, *, webhook_verifications: bool = False) -> None:
         self.config = config
-        self.api_key: str = secrets.token_urlsafe(32)
+        self.api_key: str = config.api_key or secrets.token_urlsafe(32)
         self.webhook_secret: str = secrets.token_urlsafe(32)
         webhook_auth_value = f"{WEBHOOK_AUTH_SCHEME} {self.webhook_secret}"
         self._engine = UqudoEmulator(

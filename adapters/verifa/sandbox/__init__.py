@@ -63,7 +63,7 @@ class VerifaSandbox(EmulatorHandle):
         if payload_shape is not None:
             one_of("payload_shape", payload_shape, PAYLOAD_SHAPES)
         self.config = config
-        self.api_key: str = "vk_sandbox_" + secrets.token_urlsafe(32)
+        self.api_key: str = config.api_key or "vk_sandbox_" + secrets.token_urlsafe(32)
         self.webhook_secret: str = "whsec_" + secrets.token_urlsafe(32)
         #: Create falls back to the org default workflow; review-case decisions are made as
         #: the sandbox org's reviewer (the adapter's `reviewer_id` option).
