@@ -121,13 +121,18 @@ def running_gateway(
         yield server.base
 
 
-def metric(base: str, name: str, credential: str | None = None) -> float:
-    """One unlabelled value from the server's /metrics (`credential`: a key with stats:read,
-    for a keyed server)."""
+def metric(
+    base: str, name: str, credential: str | None = None, *, default: float | None = None
+) -> float:
+    """One series' value from the server's /metrics: a name, or a name with its labels as
+    Prometheus prints them (`credential`: a key with stats:read, for a keyed server). A
+    series not there yet is `default`, or an error without one."""
     headers = {"authorization": f"Bearer {credential}"} if credential else {}
     for line in httpx.get(f"{base}/metrics", headers=headers, timeout=5).text.splitlines():
         if line.startswith(f"{name} "):
-            return float(line.split()[1])
+            return float(line.rsplit(" ", 1)[1])
+    if default is not None:
+        return default
     raise AssertionError(f"{name} missing from /metrics")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import GatewayProcess
+from tests.e2e.server import GatewayProcess, metric
 
 SANDBOX_KEY = "didit-sandbox-key-for-an-outside-integration"
 WORKFLOW = "5f0c6a52-7d3e-4c1b-9a8e-2b6d1f4e9c07"  # the sandbox's workflow (its script says)
@@ -57,14 +57,6 @@ def stored(base: str, psid: str) -> dict | None:
     return next((n for n in nodes if n["providerSessionId"] == psid), None)
 
 
-def metric(base: str, series: str) -> float:
-    for line in httpx.get(f"{base}/metrics", timeout=10).text.splitlines():
-        name, _, value = line.rpartition(" ")
-        if name == series:
-            return float(value)
-    return 0.0
-
-
 @pytest.mark.parametrize("adopt", [True, False], ids=["adoption-on", "adoption-off"])
 def test_a_session_made_outside_the_gateway_is_adopted_only_when_asked(
     tmp_path: Path, adopt: bool
@@ -80,19 +72,24 @@ def test_a_session_made_outside_the_gateway_is_adopted_only_when_asked(
         if not adopt:
             while (
                 metric(
-                    server.base, 'kycgw_webhooks_total{outcome="unknown_session",provider="didit"}'
+                    server.base,
+                    'kycgw_webhooks_total{outcome="unknown_session",provider="didit"}',
+                    default=0,
                 )
                 < 2
             ):
                 assert time.monotonic() < deadline, "the sandbox's webhooks never arrived"
                 time.sleep(0.1)
             assert stored(server.base, psid) is None
-            assert metric(server.base, 'kycgw_adopted_sessions_total{provider="didit"}') == 0
+            assert (
+                metric(server.base, 'kycgw_adopted_sessions_total{provider="didit"}', default=0)
+                == 0
+            )
             return
         while (session := stored(server.base, psid)) is None or session["status"] != "APPROVED":
             assert time.monotonic() < deadline, session
             time.sleep(0.1)
-        assert metric(server.base, 'kycgw_adopted_sessions_total{provider="didit"}') == 1
+        assert metric(server.base, 'kycgw_adopted_sessions_total{provider="didit"}', default=0) == 1
     assert session["routing"] == {"rule": "adopted"}
     history = session["history"]
     assert [h["status"] for h in history] == ["CREATED", "IN_PROGRESS", "APPROVED"]

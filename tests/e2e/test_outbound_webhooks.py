@@ -19,7 +19,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from tests.e2e.server import GatewayProcess
+from tests.e2e.server import GatewayProcess, metric
 from tests.support import sandbox_paths
 from tests.support.keys import env, graphql_as, key
 from tests.support.webhook_receiver import DATA_FIELDS, Receiver, changes, running_receiver
@@ -91,18 +91,9 @@ def wait_final(base: str, session_id: str) -> list[dict]:
         time.sleep(0.1)
 
 
-def metric(base: str, series: str) -> float:
-    """One series' value on /metrics (0 when absent)."""
-    for line in httpx.get(f"{base}/metrics", timeout=10).text.splitlines():
-        name, _, value = line.rpartition(" ")
-        if name == series:
-            return float(value)
-    return 0.0
-
-
 def wait_metric(base: str, series: str, above: float, timeout_s: float = 10) -> float:
     deadline = time.monotonic() + timeout_s
-    while (value := metric(base, series)) <= above:
+    while (value := metric(base, series, default=0)) <= above:
         assert time.monotonic() < deadline, f"{series} stayed at {value}"
         time.sleep(0.2)
     return value
@@ -193,9 +184,19 @@ def test_a_receiver_down_for_a_while_gets_every_change_in_order_with_stable_ids(
     accepted_ids = {a.webhook_id for a in receiver.accepted}
     assert failed_ids and failed_ids <= accepted_ids, "a retry keeps its webhook-id"
 
-    assert metric(gateway.base, 'kycgw_outbound_webhook_deliveries_total{outcome="retrying"}') > 0
-    assert metric(gateway.base, 'kycgw_outbound_webhook_deliveries_total{outcome="succeeded"}') > 0
-    assert metric(gateway.base, "kycgw_outbound_webhook_attempt_seconds_count") >= len(
+    assert (
+        metric(
+            gateway.base, 'kycgw_outbound_webhook_deliveries_total{outcome="retrying"}', default=0
+        )
+        > 0
+    )
+    assert (
+        metric(
+            gateway.base, 'kycgw_outbound_webhook_deliveries_total{outcome="succeeded"}', default=0
+        )
+        > 0
+    )
+    assert metric(gateway.base, "kycgw_outbound_webhook_attempt_seconds_count", default=0) >= len(
         receiver.attempts
     )
 
