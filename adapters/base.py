@@ -390,6 +390,9 @@ class SessionSnapshot:
     #: What the vendor found (checks, person, documents), when this payload says; None keeps
     #: what is stored (adapters/results.py).
     results: Results | None = None
+    #: When the vendor created the session, where its payload says (a list row, a read):
+    #: what an adopted or imported session's history starts at.
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -533,6 +536,15 @@ class SandboxConfig:
     #: a script, a test — can then call the sandbox directly, as it would the vendor. Else
     #: random per process, known only to the gateway's adapter.
     api_key: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    """A page of a vendor's session list: each session as the list shows it (its status, and
+    `created_at` where the list gives it), and the cursor of the next page (None: the last)."""
+
+    sessions: tuple[SessionSnapshot, ...]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True)
@@ -724,6 +736,12 @@ class ProviderAdapter(abc.ABC):
         self, *, client_reference: str | None = None, limit: int = 100
     ) -> list[SessionSnapshot]:
         """The vendor's sessions, newest first, following its pagination up to `limit`."""
+        raise UnsupportedByProvider(self.name, "list")
+
+    async def list_page(self, cursor: str | None, *, page_size: int) -> SessionPage:
+        """One page of the vendor's list endpoint (Capability.LIST), for importing history:
+        `cursor` is None for the first page, else a `next_cursor` this adapter gave (opaque
+        to the gateway, kept in its store so an import resumes where it stopped)."""
         raise UnsupportedByProvider(self.name, "list")
 
     async def start(self) -> None:  # noqa: B027 - optional hook

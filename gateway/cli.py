@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from gateway.errors import ConfigError
+from gateway.ops.import_cli import add_import_command
 from gateway.ops.report import add_report_command
 from gateway.ops.simulate import add_simulate_command
 from gateway.ops.webhooks_cli import add_webhooks_command
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulate_command(commands)
     add_report_command(commands)
     add_webhooks_command(commands)
+    add_import_command(commands)
     return parser
 
 

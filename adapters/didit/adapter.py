@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from adapters.base import (
     JSON,
@@ -30,6 +30,7 @@ from adapters.base import (
     ProviderError,
     SandboxConfig,
     SandboxHandle,
+    SessionPage,
     SessionSnapshot,
     WebhookEvent,
     WebhookRejected,
@@ -53,6 +54,7 @@ from adapters.didit.wire import (
     ExpectedDetails,
     NodeToResubmit,
     Review,
+    SessionList,
     UpdateStatusBody,
     WebhookEnvelope,
 )
@@ -122,6 +124,7 @@ class DiditAdapter(ProviderAdapter):
             Capability.DECIDE,
             Capability.REQUEST_RESUBMISSION,
             Capability.REDACT,
+            Capability.LIST,
             Capability.WEBHOOKS,
             Capability.POLLING,
         }
@@ -191,6 +194,48 @@ class DiditAdapter(ProviderAdapter):
             raw=data,
             results=read_results(data),
         )
+
+    async def list_page(self, cursor: str | None, *, page_size: int) -> SessionPage:
+        """`GET /v3/sessions/?limit=&offset=`, newest first; the cursor is the next offset.
+        A row holds the session's id, status, `vendor_data` and `created_at`, no decision:
+        an import reads each new session's decision itself."""
+        offset = _offset(cursor)
+        limit = max(1, min(page_size, inferred.LIST_PAGE_MAX))
+        response = await self._http.request(
+            "GET", f"/v3/sessions/?{urlencode({'limit': limit, 'offset': offset})}"
+        )
+        data = self._http.json_of(response)
+        page = self._parse(SessionList, data)
+        sessions = tuple(
+            self.snapshot_of(
+                row.session_id,
+                row.status,
+                environment=self.environment,
+                client_reference=row.vendor_data,
+                created_at=_from_iso(row.created_at),
+                raw={"list_row": raw},
+            )
+            for row, raw in zip(page.results, data["results"], strict=True)
+        )
+        more = page.next is not None and bool(page.results)
+        return SessionPage(sessions, str(offset + len(page.results)) if more else None)
+
+    async def list_sessions(
+        self, *, client_reference: str | None = None, limit: int = 100
+    ) -> list[SessionSnapshot]:
+        out: list[SessionSnapshot] = []
+        cursor: str | None = None
+        while len(out) < limit:
+            page = await self.list_page(cursor, page_size=limit)
+            out += [
+                s
+                for s in page.sessions
+                if client_reference is None or s.client_reference == client_reference
+            ]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        return out[:limit]
 
     def _reported(
         self,
@@ -484,6 +529,14 @@ def _nodes_to_resubmit(body: DecisionBody) -> list[NodeToResubmit]:
         if report.node_id and report.status and report.status != inferred.FEATURE_PASSED_STATUS:
             nodes.append(NodeToResubmit(node_id=report.node_id, feature=feature))
     return nodes
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit():
+        raise bad_input("not a cursor of this list", "cursor")
+    return int(cursor)
 
 
 def _from_unix(value: int | None) -> datetime | None:

@@ -72,6 +72,9 @@ REVIEW_USER_API_CLIENT = "API Client"
 # GET and write endpoints are each limited to 300/min per application: stay at 80 % of that.
 # (The page's tighter 100/min decision scope names /v2 and unversioned paths, not /v3.)
 RATE_LIMIT_PER_MINUTE = 240.0
+#: `GET /v3/sessions/` page size: the list page documents limit/offset and a default of 50;
+#: it gives no maximum, so we ask for at most 100 (docs/vendors/didit.md, inferred facts).
+LIST_PAGE_MAX = 100
 
 # -- results (docs/vendors/didit.md, Results) --------------------------------------------------
 # The ID report's `parsed_address` is read with the fields the POA report documents for its

@@ -44,6 +44,25 @@ class CreateSessionBody(RequestModel):
     vendor_business_id: str | None = None  # KYB only
 
 
+class SessionListRow(LenientModel):
+    """One `results` item of `GET /v3/sessions/` (docs/vendors/didit.md, Endpoints)."""
+
+    session_id: str
+    session_number: int | None = None
+    status: str
+    vendor_data: str | None = None
+    created_at: str | None = None
+
+
+class SessionList(LenientModel):
+    """`GET /v3/sessions/`: limit/offset pages, `next` null on the last one."""
+
+    count: int | None = None
+    next: str | None = None
+    previous: str | None = None
+    results: list[SessionListRow]
+
+
 class CreateSessionResponse(LenientModel):
     session_id: str
     status: str

@@ -22,16 +22,19 @@ from gateway.store.models import SessionRow
 
 log = logging.getLogger(__name__)
 
-#: `Session.routing.rule` of an adopted session.
+#: `Session.routing.rule` of an adopted session, and of one `kyc-gateway import` brought in.
 ADOPTED_RULE = "adopted"
+IMPORTED_RULE = "imported"
 
 
 def vendor_created_at(
     snapshot: SessionSnapshot, seen_at: datetime | None, now: datetime
 ) -> datetime:
-    """The earliest time the vendor gives for this session: its timeline's first state, the
-    time of the state it reports, or of the event that named it; now only when the vendor
-    gives no time at all."""
+    """When the vendor created the session, where it says; else the earliest time it gives:
+    its timeline's first state, the time of the state it reports, or of the event (or list
+    row) that named it; now only when the vendor gives no time at all."""
+    if snapshot.created_at is not None:
+        return snapshot.created_at
     times = [entry.occurred_at for entry in snapshot.timeline]
     times += [t for t in (snapshot.occurred_at, seen_at) if t is not None]
     return min(times, default=now)
@@ -64,6 +67,22 @@ class SessionAdoption:
         meanwhile (the vendor retrying in parallel) is found, not stored twice. Vendor
         failures raise `ServiceError` (the webhook route answers 503: the vendor retries).
         `seen_at`: the vendor's time of the event that named the session."""
+        session_id, stored = await self.store_from_vendor(
+            provider, provider_session_id, rule=ADOPTED_RULE, seen_at=seen_at
+        )
+        if stored:
+            metrics.adopted_sessions_total.labels(provider).inc()
+            log.info(
+                "session adopted from the vendor",
+                extra={"provider": provider, "session_id": session_id},
+            )
+        return session_id
+
+    async def store_from_vendor(
+        self, provider: str, provider_session_id: str, *, rule: str, seen_at: datetime | None
+    ) -> tuple[str, bool]:
+        """The session as the vendor reads it, stored under `rule` with its history (unless
+        it is stored already): its gateway id, and whether it was stored now."""
         core = self._core
         adapter = core.adapter_or_error(provider, ("provider",))
         snapshot = await core.call(provider, adapter.fetch_session(provider_session_id))
@@ -79,7 +98,7 @@ class SessionAdoption:
                 )
             ).first()
             if found is not None:
-                return found.id
+                return found.id, False
             created_at = vendor_created_at(snapshot, seen_at, now)
             row = SessionRow(
                 id=new_session_id(),
@@ -92,7 +111,7 @@ class SessionAdoption:
                 metadata_=snapshot.metadata,
                 created_at=created_at,
                 updated_at=now,
-                route_rule=ADOPTED_RULE,
+                route_rule=rule,
                 last_sequence=0,
             )
             db.add(row)
@@ -114,9 +133,4 @@ class SessionAdoption:
             applied = await core.applier.apply(db, row, snapshot, StatusSource.POLL, None, now)
             changes += applied.changes
         await core.publish(changes)
-        metrics.adopted_sessions_total.labels(provider).inc()
-        log.info(
-            "session adopted from the vendor",
-            extra={"provider": provider, "session_id": row.id, "status": row.status},
-        )
-        return row.id
+        return row.id, True

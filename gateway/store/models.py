@@ -234,3 +234,20 @@ class WebhookAttemptRow(SQLModel, table=True):
     status_code: int | None = Field(default=None)
     error: str | None = Field(default=None, max_length=512)
     duration_ms: float = Field(default=0.0)
+
+
+class ImportRunRow(SQLModel, table=True):
+    """Where `kyc-gateway import` stands for one vendor and time window: the vendor's list
+    cursor after the last page done, so an interrupted import resumes there."""
+
+    __tablename__ = "import_runs"
+
+    #: provider, since and until, e.g. "didit|2026-01-01T00:00:00+00:00|".
+    key: str = Field(primary_key=True, max_length=160)
+    provider: str = Field(max_length=32)
+    cursor: str | None = Field(default=None, max_length=2048)
+    listed: int = Field(default=0)
+    imported: int = Field(default=0)
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

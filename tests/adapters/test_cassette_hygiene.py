@@ -57,6 +57,7 @@ RULES: dict[str, VendorRules] = {
             "get_decision_200.yaml": ("GET", 200),
             "update_status_200.yaml": ("PATCH", 200),
             "delete_session_200.yaml": ("DELETE", 200),
+            "list_sessions_200.yaml": ("GET", 200),
             "error_403.yaml": (None, 403),
             "error_429.yaml": (None, 429),
             "error_400_fields.yaml": (None, 400),

@@ -203,6 +203,7 @@ def test_declaration() -> None:
         Capability.DECIDE,
         Capability.REQUEST_RESUBMISSION,
         Capability.REDACT,
+        Capability.LIST,
         Capability.WEBHOOKS,
         Capability.POLLING,
     }
@@ -516,6 +517,37 @@ async def test_redact_unknown_session_is_not_found() -> None:
         await script.adapter().redact_session(S1)
     assert info.value.code is ErrorCode.NOT_FOUND
     assert len(script.requests) == 1  # 404 is not retried
+
+
+# -- list (import) -------------------------------------------------------------------------------
+async def test_list_pages_follow_the_documented_offsets_to_the_last_page(
+    didit: DiditAdapter,
+) -> None:
+    with recorder.use_cassette("list_sessions_200.yaml") as cassette:
+        first = await didit.list_page(None, page_size=2)
+        last = await didit.list_page(first.next_cursor, page_size=2)
+    assert cassette.play_count == 2
+    assert first.next_cursor == "2" and last.next_cursor is None
+    rows = [*first.sessions, *last.sessions]
+    assert [(s.provider_status, s.status) for s in rows] == [
+        ("Approved", SessionStatus.APPROVED),
+        ("Not Started", SessionStatus.CREATED),
+        ("Declined", SessionStatus.DECLINED),
+    ]
+    assert rows[0].created_at == datetime(2026, 11, 30, 9, 15, 2, 118000, tzinfo=UTC)
+    assert [s.client_reference for s in rows] == ["user-789", "user-456", "user-456"]
+
+
+async def test_list_sessions_filters_by_vendor_data_across_pages(didit: DiditAdapter) -> None:
+    with recorder.use_cassette("list_sessions_200.yaml"):
+        found = await didit.list_sessions(client_reference="user-456", limit=2)
+    assert [s.provider_status for s in found] == ["Not Started", "Declined"]
+
+
+async def test_a_cursor_not_from_this_list_is_bad_input(didit: DiditAdapter) -> None:
+    with pytest.raises(ProviderError) as info:
+        await didit.list_page("offset=2", page_size=2)
+    assert info.value.code is ErrorCode.BAD_USER_INPUT
 
 
 # -- errors from cassettes -----------------------------------------------------------------------

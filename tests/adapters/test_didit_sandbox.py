@@ -758,6 +758,8 @@ async def test_list_sessions_paginates_newest_first_and_filters(didit: Harness) 
     created = [await didit.create(vendor_data=f"user-{i}") for i in range(5)]
     await didit.drive(created[1]["session_id"], "open", "approve")
     page = (await didit.client.get("/v3/sessions/?limit=2", headers=didit.headers)).json()
+    _, documented = cassette("list_sessions_200.yaml")
+    assert shape_drift(documented, page) == []
     assert page["count"] == 5
     assert [r["session_id"] for r in page["results"]] == [
         created[4]["session_id"],
