@@ -114,7 +114,9 @@ def test_import_brings_in_every_outside_session_once_and_report_counts_them(
     assert didit["created"] == SESSIONS
 
 
-def test_import_refuses_an_unknown_provider_and_a_backwards_window(tmp_path: Path) -> None:
+def test_import_refuses_an_unknown_provider_a_bad_window_and_a_vendor_without_a_list(
+    tmp_path: Path,
+) -> None:
     with GatewayProcess(tmp_path, extra_env=ENV) as server:
         unknown = command(server, "import", "--provider", "nope")
         backwards = command(
@@ -128,6 +130,8 @@ def test_import_refuses_an_unknown_provider_and_a_backwards_window(tmp_path: Pat
             "2026-01-01",
         )
         no_zone = command(server, "import", "--provider", "didit", "--since", "2026-01-01T10:00")
+        no_list = command(server, "import", "--provider", "uqudo")
     assert unknown.returncode == 2 and "unknown provider 'nope'" in unknown.stderr
     assert backwards.returncode == 2 and "--until must be after --since" in backwards.stderr
     assert no_zone.returncode == 2 and "needs its zone" in no_zone.stderr
+    assert no_list.returncode == 2 and "cannot page through uqudo" in no_list.stderr
