@@ -7,9 +7,10 @@ what each create field becomes in `inputs.py`, assumptions in `inferred.py`.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode, urlparse
 
@@ -29,6 +30,7 @@ from adapters.base import (
     ProviderError,
     SandboxConfig,
     SandboxHandle,
+    SessionPage,
     SessionSnapshot,
     SessionStatus,
     StatusReading,
@@ -138,6 +140,27 @@ def _link_minutes(expires_in_s: int) -> int:
 def _fresh_key() -> str:
     """One key per write call, shared by that call's retries."""
     return derive_key("verifa", None)
+
+
+#: A `list_page` cursor: the next offset, as this adapter writes it.
+_CURSOR = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
+def _offset(cursor: str | None) -> int:
+    """The offset a cursor of this list names (None: the first page); anything else —
+    another vendor's cursor, a URL, a negative or padded number — is refused."""
+    if cursor is None:
+        return 0
+    if not isinstance(cursor, str) or not _CURSOR.fullmatch(cursor):
+        raise bad_input("not a cursor of this list", "cursor")
+    return int(cursor)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """An ISO 8601 time without a zone is UTC (every documented example ends in `Z`)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 class VerifaAdapter(ProviderAdapter):
@@ -312,33 +335,27 @@ class VerifaAdapter(ProviderAdapter):
             raw = {"link": data}
         return self._with_link(base, data, raw=raw)
 
+    async def list_page(self, cursor: str | None, *, page_size: int) -> SessionPage:
+        """`GET /sessions?limit=&offset=` (offset pagination, docs/vendors/verifa.md): one
+        page, one request; the cursor is the next offset. Each item is the session resource,
+        read as the adapter reads a session (no result per item: a completed one stays
+        PROCESSING), with the vendor's `created_at`."""
+        sessions, following = await self._list(_offset(cursor), page_size)
+        return SessionPage(tuple(sessions), None if following is None else str(following))
+
     async def list_sessions(
         self, *, client_reference: str | None = None, limit: int = 100
     ) -> list[SessionSnapshot]:
         out: list[SessionSnapshot] = []
-        offset = 0
-        while len(out) < limit:
-            page_size = min(limit - len(out), LIST_PAGE_MAX)
-            params: dict[str, str | int] = {"limit": page_size, "offset": offset}
-            if client_reference is not None:
-                params["q"] = client_reference  # matches session id or external_ref
-            response = await self._http.request("GET", f"{self._path()}?{urlencode(params)}")
-            data = self._http.json_of(response)
-            page = self._parse(SessionList, data)
-            for item, raw in zip(page.data, data["data"], strict=True):
-                if client_reference is not None and item.external_ref not in (
-                    None,
-                    client_reference,
-                ):
-                    continue  # `q` also matched a session id
-                # No result read per item: a completed one stays PROCESSING (polled later).
-                out.append(self._snapshot(item, raw))
-            offset += len(page.data)
-            total = page.pagination.total if page.pagination else None
-            if not page.data or (total is not None and offset >= total):
-                break
-            if total is None and len(page.data) < page_size:
-                break
+        offset: int | None = 0
+        while offset is not None and len(out) < limit:
+            page, offset = await self._list(offset, limit - len(out), query=client_reference)
+            # `q` matches the session id or the external_ref: keep the external_ref's matches.
+            out += [
+                s
+                for s in page
+                if client_reference is None or s.client_reference in (None, client_reference)
+            ]
         return out[:limit]
 
     async def redact_session(self, provider_session_id: str) -> None:
@@ -454,6 +471,33 @@ class VerifaAdapter(ProviderAdapter):
     def _case_path(self, case_id: str, action: str) -> str:
         """`/api/v1/cases/{case_id}/{action}`."""
         return f"{self._prefix}/{inferred.CASES_PATH}/{quote(case_id, safe='')}/{action}"
+
+    async def _list(
+        self, offset: int, page_size: int, *, query: str | None = None
+    ) -> tuple[list[SessionSnapshot], int | None]:
+        """One `GET /sessions` page from `offset` (at most LIST_PAGE_MAX items; `q` when
+        filtering) and the offset of the next one, None after the last: an empty page, the
+        `total` reached, or, without a total, a page shorter than asked for."""
+        limit = max(1, min(page_size, LIST_PAGE_MAX))
+        params: dict[str, str | int] = {"limit": limit, "offset": offset}
+        if query is not None:
+            params["q"] = query  # matches session id or external_ref
+        response = await self._http.request("GET", f"{self._path()}?{urlencode(params)}")
+        data = self._http.json_of(response)
+        page = self._parse(SessionList, data)
+        sessions = [
+            replace(self._snapshot(item, raw), created_at=_utc(item.created_at))
+            for item, raw in zip(page.data, data["data"], strict=True)
+        ]
+        following = offset + len(page.data)
+        total = page.pagination.total if page.pagination else None
+        if (
+            not page.data
+            or (total is not None and following >= total)
+            or (total is None and len(page.data) < limit)
+        ):
+            return sessions, None
+        return sessions, following
 
     async def _read_session(self, session_id: str) -> Any:
         response = await self._http.request("GET", self._path(session_id))

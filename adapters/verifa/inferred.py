@@ -66,8 +66,10 @@ PREFILL_KEYS: dict[str, str] = {
     "phone": "phone",
 }
 
-# List: the sort order is not documented; we assume newest first (what the contract promises)
-# and do not re-sort across pages.
+# List: `GET /sessions` does not document its order (list-sessions names none; the identity's
+# session list is "sorted by creation date (newest first)"). We assume newest first, what
+# `list_page` promises the import (a page wholly older than `--since` ends its walk), and do
+# not re-sort across pages.
 LIST_NEWEST_FIRST = True
 
 # A session whose case ended `approved` / `rejected` was decided by a human reviewer. That the

@@ -80,6 +80,7 @@ RULES: dict[str, VendorRules] = {
             "one_time_link_200.yaml": ("POST", 200),
             "update_metadata_200.yaml": ("PATCH", 200),
             "list_sessions_200.yaml": ("GET", 200),
+            "list_pages_200.yaml": ("GET", 200),
             "reprocess_202.yaml": ("POST", 202),
             "redact_200.yaml": ("DELETE", 200),
             "error_422_idempotency.yaml": ("POST", 422),

@@ -28,6 +28,7 @@ from adapters.base import (
     InputSupport,
     Outcome,
     ProviderError,
+    SandboxConfig,
     SandboxHandle,
     SessionStatus,
     TimelineEntry,
@@ -1073,6 +1074,135 @@ async def test_list_stops_on_an_empty_page_and_zero_limit_calls_nothing() -> Non
     script = Script(ok({"data": []}))
     assert await script.adapter().list_sessions(limit=0) == []
     assert script.requests == []
+
+
+# -- list (import) -------------------------------------------------------------------------------
+async def test_list_pages_follow_the_documented_offsets_to_the_last_page(
+    verifa: VerifaAdapter,
+) -> None:
+    with recorder.use_cassette("list_pages_200.yaml") as cassette:
+        first = await verifa.list_page(None, page_size=2)
+        last = await verifa.list_page(first.next_cursor, page_size=2)
+    assert_all_played(cassette, 2)
+    assert first.next_cursor == "2" and last.next_cursor is None
+    rows = [*first.sessions, *last.sessions]
+    assert [s.provider_session_id for s in rows] == [
+        "session_abc123",
+        "session_def456",
+        "session_ghi789",
+    ]
+    # The adapter's usual snapshot of a session resource; no result read per item.
+    assert [(s.provider_status, s.status) for s in rows] == [
+        ("under_review", SessionStatus.IN_REVIEW),
+        ("completed", SessionStatus.PROCESSING),
+        ("expired", SessionStatus.EXPIRED),
+    ]
+    assert [s.client_reference for s in rows] == ["user_abc123", "user_def456", "user_ghi789"]
+
+
+async def test_list_page_reads_each_items_created_at(verifa: VerifaAdapter) -> None:
+    with recorder.use_cassette("list_pages_200.yaml"):
+        first = await verifa.list_page(None, page_size=2)
+        last = await verifa.list_page(first.next_cursor, page_size=2)
+    assert [s.created_at for s in (*first.sessions, *last.sessions)] == [
+        datetime(2026, 2, 1, 12, 0, tzinfo=UTC),
+        datetime(2026, 1, 31, 8, 0, 0, 250000, tzinfo=UTC),
+        datetime(2026, 1, 30, 10, 0, tzinfo=UTC),
+    ]
+
+
+async def test_list_page_reads_a_time_without_zone_as_utc() -> None:
+    script = Script(ok({"data": [session(created_at="2026-02-01T12:00:00")]}))
+    (row,) = (await script.adapter().list_page(None, page_size=5)).sessions
+    assert row.created_at == datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "offset=2",  # a query, not this adapter's cursor
+        "https://evil.example.com/api/v1/sessions?limit=2&offset=2",  # a URL to another host
+        "/api/v1/sessions?offset=2",
+        "-1",
+        "02",
+        "2.0",
+        "\u00b2",  # a digit to str.isdigit, not to int()
+        "",
+    ],
+)
+async def test_a_cursor_not_from_this_list_is_bad_input(cursor: str) -> None:
+    script = Script(ok({"data": []}))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().list_page(cursor, page_size=2)
+    assert info.value.code is ErrorCode.BAD_USER_INPUT
+    assert script.requests == []  # refused before any call
+
+
+async def test_list_page_is_one_request_with_the_page_size_capped() -> None:
+    script = Script(ok({"data": [session()] * 100, "pagination": {"total": 500}}))
+    page = await script.adapter().list_page("200", page_size=250)
+    assert [(r.url.params["limit"], r.url.params["offset"]) for r in script.requests] == [
+        ("100", "200")
+    ]
+    assert "q" not in script.requests[0].url.params
+    assert page.next_cursor == "300"
+
+
+@pytest.mark.parametrize(
+    ("body", "next_cursor"),
+    [
+        ({"data": [], "pagination": {"total": 10}}, None),  # an empty page ends the list
+        ({"data": [session()], "pagination": {"total": 1}}, None),  # the total reached
+        ({"data": [session()]}, None),  # no total: a short page is the last
+        ({"data": [session()] * 2}, "2"),  # no total, a full page: there may be more
+    ],
+    ids=["empty", "total", "short-without-total", "full-without-total"],
+)
+async def test_list_page_knows_the_last_page(body: dict[str, Any], next_cursor: str | None) -> None:
+    page = await Script(ok(body)).adapter().list_page(None, page_size=2)
+    assert page.next_cursor == next_cursor
+
+
+async def test_list_page_walks_the_emulator_newest_first_to_its_last_page() -> None:
+    """The sandbox serves pages the cursor can follow: every session once, newest first."""
+    sandbox = VerifaAdapter.build_sandbox(
+        SandboxConfig(
+            public_base_url="http://gateway.test/sandbox/verifa",
+            webhook_url="http://gateway.test/webhooks/verifa",
+            webhook_transport=httpx.MockTransport(lambda _: httpx.Response(200)),
+        )
+    )
+    assert sandbox is not None
+    adapter = VerifaAdapter(
+        make_config(
+            environment=Environment.SANDBOX,
+            base_url="http://verifa.sandbox",
+            api_key=sandbox.api_key,
+            webhook_secret=sandbox.webhook_secret,
+            transport=httpx.ASGITransport(app=sandbox.app),
+        )
+    )
+    try:
+        made = [
+            (await adapter.create_session(CreateSessionRequest(client_reference=f"u-{i}")))
+            for i in range(5)
+        ]
+        seen: list[str] = []
+        cursor: str | None = None
+        pages = 0
+        while True:
+            page = await adapter.list_page(cursor, page_size=2)
+            pages += 1
+            seen += [s.provider_session_id for s in page.sessions]
+            assert all(s.created_at is not None and s.created_at.tzinfo for s in page.sessions)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    finally:
+        await adapter.aclose()
+        await sandbox.aclose()
+    assert pages == 3
+    assert seen == [m.provider_session_id for m in reversed(made)]
 
 
 # -- error mapping, shape by shape ---------------------------------------------------------------

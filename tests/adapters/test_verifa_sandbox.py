@@ -1438,6 +1438,44 @@ async def test_one_time_link_matches_the_documented_response(verifa: Harness) ->
     assert shape_drift(documented, response.json()) == []
 
 
+async def test_list_matches_the_documented_page(verifa: Harness) -> None:
+    """List sessions: `{data: [session…], pagination: {total, limit, offset}}`, each item the
+    session object (the first documented item is a session under review, with its case)."""
+    request, documented = cassette("list_pages_200.yaml")
+    item = documented["data"][0]
+    echoed = {key: item[key] for key in ECHOED if item.get(key) is not None}
+    older = (await verifa.create(**echoed))["id"]
+    verifa.clock.advance(1)
+    newest = (await verifa.create(**echoed))["id"]
+    await verifa.drive(newest, *STATUS_ROUTE[item["status"]])
+    query = urlsplit(request["uri"]).query
+    page = (await verifa.call("GET", f"/sessions?{query}")).json()
+    assert [r["id"] for r in page["data"]] == [newest, older]
+    assert page["data"][0]["status"] == item["status"]
+    assert shape_drift(documented, page, extras=DOCUMENTED_EXTRAS) == []
+
+
+async def test_list_pages_follow_by_offset_to_the_last_page_newest_first(verifa: Harness) -> None:
+    """What `list_page` walks: the next offset is this one plus the page's items, until
+    `total`; every session once, newest first by creation time, also within one second."""
+    created = []
+    for _ in range(5):
+        created.append((await verifa.create())["id"])
+        verifa.clock.advance(0.25)  # 12:00:00Z, 12:00:00.250000Z, …: printed two ways
+    seen: list[str] = []
+    offset, pages = 0, 0
+    while True:
+        page = (await verifa.call("GET", f"/sessions?limit=2&offset={offset}")).json()
+        pages += 1
+        assert page["pagination"] == {"total": 5, "limit": 2, "offset": offset}
+        seen += [r["id"] for r in page["data"]]
+        offset += len(page["data"])
+        if not page["data"] or offset >= page["pagination"]["total"]:
+            break
+    assert pages == 3
+    assert seen == created[::-1]
+
+
 #: Webhook keys beyond the documented examples: the event time (the tutorial's example is
 #: cut, inferred) and documented result fields (get-session-result) the flat `result` also
 #: carries.

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.common.sandbox.control import posted_control
 from adapters.common.sandbox.http import SandboxError, answer_routing_errors, json_object_posted
+from adapters.common.sandbox.times import parse_iso
 from adapters.verifa.sandbox.engine import VerifaEmulator, fingerprint, not_found
 from adapters.verifa.sandbox.model import (
     API_VERSIONS,
@@ -170,7 +171,9 @@ def install_api(app: FastAPI, engine: VerifaEmulator, api_key: str) -> None:
         limit = _int_param(params, "limit", DEFAULT_PAGE_SIZE, minimum=1)
         limit = min(limit, MAX_PAGE_SIZE)
         offset = _int_param(params, "offset", 0, minimum=0)
-        rows = sorted(engine.store, key=lambda s: (s.created_at, s.id), reverse=True)
+        # Newest first by the creation time itself: as strings, `…:00Z` (whole seconds print
+        # without a fraction) would sort after `…:00.250000Z`.
+        rows = sorted(engine.store, key=lambda s: (parse_iso(s.created_at), s.id), reverse=True)
         status = params.get("status")
         if status:
             if status not in set(Status):
