@@ -12,11 +12,13 @@ in `accounts.py`, input declarations in `inputs.py`, assumptions in `inferred.py
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, ClassVar
+from itertools import pairwise
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -38,6 +40,7 @@ from adapters.base import (
     ProviderError,
     SandboxConfig,
     SandboxHandle,
+    SessionPage,
     SessionSnapshot,
     TimelineEntry,
     UnsupportedByProvider,
@@ -45,7 +48,7 @@ from adapters.base import (
     WebhookRejected,
     WebhookRejectReason,
 )
-from adapters.beltic import accounts, inferred
+from adapters.beltic import accounts, inferred, listing
 from adapters.beltic.errors import INPUT, ErrorContext, map_error
 from adapters.beltic.inputs import INPUT_SUPPORT
 from adapters.beltic.results import TABLES, session_results
@@ -74,6 +77,8 @@ from adapters.common.validation import ModelT, bad_input, parse_answer, parse_we
 from adapters.common.wire import RequestModel
 from adapters.results import CheckKind
 
+log = logging.getLogger(__name__)
+
 VENDOR = "Beltic"
 #: Beltic-only create fields accepted through `providerOptions`.
 PROVIDER_OPTIONS: frozenset[str] = frozenset({"entity_type", "account_id"})
@@ -99,6 +104,16 @@ DECISION_PATHS: dict[DecisionAction, str] = {
 _ANY_STATUS = range(100, 600)
 #: A check name used as a reason code must look like a code, never like free text.
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.:/\-]{0,63}")
+
+
+#: A session of a list page: its resource, its own document (what a snapshot keeps raw) and
+#: the page's `included`.
+_ListedRow = tuple[SessionResource, JSON, tuple[Resource, ...]]
+
+
+class _ListedPage(NamedTuple):
+    rows: list[_ListedRow]
+    next_link: str | None
 
 
 def _session_path(template: str, session_id: str) -> str:
@@ -219,6 +234,25 @@ class BelticAdapter(ProviderAdapter):
             return ()  # an unreadable list must not make the session unreadable
         return tuple(item for item in listed if item.id not in have)
 
+    async def list_page(self, cursor: str | None, *, page_size: int) -> SessionPage:
+        """`GET /v1/identity/sessions?page[size]=`, newest first (inferred.LIST_NEWEST_FIRST);
+        the cursor is the page's `links.next` as a path of this list (`listing.py`). Each
+        session is the list's session resource, read as a fetch reads it (status, times,
+        `created_at`); verifications the list does not include are left to each session's
+        read."""
+        path = listing.first_page(page_size) if cursor is None else listing.checked_cursor(cursor)
+        page = await self._list_request(path)
+        sessions = tuple(
+            self._snapshot(resource, included, raw) for resource, raw, included in page.rows
+        )
+        _check_order(sessions)
+        next_cursor = None
+        if page.next_link and page.rows:
+            next_cursor = listing.cursor_of(self._follow(page.next_link), self._api_root)
+            if next_cursor == path:
+                next_cursor = None  # a pagination loop: stop rather than spin
+        return SessionPage(sessions, next_cursor)
+
     async def list_sessions(
         self, *, client_reference: str | None = None, limit: int = 100
     ) -> list[SessionSnapshot]:
@@ -233,23 +267,19 @@ class BelticAdapter(ProviderAdapter):
             if account_id is None:
                 return []  # no account, no sessions: and nothing is created by a read
             params[inferred.FILTER_ACCOUNT_PARAM] = account_id
-        found: list[tuple[SessionResource, JSON, tuple[Resource, ...]]] = []
+        found: list[_ListedRow] = []
         path = accounts.query(inferred.SESSIONS_PATH, params)
         seen = {path}
         for _ in range(inferred.MAX_LIST_PAGES):
-            response = await self._call("GET", path)
-            data = self._http.json_of(response)
-            page = self._parse(SessionListDocument, data)
-            included = tuple(page.included or ())
-            for resource, raw in zip(page.data, data["data"], strict=True):
+            page = await self._list_request(path)
+            for resource, raw, included in page.rows:
                 owner = resource.related_id("account")
                 if account_id is not None and owner is not None and owner != account_id:
                     continue  # the server ignored the filter: not this account's session
-                found.append((resource, {"data": raw}, included))
-            next_link = page.links.next if page.links else None
-            if len(found) >= limit or not next_link:
+                found.append((resource, raw, included))
+            if len(found) >= limit or not page.next_link:
                 break
-            path = self._follow(next_link)
+            path = self._follow(page.next_link)
             if path in seen:
                 break  # a pagination loop: stop rather than spin
             seen.add(path)
@@ -258,6 +288,19 @@ class BelticAdapter(ProviderAdapter):
             self._snapshot(resource, included, raw, client_reference=client_reference)
             for resource, raw, included in found[:limit]
         ]
+
+    async def _list_request(self, path: str) -> _ListedPage:
+        """One page of the session list: each session with its own document (`{"data": …}`,
+        what a snapshot keeps raw) and the page's `included`, and the page's `links.next`."""
+        response = await self._call("GET", path)
+        data = self._http.json_of(response)
+        page = self._parse(SessionListDocument, data)
+        included = tuple(page.included or ())
+        rows = [
+            (resource, {"data": raw}, included)
+            for resource, raw in zip(page.data, data["data"], strict=True)
+        ]
+        return _ListedPage(rows, page.links.next if page.links else None)
 
     async def decide_session(
         self, provider_session_id: str, action: DecisionAction, reason: str | None
@@ -465,10 +508,28 @@ class BelticAdapter(ProviderAdapter):
             raw=raw,
             timeline=timeline(resource, provider_status, occurred_at),
             results=session_results(resource.attributes, resource.id, included),
+            created_at=resource.time("created_at"),
         )
 
 
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+def _check_order(sessions: tuple[SessionSnapshot, ...]) -> None:
+    """A list page against the order we assume (inferred.LIST_NEWEST_FIRST): a page that
+    contradicts it is logged, not refused (its sessions are still true; an import's --since
+    may then end its walk early)."""
+    times = [s.created_at for s in sessions if s.created_at is not None]
+    pairs = list(pairwise(times))
+    if inferred.LIST_NEWEST_FIRST:
+        in_order = all(first >= second for first, second in pairs)
+    else:
+        in_order = all(first <= second for first, second in pairs)
+    if not in_order:
+        log.warning(
+            "beltic list: a page is not in the order the adapter assumes",
+            extra={"newest_first": inferred.LIST_NEWEST_FIRST},
+        )
 
 
 def api_root(base_url: str) -> str:

@@ -54,6 +54,32 @@ FILTER_EXTERNAL_ID_PARAM = "filter[external_id]"
 # Our guard: never follow more pages than this in one call, whatever `links.next` says.
 MAX_LIST_PAGES = 50
 
+# -- list (import) (docs/vendors/beltic.md, Importing history) -----------------------------------
+# The sessions list reference does not say in which order it lists. Its cursors are keyed on
+# the creation time (the documented example cursor is base64 of
+# `{"values":{"created_at":…},"id":…}`), so the list is ordered by creation; that it is newest
+# first is our reading. `kyc-gateway import --since` relies on it (a page wholly older than
+# --since ends the walk); `list_page` logs a warning for a page that contradicts it, and
+# `list_sessions` sorts what it gathers either way.
+LIST_NEWEST_FIRST = True
+# The parameter a next page is asked with ("Cursor for fetching items after this point"; the
+# name, like `page[size]`, follows the verifications list): every `list_page` cursor has it.
+LIST_CURSOR_PARAM = "page[after]"
+# The list's documented query parameters (by the same bracket names): a `list_page` cursor
+# carries no other, so a cursor can only ever ask for a page of this list.
+LIST_QUERY_PARAMS: frozenset[str] = frozenset(
+    {
+        PAGE_SIZE_PARAM,
+        LIST_CURSOR_PARAM,
+        "page[before]",
+        "page[total]",
+        "filter[status]",
+        "filter[entity_type]",
+        FILTER_ACCOUNT_PARAM,
+        "filter[session_device]",
+    }
+)
+
 # -- accounts (docs/vendors/beltic.md, Creating a session) ---------------------------------------
 # Documented `entity_type`: person | business. Our default when the request does not say.
 DEFAULT_ENTITY_TYPE = "person"

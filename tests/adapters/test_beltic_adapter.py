@@ -66,6 +66,9 @@ S5 = "4a5b6c7d-8e9f-4a0b-b1c2-d3e4f5a6b7c8"  # expired
 S6 = "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"  # created, user-123's open session
 S7 = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"  # a new session of user-123
 S8 = "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e"  # another new session of user-123
+L1 = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"  # list_page_200: the newest (completed)
+L2 = "d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a"  # ... declined
+L3 = "e3f4a5b6-c7d8-4e9f-8a0b-2c3d4e5f6a7b"  # ... the oldest, on the last page (created)
 A1 = "3f1a2b4c-5d6e-4f70-8192-a3b4c5d6e7f8"  # account of user-123
 A2 = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"  # account of user-456 (created)
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -263,6 +266,23 @@ class TestBelticConformance(EmulatorConformance, HttpConformance):
         assert read.status is SessionStatus.CREATED
         assert read.provider_status == created.provider_status
         assert read.verification_url is None
+
+    async def test_list_page_walks_the_emulators_list_to_its_last_page(
+        self, sandboxed: Sandboxed, create_request: CreateSessionRequest
+    ) -> None:
+        """What `kyc-gateway import --provider beltic` does against the sandbox: each
+        `next_cursor` (the emulator's `links.next`, as a path of its list) is accepted back."""
+        made = [await sandboxed.adapter.create_session(create_request) for _ in range(5)]
+        pages = [await sandboxed.adapter.list_page(None, page_size=2)]
+        while pages[-1].next_cursor is not None and len(pages) < 10:
+            pages.append(await sandboxed.adapter.list_page(pages[-1].next_cursor, page_size=2))
+        assert [len(page.sessions) for page in pages] == [2, 2, 1]
+        assert pages[-1].next_cursor is None
+        listed = [s for page in pages for s in page.sessions]
+        assert [s.provider_session_id for s in listed] == [
+            s.provider_session_id for s in reversed(made)
+        ]  # newest first, each once
+        assert all(s.status is SessionStatus.CREATED and s.created_at for s in listed)
 
     @pytest.fixture
     def rate_limited_reply(self) -> httpx.Response:
@@ -968,6 +988,106 @@ async def test_list_page_size_is_capped() -> None:
     assert parse_qs(script.requests[0].url.query.decode()) == {"page[size]": ["100"]}
 
 
+# -- list (import) -------------------------------------------------------------------------------
+LIST_PAGE_2 = "/v1/identity/sessions?page%5Bsize%5D=2&page%5Bafter%5D=eyJpZCI6ImwyIn0"
+
+
+async def test_list_pages_follow_links_next_to_the_last_page(beltic: BelticAdapter) -> None:
+    with recorder.use_cassette("list_page_200.yaml") as cassette:
+        first = await beltic.list_page(None, page_size=2)
+        last = await beltic.list_page(first.next_cursor, page_size=2)
+    assert_all_played(cassette, 2)
+    assert first.next_cursor == LIST_PAGE_2  # the page's `links.next`, as a path of the list
+    assert last.next_cursor is None
+    rows = [*first.sessions, *last.sessions]
+    assert [(s.provider_session_id, s.provider_status, s.status) for s in rows] == [
+        (L1, "completed", SessionStatus.AWAITING_DECISION),
+        (L2, "declined", SessionStatus.DECLINED),
+        (L3, "created", SessionStatus.CREATED),
+    ]
+    assert rows[1].decision is not None and rows[1].decision.outcome is Outcome.DECLINED
+    assert rows[0].raw["data"]["id"] == L1
+
+
+async def test_list_page_reads_each_sessions_documented_created_at(beltic: BelticAdapter) -> None:
+    with recorder.use_cassette("list_page_200.yaml"):
+        first = await beltic.list_page(None, page_size=2)
+        last = await beltic.list_page(first.next_cursor, page_size=2)
+    assert [s.created_at for s in (*first.sessions, *last.sessions)] == [
+        datetime(2025, 10, 22, 22, 13, 48, 149000, tzinfo=UTC),
+        datetime(2025, 10, 21, 9, 5, 11, 482000, tzinfo=UTC),
+        datetime(2025, 10, 20, 16, 40, 27, 905000, tzinfo=UTC),
+    ]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "https://evil.example.com/v1/identity/sessions?page%5Bafter%5D=c2",  # another host
+        "//evil.example.com/v1/identity/sessions?page%5Bafter%5D=c2",  # the same, scheme-less
+        f"{BASE_URL}/identity/sessions?page%5Bafter%5D=c2",  # a URL, even Beltic's own
+        "/v1/identity/accounts?page%5Bafter%5D=c2",  # another list
+        "/v1/identity/sessions/s1?page%5Bafter%5D=c2",  # not a list
+        "/v1/identity/sessions/../accounts?page%5Bafter%5D=c2",
+        "/v1/identity/sessions?page%5Bsize%5D=2",  # no cursor in it
+        "/v1/identity/sessions?page%5Bafter%5D=c2&include=account",  # not a list parameter
+        "/v1/identity/sessions?page%5Bafter%5D=c2&page%5Bafter%5D=c3",
+        "/v1/identity/sessions?page%5Bafter%5D=c2#top",
+        "/v1/identity/sessions?page%5Bafter%5D=c2\nX-Api-Key: x",
+        "/v1/identity/sessions?page%5Bafter%5D=" + "c" * 2100,
+        "2",  # another vendor's (an offset)
+        "",
+    ],
+)
+async def test_a_cursor_not_from_this_list_is_bad_input(cursor: str) -> None:
+    script = Script(httpx.Response(500))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().list_page(cursor, page_size=2)
+    assert info.value.code is ErrorCode.BAD_USER_INPUT
+    assert info.value.field == ("input", "cursor")
+    assert not script.requests  # nothing was sent, to Beltic or anywhere else
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.example.com/v1/identity/sessions?page%5Bafter%5D=c2",
+        f"{BASE_URL}/identity/accounts?page%5Bafter%5D=c2",
+    ],
+)
+async def test_a_next_link_off_the_list_is_not_a_cursor(link: str) -> None:
+    script = Script(session_list(session_resource(S1), next_link=link))
+    await assert_unavailable(script, script.adapter().list_page(None, page_size=2), attempts=1)
+
+
+async def test_list_page_under_a_mounted_api_and_its_size() -> None:
+    base = "http://127.0.0.1:8000/sandbox/beltic"
+    script = Script(
+        session_list(
+            session_resource(S1),
+            next_link=f"{base}/v1/identity/sessions?page[size]=100&page[after]=c2",
+        ),
+        session_list(session_resource(S2), next_link="/sandbox/beltic/v1/identity/sessions"),
+    )
+    adapter = script.adapter(base_url=base)
+    first = await adapter.list_page(None, page_size=1000)
+    assert first.next_cursor == "/v1/identity/sessions?page[size]=100&page[after]=c2"
+    with pytest.raises(ProviderError) as info:  # a next link without a cursor: not a page
+        await adapter.list_page(first.next_cursor, page_size=1000)
+    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
+    assert [str(r.url) for r in script.requests] == [
+        base + "/v1/identity/sessions?page%5Bsize%5D=100",
+        base + "/v1/identity/sessions?page[size]=100&page[after]=c2",
+    ]
+
+
+async def test_list_page_stops_on_a_pagination_loop() -> None:
+    same_page = f"https://api.beltic.com{LIST_PAGE_2}"
+    script = Script(session_list(session_resource(S1), next_link=same_page))
+    page = await script.adapter().list_page(LIST_PAGE_2, page_size=2)
+    assert page.next_cursor is None
+
+
 # -- decide --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("action", "cassette_name", "status", "outcome"),
@@ -1461,6 +1581,7 @@ EXPECTED_CASSETTES = {
     "account_find_or_create.yaml": ("GET", 200),
     "get_session_200.yaml": ("GET", 200),
     "list_sessions_200.yaml": ("GET", 200),
+    "list_page_200.yaml": ("GET", 200),
     "decline_200.yaml": ("POST", 200),
     "approve_200.yaml": ("POST", 200),
     "expire_200.yaml": ("POST", 200),

@@ -1292,6 +1292,37 @@ async def test_list_matches_the_documented_response(beltic: Harness) -> None:
     assert shape_drift(second, following.json(), extras=DOCUMENTED_EXTRAS) == []
 
 
+async def test_import_pages_match_the_documented_ones(beltic: Harness) -> None:
+    """list_page_200: the pages `kyc-gateway import` walks. The first page and the one its
+    `links.next` names have the documented shape, newest first, and that link is a page of the
+    list asked for by its `page[after]` cursor (what the adapter's `list_page` keeps)."""
+    request, first_documented = cassette("list_page_200.yaml")
+    _, last_documented = cassette("list_page_200.yaml", 1)
+    documented = [*first_documented["data"], *last_documented["data"]]
+    size = parse_qs(urlsplit(request["uri"]).query)["page[size]"][0]
+    made = [await reach(beltic, s["attributes"]["status"]) for s in reversed(documented)]
+    first = await beltic.client.get(
+        "/v1/identity/sessions", params={"page[size]": size}, headers=beltic.headers
+    )
+    assert shape_drift(first_documented, first.json(), extras=DOCUMENTED_EXTRAS) == []
+    link = first.json()["links"]["next"]
+    target = urlsplit(link)
+    assert (target.scheme, target.netloc, target.path) == (
+        "http",
+        "beltic.test",
+        "/v1/identity/sessions",
+    )
+    assert set(parse_qs(target.query)) == {"page[size]", "page[after]"}
+    last = await beltic.client.get(link, headers=beltic.headers)
+    assert shape_drift(last_documented, last.json(), extras=DOCUMENTED_EXTRAS) == []
+    assert last.json()["links"]["next"] is None
+    listed = [*first.json()["data"], *last.json()["data"]]
+    assert [s["id"] for s in listed] == made[::-1]
+    assert [s["attributes"]["status"] for s in listed] == [
+        s["attributes"]["status"] for s in documented
+    ]
+
+
 async def test_compound_document_matches_the_documented_one(beltic: Harness) -> None:
     """get_session_200's second interaction: a session declined after a review, with its
     verification and account as `included` resources (the sandbox: `?include=`)."""

@@ -92,6 +92,32 @@ RULES: dict[str, VendorRules] = {
         fixtures=frozenset({"webhook_nested.json", "webhook_flat.json"}),
         headers={"verifa-version": "2026-01-01", "key-inflection": "snake"},
     ),
+    "beltic": VendorRules(
+        host="api.beltic.com",
+        path_prefix="/v1/identity/",
+        trailing_slash=False,  # docs/vendors/beltic.md, Endpoints we call: paths have none
+        cassettes={
+            "account_find_or_create.yaml": ("GET", 200),
+            "create_session_201.yaml": ("POST", 201),
+            "get_session_200.yaml": ("GET", 200),
+            "list_sessions_200.yaml": ("GET", 200),
+            "list_page_200.yaml": ("GET", 200),
+            "approve_200.yaml": ("POST", 200),
+            "decline_200.yaml": ("POST", 200),
+            "expire_200.yaml": ("POST", 200),
+            "redact_200.yaml": ("POST", 200),
+            "update_200.yaml": ("PATCH", 200),
+            "error_403_decide.yaml": ("POST", 403),
+            "error_404.yaml": ("GET", 404),
+            "error_422.yaml": ("POST", 422),
+            "error_429.yaml": ("GET", 429),
+            "results_approved.yaml": ("GET", 200),
+            "results_declined.yaml": ("GET", 200),
+            "results_review.yaml": ("GET", 200),
+        },
+        fixtures=frozenset({"webhook_document_processed.yaml"}),
+        headers={"accept": "application/json"},
+    ),
 }
 
 
