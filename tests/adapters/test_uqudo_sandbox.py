@@ -1442,3 +1442,155 @@ class TestUqudoSandboxConformance(HostedPageConformance, SandboxConformance):
 
     def lacking_text(self, response: httpx.Response, action: str) -> str:
         return str(response.json()["message"])
+
+
+# -- sessions started by the SDK outside the gateway (docs/vendors/uqudo.md, Sessions started by
+# the SDK) ------------------------------------------------------------------------------------
+
+SDK_SESSIONS = "/sdk-sessions/simulate"
+
+
+async def sdk_session(uqudo: Harness, action: str, **body: Any) -> dict[str, Any]:
+    response = await uqudo.client.post(SDK_SESSIONS, json={"action": action, **body})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_an_sdk_session_stores_its_result_and_sends_the_same_webhook(
+    uqudo: Harness,
+) -> None:
+    body = await sdk_session(uqudo, "approve")
+    sid = body["session_id"]
+    assert uuid.UUID(sid).version == 4
+    assert body == {
+        "session_id": sid,
+        "origin": "sdk",
+        "status": "completed",
+        "webhook": {"delivered": True, "status_code": 200},
+    }
+    [request] = uqudo.sink.requests
+    assert str(request.url) == WEBHOOK_URL
+    assert request.headers["authorization"] == uqudo.sandbox.options["webhook_auth_value"]
+    payload = json.loads(request.content)
+    assert set(payload) == {"jwsResult"}
+    claims = await uqudo.verify(payload["jwsResult"], sid)
+    info = await uqudo.result(sid)
+    # The same shapes as a QR session's result: the webhook without the scores, the Info API
+    # with them, and the sandbox's approve signals.
+    assert "verifications" not in claims["data"]
+    assert {**claims, "data": {**claims["data"], "verifications": ANY_LIST}} == info
+    assert default_policy(info) == "approved"
+    assert info["data"]["documents"][0]["face"]["match"] is True
+    assert "reading" not in info["data"]["documents"][0]
+    assert "backgroundCheck" not in info["data"]
+
+
+class _AnyList:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, list)
+
+
+ANY_LIST = _AnyList()
+
+
+async def test_sdk_and_qr_sessions_with_the_same_configuration_get_the_same_result(
+    uqudo: Harness,
+) -> None:
+    qr = (await uqudo.create(reading=False, background_check=False))["sessionId"]
+    await uqudo.drive(qr, "open", "submit", "decline")
+    sdk = (await sdk_session(uqudo, "decline"))["session_id"]
+
+    def signals(claims: dict[str, Any]) -> dict[str, Any]:
+        document, check = claims["data"]["documents"][0], claims["data"]["verifications"][0]
+        return {
+            "face": (document["face"]["match"], document["face"]["matchLevel"]),
+            "scores": [
+                check[k]["score"]
+                for k in ("idPhotoTamperingDetection", "idPrintDetection", "idScreenDetection")
+            ],
+            "mrz": (check["mrzChecksum"]["valid"], document["scan"]["front"]["mrzVerified"]),
+            "reading": check["reading"]["enabled"],
+            "keys": sorted(claims["data"]),
+            "policy": default_policy(claims),
+        }
+
+    qr_claims, sdk_claims = await uqudo.result(qr), await uqudo.result(sdk)
+    assert signals(qr_claims) == signals(sdk_claims)
+    assert signals(sdk_claims)["policy"] == "declined"
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "expected"),
+    [
+        ("decline", {}, "declined"),
+        ("decline", {"reason": "face_mismatch"}, "declined"),
+        ("review", {"background_check": True}, "review"),
+        ("review", {}, "review"),
+    ],
+)
+async def test_sdk_session_variants_follow_the_result_builders(
+    uqudo: Harness, action: str, body: dict[str, Any], expected: str
+) -> None:
+    sid = (await sdk_session(uqudo, action, **body))["session_id"]
+    claims = await uqudo.result(sid)
+    assert default_policy(claims) == expected
+    if body.get("reason") == "face_mismatch":
+        face = claims["data"]["documents"][0]["face"]
+        assert face["match"] is False
+        assert claims["data"]["verifications"][0]["idPhotoTamperingDetection"]["score"] <= 40
+    if body.get("background_check"):
+        assert claims["data"]["backgroundCheck"]["match"] is True
+
+
+async def test_an_sdk_session_with_the_documented_example(uqudo: Harness) -> None:
+    sid = (await sdk_session(uqudo, "documented_example"))["session_id"]
+    await uqudo.sink.wait_for(1)
+    assert payload_of(uqudo.sink.bodies[0]["jwsResult"])["jti"] == sid
+    assert (await uqudo.info(sid)).status_code == 200
+
+
+async def test_an_sdk_session_has_no_qr_session(uqudo: Harness) -> None:
+    sid = (await sdk_session(uqudo, "approve"))["session_id"]
+    assert (await uqudo.client.get(f"{SESSION}/")).status_code in (404, 405)
+    assert (await uqudo.client.get(SESSION, headers={"authorization": ""})).status_code == 404
+    assert (await uqudo.client.get(f"/qr/{sid}")).status_code == 404
+    again = await uqudo.client.post(f"/sessions/{sid}/simulate", json={"action": "approve"})
+    assert again.status_code == 409
+    assert len(uqudo.sink.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "open"},
+        {"action": "expire"},
+        {"action": "approve", "face": "yes"},
+        {"action": "approve", "document_type": ""},
+        {"action": "review", "reason": "backgroundCheck"},  # no background check configured
+        {"action": "decline", "reason": "nothing_like_it"},
+        {"nothing": True},
+    ],
+)
+async def test_sdk_session_bodies_the_sandbox_cannot_play_are_400(
+    uqudo: Harness, body: dict[str, Any]
+) -> None:
+    response = await uqudo.client.post(SDK_SESSIONS, json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["status"] == 400
+    assert uqudo.sink.requests == []
+    assert list(uqudo.sandbox._engine.store) == []
+
+
+def test_the_sdk_session_endpoint_is_a_control_path(uqudo: Harness) -> None:
+    assert uqudo.sandbox.is_control_path(SDK_SESSIONS)
+    assert not uqudo.sandbox.is_control_path(SESSION)
+
+
+async def test_sdk_sessions_survive_a_restart(make: Factory, tmp_path: Path) -> None:
+    state = str(tmp_path / "uqudo.json")
+    first = make(state_path=state)
+    sid = (await sdk_session(first, "approve"))["session_id"]
+    second = make(state_path=state)
+    assert (await second.info(sid)).status_code == 200
+    assert second.sandbox._engine.store.get(sid).origin == "sdk"
+    assert (await second.client.get(f"/qr/{sid}")).status_code == 404

@@ -11,6 +11,7 @@ the sandbox emulates), plus the sandbox control endpoint.
 | `WS /ws/v1/session` (first frame: `qrCodeText`) | javascript-component | `qrCodeText` |
 | `GET / DELETE /api/v1/info/{sessionId}`, `GET /api/v1/info/img/{imageId}` | info | Bearer |
 | `POST /sessions/{sessionId}/simulate` (sandbox control, not uqudo's) | — | none |
+| `POST /sdk-sessions/simulate` (sandbox control: a session the SDK ran elsewhere) | — | none |
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from adapters.uqudo.sandbox.engine import Item, UqudoEmulator, control_actions_t
 from adapters.uqudo.sandbox.model import (
     INFO_PATH,
     JWKS_PATH,
+    SDK_ACTIONS,
+    SDK_SESSIONS_PATH,
     SESSION_PATH,
     TOKEN_PATH,
     WS_AUTH_TIMEOUT_S,
@@ -43,6 +46,7 @@ from adapters.uqudo.sandbox.model import (
     WS_REASON_UNAUTHORIZED,
     BadSessionData,
     parse_session_data,
+    sdk_plan,
 )
 from adapters.uqudo.sandbox.payloads import (
     NOT_FOUND_TEXT,
@@ -194,6 +198,37 @@ def install_api(app: FastAPI, engine: UqudoEmulator) -> None:
                 "session_id": session.id,
                 "status": session.status.value,
                 "milestones": list(session.milestones),
+                "webhook": result.to_json(),
+            }
+        )
+
+    @app.post(SDK_SESSIONS_PATH)
+    async def sdk_session(request: Request) -> JSONResponse:
+        """A session uqudo's SDK (or Hosted KYC) ran outside the gateway, finished:
+        {"action": "approve"|"decline"|"review"|"documented_example", "reason"?, and the SDK's
+        configuration: "document_type"?, "face"?, "reading"?, "background_check"?,
+        "user_identifier"?}. Answers its new session id and the webhook's first attempt."""
+        engine.sweep()
+        control = await posted_control(request)
+        if control is None:
+            raise SandboxError(
+                400,
+                error_body(
+                    400,
+                    'Expected a JSON body {"action": "<outcome>"}; outcomes: '
+                    f"{', '.join(SDK_ACTIONS)}.",
+                ),
+            )
+        try:
+            plan = sdk_plan(json.loads(await request.body()))
+        except BadSessionData as exc:
+            raise SandboxError(400, error_body(400, str(exc))) from None
+        session, result = await engine.sdk_session(plan, control.action, control.reason)
+        return JSONResponse(
+            {
+                "session_id": session.id,
+                "origin": session.origin,
+                "status": session.status.value,
                 "webhook": result.to_json(),
             }
         )

@@ -13,6 +13,7 @@ result) queue the `jwsResult` webhook.
 | decline / review + `reason` | the same (only the reason's `Fault` fails) | signed JWS | ditto |
 | documented_example | `INFO`, then the socket closes | uqudo's documented example | `jwsResult` |
 | expire (or the TTL running out) | none; the socket closes | none (Info API 404) | — |
+| SDK session: approve / decline / review / documented_example | none (no QR) | JWS | ditto |
 
 `DELETE /api/v1/session/{qrCodeText}` (the integrator's call, not a control action) deletes
 the QR session: the socket closes, a new one is refused, the scan answers 404, and every
@@ -40,9 +41,11 @@ from adapters.uqudo.sandbox.model import (
     CONTROL_ACTIONS,
     DECLINE_FAULTS,
     DECLINE_REASONS,
+    ORIGIN_SDK,
     RESULT_TTL_S,
     REVIEW_FAULTS,
     REVIEW_REASONS,
+    SDK_ACTIONS,
     SESSION_TTL_S,
     STEP_ACTIONS,
     UNSUPPORTED_ACTIONS,
@@ -226,6 +229,41 @@ class UqudoEmulator:
         )
         self.store.add(session)
         return session
+
+    async def sdk_session(
+        self, plan: Plan, action: str, reason: Any = None
+    ) -> tuple[UqudoSession, DeliveryResult]:
+        """A session uqudo's mobile / web SDK (or its Hosted KYC page) ran outside the
+        integrator's backend, finished at once: a new session id (UUID v4, as the SDK makes
+        one), its result at the Info API and the same `jwsResult` webhook a QR session's
+        result sends. There is no QR session, so no scan, socket or page opens it."""
+        if action not in SDK_ACTIONS:
+            raise SandboxError(
+                400,
+                error_body(
+                    400,
+                    f"An SDK session is sent finished: its action is one of "
+                    f"{', '.join(SDK_ACTIONS)}, not {action!r}.",
+                ),
+            )
+        fault = fault_for(action, reason)
+        if fault is not None and not plan.has(fault):
+            raise SandboxError(
+                400, error_body(400, f"'{fault.value}' is not enabled in this SDK session.")
+            )
+        now = self.now()
+        session = UqudoSession(
+            id=str(uuid.uuid4()),
+            qr_code_text="",
+            created_at=iso(now),
+            expires_at=iso(now + timedelta(seconds=SESSION_TTL_S)),
+            plan=asdict(plan),
+            milestones=[m.value for m in plan.milestones],
+            submitted=True,
+            origin=ORIGIN_SDK,
+        )
+        self.store.add(session)
+        return session, await self._complete(session, Outcome(action), fault)
 
     def get(self, session_id: str) -> UqudoSession:
         session = self.store.get(session_id)

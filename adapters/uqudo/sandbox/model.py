@@ -139,6 +139,17 @@ STEP_ACTIONS: dict[A, Milestone] = {
 }
 #: Every action of the control endpoint `POST /sessions/{id}/simulate`.
 CONTROL_ACTIONS = (A.OPEN, A.SUBMIT, *STEP_ACTIONS, *(A(o.value) for o in Outcome), A.EXPIRE)
+#: Where a session was started: a QR session the integrator created (`POST /api/v1/session`),
+#: or uqudo's mobile / web SDK (or its Hosted KYC page) outside the integrator's backend: no QR
+#: session, no websocket; only its result at the Info API and the global `jwsResult` webhook
+#: ("no matter how that session was started"; docs/vendors/uqudo.md, Sessions started by the
+#: SDK).
+ORIGIN_QR = "qr"
+ORIGIN_SDK = "sdk"
+#: The control path that emulates an SDK-started session (`POST /sdk-sessions/simulate`: a
+#: `/simulate` path, so a keyed deployment needs `sandbox:control`), and the outcomes it takes.
+SDK_SESSIONS_PATH = "/sdk-sessions/simulate"
+SDK_ACTIONS = tuple(A(o.value) for o in Outcome)
 #: Control actions other vendors have and uqudo does not: the SDK's USER_CANCEL and errors
 #: never reach the backend in the QR flow (docs/vendors/uqudo.md, Status vocabulary and our
 #: mapping), so there is nothing to emulate.
@@ -221,6 +232,31 @@ def parse_session_data(data: str) -> Plan:
     )
 
 
+#: The SDK configuration an SDK-session control body may set, with the sandbox's defaults: the
+#: documented enrolment example's passport with facial recognition (the reading off, like a QR
+#: session's default `data`; no background check).
+SDK_FLAGS = ("face", "reading", "background_check")
+
+
+def sdk_plan(body: JSON) -> Plan:
+    """What the SDK was configured with, from an SDK-session control body:
+    `document_type` (a uqudo code), `face`, `reading`, `background_check` (booleans) and
+    `user_identifier`; anything else is the default."""
+    document_type = body.get("document_type", "PASSPORT")
+    if not isinstance(document_type, str) or not document_type.strip():
+        raise BadSessionData("document_type must be a uqudo documentType code")
+    flags = {"face": True, "reading": False, "background_check": False}
+    for name in SDK_FLAGS:
+        value = body.get(name, flags[name])
+        if not isinstance(value, bool):
+            raise BadSessionData(f"{name} must be a boolean")
+        flags[name] = value
+    user = body.get("user_identifier")
+    if user is not None and not isinstance(user, str):
+        raise BadSessionData("user_identifier must be a string")
+    return Plan(document_type=document_type, user_identifier=user, **flags)
+
+
 def _section(decoded: JSON, name: str) -> JSON:
     value = decoded.get(name)
     return value if isinstance(value, dict) else {}
@@ -255,6 +291,8 @@ class UqudoSession:
     result_expires_at: str | None = None
     #: image id → name of the image (front, face, …), served by GET /api/v1/info/img/{id}.
     images: dict[str, str] = field(default_factory=dict)
+    #: `ORIGIN_QR` or `ORIGIN_SDK` (an SDK session has no `qrCodeText`: nothing opens it).
+    origin: str = ORIGIN_QR
 
     @property
     def plan_obj(self) -> Plan:
@@ -284,8 +322,9 @@ class UqudoSession:
 
     @property
     def qr_alive(self) -> bool:
-        """The QR session still exists: neither deleted nor past its 30 minutes."""
-        return self.deleted_at is None and self.expired_at is None
+        """The QR session still exists: neither deleted nor past its 30 minutes (an SDK
+        session never had one)."""
+        return self.origin == ORIGIN_QR and self.deleted_at is None and self.expired_at is None
 
     def next_planned(self) -> Milestone | None:
         remaining = [m for m in self.planned if m.value not in self.milestones]

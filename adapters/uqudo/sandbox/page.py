@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from adapters.common.sandbox import page as hosted
 from adapters.common.sandbox.http import SandboxError
 from adapters.uqudo.sandbox.engine import UqudoEmulator
-from adapters.uqudo.sandbox.model import Milestone, Outcome, Status, UqudoSession
+from adapters.uqudo.sandbox.model import ORIGIN_QR, Milestone, Outcome, Status, UqudoSession
 
 STEP_LABELS: dict[Milestone, tuple[str, str]] = {
     Milestone.SCAN: ("scan", "Scan document"),
@@ -84,7 +84,7 @@ def install_page(app: FastAPI, engine: UqudoEmulator) -> None:
 
 def render(engine: UqudoEmulator, session_id: str, *, error: str = "", code: int = 200) -> Response:
     session = engine.store.get(session_id)
-    if session is None:
+    if session is None or session.origin != ORIGIN_QR:  # an SDK session has no QR page
         return _html(hosted.error_note("This QR session does not exist."), 404)
     e = html.escape
     plan = session.plan_obj

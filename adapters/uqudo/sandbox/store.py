@@ -15,7 +15,7 @@ from typing import Any
 
 from adapters.common.sandbox.store import SessionStore
 from adapters.uqudo.sandbox.keys import SigningKey
-from adapters.uqudo.sandbox.model import UqudoSession
+from adapters.uqudo.sandbox.model import ORIGIN_QR, UqudoSession
 
 
 class UqudoStore(SessionStore[UqudoSession]):
@@ -37,7 +37,8 @@ class UqudoStore(SessionStore[UqudoSession]):
         return self._key
 
     def by_qr_code_text(self, text: str) -> UqudoSession | None:
-        return self.find(lambda s: s.qr_code_text == text)
+        """The QR session of a `qrCodeText` (never an SDK session: it has none)."""
+        return self.find(lambda s: s.origin == ORIGIN_QR and s.qr_code_text == text)
 
     def by_image(self, image_id: str) -> UqudoSession | None:
         return self.find(lambda s: image_id in s.images)
