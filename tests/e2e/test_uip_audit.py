@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from tests.e2e.server import GatewayProcess
@@ -135,3 +136,17 @@ def test_a_vendor_without_an_audit_answers_null(world: World) -> None:
     body = _post(world.server, key("admin"), AUDIT % "proof", {"id": world.didit_id})
     assert "errors" not in body, body
     assert body["data"]["session"]["audit"] is None
+
+
+def test_a_vendor_failure_is_an_error_on_the_field_only(world: World) -> None:
+    faults = f"{world.server.base}/sandbox/uip/_faults"
+    auth = {"authorization": f"Bearer {key('sandbox')}"}
+    r = httpx.post(faults, json={"status": 404, "count": 1}, headers=auth, timeout=10)
+    assert r.status_code in (200, 201, 204), r.text
+    try:
+        body = _post(world.server, key("pii"), AUDIT % "proof", {"id": world.uip_id})
+    finally:
+        httpx.delete(faults, headers=auth, timeout=10)
+    assert body["data"]["session"]["status"] == "APPROVED"
+    assert body["data"]["session"]["audit"] is None
+    assert _errors_at(body, "session", "audit") == ["NOT_FOUND"]
