@@ -396,6 +396,28 @@ class SessionSnapshot:
 
 
 @dataclass(frozen=True)
+class AuditEntry:
+    """One record of a session's audit at the vendor: which step verified, what it verified,
+    when, and with which wallet, plus the record's place in the vendor's tamper-evident chain.
+
+    `proof` is the vendor's evidence for the step as it keeps it (e.g. an age threshold and
+    its answer, a signature, a digest of disclosed claims): about the person, so the gateway
+    shows it only to `pii:read`. Hash and token values are the vendor's, unchecked."""
+
+    record_id: str
+    step: int
+    type: str  # the normalized StepType value when known, else the vendor's name
+    verified_at: datetime | None = None
+    wallet: str | None = None
+    proof: JSON | None = None
+    record_hash: str | None = None
+    previous_hash: str | None = None
+    timestamp_token: str | None = None
+    #: The vendor sealed the person's identity behind this record (a flag, never the data).
+    identity_sealed: bool | None = None
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     """One verified vendor event. `snapshot` is None for events about something else than a
     session's state (e.g. Didit `user.status.updated`): those are acknowledged and kept."""
@@ -743,6 +765,11 @@ class ProviderAdapter(abc.ABC):
         `cursor` is None for the first page, else a `next_cursor` this adapter gave (opaque
         to the gateway, kept in its store so an import resumes where it stopped)."""
         raise UnsupportedByProvider(self.name, "list")
+
+    async def fetch_audit(self, provider_session_id: str) -> tuple[AuditEntry, ...]:
+        """The vendor's audit of one session: an entry per verified step, in step order
+        (empty while none has verified). Read on demand, never stored by the gateway."""
+        raise UnsupportedByProvider(self.name, "audit")
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Called once at gateway start (e.g. to load signing keys); must not raise for a

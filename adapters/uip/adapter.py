@@ -28,6 +28,7 @@ from adapters.base import (
     JSON,
     SESSION_BASICS,
     AdapterConfig,
+    AuditEntry,
     Capability,
     CreateSessionRequest,
     KnownSession,
@@ -52,6 +53,7 @@ from adapters.common.validation import bad_input, parse_answer, parse_webhook_bo
 from adapters.common.webhook_body import signed_body_key
 from adapters.results import Results
 from adapters.uip import inferred
+from adapters.uip.audits import audit_entry, audit_ids
 from adapters.uip.create import caller_key, create_body
 from adapters.uip.errors import Operation, map_error
 from adapters.uip.http import Form, UipHttp
@@ -94,6 +96,7 @@ from adapters.uip.statuses import (
 from adapters.uip.verdicts import UNMET_CODES, SessionMemory, verdict, verdicts_missing
 from adapters.uip.wire import (
     PRIMITIVES,
+    AuditRecord,
     CreateResponse,
     SessionResource,
     WebhookData,
@@ -215,6 +218,20 @@ class UipAdapter(ProviderAdapter):
     async def cancel_session(self, provider_session_id: str) -> SessionSnapshot | None:
         """UIP's `stop`: ends a session paused at a gate (nothing else can end one)."""
         return await self._gate_action(provider_session_id, "stop")
+
+    async def fetch_audit(self, provider_session_id: str) -> tuple[AuditEntry, ...]:
+        """The session's audit (docs/vendors/uip.md, Audit): a read names the verified steps,
+        then `GET /v1/audits/{id}` per step, in order. A record UIP does not have is its 404
+        (NOT_FOUND); the proof is returned as UIP gives it and never logged."""
+        with bound(_OPERATION, Operation.READ):
+            response = await self._http.request("GET", self._path(provider_session_id))
+            session = self._parse(SessionResource, self._http.json_of(response))
+            entries = []
+            for record_id in audit_ids(session):
+                path = f"{self._prefix}/audits/{quote(record_id, safe='')}"
+                answer = await self._http.request("GET", path)
+                entries.append(audit_entry(self._parse(AuditRecord, self._http.json_of(answer))))
+        return tuple(entries)
 
     def restore(self, session: KnownSession) -> None:
         """What the store kept (its raw status and last payload) joins what we remember:

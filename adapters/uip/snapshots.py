@@ -149,6 +149,15 @@ def _verified(session: SessionResource, count: int) -> set[int]:
     return set(range(current))
 
 
+def verified_indices(session: SessionResource) -> list[int]:
+    """The verified steps of a read, in order (as the step list counts them); without a
+    step count or results, none can be named."""
+    count = session.step_count
+    if count is None:
+        count = len(session.primitives or ())
+    return sorted(_verified(session, count)) if count else []
+
+
 def derive_steps(
     session: SessionResource, known: Known | None = None
 ) -> tuple[tuple[StepProgress, ...], int | None]:

@@ -155,3 +155,22 @@ class WebhookData(VerifiedStep):
 class WebhookEnvelope(_Lenient):
     event: str = Field(min_length=1)
     data: WebhookData
+
+
+class AuditRecord(_Lenient):
+    """`GET /v1/audits/{id}` (https://docs.uip.digital/api-reference/audits/get): the redacted
+    record of one verified step. `proof` is "PII-free by construction" by UIP's word; it is
+    still kept out of logs and shown only to `pii:read` (docs/vendors/uip.md, Audit)."""
+
+    id: str = Field(min_length=1)
+    session_id: str | None = None
+    stage: StrictInt = Field(ge=0)
+    primitive: str | None = None
+    wallet: str | None = None
+    proof: dict[str, Any] | None = None
+    record_hash: str | None = None
+    prev_hash: str | None = None
+    ts_token: str | None = None
+    occurred_at: datetime | None = None
+    client_reference_id: str | None = None
+    business_redacted: bool | None = None

@@ -1,6 +1,7 @@
 """Reads and queries: sessions, their histories, lists, figures, what the API shows of each
 vendor, and what the reconciler and the stream follower ask for. Nothing here calls a
-vendor; writes are limited to the reconciler's poll bookkeeping."""
+vendor but `audit` (read on demand, never stored); writes are limited to the reconciler's
+poll bookkeeping."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from adapters.base import (
+    AuditEntry,
     Capability,
     CreateSessionRequest,
     Environment,
     InputDeclaration,
     SessionStatus,
+    UnsupportedByProvider,
 )
 from adapters.registry import adapter_class
 from gateway.bus.events import StatusChanged
@@ -67,6 +70,19 @@ class SessionQueries:
 
     async def get(self, session_id: str) -> SessionRow | None:
         return await self._core.get(session_id)
+
+    async def audit(self, session_id: str) -> tuple[AuditEntry, ...] | None:
+        """The vendor's audit of the session, read now (None: the vendor keeps none). A
+        vendor failure is a ServiceError, like any vendor call."""
+        row, adapter = await self._core.load(session_id)
+
+        async def fetch_audit() -> tuple[AuditEntry, ...] | None:
+            try:
+                return await adapter.fetch_audit(row.provider_session_id)
+            except UnsupportedByProvider:
+                return None
+
+        return await self._core.call(row.provider, fetch_audit())
 
     async def history(self, session_id: str) -> list[StatusChangeRow]:
         return (await self.histories([session_id]))[0]

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.base import (
     JSON,
+    AuditEntry,
     Capability,
     Clock,
     CreateSessionRequest,
@@ -133,6 +134,9 @@ class SessionService:
     # -- reads (gateway/sessions/queries.py) ----------------------------------------------
     async def get(self, session_id: str) -> SessionRow | None:
         return await self.queries.get(session_id)
+
+    async def audit(self, session_id: str) -> tuple[AuditEntry, ...] | None:
+        return await self.queries.audit(session_id)
 
     async def history(self, session_id: str) -> list[StatusChangeRow]:
         return await self.queries.history(session_id)

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from adapters import base
 from adapters.common.idempotency import derive_key
@@ -1632,3 +1633,84 @@ async def test_both_get_shapes_of_the_emulator(emulated: Any, shape: str) -> Non
         base.StepState.COMPLETED,
         base.StepState.PENDING,
     ]
+
+
+# -- audit (docs/vendors/uip.md, Audit) -----------------------------------------------------------
+async def test_audit_reads_the_verified_steps_records(uip: UipAdapter) -> None:
+    with recorder.use_cassette("get_audit_200.yaml", allow_playback_repeats=False) as cas:
+        audit = await uip.fetch_audit(S1)
+    assert_all_played(cas, 2)
+    assert audit == (
+        base.AuditEntry(
+            record_id="sess_abc123_0",
+            step=0,
+            type="AGE_VERIFY",
+            verified_at=datetime(2026, 6, 7, 12, 1, 30, tzinfo=UTC),
+            wallet="apple-wallet",
+            proof={"satisfied": True, "min_age": 21},
+            record_hash="sha256:9f86d081...",
+            previous_hash="0x000",
+            timestamp_token="MIIE...",
+            identity_sealed=True,
+        ),
+    )
+
+
+async def test_audit_uses_the_audit_ids_a_version_b_read_gives() -> None:
+    record = {"id": "aud_9f2c1e", "stage": 0, "primitive": "identify", "proof": {}}
+    script = Script(ok(version_b_body_with_audit()), ok(record))
+    adapter = script.adapter()
+    audit = await adapter.fetch_audit(S1)
+    await adapter.aclose()
+    assert script.calls() == ["GET /v1/sessions/sess_abc123", "GET /v1/audits/aud_9f2c1e"]
+    assert [(e.record_id, e.step, e.type) for e in audit] == [("aud_9f2c1e", 0, "IDENTIFY")]
+
+
+def version_b_body_with_audit() -> dict[str, Any]:
+    """Version B's example (cassettes/uip/get_session_shape_b.yaml): one result, `aud_9f2c1e`."""
+    cassette = yaml.safe_load((CASSETTES / "get_session_shape_b.yaml").read_text(encoding="utf-8"))
+    return json.loads(cassette["interactions"][0]["response"]["body"]["string"])
+
+
+@pytest.mark.parametrize(
+    ("read", "ids"),
+    [
+        ({"status": "created", "current_step": 0, "step_count": 2}, []),
+        ({"status": "in_progress", "current_step": 1, "step_count": 3}, ["sess_abc123_0"]),
+        (
+            {"status": "completed", "current_step": 2, "step_count": 2},
+            ["sess_abc123_0", "sess_abc123_1"],
+        ),
+        ({"status": "in_progress"}, []),  # no count: nothing can be named
+    ],
+)
+async def test_audit_of_a_version_a_read_names_its_verified_steps(
+    read: dict[str, Any], ids: list[str]
+) -> None:
+    record = {"id": "x", "stage": 0, "primitive": "identify"}
+    script = Script(ok({"id": S1, **read}), ok(record))
+    adapter = script.adapter()
+    audit = await adapter.fetch_audit(S1)
+    await adapter.aclose()
+    assert script.calls()[1:] == [f"GET /v1/audits/{i}" for i in ids]
+    assert len(audit) == len(ids)
+
+
+async def test_a_missing_audit_record_is_not_found() -> None:
+    script = Script(
+        ok({"id": S1, "status": "completed", "step_count": 1}), fail(404, code="resource/not-found")
+    )
+    adapter = script.adapter()
+    with pytest.raises(base.ProviderError) as info:
+        await adapter.fetch_audit(S1)
+    await adapter.aclose()
+    assert info.value.code is base.ErrorCode.NOT_FOUND
+
+
+async def test_an_audit_record_without_its_stage_is_refused() -> None:
+    script = Script(ok({"id": S1, "status": "completed", "step_count": 1}), ok({"id": "x"}))
+    adapter = script.adapter()
+    with pytest.raises(base.ProviderError) as info:
+        await adapter.fetch_audit(S1)
+    await adapter.aclose()
+    assert info.value.code is base.ErrorCode.PROVIDER_UNAVAILABLE

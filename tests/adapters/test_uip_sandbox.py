@@ -1483,3 +1483,26 @@ class TestUipSandboxConformance(SandboxConformance):
 
     def lacking_text(self, response: httpx.Response, action: str) -> str:
         return str(response.json()["error"])
+
+
+async def test_audit_matches_the_documented_record(uip: Harness) -> None:
+    """cassettes/uip/get_audit_200.yaml: the read names the verified step, its record has
+    the audit page's shape (an age_verify at stage 0, as the page's example)."""
+    _, read = cassette("get_audit_200.yaml", 0)
+    request, documented = cassette("get_audit_200.yaml", 1)
+    age = {"primitive": "age_verify", "params": {"min_age": documented["proof"]["min_age"]}}
+    sid = (
+        await uip.create(
+            gated(age), {"primitive": "sign"}, client_reference_id=documented["client_reference_id"]
+        )
+    )["id"]
+    await uip.drive(sid, "approve")
+    assert (await uip.get(sid))["current_step"] == read["current_step"]
+    assert request["uri"].endswith(f"/audits/{read['id']}_0")
+    response = await uip.call("GET", f"/audits/{sid}_0")
+    assert response.status_code == 200
+    actual = response.json()
+    assert shape_drift(documented, actual) == []
+    assert set(actual) == set(documented)
+    assert actual["proof"] == documented["proof"]
+    assert (actual["stage"], actual["primitive"]) == (0, "age_verify")

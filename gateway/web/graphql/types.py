@@ -14,6 +14,7 @@ from gateway.auth import Scope
 from gateway.bus.events import StatusChanged
 from gateway.errors import FieldProblem
 from gateway.store.models import SessionRow, StatusChangeRow
+from gateway.web.graphql.audit_types import AuditEntry, read_audit
 from gateway.web.graphql.context import Info
 from gateway.web.graphql.enums import (
     Capability,
@@ -237,6 +238,14 @@ class Session:
         if self._row.documents is None:
             return None
         return [VerifiedDocument.from_json(d) for d in self._row.documents]
+
+    @session_field(
+        description="The vendor's audit of the session, one record per verified step, read "
+        "from the vendor on each request (sessions:read; never a client token; each record's "
+        "proof needs pii:read). Null for a vendor that keeps none."
+    )
+    async def audit(self, info: Info) -> list[AuditEntry] | None:
+        return await read_audit(info, self._row.id)
 
     @session_field(description="Actions the vendor allows on this session now.")
     def capabilities(self, info: Info) -> list[Capability] | None:

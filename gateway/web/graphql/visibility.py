@@ -1,8 +1,10 @@
 """Which `Session` fields a principal may read: one table, applied to every field of the type
 wherever a session appears (queries, subscription events, mutation payloads).
 
-- An API key with `sessions:read` (or dev mode) reads every field; `raw` still needs
-  `pii:read` and the link fields `sessions:write`, checked by their resolvers.
+- An API key with `sessions:read` (or dev mode) reads every field; `raw`, `person`,
+  `documents` and each `audit` record's `proof` still need `pii:read`, and the link fields
+  `sessions:write`, checked by their resolvers. `audit` is read from the vendor, so it is not
+  in the client token's list: a browser never makes the gateway call the vendor.
 - A session's own client token reads what its browser needs to show progress and nothing
   about the integration behind it (README "Access control" lists exactly these fields).
 - Any other key (`sessions:write` or `sessions:decide` only) reads the acted-on session's
