@@ -114,6 +114,7 @@ class Capability(enum.StrEnum):
     REPROCESS = "REPROCESS"
     ISSUE_LINK = "ISSUE_LINK"
     LIST = "LIST"
+    REPORT = "REPORT"  # the vendor renders a session report (a PDF) on request
     STEPS = "STEPS"  # accepts an ordered list of verification steps (with gates) on create
     WEBHOOKS = "WEBHOOKS"
     POLLING = "POLLING"
@@ -547,6 +548,24 @@ class SessionPage:
     next_cursor: str | None
 
 
+#: The media type of a session report (Capability.REPORT).
+PDF_MEDIA_TYPE = "application/pdf"
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """A session report as the vendor rendered it (Capability.REPORT): the document's bytes,
+    its media type and the vendor's file name, if it gave one. It holds personal data: never
+    log or store it."""
+
+    content: bytes
+    media_type: str = PDF_MEDIA_TYPE
+    filename: str | None = None
+
+    def __repr__(self) -> str:  # the content is personal data: keep it out of reprs and logs
+        return f"SessionReport({self.media_type}, {len(self.content)} bytes)"
+
+
 @dataclass(frozen=True)
 class KnownSession:
     """What the gateway stored about a session, handed back to an adapter that keeps
@@ -607,6 +626,7 @@ ACTION_METHODS: Mapping[Capability, str] = MappingProxyType(
         Capability.REPROCESS: "reprocess_session",
         Capability.ISSUE_LINK: "issue_link",
         Capability.LIST: "list_sessions",
+        Capability.REPORT: "session_report",
         Capability.STREAMING: "follow_session",
     }
 )
@@ -743,6 +763,10 @@ class ProviderAdapter(abc.ABC):
         `cursor` is None for the first page, else a `next_cursor` this adapter gave (opaque
         to the gateway, kept in its store so an import resumes where it stopped)."""
         raise UnsupportedByProvider(self.name, "list")
+
+    async def session_report(self, provider_session_id: str) -> SessionReport:
+        """The vendor's own report of the session (Capability.REPORT), rendered now."""
+        raise UnsupportedByProvider(self.name, "session report")
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Called once at gateway start (e.g. to load signing keys); must not raise for a

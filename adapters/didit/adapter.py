@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from adapters.base import (
     JSON,
+    PDF_MEDIA_TYPE,
     SESSION_BASICS,
     AdapterConfig,
     Capability,
@@ -31,6 +32,7 @@ from adapters.base import (
     SandboxConfig,
     SandboxHandle,
     SessionPage,
+    SessionReport,
     SessionSnapshot,
     WebhookEvent,
     WebhookRejected,
@@ -102,6 +104,8 @@ NEW_STATUS: dict[DecisionAction, str] = {
     DecisionAction.DECLINE: "Declined",
     DecisionAction.REQUEST_RESUBMISSION: "Resubmitted",
 }
+#: Every PDF starts so; a 200 whose body does not is not a report.
+PDF_MAGIC = b"%PDF-"
 STATUS_EVENT = "status.updated"
 SESSION_EVENTS = frozenset({STATUS_EVENT, "data.updated"})
 #: Warning levels that explain an outcome (the rest are informational).
@@ -125,6 +129,7 @@ class DiditAdapter(ProviderAdapter):
             Capability.REQUEST_RESUBMISSION,
             Capability.REDACT,
             Capability.LIST,
+            Capability.REPORT,
             Capability.WEBHOOKS,
             Capability.POLLING,
         }
@@ -293,6 +298,28 @@ class DiditAdapter(ProviderAdapter):
             "PATCH", _session_path(provider_session_id, "update-status"), json=body.to_json()
         )
         return self._as_integrator(await self.fetch_session(provider_session_id), action)
+
+    async def session_report(self, provider_session_id: str) -> SessionReport:
+        """`GET …/generate-pdf/`: Didit renders the PDF now, from the current session data
+        (docs/vendors/didit.md, The session report). Anything but a PDF is the vendor's
+        fault, never handed on."""
+        response = await self._http.request(
+            "GET",
+            _session_path(provider_session_id, "generate-pdf"),
+            headers={"accept": f"{PDF_MEDIA_TYPE}, application/json;q=0.5"},
+        )
+        media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != PDF_MEDIA_TYPE or not response.content.startswith(PDF_MAGIC):
+            raise ProviderError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"Didit answered the report with {media_type or 'no media type'}, not a PDF",
+                http_status=response.status_code,
+            )
+        return SessionReport(
+            content=response.content,
+            media_type=PDF_MEDIA_TYPE,
+            filename=_attachment_name(response.headers.get("content-disposition")),
+        )
 
     async def redact_session(self, provider_session_id: str) -> None:
         await self._http.request(
@@ -529,6 +556,15 @@ def _nodes_to_resubmit(body: DecisionBody) -> list[NodeToResubmit]:
         if report.node_id and report.status and report.status != inferred.FEATURE_PASSED_STATUS:
             nodes.append(NodeToResubmit(node_id=report.node_id, feature=feature))
     return nodes
+
+
+def _attachment_name(disposition: str | None) -> str | None:
+    """`attachment; filename=session_<id>.pdf` (or `business_<id>.pdf`) → the file name."""
+    for part in (disposition or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "filename" and value.strip('"'):
+            return value.strip('"')
+    return None
 
 
 def _offset(cursor: str | None) -> int:

@@ -204,6 +204,7 @@ def test_declaration() -> None:
         Capability.REQUEST_RESUBMISSION,
         Capability.REDACT,
         Capability.LIST,
+        Capability.REPORT,
         Capability.WEBHOOKS,
         Capability.POLLING,
     }
@@ -219,6 +220,7 @@ ALWAYS = {
 }
 DECIDE = {Capability.DECIDE}
 RESUBMIT = {Capability.REQUEST_RESUBMISSION}
+REPORT = {Capability.REPORT}  # generate-pdf's eligible statuses
 
 
 @pytest.mark.parametrize(
@@ -226,14 +228,14 @@ RESUBMIT = {Capability.REQUEST_RESUBMISSION}
     [
         ("Not Started", ALWAYS),
         ("In Progress", ALWAYS),
-        ("Approved", ALWAYS | DECIDE | RESUBMIT),
-        ("Declined", ALWAYS | DECIDE | RESUBMIT),
-        ("In Review", ALWAYS | DECIDE | RESUBMIT),
+        ("Approved", ALWAYS | DECIDE | RESUBMIT | REPORT),
+        ("Declined", ALWAYS | DECIDE | RESUBMIT | REPORT),
+        ("In Review", ALWAYS | DECIDE | RESUBMIT | REPORT),
         ("Awaiting User", ALWAYS),
         ("Resubmitted", ALWAYS | DECIDE),
         ("Expired", ALWAYS),
         ("Abandoned", ALWAYS | DECIDE | RESUBMIT),
-        ("Kyc Expired", ALWAYS | DECIDE | RESUBMIT),
+        ("Kyc Expired", ALWAYS | DECIDE | RESUBMIT | REPORT),
         (None, ALWAYS),
         ("approved", ALWAYS),
     ],
@@ -517,6 +519,41 @@ async def test_redact_unknown_session_is_not_found() -> None:
         await script.adapter().redact_session(S1)
     assert info.value.code is ErrorCode.NOT_FOUND
     assert len(script.requests) == 1  # 404 is not retried
+
+
+# -- the session report (generate-pdf) -----------------------------------------------------------
+async def test_report_is_the_pdf_didit_renders(didit: DiditAdapter) -> None:
+    with recorder.use_cassette("generate_pdf_200.yaml") as cassette:
+        report = await didit.session_report(S1)
+    assert cassette.play_count == 1
+    assert cassette.requests[0].path.endswith(f"/v3/session/{S1}/generate-pdf/")
+    assert report.content == cassette.responses[0]["body"]["string"]
+    assert report.content.startswith(b"%PDF-")
+    assert report.media_type == "application/pdf"
+    assert report.filename == f"session_{S1}.pdf"  # from Content-Disposition
+    assert str(len(report.content)) in repr(report) and "Didit" not in repr(report)
+
+
+async def test_report_of_a_session_not_yet_final_is_refused_by_didit(didit: DiditAdapter) -> None:
+    with recorder.use_cassette("generate_pdf_200.yaml"), pytest.raises(ProviderError) as info:
+        await didit.session_report(S2)  # the cassette's 403: the session is In Progress
+    assert info.value.code is ErrorCode.PROVIDER_REJECTED
+    assert "In Progress" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, json={}),  # the OpenAPI rendering's "200 - application/json"
+        httpx.Response(200, content=b"<html>", headers={"content-type": "application/pdf"}),
+    ],
+    ids=["json", "not-a-pdf"],
+)
+async def test_report_that_is_no_pdf_is_never_handed_on(answer: httpx.Response) -> None:
+    script = Script(answer)
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().session_report(S1)
+    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
 
 
 # -- list (import) -------------------------------------------------------------------------------
