@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from gateway.auth import hash_key
-from tests.e2e.server import GatewayProcess
+from tests.e2e.server import GatewayProcess, metric
 
 SCOPES = {
-    "reader": ["sessions:read", "sessions:write", "pii:read", "sandbox:control"],
+    "reader": ["sessions:read", "sessions:write", "pii:read", "sandbox:control", "stats:read"],
     "nopii": ["sessions:read", "sessions:write", "sandbox:control"],
 }
 CREATE = """
@@ -93,11 +93,19 @@ async def approved_didit_session(http: httpx.AsyncClient, ref: str) -> dict[str,
     return session
 
 
+def report_calls(base: str) -> float:
+    """How many times the server asked a vendor for a report (its call histogram)."""
+    series = 'kycgw_vendor_call_seconds_count{operation="session_report",provider="didit"}'
+    return metric(base, series, key("reader"), default=0.0)
+
+
 def report_path(session_id: str) -> str:
     return f"/sessions/{session_id}/report.pdf"
 
 
-async def test_a_key_with_both_scopes_gets_the_vendors_pdf(client: httpx.AsyncClient) -> None:
+async def test_a_key_with_both_scopes_gets_the_vendors_pdf(
+    client: httpx.AsyncClient, server: GatewayProcess
+) -> None:
     session = await approved_didit_session(client, "report-ok")
     r = await client.get(report_path(session["id"]), headers=bearer("reader"))
     assert r.status_code == 200, r.text
@@ -107,6 +115,7 @@ async def test_a_key_with_both_scopes_gets_the_vendors_pdf(client: httpx.AsyncCl
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["content-disposition"].startswith("attachment;")
     assert session["providerSessionId"].encode() in r.content  # Didit rendered this session
+    assert report_calls(server.base) >= 1
 
 
 async def test_who_may_not_read_the_report(client: httpx.AsyncClient) -> None:
@@ -143,14 +152,17 @@ async def test_unknown_session_is_404(client: httpx.AsyncClient) -> None:
 
 
 async def test_a_session_not_yet_final_is_refused_before_the_vendor(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, server: GatewayProcess
 ) -> None:
     session = await created(client, "didit", "report-early")  # Not Started
+    calls = report_calls(server.base)
     r = await client.get(report_path(session["id"]), headers=bearer("reader"))
     assert r.status_code == 409
     error = r.json()["error"]
     assert error["code"] == "PROVIDER_REJECTED"
+    assert error["providerCode"] == "invalid_status_transition"
     assert "Not Started" in error["message"]
+    assert report_calls(server.base) == calls, "the vendor was asked for a refused report"
 
 
 async def test_a_vendor_without_reports_says_so(client: httpx.AsyncClient) -> None:
@@ -160,3 +172,19 @@ async def test_a_vendor_without_reports_says_so(client: httpx.AsyncClient) -> No
     error = r.json()["error"]
     assert error["code"] == "UNSUPPORTED_BY_PROVIDER"
     assert "verifa" in error["message"] and "report" in error["message"]
+
+
+REDACT = "mutation($id: ID!) { redactSession(id: $id) { session { id } userErrors { code } } }"
+
+
+async def test_a_redacted_session_has_no_report(client: httpx.AsyncClient) -> None:
+    session = await approved_didit_session(client, "report-redacted")
+    path = report_path(session["id"])
+    assert (await client.get(path, headers=bearer("reader"))).status_code == 200
+    redacted = (await gql(client, REDACT, {"id": session["id"]}))["redactSession"]
+    assert redacted["userErrors"] == [], redacted
+    r = await client.get(path, headers=bearer("reader"))
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "BAD_USER_INPUT"
+    assert "redacted" in r.json()["error"]["message"]
+    assert not r.content.startswith(b"%PDF-")
