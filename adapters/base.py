@@ -548,6 +548,24 @@ class SessionPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class DecisionOptions:
+    """What a vendor may take with a decision beyond the decision and its reason
+    (`decideSession`'s `resubmit` and `notifyPerson`): the steps a resubmission asks the
+    person to redo, in the vendor's own names (None: the vendor's or adapter's choice), and
+    whether the vendor itself tells the person (None: the vendor's default). An adapter names
+    the ones it takes in `decision_options`; the gateway refuses the others."""
+
+    resubmit: tuple[str, ...] | None = None
+    notify_person: bool | None = None
+
+    def given(self) -> frozenset[str]:
+        """The options the caller set (field names of this class)."""
+        return frozenset(
+            name for name in ("resubmit", "notify_person") if getattr(self, name) is not None
+        )
+
+
 #: The media type of a session report (Capability.REPORT).
 PDF_MEDIA_TYPE = "application/pdf"
 
@@ -668,6 +686,9 @@ class ProviderAdapter(abc.ABC):
     #: the vendor's documentation: reported as a VENDOR_DATA_RETAINED warning. Empty when
     #: the vendor documents that nothing stays.
     redaction_leaves: tuple[str, ...] = ()
+    #: The `DecisionOptions` fields `decide_session` takes (e.g. "resubmit",
+    #: "notify_person"); the gateway refuses any other one before calling the vendor.
+    decision_options: ClassVar[frozenset[str]] = frozenset()
     #: The vendor's check vocabularies (adapters/results.py), one table per result block
     #: that names checks differently; the conformance suite holds them to the normalized
     #: vocabulary, and docs/results.md lists them.
@@ -723,8 +744,14 @@ class ProviderAdapter(abc.ABC):
         raise UnsupportedByProvider(self.name, "cancel")
 
     async def decide_session(
-        self, provider_session_id: str, action: DecisionAction, reason: str | None
+        self,
+        provider_session_id: str,
+        action: DecisionAction,
+        reason: str | None,
+        options: DecisionOptions | None = None,
     ) -> SessionSnapshot | None:
+        """`options` only ever holds what `decision_options` names (the gateway refuses the
+        rest before the call)."""
         raise UnsupportedByProvider(self.name, "decide")
 
     async def continue_session(self, provider_session_id: str) -> SessionSnapshot | None:

@@ -56,6 +56,7 @@ RULES: dict[str, VendorRules] = {
             "create_session_201.yaml": ("POST", 201),
             "get_decision_200.yaml": ("GET", 200),
             "update_status_200.yaml": ("PATCH", 200),
+            "update_status_options_200.yaml": ("GET", 200),
             "delete_session_200.yaml": ("DELETE", 200),
             "list_sessions_200.yaml": ("GET", 200),
             "generate_pdf_200.yaml": ("GET", 200),

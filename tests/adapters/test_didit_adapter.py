@@ -17,6 +17,7 @@ from adapters.base import (
     CreateSessionRequest,
     DecidedBy,
     DecisionAction,
+    DecisionOptions,
     DocumentType,
     Environment,
     ErrorCode,
@@ -485,6 +486,58 @@ async def test_request_resubmission_resubmits_the_failed_nodes(didit: DiditAdapt
     assert snap.provider_status == "Resubmitted"
     assert snap.status is SessionStatus.AWAITING_USER
     assert snap.decision is None
+
+
+async def test_resubmission_options_choose_the_steps_and_mail_the_person(
+    didit: DiditAdapter,
+) -> None:
+    options = DecisionOptions(resubmit=("feature_liveness_1", "FACE_MATCH"), notify_person=True)
+    with recorder.use_cassette("update_status_options_200.yaml") as cassette:
+        snap = await didit.decide_session(
+            S2, DecisionAction.REQUEST_RESUBMISSION, "Please retake your selfie", options
+        )
+    assert_all_played(cassette, 3)  # GET, PATCH (the documented body, matched as JSON), GET
+    sent = json.loads(cassette.requests[1].body)
+    assert sent["send_email"] is True and sent["email_address"] == "jane.doe@example.com"
+    assert snap is not None and snap.provider_status == "Resubmitted"
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [(("feature_nfc_1",), "feature_nfc_1"), ((), "at least one")],
+    ids=["unknown", "empty"],
+)
+async def test_resubmitting_steps_the_session_lacks_is_bad_input(
+    names: tuple[str, ...], message: str
+) -> None:
+    script = Script(ok(decision_body("Declined", id_verifications=[ID_REPORT])))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().decide_session(
+            S1, DecisionAction.REQUEST_RESUBMISSION, None, DecisionOptions(resubmit=names)
+        )
+    assert info.value.code is ErrorCode.BAD_USER_INPUT
+    assert info.value.field == ("resubmit",)
+    assert message in info.value.message and "feature_id_verification_1" in info.value.message
+    assert len(script.requests) == 1  # read only, no PATCH
+
+
+async def test_notify_without_a_known_address_lets_didit_choose() -> None:
+    script = Script(ok(decision_body("In Review")), ok({"session_id": S1}), ok(decision_body()))
+    await script.adapter().decide_session(
+        S1, DecisionAction.APPROVE, None, DecisionOptions(notify_person=True)
+    )
+    assert script.sent_json(1) == {"new_status": "Approved", "send_email": True}
+
+
+async def test_notify_false_is_sent_as_no_email() -> None:
+    script = Script(ok({"session_id": S1}), ok(decision_body()))
+    await script.adapter().decide_session(
+        S1, DecisionAction.APPROVE, None, DecisionOptions(notify_person=False)
+    )
+    assert script.sent_json(0) == {"new_status": "Approved", "send_email": False}
+
+
+ID_REPORT = {"node_id": "feature_id_verification_1", "status": "Declined"}
 
 
 async def test_decline_sends_declined_without_comment() -> None:

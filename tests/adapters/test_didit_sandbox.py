@@ -968,6 +968,27 @@ async def test_update_status_matches_the_documented_response(didit: Harness) -> 
     assert shape_drift(reread, actual, extras=DOCUMENTED_EXTRAS) == []
 
 
+async def test_update_status_takes_the_documented_resubmission_options(didit: Harness) -> None:
+    request = _recorded("update_status_options_200.yaml", 1)["request"]
+    sent = request_json(request)
+    assert sent["send_email"] is True and sent["email_address"]
+    sid = (await didit.create(contact_details={"email": sent["email_address"]}))["session_id"]
+    await didit.drive(sid, "open", "decline")
+    response = await didit.client.patch(
+        f"/v3/session/{sid}/update-status/", json=sent, headers=didit.headers
+    )
+    assert response.status_code == 200, response.text
+    assert (await didit.decision(sid))["status"] == "Resubmitted"
+    without_address = {k: v for k, v in sent.items() if k != "email_address"}
+    sid2 = (await didit.create())["session_id"]
+    await didit.drive(sid2, "open", "decline")
+    refused = await didit.client.patch(
+        f"/v3/session/{sid2}/update-status/", json=without_address, headers=didit.headers
+    )
+    assert refused.status_code == 400  # the stricter rendering: required with send_email
+    assert "email_address" in refused.json()
+
+
 async def test_delete_matches_the_documented_response(didit: Harness) -> None:
     _, documented = cassette("delete_session_200.yaml")
     sid = (await didit.create())["session_id"]
