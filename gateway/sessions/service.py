@@ -25,6 +25,8 @@ from adapters.base import (
     Capability,
     Clock,
     CreateSessionRequest,
+    DecisionAction,
+    DecisionOptions,
     SessionReport,
     SessionSnapshot,
     WebhookEvent,
@@ -199,6 +201,15 @@ class SessionService:
 
     async def act(self, session_id: str, action: SessionAction, *args: object) -> SessionRow:
         return await self.mutations.act(session_id, action, *args)
+
+    async def decide(
+        self,
+        session_id: str,
+        action: DecisionAction,
+        reason: str | None,
+        options: DecisionOptions,
+    ) -> SessionRow:
+        return await self.mutations.decide(session_id, action, reason, options)
 
     async def report(self, session_id: str) -> SessionReport:
         return await self.reports.report(session_id)
