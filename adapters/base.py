@@ -114,6 +114,7 @@ class Capability(enum.StrEnum):
     REPROCESS = "REPROCESS"
     ISSUE_LINK = "ISSUE_LINK"
     LIST = "LIST"
+    REPORT = "REPORT"  # the vendor renders a session report (a PDF) on request
     STEPS = "STEPS"  # accepts an ordered list of verification steps (with gates) on create
     WEBHOOKS = "WEBHOOKS"
     POLLING = "POLLING"
@@ -570,6 +571,42 @@ class SessionPage:
 
 
 @dataclass(frozen=True)
+class DecisionOptions:
+    """What a vendor may take with a decision beyond the decision and its reason
+    (`decideSession`'s `resubmit` and `notifyPerson`): the steps a resubmission asks the
+    person to redo, in the vendor's own names (None: the vendor's or adapter's choice), and
+    whether the vendor itself tells the person (None: the vendor's default). An adapter names
+    the ones it takes in `decision_options`; the gateway refuses the others."""
+
+    resubmit: tuple[str, ...] | None = None
+    notify_person: bool | None = None
+
+    def given(self) -> frozenset[str]:
+        """The options the caller set (field names of this class)."""
+        return frozenset(
+            name for name in ("resubmit", "notify_person") if getattr(self, name) is not None
+        )
+
+
+#: The media type of a session report (Capability.REPORT).
+PDF_MEDIA_TYPE = "application/pdf"
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """A session report as the vendor rendered it (Capability.REPORT): the document's bytes,
+    its media type and the vendor's file name, if it gave one. It holds personal data: never
+    log or store it."""
+
+    content: bytes
+    media_type: str = PDF_MEDIA_TYPE
+    filename: str | None = None
+
+    def __repr__(self) -> str:  # the content is personal data: keep it out of reprs and logs
+        return f"SessionReport({self.media_type}, {len(self.content)} bytes)"
+
+
+@dataclass(frozen=True)
 class KnownSession:
     """What the gateway stored about a session, handed back to an adapter that keeps
     per-session state (uqudo: the websocket credential and the TTL) after a restart or on
@@ -629,6 +666,7 @@ ACTION_METHODS: Mapping[Capability, str] = MappingProxyType(
         Capability.REPROCESS: "reprocess_session",
         Capability.ISSUE_LINK: "issue_link",
         Capability.LIST: "list_sessions",
+        Capability.REPORT: "session_report",
         Capability.STREAMING: "follow_session",
     }
 )
@@ -670,6 +708,9 @@ class ProviderAdapter(abc.ABC):
     #: the vendor's documentation: reported as a VENDOR_DATA_RETAINED warning. Empty when
     #: the vendor documents that nothing stays.
     redaction_leaves: tuple[str, ...] = ()
+    #: The `DecisionOptions` fields `decide_session` takes (e.g. "resubmit",
+    #: "notify_person"); the gateway refuses any other one before calling the vendor.
+    decision_options: ClassVar[frozenset[str]] = frozenset()
     #: The vendor's check vocabularies (adapters/results.py), one table per result block
     #: that names checks differently; the conformance suite holds them to the normalized
     #: vocabulary, and docs/results.md lists them.
@@ -725,8 +766,14 @@ class ProviderAdapter(abc.ABC):
         raise UnsupportedByProvider(self.name, "cancel")
 
     async def decide_session(
-        self, provider_session_id: str, action: DecisionAction, reason: str | None
+        self,
+        provider_session_id: str,
+        action: DecisionAction,
+        reason: str | None,
+        options: DecisionOptions | None = None,
     ) -> SessionSnapshot | None:
+        """`options` only ever holds what `decision_options` names (the gateway refuses the
+        rest before the call)."""
         raise UnsupportedByProvider(self.name, "decide")
 
     async def continue_session(self, provider_session_id: str) -> SessionSnapshot | None:
@@ -766,10 +813,16 @@ class ProviderAdapter(abc.ABC):
         to the gateway, kept in its store so an import resumes where it stopped)."""
         raise UnsupportedByProvider(self.name, "list")
 
+<<<<<<< HEAD
     async def fetch_audit(self, provider_session_id: str) -> tuple[AuditEntry, ...]:
         """The vendor's audit of one session: an entry per verified step, in step order
         (empty while none has verified). Read on demand, never stored by the gateway."""
         raise UnsupportedByProvider(self.name, "audit")
+=======
+    async def session_report(self, provider_session_id: str) -> SessionReport:
+        """The vendor's own report of the session (Capability.REPORT), rendered now."""
+        raise UnsupportedByProvider(self.name, "session report")
+>>>>>>> didit-pdf
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Called once at gateway start (e.g. to load signing keys); must not raise for a

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from adapters.base import (
     JSON,
+    PDF_MEDIA_TYPE,
     SESSION_BASICS,
     AdapterConfig,
     Capability,
@@ -21,6 +22,7 @@ from adapters.base import (
     DecidedBy,
     Decision,
     DecisionAction,
+    DecisionOptions,
     DocumentType,
     Environment,
     ErrorCode,
@@ -31,6 +33,7 @@ from adapters.base import (
     SandboxConfig,
     SandboxHandle,
     SessionPage,
+    SessionReport,
     SessionSnapshot,
     WebhookEvent,
     WebhookRejected,
@@ -102,6 +105,8 @@ NEW_STATUS: dict[DecisionAction, str] = {
     DecisionAction.DECLINE: "Declined",
     DecisionAction.REQUEST_RESUBMISSION: "Resubmitted",
 }
+#: Every PDF starts so; a 200 whose body does not is not a report.
+PDF_MAGIC = b"%PDF-"
 STATUS_EVENT = "status.updated"
 SESSION_EVENTS = frozenset({STATUS_EVENT, "data.updated"})
 #: Warning levels that explain an outcome (the rest are informational).
@@ -125,11 +130,14 @@ class DiditAdapter(ProviderAdapter):
             Capability.REQUEST_RESUBMISSION,
             Capability.REDACT,
             Capability.LIST,
+            Capability.REPORT,
             Capability.WEBHOOKS,
             Capability.POLLING,
         }
     )  # no CANCEL: Didit has no cancel endpoint (docs/vendors/didit.md, Endpoints we call)
     input_support = INPUT_SUPPORT
+    #: update-status takes the steps to resubmit and `send_email` (Resubmission options).
+    decision_options = frozenset({"resubmit", "notify_person"})
     status_table = DIDIT_STATUS_MAP
     check_tables = (DIDIT_CHECKS,)  # docs/vendors/didit.md, Results
     #: The KYC workflow's checks: document, liveness, face match, AML screening.
@@ -272,27 +280,70 @@ class DiditAdapter(ProviderAdapter):
         )
 
     async def decide_session(
-        self, provider_session_id: str, action: DecisionAction, reason: str | None
+        self,
+        provider_session_id: str,
+        action: DecisionAction,
+        reason: str | None,
+        options: DecisionOptions | None = None,
     ) -> SessionSnapshot | None:
+        """update-status. A resubmission sends `nodes_to_resubmit`: the steps the caller
+        named (`options.resubmit`, node ids or features of this session), else every node
+        whose feature did not pass. `options.notify_person` is `send_email`, with the address
+        given at create (docs/vendors/didit.md, Resubmission options)."""
+        options = options or DecisionOptions()
+        current: DecisionBody | None = None
+        if action == DecisionAction.REQUEST_RESUBMISSION or options.notify_person:
+            fetched = await self.fetch_session(provider_session_id)
+            current = DecisionBody.model_validate(fetched.raw)
         nodes: list[NodeToResubmit] | None = None
         if action == DecisionAction.REQUEST_RESUBMISSION:
-            current = await self.fetch_session(provider_session_id)
-            nodes = _nodes_to_resubmit(DecisionBody.model_validate(current.raw))
+            assert current is not None
+            if options.resubmit is not None:
+                nodes = _chosen_nodes(current, options.resubmit)
+            else:
+                nodes = _nodes_to_resubmit(current)
             if not nodes:
                 raise ProviderError(
                     ErrorCode.BAD_USER_INPUT,
                     "no verification step of this session can be resubmitted",
                     field=("decision",),
                 )
+        email = None
+        if options.notify_person:
+            email = _contact_email(fetched.raw)
         body = UpdateStatusBody(
             new_status=NEW_STATUS[action],  # type: ignore[arg-type]
             comment=reason,
             nodes_to_resubmit=nodes,
+            send_email=options.notify_person,
+            email_address=email,
         )
         await self._http.request(
             "PATCH", _session_path(provider_session_id, "update-status"), json=body.to_json()
         )
         return self._as_integrator(await self.fetch_session(provider_session_id), action)
+
+    async def session_report(self, provider_session_id: str) -> SessionReport:
+        """`GET …/generate-pdf/`: Didit renders the PDF now, from the current session data
+        (docs/vendors/didit.md, The session report). Anything but a PDF is the vendor's
+        fault, never handed on."""
+        response = await self._http.request(
+            "GET",
+            _session_path(provider_session_id, "generate-pdf"),
+            headers={"accept": f"{PDF_MEDIA_TYPE}, application/json;q=0.5"},
+        )
+        media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != PDF_MEDIA_TYPE or not response.content.startswith(PDF_MAGIC):
+            raise ProviderError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                f"Didit answered the report with {media_type or 'no media type'}, not a PDF",
+                http_status=response.status_code,
+            )
+        return SessionReport(
+            content=response.content,
+            media_type=PDF_MEDIA_TYPE,
+            filename=_attachment_name(response.headers.get("content-disposition")),
+        )
 
     async def redact_session(self, provider_session_id: str) -> None:
         await self._http.request(
@@ -529,6 +580,46 @@ def _nodes_to_resubmit(body: DecisionBody) -> list[NodeToResubmit]:
         if report.node_id and report.status and report.status != inferred.FEATURE_PASSED_STATUS:
             nodes.append(NodeToResubmit(node_id=report.node_id, feature=feature))
     return nodes
+
+
+def _chosen_nodes(body: DecisionBody, names: Sequence[str]) -> list[NodeToResubmit]:
+    """The session's nodes the caller named, by node id or by feature (every node of it)."""
+    reports = [(feature, r.node_id) for feature, r in body.feature_reports() if r.node_id]
+    known = sorted({node for _, node in reports} | {feature for feature, _ in reports})
+    steps = f"(its steps: {', '.join(known) or 'none yet'})"
+    if not names:
+        raise _resubmit_error(f"name at least one step to resubmit {steps}")
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise _resubmit_error(f"not a step of this session: {', '.join(unknown)} {steps}")
+    chosen: dict[str, NodeToResubmit] = {}
+    for feature, node in reports:
+        if node in names or feature in names:
+            chosen.setdefault(node, NodeToResubmit(node_id=node, feature=feature))
+    return list(chosen.values())
+
+
+def _resubmit_error(message: str) -> ProviderError:
+    """BAD_USER_INPUT on decideSession's `resubmit` argument."""
+    return ProviderError(ErrorCode.BAD_USER_INPUT, message, field=("resubmit",))
+
+
+def _contact_email(raw: Any) -> str | None:
+    """The e-mail given at create, as the decision echoes it (inferred.NOTIFY_EMAIL_FIELD);
+    None lets Didit choose the person's address."""
+    value: Any = raw
+    for key in inferred.NOTIFY_EMAIL_FIELD:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _attachment_name(disposition: str | None) -> str | None:
+    """`attachment; filename=session_<id>.pdf` (or `business_<id>.pdf`) → the file name."""
+    for part in (disposition or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "filename" and value.strip('"'):
+            return value.strip('"')
+    return None
 
 
 def _offset(cursor: str | None) -> int:

@@ -91,3 +91,11 @@ PARSED_ADDRESS_FIELDS: dict[str, str] = {
 # A decision key we do not know whose items carry this field is a feature block of a newer
 # feature (every documented block's items have a `node_id`): it becomes an OTHER check.
 UNKNOWN_BLOCK_MARKER = "node_id"
+
+# -- decision options (docs/vendors/didit.md, Resubmission options) ---------------------------
+#: `notifyPerson` sends update-status `send_email: true` with `email_address` = the decision's
+#: `contact_details.email` (given at create). One rendering of update-status says the address
+#: is "Required when send_email is true", the preview-resubmission page that without it Didit
+#: mails the person's own (verified, else contact_details) address: we send the one we know
+#: and, without one, none.
+NOTIFY_EMAIL_FIELD = ("contact_details", "email")

@@ -42,10 +42,15 @@ ALWAYS_ALLOWED: frozenset[Capability] = frozenset(
     }
 )
 
+#: generate-pdf renders a report only for these (https://docs.didit.me/sessions-api/generate-pdf,
+#: "Eligible statuses", KYC sessions); any other status answers 403.
+REPORT_STATUSES: frozenset[str] = frozenset({"Approved", "Declined", "In Review", "Kyc Expired"})
+
 #: update-status is accepted only from some statuses, resubmission from fewer (both inferred).
 ACTIONS_BY_STATUS: Mapping[str, frozenset[Capability]] = allowed_from(
     {
         Capability.DECIDE: inferred.UPDATE_STATUS_ALLOWED_FROM,
         Capability.REQUEST_RESUBMISSION: inferred.RESUBMIT_ALLOWED_FROM,
+        Capability.REPORT: REPORT_STATUSES,
     }
 )

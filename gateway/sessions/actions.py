@@ -17,6 +17,9 @@ class SessionAction(enum.StrEnum):
     RESUME = "resume"
     REPROCESS = "reprocess"
     ISSUE_LINK = "issue_link"
+    #: The vendor's report of the session (a PDF): a read that changes nothing
+    #: (gateway/sessions/reports.py, not `act`).
+    REPORT = "report"
 
 
 #: The capability each action needs in the session's current vendor status
@@ -28,6 +31,7 @@ CAPABILITY: dict[SessionAction, Capability] = {
     SessionAction.RESUME: Capability.RESUME,
     SessionAction.REPROCESS: Capability.REPROCESS,
     SessionAction.ISSUE_LINK: Capability.ISSUE_LINK,
+    SessionAction.REPORT: Capability.REPORT,
 }
 
 #: The `ProviderAdapter` method each action calls with the vendor's session id (and the
@@ -44,4 +48,5 @@ STATUS_REFUSAL_CODE = "invalid_status_transition"
 #: Actions a redacted session refuses, with why (docs/security.md, redaction).
 REFUSED_WHEN_REDACTED: dict[SessionAction, str] = {
     SessionAction.ISSUE_LINK: "it gets no new link",
+    SessionAction.REPORT: "its report would show what was erased",
 }

@@ -12,6 +12,8 @@ from sqlmodel import select
 from adapters.base import (
     JSON,
     Capability,
+    DecisionAction,
+    DecisionOptions,
     ErrorCode,
     ProviderAdapter,
     SessionSnapshot,
@@ -75,6 +77,35 @@ def refuse_by_status(row: SessionRow, adapter: ProviderAdapter, action: SessionA
     )
 
 
+#: `decideSession`'s argument for each `DecisionOptions` field (named in refusals).
+DECISION_OPTION_ARGUMENTS = {"resubmit": "resubmit", "notify_person": "notifyPerson"}
+
+
+def refuse_decision_options(
+    provider: str, adapter: ProviderAdapter, action: DecisionAction, options: DecisionOptions
+) -> None:
+    """Options the vendor does not take are refused, never dropped; `resubmit` goes with a
+    resubmission only."""
+    problems = [
+        FieldProblem(
+            ErrorCode.UNSUPPORTED_BY_PROVIDER,
+            f"{provider} takes no '{DECISION_OPTION_ARGUMENTS[name]}' with a decision",
+            (DECISION_OPTION_ARGUMENTS[name],),
+        )
+        for name in sorted(options.given() - adapter.decision_options)
+    ]
+    if options.resubmit is not None and action is not DecisionAction.REQUEST_RESUBMISSION:
+        problems.append(
+            FieldProblem(
+                ErrorCode.BAD_USER_INPUT,
+                "resubmit names the steps of a REQUEST_RESUBMISSION only",
+                ("resubmit",),
+            )
+        )
+    if problems:
+        raise ServiceError(*problems)
+
+
 class SessionMutations:
     def __init__(self, core: SessionCore) -> None:
         self._core = core
@@ -108,6 +139,21 @@ class SessionMutations:
         perform = getattr(adapter, ADAPTER_METHOD[action])
         snapshot = await self._core.call(row.provider, perform(row.provider_session_id, *args))
         return await self._after_mutation(row, adapter, snapshot)
+
+    async def decide(
+        self,
+        session_id: str,
+        action: DecisionAction,
+        reason: str | None,
+        options: DecisionOptions,
+    ) -> SessionRow:
+        """`decideSession`: the decide action, with the options the vendor takes (the
+        adapter is handed them only when the caller set one)."""
+        if not options.given():
+            return await self.act(session_id, SessionAction.DECIDE, action, reason)
+        row, adapter = await self._core.load(session_id)
+        refuse_decision_options(row.provider, adapter, action, options)
+        return await self.act(session_id, SessionAction.DECIDE, action, reason, options)
 
     async def update_metadata(self, session_id: str, metadata: JSON) -> SessionRow:
         problems = validate_metadata(metadata, self._core.limits, ("metadata",))

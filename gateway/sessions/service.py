@@ -6,6 +6,7 @@ happen in one place. It only assembles the jobs, each in its own module:
 - create (routing, failover, persisting): `gateway/sessions/create.py`, with the idempotency
   claims in `gateway/sessions/idempotency.py`
 - vendor actions, refresh, metadata, redaction: `gateway/sessions/mutations.py`
+- the vendor's report of a session (a PDF): `gateway/sessions/reports.py`
 - webhook ingest (group commit, dedupe, outcomes): `gateway/sessions/ingest.py`
 - adopting a vendor session made elsewhere: `gateway/sessions/adopt.py`
 
@@ -25,6 +26,9 @@ from adapters.base import (
     Capability,
     Clock,
     CreateSessionRequest,
+    DecisionAction,
+    DecisionOptions,
+    SessionReport,
     SessionSnapshot,
     WebhookEvent,
     utc_now,
@@ -40,6 +44,7 @@ from gateway.sessions.ingest import IngestOutcome, IngestResult, WebhookIngest
 from gateway.sessions.mutations import Redaction, SessionMutations
 from gateway.sessions.polling import EffectivePolicy
 from gateway.sessions.queries import Page, ProviderView, SessionFilter, SessionQueries
+from gateway.sessions.reports import SessionReports
 from gateway.sessions.stats import GroupBy, StatsRow
 from gateway.sessions.validation import Limits
 from gateway.sessions.watch import WatchFilter
@@ -96,6 +101,7 @@ class SessionService:
         self.queries = SessionQueries(self.core)
         self.creator = SessionCreator(self.core, IdempotencyClaims(self.core))
         self.mutations = SessionMutations(self.core)
+        self.reports = SessionReports(self.core)
         self.ingest = WebhookIngest(self.core)
         self.adoption = SessionAdoption(self.core, adopt_unknown)
 
@@ -199,6 +205,18 @@ class SessionService:
 
     async def act(self, session_id: str, action: SessionAction, *args: object) -> SessionRow:
         return await self.mutations.act(session_id, action, *args)
+
+    async def decide(
+        self,
+        session_id: str,
+        action: DecisionAction,
+        reason: str | None,
+        options: DecisionOptions,
+    ) -> SessionRow:
+        return await self.mutations.decide(session_id, action, reason, options)
+
+    async def report(self, session_id: str) -> SessionReport:
+        return await self.reports.report(session_id)
 
     async def update_metadata(self, session_id: str, metadata: JSON) -> SessionRow:
         return await self.mutations.update_metadata(session_id, metadata)

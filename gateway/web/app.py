@@ -45,6 +45,7 @@ from gateway.web.http_metrics import RequestCounter
 from gateway.web.ops_routes import ops_router
 from gateway.web.pages import pages_router
 from gateway.web.readiness import DatabaseProbe
+from gateway.web.reports import report_router
 from gateway.web.sandbox_guard import SandboxGuard
 from gateway.web.webhooks import webhook_routes
 
@@ -362,6 +363,7 @@ def mount_surface(app: FastAPI, settings: Settings, core: Core, auth: Authentica
     )
     app.router.routes.append(webhook_routes(core.service, settings.webhook_max_body_bytes))
     app.include_router(pages_router(core.service, auth, settings))
+    app.include_router(report_router(core.service, auth))
     providers = core.providers
     for name in providers.names():
         entry = providers.entries[name]

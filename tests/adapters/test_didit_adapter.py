@@ -17,6 +17,7 @@ from adapters.base import (
     CreateSessionRequest,
     DecidedBy,
     DecisionAction,
+    DecisionOptions,
     DocumentType,
     Environment,
     ErrorCode,
@@ -204,6 +205,7 @@ def test_declaration() -> None:
         Capability.REQUEST_RESUBMISSION,
         Capability.REDACT,
         Capability.LIST,
+        Capability.REPORT,
         Capability.WEBHOOKS,
         Capability.POLLING,
     }
@@ -219,6 +221,7 @@ ALWAYS = {
 }
 DECIDE = {Capability.DECIDE}
 RESUBMIT = {Capability.REQUEST_RESUBMISSION}
+REPORT = {Capability.REPORT}  # generate-pdf's eligible statuses
 
 
 @pytest.mark.parametrize(
@@ -226,14 +229,14 @@ RESUBMIT = {Capability.REQUEST_RESUBMISSION}
     [
         ("Not Started", ALWAYS),
         ("In Progress", ALWAYS),
-        ("Approved", ALWAYS | DECIDE | RESUBMIT),
-        ("Declined", ALWAYS | DECIDE | RESUBMIT),
-        ("In Review", ALWAYS | DECIDE | RESUBMIT),
+        ("Approved", ALWAYS | DECIDE | RESUBMIT | REPORT),
+        ("Declined", ALWAYS | DECIDE | RESUBMIT | REPORT),
+        ("In Review", ALWAYS | DECIDE | RESUBMIT | REPORT),
         ("Awaiting User", ALWAYS),
         ("Resubmitted", ALWAYS | DECIDE),
         ("Expired", ALWAYS),
         ("Abandoned", ALWAYS | DECIDE | RESUBMIT),
-        ("Kyc Expired", ALWAYS | DECIDE | RESUBMIT),
+        ("Kyc Expired", ALWAYS | DECIDE | RESUBMIT | REPORT),
         (None, ALWAYS),
         ("approved", ALWAYS),
     ],
@@ -485,6 +488,58 @@ async def test_request_resubmission_resubmits_the_failed_nodes(didit: DiditAdapt
     assert snap.decision is None
 
 
+async def test_resubmission_options_choose_the_steps_and_mail_the_person(
+    didit: DiditAdapter,
+) -> None:
+    options = DecisionOptions(resubmit=("feature_liveness_1", "FACE_MATCH"), notify_person=True)
+    with recorder.use_cassette("update_status_options_200.yaml") as cassette:
+        snap = await didit.decide_session(
+            S2, DecisionAction.REQUEST_RESUBMISSION, "Please retake your selfie", options
+        )
+    assert_all_played(cassette, 3)  # GET, PATCH (the documented body, matched as JSON), GET
+    sent = json.loads(cassette.requests[1].body)
+    assert sent["send_email"] is True and sent["email_address"] == "jane.doe@example.com"
+    assert snap is not None and snap.provider_status == "Resubmitted"
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [(("feature_nfc_1",), "feature_nfc_1"), ((), "at least one")],
+    ids=["unknown", "empty"],
+)
+async def test_resubmitting_steps_the_session_lacks_is_bad_input(
+    names: tuple[str, ...], message: str
+) -> None:
+    script = Script(ok(decision_body("Declined", id_verifications=[ID_REPORT])))
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().decide_session(
+            S1, DecisionAction.REQUEST_RESUBMISSION, None, DecisionOptions(resubmit=names)
+        )
+    assert info.value.code is ErrorCode.BAD_USER_INPUT
+    assert info.value.field == ("resubmit",)
+    assert message in info.value.message and "feature_id_verification_1" in info.value.message
+    assert len(script.requests) == 1  # read only, no PATCH
+
+
+async def test_notify_without_a_known_address_lets_didit_choose() -> None:
+    script = Script(ok(decision_body("In Review")), ok({"session_id": S1}), ok(decision_body()))
+    await script.adapter().decide_session(
+        S1, DecisionAction.APPROVE, None, DecisionOptions(notify_person=True)
+    )
+    assert script.sent_json(1) == {"new_status": "Approved", "send_email": True}
+
+
+async def test_notify_false_is_sent_as_no_email() -> None:
+    script = Script(ok({"session_id": S1}), ok(decision_body()))
+    await script.adapter().decide_session(
+        S1, DecisionAction.APPROVE, None, DecisionOptions(notify_person=False)
+    )
+    assert script.sent_json(0) == {"new_status": "Approved", "send_email": False}
+
+
+ID_REPORT = {"node_id": "feature_id_verification_1", "status": "Declined"}
+
+
 async def test_decline_sends_declined_without_comment() -> None:
     script = Script(ok({"session_id": S1}), ok(decision_body("Declined")))
     snap = await script.adapter().decide_session(S1, DecisionAction.DECLINE, None)
@@ -517,6 +572,41 @@ async def test_redact_unknown_session_is_not_found() -> None:
         await script.adapter().redact_session(S1)
     assert info.value.code is ErrorCode.NOT_FOUND
     assert len(script.requests) == 1  # 404 is not retried
+
+
+# -- the session report (generate-pdf) -----------------------------------------------------------
+async def test_report_is_the_pdf_didit_renders(didit: DiditAdapter) -> None:
+    with recorder.use_cassette("generate_pdf_200.yaml") as cassette:
+        report = await didit.session_report(S1)
+    assert cassette.play_count == 1
+    assert cassette.requests[0].path.endswith(f"/v3/session/{S1}/generate-pdf/")
+    assert report.content == cassette.responses[0]["body"]["string"]
+    assert report.content.startswith(b"%PDF-")
+    assert report.media_type == "application/pdf"
+    assert report.filename == f"session_{S1}.pdf"  # from Content-Disposition
+    assert str(len(report.content)) in repr(report) and "Didit" not in repr(report)
+
+
+async def test_report_of_a_session_not_yet_final_is_refused_by_didit(didit: DiditAdapter) -> None:
+    with recorder.use_cassette("generate_pdf_200.yaml"), pytest.raises(ProviderError) as info:
+        await didit.session_report(S2)  # the cassette's 403: the session is In Progress
+    assert info.value.code is ErrorCode.PROVIDER_REJECTED
+    assert "In Progress" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, json={}),  # the OpenAPI rendering's "200 - application/json"
+        httpx.Response(200, content=b"<html>", headers={"content-type": "application/pdf"}),
+    ],
+    ids=["json", "not-a-pdf"],
+)
+async def test_report_that_is_no_pdf_is_never_handed_on(answer: httpx.Response) -> None:
+    script = Script(answer)
+    with pytest.raises(ProviderError) as info:
+        await script.adapter().session_report(S1)
+    assert info.value.code is ErrorCode.PROVIDER_UNAVAILABLE
 
 
 # -- list (import) -------------------------------------------------------------------------------

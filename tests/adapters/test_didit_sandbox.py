@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import yaml
 
 from adapters.didit.sandbox import SANDBOX_WORKFLOW_ID, DiditSandbox
 from adapters.didit.sandbox.model import FEATURE_BLOCKS
@@ -967,12 +968,79 @@ async def test_update_status_matches_the_documented_response(didit: Harness) -> 
     assert shape_drift(reread, actual, extras=DOCUMENTED_EXTRAS) == []
 
 
+async def test_update_status_takes_the_documented_resubmission_options(didit: Harness) -> None:
+    request = _recorded("update_status_options_200.yaml", 1)["request"]
+    sent = request_json(request)
+    assert sent["send_email"] is True and sent["email_address"]
+    sid = (await didit.create(contact_details={"email": sent["email_address"]}))["session_id"]
+    await didit.drive(sid, "open", "decline")
+    response = await didit.client.patch(
+        f"/v3/session/{sid}/update-status/", json=sent, headers=didit.headers
+    )
+    assert response.status_code == 200, response.text
+    assert (await didit.decision(sid))["status"] == "Resubmitted"
+    without_address = {k: v for k, v in sent.items() if k != "email_address"}
+    sid2 = (await didit.create())["session_id"]
+    await didit.drive(sid2, "open", "decline")
+    refused = await didit.client.patch(
+        f"/v3/session/{sid2}/update-status/", json=without_address, headers=didit.headers
+    )
+    assert refused.status_code == 400  # the stricter rendering: required with send_email
+    assert "email_address" in refused.json()
+
+
 async def test_delete_matches_the_documented_response(didit: Harness) -> None:
     _, documented = cassette("delete_session_200.yaml")
     sid = (await didit.create())["session_id"]
     response = await didit.client.delete(f"/v3/session/{sid}/delete/", headers=didit.headers)
     assert response.status_code == 200
     assert shape_drift(documented, response.json()) == []
+
+
+def _recorded(name: str, index: int = 0) -> dict[str, Any]:
+    """One recorded interaction as it is (the report's body is a PDF, not JSON)."""
+    data = yaml.safe_load((CASSETTES / name).read_text(encoding="utf-8"))
+    return data["interactions"][index]
+
+
+@pytest.mark.parametrize("status", ["Approved", "Declined", "In Review"])
+async def test_generate_pdf_matches_the_documented_response(didit: Harness, status: str) -> None:
+    documented = _recorded("generate_pdf_200.yaml")["response"]
+    sid = (await didit.create())["session_id"]
+    await didit.drive(sid, *STATUS_ROUTE[status])
+    response = await didit.client.get(f"/v3/session/{sid}/generate-pdf/", headers=didit.headers)
+    assert response.status_code == documented["status"]["code"] == 200
+    assert response.headers["content-type"] == documented["headers"]["Content-Type"][0]
+    assert response.headers["content-disposition"] == (
+        documented["headers"]["Content-Disposition"][0].replace(S_DOC, sid)
+    )
+    assert response.content.startswith(b"%PDF-") and response.content.rstrip().endswith(b"%%EOF")
+    assert status.encode() in response.content  # rendered from the current session data
+
+
+@pytest.mark.parametrize("status", ["Not Started", "In Progress", "Abandoned"])
+async def test_generate_pdf_refuses_a_session_without_a_final_status(
+    didit: Harness, status: str
+) -> None:
+    documented = _recorded("generate_pdf_200.yaml", 1)["response"]
+    sid = (await didit.create())["session_id"]
+    await didit.drive(sid, *STATUS_ROUTE[status])
+    response = await didit.client.get(f"/v3/session/{sid}/generate-pdf/", headers=didit.headers)
+    assert response.status_code == documented["status"]["code"] == 403
+    assert shape_drift(json.loads(documented["body"]["string"]), response.json()) == []
+    assert status in response.json()["detail"]
+
+
+async def test_generate_pdf_needs_the_key(didit: Harness) -> None:
+    sid = (await didit.create())["session_id"]
+    await didit.drive(sid, "open", "approve")
+    response = await didit.client.get(f"/v3/session/{sid}/generate-pdf/")
+    assert response.status_code == 403
+    assert not response.content.startswith(b"%PDF-")
+
+
+#: The session id of the recorded report.
+S_DOC = "11111111-2222-3333-4444-555555555555"
 
 
 def test_shape_check_detects_drift() -> None:

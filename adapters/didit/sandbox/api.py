@@ -17,7 +17,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters.common.sandbox.control import posted_control
 from adapters.common.sandbox.http import SandboxError, answer_routing_errors, json_object_posted
 from adapters.didit.sandbox.engine import DiditEmulator
-from adapters.didit.sandbox.payloads import create_response, delete_response, list_row
+from adapters.didit.sandbox.model import REPORT_STATUSES
+from adapters.didit.sandbox.payloads import (
+    create_response,
+    delete_response,
+    list_row,
+    report_filename,
+    report_pdf,
+)
 from adapters.didit.sandbox.validation import FieldErrors, validate_create, validate_update_status
 
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
@@ -92,6 +99,26 @@ def install_api(app: FastAPI, engine: DiditEmulator, api_key: str) -> None:
         clean = validate_update_status(await read_json(request))
         await engine.update_status(session, clean)
         return JSONResponse({"session_id": session.session_id})
+
+    @app.get("/v3/session/{session_id}/generate-pdf/")
+    async def generate_pdf(session_id: str, request: Request) -> Response:
+        """A report for a session with a final or reviewable status, re-rendered on every
+        call; any other status is a 403 with a `detail` (generate-pdf, Eligible statuses)."""
+        authorize(request)
+        session = engine.get(session_id)
+        if session.status_enum not in REPORT_STATUSES:
+            raise SandboxError(
+                403,
+                {
+                    "detail": f"A PDF report cannot be generated for a session in status "
+                    f"'{session.status}'."
+                },
+            )
+        return Response(
+            report_pdf(session),
+            media_type="application/pdf",
+            headers={"content-disposition": f"attachment; filename={report_filename(session)}"},
+        )
 
     @app.delete("/v3/session/{session_id}/delete/")
     async def delete_session(session_id: str, request: Request) -> JSONResponse:

@@ -81,6 +81,12 @@ UNFINISHED_STATUSES = frozenset(
 API_REVIEW_USER = "API Client"
 CONSOLE_REVIEWER = "reviewer@example.com"
 
+#: generate-pdf: KYC sessions in these statuses get a report, any other status 403
+#: (https://docs.didit.me/sessions-api/generate-pdf, "Eligible statuses").
+REPORT_STATUSES = frozenset(
+    {Status.APPROVED, Status.DECLINED, Status.IN_REVIEW, Status.KYC_EXPIRED}
+)
+
 #: Sandbox control actions (same names for every vendor) → the Didit status they reach.
 #: `expire` is special: Not Started → Expired, Approved → Kyc Expired.
 CONTROL_ACTIONS: dict[A, Status] = {

@@ -247,3 +247,38 @@ def _birth_date(value: Any) -> date:
 
 def _age(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def report_pdf(session: SandboxSession) -> bytes:
+    """generate-pdf's answer: a one-page PDF naming the session and its status. Didit's report
+    mirrors its console view (documents, extracted data); the emulator's names nothing
+    personal, and is a small but well-formed PDF (header, objects, xref, trailer)."""
+    text = f"Didit sandbox report - session {session.session_id} - {session.status}"
+    text = text.replace("\\", "").replace("(", "").replace(")", "")
+    stream = f"BT /F1 10 Tf 36 800 Td ({text}) Tj ET".encode("latin-1", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def report_filename(session: SandboxSession) -> str:
+    """`Content-Disposition` file name of a user (KYC) session's report."""
+    return f"session_{session.session_id}.pdf"

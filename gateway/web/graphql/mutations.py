@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
-from adapters.base import ErrorCode
+from adapters.base import DecisionOptions, ErrorCode
 from gateway.auth import Scope
 from gateway.errors import ServiceError
 from gateway.sessions.actions import SessionAction
@@ -101,8 +102,30 @@ class Mutation(WebhookMutations):
         id: strawberry.ID,
         decision: DecisionAction,
         reason: str | None = None,
+        resubmit: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="REQUEST_RESUBMISSION only: the steps the person redoes, in the "
+                "vendor's names (e.g. its step ids); default the vendor's choice. "
+                "A vendor that takes none refuses it (UNSUPPORTED_BY_PROVIDER)."
+            ),
+        ] = None,
+        notify_person: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="Whether the vendor itself tells the person (e.g. by e-mail); "
+                "default the vendor's. A vendor that takes none refuses it."
+            ),
+        ] = None,
     ) -> SessionPayload:
-        return await _act(info, SCOPES_DECIDE, id, SessionAction.DECIDE, decision, reason)
+        options = DecisionOptions(
+            resubmit=None if resubmit is None else tuple(resubmit), notify_person=notify_person
+        )
+        return await _payload(
+            info,
+            SCOPES_DECIDE,
+            lambda: info.context.service.decide(str(id), decision, reason, options),
+        )
 
     @strawberry.mutation(description="Let a session paused at a vendor gate go on.")
     async def continue_session(self, info: Info, id: strawberry.ID) -> SessionPayload:
