@@ -813,16 +813,14 @@ class ProviderAdapter(abc.ABC):
         to the gateway, kept in its store so an import resumes where it stopped)."""
         raise UnsupportedByProvider(self.name, "list")
 
-<<<<<<< HEAD
     async def fetch_audit(self, provider_session_id: str) -> tuple[AuditEntry, ...]:
         """The vendor's audit of one session: an entry per verified step, in step order
         (empty while none has verified). Read on demand, never stored by the gateway."""
         raise UnsupportedByProvider(self.name, "audit")
-=======
+
     async def session_report(self, provider_session_id: str) -> SessionReport:
         """The vendor's own report of the session (Capability.REPORT), rendered now."""
         raise UnsupportedByProvider(self.name, "session report")
->>>>>>> didit-pdf
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Called once at gateway start (e.g. to load signing keys); must not raise for a
