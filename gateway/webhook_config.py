@@ -3,6 +3,8 @@ delivery worker does with it is `gateway/outbound/`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 #: Every event type an endpoint may ask for (docs/webhooks.md).
@@ -10,6 +12,17 @@ EVENT_STATUS_CHANGED = "session.status_changed"
 EVENT_FINAL = "session.final"
 EVENT_TYPES = (EVENT_STATUS_CHANGED, EVENT_FINAL)
 SECRET_PREFIX = "whsec_"
+
+
+def events_problem(events: Sequence[str]) -> str | None:
+    """Why a list of event types is refused (empty, or naming one not in EVENT_TYPES), or
+    None: the one check for settings and GraphQL alike."""
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if not unknown and events:
+        return None
+    return f"events must be some of {', '.join(EVENT_TYPES)}" + (
+        f" (unknown: {', '.join(unknown)})" if unknown else ""
+    )
 
 
 class StaticWebhookEndpoint(BaseModel):
@@ -22,9 +35,9 @@ class StaticWebhookEndpoint(BaseModel):
     @field_validator("events")
     @classmethod
     def _known_events(cls, events: list[str]) -> list[str]:
-        unknown = sorted(set(events) - set(EVENT_TYPES))
-        if unknown or not events:
-            raise ValueError(f"events must be some of {', '.join(EVENT_TYPES)}")
+        problem = events_problem(events)
+        if problem is not None:
+            raise ValueError(problem)
         return events
 
     @field_validator("secret")

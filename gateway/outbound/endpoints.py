@@ -25,7 +25,7 @@ from gateway.outbound import tables
 from gateway.outbound.signing import new_secret
 from gateway.outbound.targets import TargetPolicy, TargetRefused
 from gateway.store.models import WebhookEndpointRow
-from gateway.webhook_config import EVENT_TYPES, StaticWebhookEndpoint
+from gateway.webhook_config import EVENT_TYPES, StaticWebhookEndpoint, events_problem
 
 MAX_DESCRIPTION = 512
 STATIC_PREFIX = "ep_static_"
@@ -197,13 +197,9 @@ class WebhookEndpoints:
     def _events(self, events: Sequence[str] | None) -> list[str]:
         if events is None:
             return list(EVENT_TYPES)
-        unknown = sorted(set(events) - set(EVENT_TYPES))
-        if unknown or not events:
-            raise _problem(
-                f"events must be some of {', '.join(EVENT_TYPES)}"
-                + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
-                "events",
-            )
+        problem = events_problem(events)
+        if problem is not None:
+            raise _problem(problem, "events")
         return [event for event in EVENT_TYPES if event in events]
 
     def _providers(self, providers: Sequence[str]) -> list[str]:
