@@ -11,13 +11,11 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from sqlmodel import select
-
 from adapters.base import ProviderAdapter, SessionSnapshot, SessionStatus
 from gateway import metrics
 from gateway.bus.events import StatusChanged, StatusSource
 from gateway.sessions.core import SessionCore
-from gateway.sessions.create import new_session_id
+from gateway.sessions.create import find_by_vendor_id, new_session_id
 from gateway.store.models import SessionRow
 
 log = logging.getLogger(__name__)
@@ -89,14 +87,7 @@ class SessionAdoption:
         now = core.clock()
         changes: list[StatusChanged] = []
         async with core.write() as db, db.begin():
-            found = (
-                await db.exec(
-                    select(SessionRow).where(
-                        SessionRow.provider == provider,
-                        SessionRow.provider_session_id == snapshot.provider_session_id,
-                    )
-                )
-            ).first()
+            found = await find_by_vendor_id(db, provider, snapshot.provider_session_id)
             if found is not None:
                 return found.id, False
             created_at = vendor_created_at(snapshot, seen_at, now)

@@ -139,7 +139,7 @@ class SessionCreator:
         applier = self._core.applier
         changes: list[StatusChanged] = []
         async with self._core.write() as db, db.begin():
-            row = await _find(db, name, snapshot.provider_session_id)
+            row = await find_by_vendor_id(db, name, snapshot.provider_session_id)
             if row is not None:
                 # The vendor handed back an existing unfinished session (Didit does this for
                 # the same vendor_data): keep one gateway session per vendor session.
@@ -165,7 +165,10 @@ class SessionCreator:
         return row, changes
 
 
-async def _find(db: AsyncSession, provider: str, provider_session_id: str) -> SessionRow | None:
+async def find_by_vendor_id(
+    db: AsyncSession, provider: str, provider_session_id: str
+) -> SessionRow | None:
+    """The stored session for a vendor's session id, in the caller's transaction."""
     query = select(SessionRow).where(
         SessionRow.provider == provider,
         SessionRow.provider_session_id == provider_session_id,
