@@ -17,7 +17,7 @@ from adapters.base import utc_now
 from gateway.bus.events import InProcessBus
 from gateway.errors import ServiceError
 from gateway.ops.importer import HistoryImport, ImportCounts, unsupported
-from gateway.sessions.polling import effective_policy
+from gateway.sessions.polling import effective_policies
 from gateway.sessions.service import SessionService
 from gateway.sessions.validation import Limits
 from gateway.settings import Settings, load_settings
@@ -89,16 +89,8 @@ async def _import(
         providers,
         InProcessBus(),
         default_provider=providers.default,
-        limits=Limits(
-            max_metadata_bytes=settings.max_metadata_bytes,
-            min_expires_in_s=settings.min_expires_in_s,
-            max_expires_in_s=settings.max_expires_in_s,
-        ),
-        policies={
-            name: effective_policy(settings, name, entry.adapter.poll_policy)
-            for name, entry in providers.entries.items()
-            if entry.adapter is not None
-        },
+        limits=Limits.of(settings),
+        policies=effective_policies(settings, providers),
         write_factory=make_session_factory(writer),
         clock=utc_now,
     )

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from adapters.base import PollPolicy, ProviderAdapter, SessionStatus
 from gateway.settings import Settings
 from gateway.store.models import SessionRow
+from gateway.vendors.providers import Providers
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,15 @@ def effective_policy(settings: Settings, provider: str, base: PollPolicy) -> Eff
         requests_per_minute=override("poll_requests_per_minute", base.requests_per_minute),
         stale_after_s=settings.reconcile_stale_after_s,
     )
+
+
+def effective_policies(settings: Settings, providers: Providers) -> dict[str, EffectivePolicy]:
+    """Every configured vendor's policy, as the reconciler and imports use it."""
+    return {
+        name: effective_policy(settings, name, entry.adapter.poll_policy)
+        for name, entry in providers.entries.items()
+        if entry.adapter is not None
+    }
 
 
 def schedule(

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from adapters.base import CreateSessionRequest, ErrorCode
 from gateway.errors import FieldProblem
+from gateway.settings import Settings
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -24,6 +25,14 @@ class Limits:
     max_expires_in_s: int
     max_client_reference_chars: int = 1024
     max_idempotency_key_chars: int = 255
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(
+            max_metadata_bytes=settings.max_metadata_bytes,
+            min_expires_in_s=settings.min_expires_in_s,
+            max_expires_in_s=settings.max_expires_in_s,
+        )
 
 
 def _bad(message: str, *field: str) -> FieldProblem:

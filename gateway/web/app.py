@@ -25,7 +25,7 @@ from gateway.errors import ConfigError
 from gateway.logs import SCRUBBER, failure
 from gateway.outbound.service import OutboundWebhooks, build_outbound
 from gateway.sessions.leader import Leadership
-from gateway.sessions.polling import effective_policy
+from gateway.sessions.polling import effective_policies
 from gateway.sessions.reconcile import Reconciler
 from gateway.sessions.service import SessionService
 from gateway.sessions.streams import StreamFollower
@@ -177,11 +177,7 @@ def build_core(
         else InProcessBus(queue_size=settings.subscriber_queue_size)
     )
     leadership = Leadership(engine, retry_s=settings.leader_retry_s)
-    policies = {
-        name: effective_policy(settings, name, entry.adapter.poll_policy)
-        for name, entry in providers.entries.items()
-        if entry.adapter is not None
-    }
+    policies = effective_policies(settings, providers)
     router = Router(
         settings.routing,
         providers.default,
@@ -198,11 +194,7 @@ def build_core(
         providers,
         bus,
         default_provider=providers.default,
-        limits=Limits(
-            max_metadata_bytes=settings.max_metadata_bytes,
-            min_expires_in_s=settings.min_expires_in_s,
-            max_expires_in_s=settings.max_expires_in_s,
-        ),
+        limits=Limits.of(settings),
         policies=policies,
         write_factory=write_factory,
         router=router,
