@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,10 +79,8 @@ class WebhookDeliveries:
         before_id: int | None = None,
     ) -> DeliveryPage:
         """Newest first; `before_id` is the last id of the previous page."""
-        d, m = tables.deliveries, tables.messages
-        query = select(d, m.c.message_id.label("webhook_id"), m.c.event_type, m.c.payload).join(
-            m, m.c.id == d.c.message_id
-        )
+        d = tables.deliveries
+        query = _with_message()
         if endpoint_id is not None:
             query = query.where(d.c.endpoint_id == endpoint_id)
         if session_id is not None:
@@ -99,12 +98,7 @@ class WebhookDeliveries:
         return DeliveryPage(deliveries, has_next=len(rows) > first)
 
     async def get(self, delivery_id: int) -> Delivery | None:
-        d, m = tables.deliveries, tables.messages
-        query = (
-            select(d, m.c.message_id.label("webhook_id"), m.c.event_type, m.c.payload)
-            .join(m, m.c.id == d.c.message_id)
-            .where(d.c.id == delivery_id)
-        )
+        query = _with_message().where(tables.deliveries.c.id == delivery_id)
         async with self._read() as db:
             conn = await db.connection()
             row = (await conn.execute(query)).mappings().first()
@@ -229,6 +223,14 @@ class WebhookDeliveries:
                     ],
                 )
         return len(messages)
+
+
+def _with_message() -> Select[Any]:
+    """A delivery's columns with what its message says (the webhook id, type, payload)."""
+    d, m = tables.deliveries, tables.messages
+    return select(d, m.c.message_id.label("webhook_id"), m.c.event_type, m.c.payload).join(
+        m, m.c.id == d.c.message_id
+    )
 
 
 def _delivery(row: RowMapping) -> Delivery:
